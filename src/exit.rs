@@ -1,0 +1,20 @@
+//! Exit codes, one enum, documented in the README ("Exit codes").
+
+/// What portscope's exit status means.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    /// 0: the command did what was asked (for `who`: something holds the port).
+    Success = 0,
+    /// 1: the question's answer is "nothing" (for `who`: nothing holds the port).
+    Nothing = 1,
+    /// 2: bad input (an unparseable target, an unknown flag value).
+    BadInput = 2,
+    /// 3: portscope could not do its job (the OS refused or failed).
+    Failure = 3,
+}
+
+impl From<Exit> for std::process::ExitCode {
+    fn from(e: Exit) -> Self {
+        std::process::ExitCode::from(e as u8)
+    }
+}

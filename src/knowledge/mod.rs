@@ -1,0 +1,1 @@
+//! General knowledge about ports and addresses (stub, being written).

@@ -1,0 +1,3 @@
+//! Linux implementation of the OS boundary: netlink sock_diag for sockets, `/proc` for processes.
+
+pub mod sock_diag;

@@ -1,0 +1,1 @@
+//! Socket dump via NETLINK_SOCK_DIAG (stub, being written).

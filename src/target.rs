@@ -1,0 +1,1 @@
+//! Parse what users type as a target (stub, being written).
