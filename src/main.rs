@@ -1,1 +1,33 @@
-fn main() {}
+//! The `portscope` binary: parse, resolve a `Config` once, run the command, render, exit.
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use clap::Parser;
+use portscope::{cli::Cli, commands, config::Config, exit::Exit, render};
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) if !e.use_stderr() => {
+            let _ = e.print(); // --help / --version: print and succeed
+            return Exit::Success.into();
+        }
+        Err(e) => {
+            eprint!("{}", portscope::cli::one_line_error(&e));
+            return Exit::BadInput.into();
+        }
+    };
+    let cfg = Config::resolve(&cli);
+    let (text, code) = match commands::run(cli.command.as_ref()) {
+        Ok((report, code)) => (render::report(&report, &cfg), code),
+        Err(e) => {
+            eprint!("{}", render::error(&e));
+            return e.exit_code().into();
+        }
+    };
+    match std::io::stdout().lock().write_all(text.as_bytes()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Exit::Failure.into(),
+        _ => code.into(),
+    }
+}

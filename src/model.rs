@@ -398,7 +398,7 @@ pub struct Process {
     pub exe: Option<String>,
     /// Target of `/proc/<pid>/cwd`, when readable.
     pub cwd: Option<String>,
-    /// Real uid.
+    /// Effective uid (what `ps -o user` shows).
     pub uid: u32,
     /// User name of `uid` from the passwd database, when it has one.
     pub user: Option<String>,

@@ -6,6 +6,14 @@
 #[cfg(target_os = "linux")]
 pub mod linux;
 
+#[cfg(target_os = "linux")]
+pub use linux::{procfs, sock_diag, sysctl};
+
+#[cfg(not(target_os = "linux"))]
+compile_error!(
+    "portscope reads Linux interfaces (netlink sock_diag, /proc); other systems will get their own backend behind src/sys"
+);
+
 /// Which sockets to ask the kernel for. Filters here are applied in the kernel where it can
 /// (protocol, family, state mask, port range), so a narrow question costs less than a full dump.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,3 +1,8 @@
-//! Linux implementation of the OS boundary: netlink sock_diag for sockets, `/proc` for processes.
+//! Linux implementation of the OS boundary: netlink sock_diag for sockets, `/proc` for
+//! processes, `/proc/sys` for the sysctls that decide what a port means.
 
+pub mod cgroup;
+pub mod proc_net;
+pub mod procfs;
 pub mod sock_diag;
+pub mod sysctl;

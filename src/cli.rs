@@ -1,0 +1,116 @@
+//! The command line, declared once with clap derive: it feeds `--help`, and tests call
+//! `Cli::command().debug_assert()`. Nothing here runs; `config` and `commands` act on it.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// portscope — the truth about local ports: what is on them, who started it, what an address means.
+#[derive(Debug, Parser)]
+#[command(name = "portscope", version, about, long_about = None, max_term_width = 100)]
+#[command(after_help = "With no command, portscope runs `ls`.\n\
+Exit codes: 0 ok (who: the port is held), 1 nothing found (who: nothing holds it), 2 bad input, 3 could not read the system.")]
+pub struct Cli {
+    /// Print JSON (a documented, versioned schema: docs/json.md) instead of a table.
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// When to colour output: auto = only on a terminal and never with NO_COLOR.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto, global = true, value_name = "WHEN")]
+    pub color: ColorChoice,
+    /// What to do (default: ls).
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// `--color` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    /// Colour on a terminal unless NO_COLOR is set or TERM=dumb.
+    Auto,
+    /// Always colour (not JSON).
+    Always,
+    /// Never colour.
+    Never,
+}
+
+/// The verbs.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// List listening sockets (and with --all, every socket) with their processes.
+    Ls(LsArgs),
+    /// Who holds a port: every socket on it, the processes in full, and the other end of
+    /// loopback connections.
+    Who(WhoArgs),
+    /// Everything knowable about an address or port without connecting to it.
+    Explain(ExplainArgs),
+}
+
+/// Flags of `ls`.
+#[derive(Debug, Clone, Default, Args)]
+pub struct LsArgs {
+    /// Every state, not only listeners: established, time-wait, …
+    #[arg(short, long)]
+    pub all: bool,
+    /// Only TCP.
+    #[arg(short, long)]
+    pub tcp: bool,
+    /// Only UDP.
+    #[arg(short, long)]
+    pub udp: bool,
+    /// Include unix-domain sockets.
+    #[arg(short = 'x', long)]
+    pub unix: bool,
+    /// Only IPv4.
+    #[arg(short = '4', long = "ipv4")]
+    pub ipv4: bool,
+    /// Only IPv6.
+    #[arg(short = '6', long = "ipv6")]
+    pub ipv6: bool,
+    /// Only sockets in these states (comma-separated or repeated): listen, established,
+    /// time_wait, close_wait, syn_sent, syn_recv, fin_wait1, fin_wait2, last_ack, closing,
+    /// close (UDP: unconn). Implies --all.
+    #[arg(short, long, value_name = "STATE", value_delimiter = ',')]
+    pub state: Vec<String>,
+    /// Only sockets held by processes of this user (name or uid).
+    #[arg(long, value_name = "USER")]
+    pub user: Option<String>,
+    /// Only sockets held by this process id.
+    #[arg(short, long, value_name = "PID")]
+    pub pid: Option<String>,
+    /// Only sockets held by processes with this name (comm, or executable's file name).
+    #[arg(long, value_name = "NAME")]
+    pub process: Option<String>,
+    /// Do not look up owning processes (faster; the kernel's view only).
+    #[arg(long)]
+    pub no_owners: bool,
+}
+
+/// Arguments of `who`.
+#[derive(Debug, Clone, Args)]
+pub struct WhoArgs {
+    /// What to look at: 8080, :8080, 8080/tcp, udp/53, 127.0.0.1:8080, [::1]:8080,
+    /// http://localhost:3000/, 3000-3010, pid:1234, or a process name.
+    #[arg(value_name = "TARGET", required_unless_present = "pid")]
+    pub target: Option<String>,
+    /// Look at this process's sockets instead (same as pid:N).
+    #[arg(short, long, value_name = "PID", conflicts_with = "target")]
+    pub pid: Option<String>,
+}
+
+/// Arguments of `explain`.
+#[derive(Debug, Clone, Args)]
+pub struct ExplainArgs {
+    /// The address or port: 127.0.0.1:62893, [::1]:9229, localhost:3000, 62893, http://…
+    #[arg(value_name = "TARGET")]
+    pub target: String,
+}
+
+/// Clap's usage error as one line: what was wrong, and where to see what is accepted.
+pub fn one_line_error(e: &clap::Error) -> String {
+    let rendered = e.render().to_string();
+    let first = rendered
+        .lines()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("invalid arguments")
+        .trim()
+        .trim_start_matches("error: ");
+    format!("portscope: error: {first}; see 'portscope --help' for what is accepted\n")
+}

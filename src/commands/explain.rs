@@ -1,0 +1,376 @@
+//! `portscope explain TARGET`: everything knowable about an address or port without
+//! connecting to it. Each fact says where it comes from: read from this machine just now, or
+//! general knowledge (a registry, an RFC, what tools commonly print).
+
+use std::net::IpAddr;
+
+use serde::Serialize;
+
+use crate::cli::ExplainArgs;
+use crate::error::Result;
+use crate::knowledge::addr_class::{self, AddrClass, AddrInfo};
+use crate::knowledge::dev_ports::{self, DevPort, Source as PortSource};
+use crate::knowledge::iana::{self, IANA_SOURCE, ServiceName};
+use crate::knowledge::ranges::{self, IanaRange, RANGES_SOURCE};
+use crate::model::Proto;
+use crate::sys::sysctl::{self, PortSysctls, Resolution};
+use crate::target::{self, Host, Target};
+
+use super::who::{self, WhoReport};
+
+/// Where a fact comes from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Origin {
+    /// Read from this machine just now (`read` names the file or call).
+    Machine {
+        /// What was read.
+        read: String,
+    },
+    /// General knowledge, true on any machine (`reference` names the registry or RFC).
+    General {
+        /// The source.
+        reference: String,
+    },
+}
+
+/// One statement `explain` makes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Fact {
+    /// What it is about: `address`, `localhost`, `port`, `ephemeral`, `privileged`,
+    /// `service`, `common`, `now`.
+    pub topic: &'static str,
+    /// The statement.
+    pub text: String,
+    /// Where it comes from.
+    pub origin: Origin,
+}
+
+/// The port part of an explanation, structured for scripts.
+#[derive(Debug, Clone, Serialize)]
+pub struct PortFacts {
+    /// The port.
+    pub port: u16,
+    /// Its IANA range.
+    pub iana_range: IanaRange,
+    /// This machine's ephemeral range (`net.ipv4.ip_local_port_range`).
+    pub ephemeral_range: Option<(u16, u16)>,
+    /// Whether the port is inside it.
+    pub in_ephemeral_range: Option<bool>,
+    /// Whether binding it needs `CAP_NET_BIND_SERVICE` here (`ip_unprivileged_port_start`).
+    pub privileged: Option<bool>,
+    /// IANA registrations: (proto, name, description).
+    pub iana: Vec<(Proto, ServiceName)>,
+    /// What developers commonly run there.
+    pub commonly: Vec<&'static DevPort>,
+}
+
+/// The answer to `explain`.
+#[derive(Debug, Clone, Serialize)]
+pub struct ExplainReport {
+    /// The target as parsed.
+    pub target: Target,
+    /// The address class, when the target has an IP (or a name that resolved).
+    pub address: Option<AddrInfo>,
+    /// How the host name (or `localhost`, for loopback targets) resolves here.
+    pub resolution: Option<Resolution>,
+    /// Port facts, when the target names a single port.
+    pub port: Option<PortFacts>,
+    /// Every statement, in reading order, each with its origin.
+    pub facts: Vec<Fact>,
+    /// What holds the port right now (the same data as `who`).
+    pub now: Option<WhoReport>,
+}
+
+fn general(topic: &'static str, reference: &str, text: String) -> Fact {
+    Fact {
+        topic,
+        text,
+        origin: Origin::General {
+            reference: reference.to_string(),
+        },
+    }
+}
+
+fn machine(topic: &'static str, read: &str, text: String) -> Fact {
+    Fact {
+        topic,
+        text,
+        origin: Origin::Machine {
+            read: read.to_string(),
+        },
+    }
+}
+
+/// Run `explain`.
+pub fn run(args: &ExplainArgs) -> Result<ExplainReport> {
+    let target = target::parse(&args.target)?;
+    let mut facts = Vec::new();
+    let (ip, resolution) = address_part(&target, &mut facts);
+    let address = ip.map(addr_class::classify);
+    if let (Some(ip), Some(info)) = (ip, address) {
+        facts.push(general(
+            "address",
+            addr_class::ADDR_SOURCE,
+            format!(
+                "{ip} is {} ({} {}): {}",
+                class_name(info.class),
+                info.block,
+                info.rfc,
+                info.meaning
+            ),
+        ));
+    }
+    let port = single_port(&target).map(|(p, proto)| port_part(p, proto, &mut facts));
+    let now = match &target {
+        Target::Port { .. } | Target::Addr { .. } | Target::Range { .. } => {
+            let report = who::run(&crate::cli::WhoArgs {
+                target: Some(args.target.clone()),
+                pid: None,
+            })?;
+            facts.push(now_fact(&report));
+            Some(report)
+        }
+        _ => None,
+    };
+    Ok(ExplainReport {
+        target,
+        address,
+        resolution,
+        port,
+        facts,
+        now,
+    })
+}
+
+fn class_name(c: AddrClass) -> &'static str {
+    match c {
+        AddrClass::Loopback => "loopback",
+        AddrClass::Unspecified => "the unspecified (wildcard) address",
+        AddrClass::Private => "private",
+        AddrClass::LinkLocal => "link-local",
+        AddrClass::Cgnat => "carrier-grade NAT shared space",
+        AddrClass::Multicast => "multicast",
+        AddrClass::Broadcast => "broadcast",
+        AddrClass::Documentation => "reserved for documentation",
+        AddrClass::Benchmarking => "reserved for benchmarking",
+        AddrClass::UniqueLocal => "IPv6 unique local",
+        AddrClass::Ipv4Mapped => "an IPv4-mapped IPv6 address",
+        AddrClass::Nat64 => "NAT64",
+        AddrClass::Reserved => "reserved",
+        AddrClass::Public => "public (globally routable)",
+    }
+}
+
+/// The IP to classify and the resolution to report.
+fn address_part(target: &Target, facts: &mut Vec<Fact>) -> (Option<IpAddr>, Option<Resolution>) {
+    let (ip, name) = match target {
+        Target::Addr {
+            host: Host::Ip(ip), ..
+        } => (Some(*ip), ip.is_loopback().then_some("localhost")),
+        Target::Addr {
+            host: Host::Name(n),
+            ..
+        } => (None, Some(n.as_str())),
+        _ => (None, None),
+    };
+    let Some(name) = name else { return (ip, None) };
+    let res = sysctl::resolve(name);
+    let read = "getaddrinfo() and /etc/hosts";
+    if let Some(e) = &res.error {
+        facts.push(machine(
+            "localhost",
+            read,
+            format!("{name} does not resolve here: {e}"),
+        ));
+    } else {
+        let order: Vec<String> = res.addresses.iter().map(IpAddr::to_string).collect();
+        let mut text = format!("{name} resolves here to {}", order.join(", then "));
+        if res.addresses.len() > 1 {
+            text.push_str(&format!(
+                " — a client that tries only the first address connects to {}; a server listening only on {} is then \"connection refused\"",
+                order[0],
+                order[1..].join(" / ")
+            ));
+        }
+        facts.push(machine("localhost", read, text));
+        for line in &res.hosts_lines {
+            facts.push(machine(
+                "localhost",
+                "/etc/hosts",
+                format!("/etc/hosts: {line}"),
+            ));
+        }
+    }
+    (ip.or_else(|| res.addresses.first().copied()), Some(res))
+}
+
+/// The single port a target names, with its protocol (TCP when unspecified).
+fn single_port(target: &Target) -> Option<(u16, Option<Proto>)> {
+    match target {
+        Target::Port { port, proto } | Target::Addr { port, proto, .. } => Some((*port, *proto)),
+        Target::Range { start, end, proto } if start == end => Some((*start, *proto)),
+        _ => None,
+    }
+}
+
+fn port_part(port: u16, proto: Option<Proto>, facts: &mut Vec<Fact>) -> PortFacts {
+    let range = ranges::iana_range(port);
+    let (lo, hi) = range.span();
+    facts.push(general(
+        "port",
+        RANGES_SOURCE,
+        format!("{port} is in the IANA {} range ({lo}-{hi})", range.label()),
+    ));
+    let sys = sysctl::port_sysctls();
+    let in_eph = ephemeral_fact(port, &sys, facts);
+    let privileged = sys.unprivileged_port_start.map(|start| {
+        let read = "/proc/sys/net/ipv4/ip_unprivileged_port_start";
+        let text = if port < start {
+            format!("{port} is privileged here: ports below {start} need root or CAP_NET_BIND_SERVICE to bind")
+        } else {
+            format!("{port} is not privileged here: any user may bind ports from {start} up")
+        };
+        facts.push(machine("privileged", read, text));
+        port < start
+    });
+    let protos: Vec<Proto> = proto.map_or(vec![Proto::Tcp, Proto::Udp], |p| vec![p]);
+    let iana: Vec<(Proto, ServiceName)> = protos
+        .iter()
+        .filter_map(|p| iana::iana_service(port, *p).map(|s| (*p, s)))
+        .collect();
+    if iana.is_empty() {
+        facts.push(general(
+            "service",
+            IANA_SOURCE,
+            format!("IANA has no service registered on {port}"),
+        ));
+    }
+    for (p, s) in &iana {
+        facts.push(general(
+            "service",
+            IANA_SOURCE,
+            format!(
+                "IANA registers {port}/{} as \"{}\" ({})",
+                p.as_str(),
+                s.name,
+                s.description
+            ),
+        ));
+    }
+    let commonly: Vec<&'static DevPort> = protos
+        .iter()
+        .flat_map(|p| dev_ports::dev_ports(port, *p))
+        .collect();
+    for d in &commonly {
+        let mut text = format!("commonly {} — it prints: {}", d.what, d.banner);
+        if let Some(risk) = d.risk {
+            text.push_str(&format!(" (if exposed: {risk})"));
+        }
+        facts.push(general(
+            "common",
+            "portscope's table of developer defaults",
+            text,
+        ));
+    }
+    if commonly.is_empty() && port >= 1024 {
+        for s in dev_ports::random_port_sources() {
+            facts.push(random_source_fact(s));
+        }
+    }
+    PortFacts {
+        port,
+        iana_range: range,
+        ephemeral_range: sys.ephemeral,
+        in_ephemeral_range: in_eph,
+        privileged,
+        iana,
+        commonly,
+    }
+}
+
+fn random_source_fact(s: &PortSource) -> Fact {
+    general(
+        "common",
+        "what tools print (portscope's table)",
+        format!(
+            "{} — looks like: {}; {}",
+            s.what, s.looks_like, s.who_listens
+        ),
+    )
+}
+
+/// Whether the port is in this machine's ephemeral range, stated with what follows from it.
+fn ephemeral_fact(port: u16, sys: &PortSysctls, facts: &mut Vec<Fact>) -> Option<bool> {
+    let read = "/proc/sys/net/ipv4/ip_local_port_range";
+    let Some((lo, hi)) = sys.ephemeral else {
+        facts.push(machine(
+            "ephemeral",
+            read,
+            "the ephemeral port range could not be read here".into(),
+        ));
+        return None;
+    };
+    let inside = (lo..=hi).contains(&port);
+    let text = if inside {
+        format!(
+            "{port} is inside this machine's ephemeral range {lo}-{hi}: the kernel may have assigned it, to an outgoing connection's local end or to a program that bound port 0"
+        )
+    } else {
+        format!(
+            "{port} is NOT in this machine's ephemeral range {lo}-{hi}: the Linux kernel here never assigns it automatically, so a program chose this number (on Windows and macOS, whose ephemeral range is 49152-65535, it would be an ordinary automatic port)"
+        )
+    };
+    facts.push(machine("ephemeral", read, text));
+    if sys.reserved.iter().any(|(a, b)| (*a..=*b).contains(&port)) {
+        facts.push(machine(
+            "ephemeral",
+            "/proc/sys/net/ipv4/ip_local_reserved_ports",
+            format!(
+                "{port} is in ip_local_reserved_ports: the kernel never hands it out automatically"
+            ),
+        ));
+    }
+    Some(inside)
+}
+
+/// One sentence about what holds the target now.
+fn now_fact(report: &WhoReport) -> Fact {
+    let read = "netlink sock_diag and /proc/<pid>/fd";
+    let text = if report.sockets.is_empty() {
+        "nothing holds it right now: no listener and no connection (connecting now would be refused)".to_string()
+    } else {
+        let listeners = report
+            .sockets
+            .iter()
+            .filter(|s| s.socket.is_listening())
+            .count();
+        let mut names: Vec<String> = report
+            .sockets
+            .iter()
+            .flat_map(|s| s.socket.pids.iter())
+            .filter_map(|pid| report.processes.get(pid))
+            .map(|p| format!("{}[{}]", crate::render::sanitize::terminal(&p.comm), p.pid))
+            .collect();
+        names.dedup();
+        let hidden = report
+            .sockets
+            .iter()
+            .filter(|s| s.socket.owner_hidden)
+            .count();
+        let mut t = format!(
+            "held right now: {listeners} listening and {} other socket(s)",
+            report.sockets.len() - listeners
+        );
+        if !names.is_empty() {
+            t.push_str(&format!(", by {}", names.join(", ")));
+        }
+        if hidden > 0 {
+            t.push_str(&format!(
+                "; {hidden} socket(s) owned by processes you may not inspect (run as root)"
+            ));
+        }
+        t
+    };
+    machine("now", read, text)
+}

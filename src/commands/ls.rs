@@ -1,0 +1,232 @@
+//! `portscope ls`: listening sockets (or, with `--all`, every socket) with exposure, owning
+//! processes and IANA service names — the `ss -tulpn` view, with the hidden owners counted.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::cli::LsArgs;
+use crate::error::{Error, Result};
+use crate::knowledge::addr_class::{Exposure, exposure};
+use crate::knowledge::iana::iana_service;
+use crate::model::{Hidden, Proto, Snapshot, SockState, Socket};
+use crate::snapshot::{self, Owners, Request};
+use crate::sys::SocketQuery;
+use crate::sys::procfs::{self, Detail, ProcContext};
+
+/// One socket in the listing.
+#[derive(Debug, Clone, Serialize)]
+pub struct LsRow {
+    /// The socket as the kernel reports it, with its owners' pids.
+    #[serde(flatten)]
+    pub socket: Socket,
+    /// Who can reach a listener: loopback only, all interfaces, or one address.
+    pub exposure: Option<Exposure>,
+    /// IANA service name registered for the local port and protocol.
+    pub service: Option<&'static str>,
+    /// Name (`comm`) of the first owning process.
+    pub process: Option<String>,
+    /// User name (or uid) of the first owning process.
+    pub user: Option<String>,
+}
+
+/// Owner summary carried in the report for every pid a row names.
+#[derive(Debug, Clone, Serialize)]
+pub struct Owner {
+    /// Pid.
+    pub pid: u32,
+    /// Short name.
+    pub comm: String,
+    /// Effective uid.
+    pub uid: u32,
+    /// User name, when the passwd database has one.
+    pub user: Option<String>,
+    /// Command line.
+    pub cmdline: Vec<String>,
+    /// Run state.
+    pub state: crate::model::ProcState,
+}
+
+/// The result of `ls`.
+#[derive(Debug, Clone, Serialize)]
+pub struct LsReport {
+    /// True when every state was listed (`--all` or `--state`), false for listeners only.
+    pub all_states: bool,
+    /// Rows, sorted by port, protocol, address.
+    pub sockets: Vec<LsRow>,
+    /// Every process a row names, by pid.
+    pub processes: BTreeMap<u32, Owner>,
+    /// Whether owners were looked up at all (`--no-owners` turns it off).
+    pub owners_looked_up: bool,
+    /// What could not be seen.
+    pub hidden: Hidden,
+}
+
+/// Turn the flags into a kernel query plus the states to keep.
+fn query(args: &LsArgs) -> Result<(SocketQuery, Vec<SockState>, bool)> {
+    let (tcp, udp) = match (args.tcp, args.udp) {
+        (false, false) => (true, true),
+        other => other,
+    };
+    let (ipv4, ipv6) = match (args.ipv4, args.ipv6) {
+        (false, false) => (true, true),
+        other => other,
+    };
+    let mut states = Vec::new();
+    for text in &args.state {
+        let state = SockState::parse(text).ok_or_else(|| {
+            Error::bad_input(
+                format!("unknown state '{}'", crate::render::sanitize::terminal(text)),
+                "expected one of listen, established, syn_sent, syn_recv, fin_wait1, fin_wait2, time_wait, close (unconn), close_wait, last_ack, closing, new_syn_recv",
+            )
+        })?;
+        states.push(state);
+    }
+    let all = args.all || !states.is_empty();
+    let mask = if !states.is_empty() {
+        states
+            .iter()
+            .fold(0u32, |m, s| m | (1 << s.kernel_number()))
+    } else if all {
+        u32::MAX
+    } else {
+        (1 << SockState::Listen.kernel_number()) | (1 << SockState::Close.kernel_number())
+    };
+    let q = SocketQuery {
+        tcp,
+        udp,
+        unix: args.unix,
+        ipv4,
+        ipv6,
+        states: mask,
+        port_range: None,
+    };
+    Ok((q, states, all))
+}
+
+/// Resolve `--user` (a name or a uid) to a uid.
+fn user_uid(ctx: &ProcContext, user: &str) -> Result<u32> {
+    if let Ok(uid) = user.parse::<u32>() {
+        return Ok(uid);
+    }
+    ctx.uid_of(user).ok_or_else(|| {
+        Error::bad_input(
+            format!(
+                "no user named '{}' on this machine",
+                crate::render::sanitize::terminal(user)
+            ),
+            "expected a user name from /etc/passwd or a numeric uid",
+        )
+    })
+}
+
+/// Run `ls`.
+pub fn run(args: &LsArgs) -> Result<LsReport> {
+    let (sockets, states, all) = query(args)?;
+    let ctx = ProcContext::new();
+    let uid_filter = args
+        .user
+        .as_deref()
+        .map(|u| user_uid(&ctx, u))
+        .transpose()?;
+    let pid_filter = args.pid.as_deref().map(super::parse_pid).transpose()?;
+    let owners = if args.no_owners {
+        Owners::Skip
+    } else if let Some(pid) = pid_filter {
+        Owners::OnlyPids(vec![pid])
+    } else if let Some(name) = &args.process {
+        Owners::OnlyPids(procfs::pids_named(name)?)
+    } else {
+        Owners::All
+    };
+    let snap = snapshot::take(&Request {
+        sockets,
+        owners,
+        detail: Detail::Basic,
+        threads: 0,
+    })?;
+    Ok(build(snap, &states, all, uid_filter, !args.no_owners))
+}
+
+/// Filter, sort and annotate a snapshot into the report.
+fn build(
+    snap: Snapshot,
+    states: &[SockState],
+    all: bool,
+    uid: Option<u32>,
+    owners_looked_up: bool,
+) -> LsReport {
+    let keep = |s: &Socket| {
+        let state_ok = if !states.is_empty() {
+            states.contains(&s.state)
+        } else {
+            all || s.is_listening()
+        };
+        let uid_ok = uid.is_none_or(|u| match s.pids.first() {
+            Some(pid) => snap.process(*pid).is_some_and(|p| p.uid == u),
+            None => s.uid == u,
+        });
+        state_ok && uid_ok
+    };
+    let mut rows: Vec<LsRow> = snap
+        .sockets
+        .iter()
+        .filter(|s| keep(s))
+        .map(|s| {
+            let first = s.pids.first().and_then(|p| snap.process(*p));
+            LsRow {
+                exposure: s.local.ip().map(exposure),
+                service: s
+                    .port()
+                    .filter(|_| s.proto != Proto::Unix)
+                    .and_then(|p| iana_service(p, s.proto))
+                    .map(|n| n.name),
+                process: first.map(|p| p.comm.clone()),
+                user: first.map(|p| p.user.clone().unwrap_or_else(|| p.uid.to_string())),
+                socket: s.clone(),
+            }
+        })
+        .collect();
+    rows.sort_by(|a, b| {
+        let key = |r: &LsRow| {
+            (
+                r.socket.proto == Proto::Unix,
+                r.socket.port().unwrap_or(0),
+                r.socket.proto,
+                r.socket.local.clone(),
+                r.socket.remote.clone(),
+            )
+        };
+        key(a).cmp(&key(b))
+    });
+    let processes = rows
+        .iter()
+        .flat_map(|r| r.socket.pids.iter())
+        .filter_map(|pid| snap.process(*pid))
+        .map(|p| {
+            (
+                p.pid,
+                Owner {
+                    pid: p.pid,
+                    comm: p.comm.clone(),
+                    uid: p.uid,
+                    user: p.user.clone(),
+                    cmdline: p.cmdline.clone(),
+                    state: p.state,
+                },
+            )
+        })
+        .collect();
+    let mut hidden = snap.hidden.clone();
+    hidden.sockets = rows.iter().filter(|r| r.socket.owner_hidden).count();
+    if hidden.sockets == 0 && hidden.processes == 0 {
+        hidden = Hidden::default();
+    }
+    LsReport {
+        all_states: all,
+        sockets: rows,
+        processes,
+        owners_looked_up,
+        hidden,
+    }
+}

@@ -1,0 +1,231 @@
+//! `portscope who TARGET`: every socket on a port (listeners and connections), the processes
+//! holding them in full — command line, user, start time, state, ancestry, unit or container —
+//! and, for connections between two local processes, who is at the other end.
+
+use std::collections::{BTreeMap, HashMap};
+use std::net::IpAddr;
+
+use serde::Serialize;
+
+use crate::cli::WhoArgs;
+use crate::error::{Error, Result};
+use crate::knowledge::addr_class::{Exposure, exposure};
+use crate::model::{Endpoint, Hidden, Process, Proto, Snapshot, Socket};
+use crate::snapshot::{self, Owners, Request};
+use crate::sys::SocketQuery;
+use crate::sys::procfs::{self, Detail};
+use crate::target::{self, Host, Target};
+
+/// The other end of a connection between two local sockets.
+#[derive(Debug, Clone, Serialize)]
+pub struct Peer {
+    /// The other socket's local endpoint (our remote).
+    pub endpoint: Endpoint,
+    /// Its inode.
+    pub inode: u64,
+    /// Processes holding it.
+    pub pids: Vec<u32>,
+    /// True when its owner could not be seen.
+    pub owner_hidden: bool,
+}
+
+/// One socket on the port.
+#[derive(Debug, Clone, Serialize)]
+pub struct WhoSocket {
+    /// The socket, with its owners' pids.
+    #[serde(flatten)]
+    pub socket: Socket,
+    /// Who can reach it (listeners and bound UDP sockets).
+    pub exposure: Option<Exposure>,
+    /// For a connection to another local socket: the process at the other end.
+    pub peer: Option<Peer>,
+}
+
+/// The answer to `who`.
+#[derive(Debug, Clone, Serialize)]
+pub struct WhoReport {
+    /// The target as parsed.
+    pub target: Target,
+    /// True when at least one socket matched (whether or not its owner could be seen).
+    pub held: bool,
+    /// The sockets, listeners first, then connections, by port and address.
+    pub sockets: Vec<WhoSocket>,
+    /// Every process named by a socket or a peer, in full.
+    pub processes: BTreeMap<u32, Process>,
+    /// What could not be seen.
+    pub hidden: Hidden,
+}
+
+/// Run `who`.
+pub fn run(args: &WhoArgs) -> Result<WhoReport> {
+    let target = match (&args.pid, &args.target) {
+        (Some(pid), _) => Target::Pid(super::parse_pid(pid)?),
+        (None, Some(text)) => target::parse(text)?,
+        (None, None) => {
+            return Err(Error::bad_input(
+                "who needs a target",
+                "expected a port (8080), an address (127.0.0.1:8080), a range, pid:N or a process name",
+            ));
+        }
+    };
+    let snap = snapshot::take(&request(&target)?)?;
+    Ok(build(target, snap))
+}
+
+/// The snapshot request a target needs.
+fn request(target: &Target) -> Result<Request> {
+    let proto_query = |proto: Option<Proto>| SocketQuery {
+        tcp: proto != Some(Proto::Udp),
+        udp: proto != Some(Proto::Tcp),
+        port_range: target.port_range(),
+        ..SocketQuery::default()
+    };
+    let owners = match target {
+        Target::Pid(pid) => {
+            if !std::path::Path::new(&format!("/proc/{pid}")).exists() {
+                return Err(Error::bad_input(
+                    format!("no process with pid {pid}"),
+                    "expected the pid of a running process (see `portscope ls`)",
+                ));
+            }
+            Owners::OnlyPids(vec![*pid])
+        }
+        Target::Process(name) => Owners::OnlyPids(procfs::pids_named(name)?),
+        _ => Owners::Targeted,
+    };
+    Ok(Request {
+        sockets: proto_query(target.proto()),
+        owners,
+        detail: Detail::Full,
+        threads: 0,
+    })
+}
+
+/// Addresses a target's host stands for (a name is resolved here); `None` = any address.
+fn target_addrs(target: &Target) -> Option<Vec<IpAddr>> {
+    match target {
+        Target::Addr {
+            host: Host::Ip(ip), ..
+        } => Some(vec![*ip]),
+        Target::Addr {
+            host: Host::Name(name),
+            ..
+        } => Some(crate::sys::sysctl::resolve(name).addresses),
+        _ => None,
+    }
+}
+
+/// Whether a socket bound to `local` receives connections for any of `addrs`.
+fn serves(local: &Endpoint, addrs: &[IpAddr]) -> bool {
+    local
+        .ip()
+        .is_some_and(|ip| addrs.iter().any(|a| covers(ip, *a)))
+}
+
+/// Whether a socket bound to `bound` receives traffic for `wanted`: the same address, the
+/// wildcard of its family, or (dual-stack) the IPv6 wildcard or v4-mapped form of an IPv4 one.
+fn covers(bound: IpAddr, wanted: IpAddr) -> bool {
+    match (bound, wanted) {
+        _ if bound == wanted => true,
+        (IpAddr::V4(b), IpAddr::V4(_)) => b.is_unspecified(),
+        (IpAddr::V6(b), IpAddr::V6(_)) => b.is_unspecified(),
+        (IpAddr::V6(b), IpAddr::V4(w)) => b.is_unspecified() || b.to_ipv4_mapped() == Some(w),
+        (IpAddr::V4(_), IpAddr::V6(_)) => false,
+    }
+}
+
+/// Select, pair and order the sockets.
+fn build(target: Target, snap: Snapshot) -> WhoReport {
+    let range = target.port_range();
+    let addrs = target_addrs(&target);
+    let in_range = |p: Option<u16>| match (range, p) {
+        (Some((lo, hi)), Some(p)) => (lo..=hi).contains(&p),
+        (None, _) => true,
+        (Some(_), None) => false,
+    };
+    // The service side: sockets whose *local* port is the target.
+    let local_match =
+        |s: &Socket| in_range(s.port()) && addrs.as_ref().is_none_or(|a| serves(&s.local, a));
+    let by_ends: HashMap<(Proto, &Endpoint, &Endpoint), &Socket> = snap
+        .sockets
+        .iter()
+        .filter_map(|s| Some(((s.proto, &s.local, s.remote.as_ref()?), s)))
+        .collect();
+    let peer_of = |s: &Socket| -> Option<&Socket> {
+        let remote = s.remote.as_ref()?;
+        by_ends.get(&(s.proto, remote, &s.local)).copied()
+    };
+    let mut chosen: Vec<WhoSocket> = Vec::new();
+    for s in &snap.sockets {
+        let keep = if range.is_none() {
+            true
+        } else if local_match(s) {
+            true
+        } else {
+            // A connection *to* the port: shown on its own only when the other end is not
+            // a local socket already listed (then it appears as that socket's peer).
+            let to_target = in_range(s.remote.as_ref().and_then(Endpoint::port))
+                && addrs.as_ref().is_none_or(|a| {
+                    s.remote
+                        .as_ref()
+                        .and_then(Endpoint::ip)
+                        .is_some_and(|ip| a.contains(&ip))
+                });
+            to_target && peer_of(s).is_none_or(|p| !local_match(p))
+        };
+        if !keep {
+            continue;
+        }
+        let peer = peer_of(s).map(|p| Peer {
+            endpoint: p.local.clone(),
+            inode: p.inode,
+            pids: p.pids.clone(),
+            owner_hidden: p.owner_hidden,
+        });
+        chosen.push(WhoSocket {
+            exposure: s
+                .is_listening()
+                .then(|| s.local.ip().map(exposure))
+                .flatten(),
+            peer,
+            socket: s.clone(),
+        });
+    }
+    chosen.sort_by(|a, b| {
+        let key = |w: &WhoSocket| {
+            (
+                !w.socket.is_listening(),
+                w.socket.port().unwrap_or(0),
+                w.socket.proto,
+                w.socket.local.clone(),
+                w.socket.remote.clone(),
+            )
+        };
+        key(a).cmp(&key(b))
+    });
+    let named: std::collections::BTreeSet<u32> = chosen
+        .iter()
+        .flat_map(|w| {
+            w.socket
+                .pids
+                .iter()
+                .chain(w.peer.iter().flat_map(|p| p.pids.iter()))
+        })
+        .copied()
+        .collect();
+    let processes = snap
+        .processes
+        .iter()
+        .filter(|(pid, _)| named.contains(pid))
+        .map(|(pid, p)| (*pid, p.clone()))
+        .collect();
+    let mut hidden = snap.hidden.clone();
+    hidden.sockets = chosen.iter().filter(|w| w.socket.owner_hidden).count();
+    WhoReport {
+        held: !chosen.is_empty(),
+        target,
+        sockets: chosen,
+        processes,
+        hidden,
+    }
+}

@@ -1,0 +1,90 @@
+//! Human layout of `ls`: one aligned row per socket and a summary line.
+
+use super::style::Palette;
+use super::table::Table;
+use super::{addr_cell, hidden_line, pid_cell, sanitize};
+use crate::commands::ls::{LsReport, LsRow};
+use crate::knowledge::addr_class::Exposure;
+
+fn exposure_cell(row: &LsRow) -> String {
+    row.exposure
+        .filter(|_| row.socket.is_listening())
+        .map_or("", Exposure::label)
+        .to_string()
+}
+
+fn process_cell(row: &LsRow) -> String {
+    if row.socket.owner_hidden {
+        return "(hidden)".into();
+    }
+    row.process
+        .as_deref()
+        .map(|p| sanitize::terminal(p).into_owned())
+        .unwrap_or_default()
+}
+
+/// Render `ls`.
+pub fn render(r: &LsReport, pal: &Palette) -> String {
+    let mut t = if r.all_states {
+        Table::new(&[
+            "PROTO", "STATE", "LOCAL", "REMOTE", "PID", "PROCESS", "USER", "SERVICE",
+        ])
+    } else {
+        Table::new(&[
+            "PORT", "PROTO", "ADDRESS", "EXPOSURE", "PID", "PROCESS", "USER", "SERVICE",
+        ])
+    };
+    for row in &r.sockets {
+        let s = &row.socket;
+        let owner = [
+            pid_cell(s),
+            process_cell(row),
+            row.user.clone().unwrap_or_default(),
+            row.service.unwrap_or("").to_string(),
+        ];
+        let mut cells = if r.all_states {
+            vec![
+                s.proto.as_str().to_string(),
+                s.state.ss_name(s.proto).to_string(),
+                sanitize::terminal(&s.local.to_string()).into_owned(),
+                s.remote.as_ref().map_or("-".into(), ToString::to_string),
+            ]
+        } else {
+            vec![
+                s.port().map_or("-".into(), |p| p.to_string()),
+                s.proto.as_str().to_string(),
+                addr_cell(s),
+                exposure_cell(row),
+            ]
+        };
+        cells.extend(owner);
+        t.push(cells);
+    }
+    let mut out = if r.sockets.is_empty() {
+        String::new()
+    } else {
+        t.render(|h| pal.header(h))
+    };
+    let what = if r.all_states {
+        "socket"
+    } else {
+        "listening socket"
+    };
+    let mut summary = format!(
+        "{} {what}{}",
+        r.sockets.len(),
+        if r.sockets.len() == 1 { "" } else { "s" }
+    );
+    if r.owners_looked_up {
+        summary.push_str(&format!(", {} process(es)", r.processes.len()));
+    } else {
+        summary.push_str(", owners not looked up (--no-owners)");
+    }
+    out.push_str(&pal.dim(&summary));
+    out.push('\n');
+    if let Some(line) = hidden_line(&r.hidden, pal) {
+        out.push_str(&line);
+        out.push('\n');
+    }
+    out
+}

@@ -1,0 +1,77 @@
+//! The only place that turns reports into text. Commands hand over plain data; this module
+//! picks JSON or a human layout, sanitises names from other processes, and colours only
+//! when `Config` says so.
+
+pub mod json;
+pub mod sanitize;
+pub mod style;
+pub mod table;
+pub mod time;
+
+mod explain;
+mod ls;
+mod who;
+
+use crate::commands::Report;
+use crate::config::Config;
+use crate::error::Error;
+use crate::model::{Hidden, Socket};
+use style::Palette;
+
+/// The full text to print on standard output for a report.
+pub fn report(report: &Report, cfg: &Config) -> String {
+    if cfg.json {
+        let json = match report {
+            Report::Ls(r) => json::to_string(report.command(), r),
+            Report::Who(r) => json::to_string(report.command(), r),
+            Report::Explain(r) => json::to_string(report.command(), r),
+        };
+        // Serialising plain structs cannot fail; if it ever does, say so in JSON.
+        return json.unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}")) + "\n";
+    }
+    let pal = Palette::new(cfg.color);
+    match report {
+        Report::Ls(r) => ls::render(r, &pal),
+        Report::Who(r) => who::render(r, &pal),
+        Report::Explain(r) => explain::render(r, &pal),
+    }
+}
+
+/// One line for standard error.
+pub fn error(err: &Error) -> String {
+    let text = err.to_string().replace(['\n', '\r'], " ");
+    format!("portscope: error: {}\n", sanitize::terminal(&text))
+}
+
+/// The PID column: `1234`, `1234,1240`, `1234,1240,+3`; `?` when hidden; `-` when none.
+fn pid_cell(s: &Socket) -> String {
+    if s.owner_hidden {
+        return "?".into();
+    }
+    if s.pids.is_empty() {
+        return "-".into();
+    }
+    let mut shown: Vec<String> = s.pids.iter().take(2).map(u32::to_string).collect();
+    if s.pids.len() > 2 {
+        shown.push(format!("+{}", s.pids.len() - 2));
+    }
+    shown.join(",")
+}
+
+/// Address as `ss` users read it: IPv6 without brackets when alone in a column.
+fn addr_cell(s: &Socket) -> String {
+    match s.local.ip() {
+        Some(ip) => ip.to_string(),
+        None => sanitize::terminal(&s.local.to_string()).into_owned(),
+    }
+}
+
+/// The footer line about hidden owners, if any.
+fn hidden_line(h: &Hidden, pal: &Palette) -> Option<String> {
+    (h.sockets > 0).then(|| {
+        pal.warn(&format!(
+            "{} socket(s) with hidden owners: {}. To see them: {}.",
+            h.sockets, h.reason, h.hint
+        ))
+    })
+}

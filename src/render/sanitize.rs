@@ -1,0 +1,63 @@
+//! Make text from other processes safe to print: process names and command lines are chosen
+//! by whoever started the process and may carry terminal escape sequences.
+
+/// Replace control characters (C0, DEL, C1) with a visible `\xNN` escape.
+pub fn terminal(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.chars().any(is_control) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if is_control(c) {
+            out.push_str(&format!("\\x{:02x}", u32::from(c)));
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+fn is_control(c: char) -> bool {
+    c.is_control()
+}
+
+/// Quote one command-line argument for display: plain when it is safe to read as-is, in
+/// single quotes when it contains spaces or shell-special characters; control characters
+/// escaped either way.
+pub fn shell_word(arg: &str) -> String {
+    let safe = !arg.is_empty()
+        && arg
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./:=@,+%^".contains(c));
+    let arg = terminal(arg);
+    if safe {
+        arg.into_owned()
+    } else {
+        format!("'{}'", arg.replace('\'', r"'\''"))
+    }
+}
+
+/// A command line for display.
+pub fn command_line(args: &[String]) -> String {
+    args.iter()
+        .map(|a| shell_word(a))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_controls() {
+        assert_eq!(terminal("node"), "node");
+        assert_eq!(terminal("evil\x1b[31mred"), "evil\\x1b[31mred");
+        assert_eq!(terminal("a\nb\u{9b}"), "a\\x0ab\\x9b");
+        assert_eq!(
+            command_line(&["python3".into(), "-m".into(), "http server".into()]),
+            "python3 -m 'http server'"
+        );
+        assert_eq!(shell_word(""), "''");
+    }
+}

@@ -1,0 +1,160 @@
+//! Human layout of `who`: the sockets on the port, then each process in full.
+
+use super::style::Palette;
+use super::table::Table;
+use super::{hidden_line, pid_cell, sanitize, time};
+use crate::commands::who::{WhoReport, WhoSocket};
+use crate::model::{ProcState, Process};
+
+fn other_end(w: &WhoSocket, r: &WhoReport) -> String {
+    let Some(peer) = &w.peer else {
+        return String::new();
+    };
+    if peer.owner_hidden {
+        return "(hidden)".into();
+    }
+    let names: Vec<String> = peer
+        .pids
+        .iter()
+        .map(|pid| match r.processes.get(pid) {
+            Some(p) => format!("{}[{pid}]", sanitize::terminal(&p.comm)),
+            None => format!("[{pid}]"),
+        })
+        .collect();
+    if names.is_empty() {
+        "-".into()
+    } else {
+        names.join(",")
+    }
+}
+
+fn owner_names(w: &WhoSocket, r: &WhoReport) -> String {
+    if w.socket.owner_hidden {
+        return "(hidden)".into();
+    }
+    let mut names: Vec<String> = w
+        .socket
+        .pids
+        .iter()
+        .filter_map(|pid| r.processes.get(pid))
+        .map(|p| sanitize::terminal(&p.comm).into_owned())
+        .collect();
+    names.dedup();
+    names.join(",")
+}
+
+fn process_block(p: &Process, now: u64, pal: &Palette) -> String {
+    let mut out = format!(
+        "{} [pid {}]",
+        pal.header(&sanitize::terminal(&p.comm)),
+        p.pid
+    );
+    if p.state == ProcState::Stopped || p.state == ProcState::TracingStop {
+        out.push_str(&format!(
+            "  {}",
+            pal.warn(&format!(
+                "STOPPED: it holds the port but cannot accept or answer (resume: kill -CONT {})",
+                p.pid
+            ))
+        ));
+    } else if p.state == ProcState::Zombie {
+        out.push_str(&format!("  {}", pal.warn("ZOMBIE")));
+    }
+    out.push('\n');
+    let mut line = |k: &str, v: String| out.push_str(&format!("  {:<9} {v}\n", k));
+    if !p.cmdline.is_empty() {
+        line("command", sanitize::command_line(&p.cmdline));
+    }
+    if let Some(exe) = &p.exe {
+        line("exe", sanitize::terminal(exe).into_owned());
+    }
+    if let Some(cwd) = &p.cwd {
+        line("cwd", sanitize::terminal(cwd).into_owned());
+    }
+    line(
+        "user",
+        format!("{} (uid {})", p.user.as_deref().unwrap_or("?"), p.uid),
+    );
+    if let Some(start) = p.start_time {
+        line(
+            "started",
+            format!("{} ({} ago)", time::utc(start), time::age(start, now)),
+        );
+    }
+    if !p.ancestry.is_empty() {
+        let mut chain: Vec<String> = p
+            .ancestry
+            .iter()
+            .rev()
+            .map(|a| format!("{}[{}]", sanitize::terminal(&a.comm), a.pid))
+            .collect();
+        chain.push(format!("{}[{}]", sanitize::terminal(&p.comm), p.pid));
+        line("chain", chain.join(" → "));
+    }
+    if let Some(unit) = &p.origin.systemd_unit {
+        line("unit", sanitize::terminal(unit).into_owned());
+    }
+    if let Some(id) = &p.origin.container_id {
+        let runtime = p.origin.container_runtime.as_deref().unwrap_or("container");
+        line(
+            "container",
+            format!(
+                "{} {}",
+                sanitize::terminal(runtime),
+                id.get(..12).unwrap_or(id)
+            ),
+        );
+    }
+    out
+}
+
+/// Render `who`.
+pub fn render(r: &WhoReport, pal: &Palette) -> String {
+    let target = r.target.to_string();
+    if !r.held {
+        return format!(
+            "nothing holds {target}: no listener and no connection (a connection now would be refused)\n"
+        );
+    }
+    let mut t = Table::new(&[
+        "PROTO",
+        "STATE",
+        "LOCAL",
+        "REMOTE",
+        "PID",
+        "PROCESS",
+        "OTHER END",
+    ]);
+    for w in &r.sockets {
+        let s = &w.socket;
+        t.push(vec![
+            s.proto.as_str().to_string(),
+            s.state.ss_name(s.proto).to_string(),
+            sanitize::terminal(&s.local.to_string()).into_owned(),
+            s.remote.as_ref().map_or("-".into(), ToString::to_string),
+            pid_cell(s),
+            owner_names(w, r),
+            other_end(w, r),
+        ]);
+    }
+    let mut out = format!(
+        "{}: {} socket(s), {} process(es)\n\n",
+        pal.header(&target),
+        r.sockets.len(),
+        r.processes.len()
+    );
+    out.push_str(&t.render(|h| pal.header(h)));
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    for p in r.processes.values() {
+        out.push('\n');
+        out.push_str(&process_block(p, now, pal));
+    }
+    if let Some(line) = hidden_line(&r.hidden, pal) {
+        out.push('\n');
+        out.push_str(&line);
+        out.push('\n');
+    }
+    out
+}

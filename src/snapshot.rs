@@ -1,0 +1,247 @@
+//! The snapshot engine: sockets from the kernel joined to the processes that hold them.
+//!
+//! This is the one piece of logic every command stands on. It asks `sys` for sockets (filtered
+//! in the kernel where it can), walks fd tables once (or, for a targeted question, only as far
+//! as it must), reads details only for the processes a report names, and accounts for
+//! everything it could not see in [`Hidden`].
+//!
+//! # Example
+//! ```no_run
+//! use portscope::snapshot::{self, Owners, Request};
+//!
+//! // Who holds TCP or UDP port 8080 (listeners and connections)?
+//! let snap = snapshot::take(&Request::port(8080))?;
+//! for socket in &snap.sockets {
+//!     for pid in &socket.pids {
+//!         let name = snap.process(*pid).map_or("?", |p| p.comm.as_str());
+//!         println!("{} {} held by {pid} ({name})", socket.proto.as_str(), socket.local);
+//!     }
+//! }
+//! if !snap.hidden.is_empty() {
+//!     eprintln!("{} (hint: {})", snap.hidden.reason, snap.hidden.hint);
+//! }
+//! # Ok::<(), portscope::error::Error>(())
+//! ```
+
+use std::collections::{HashMap, HashSet};
+
+use crate::error::Result;
+use crate::model::{Hidden, Snapshot, SockState};
+use crate::sys::SocketQuery;
+use crate::sys::procfs::{self, Detail, FdScan, PidEntry, ProcContext, Wanted};
+use crate::sys::sock_diag;
+
+/// How far to go finding the owners of sockets.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Owners {
+    /// Do not look for owners (fastest: the kernel's answer only).
+    Skip,
+    /// Walk every process's fd table once (listings).
+    All,
+    /// Walk only as far as needed for the sockets found: processes of the sockets' uids
+    /// first, stop once each socket has an owner, then complete the owner set from the
+    /// owners' parents and children (forked servers share sockets).
+    Targeted,
+    /// Only these processes (a `pid:N` or process-name question): sockets are kept only if
+    /// one of them holds it.
+    OnlyPids(Vec<u32>),
+}
+
+/// What to take a snapshot of.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Request {
+    /// Which sockets to ask the kernel for.
+    pub sockets: SocketQuery,
+    /// How to find their owners.
+    pub owners: Owners,
+    /// How much to read about each owning process.
+    pub detail: Detail,
+    /// Threads for the fd walk (0 = one per core).
+    pub threads: usize,
+}
+
+impl Request {
+    /// Every TCP/UDP socket on `port` (local or remote), owners in full detail.
+    pub fn port(port: u16) -> Request {
+        Request {
+            sockets: SocketQuery {
+                port_range: Some((port, port)),
+                ..SocketQuery::default()
+            },
+            owners: Owners::Targeted,
+            detail: Detail::Full,
+            threads: 0,
+        }
+    }
+
+    /// Listening TCP sockets and bound UDP sockets, owners in basic detail.
+    pub fn listeners() -> Request {
+        Request {
+            sockets: SocketQuery {
+                states: (1 << SockState::Listen.kernel_number())
+                    | (1 << SockState::Close.kernel_number()),
+                ..SocketQuery::default()
+            },
+            owners: Owners::All,
+            detail: Detail::Basic,
+            threads: 0,
+        }
+    }
+}
+
+/// Take a snapshot.
+pub fn take(req: &Request) -> Result<Snapshot> {
+    let taken_at = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs_f64())
+        .unwrap_or(0.0);
+    let mut sockets = sock_diag::dump(&req.sockets)?;
+    let threads = if req.threads == 0 {
+        std::thread::available_parallelism().map_or(1, usize::from)
+    } else {
+        req.threads
+    };
+
+    let scan = match &req.owners {
+        Owners::Skip => FdScan::default(),
+        Owners::All => procfs::scan_fds(&procfs::list_pids()?, None, threads),
+        Owners::Targeted => targeted_scan(&sockets, threads)?,
+        Owners::OnlyPids(pids) => {
+            let entries: Vec<PidEntry> = procfs::list_pids()?
+                .into_iter()
+                .filter(|e| pids.contains(&e.pid))
+                .collect();
+            procfs::scan_fds(&entries, None, threads)
+        }
+    };
+
+    if let Owners::OnlyPids(_) = req.owners {
+        sockets.retain(|s| scan.owners.contains_key(&s.inode));
+    }
+    let netns = procfs::self_netns();
+    let may_hide = req.owners != Owners::Skip && !scan.unreadable.is_empty();
+    for s in &mut sockets {
+        s.netns = netns;
+        if let Some(pids) = scan.owners.get(&s.inode).filter(|_| s.inode != 0) {
+            s.pids.clone_from(pids);
+        }
+        s.owner_hidden = may_hide && s.pids.is_empty() && s.inode != 0;
+    }
+
+    let ctx = ProcContext::new();
+    let mut processes = std::collections::BTreeMap::new();
+    let owner_pids: HashSet<u32> = sockets
+        .iter()
+        .flat_map(|s| s.pids.iter().copied())
+        .collect();
+    for pid in owner_pids {
+        if let Some(p) = procfs::process(&ctx, pid, req.detail) {
+            processes.insert(pid, p);
+        }
+    }
+
+    let hidden = hidden_summary(
+        sockets.iter().filter(|s| s.owner_hidden).count(),
+        &scan.unreadable,
+    );
+    Ok(Snapshot {
+        sockets,
+        processes,
+        hidden,
+        netns,
+        euid: rustix::process::geteuid().as_raw(),
+        taken_at,
+    })
+}
+
+/// Describe what could not be seen.
+fn hidden_summary(sockets: usize, unreadable: &[PidEntry]) -> Hidden {
+    if unreadable.is_empty() {
+        return Hidden::default();
+    }
+    let mut uids: Vec<u32> = unreadable.iter().map(|e| e.uid).collect();
+    uids.sort_unstable();
+    uids.dedup();
+    let uid_list = uids
+        .iter()
+        .take(5)
+        .map(u32::to_string)
+        .collect::<Vec<_>>()
+        .join(", ");
+    Hidden {
+        sockets,
+        processes: unreadable.len(),
+        reason: format!(
+            "the file descriptors of {} process(es) (uid {uid_list}) could not be read",
+            unreadable.len()
+        ),
+        hint: if rustix::process::geteuid().is_root() {
+            "even root was refused: a security module (Yama ptrace scope, AppArmor, SELinux) or another user namespace protects them; run portscope inside that namespace or container".into()
+        } else {
+            "run as root (sudo portscope …) or grant CAP_SYS_PTRACE (sudo setcap cap_sys_ptrace+ep \"$(command -v portscope)\")".into()
+        },
+    }
+}
+
+/// The targeted walk: only as far as the sockets in hand require.
+fn targeted_scan(sockets: &[crate::model::Socket], threads: usize) -> Result<FdScan> {
+    let inodes: HashSet<u64> = sockets
+        .iter()
+        .map(|s| s.inode)
+        .filter(|&i| i != 0)
+        .collect();
+    if inodes.is_empty() {
+        return Ok(FdScan::default());
+    }
+    let uids: HashSet<u32> = sockets.iter().map(|s| s.uid).collect();
+    let mut pids = procfs::list_pids()?;
+    // Likely owners first: processes running as a socket's uid.
+    pids.sort_by_key(|e| !uids.contains(&e.uid));
+    let wanted = Wanted {
+        inodes: &inodes,
+        stop_early: true,
+    };
+    let mut scan = procfs::scan_fds(&pids, Some(&wanted), threads);
+    if scan.owners.len() < inodes.len() {
+        // The walk went through everything: the owner sets are complete.
+        return Ok(scan);
+    }
+    complete_family(&mut scan, &pids, &inodes);
+    Ok(scan)
+}
+
+/// After an early stop, other holders of a socket can only be processes that inherited it
+/// across fork: the owners' children and parents (and, transitively, theirs). Check those.
+fn complete_family(scan: &mut FdScan, pids: &[PidEntry], inodes: &HashSet<u64>) {
+    let ppids: HashMap<u32, u32> = pids
+        .iter()
+        .filter_map(|e| procfs::ppid(e.pid).map(|pp| (e.pid, pp)))
+        .collect();
+    let mut checked: HashSet<u32> = scan.owners.values().flatten().copied().collect();
+    let mut frontier: Vec<u32> = checked.iter().copied().collect();
+    while let Some(owner) = frontier.pop() {
+        let parent = ppids.get(&owner).copied();
+        let relatives: Vec<PidEntry> = pids
+            .iter()
+            .filter(|e| ppids.get(&e.pid) == Some(&owner) || Some(e.pid) == parent)
+            .filter(|e| checked.insert(e.pid))
+            .copied()
+            .collect();
+        if relatives.is_empty() {
+            continue;
+        }
+        let wanted = Wanted {
+            inodes,
+            stop_early: false,
+        };
+        let more = procfs::scan_fds(&relatives, Some(&wanted), 1);
+        for (inode, holders) in more.owners {
+            frontier.extend(holders.iter().copied());
+            let list = scan.owners.entry(inode).or_default();
+            list.extend(holders);
+            list.sort_unstable();
+            list.dedup();
+        }
+        scan.unreadable.extend(more.unreadable);
+    }
+}
