@@ -73,7 +73,7 @@ pub struct LsArgs {
     #[arg(long, value_name = "USER")]
     pub user: Option<String>,
     /// Only sockets held by this process id.
-    #[arg(short, long, value_name = "PID")]
+    #[arg(short, long, value_name = "PID", allow_hyphen_values = true)]
     pub pid: Option<String>,
     /// Only sockets held by processes with this name (comm, or executable's file name).
     #[arg(long, value_name = "NAME")]
@@ -88,10 +88,20 @@ pub struct LsArgs {
 pub struct WhoArgs {
     /// What to look at: 8080, :8080, 8080/tcp, udp/53, 127.0.0.1:8080, [::1]:8080,
     /// http://localhost:3000/, 3000-3010, pid:1234, or a process name.
-    #[arg(value_name = "TARGET", required_unless_present = "pid")]
+    #[arg(
+        value_name = "TARGET",
+        required_unless_present = "pid",
+        allow_hyphen_values = true
+    )]
     pub target: Option<String>,
     /// Look at this process's sockets instead (same as pid:N).
-    #[arg(short, long, value_name = "PID", conflicts_with = "target")]
+    #[arg(
+        short,
+        long,
+        value_name = "PID",
+        conflicts_with = "target",
+        allow_hyphen_values = true
+    )]
     pub pid: Option<String>,
 }
 
@@ -99,18 +109,26 @@ pub struct WhoArgs {
 #[derive(Debug, Clone, Args)]
 pub struct ExplainArgs {
     /// The address or port: 127.0.0.1:62893, [::1]:9229, localhost:3000, 62893, http://…
-    #[arg(value_name = "TARGET")]
+    #[arg(value_name = "TARGET", allow_hyphen_values = true)]
     pub target: String,
 }
 
 /// Clap's usage error as one line: what was wrong, and where to see what is accepted.
 pub fn one_line_error(e: &clap::Error) -> String {
     let rendered = e.render().to_string();
-    let first = rendered
+    // The first paragraph is the problem; clap may continue it on indented lines.
+    let first: Vec<&str> = rendered
         .lines()
-        .find(|l| !l.trim().is_empty())
-        .unwrap_or("invalid arguments")
-        .trim()
-        .trim_start_matches("error: ");
-    format!("portscope: error: {first}; see 'portscope --help' for what is accepted\n")
+        .map(str::trim)
+        .skip_while(|l| l.is_empty())
+        .take_while(|l| !l.is_empty())
+        .collect();
+    let text = first.join(" ");
+    let text = text.trim_start_matches("error: ");
+    let text = if text.is_empty() {
+        "invalid arguments"
+    } else {
+        text
+    };
+    format!("portscope: error: {text}; see 'portscope --help' for what is accepted\n")
 }

@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use crate::cli::ExplainArgs;
 use crate::error::Result;
-use crate::knowledge::addr_class::{self, AddrClass, AddrInfo};
+use crate::knowledge::addr_class::{self, AddrInfo};
 use crate::knowledge::dev_ports::{self, DevPort, Source as PortSource};
 use crate::knowledge::iana::{self, IANA_SOURCE, ServiceName};
 use crate::knowledge::ranges::{self, IanaRange, RANGES_SOURCE};
@@ -114,7 +114,7 @@ pub fn run(args: &ExplainArgs) -> Result<ExplainReport> {
             addr_class::ADDR_SOURCE,
             format!(
                 "{ip} is {} ({} {}): {}",
-                class_name(info.class),
+                info.class.label(),
                 info.block,
                 info.rfc,
                 info.meaning
@@ -141,25 +141,6 @@ pub fn run(args: &ExplainArgs) -> Result<ExplainReport> {
         facts,
         now,
     })
-}
-
-fn class_name(c: AddrClass) -> &'static str {
-    match c {
-        AddrClass::Loopback => "loopback",
-        AddrClass::Unspecified => "the unspecified (wildcard) address",
-        AddrClass::Private => "private",
-        AddrClass::LinkLocal => "link-local",
-        AddrClass::Cgnat => "carrier-grade NAT shared space",
-        AddrClass::Multicast => "multicast",
-        AddrClass::Broadcast => "broadcast",
-        AddrClass::Documentation => "reserved for documentation",
-        AddrClass::Benchmarking => "reserved for benchmarking",
-        AddrClass::UniqueLocal => "IPv6 unique local",
-        AddrClass::Ipv4Mapped => "an IPv4-mapped IPv6 address",
-        AddrClass::Nat64 => "NAT64",
-        AddrClass::Reserved => "reserved",
-        AddrClass::Public => "public (globally routable)",
-    }
 }
 
 /// The IP to classify and the resolution to report.
@@ -274,6 +255,19 @@ fn port_part(port: u16, proto: Option<Proto>, facts: &mut Vec<Fact>) -> PortFact
         ));
     }
     if commonly.is_empty() && port >= 1024 {
+        let intro = match in_eph {
+            Some(false) => {
+                "no well-known program uses this port by default; addresses like this usually come from one of the following. On Linux a bind to port 0 gets a port from the ephemeral range, so outside it they apply when the address was printed on Windows or macOS, or when the tool picked the number itself"
+            }
+            _ => {
+                "no well-known program uses this port by default; addresses like this usually come from one of the following"
+            }
+        };
+        facts.push(general(
+            "common",
+            "what tools print (portscope's table)",
+            intro.to_string(),
+        ));
         for s in dev_ports::random_port_sources() {
             facts.push(random_source_fact(s));
         }
@@ -352,6 +346,7 @@ fn now_fact(report: &WhoReport) -> Fact {
             .filter_map(|pid| report.processes.get(pid))
             .map(|p| format!("{}[{}]", crate::render::sanitize::terminal(&p.comm), p.pid))
             .collect();
+        names.sort();
         names.dedup();
         let hidden = report
             .sockets

@@ -16,11 +16,11 @@ use crate::exit::Exit;
 #[serde(untagged)]
 pub enum Report {
     /// `ls`
-    Ls(ls::LsReport),
+    Ls(Box<ls::LsReport>),
     /// `who`
-    Who(who::WhoReport),
+    Who(Box<who::WhoReport>),
     /// `explain`
-    Explain(explain::ExplainReport),
+    Explain(Box<explain::ExplainReport>),
 }
 
 impl Report {
@@ -37,14 +37,14 @@ impl Report {
 /// Run the command (`ls` when none was given) and say which exit code its answer means.
 pub fn run(command: Option<&Command>) -> Result<(Report, Exit)> {
     match command {
-        None => ls::run(&LsArgs::default()).map(|r| (Report::Ls(r), Exit::Success)),
-        Some(Command::Ls(args)) => ls::run(args).map(|r| (Report::Ls(r), Exit::Success)),
+        None => ls::run(&LsArgs::default()).map(|r| (Report::Ls(Box::new(r)), Exit::Success)),
+        Some(Command::Ls(args)) => ls::run(args).map(|r| (Report::Ls(Box::new(r)), Exit::Success)),
         Some(Command::Who(args)) => who::run(args).map(|r| {
             let code = if r.held { Exit::Success } else { Exit::Nothing };
-            (Report::Who(r), code)
+            (Report::Who(Box::new(r)), code)
         }),
         Some(Command::Explain(args)) => {
-            explain::run(args).map(|r| (Report::Explain(r), Exit::Success))
+            explain::run(args).map(|r| (Report::Explain(Box::new(r)), Exit::Success))
         }
     }
 }

@@ -157,9 +157,7 @@ fn build(target: Target, snap: Snapshot) -> WhoReport {
     };
     let mut chosen: Vec<WhoSocket> = Vec::new();
     for s in &snap.sockets {
-        let keep = if range.is_none() {
-            true
-        } else if local_match(s) {
+        let keep = if range.is_none() || local_match(s) {
             true
         } else {
             // A connection *to* the port: shown on its own only when the other end is not

@@ -1,1 +1,14 @@
-//! Integration tests (stub).
+//! The one integration-test binary: real sockets and processes, the built `portscope`.
+#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+
+mod bad_input;
+mod explain;
+mod harness;
+mod ls;
+mod who;
+
+#[test]
+fn cli_definition_is_consistent() {
+    use clap::CommandFactory;
+    portscope::cli::Cli::command().debug_assert();
+}

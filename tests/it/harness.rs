@@ -1,0 +1,155 @@
+//! Test harness: run the built binary, spawn real listeners (python3, bound to port 0) in
+//! child processes, and clean them up however a test ends.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+
+/// What a run of portscope produced.
+#[derive(Debug)]
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+/// The built binary with a clean, colourless environment.
+pub fn portscope() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_portscope"));
+    c.env("NO_COLOR", "1").env_remove("RUST_BACKTRACE");
+    c
+}
+
+/// Run portscope with `args`.
+pub fn run(args: &[&str]) -> Run {
+    output(portscope().args(args))
+}
+
+/// Run a prepared command and collect its output.
+pub fn output(cmd: &mut Command) -> Run {
+    let out = cmd.output().expect("run portscope");
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// Run portscope with `--json` and parse the output.
+pub fn json(args: &[&str]) -> serde_json::Value {
+    let mut all = args.to_vec();
+    all.push("--json");
+    let r = run(&all);
+    assert!(r.stderr.is_empty(), "stderr of {args:?}: {}", r.stderr);
+    serde_json::from_str(&r.stdout)
+        .unwrap_or_else(|e| panic!("bad JSON from {args:?}: {e}\n{}", r.stdout))
+}
+
+/// A child process tree (its own process group), killed on drop.
+pub struct Spawned {
+    pub child: Child,
+    /// Pid of the direct child.
+    pub pid: u32,
+    /// The whitespace-separated words of the first line it printed.
+    pub words: Vec<String>,
+}
+
+impl Spawned {
+    /// Word `i` of the ready line as a number.
+    pub fn num(&self, i: usize) -> u32 {
+        self.words[i].parse().expect("a number in the ready line")
+    }
+}
+
+impl Drop for Spawned {
+    fn drop(&mut self) {
+        if let Some(pid) = rustix::process::Pid::from_raw(self.pid as i32) {
+            let _ = rustix::process::kill_process_group(pid, rustix::process::Signal::CONT);
+            let _ = rustix::process::kill_process_group(pid, rustix::process::Signal::KILL);
+        }
+        let _ = self.child.wait();
+    }
+}
+
+/// Start `program args…` in its own process group and wait for its first stdout line.
+pub fn spawn(program: &str, args: &[&str]) -> Spawned {
+    use std::os::unix::process::CommandExt;
+    let mut child = Command::new(program)
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .process_group(0)
+        .spawn()
+        .unwrap_or_else(|e| panic!("spawn {program}: {e}"));
+    let pid = child.id();
+    let mut line = String::new();
+    let stdout = child.stdout.take().expect("piped stdout");
+    BufReader::new(stdout)
+        .read_line(&mut line)
+        .expect("read ready line");
+    assert!(!line.is_empty(), "{program} exited before it was ready");
+    Spawned {
+        child,
+        pid,
+        words: line.split_whitespace().map(str::to_string).collect(),
+    }
+}
+
+/// Run a python3 script (`-c`). Scripts print one ready line, then sleep at most 120 s.
+pub fn python(script: &str) -> Spawned {
+    spawn("python3", &["-c", script])
+}
+
+/// A TCP listener on `addr` port 0; prints `PORT PID`.
+pub fn tcp_listener(addr: &str) -> Spawned {
+    let family = if addr.contains(':') {
+        "socket.AF_INET6"
+    } else {
+        "socket.AF_INET"
+    };
+    python(&format!(
+        "import socket,os,time\n\
+         s=socket.socket({family}); s.bind(('{addr}',0)); s.listen(16)\n\
+         print(s.getsockname()[1], os.getpid(), flush=True)\n\
+         time.sleep(120)\n"
+    ))
+}
+
+/// True when the tests run as root.
+pub fn is_root() -> bool {
+    rustix::process::geteuid().is_root()
+}
+
+/// For tests that need root: true to go on. When not root, prints one line saying the test
+/// was skipped and why — or fails, when `PORTSCOPE_REQUIRE_ROOT=1` (CI runs as root).
+pub fn require_root(test: &str, why: &str) -> bool {
+    if is_root() {
+        return true;
+    }
+    assert!(
+        std::env::var("PORTSCOPE_REQUIRE_ROOT").as_deref() != Ok("1"),
+        "{test} needs root ({why}) and PORTSCOPE_REQUIRE_ROOT=1 forbids skipping it"
+    );
+    eprintln!("skipped {test}: needs root ({why})");
+    false
+}
+
+/// The sockets of a JSON report whose local port is `port`.
+pub fn on_port(report: &serde_json::Value, port: u32) -> Vec<serde_json::Value> {
+    report["sockets"]
+        .as_array()
+        .expect("sockets array")
+        .iter()
+        .filter(|s| s["local"]["port"].as_u64() == Some(u64::from(port)))
+        .cloned()
+        .collect()
+}
+
+/// The `pids` array of a socket as numbers.
+pub fn pids(socket: &serde_json::Value) -> Vec<u32> {
+    socket["pids"]
+        .as_array()
+        .expect("pids array")
+        .iter()
+        .map(|p| p.as_u64().expect("pid") as u32)
+        .collect()
+}

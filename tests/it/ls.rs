@@ -1,0 +1,238 @@
+//! `ls`: listeners with owners, filters, parity with `ss`, and races with exiting processes.
+
+use std::collections::BTreeSet;
+use std::process::Command;
+
+use crate::harness::{json, on_port, pids, python, run, tcp_listener};
+
+#[test]
+fn lists_a_listener_with_owner_exposure_and_service() {
+    let l = tcp_listener("127.0.0.1");
+    let r = json(&["ls"]);
+    let socks = on_port(&r, l.num(0));
+    assert_eq!(socks.len(), 1, "{r}");
+    assert_eq!(pids(&socks[0]), vec![l.pid]);
+    assert_eq!(socks[0]["exposure"], "loopback");
+    assert_eq!(socks[0]["process"], "python3");
+    assert_eq!(r["schema_version"], 1);
+    assert_eq!(r["command"], "ls");
+    let t = run(&[]);
+    assert_eq!(t.code, 0);
+    let line = t
+        .stdout
+        .lines()
+        .find(|line| line.starts_with(&format!("{} ", l.words[0])))
+        .unwrap_or_else(|| panic!("no row for the port: {}", t.stdout));
+    assert!(
+        line.contains("loopback only") && line.contains("python3"),
+        "{line}"
+    );
+    assert!(line.contains(&l.pid.to_string()), "{line}");
+}
+
+#[test]
+fn filters_narrow_the_listing() {
+    let v4 = tcp_listener("127.0.0.1");
+    let v6 = tcp_listener("::1");
+    let udp = python(
+        "import socket,os,time\n\
+         s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(('127.0.0.1',0))\n\
+         print(s.getsockname()[1], os.getpid(), flush=True)\n\
+         time.sleep(120)\n",
+    );
+    let has = |args: &[&str], port: u32| !on_port(&json(args), port).is_empty();
+    assert!(has(&["ls"], udp.num(0)));
+    assert!(has(&["ls", "--udp"], udp.num(0)));
+    assert!(!has(&["ls", "--tcp"], udp.num(0)));
+    assert!(!has(&["ls", "--udp"], v4.num(0)));
+    assert!(has(&["ls", "-4"], v4.num(0)));
+    assert!(!has(&["ls", "-4"], v6.num(0)));
+    assert!(has(&["ls", "-6"], v6.num(0)));
+    let pid = v4.pid.to_string();
+    let only = json(&["ls", "--pid", &pid]);
+    let ports: BTreeSet<u64> = only["sockets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["local"]["port"].as_u64().unwrap())
+        .collect();
+    assert_eq!(ports, BTreeSet::from([u64::from(v4.num(0))]));
+    assert!(has(&["ls", "--process", "python3"], v6.num(0)));
+    assert!(!has(&["ls", "--process", "no-such-proc"], v6.num(0)));
+    assert!(has(&["ls", "--user", "root"], v4.num(0)) || !crate::harness::is_root());
+    assert!(has(&["ls", "--state", "listen"], v4.num(0)));
+    assert!(!has(&["ls", "--state", "established"], v4.num(0)));
+}
+
+/// One socket as both tools describe it: (proto, local address, port, state, pids).
+type Key = (String, String, u16, String, Vec<u32>);
+
+/// Normalise an address as `ss -n` prints it (`*`, `[::1]`, `127.0.0.53%lo`) and as portscope
+/// prints it, so wildcard and bracket spellings compare equal.
+fn norm_addr(addr: &str) -> String {
+    let a = addr.trim_start_matches('[').trim_end_matches(']');
+    let a = a.split('%').next().unwrap_or(a);
+    if a == "*" || a == "::" {
+        "*".into()
+    } else {
+        a.to_string()
+    }
+}
+
+/// Parse `ss -tanpH` / `ss -uanpH` lines.
+fn ss_keys(proto: &str) -> BTreeSet<Key> {
+    let out = Command::new("ss")
+        .arg(if proto == "tcp" { "-tanpH" } else { "-uanpH" })
+        .output()
+        .expect("ss is installed (iproute2)");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let mut keys = BTreeSet::new();
+    for line in text.lines() {
+        let cols: Vec<&str> = line.split_whitespace().collect();
+        if cols.len() < 5 {
+            continue;
+        }
+        let (addr, port) = cols[3].rsplit_once(':').expect("addr:port");
+        let mut pids: Vec<u32> = line
+            .split("pid=")
+            .skip(1)
+            .filter_map(|p| p.split(',').next()?.parse().ok())
+            .collect();
+        pids.sort_unstable();
+        pids.dedup();
+        keys.insert((
+            proto.to_string(),
+            norm_addr(addr),
+            port.parse().expect("port"),
+            cols[0].to_string(),
+            pids,
+        ));
+    }
+    keys
+}
+
+/// portscope's view in the same shape.
+fn portscope_keys() -> BTreeSet<Key> {
+    let r = json(&["ls", "--all"]);
+    r["sockets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            let proto = s["proto"].as_str().unwrap().to_string();
+            let state = match (proto.as_str(), s["state"].as_str().unwrap()) {
+                ("udp", "close") => "UNCONN".to_string(),
+                (_, "established") => "ESTAB".to_string(),
+                (_, other) => other
+                    .to_uppercase()
+                    .replace('_', "-")
+                    .replace("WAIT1", "WAIT-1")
+                    .replace("WAIT2", "WAIT-2"),
+            };
+            (
+                proto,
+                norm_addr(s["local"]["addr"].as_str().unwrap()),
+                s["local"]["port"].as_u64().unwrap() as u16,
+                state,
+                pids(s),
+            )
+        })
+        .collect()
+}
+
+/// Sockets come and go while the tools run (other tests run in parallel): what both `ss`
+/// runs saw must be in portscope's view, and portscope may see nothing that neither saw.
+fn assert_parity(context: &str) {
+    let mut last = String::new();
+    for _ in 0..5 {
+        let before: BTreeSet<Key> = ss_keys("tcp").union(&ss_keys("udp")).cloned().collect();
+        let ours = portscope_keys();
+        let after: BTreeSet<Key> = ss_keys("tcp").union(&ss_keys("udp")).cloned().collect();
+        let stable: BTreeSet<&Key> = before.intersection(&after).collect();
+        let seen: BTreeSet<&Key> = before.union(&after).collect();
+        let missing: Vec<&&Key> = stable.iter().filter(|k| !ours.contains(**k)).collect();
+        let extra: Vec<&Key> = ours.iter().filter(|k| !seen.contains(k)).collect();
+        if missing.is_empty() && extra.is_empty() {
+            assert!(!stable.is_empty() || context == "idle");
+            return;
+        }
+        last =
+            format!("{context}: missing from portscope {missing:?}; only in portscope {extra:?}");
+    }
+    panic!("{last}");
+}
+
+#[test]
+fn matches_ss_idle_and_under_load() {
+    assert_parity("idle");
+    let loadgen = concat!(env!("CARGO_MANIFEST_DIR"), "/bench/loadgen.py");
+    let dir = std::env::temp_dir().join(format!("portscope-lg-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let manifest = dir.join("manifest.json");
+    let pidfile = dir.join("loadgen.pid");
+    let lg = crate::harness::spawn(
+        "python3",
+        &[
+            loadgen,
+            "--pairs",
+            "400",
+            "--listeners",
+            "400",
+            "--procs",
+            "8",
+            "--v6-every",
+            "5",
+            "--duration",
+            "60",
+            "--manifest",
+            manifest.to_str().unwrap(),
+            "--pidfile",
+            pidfile.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(lg.words[0], "ready:", "{:?}", lg.words);
+    let m: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&manifest).unwrap()).unwrap();
+    assert_parity("loadgen");
+    // Attribution to loadgen's children, by their manifest.
+    let ours = portscope_keys();
+    for (pid, info) in m["children"].as_object().unwrap() {
+        let pid: u32 = pid.parse().unwrap();
+        for port in info["listen"].as_array().unwrap() {
+            let port = port.as_u64().unwrap() as u16;
+            assert!(
+                ours.iter()
+                    .any(|k| k.2 == port && k.3 == "LISTEN" && k.4 == vec![pid]),
+                "listener {port} of {pid} not attributed"
+            );
+        }
+    }
+    drop(lg);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn processes_exiting_mid_scan_cause_no_error() {
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let churn = {
+        let stop = stop.clone();
+        std::thread::spawn(move || {
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                // Short-lived processes that hold sockets while portscope walks /proc.
+                let _ = Command::new("python3")
+                    .args(["-c", "import socket; s=[socket.socket() for _ in range(50)]; [x.bind(('127.0.0.1',0)) for x in s]; [x.listen() for x in s]"])
+                    .status();
+            }
+        })
+    };
+    for _ in 0..25 {
+        let r = run(&["ls", "--all", "--json"]);
+        assert_eq!(r.code, 0, "{r:?}");
+        assert!(r.stderr.is_empty(), "{}", r.stderr);
+        serde_json::from_str::<serde_json::Value>(&r.stdout).unwrap();
+        let t = run(&["ls"]);
+        assert_eq!(t.code, 0, "{t:?}");
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    churn.join().unwrap();
+}
