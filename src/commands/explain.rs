@@ -288,7 +288,7 @@ fn random_source_fact(s: &PortSource) -> Fact {
         "common",
         "what tools print (portscope's table)",
         format!(
-            "{} — looks like: {}; {}",
+            "  · {}. Seen as: {}. Holder: {}",
             s.what, s.looks_like, s.who_listens
         ),
     )

@@ -40,7 +40,13 @@ pub fn run(command: Option<&Command>) -> Result<(Report, Exit)> {
         None => ls::run(&LsArgs::default()).map(|r| (Report::Ls(Box::new(r)), Exit::Success)),
         Some(Command::Ls(args)) => ls::run(args).map(|r| (Report::Ls(Box::new(r)), Exit::Success)),
         Some(Command::Who(args)) => who::run(args).map(|r| {
-            let code = if r.held { Exit::Success } else { Exit::Nothing };
+            let code = match (r.held, r.hidden.processes) {
+                (true, _) => Exit::Success,
+                // Nothing seen, but some processes could not be inspected: unknown, not "free".
+                (false, 0) => Exit::Nothing,
+                (false, _) if r.target.port_range().is_none() => Exit::Failure,
+                (false, _) => Exit::Nothing,
+            };
             (Report::Who(Box::new(r)), code)
         }),
         Some(Command::Explain(args)) => {

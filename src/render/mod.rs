@@ -70,7 +70,7 @@ fn addr_cell(s: &Socket) -> String {
 fn hidden_line(h: &Hidden, pal: &Palette) -> Option<String> {
     (h.sockets > 0).then(|| {
         pal.warn(&format!(
-            "{} socket(s) with hidden owners: {}. To see them: {}.",
+            "{} socket(s) with a hidden owner: {}; {}.",
             h.sockets, h.reason, h.hint
         ))
     })

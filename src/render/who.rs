@@ -111,6 +111,12 @@ fn process_block(p: &Process, now: u64, pal: &Palette) -> String {
 /// Render `who`.
 pub fn render(r: &WhoReport, pal: &Palette) -> String {
     let target = r.target.to_string();
+    if !r.held && r.hidden.processes > 0 && r.target.port_range().is_none() {
+        return format!(
+            "unknown: no socket of {target} could be seen, because {}; {}\n",
+            r.hidden.reason, r.hidden.hint
+        );
+    }
     if !r.held {
         return format!(
             "nothing holds {target}: no listener and no connection (a connection now would be refused)\n"

@@ -204,6 +204,6 @@ fn another_users_listener_is_hidden_not_free() {
         .find(|line| line.starts_with(&format!("{} ", l.words[0])))
         .unwrap_or_else(|| panic!("port missing from ls: {}", ls.stdout));
     assert!(line.contains("(hidden)"), "{line}");
-    assert!(ls.stdout.contains("hidden owners"), "{}", ls.stdout);
+    assert!(ls.stdout.contains("with a hidden owner"), "{}", ls.stdout);
     let _ = std::fs::remove_dir_all(&dir);
 }
