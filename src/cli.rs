@@ -86,12 +86,13 @@ pub struct LsArgs {
 /// Arguments of `who`.
 #[derive(Debug, Clone, Args)]
 pub struct WhoArgs {
-    /// What to look at: 8080, :8080, 8080/tcp, udp/53, 127.0.0.1:8080, [::1]:8080,
-    /// http://localhost:3000/, 3000-3010, pid:1234, or a process name.
+    /// What to look at (the help text lists the accepted forms).
     #[arg(
         value_name = "TARGET",
         required_unless_present = "pid",
-        allow_hyphen_values = true
+        allow_hyphen_values = true,
+        help = "What to look at: 8080, :8080, 8080/tcp, udp/53, 127.0.0.1:8080, [::1]:8080, \
+                http://localhost:3000/, 3000-3010, pid:1234, or a process name"
     )]
     pub target: Option<String>,
     /// Look at this process's sockets instead (same as pid:N).
@@ -108,8 +109,12 @@ pub struct WhoArgs {
 /// Arguments of `explain`.
 #[derive(Debug, Clone, Args)]
 pub struct ExplainArgs {
-    /// The address or port: 127.0.0.1:62893, [::1]:9229, localhost:3000, 62893, http://…
-    #[arg(value_name = "TARGET", allow_hyphen_values = true)]
+    /// The address or port to explain.
+    #[arg(
+        value_name = "TARGET",
+        allow_hyphen_values = true,
+        help = "The address or port: 127.0.0.1:62893, [::1]:9229, localhost:3000, 62893, http://…"
+    )]
     pub target: String,
 }
 
