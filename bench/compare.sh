@@ -3,9 +3,9 @@
 #
 # What it measures (median and min wall-clock ms per command, alternating a,b,a,b,... in one run,
 # so that machine drift hits both sides equally):
-#   portscope ls --all --json   vs  ss -tanp                 target ratio <= 0.30
-#   portscope ls --json         vs  ss -tlnp                 target ratio <= 0.40
-#   portscope who PORT --json   vs  fuser PORT/tcp           target ratio <= 0.20
+#   portscope ls --all          vs  ss -tanp                 target ratio <= 0.30
+#   portscope ls                vs  ss -tlnp                 target ratio <= 0.40
+#   portscope who PORT          vs  fuser PORT/tcp           target ratio <= 0.20
 #                               vs  lsof -nP -iTCP:PORT      target ratio <= 0.05
 # twice: "idle" (one listener + one loopback pair in one process, to have a PORT to ask about) and
 # "load" (bench/loadgen.py: PAIRS established loopback pairs + LISTENERS listeners over PROCS
@@ -102,7 +102,7 @@ import json, sys
 m = json.load(open(sys.argv[1]))
 print(m["probe_port"], m["probe_pid"], len(m["errors"]))' "$dir/manifest.json")
     if (( NERR > 0 )); then
-        echo "compare.sh: warning: $NERR loadgen children failed to open their sockets (see ulimit -n)" >&2
+        echo "compare.sh: warning: $NERR loadgen children failed to open their sockets (ulimit -n? ephemeral ports used up by another load?)" >&2
     fi
 }
 
@@ -119,16 +119,20 @@ def run(argv):
     subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                    stderr=subprocess.DEVNULL, check=False)
     return (time.perf_counter_ns() - t0) / 1e6
-for r in range(warmup + reps):
-    for i, argv in enumerate(cmds):
-        ms = run(argv)
-        if r >= warmup:
-            samples[i].append(ms)
+try:
+    for r in range(warmup + reps):
+        for i, argv in enumerate(cmds):
+            ms = run(argv)
+            if r >= warmup:
+                samples[i].append(ms)
+except KeyboardInterrupt:
+    sys.exit(130)
 alive = True
-if lg_pid > 0:
+if lg_pid > 0:  # loadgen exits by itself at its deadline; a zombie (not yet reaped) counts as gone
     try:
-        os.kill(lg_pid, 0)
-    except ProcessLookupError:
+        with open("/proc/%d/stat" % lg_pid) as f:
+            alive = f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
         alive = False
 with open(out, "a") as f:
     for argv, s in zip(cmds, samples):
@@ -199,9 +203,9 @@ run_case() {
         start_loadgen "$pairs" "$listeners" "$procs"
         echo "[$case] $group: $(ss -tanH | wc -l) TCP sockets, probe port $PROBE_PORT (pid $PROBE_PID)" >&2
         case $group in
-            ls-all) cmds=("$(j "$PORTSCOPE" ls --all --json)" "$(j ss -tanp)") ;;
-            ls)     cmds=("$(j "$PORTSCOPE" ls --json)" "$(j ss -tlnp)") ;;
-            who)    cmds=("$(j "$PORTSCOPE" who "$PROBE_PORT" --json)" "$(j fuser "$PROBE_PORT/tcp")"
+            ls-all) cmds=("$(j "$PORTSCOPE" ls --all)" "$(j ss -tanp)") ;;
+            ls)     cmds=("$(j "$PORTSCOPE" ls)" "$(j ss -tlnp)") ;;
+            who)    cmds=("$(j "$PORTSCOPE" who "$PROBE_PORT")" "$(j fuser "$PROBE_PORT/tcp")"
                           "$(j lsof -nP "-iTCP:$PROBE_PORT")") ;;
         esac
         python3 "$WORK/timer.py" "$SAMPLES" "$case" "$group" "$reps" "$WARMUP" "$LG_PID" "${cmds[@]}"
@@ -210,27 +214,39 @@ run_case() {
     done
 }
 
-# Under load: does portscope see as many sockets as ss, and attribute the probe port correctly?
+# Under load: does portscope see as many sockets as ss, and attribute them to the right processes?
 sanity_check() {
-    local ps_json=$WORK/ls-all.json who_json=$WORK/who.json
-    "$PORTSCOPE" ls --all --json >"$ps_json" || true
-    local ss_tcp; ss_tcp=$(ss -tanH | wc -l)
+    local all_json=$WORK/ls-all.json ls_json=$WORK/ls.json who_json=$WORK/who.json
+    "$PORTSCOPE" ls --all --json >"$all_json" || true
+    local ss_all; ss_all=$(ss -tanH | wc -l)
+    "$PORTSCOPE" ls --json >"$ls_json" || true
+    local ss_listen; ss_listen=$(ss -tlnH | wc -l)
     "$PORTSCOPE" who "$PROBE_PORT" --json >"$who_json" || true
-    python3 - "$ps_json" "$who_json" "$ss_tcp" "$PROBE_PID" "$WORK/lg/manifest.json" <<'PY' | tee "$WORK/sanity.txt"
+    local ss_local ss_remote
+    ss_local=$(ss -tanH "( sport = :$PROBE_PORT )" | wc -l)
+    ss_remote=$(ss -tanH "( dport = :$PROBE_PORT )" | wc -l)
+    python3 - "$all_json" "$ls_json" "$who_json" "$ss_all" "$ss_listen" "$ss_local" "$ss_remote" \
+        "$PROBE_PID" "$WORK/lg/manifest.json" <<'PY'
 import json, sys
-ls, who, ss_tcp, probe_pid, man = sys.argv[1:6]
-d = json.load(open(ls)); w = json.load(open(who)); m = json.load(open(man))
-socks = d["sockets"]
-tcp = [s for s in socks if s.get("proto") == "tcp"]
+f_all, f_ls, f_who, ss_all, ss_listen, ss_local, ss_remote, probe_pid, f_man = sys.argv[1:10]
+d, l, w, m = (json.load(open(f)) for f in (f_all, f_ls, f_who, f_man))
+tcp = [s for s in d["sockets"] if s.get("proto") == "tcp"]
 lg = {int(p) for p in m["children"]}
 owned = sum(1 for s in tcp if set(s.get("pids") or []) & lg)
 expect = 2 * m["pairs"] + m["listeners"] + sum(1 for c in m["children"].values() if c and c["pair_server_port"])
-print("sanity: portscope ls --all --json: %d sockets (%d tcp); ss -tanH: %s lines" % (len(socks), len(tcp), ss_tcp))
+ltcp = [s for s in l["sockets"] if s.get("proto") == "tcp"]
+print("sanity: portscope ls --all --json: %d sockets (%d tcp)  |  ss -tanH: %s lines"
+      % (len(d["sockets"]), len(tcp), ss_all))
+print("sanity: portscope ls --json: %d sockets (%d tcp)  |  ss -tlnH: %s lines"
+      % (len(l["sockets"]), len(ltcp), ss_listen))
 print("sanity: tcp sockets attributed to loadgen pids: %d (loadgen holds %d)" % (owned, expect))
-wp = sorted({p for s in w.get("sockets", []) for p in (s.get("pids") or [])})
-print("sanity: who %s: held=%s, %d sockets, pids %s (probe pid %s)%s" % (
-    w.get("target", {}).get("port"), w.get("held"), len(w.get("sockets", [])), wp[:5], probe_pid,
-    "" if int(probe_pid) in wp else "  <-- probe pid missing"))
+ws = w.get("sockets", [])
+wp = sorted({p for s in ws for p in (s.get("pids") or [])})
+peers = sum(1 for s in ws if s.get("peer"))
+print("sanity: who %s: held=%s, %d sockets (%d with the other end shown), pids %s  |  ss: %s local, %s remote;"
+      " probe pid %s%s" % (w.get("target", {}).get("port"), w.get("held"), len(ws), peers, wp[:5],
+                           ss_local, ss_remote, probe_pid,
+                           "" if int(probe_pid) in wp else "  <-- probe pid missing"))
 PY
 }
 

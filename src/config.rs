@@ -11,6 +11,8 @@ pub struct Config {
     pub json: bool,
     /// Use ANSI colour.
     pub color: bool,
+    /// Indent JSON (on a terminal); compact when piped, where a program reads it.
+    pub pretty: bool,
 }
 
 impl Config {
@@ -27,6 +29,7 @@ impl Config {
         Config {
             json: cli.json,
             color,
+            pretty: std::io::stdout().is_terminal(),
         }
     }
 }

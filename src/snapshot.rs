@@ -25,7 +25,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::model::{Hidden, Snapshot, SockState};
 use crate::sys::SocketQuery;
 use crate::sys::procfs::{self, Detail, FdScan, PidEntry, ProcContext, Wanted};
@@ -95,24 +95,27 @@ pub fn take(req: &Request) -> Result<Snapshot> {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs_f64())
         .unwrap_or(0.0);
-    let mut sockets = sock_diag::dump(&req.sockets)?;
     let threads = if req.threads == 0 {
         std::thread::available_parallelism().map_or(1, usize::from)
     } else {
         req.threads
     };
-
-    let scan = match &req.owners {
-        Owners::Skip => FdScan::default(),
-        Owners::All => procfs::scan_fds(&procfs::list_pids()?, None, threads),
-        Owners::Targeted => targeted_scan(&sockets, threads)?,
-        Owners::OnlyPids(pids) => {
-            let entries: Vec<PidEntry> = procfs::list_pids()?
-                .into_iter()
-                .filter(|e| pids.contains(&e.pid))
-                .collect();
-            procfs::scan_fds(&entries, None, threads)
+    let (mut sockets, scan) = match &req.owners {
+        Owners::Skip => (sock_diag::dump(&req.sockets)?, FdScan::default()),
+        Owners::Targeted => {
+            let sockets = sock_diag::dump(&req.sockets)?;
+            let scan = targeted_scan(&sockets, threads)?;
+            (sockets, scan)
         }
+        // The walk does not depend on the dump: run the two side by side.
+        Owners::All | Owners::OnlyPids(_) => std::thread::scope(|scope| {
+            let dump = scope.spawn(|| sock_diag::dump(&req.sockets));
+            let scan = independent_scan(&req.owners, threads);
+            let sockets = dump
+                .join()
+                .map_err(|_| Error::Netlink("the socket dump thread panicked".into()))??;
+            Ok::<_, Error>((sockets, scan?))
+        })?,
     };
 
     if let Owners::OnlyPids(_) = req.owners {
@@ -151,6 +154,21 @@ pub fn take(req: &Request) -> Result<Snapshot> {
         netns,
         euid: rustix::process::geteuid().as_raw(),
         taken_at,
+    })
+}
+
+/// A walk that needs no socket list: every process, or only the given pids.
+fn independent_scan(owners: &Owners, threads: usize) -> Result<FdScan> {
+    let pids = procfs::list_pids()?;
+    Ok(match owners {
+        Owners::OnlyPids(wanted) => {
+            let entries: Vec<PidEntry> = pids
+                .into_iter()
+                .filter(|e| wanted.contains(&e.pid))
+                .collect();
+            procfs::scan_fds(&entries, None, threads)
+        }
+        _ => procfs::scan_fds(&pids, None, threads),
     })
 }
 

@@ -1,7 +1,8 @@
 //! `portscope ls`: listening sockets (or, with `--all`, every socket) with exposure, owning
 //! processes and IANA service names — the `ss -tulpn` view, with the hidden owners counted.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
 
 use serde::Serialize;
 
@@ -9,7 +10,7 @@ use crate::cli::LsArgs;
 use crate::error::{Error, Result};
 use crate::knowledge::addr_class::{Exposure, exposure};
 use crate::knowledge::iana::iana_service;
-use crate::model::{Hidden, Proto, Snapshot, SockState, Socket};
+use crate::model::{Hidden, Process, Proto, Snapshot, SockState, Socket};
 use crate::snapshot::{self, Owners, Request};
 use crate::sys::SocketQuery;
 use crate::sys::procfs::{self, Detail, ProcContext};
@@ -25,26 +26,9 @@ pub struct LsRow {
     /// IANA service name registered for the local port and protocol.
     pub service: Option<&'static str>,
     /// Name (`comm`) of the first owning process.
-    pub process: Option<String>,
+    pub process: Option<Arc<str>>,
     /// User name (or uid) of the first owning process.
-    pub user: Option<String>,
-}
-
-/// Owner summary carried in the report for every pid a row names.
-#[derive(Debug, Clone, Serialize)]
-pub struct Owner {
-    /// Pid.
-    pub pid: u32,
-    /// Short name.
-    pub comm: String,
-    /// Effective uid.
-    pub uid: u32,
-    /// User name, when the passwd database has one.
-    pub user: Option<String>,
-    /// Command line.
-    pub cmdline: Vec<String>,
-    /// Run state.
-    pub state: crate::model::ProcState,
+    pub user: Option<Arc<str>>,
 }
 
 /// The result of `ls`.
@@ -54,8 +38,8 @@ pub struct LsReport {
     pub all_states: bool,
     /// Rows, sorted by port, protocol, address.
     pub sockets: Vec<LsRow>,
-    /// Every process a row names, by pid.
-    pub processes: BTreeMap<u32, Owner>,
+    /// Every process a row names, by pid (basic detail: no exe, cwd, ancestry or origin).
+    pub processes: BTreeMap<u32, Process>,
     /// Whether owners were looked up at all (`--no-owners` turns it off).
     pub owners_looked_up: bool,
     /// What could not be seen.
@@ -156,6 +140,20 @@ fn build(
     uid: Option<u32>,
     owners_looked_up: bool,
 ) -> LsReport {
+    let Snapshot {
+        sockets,
+        processes: all_processes,
+        hidden,
+        ..
+    } = snap;
+    // Names are shared by every row of a process: one allocation per process, not per row.
+    let names: HashMap<u32, (Arc<str>, Arc<str>)> = all_processes
+        .values()
+        .map(|p| {
+            let user = p.user.clone().unwrap_or_else(|| p.uid.to_string());
+            (p.pid, (Arc::from(p.comm.as_str()), Arc::from(user)))
+        })
+        .collect();
     let keep = |s: &Socket| {
         let state_ok = if !states.is_empty() {
             states.contains(&s.state)
@@ -163,17 +161,16 @@ fn build(
             all || s.is_listening()
         };
         let uid_ok = uid.is_none_or(|u| match s.pids.first() {
-            Some(pid) => snap.process(*pid).is_some_and(|p| p.uid == u),
+            Some(pid) => all_processes.get(pid).is_some_and(|p| p.uid == u),
             None => s.uid == u,
         });
         state_ok && uid_ok
     };
-    let mut rows: Vec<LsRow> = snap
-        .sockets
-        .iter()
+    let mut rows: Vec<LsRow> = sockets
+        .into_iter()
         .filter(|s| keep(s))
         .map(|s| {
-            let first = s.pids.first().and_then(|p| snap.process(*p));
+            let first = s.pids.first().and_then(|p| names.get(p));
             LsRow {
                 exposure: s.local.ip().map(exposure),
                 service: s
@@ -181,43 +178,32 @@ fn build(
                     .filter(|_| s.proto != Proto::Unix)
                     .and_then(|p| iana_service(p, s.proto))
                     .map(|n| n.name),
-                process: first.map(|p| p.comm.clone()),
-                user: first.map(|p| p.user.clone().unwrap_or_else(|| p.uid.to_string())),
-                socket: s.clone(),
+                process: first.map(|(comm, _)| comm.clone()),
+                user: first.map(|(_, user)| user.clone()),
+                socket: s,
             }
         })
         .collect();
-    rows.sort_by(|a, b| {
+    rows.sort_unstable_by(|a, b| {
         let key = |r: &LsRow| {
-            (
-                r.socket.proto == Proto::Unix,
-                r.socket.port().unwrap_or(0),
-                r.socket.proto,
-                r.socket.local.clone(),
-                r.socket.remote.clone(),
-            )
+            let s = &r.socket;
+            (s.proto == Proto::Unix, s.port().unwrap_or(0), s.proto)
         };
-        key(a).cmp(&key(b))
+        key(a)
+            .cmp(&key(b))
+            .then_with(|| a.socket.local.cmp(&b.socket.local))
+            .then_with(|| a.socket.remote.cmp(&b.socket.remote))
     });
-    let processes = rows
+    let named: BTreeSet<u32> = rows
         .iter()
-        .flat_map(|r| r.socket.pids.iter())
-        .filter_map(|pid| snap.process(*pid))
-        .map(|p| {
-            (
-                p.pid,
-                Owner {
-                    pid: p.pid,
-                    comm: p.comm.clone(),
-                    uid: p.uid,
-                    user: p.user.clone(),
-                    cmdline: p.cmdline.clone(),
-                    state: p.state,
-                },
-            )
-        })
+        .flat_map(|r| r.socket.pids.iter().copied())
         .collect();
-    let mut hidden = snap.hidden.clone();
+    let mut all_processes = all_processes;
+    let processes = named
+        .into_iter()
+        .filter_map(|pid| all_processes.remove(&pid).map(|p| (pid, p)))
+        .collect();
+    let mut hidden = hidden;
     hidden.sockets = rows.iter().filter(|r| r.socket.owner_hidden).count();
     if hidden.sockets == 0 && hidden.processes == 0 {
         hidden = Hidden::default();

@@ -14,12 +14,21 @@ struct Envelope<'a, T: Serialize> {
     report: &'a T,
 }
 
-/// Serialise `report` for `command` as pretty JSON with the envelope fields.
-pub fn to_string<T: Serialize>(command: &str, report: &T) -> serde_json::Result<String> {
-    serde_json::to_string_pretty(&Envelope {
+/// Serialise `report` for `command` with the envelope fields, indented when `pretty`.
+pub fn to_string<T: Serialize>(
+    command: &str,
+    report: &T,
+    pretty: bool,
+) -> serde_json::Result<String> {
+    let envelope = Envelope {
         schema_version: SCHEMA_VERSION,
         command,
         portscope_version: env!("CARGO_PKG_VERSION"),
         report,
-    })
+    };
+    if pretty {
+        serde_json::to_string_pretty(&envelope)
+    } else {
+        serde_json::to_string(&envelope)
+    }
 }

@@ -39,7 +39,7 @@ pub fn render(r: &LsReport, pal: &Palette) -> String {
         let owner = [
             pid_cell(s),
             process_cell(row),
-            row.user.clone().unwrap_or_default(),
+            row.user.as_deref().unwrap_or("").to_string(),
             row.service.unwrap_or("").to_string(),
         ];
         let mut cells = if r.all_states {

@@ -22,9 +22,9 @@ use style::Palette;
 pub fn report(report: &Report, cfg: &Config) -> String {
     if cfg.json {
         let json = match report {
-            Report::Ls(r) => json::to_string(report.command(), r),
-            Report::Who(r) => json::to_string(report.command(), r),
-            Report::Explain(r) => json::to_string(report.command(), r),
+            Report::Ls(r) => json::to_string(report.command(), r, cfg.pretty),
+            Report::Who(r) => json::to_string(report.command(), r, cfg.pretty),
+            Report::Explain(r) => json::to_string(report.command(), r, cfg.pretty),
         };
         // Serialising plain structs cannot fail; if it ever does, say so in JSON.
         return json.unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}")) + "\n";

@@ -29,12 +29,13 @@ impl Table {
         let cols = self.header.len();
         let mut widths: Vec<usize> = self.header.iter().map(|h| h.chars().count()).collect();
         for row in &self.rows {
-            for (i, cell) in row.iter().enumerate().take(cols) {
-                widths[i] = widths[i].max(cell.chars().count());
+            for (w, cell) in widths.iter_mut().zip(row) {
+                *w = (*w).max(cell.chars().count());
             }
         }
-        let line = |cells: &[String]| -> String {
-            let mut out = String::new();
+        let line_len: usize = widths.iter().map(|w| w + 2).sum();
+        let push_line = |out: &mut String, cells: &[String]| {
+            let start = out.len();
             for (i, cell) in cells.iter().enumerate().take(cols) {
                 out.push_str(cell);
                 if i + 1 < cols {
@@ -42,13 +43,17 @@ impl Table {
                     out.extend(std::iter::repeat_n(' ', pad));
                 }
             }
-            out.trim_end().to_string()
+            let trimmed = out[start..].trim_end().len();
+            out.truncate(start + trimmed);
+            out.push('\n');
         };
-        let mut out = style_header(&line(&self.header));
+        let mut header = String::new();
+        push_line(&mut header, &self.header);
+        let mut out = String::with_capacity(line_len * (self.rows.len() + 1));
+        out.push_str(&style_header(header.trim_end_matches('\n')));
         out.push('\n');
         for row in &self.rows {
-            out.push_str(&line(row));
-            out.push('\n');
+            push_line(&mut out, row);
         }
         out
     }

@@ -236,3 +236,32 @@ fn processes_exiting_mid_scan_cause_no_error() {
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
     churn.join().unwrap();
 }
+
+#[test]
+fn unix_sockets_only_with_the_flag() {
+    let dir = std::env::temp_dir().join(format!("portscope-unix-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("demo.sock");
+    let l = python(&format!(
+        "import socket,os,time\n\
+         s=socket.socket(socket.AF_UNIX); s.bind('{}'); s.listen()\n\
+         print(0, os.getpid(), flush=True)\n\
+         time.sleep(120)\n",
+        path.display()
+    ));
+    let find = |r: &serde_json::Value| {
+        r["sockets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["local"]["path"] == path.to_str().unwrap())
+            .cloned()
+    };
+    assert!(find(&json(&["ls"])).is_none());
+    let s = find(&json(&["ls", "-x"])).expect("unix listener listed with -x");
+    assert_eq!(s["proto"], "unix");
+    assert_eq!(s["state"], "listen");
+    assert_eq!(pids(&s), vec![l.pid]);
+    drop(l);
+    let _ = std::fs::remove_dir_all(&dir);
+}
