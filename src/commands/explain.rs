@@ -105,6 +105,14 @@ fn machine(topic: &'static str, read: &str, text: String) -> Fact {
 /// Run `explain`.
 pub fn run(args: &ExplainArgs) -> Result<ExplainReport> {
     let target = target::parse(&args.target)?;
+    if matches!(target, Target::Pid(_) | Target::Process(_)) {
+        return Err(crate::error::Error::bad_input(
+            format!("explain takes an address or a port, not {target}"),
+            format!(
+                "expected e.g. 127.0.0.1:8080 or 8080; for a process's sockets use `portscope who {target}`"
+            ),
+        ));
+    }
     let mut facts = Vec::new();
     let (ip, resolution) = address_part(&target, &mut facts);
     let address = ip.map(addr_class::classify);
@@ -122,6 +130,11 @@ pub fn run(args: &ExplainArgs) -> Result<ExplainReport> {
         ));
     }
     let port = single_port(&target).map(|(p, proto)| port_part(p, proto, &mut facts));
+    if let Target::Range { start, end, .. } = target
+        && start != end
+    {
+        range_part(start, end, &mut facts);
+    }
     let now = match &target {
         Target::Port { .. } | Target::Addr { .. } | Target::Range { .. } => {
             let report = who::run(&crate::cli::WhoArgs {
@@ -283,6 +296,51 @@ fn port_part(port: u16, proto: Option<Proto>, facts: &mut Vec<Fact>) -> PortFact
     }
 }
 
+/// Facts about a port range: which IANA ranges it spans, how much of it the kernel may hand
+/// out automatically here, and whether any of it is privileged.
+fn range_part(start: u16, end: u16, facts: &mut Vec<Fact>) {
+    let count = u32::from(end) - u32::from(start) + 1;
+    let (first, last) = (ranges::iana_range(start), ranges::iana_range(end));
+    let text = if first == last {
+        format!(
+            "{start}-{end} ({count} ports) is in the IANA {} range",
+            first.label()
+        )
+    } else {
+        format!(
+            "{start}-{end} ({count} ports) runs from the IANA {} range into the {} range",
+            first.label(),
+            last.label()
+        )
+    };
+    facts.push(general("port", RANGES_SOURCE, text));
+    let sys = sysctl::port_sysctls();
+    if let Some((lo, hi)) = sys.ephemeral {
+        let overlap = u32::from(end.min(hi)).saturating_sub(u32::from(start.max(lo))) + 1;
+        let overlap = if start > hi || end < lo { 0 } else { overlap };
+        facts.push(machine(
+            "ephemeral",
+            "/proc/sys/net/ipv4/ip_local_port_range",
+            if overlap == 0 {
+                format!(
+                    "none of these ports is in this machine's ephemeral range {lo}-{hi}: the kernel never hands them out automatically"
+                )
+            } else {
+                format!(
+                    "{overlap} of these {count} ports are in this machine's ephemeral range {lo}-{hi}, where the kernel picks ports for outgoing connections and port-0 binds: a server that needs a fixed port there can find it taken"
+                )
+            },
+        ));
+    }
+    if let Some(limit) = sys.unprivileged_port_start.filter(|l| start < *l) {
+        facts.push(machine(
+            "privileged",
+            "/proc/sys/net/ipv4/ip_unprivileged_port_start",
+            format!("ports below {limit} need root or CAP_NET_BIND_SERVICE to bind here"),
+        ));
+    }
+}
+
 fn random_source_fact(s: &PortSource) -> Fact {
     general(
         "common",
@@ -311,8 +369,13 @@ fn ephemeral_fact(port: u16, sys: &PortSysctls, facts: &mut Vec<Fact>) -> Option
             "{port} is inside this machine's ephemeral range {lo}-{hi}: the kernel may have assigned it, to an outgoing connection's local end or to a program that bound port 0"
         )
     } else {
+        let elsewhere = if ranges::iana_range(port) == IanaRange::Dynamic {
+            " (on Windows and macOS, whose ephemeral range is 49152-65535, it would be an ordinary automatic port)"
+        } else {
+            ""
+        };
         format!(
-            "{port} is NOT in this machine's ephemeral range {lo}-{hi}: the Linux kernel here never assigns it automatically, so a program chose this number (on Windows and macOS, whose ephemeral range is 49152-65535, it would be an ordinary automatic port)"
+            "{port} is NOT in this machine's ephemeral range {lo}-{hi}: the Linux kernel here never assigns it automatically, so a program chose this number{elsewhere}"
         )
     };
     facts.push(machine("ephemeral", read, text));

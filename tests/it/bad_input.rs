@@ -67,6 +67,7 @@ fn bad_flags_are_rejected_with_one_line() {
     assert_rejected(&["frobnicate"], "frobnicate");
     assert_rejected(&["who"], "TARGET");
     assert_rejected(&["--color", "purple"], "purple");
+    assert_rejected(&["explain", "pid:1"], "who pid:1");
 }
 
 #[test]

@@ -67,3 +67,13 @@ fn says_what_holds_the_port_now_and_how_localhost_resolves() {
     let r = json(&["explain", "22/tcp"]);
     assert_eq!(r["port"]["iana"][0][1]["name"], "ssh", "{r}");
 }
+
+#[test]
+fn explains_a_range_against_the_live_ephemeral_range() {
+    let (lo, hi) = live_ephemeral();
+    let target = format!("{}-{}", hi - 9, hi.saturating_add(10));
+    let t = run(&["explain", &target]);
+    assert_eq!(t.code, 0, "{t:?}");
+    let want = format!("10 of these 20 ports are in this machine's ephemeral range {lo}-{hi}");
+    assert!(t.stdout.contains(&want), "{}", t.stdout);
+}

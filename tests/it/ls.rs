@@ -265,3 +265,31 @@ fn unix_sockets_only_with_the_flag() {
     drop(l);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn control_characters_in_process_names_are_neutralised() {
+    // A process may name itself anything, escape sequences included (prctl PR_SET_NAME).
+    let l = python(
+        "import socket,os,time,ctypes\n\
+         ctypes.CDLL(None).prctl(15, b'ev\\x1b[31mil', 0, 0, 0)\n\
+         s=socket.socket(); s.bind(('127.0.0.1',0)); s.listen(1)\n\
+         print(s.getsockname()[1], os.getpid(), flush=True)\n\
+         time.sleep(120)\n",
+    );
+    let t = run(&["ls", "--color", "always"]);
+    let line = t
+        .stdout
+        .lines()
+        .find(|line| line.contains(&l.pid.to_string()))
+        .unwrap_or_else(|| panic!("no row for pid {}: {}", l.pid, t.stdout));
+    assert!(line.contains("ev\\x1b[31mil"), "{line:?}");
+    assert!(
+        !line.contains('\x1b'),
+        "raw escape reached the terminal: {line:?}"
+    );
+    let who = run(&["who", &l.words[0]]);
+    assert!(!who.stdout.contains("ev\x1b"), "{:?}", who.stdout);
+    // JSON keeps the real name, escaped by JSON itself.
+    let r = json(&["who", &l.words[0]]);
+    assert_eq!(r["processes"][l.pid.to_string()]["comm"], "ev\x1b[31mil");
+}

@@ -455,6 +455,40 @@ mod tests {
     }
 
     #[test]
+    fn targeted_walk_stops_once_every_socket_has_an_owner() {
+        use std::os::unix::fs::MetadataExt;
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let fd = std::os::fd::AsRawFd::as_raw_fd(&l);
+        let inode = std::fs::metadata(format!("/proc/self/fd/{fd}"))
+            .unwrap()
+            .ino();
+        let me = std::process::id();
+        let mut pids = list_pids().unwrap();
+        assert!(pids.len() > 2);
+        // Put ourselves first: the walk must stop right there.
+        pids.sort_by_key(|p| p.pid != me);
+        let want: HashSet<u64> = [inode].into();
+        let scan = scan_fds(
+            &pids,
+            Some(&Wanted {
+                inodes: &want,
+                stop_early: true,
+            }),
+            1,
+        );
+        assert_eq!(scan.scanned, 1, "walked {} processes", scan.scanned);
+        let full = scan_fds(
+            &pids,
+            Some(&Wanted {
+                inodes: &want,
+                stop_early: false,
+            }),
+            1,
+        );
+        assert!(full.scanned + full.unreadable.len() > 1);
+    }
+
+    #[test]
     fn reads_own_process() {
         let ctx = ProcContext::new();
         let me = process(&ctx, std::process::id(), Detail::Full).unwrap();
