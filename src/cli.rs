@@ -75,7 +75,7 @@ pub struct LsArgs {
     /// Only sockets held by this process id.
     #[arg(short, long, value_name = "PID", allow_hyphen_values = true)]
     pub pid: Option<String>,
-    /// Only sockets held by processes with this name (comm, or executable's file name).
+    /// Only sockets held by processes with this name (comm, or the file name of its first argument).
     #[arg(long, value_name = "NAME")]
     pub process: Option<String>,
     /// Do not look up owning processes (faster; the kernel's view only).

@@ -429,14 +429,20 @@ mod tests {
         assert_eq!(m.len(), 2);
     }
 
-    #[test]
-    fn finds_own_listener() {
+    /// A listener of this process and its socket inode.
+    fn own_listener() -> (std::net::TcpListener, u64) {
         use std::os::unix::fs::MetadataExt;
         let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let fd = std::os::fd::AsRawFd::as_raw_fd(&l);
         let inode = std::fs::metadata(format!("/proc/self/fd/{fd}"))
             .unwrap()
             .ino();
+        (l, inode)
+    }
+
+    #[test]
+    fn finds_own_listener() {
+        let (_l, inode) = own_listener();
         let me = std::process::id();
         let pids = list_pids().unwrap();
         assert!(pids.iter().any(|p| p.pid == me));
@@ -456,12 +462,7 @@ mod tests {
 
     #[test]
     fn targeted_walk_stops_once_every_socket_has_an_owner() {
-        use std::os::unix::fs::MetadataExt;
-        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let fd = std::os::fd::AsRawFd::as_raw_fd(&l);
-        let inode = std::fs::metadata(format!("/proc/self/fd/{fd}"))
-            .unwrap()
-            .ino();
+        let (_l, inode) = own_listener();
         let me = std::process::id();
         let mut pids = list_pids().unwrap();
         assert!(pids.len() > 2);
