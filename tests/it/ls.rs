@@ -154,6 +154,11 @@ fn assert_parity(context: &str) {
         let extra: Vec<&Key> = ours.iter().filter(|k| !seen.contains(k)).collect();
         if missing.is_empty() && extra.is_empty() {
             assert!(!stable.is_empty() || context == "idle");
+            eprintln!(
+                "parity {context}: {} sockets seen by both ss runs, all in portscope's {}",
+                stable.len(),
+                ours.len()
+            );
             return;
         }
         last =
@@ -170,16 +175,19 @@ fn matches_ss_idle_and_under_load() {
     std::fs::create_dir_all(&dir).unwrap();
     let manifest = dir.join("manifest.json");
     let pidfile = dir.join("loadgen.pid");
+    // PORTSCOPE_PARITY_LOAD=10000 runs it on the benchmark's full load (30k sockets, 50 procs).
+    let n = std::env::var("PORTSCOPE_PARITY_LOAD").unwrap_or_else(|_| "400".into());
+    let procs = if n == "400" { "8" } else { "50" };
     let lg = crate::harness::spawn(
         "python3",
         &[
             loadgen,
             "--pairs",
-            "400",
+            &n,
             "--listeners",
-            "400",
+            &n,
             "--procs",
-            "8",
+            procs,
             "--v6-every",
             "5",
             "--duration",
