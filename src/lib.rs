@@ -42,6 +42,7 @@ pub mod error;
 pub mod exit;
 pub mod knowledge;
 pub mod model;
+pub mod probe;
 pub mod render;
 pub mod snapshot;
 pub mod sys;

@@ -1,0 +1,6 @@
+//! Probes for the binary family (being written).
+
+use super::Probe;
+
+/// This family's probes.
+pub const PROBES: &[Probe] = &[];

@@ -1,0 +1,6 @@
+//! Probes for the http family (being written).
+
+use super::Probe;
+
+/// This family's probes.
+pub const PROBES: &[Probe] = &[];
