@@ -41,6 +41,9 @@ pub enum Command {
     Who(WhoArgs),
     /// Everything knowable about an address or port without connecting to it.
     Explain(ExplainArgs),
+    /// Identify what speaks on ports (read-only, bounded probes); no target = every
+    /// listening TCP port.
+    Probe(ProbeArgs),
 }
 
 /// Flags of `ls`.
@@ -116,6 +119,24 @@ pub struct ExplainArgs {
         help = "The address or port: 127.0.0.1:62893, [::1]:9229, localhost:3000, 62893, http://…"
     )]
     pub target: String,
+}
+
+/// Arguments of `probe`.
+#[derive(Debug, Clone, Args)]
+pub struct ProbeArgs {
+    /// What to probe (none = every listening TCP port of this machine).
+    #[arg(
+        value_name = "TARGET",
+        allow_hyphen_values = true,
+        help = "What to probe: 8080, 127.0.0.1:8080, [::1]:9229, localhost:3000, https://localhost:8443, 3000-3010, pid:1234, a process name; none = every listening TCP port"
+    )]
+    pub targets: Vec<String>,
+    /// Total time allowed per address, in milliseconds (connect, banner wait and every probe).
+    #[arg(long = "deadline", value_name = "MS", default_value_t = 1500)]
+    pub deadline_ms: u64,
+    /// How many addresses to probe at once.
+    #[arg(long, value_name = "N", default_value_t = 32)]
+    pub concurrency: usize,
 }
 
 /// Clap's usage error as one line: what was wrong, and where to see what is accepted.

@@ -13,6 +13,8 @@ pub struct Config {
     pub color: bool,
     /// Indent JSON (on a terminal); compact when piped, where a program reads it.
     pub pretty: bool,
+    /// Show progress bars on stderr (a terminal, and not JSON).
+    pub progress: bool,
 }
 
 impl Config {
@@ -30,6 +32,7 @@ impl Config {
             json: cli.json,
             color,
             pretty: std::io::stdout().is_terminal(),
+            progress: !cli.json && std::io::stderr().is_terminal(),
         }
     }
 }

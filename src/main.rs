@@ -19,7 +19,8 @@ fn main() -> ExitCode {
         }
     };
     let cfg = Config::resolve(&cli);
-    let (text, code) = match commands::run(cli.command.as_ref()) {
+    let progress = render::progress::Progress::new(cfg.progress);
+    let (text, code) = match commands::run(cli.command.as_ref(), &|d, t| progress.tick(d, t)) {
         Ok((report, code)) => {
             let text = render::report(&report, &cfg);
             std::mem::forget(report); // see below: no need to free it one piece at a time

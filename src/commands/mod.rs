@@ -3,6 +3,7 @@
 
 pub mod explain;
 pub mod ls;
+pub mod probe;
 pub mod who;
 
 use serde::Serialize;
@@ -21,6 +22,8 @@ pub enum Report {
     Who(Box<who::WhoReport>),
     /// `explain`
     Explain(Box<explain::ExplainReport>),
+    /// `probe`
+    Probe(Box<probe::ProbeReport>),
 }
 
 impl Report {
@@ -30,12 +33,17 @@ impl Report {
             Report::Ls(_) => "ls",
             Report::Who(_) => "who",
             Report::Explain(_) => "explain",
+            Report::Probe(_) => "probe",
         }
     }
 }
 
 /// Run the command (`ls` when none was given) and say which exit code its answer means.
-pub fn run(command: Option<&Command>) -> Result<(Report, Exit)> {
+/// `progress(done, total)` hears about long-running work (the probe of many ports).
+pub fn run(
+    command: Option<&Command>,
+    progress: &(dyn Fn(usize, usize) + Sync),
+) -> Result<(Report, Exit)> {
     match command {
         None => ls::run(&LsArgs::default()).map(|r| (Report::Ls(Box::new(r)), Exit::Success)),
         Some(Command::Ls(args)) => ls::run(args).map(|r| (Report::Ls(Box::new(r)), Exit::Success)),
@@ -49,6 +57,9 @@ pub fn run(command: Option<&Command>) -> Result<(Report, Exit)> {
             };
             (Report::Who(Box::new(r)), code)
         }),
+        Some(Command::Probe(args)) => {
+            probe::run(args, progress).map(|r| (Report::Probe(Box::new(r)), Exit::Success))
+        }
         Some(Command::Explain(args)) => {
             explain::run(args).map(|r| (Report::Explain(Box::new(r)), Exit::Success))
         }

@@ -11,6 +11,7 @@
 
 pub mod banner;
 pub mod binary;
+pub mod engine;
 pub mod http;
 pub mod tls;
 

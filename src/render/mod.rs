@@ -3,6 +3,7 @@
 //! when `Config` says so.
 
 pub mod json;
+pub mod progress;
 pub mod sanitize;
 pub mod style;
 pub mod table;
@@ -10,6 +11,7 @@ pub mod time;
 
 mod explain;
 mod ls;
+mod probe;
 mod who;
 
 use crate::commands::Report;
@@ -25,6 +27,7 @@ pub fn report(report: &Report, cfg: &Config) -> String {
             Report::Ls(r) => json::to_string(report.command(), r, cfg.pretty),
             Report::Who(r) => json::to_string(report.command(), r, cfg.pretty),
             Report::Explain(r) => json::to_string(report.command(), r, cfg.pretty),
+            Report::Probe(r) => json::to_string(report.command(), r, cfg.pretty),
         };
         // Serialising plain structs cannot fail; if it ever does, say so in JSON.
         return json.unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}")) + "\n";
@@ -34,6 +37,7 @@ pub fn report(report: &Report, cfg: &Config) -> String {
         Report::Ls(r) => ls::render(r, &pal),
         Report::Who(r) => who::render(r, &pal),
         Report::Explain(r) => explain::render(r, &pal),
+        Report::Probe(r) => probe::render(r, &pal),
     }
 }
 

@@ -1,0 +1,271 @@
+//! `portscope probe [TARGET…]`: identify what speaks on ports. Targets become addresses with
+//! what the snapshot knows about their owners (to try the likely protocol first); the probe
+//! engine does the talking, bounded in time and bytes.
+
+use std::collections::BTreeSet;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::time::Duration;
+
+use serde::Serialize;
+
+use crate::cli::ProbeArgs;
+use crate::error::{Error, Result};
+use crate::model::{Proto, Snapshot, Socket};
+use crate::probe::Limits;
+use crate::probe::engine::{self, Context, PortProbe};
+use crate::snapshot::{self, Owners, Request};
+use crate::sys::SocketQuery;
+use crate::sys::procfs::{self, Detail};
+use crate::target::{self, Host, Target};
+
+/// The process holding a probed port.
+#[derive(Debug, Clone, Serialize)]
+pub struct OwnerRef {
+    /// Pid.
+    pub pid: u32,
+    /// Short name.
+    pub comm: String,
+}
+
+/// One probed address.
+#[derive(Debug, Clone, Serialize)]
+pub struct ProbeResult {
+    /// The target as the user wrote it (or `ADDR:PORT` for listeners found in the snapshot).
+    pub target: String,
+    /// Address probed.
+    pub addr: IpAddr,
+    /// Port probed.
+    pub port: u16,
+    /// What the engine found.
+    #[serde(flatten)]
+    pub probe: PortProbe,
+    /// The listening process, when the snapshot names one.
+    pub owner: Option<OwnerRef>,
+}
+
+/// The answer to `probe`.
+#[derive(Debug, Clone, Serialize)]
+pub struct ProbeReport {
+    /// One entry per address, in the order targets were given (listeners: by port).
+    pub results: Vec<ProbeResult>,
+    /// The per-port deadline used, milliseconds.
+    pub deadline_ms: u64,
+}
+
+/// An address to probe and what is known about it.
+struct Job {
+    target: String,
+    addr: SocketAddr,
+    owner: Option<OwnerRef>,
+    ctx: Context,
+}
+
+/// Run `probe`. `progress(done, total)` is called as addresses finish.
+pub fn run(args: &ProbeArgs, progress: &(dyn Fn(usize, usize) + Sync)) -> Result<ProbeReport> {
+    let limits = limits(args)?;
+    let jobs = jobs(args)?;
+    let work: Vec<(SocketAddr, Context)> = jobs.iter().map(|j| (j.addr, j.ctx.clone())).collect();
+    let probes = engine::probe_all(&work, &limits, args.concurrency, progress);
+    let results = jobs
+        .into_iter()
+        .zip(probes)
+        .map(|(job, probe)| ProbeResult {
+            target: job.target,
+            addr: job.addr.ip(),
+            port: job.addr.port(),
+            probe,
+            owner: job.owner,
+        })
+        .collect();
+    Ok(ProbeReport {
+        results,
+        deadline_ms: u64::try_from(limits.deadline.as_millis()).unwrap_or(u64::MAX),
+    })
+}
+
+/// Probe the listeners a `who`-style snapshot found (for `who --probe`, `explain --probe`).
+pub fn probe_snapshot_listeners(snap: &Snapshot, target: &str) -> Vec<ProbeResult> {
+    let jobs = listener_jobs(snap, target, |_| true);
+    let work: Vec<(SocketAddr, Context)> = jobs.iter().map(|j| (j.addr, j.ctx.clone())).collect();
+    let probes = engine::probe_all(&work, &Limits::default(), 16, &|_, _| {});
+    jobs.into_iter()
+        .zip(probes)
+        .map(|(job, probe)| ProbeResult {
+            target: job.target,
+            addr: job.addr.ip(),
+            port: job.addr.port(),
+            probe,
+            owner: job.owner,
+        })
+        .collect()
+}
+
+fn limits(args: &ProbeArgs) -> Result<Limits> {
+    if !(10..=60_000).contains(&args.deadline_ms) {
+        return Err(Error::bad_input(
+            format!("--deadline {} is out of range", args.deadline_ms),
+            "expected milliseconds from 10 to 60000 (default 1500)",
+        ));
+    }
+    if !(1..=256).contains(&args.concurrency) {
+        return Err(Error::bad_input(
+            format!("--concurrency {} is out of range", args.concurrency),
+            "expected 1 to 256 ports at a time (default 32)",
+        ));
+    }
+    let deadline = Duration::from_millis(args.deadline_ms);
+    let d = Limits::default();
+    Ok(Limits {
+        deadline,
+        connect: d.connect.min(deadline),
+        banner_wait: d.banner_wait.min(deadline),
+        read: d.read.min(deadline),
+        ..d
+    })
+}
+
+/// Where to connect for a listener bound to `ip`: the wildcard is reached over loopback.
+fn reach(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V4(v4) if v4.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
+        IpAddr::V6(v6) if v6.is_unspecified() => IpAddr::V6(Ipv6Addr::LOCALHOST),
+        other => other,
+    }
+}
+
+/// Owner name and the words probe hints are matched against.
+fn owner_of(snap: &Snapshot, s: &Socket) -> (Option<OwnerRef>, Vec<String>) {
+    let Some(p) = s.pids.first().and_then(|pid| snap.process(*pid)) else {
+        return (None, Vec::new());
+    };
+    let mut words = vec![p.comm.to_ascii_lowercase()];
+    words.extend(p.cmdline.iter().map(|a| a.to_ascii_lowercase()));
+    (
+        Some(OwnerRef {
+            pid: p.pid,
+            comm: p.comm.clone(),
+        }),
+        words,
+    )
+}
+
+/// Jobs for the TCP listeners of a snapshot that `keep` selects, one per reachable address.
+fn listener_jobs(snap: &Snapshot, label: &str, keep: impl Fn(&Socket) -> bool) -> Vec<Job> {
+    let mut seen = BTreeSet::new();
+    let mut jobs = Vec::new();
+    let mut listeners: Vec<&Socket> = snap
+        .sockets
+        .iter()
+        .filter(|s| s.proto == Proto::Tcp && s.is_listening() && keep(s))
+        .collect();
+    listeners.sort_by_key(|s| (s.port(), s.local.ip()));
+    for s in listeners {
+        let (Some(ip), Some(port)) = (s.local.ip(), s.port()) else {
+            continue;
+        };
+        let addr = SocketAddr::new(reach(ip), port);
+        if !seen.insert(addr) {
+            continue;
+        }
+        let (owner, process_words) = owner_of(snap, s);
+        let target = if label.is_empty() {
+            addr.to_string()
+        } else {
+            label.to_string()
+        };
+        jobs.push(Job {
+            target,
+            addr,
+            owner,
+            ctx: Context {
+                process_words,
+                sni: None,
+            },
+        });
+    }
+    jobs
+}
+
+fn listeners_snapshot(port_range: Option<(u16, u16)>, owners: Owners) -> Result<Snapshot> {
+    snapshot::take(&Request {
+        sockets: SocketQuery {
+            udp: false,
+            states: 1 << crate::model::SockState::Listen.kernel_number(),
+            port_range,
+            ..SocketQuery::default()
+        },
+        owners,
+        detail: Detail::Basic,
+        threads: 0,
+    })
+}
+
+/// Turn the command line into addresses to probe.
+fn jobs(args: &ProbeArgs) -> Result<Vec<Job>> {
+    if args.targets.is_empty() {
+        let snap = listeners_snapshot(None, Owners::All)?;
+        return Ok(listener_jobs(&snap, "", |_| true));
+    }
+    let mut jobs = Vec::new();
+    for text in &args.targets {
+        let t = target::parse(text)?;
+        if t.proto() == Some(Proto::Udp) {
+            return Err(Error::bad_input(
+                format!("'{text}' is UDP; probe speaks TCP"),
+                "expected a TCP target (8080, 127.0.0.1:8080, http://…)",
+            ));
+        }
+        jobs.extend(target_jobs(text, &t)?);
+    }
+    Ok(jobs)
+}
+
+fn target_jobs(text: &str, t: &Target) -> Result<Vec<Job>> {
+    let owners = match t {
+        Target::Pid(pid) => Owners::OnlyPids(vec![*pid]),
+        Target::Process(name) => Owners::OnlyPids(procfs::pids_named(name)?),
+        _ => Owners::Targeted,
+    };
+    let snap = listeners_snapshot(t.port_range(), owners)?;
+    let (host, port) = match t {
+        Target::Addr { host, port, .. } => (Some(host), *port),
+        Target::Port { port, .. } => (None, *port),
+        _ => return Ok(listener_jobs(&snap, "", |_| true)),
+    };
+    let addrs: Vec<IpAddr> = match host {
+        Some(Host::Ip(ip)) => vec![*ip],
+        Some(Host::Name(name)) => crate::sys::sysctl::resolve(name).addresses,
+        None => {
+            let found = listener_jobs(&snap, text, |s| s.port() == Some(port));
+            if !found.is_empty() {
+                return Ok(found);
+            }
+            vec![IpAddr::V4(Ipv4Addr::LOCALHOST)]
+        }
+    };
+    let sni = match host {
+        Some(Host::Name(name)) => Some(name.clone()),
+        _ => None,
+    };
+    Ok(addrs
+        .into_iter()
+        .map(|ip| {
+            let listener = snap.sockets.iter().find(|s| {
+                s.is_listening()
+                    && s.port() == Some(port)
+                    && s.local.ip().is_some_and(|l| l == ip || l.is_unspecified())
+            });
+            let (owner, process_words) =
+                listener.map_or((None, Vec::new()), |s| owner_of(&snap, s));
+            Job {
+                target: text.to_string(),
+                addr: SocketAddr::new(ip, port),
+                owner,
+                ctx: Context {
+                    process_words,
+                    sni: sni.clone(),
+                },
+            }
+        })
+        .collect())
+}
