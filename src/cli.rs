@@ -107,6 +107,9 @@ pub struct WhoArgs {
         allow_hyphen_values = true
     )]
     pub pid: Option<String>,
+    /// Also identify what speaks on the listening sockets found (read-only probes).
+    #[arg(long)]
+    pub probe: bool,
 }
 
 /// Arguments of `explain`.
@@ -119,6 +122,9 @@ pub struct ExplainArgs {
         help = "The address or port: 127.0.0.1:62893, [::1]:9229, localhost:3000, 62893, http://…"
     )]
     pub target: String,
+    /// Also identify what speaks there now (read-only probes).
+    #[arg(long)]
+    pub probe: bool,
 }
 
 /// Arguments of `probe`.
@@ -127,7 +133,6 @@ pub struct ProbeArgs {
     /// What to probe (none = every listening TCP port of this machine).
     #[arg(
         value_name = "TARGET",
-        allow_hyphen_values = true,
         help = "What to probe: 8080, 127.0.0.1:8080, [::1]:9229, localhost:3000, https://localhost:8443, 3000-3010, pid:1234, a process name; none = every listening TCP port"
     )]
     pub targets: Vec<String>,

@@ -140,8 +140,10 @@ pub fn run(args: &ExplainArgs) -> Result<ExplainReport> {
             let report = who::run(&crate::cli::WhoArgs {
                 target: Some(args.target.clone()),
                 pid: None,
+                probe: args.probe,
             })?;
             facts.push(now_fact(&report));
+            facts.extend(report.probe.iter().flatten().map(probe_fact));
             Some(report)
         }
         _ => None,
@@ -389,6 +391,33 @@ fn ephemeral_fact(port: u16, sys: &PortSysctls, facts: &mut Vec<Fact>) -> Option
         ));
     }
     Some(inside)
+}
+
+/// One sentence about what a probe found.
+fn probe_fact(r: &super::probe::ProbeResult) -> Fact {
+    let addr = std::net::SocketAddr::new(r.addr, r.port);
+    let text = match &r.probe.identification {
+        Some(id) => {
+            let mut t = format!("{addr} speaks {}", id.protocol);
+            let product: Vec<&str> = [id.product.as_deref(), id.version.as_deref()]
+                .into_iter()
+                .flatten()
+                .collect();
+            if !product.is_empty() {
+                t.push_str(&format!(" ({})", product.join(" ")));
+            }
+            match id.auth {
+                Some(crate::probe::Auth::NotRequired) => {
+                    t.push_str(", and answered without authentication")
+                }
+                Some(crate::probe::Auth::Required) => t.push_str(", and demands authentication"),
+                None => {}
+            }
+            t
+        }
+        None => format!("{addr} did not identify itself to read-only probes"),
+    };
+    machine("probe", "read-only probes just now (portscope probe)", text)
 }
 
 /// One sentence about what holds the target now.

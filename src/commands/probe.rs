@@ -83,9 +83,13 @@ pub fn run(args: &ProbeArgs, progress: &(dyn Fn(usize, usize) + Sync)) -> Result
     })
 }
 
-/// Probe the listeners a `who`-style snapshot found (for `who --probe`, `explain --probe`).
-pub fn probe_snapshot_listeners(snap: &Snapshot, target: &str) -> Vec<ProbeResult> {
-    let jobs = listener_jobs(snap, target, |_| true);
+/// Probe the TCP listeners of a snapshot that `keep` selects (for `who --probe`,
+/// `explain --probe`).
+pub fn probe_snapshot_listeners(
+    snap: &Snapshot,
+    keep: &dyn Fn(&Socket) -> bool,
+) -> Vec<ProbeResult> {
+    let jobs = listener_jobs(snap, "", keep);
     let work: Vec<(SocketAddr, Context)> = jobs.iter().map(|j| (j.addr, j.ctx.clone())).collect();
     let probes = engine::probe_all(&work, &Limits::default(), 16, &|_, _| {});
     jobs.into_iter()

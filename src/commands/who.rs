@@ -16,6 +16,8 @@ use crate::sys::SocketQuery;
 use crate::sys::procfs::{self, Detail};
 use crate::target::{self, Host, Target};
 
+use super::probe::ProbeResult;
+
 /// The other end of a connection between two local sockets.
 #[derive(Debug, Clone, Serialize)]
 pub struct Peer {
@@ -54,6 +56,9 @@ pub struct WhoReport {
     pub processes: BTreeMap<u32, Process>,
     /// What could not be seen.
     pub hidden: Hidden,
+    /// With `--probe`: what speaks on each listening socket.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub probe: Option<Vec<ProbeResult>>,
 }
 
 /// Run `who`.
@@ -69,7 +74,13 @@ pub fn run(args: &WhoArgs) -> Result<WhoReport> {
         }
     };
     let snap = snapshot::take(&request(&target)?)?;
-    Ok(build(target, snap))
+    let probe = args.probe.then(|| {
+        let covers = |s: &Socket| local_socket_matches(&target, s);
+        super::probe::probe_snapshot_listeners(&snap, &covers)
+    });
+    let mut report = build(target, snap);
+    report.probe = probe;
+    Ok(report)
 }
 
 /// The snapshot request a target needs.
@@ -132,6 +143,16 @@ fn covers(bound: IpAddr, wanted: IpAddr) -> bool {
         (IpAddr::V6(b), IpAddr::V4(w)) => b.is_unspecified() || b.to_ipv4_mapped() == Some(w),
         (IpAddr::V4(_), IpAddr::V6(_)) => false,
     }
+}
+
+/// Whether `s` is a socket of the target's own side (its local port and address match).
+fn local_socket_matches(target: &Target, s: &Socket) -> bool {
+    let in_range = match (target.port_range(), s.port()) {
+        (Some((lo, hi)), Some(p)) => (lo..=hi).contains(&p),
+        (None, _) => true,
+        (Some(_), None) => false,
+    };
+    in_range && target_addrs(target).is_none_or(|a| serves(&s.local, &a))
 }
 
 /// Select, pair and order the sockets.
@@ -220,6 +241,7 @@ fn build(target: Target, snap: Snapshot) -> WhoReport {
     let mut hidden = snap.hidden.clone();
     hidden.sockets = chosen.iter().filter(|w| w.socket.owner_hidden).count();
     WhoReport {
+        probe: None,
         held: !chosen.is_empty(),
         target,
         sockets: chosen,

@@ -134,3 +134,38 @@ pub fn render(report: &ProbeReport, pal: &Palette) -> String {
     )));
     out
 }
+
+/// One line per probed address, for `who --probe`.
+pub fn summary_lines(results: &[ProbeResult]) -> String {
+    let mut out = String::new();
+    for r in results {
+        let addr = std::net::SocketAddr::new(r.addr, r.port);
+        let what = match &r.probe.identification {
+            Some(id) => {
+                let mut parts = vec![sanitize::terminal(&id.protocol).into_owned()];
+                parts.extend(
+                    id.product
+                        .as_deref()
+                        .map(|p| sanitize::terminal(p).into_owned()),
+                );
+                parts.extend(
+                    id.version
+                        .as_deref()
+                        .map(|v| sanitize::terminal(v).into_owned()),
+                );
+                match id.auth {
+                    Some(Auth::NotRequired) => parts.push("(no authentication required)".into()),
+                    Some(Auth::Required) => parts.push("(authentication required)".into()),
+                    None => {}
+                }
+                parts.join(" ")
+            }
+            None => "not identified".into(),
+        };
+        out.push_str(&format!("probe {addr}: {what}\n"));
+        for line in notes(r) {
+            out.push_str(&format!("  {line}\n"));
+        }
+    }
+    out
+}

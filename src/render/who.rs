@@ -157,6 +157,10 @@ pub fn render(r: &WhoReport, pal: &Palette) -> String {
         out.push('\n');
         out.push_str(&process_block(p, now, pal));
     }
+    if let Some(probes) = &r.probe {
+        out.push('\n');
+        out.push_str(&super::probe::summary_lines(probes));
+    }
     if let Some(line) = hidden_line(&r.hidden, pal) {
         out.push('\n');
         out.push_str(&line);
