@@ -149,7 +149,7 @@ fn run(addr: SocketAddr, ctx: &Context, limits: &Limits, budget: &Budget, out: &
             out.probes.push("banner");
             out.identification = match_banner(&bytes);
             if out.identification.is_none()
-                && pending_tls::looks_like_tls(&bytes) != Verdict::NoMatch
+                && tls::looks_like_tls(&bytes) != Verdict::NoMatch
             {
                 out.note = Some("unprompted TLS bytes".into());
             }
@@ -201,7 +201,7 @@ fn run(addr: SocketAddr, ctx: &Context, limits: &Limits, budget: &Budget, out: &
         }
         if !tls_tried
             && (matches!(p.send, Send::HttpGet(_))
-                || pending_tls::looks_like_tls(&reply.bytes) != Verdict::NoMatch)
+                || tls::looks_like_tls(&reply.bytes) != Verdict::NoMatch)
         {
             tls_tried = true;
             if try_tls(addr, ctx, limits, budget, out) {
@@ -476,9 +476,10 @@ fn try_tls(
     out.tls = Some(session_facts(&session.conn));
     drop(session);
     let mut id = Identification::new("tls", super::Confidence::Certain);
-    let inner: Vec<&'static Probe> = all_probes()
+    let mut inner: Vec<&'static Probe> = all_probes()
         .filter(|p| p.tls == TlsUse::Both && p.refines.is_none() && p.send != Send::Nothing)
         .collect();
+    inner.sort_by_key(|p| rank(p, addr.port(), ctx));
     for p in inner {
         if budget.spent() {
             break;
@@ -532,7 +533,7 @@ fn session_facts(conn: &rustls::ClientConnection) -> TlsFacts {
     let mut facts = conn
         .peer_certificates()
         .and_then(|certs| certs.first())
-        .map(|leaf| pending_tls::facts_from_der(leaf.as_ref(), now))
+        .map(|leaf| tls::facts_from_der(leaf.as_ref(), now))
         .unwrap_or_default();
     facts.version = conn.protocol_version().map(|v| match v {
         rustls::ProtocolVersion::TLSv1_3 => "TLSv1.3".to_string(),
@@ -656,20 +657,4 @@ pub fn probe_all(
     });
     results.sort_by_key(|(i, _)| *i);
     results.into_iter().map(|(_, r)| r).collect()
-}
-
-/// Placeholders until `tls.rs` provides these (being written); replaced by `tls::…`.
-mod pending_tls {
-    use super::{TlsFacts, Verdict};
-
-    pub fn looks_like_tls(bytes: &[u8]) -> Verdict {
-        match bytes {
-            [0x16 | 0x15, 0x03, ..] => Verdict::NeedMore,
-            _ => Verdict::NoMatch,
-        }
-    }
-
-    pub fn facts_from_der(_der: &[u8], _now: i64) -> TlsFacts {
-        TlsFacts::default()
-    }
 }
