@@ -1,6 +1,523 @@
-//! Probes for the binary family (being written).
+//! Probes for request/response protocols: Redis, Memcached, PostgreSQL, MongoDB, AMQP, MQTT,
+//! X11, DNS, JDWP, HTTP/2 and LSP/DAP.
+//!
+//! Each sends one fixed, read-only request (nothing that writes or subscribes) and its parser
+//! looks for the reply's own signature. Length fields in replies are only compared, never used
+//! to size a buffer; a parser waits for at most a bounded stretch of bytes and then decides
+//! on what it has.
 
-use super::Probe;
+use super::banner::{expect, expect_any, find, first_line, fits, json_str, le16, step, text};
+use super::{Auth, Confidence, Hints, Identification, Parser, Probe, Send, TlsUse, Verdict};
+
+/// A first-line probe that sends `request`.
+const fn ask(
+    name: &'static str,
+    request: &'static [u8],
+    parse: Parser,
+    (ports, processes): (&'static [u16], &'static [&'static str]),
+    tls: TlsUse,
+) -> Probe {
+    let hints = Hints { ports, processes };
+    Probe {
+        name,
+        send: Send::Bytes(request),
+        parse,
+        hints,
+        tls,
+        refines: None,
+    }
+}
+
+/// Redis: `PING` → `+PONG` (no auth), `-NOAUTH` (auth on), `-DENIED … protected mode`, `-ERR`.
+pub const REDIS: Probe = ask(
+    "redis-ping",
+    b"*1\r\n$4\r\nPING\r\n",
+    redis,
+    (&[6379], &["redis-server", "redis"]),
+    TlsUse::Both,
+);
+/// Memcached: `version` → `VERSION 1.6.18`.
+pub const MEMCACHED: Probe = ask(
+    "memcached-version",
+    b"version\r\n",
+    memcached,
+    (&[11211], &["memcached"]),
+    TlsUse::Plain,
+);
+/// PostgreSQL: SSLRequest → exactly one byte, `S` (TLS available) or `N`.
+pub const POSTGRESQL: Probe = ask(
+    "postgresql-sslrequest",
+    b"\x00\x00\x00\x08\x04\xd2\x16\x2f",
+    postgresql,
+    (&[5432], &["postgres", "postmaster"]),
+    TlsUse::Plain,
+);
+/// MongoDB: OP_MSG `{hello: 1, $db: "admin"}` (request id `PSPB`) → an OP_MSG (2013) answering
+/// that id; `maxWireVersion` from its BSON.
+pub const MONGODB: Probe = ask(
+    "mongodb-hello",
+    MONGO_HELLO,
+    mongodb,
+    (&[27017], &["mongod", "mongos"]),
+    TlsUse::Both,
+);
+/// AMQP 0-9-1: protocol header → Connection.Start (product, version from server-properties),
+/// or the broker's own header when it speaks another version.
+pub const AMQP: Probe = ask(
+    "amqp-header",
+    b"AMQP\x00\x00\x09\x01",
+    amqp,
+    (&[5672, 5671], &["rabbitmq", "beam.smp"]),
+    TlsUse::Both,
+);
+/// MQTT: CONNECT 3.1.1 (clean session, client id `portscope-probe`, keepalive 10) → CONNACK
+/// `20 02 00 rc`; rc 0 = no auth, 4/5 = auth required. Nothing is published or subscribed.
+pub const MQTT: Probe = ask(
+    "mqtt-connect",
+    b"\x10\x1b\x00\x04MQTT\x04\x02\x00\x0a\x00\x0fportscope-probe",
+    mqtt,
+    (&[1883, 8883], &["mosquitto", "emqx"]),
+    TlsUse::Both,
+);
+/// X11: little-endian connection setup with no auth → `0` failed (reason), `1` success
+/// (vendor, release), `2` authenticate.
+pub const X11: Probe = ask(
+    "x11-setup",
+    b"l\x00\x0b\x00\x00\x00\x00\x00\x00\x00\x00\x00",
+    x11,
+    (
+        &[
+            6000, 6001, 6002, 6003, 6004, 6005, 6006, 6007, 6008, 6009, 6010,
+        ],
+        &["Xorg", "Xvfb", "X"],
+    ),
+    TlsUse::Plain,
+);
+/// DNS over TCP: `version.bind` CH TXT, id `PS` → a reply with that id and QR set; the TXT
+/// answer as version.
+pub const DNS: Probe = ask(
+    "dns-version-bind",
+    b"\x00\x1ePS\x00\x00\x00\x01\x00\x00\x00\x00\x00\x00\x07version\x04bind\x00\x00\x10\x00\x03",
+    dns,
+    (
+        &[53, 853],
+        &["named", "dnsmasq", "unbound", "systemd-resolve"],
+    ),
+    TlsUse::Both,
+);
+/// JDWP, JVM side listening: `JDWP-Handshake` → the same 14 bytes.
+pub const JDWP: Probe = ask(
+    "jdwp-handshake",
+    b"JDWP-Handshake",
+    jdwp_jvm,
+    (&[5005, 8000], &["jdwp"]),
+    TlsUse::Plain,
+);
+/// HTTP/2 with prior knowledge (h2c, gRPC): client preface + empty SETTINGS → the server's
+/// SETTINGS (or its ACK, or a GOAWAY) on stream 0.
+pub const HTTP2: Probe = ask(
+    "http2-preface",
+    b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\x00\x00\x00\x04\x00\x00\x00\x00\x00",
+    http2,
+    (&[50051], &["grpc"]),
+    TlsUse::Both,
+);
+/// LSP/DAP: one `Content-Length:`-framed request for an unknown method (`portscope/identify`)
+/// that reads as JSON-RPC to an LSP server and as a DAP request to a debug adapter; both only
+/// answer with an error → any `Content-Length:`-framed reply.
+pub const LSP: Probe = ask(
+    "lsp-request",
+    LSP_REQUEST,
+    lsp,
+    (&[], &["language-server", "lsp", "pyright", "rust-analyzer"]),
+    TlsUse::Plain,
+);
 
 /// This family's probes.
-pub const PROBES: &[Probe] = &[];
+pub const PROBES: &[Probe] = &[
+    REDIS, MEMCACHED, POSTGRESQL, MONGODB, AMQP, MQTT, X11, DNS, JDWP, HTTP2, LSP,
+];
+
+/// OP_MSG: length 52, request id `PSPB`, response to 0, opcode 2013, flags 0, section kind 0,
+/// BSON `{hello: 1 (int32), $db: "admin"}` (31 bytes).
+const MONGO_HELLO: &[u8] =
+    b"\x34\x00\x00\x00PSPB\x00\x00\x00\x00\xdd\x07\x00\x00\x00\x00\x00\x00\x00\
+    \x1f\x00\x00\x00\x10hello\x00\x01\x00\x00\x00\x02$db\x00\x06\x00\x00\x00admin\x00\x00";
+
+/// Valid JSON-RPC 2.0 (an LSP server answers `-32601`/`-32002`) and a valid DAP request (a
+/// debug adapter answers `success: false`).
+const LSP_REQUEST: &[u8] = b"Content-Length: 110\r\n\r\n{\"jsonrpc\":\"2.0\",\"id\":1,\
+    \"method\":\"portscope/identify\",\"seq\":1,\"type\":\"request\",\"command\":\"portscope/identify\"}";
+
+fn redis(bytes: &[u8]) -> Verdict {
+    let replies: [&[u8]; 5] = [
+        b"+PONG\r\n",
+        b"-NOAUTH ",
+        b"-NOPERM ",
+        b"-DENIED ",
+        b"-ERR ",
+    ];
+    let (reply, _) = step!(expect_any(bytes, &replies));
+    let id = Identification::new("redis", Confidence::Certain).product("Redis");
+    if reply == 0 {
+        return Verdict::Match(id.auth(Auth::NotRequired));
+    }
+    let line = step!(first_line(bytes, 2048));
+    let error = text(line.get(1..).unwrap_or_default());
+    Verdict::Match(match reply {
+        3 if find(line, b"protected mode").is_some() => {
+            id.auth(Auth::Required).detail("protected_mode", "yes")
+        }
+        1..=3 => id.auth(Auth::Required).detail("error", error),
+        _ => Identification::new("redis", Confidence::Likely)
+            .product("Redis")
+            .detail("error", error),
+    })
+}
+
+fn memcached(bytes: &[u8]) -> Verdict {
+    let rest = step!(expect(bytes, b"VERSION "));
+    let version = step!(first_line(rest, 128)).trim_ascii();
+    if version.is_empty() || !version.iter().all(u8::is_ascii_graphic) {
+        return Verdict::NoMatch;
+    }
+    let id = Identification::new("memcached", Confidence::Certain).product("Memcached");
+    Verdict::Match(id.version(text(version)))
+}
+
+fn postgresql(bytes: &[u8]) -> Verdict {
+    let tls = match bytes {
+        [] => return Verdict::NeedMore,
+        [b'S'] => "available",
+        [b'N'] => "not offered",
+        _ => return Verdict::NoMatch,
+    };
+    Verdict::Match(Identification::new("postgresql", Confidence::Likely).detail("tls", tls))
+}
+
+fn mongodb(bytes: &[u8]) -> Verdict {
+    // Header: length, request id, response to (ours), opcode 2013 (OP_MSG).
+    if !fits(bytes, 8, b"PSPB") || !fits(bytes, 12, b"\xdd\x07\x00\x00") {
+        return Verdict::NoMatch;
+    }
+    let Some(len) = le32(bytes, 0) else {
+        return Verdict::NeedMore;
+    };
+    if !(21..=48_000_000).contains(&len) {
+        return Verdict::NoMatch;
+    }
+    // A hello reply is well under 1 KiB: read it whole, or 16 KiB of a bigger one.
+    if bytes.len() < usize::try_from(len).unwrap_or(usize::MAX).min(16 * 1024) {
+        return Verdict::NeedMore;
+    }
+    let mut id = Identification::new("mongodb", Confidence::Certain);
+    if let Some(wire) = find(bytes, b"\x10maxWireVersion\x00").and_then(|at| le32(bytes, at + 16)) {
+        id = id.detail("maxWireVersion", wire.to_string());
+    }
+    if let Some(at) = find(bytes, b"\x08isWritablePrimary\x00") {
+        let primary = bytes.get(at + 19) == Some(&1);
+        id = id.detail("isWritablePrimary", if primary { "true" } else { "false" });
+    }
+    if let Some(error) = bson_str(bytes, b"\x02errmsg\x00") {
+        id = id.detail("error", error);
+    }
+    Verdict::Match(id)
+}
+
+fn amqp(bytes: &[u8]) -> Verdict {
+    if bytes.first() == Some(&b'A') {
+        let rest = step!(expect(bytes, b"AMQP"));
+        let Some(&[id, major, minor, revision]) = rest.get(..4) else {
+            return Verdict::NeedMore;
+        };
+        let offered = format!("{major}.{minor}.{revision} (protocol id {id})");
+        return Verdict::Match(
+            Identification::new("amqp", Confidence::Certain).detail("offers", offered),
+        );
+    }
+    // Method frame on channel 0, class 10 (connection) method 10 (start), version 0-9.
+    if !fits(bytes, 0, b"\x01\x00\x00") || !fits(bytes, 7, b"\x00\x0a\x00\x0a\x00\x09") {
+        return Verdict::NoMatch;
+    }
+    let Some(size) = be32(bytes, 3) else {
+        return Verdict::NeedMore;
+    };
+    let frame = usize::try_from(size)
+        .unwrap_or(usize::MAX)
+        .saturating_add(8);
+    if bytes.len() < frame.clamp(13, 16 * 1024) {
+        return Verdict::NeedMore;
+    }
+    let mut id = Identification::new("amqp", Confidence::Certain).detail("amqp_version", "0-9-1");
+    if let Some(product) = amqp_str(bytes, b"\x07productS") {
+        id = id.product(product);
+    }
+    if let Some(version) = amqp_str(bytes, b"\x07versionS") {
+        id = id.version(version);
+    }
+    if let Some(platform) = amqp_str(bytes, b"\x08platformS") {
+        id = id.detail("platform", platform);
+    }
+    Verdict::Match(id)
+}
+
+fn mqtt(bytes: &[u8]) -> Verdict {
+    // CONNACK: type 2, remaining length 2, session-present flag 0/1, return code 0–5.
+    let bad = |at: usize, max: u8| bytes.get(at).is_some_and(|&b| b > max);
+    if !fits(bytes, 0, b"\x20\x02") || bad(2, 1) || bad(3, 5) {
+        return Verdict::NoMatch;
+    }
+    let Some(&code) = bytes.get(3) else {
+        return Verdict::NeedMore;
+    };
+    let meaning = match code {
+        0 => "accepted",
+        1 => "bad protocol version",
+        2 => "client id rejected",
+        3 => "server unavailable",
+        4 => "bad user name or password",
+        _ => "not authorized",
+    };
+    let id = Identification::new("mqtt", Confidence::Certain).detail("connack", meaning);
+    Verdict::Match(match code {
+        0 => id.auth(Auth::NotRequired),
+        4 | 5 => id.auth(Auth::Required),
+        _ => id,
+    })
+}
+
+fn x11(bytes: &[u8]) -> Verdict {
+    // Failed and Success replies carry the protocol major version 11 (little-endian) at 2.
+    let status = match bytes.first() {
+        None => return Verdict::NeedMore,
+        Some(0 | 1) if !fits(bytes, 2, b"\x0b\x00") => return Verdict::NoMatch,
+        Some(2) if !fits(bytes, 1, &[0; 5]) => return Verdict::NoMatch,
+        Some(&status @ 0..=2) => status,
+        Some(_) => return Verdict::NoMatch,
+    };
+    let Some(units) = le16(bytes, 6) else {
+        return Verdict::NeedMore;
+    };
+    let id = Identification::new("x11", Confidence::Certain);
+    // Reason text: failed at 8 (length at 1); authenticate at 8 (`units` × 4 bytes, padded).
+    let reason_len = match status {
+        0 => bytes.get(1).copied().map_or(0, usize::from),
+        2 => usize::from(units) * 4,
+        _ => return x11_success(bytes, id),
+    };
+    let Some(reason) = bytes.get(8..8 + reason_len.min(1024)) else {
+        return Verdict::NeedMore;
+    };
+    let reason = text(reason.split(|&b| b == 0).next().unwrap_or_default());
+    Verdict::Match(match status {
+        0 => id.detail("reason", reason),
+        _ => Identification::new("x11", Confidence::Likely)
+            .auth(Auth::Required)
+            .detail("reason", reason),
+    })
+}
+
+/// X11 setup success: release number at 8, vendor length at 24, vendor at 40.
+fn x11_success(bytes: &[u8], id: Identification) -> Verdict {
+    let (Some(release), Some(vendor_len)) = (le32(bytes, 8), le16(bytes, 24)) else {
+        return Verdict::NeedMore;
+    };
+    let Some(vendor) = bytes.get(40..40 + usize::from(vendor_len).min(256)) else {
+        return Verdict::NeedMore;
+    };
+    let mut id = id
+        .auth(Auth::NotRequired)
+        .detail("release", release.to_string());
+    if !vendor.is_empty() {
+        id = id.product(text(vendor));
+    }
+    if find(vendor, b"X.Org").is_some() {
+        let part = |div: u32, modulo: u32| release / div % modulo;
+        let version = (
+            part(10_000_000, 100),
+            part(100_000, 100),
+            part(1000, 100),
+            part(1, 1000),
+        );
+        id = id.version(format!(
+            "{}.{}.{}.{}",
+            version.0, version.1, version.2, version.3
+        ));
+    }
+    Verdict::Match(id)
+}
+
+fn dns(bytes: &[u8]) -> Verdict {
+    // Length, then our id `PS`, flags with QR set and opcode 0 (QUERY).
+    if !fits(bytes, 2, b"PS") || bytes.get(4).is_some_and(|&flags| flags & 0xf8 != 0x80) {
+        return Verdict::NoMatch;
+    }
+    let Some(len) = be16(bytes, 0).map(usize::from) else {
+        return Verdict::NeedMore;
+    };
+    if len < 12 {
+        return Verdict::NoMatch;
+    }
+    let Some(message) = bytes.get(2..2 + len) else {
+        let waiting = bytes.len() < 14 || len < 4096;
+        return if waiting {
+            Verdict::NeedMore
+        } else {
+            dns_reply(bytes.get(2..).unwrap_or_default())
+        };
+    };
+    dns_reply(message)
+}
+
+/// A DNS reply to `version.bind` CH TXT: the rcode, and the first TXT string as version.
+fn dns_reply(message: &[u8]) -> Verdict {
+    let rcode = message.get(3).map_or(0, |flags| flags & 0x0f);
+    let names = [
+        "noerror", "formerr", "servfail", "nxdomain", "notimp", "refused",
+    ];
+    let rcode_name = names
+        .get(usize::from(rcode))
+        .map_or_else(|| rcode.to_string(), |n| n.to_string());
+    let id = Identification::new("dns", Confidence::Certain).detail("rcode", rcode_name);
+    let answer = || -> Option<String> {
+        (be16(message, 6)? > 0).then_some(())?;
+        let at = skip_name(message, 12)? + 4; // question name, type, class
+        let at = skip_name(message, at)?; // answer name
+        (be16(message, at)? == 16).then_some(())?; // TXT
+        let txt_len = usize::from(*message.get(at + 10)?);
+        Some(text(message.get(at + 11..at + 11 + txt_len)?))
+    };
+    Verdict::Match(match answer() {
+        Some(version) if !version.is_empty() => id.version(version),
+        _ => id,
+    })
+}
+
+/// The offset after a DNS name at `at` (labels, ended by a zero or a compression pointer).
+fn skip_name(message: &[u8], mut at: usize) -> Option<usize> {
+    for _ in 0..128 {
+        let len = *message.get(at)?;
+        match len {
+            0 => return Some(at + 1),
+            0xc0.. => return Some(at + 2),
+            1..=63 => at += 1 + usize::from(len),
+            _ => return None,
+        }
+    }
+    None
+}
+
+fn jdwp_jvm(bytes: &[u8]) -> Verdict {
+    step!(expect(bytes, b"JDWP-Handshake"));
+    let id = Identification::new("jdwp", Confidence::Certain);
+    Verdict::Match(id.detail("side", "jvm (debuggee listening)"))
+}
+
+fn http2(bytes: &[u8]) -> Verdict {
+    // The first frame: a small SETTINGS (type 4) or GOAWAY (type 7), flags 0/ACK, stream 0.
+    if bytes.first().is_some_and(|&b| b != 0) || bytes.get(3).is_some_and(|&t| t != 4 && t != 7) {
+        return Verdict::NoMatch;
+    }
+    let Some(&[_, hi, lo, kind, flags, s0, s1, s2, s3]) = bytes.get(..9) else {
+        return Verdict::NeedMore;
+    };
+    let len = usize::from(hi) << 8 | usize::from(lo);
+    if [s0 & 0x7f, s1, s2, s3] != [0; 4] {
+        return Verdict::NoMatch;
+    }
+    let id = Identification::new("http2", Confidence::Certain);
+    match kind {
+        4 if len % 6 == 0 && (flags == 0 || flags == 1 && len == 0) => {
+            let first = if flags == 1 {
+                "SETTINGS ACK"
+            } else {
+                "SETTINGS"
+            };
+            Verdict::Match(id.detail("first_frame", first))
+        }
+        7 if flags == 0 && len >= 8 => match be32(bytes, 13) {
+            Some(code) => Verdict::Match(id.detail("goaway_error", code.to_string())),
+            None => Verdict::NeedMore,
+        },
+        _ => Verdict::NoMatch,
+    }
+}
+
+/// LSP/DAP: a `Content-Length:`-framed message; `dialect` from its JSON body. Shared with the
+/// banner family (debugpy speaks first).
+pub(super) fn lsp(bytes: &[u8]) -> Verdict {
+    let rest = step!(expect(bytes, b"Content-Length:"));
+    // Headers end within 512 bytes.
+    let Some(end) = find(rest.get(..512).unwrap_or(rest), b"\r\n\r\n") else {
+        return if rest.len() < 512 {
+            Verdict::NeedMore
+        } else {
+            Verdict::NoMatch
+        };
+    };
+    let digits = step!(first_line(rest, end + 2)).trim_ascii();
+    if digits.is_empty() || digits.len() > 9 || !digits.iter().all(u8::is_ascii_digit) {
+        return Verdict::NoMatch;
+    }
+    let size = digits
+        .iter()
+        .fold(0usize, |n, d| n * 10 + usize::from(d - b'0'));
+    let body = rest.get(end + 4..).unwrap_or_default();
+    if body.len() < size.min(16 * 1024) {
+        return Verdict::NeedMore;
+    }
+    let body = body.get(..size).unwrap_or(body);
+    let id = if find(body, b"\"jsonrpc\"").is_some() {
+        Identification::new("lsp", Confidence::Certain).detail("dialect", "json-rpc")
+    } else if find(body, b"\"seq\"").is_some() && json_str(body, "type").is_some() {
+        Identification::new("lsp", Confidence::Certain).detail("dialect", "dap")
+    } else {
+        Identification::new("lsp", Confidence::Likely)
+    };
+    let debugpy = find(body, b"\"debugpy\"")
+        .or(find(body, b"\"ptvsd\""))
+        .is_some();
+    Verdict::Match(match json_str(body, "packageVersion") {
+        Some(version) if debugpy => id.product("debugpy").version(version),
+        _ => id,
+    })
+}
+
+/// An AMQP field-table long string after `key` (short-string name + type `S`), at most 256 bytes.
+fn amqp_str(bytes: &[u8], key: &[u8]) -> Option<String> {
+    let at = find(bytes, key)? + key.len();
+    let len = usize::try_from(be32(bytes, at)?).ok()?.min(256);
+    Some(text(bytes.get(at + 4..at + 4 + len)?))
+}
+
+/// A BSON string element value after `key` (type 0x02 + name + NUL), at most 256 bytes.
+fn bson_str(bytes: &[u8], key: &[u8]) -> Option<String> {
+    let at = find(bytes, key)? + key.len();
+    let len = usize::try_from(le32(bytes, at)?).ok()?.clamp(1, 257) - 1;
+    Some(text(bytes.get(at + 4..at + 4 + len)?))
+}
+
+/// The big-endian `u16` at `at`.
+fn be16(bytes: &[u8], at: usize) -> Option<u16> {
+    Some(u16::from_be_bytes(
+        bytes.get(at..at.checked_add(2)?)?.try_into().ok()?,
+    ))
+}
+
+/// The big-endian `u32` at `at`.
+fn be32(bytes: &[u8], at: usize) -> Option<u32> {
+    Some(u32::from_be_bytes(
+        bytes.get(at..at.checked_add(4)?)?.try_into().ok()?,
+    ))
+}
+
+/// The little-endian `u32` at `at`.
+fn le32(bytes: &[u8], at: usize) -> Option<u32> {
+    Some(u32::from_le_bytes(
+        bytes.get(at..at.checked_add(4)?)?.try_into().ok()?,
+    ))
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests;
