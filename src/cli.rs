@@ -137,7 +137,7 @@ pub struct ProbeArgs {
     )]
     pub targets: Vec<String>,
     /// Total time allowed per address, in milliseconds (connect, banner wait and every probe).
-    #[arg(long = "deadline", value_name = "MS", default_value_t = 1500)]
+    #[arg(long = "deadline", value_name = "MS", default_value_t = 1200)]
     pub deadline_ms: u64,
     /// How many addresses to probe at once.
     #[arg(long, value_name = "N", default_value_t = 32)]

@@ -108,7 +108,7 @@ fn limits(args: &ProbeArgs) -> Result<Limits> {
     if !(10..=60_000).contains(&args.deadline_ms) {
         return Err(Error::bad_input(
             format!("--deadline {} is out of range", args.deadline_ms),
-            "expected milliseconds from 10 to 60000 (default 1500)",
+            "expected milliseconds from 10 to 60000 (default 1200)",
         ));
     }
     if !(1..=256).contains(&args.concurrency) {

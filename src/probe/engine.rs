@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
+use super::tls_client::{Session, client_config, handshake, session_facts};
 use super::{
     Identification, Limits, PRINTER_PORTS, Probe, Send, TlsFacts, TlsUse, Verdict, banner, binary,
     evidence, http, tls,
@@ -76,10 +77,11 @@ fn all_probes() -> impl Iterator<Item = &'static Probe> {
 /// The rank of a probe for this port: process hint 0, port hint 1, generic 2 (HTTP first
 /// among the generic ones, being by far the most common).
 fn rank(p: &Probe, port: u16, ctx: &Context) -> (u8, u8) {
-    let by_process = p.hints.processes.iter().any(|h| {
-        let h = h.to_ascii_lowercase();
-        ctx.process_words.iter().any(|w| w.contains(&h))
-    });
+    let by_process = p
+        .hints
+        .processes
+        .iter()
+        .any(|h| ctx.process_words.iter().any(|w| hint_matches(h, w)));
     let tier = if by_process {
         0
     } else if p.hints.ports.contains(&port) {
@@ -91,8 +93,35 @@ fn rank(p: &Probe, port: u16, ctx: &Context) -> (u8, u8) {
     (tier, http_first)
 }
 
+/// Whether a process hint names this word of a command line. A one-word hint (`redis`,
+/// `X`, `master`) must be a whole token of the word, optionally followed by digits
+/// (`python3`), so `X` does not match every path with an x in it and `master` does not match
+/// `postmaster`; a hint with punctuation (`--inspect`, `redis-server`) may appear anywhere.
+fn hint_matches(hint: &str, word: &str) -> bool {
+    let hint = hint.to_ascii_lowercase();
+    let word = word.to_ascii_lowercase();
+    if !hint.chars().all(|c| c.is_ascii_alphanumeric()) {
+        return word.contains(&hint);
+    }
+    word.split(|c: char| !c.is_ascii_alphanumeric())
+        .any(|token| {
+            token
+                .strip_prefix(hint.as_str())
+                .is_some_and(|rest| rest.chars().all(|c| c.is_ascii_digit()))
+        })
+}
+
+/// A debugger waiting for a JVM to attach (`jdb -listen`, `SocketListen`) gives up its wait
+/// when anyone connects and leaves: such a port is not probed at all.
+fn fragile_listener(ctx: &Context) -> Option<&'static str> {
+    let words = &ctx.process_words;
+    let has = |s: &str| words.iter().any(|w| w.contains(s));
+    (has("socketlisten") || (words.iter().any(|w| hint_matches("jdb", w)) && has("-listen")))
+        .then_some("a debugger waiting for a JVM (jdb -listen): connecting would end its wait, so it was not probed")
+}
+
 /// The clock of one port.
-struct Budget {
+pub(super) struct Budget {
     start: Instant,
     deadline: Instant,
 }
@@ -102,12 +131,12 @@ impl Budget {
         self.deadline.saturating_duration_since(Instant::now())
     }
 
-    fn spent(&self) -> bool {
+    pub(super) fn spent(&self) -> bool {
         self.remaining().is_zero()
     }
 
     /// `d`, cut to what is left (never zero: a zero timeout means "block forever" to the OS).
-    fn cap(&self, d: Duration) -> Duration {
+    pub(super) fn cap(&self, d: Duration) -> Duration {
         d.min(self.remaining()).max(Duration::from_millis(1))
     }
 }
@@ -135,6 +164,10 @@ pub fn probe(addr: SocketAddr, ctx: &Context, limits: &Limits) -> PortProbe {
 }
 
 fn run(addr: SocketAddr, ctx: &Context, limits: &Limits, budget: &Budget, out: &mut PortProbe) {
+    if let Some(why) = fragile_listener(ctx) {
+        out.note = Some(why.into());
+        return;
+    }
     // 1. Connect and listen: servers that speak first are identified without sending a byte.
     let banner = match connect(addr, limits, budget) {
         Ok(stream) => read_banner(stream, limits, budget),
@@ -148,9 +181,7 @@ fn run(addr: SocketAddr, ctx: &Context, limits: &Limits, budget: &Budget, out: &
             out.evidence = evidence(&bytes, 96);
             out.probes.push("banner");
             out.identification = match_banner(&bytes);
-            if out.identification.is_none()
-                && tls::looks_like_tls(&bytes) != Verdict::NoMatch
-            {
+            if out.identification.is_none() && tls::looks_like_tls(&bytes) != Verdict::NoMatch {
                 out.note = Some("unprompted TLS bytes".into());
             }
             if out.identification.is_none() {
@@ -195,7 +226,13 @@ fn run(addr: SocketAddr, ctx: &Context, limits: &Limits, budget: &Budget, out: &
         if out.evidence.is_empty() && !reply.bytes.is_empty() {
             out.evidence = evidence(&reply.bytes, 96);
         }
-        if let Verdict::Match(id) = reply.verdict {
+        // A server that speaks first but was slower than the banner wait answers every
+        // probe with its banner: recognise it there too.
+        let found = match reply.verdict {
+            Verdict::Match(id) => Some(id),
+            _ => match_banner(&reply.bytes),
+        };
+        if let Some(id) = found {
             out.identification = Some(refine(addr, id, ctx, limits, budget, out, None));
             return;
         }
@@ -217,37 +254,52 @@ const TLS_PORTS: &[u16] = &[
 ];
 
 /// Run the refinements of `id.protocol` (e.g. `/json/version` after `http`): the first that
-/// matches wins, keeping the first identification's details.
+/// matches wins and is refined in turn (`/api/kernels` after `jupyter`); each probe runs once.
 fn refine(
     addr: SocketAddr,
-    id: Identification,
+    mut id: Identification,
     ctx: &Context,
     limits: &Limits,
     budget: &Budget,
     out: &mut PortProbe,
     tls: Option<&Arc<rustls::ClientConfig>>,
 ) -> Identification {
-    let mut refinements: Vec<&'static Probe> = all_probes()
-        .filter(|p| p.refines == Some(id.protocol.as_str()))
-        .filter(|p| tls.is_none() || p.tls == TlsUse::Both)
-        .collect();
-    refinements.sort_by_key(|p| rank(p, addr.port(), ctx));
-    for p in refinements {
-        if budget.spent() {
-            break;
-        }
-        out.probes.push(p.name);
-        let reply = converse(addr, p, limits, budget, tls.map(|c| (c, ctx)));
-        if let Verdict::Match(mut better) = reply.verdict {
-            for d in id.details {
-                if !better.details.iter().any(|(k, _)| *k == d.0) {
-                    better.details.push(d);
-                }
+    let mut tried: Vec<&'static str> = Vec::new();
+    'levels: loop {
+        let mut refinements: Vec<&'static Probe> = all_probes()
+            .filter(|p| p.refines == Some(id.protocol.as_str()) && !tried.contains(&p.name))
+            .filter(|p| tls.is_none() || p.tls == TlsUse::Both)
+            .collect();
+        refinements.sort_by_key(|p| rank(p, addr.port(), ctx));
+        for p in refinements {
+            if budget.spent() {
+                break 'levels;
             }
-            return better;
+            tried.push(p.name);
+            out.probes.push(p.name);
+            let reply = converse(addr, p, limits, budget, tls.map(|c| (c, ctx)));
+            if let Verdict::Match(better) = reply.verdict {
+                id = merge(better, id);
+                continue 'levels;
+            }
         }
+        break;
     }
     id
+}
+
+/// A refinement's identification, completed with what the earlier one knew (its guesses —
+/// the `hint` detail — are dropped: the refinement answered them).
+fn merge(mut better: Identification, earlier: Identification) -> Identification {
+    better.product = better.product.or(earlier.product);
+    better.version = better.version.or(earlier.version);
+    better.auth = better.auth.or(earlier.auth);
+    for (k, v) in earlier.details {
+        if k != "hint" && !better.details.iter().any(|(bk, _)| *bk == k) {
+            better.details.push((k, v));
+        }
+    }
+    better
 }
 
 /// Run every speak-first parser on a banner.
@@ -362,7 +414,7 @@ fn read_some(
 }
 
 /// A readable stream whose read timeout can be set (plain TCP, or TLS over TCP).
-trait ReadTimeout: Read + Write {
+pub(super) trait ReadTimeout: Read + Write {
     fn set_timeout(&mut self, d: Duration) -> io::Result<()>;
 }
 
@@ -373,7 +425,7 @@ impl ReadTimeout for TcpStream {
     }
 }
 
-impl ReadTimeout for rustls::StreamOwned<rustls::ClientConnection, TcpStream> {
+impl ReadTimeout for Session {
     fn set_timeout(&mut self, d: Duration) -> io::Result<()> {
         self.sock.set_timeout(d)
     }
@@ -502,125 +554,6 @@ fn try_tls(
     true
 }
 
-fn handshake(
-    stream: TcpStream,
-    config: &Arc<rustls::ClientConfig>,
-    ctx: &Context,
-    limits: &Limits,
-    budget: &Budget,
-) -> io::Result<rustls::StreamOwned<rustls::ClientConnection, TcpStream>> {
-    let name = ctx.sni.clone().unwrap_or_else(|| "localhost".into());
-    let server = rustls::pki_types::ServerName::try_from(name)
-        .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
-    let conn =
-        rustls::ClientConnection::new(Arc::clone(config), server).map_err(io::Error::other)?;
-    let mut tls = rustls::StreamOwned::new(conn, stream);
-    while tls.conn.is_handshaking() {
-        if budget.spent() {
-            return Err(io::ErrorKind::TimedOut.into());
-        }
-        tls.sock.set_timeout(budget.cap(limits.read))?;
-        tls.conn.complete_io(&mut tls.sock)?;
-    }
-    Ok(tls)
-}
-
-/// Version, cipher, ALPN and certificate facts of a finished handshake.
-fn session_facts(conn: &rustls::ClientConnection) -> TlsFacts {
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
-    let mut facts = conn
-        .peer_certificates()
-        .and_then(|certs| certs.first())
-        .map(|leaf| tls::facts_from_der(leaf.as_ref(), now))
-        .unwrap_or_default();
-    facts.version = conn.protocol_version().map(|v| match v {
-        rustls::ProtocolVersion::TLSv1_3 => "TLSv1.3".to_string(),
-        rustls::ProtocolVersion::TLSv1_2 => "TLSv1.2".to_string(),
-        other => format!("{other:?}"),
-    });
-    facts.cipher = conn
-        .negotiated_cipher_suite()
-        .map(|c| format!("{:?}", c.suite()));
-    facts.alpn = conn
-        .alpn_protocol()
-        .map(|a| String::from_utf8_lossy(a).into_owned());
-    facts
-}
-
-/// A client that completes any handshake: portscope inspects certificates, it does not trust
-/// them (signatures are still checked, so the facts are the server's own).
-fn client_config() -> Arc<rustls::ClientConfig> {
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let verifier = Arc::new(AcceptAnyCertificate(Arc::clone(&provider)));
-    let config = rustls::ClientConfig::builder_with_provider(provider)
-        .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
-        .map(|b| {
-            b.dangerous()
-                .with_custom_certificate_verifier(verifier)
-                .with_no_client_auth()
-        });
-    match config {
-        Ok(c) => Arc::new(c),
-        // Both versions are compiled in (features ring + tls12); this cannot fail, but
-        // if it did, a default config still makes the handshake attempt safe.
-        Err(_) => Arc::new(
-            rustls::ClientConfig::builder()
-                .with_root_certificates(rustls::RootCertStore::empty())
-                .with_no_client_auth(),
-        ),
-    }
-}
-
-#[derive(Debug)]
-struct AcceptAnyCertificate(Arc<rustls::crypto::CryptoProvider>);
-
-impl rustls::client::danger::ServerCertVerifier for AcceptAnyCertificate {
-    fn verify_server_cert(
-        &self,
-        _end_entity: &rustls::pki_types::CertificateDer<'_>,
-        _intermediates: &[rustls::pki_types::CertificateDer<'_>],
-        _server_name: &rustls::pki_types::ServerName<'_>,
-        _ocsp: &[u8],
-        _now: rustls::pki_types::UnixTime,
-    ) -> Result<rustls::client::danger::ServerCertVerified, rustls::Error> {
-        Ok(rustls::client::danger::ServerCertVerified::assertion())
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &rustls::pki_types::CertificateDer<'_>,
-        dss: &rustls::DigitallySignedStruct,
-    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(
-            message,
-            cert,
-            dss,
-            &self.0.signature_verification_algorithms,
-        )
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &rustls::pki_types::CertificateDer<'_>,
-        dss: &rustls::DigitallySignedStruct,
-    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(
-            message,
-            cert,
-            dss,
-            &self.0.signature_verification_algorithms,
-        )
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
-        self.0.signature_verification_algorithms.supported_schemes()
-    }
-}
-
 /// Probe many addresses with at most `concurrency` at a time; `progress(done, total)` is
 /// called after each.
 pub fn probe_all(
@@ -657,4 +590,68 @@ pub fn probe_all(
     });
     results.sort_by_key(|(i, _)| *i);
     results.into_iter().map(|(_, r)| r).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::probe::{Auth, Confidence};
+
+    #[test]
+    fn a_refinement_keeps_what_the_first_probe_knew_but_not_its_guesses() {
+        let first = Identification::new("http", Confidence::Certain)
+            .product("TornadoServer")
+            .version("6.4")
+            .detail("status", "200 OK")
+            .detail("hint", "node-inspector?");
+        let better = Identification::new("jupyter", Confidence::Certain)
+            .auth(Auth::Required)
+            .detail("status", "403 Forbidden");
+        let merged = merge(better, first);
+        assert_eq!(merged.protocol, "jupyter");
+        assert_eq!(merged.product.as_deref(), Some("TornadoServer"));
+        assert_eq!(merged.version.as_deref(), Some("6.4"));
+        assert_eq!(merged.auth, Some(Auth::Required));
+        assert_eq!(
+            merged.details,
+            vec![("status".to_string(), "403 Forbidden".to_string())]
+        );
+    }
+
+    #[test]
+    fn hints_match_whole_tokens() {
+        assert!(hint_matches("redis", "/usr/bin/redis-server"));
+        assert!(hint_matches("python", "python3"));
+        assert!(hint_matches("X", "/usr/bin/X"));
+        assert!(!hint_matches("X", "/usr/lib/xorg/xserver-wrapper-box"));
+        assert!(!hint_matches("master", "postmaster"));
+        assert!(hint_matches("jdwp", "-agentlib:jdwp=transport=dt_socket"));
+        assert!(hint_matches("--inspect", "--inspect=127.0.0.1:9229"));
+        let jdb = Context {
+            process_words: vec!["jdb".into(), "-listen".into(), "8000".into()],
+            sni: None,
+        };
+        assert!(fragile_listener(&jdb).is_some());
+        assert!(fragile_listener(&Context::default()).is_none());
+    }
+
+    #[test]
+    fn hints_order_probes() {
+        let ctx = Context {
+            process_words: vec!["redis-server".into(), "*:6379".into()],
+            sni: None,
+        };
+        let mut queue: Vec<&Probe> = all_probes()
+            .filter(|p| p.refines.is_none() && p.send != Send::Nothing)
+            .collect();
+        queue.sort_by_key(|p| rank(p, 40000, &ctx));
+        assert!(queue[0].name.contains("redis"), "{}", queue[0].name);
+        let plain = Context::default();
+        queue.sort_by_key(|p| rank(p, 40000, &plain));
+        assert_eq!(
+            queue[0].send,
+            Send::HttpGet("/"),
+            "HTTP first when nothing is known"
+        );
+    }
 }

@@ -14,6 +14,7 @@ pub mod binary;
 pub mod engine;
 pub mod http;
 pub mod tls;
+mod tls_client;
 
 use std::time::Duration;
 
@@ -201,9 +202,9 @@ impl Default for Limits {
     fn default() -> Self {
         Limits {
             connect: Duration::from_millis(300),
-            banner_wait: Duration::from_millis(200),
-            read: Duration::from_millis(300),
-            deadline: Duration::from_millis(1500),
+            banner_wait: Duration::from_millis(120),
+            read: Duration::from_millis(250),
+            deadline: Duration::from_millis(1200),
             max_bytes: 64 * 1024,
         }
     }

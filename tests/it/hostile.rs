@@ -90,7 +90,16 @@ fn assert_bounded(name: &str, o: &Outcome, deadline_ms: u64) -> serde_json::Valu
         o.peak_rss_kib
     );
     assert!(!o.stderr.contains("panicked"), "{name}: {}", o.stderr);
-    assert_eq!(r["state"], "open", "{name}: {r}");
+    // A server that resets during the handshake may make the connect itself fail.
+    let states: &[&str] = if name == "reset" {
+        &["open", "error"]
+    } else {
+        &["open"]
+    };
+    assert!(
+        states.contains(&r["state"].as_str().unwrap_or("")),
+        "{name}: {r}"
+    );
     r
 }
 

@@ -4,7 +4,10 @@
 mod bad_input;
 mod explain;
 mod harness;
+mod hostile;
 mod ls;
+mod probe;
+mod servers;
 mod who;
 
 #[test]

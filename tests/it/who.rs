@@ -207,3 +207,30 @@ fn another_users_listener_is_hidden_not_free() {
     assert!(ls.stdout.contains("with a hidden owner"), "{}", ls.stdout);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn who_and_explain_probe_the_listener() {
+    let Some(http) = crate::servers::http_server() else {
+        return;
+    };
+    let port = http.port.to_string();
+    let r = json(&["who", &port, "--probe"]);
+    let probes = r["probe"].as_array().expect("probe results with --probe");
+    assert_eq!(probes.len(), 1, "{r}");
+    assert_eq!(probes[0]["identification"]["protocol"], "http");
+    assert_eq!(probes[0]["identification"]["product"], "Python http.server");
+    assert!(json(&["who", &port]).get("probe").is_none());
+    let t = run(&["who", &port, "--probe"]);
+    assert!(t.stdout.contains("http Python http.server"), "{}", t.stdout);
+    let e = json(&["explain", &format!("127.0.0.1:{port}"), "--probe"]);
+    let fact = e["facts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["topic"] == "probe")
+        .unwrap_or_else(|| panic!("no probe fact: {e}"));
+    assert!(
+        fact["text"].as_str().unwrap().contains("speaks http"),
+        "{fact}"
+    );
+}

@@ -1,0 +1,773 @@
+//! Real servers from Debian packages for the `probe` tests, each on a port picked at run time,
+//! in a temp dir of its own, its whole process group killed and the dir removed on drop —
+//! however the test ends.
+//!
+//! Ports. Servers that can bind port 0 and say which port they got do so: python's
+//! http.server, `openssl s_server` and node's inspector. The others (redis, memcached,
+//! mosquitto, sshd, postgres, nginx) take a port number and nothing else — and the JVM's JDWP
+//! agent should not get port 0 (see [`jdwp_jvm`]) — so [`on_free_port`] asks the kernel for one (bind 127.0.0.1:0, read the port, close) and
+//! starts the server on it. Another process may take the port in between; that is acceptable
+//! here only because these servers cannot take port 0 themselves, and because the race is
+//! caught rather than hoped away: the server then fails to bind and exits saying "in use", and
+//! readiness means "a listener on the port that belongs to *our* process group" (read from
+//! `/proc`), never merely "something answers". A lost race is retried on a new port, 3 times.
+//!
+//! Skipping. A server whose binary is missing is skipped with one line on stderr — except under
+//! `PORTSCOPE_REQUIRE_ROOT=1` (CI), where a missing server fails the test: CI installs them all.
+
+use std::fs;
+use std::net::{TcpListener, TcpStream};
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, Instant};
+
+use crate::harness::{self, Spawned};
+
+/// How long a server may take to come up.
+const READY_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long postgres may take (initdb is separate; a cold start on a busy CI machine is slow).
+const SLOW_READY_TIMEOUT: Duration = Duration::from_secs(30);
+/// How often readiness is polled.
+const POLL: Duration = Duration::from_millis(20);
+/// Attempts at a free port before giving up (see the module doc).
+const PORT_ATTEMPTS: usize = 3;
+
+/// A running server. Dropping it stops the server (its process group) and removes its dir.
+pub struct Server {
+    /// What runs, for messages (`redis`, `nginx`…).
+    pub name: &'static str,
+    /// The TCP port it listens on, on 127.0.0.1.
+    pub port: u16,
+    /// The subject CN of its certificate (TLS servers only).
+    pub cn: Option<String>,
+    /// Signal for a clean stop before the process group is killed (postgres: SIGINT, so that
+    /// it removes its shared memory). `None`: killed straight away.
+    stop: Option<rustix::process::Signal>,
+    /// Declared before `dir`: fields drop in order, so the server dies before its dir goes.
+    proc: Spawned,
+    dir: TempDir,
+}
+
+impl Server {
+    /// `127.0.0.1:PORT`.
+    pub fn target(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
+
+    /// Pid of the process portscope should name as the owner (the one we started).
+    pub fn pid(&self) -> u32 {
+        self.proc.pid
+    }
+
+    /// Everything the server has printed so far (stdout and stderr), for assertion messages.
+    pub fn log(&self) -> String {
+        read_logs(self.dir.path())
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let Some(sig) = self.stop else { return };
+        let Some(pid) = rustix::process::Pid::from_raw(self.proc.pid as i32) else {
+            return;
+        };
+        if rustix::process::kill_process(pid, sig).is_ok() {
+            let deadline = Instant::now() + Duration::from_secs(5);
+            while Instant::now() < deadline {
+                if matches!(self.proc.child.try_wait(), Ok(Some(_))) {
+                    break;
+                }
+                std::thread::sleep(POLL);
+            }
+        }
+        // `proc` drops next: whatever is left of the group is killed.
+    }
+}
+
+/// A directory under the system temp dir, removed with everything in it on drop.
+pub struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(name: &str) -> TempDir {
+        static N: AtomicU32 = AtomicU32::new(0);
+        let n = N.fetch_add(1, Ordering::Relaxed);
+        let path =
+            std::env::temp_dir().join(format!("portscope-it-{name}-{}-{n}", std::process::id()));
+        let _ = fs::remove_dir_all(&path); // a leftover of a crashed run with our pid
+        fs::create_dir(&path).unwrap_or_else(|e| panic!("create {}: {e}", path.display()));
+        TempDir(path)
+    }
+
+    /// The directory.
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+
+    /// `path/name` as a string, for command lines and config files.
+    fn join(&self, name: &str) -> String {
+        self.0.join(name).display().to_string()
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.0);
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The servers
+
+/// `python3 -m http.server 0 --bind 127.0.0.1`; port from `Serving HTTP on … port N`.
+pub fn http_server() -> Option<Server> {
+    let python = need("http_server", "python3", "python3")?;
+    let dir = TempDir::new("http");
+    fs::write(dir.path().join("index.html"), "<title>portscope</title>\n").unwrap();
+    let mut cmd = Command::new(python);
+    cmd.args(["-u", "-m", "http.server", "0", "--bind", "127.0.0.1"])
+        .current_dir(dir.path());
+    let mut proc = start("http.server", &dir, "out", &mut cmd);
+    let port = wait_for_line("http.server", &mut proc, &dir, READY_TIMEOUT, |l| {
+        let rest = l.strip_prefix("Serving HTTP on ")?;
+        let (_, after) = rest.split_once(" port ")?;
+        after.split_whitespace().next()?.parse().ok()
+    });
+    Some(Server::new("http.server", port, proc, dir))
+}
+
+/// The CN of [`tls_server`]'s certificate.
+pub const TLS_CN: &str = "portscope-test";
+
+/// `openssl s_server -www` on a self-signed certificate (CN [`TLS_CN`], SAN localhost and
+/// 127.0.0.1, valid 2 days) made in its dir; port from its `ACCEPT 127.0.0.1:N` line.
+pub fn tls_server() -> Option<Server> {
+    let openssl = need("tls_server", "openssl", "openssl")?;
+    let dir = TempDir::new("tls");
+    let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
+    check_output(
+        "openssl req",
+        Command::new(&openssl).args([
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-subj",
+            &format!("/CN={TLS_CN}"),
+            "-addext",
+            "subjectAltName=DNS:localhost,IP:127.0.0.1",
+            "-days",
+            "2",
+            "-keyout",
+            &key,
+            "-out",
+            &cert,
+        ]),
+    );
+    let mut cmd = Command::new(&openssl);
+    cmd.args([
+        "s_server",
+        "-accept",
+        "127.0.0.1:0",
+        "-www",
+        "-cert",
+        &cert,
+        "-key",
+        &key,
+    ])
+    .current_dir(dir.path());
+    let mut proc = start("openssl s_server", &dir, "out", &mut cmd);
+    let port = wait_for_line("openssl s_server", &mut proc, &dir, READY_TIMEOUT, |l| {
+        l.strip_prefix("ACCEPT 127.0.0.1:")?.trim().parse().ok()
+    });
+    let mut s = Server::new("openssl s_server", port, proc, dir);
+    s.cn = Some(TLS_CN.to_string());
+    Some(s)
+}
+
+/// A JVM (`java Sleep.java`, single-file source launch) with the JDWP agent listening:
+/// `-agentlib:jdwp=transport=dt_socket,server=y,suspend=n,address=127.0.0.1:PORT`. Not port 0,
+/// although the agent takes it: after each debugger session it listens anew on its address,
+/// so on port 0 the JVM would move to another port whenever someone connected.
+pub fn jdwp_jvm() -> Option<Server> {
+    let java = need("jdwp_jvm", "java", "default-jre-headless")?;
+    let dir = TempDir::new("jdwp");
+    fs::write(
+        dir.path().join("Sleep.java"),
+        "public class Sleep {\n    public static void main(String[] a) throws Exception {\n        \
+         Thread.sleep(120_000);\n    }\n}\n",
+    )
+    .unwrap();
+    let (proc, port) = on_free_port(
+        "java (jdwp)",
+        &dir,
+        Some("Listening for transport dt_socket at address"),
+        |port| {
+            let mut cmd = Command::new(&java);
+            cmd.arg(format!(
+                "-agentlib:jdwp=transport=dt_socket,server=y,suspend=n,address=127.0.0.1:{port}"
+            ))
+            .arg("Sleep.java")
+            .current_dir(dir.path());
+            cmd
+        },
+    );
+    Some(Server::new("java (jdwp)", port, proc, dir))
+}
+
+/// The debugger side of JDWP: a listener that writes `JDWP-Handshake` to whoever connects (what
+/// an IDE does when it waits for a JVM started with `server=n`).
+pub fn jdwp_debugger_side() -> Option<Server> {
+    let python = need("jdwp_debugger_side", "python3", "python3")?;
+    let dir = TempDir::new("jdwp-debugger");
+    let mut cmd = Command::new(python);
+    cmd.args([
+        "-u",
+        "-c",
+        "import socket,time\n\
+         s=socket.socket(); s.bind(('127.0.0.1',0)); s.listen(16)\n\
+         print('port', s.getsockname()[1], flush=True)\n\
+         s.settimeout(1.0)\n\
+         end=time.time()+120\n\
+         while time.time()<end:\n\
+         \x20   try: c,_=s.accept()\n\
+         \x20   except OSError: continue\n\
+         \x20   try: c.sendall(b'JDWP-Handshake'); c.settimeout(5); c.recv(64)\n\
+         \x20   except OSError: pass\n\
+         \x20   c.close()\n",
+    ]);
+    let mut proc = start("jdwp debugger side", &dir, "out", &mut cmd);
+    let port = wait_for_line("jdwp debugger side", &mut proc, &dir, READY_TIMEOUT, |l| {
+        l.strip_prefix("port ")?.trim().parse().ok()
+    });
+    Some(Server::new("jdwp debugger side", port, proc, dir))
+}
+
+/// `node --inspect=127.0.0.1:0 -e "setTimeout(()=>{}, 120000)"`; port from
+/// `Debugger listening on ws://127.0.0.1:N/…` (stderr).
+pub fn node_inspector() -> Option<Server> {
+    let node = need("node_inspector", "node", "nodejs")?;
+    let dir = TempDir::new("node");
+    let mut cmd = Command::new(node);
+    cmd.args(["--inspect=127.0.0.1:0", "-e", "setTimeout(()=>{}, 120000)"])
+        .current_dir(dir.path());
+    let mut proc = start("node --inspect", &dir, "out", &mut cmd);
+    let port = wait_for_line("node --inspect", &mut proc, &dir, READY_TIMEOUT, |l| {
+        let rest = l.strip_prefix("Debugger listening on ws://127.0.0.1:")?;
+        rest.split('/').next()?.parse().ok()
+    });
+    Some(Server::new("node --inspect", port, proc, dir))
+}
+
+/// `redis-server` on 127.0.0.1 with no persistence, `--requirepass` when `password` is given.
+pub fn redis(password: Option<&str>) -> Option<Server> {
+    let bin = need("redis", "redis-server", "redis-server")?;
+    let dir = TempDir::new("redis");
+    let (proc, port) = on_free_port(
+        "redis-server",
+        &dir,
+        Some("Ready to accept connections"),
+        |port| {
+            let mut cmd = Command::new(&bin);
+            cmd.args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+                .args(["--save", "", "--appendonly", "no", "--dir", &dir.join("")])
+                .args(["--daemonize", "no", "--logfile", ""]);
+            if let Some(pw) = password {
+                cmd.args(["--requirepass", pw]);
+            }
+            cmd
+        },
+    );
+    Some(Server::new("redis-server", port, proc, dir))
+}
+
+/// `memcached -l 127.0.0.1 -p PORT -U 0` (`-u nobody` as root: memcached refuses root).
+pub fn memcached() -> Option<Server> {
+    let bin = need("memcached", "memcached", "memcached")?;
+    let dir = TempDir::new("memcached");
+    let (proc, port) = on_free_port("memcached", &dir, None, |port| {
+        let mut cmd = Command::new(&bin);
+        cmd.args(["-l", "127.0.0.1", "-p", &port.to_string(), "-U", "0"]);
+        if harness::is_root() {
+            cmd.args(["-u", "nobody"]);
+        }
+        cmd
+    });
+    Some(Server::new("memcached", port, proc, dir))
+}
+
+/// `mosquitto -c CONF` with `listener PORT 127.0.0.1` and `allow_anonymous true` (mosquitto 2
+/// refuses anonymous clients without it).
+pub fn mosquitto() -> Option<Server> {
+    let bin = need("mosquitto", "mosquitto", "mosquitto")?;
+    let dir = TempDir::new("mosquitto");
+    let (proc, port) = on_free_port("mosquitto", &dir, None, |port| {
+        let conf = dir.join("mosquitto.conf");
+        fs::write(
+            &conf,
+            format!(
+                "listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n\
+                 log_dest stderr\n"
+            ),
+        )
+        .unwrap();
+        let mut cmd = Command::new(&bin);
+        cmd.args(["-c", &conf]).current_dir(dir.path());
+        cmd
+    });
+    Some(Server::new("mosquitto", port, proc, dir))
+}
+
+/// OpenSSH's `sshd -D -e` with a host key of its own and no config file. Needs root (it
+/// re-executes itself by absolute path and chroots its pre-auth child into `/run/sshd`).
+pub fn sshd() -> Option<Server> {
+    let bin = need("sshd", "sshd", "openssh-server")?;
+    let keygen = need("sshd", "ssh-keygen", "openssh-client")?;
+    if !harness::require_root("sshd", "sshd runs only as root (privilege separation)") {
+        return None;
+    }
+    let dir = TempDir::new("sshd");
+    let key = dir.join("hostkey");
+    check_output(
+        "ssh-keygen",
+        Command::new(keygen).args(["-q", "-t", "ed25519", "-N", "", "-f", &key]),
+    );
+    // sshd's privilege-separation dir; the package makes it only when its service starts.
+    fs::create_dir_all("/run/sshd").expect("create /run/sshd");
+    let (proc, port) = on_free_port("sshd", &dir, None, |port| {
+        let mut cmd = Command::new(&bin);
+        cmd.args(["-D", "-e", "-f", "/dev/null"])
+            .args(["-o", "ListenAddress=127.0.0.1"])
+            .args(["-o", &format!("Port={port}")])
+            .args(["-o", &format!("HostKey={key}")])
+            .args(["-o", "PidFile=none"]);
+        cmd
+    });
+    Some(Server::new("sshd", port, proc, dir))
+}
+
+/// PostgreSQL: `initdb --auth=trust` into its dir, then `postgres -h 127.0.0.1 -p PORT -k DIR`.
+/// Both refuse to run as root, so as root they run as the `postgres` user (made by the
+/// package), which then owns the dir.
+pub fn postgres() -> Option<Server> {
+    // postgres_bin() looks on PATH too, so need() here only skips or fails.
+    let bin = postgres_bin().or_else(|| need("postgres", "postgres", "postgresql"))?;
+    let dir = TempDir::new("postgres");
+    let user = if harness::is_root() {
+        let (uid, gid) = user_ids("postgres").unwrap_or_else(|| {
+            panic!("no `postgres` user in /etc/passwd (the postgresql package makes it)")
+        });
+        std::os::unix::fs::chown(dir.path(), Some(uid), Some(gid)).unwrap();
+        Some((uid, gid))
+    } else {
+        None
+    };
+    let as_user = |cmd: &mut Command| {
+        if let Some((uid, gid)) = user {
+            cmd.uid(uid)
+                .gid(gid)
+                .env("HOME", "/tmp")
+                .env("USER", "postgres");
+        }
+        cmd.current_dir(dir.path());
+    };
+    let data = dir.join("data");
+    let mut initdb = Command::new(bin.with_file_name("initdb"));
+    initdb.args(["-D", &data, "-U", "postgres", "--auth=trust", "--no-sync"]);
+    initdb.args(["--encoding=UTF8", "--locale=C"]);
+    as_user(&mut initdb);
+    check_output("initdb", &mut initdb);
+    let (proc, port) = on_free_port(
+        "postgres",
+        &dir,
+        Some("database system is ready to accept connections"),
+        |port| {
+            let mut cmd = Command::new(&bin);
+            cmd.args(["-D", &data, "-h", "127.0.0.1", "-p", &port.to_string()])
+                .args(["-k", &dir.join("")]);
+            as_user(&mut cmd);
+            cmd
+        },
+    );
+    let mut s = Server::new("postgres", port, proc, dir);
+    s.stop = Some(rustix::process::Signal::INT); // fast shutdown: frees its shared memory
+    Some(s)
+}
+
+/// nginx in the foreground on a config of its own that answers `hello` on `/`.
+pub fn nginx() -> Option<Server> {
+    let bin = need("nginx", "nginx", "nginx-light")?;
+    let dir = TempDir::new("nginx");
+    let (proc, port) = on_free_port("nginx", &dir, None, |port| {
+        let t = dir.join("");
+        let t = t.trim_end_matches('/');
+        let conf = format!(
+            "daemon off;\nmaster_process on;\nworker_processes 1;\npid {t}/nginx.pid;\n\
+             error_log {t}/error.log;\nevents {{ worker_connections 64; }}\n\
+             http {{\n  access_log off;\n  client_body_temp_path {t}/body;\n  \
+             proxy_temp_path {t}/proxy;\n  fastcgi_temp_path {t}/fastcgi;\n  \
+             uwsgi_temp_path {t}/uwsgi;\n  scgi_temp_path {t}/scgi;\n  \
+             server {{\n    listen 127.0.0.1:{port};\n    \
+             location / {{ return 200 \"hello\\n\"; }}\n  }}\n}}\n"
+        );
+        let path = dir.join("nginx.conf");
+        fs::write(&path, conf).unwrap();
+        let mut cmd = Command::new(&bin);
+        // -e: the error log before the config is read (else /var/log/nginx/error.log).
+        cmd.args(["-c", &path, "-p", t, "-e", &format!("{t}/error.log")]);
+        cmd
+    });
+    Some(Server::new("nginx", port, proc, dir))
+}
+
+/// What `program args…` prints (stdout then stderr, trimmed), to compare with what a probe
+/// reports (`memcached -V` → `memcached 1.6.18`). `None` when it cannot run.
+pub fn version_of(program: &str, args: &[&str]) -> Option<String> {
+    let bin = find_binary(program)?;
+    let out = Command::new(bin).args(args).output().ok()?;
+    let mut text = String::from_utf8_lossy(&out.stdout).into_owned();
+    text.push_str(&String::from_utf8_lossy(&out.stderr));
+    Some(text.trim().to_string())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Machinery
+
+impl Server {
+    fn new(name: &'static str, port: u16, proc: Spawned, dir: TempDir) -> Server {
+        Server {
+            name,
+            port,
+            cn: None,
+            stop: None,
+            proc,
+            dir,
+        }
+    }
+}
+
+/// Start `cmd` in its own process group, stdin closed, stdout and stderr appended to
+/// `DIR/<log>.log` (a file, not a pipe: a chatty server never blocks on a full pipe).
+fn start(name: &str, dir: &TempDir, log: &str, cmd: &mut Command) -> Spawned {
+    let file = fs::File::create(dir.path().join(format!("{log}.log"))).unwrap();
+    let child = cmd
+        .stdin(Stdio::null())
+        .stdout(file.try_clone().unwrap())
+        .stderr(file)
+        .process_group(0)
+        .spawn()
+        .unwrap_or_else(|e| panic!("start {name} ({cmd:?}): {e}"));
+    Spawned {
+        pid: child.id(),
+        child,
+        words: Vec::new(),
+    }
+}
+
+/// Every `*.log` in `dir`, concatenated.
+fn read_logs(dir: &Path) -> String {
+    let mut names: Vec<PathBuf> = fs::read_dir(dir)
+        .map(|d| d.filter_map(|e| e.ok().map(|e| e.path())).collect())
+        .unwrap_or_default();
+    names.retain(|p| p.extension().is_some_and(|e| e == "log"));
+    names.sort();
+    let mut all = String::new();
+    for p in names {
+        let text = fs::read_to_string(&p).unwrap_or_default();
+        if !text.is_empty() {
+            all.push_str(&format!("--- {}\n{text}", p.display()));
+        }
+    }
+    all
+}
+
+/// Wait until a line of the server's output gives `find` a value. Fails with the output when
+/// the server exits first or `timeout` passes.
+fn wait_for_line<T>(
+    name: &str,
+    proc: &mut Spawned,
+    dir: &TempDir,
+    timeout: Duration,
+    find: impl Fn(&str) -> Option<T>,
+) -> T {
+    let deadline = Instant::now() + timeout;
+    loop {
+        let text = read_logs(dir.path());
+        if let Some(v) = text.lines().find_map(&find) {
+            return v;
+        }
+        if let Ok(Some(status)) = proc.child.try_wait() {
+            panic!("{name} exited ({status}) before it was ready; its output:\n{text}");
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{name} not ready after {timeout:?}; its output:\n{text}"
+        );
+        std::thread::sleep(POLL);
+    }
+}
+
+/// Start a server that needs a port number on a free port (see the module doc for why this
+/// is acceptable): `make(port)` builds the command (and may write a config). Ready = our
+/// process group has a socket in LISTEN state on the port (the kernel completes connections
+/// from then on) and — when given — the server printed `ready_line`. Read from `/proc` rather
+/// than by connecting: for some servers a connection is an event (the JDWP agent closes its
+/// listener for the session, then listens anew; sshd forks; postgres may log). A server that exits saying its port is in use lost a race:
+/// tried again on a new port, [`PORT_ATTEMPTS`] times in all.
+fn on_free_port(
+    name: &str,
+    dir: &TempDir,
+    ready_line: Option<&str>,
+    mut make: impl FnMut(u16) -> Command,
+) -> (Spawned, u16) {
+    let timeout = if ready_line.is_some() {
+        SLOW_READY_TIMEOUT
+    } else {
+        READY_TIMEOUT
+    };
+    let mut lost = Vec::new();
+    for attempt in 0..PORT_ATTEMPTS {
+        let port = free_port();
+        let mut proc = start(
+            name,
+            dir,
+            &format!("{attempt}-port-{port}"),
+            &mut make(port),
+        );
+        match wait_listening(name, &mut proc, dir, port, ready_line, timeout) {
+            Ok(()) => return (proc, port),
+            Err(why) => lost.push(format!("port {port}: {why}")),
+        }
+    }
+    panic!(
+        "{name}: lost the race for a free port {PORT_ATTEMPTS} times:\n{}",
+        lost.join("\n")
+    );
+}
+
+/// A port nobody listens on right now.
+fn free_port() -> u16 {
+    let l = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
+    l.local_addr().expect("local addr").port()
+}
+
+/// `Ok` when ready; `Err` when the server lost the port to someone else; panics on any other
+/// failure, with the server's output.
+fn wait_listening(
+    name: &str,
+    proc: &mut Spawned,
+    dir: &TempDir,
+    port: u16,
+    ready_line: Option<&str>,
+    timeout: Duration,
+) -> Result<(), String> {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Ok(Some(status)) = proc.child.try_wait() {
+            let text = read_logs(dir.path());
+            let last = text.lines().last().unwrap_or("").to_string();
+            if text.contains("in use") {
+                return Err(last);
+            }
+            panic!("{name} exited ({status}) before it was ready; its output:\n{text}");
+        }
+        let listening = group_listens(proc.pid, port);
+        let printed = ready_line.is_none_or(|l| read_logs(dir.path()).contains(l));
+        if listening && printed {
+            return Ok(());
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{name} not listening on 127.0.0.1:{port} after {timeout:?} \
+             (listening: {listening}, printed {ready_line:?}: {printed}); its output:\n{}",
+            read_logs(dir.path())
+        );
+        std::thread::sleep(POLL);
+    }
+}
+
+/// Whether a process of process group `pgid` holds a TCP socket listening on `port`.
+fn group_listens(pgid: u32, port: u16) -> bool {
+    let inodes = listening_inodes(port);
+    if inodes.is_empty() {
+        return false;
+    }
+    let Ok(procs) = fs::read_dir("/proc") else {
+        return false;
+    };
+    for entry in procs.flatten() {
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|s| s.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        if process_group(pid) != Some(pgid) {
+            continue;
+        }
+        let Ok(fds) = fs::read_dir(format!("/proc/{pid}/fd")) else {
+            continue;
+        };
+        for fd in fds.flatten() {
+            let Ok(link) = fs::read_link(fd.path()) else {
+                continue;
+            };
+            let link = link.to_string_lossy();
+            let inode = link
+                .strip_prefix("socket:[")
+                .and_then(|s| s.strip_suffix(']'))
+                .and_then(|s| s.parse::<u64>().ok());
+            if inode.is_some_and(|i| inodes.contains(&i)) {
+                return true;
+            }
+        }
+    }
+    false
+}
+
+/// Inodes of the TCP sockets in LISTEN state on local port `port` (IPv4 and IPv6).
+fn listening_inodes(port: u16) -> Vec<u64> {
+    let mut out = Vec::new();
+    for table in ["/proc/net/tcp", "/proc/net/tcp6"] {
+        let text = fs::read_to_string(table).unwrap_or_default();
+        for line in text.lines().skip(1) {
+            let f: Vec<&str> = line.split_whitespace().collect();
+            if f.len() < 10 || f[3] != "0A" {
+                continue;
+            }
+            let local_port = f[1]
+                .rsplit_once(':')
+                .and_then(|(_, p)| u16::from_str_radix(p, 16).ok());
+            if local_port == Some(port) {
+                out.extend(f[9].parse::<u64>().ok());
+            }
+        }
+    }
+    out
+}
+
+/// Field 5 of `/proc/PID/stat` (after the parenthesised comm, which may hold spaces).
+fn process_group(pid: u32) -> Option<u32> {
+    let stat = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let (_, rest) = stat.rsplit_once(')')?;
+    rest.split_whitespace().nth(2)?.parse().ok()
+}
+
+/// Run a setup command to completion; fail with its output if it fails.
+fn check_output(what: &str, cmd: &mut Command) {
+    let out = cmd
+        .stdin(Stdio::null())
+        .output()
+        .unwrap_or_else(|e| panic!("run {what}: {e}"));
+    assert!(
+        out.status.success(),
+        "{what} failed ({}):\n{}{}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// `binary` on PATH or in the sbin dirs (which a non-root PATH often lacks).
+fn find_binary(binary: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    std::env::split_paths(&path)
+        .chain(["/usr/local/sbin", "/usr/sbin", "/sbin"].map(PathBuf::from))
+        .map(|d| d.join(binary))
+        .find(|p| p.is_file())
+}
+
+/// The binary, or `None` after one line saying the test is skipped — a failure instead under
+/// `PORTSCOPE_REQUIRE_ROOT=1`, as in CI, which installs every server.
+fn need(server: &str, binary: &str, package: &str) -> Option<PathBuf> {
+    if let Some(p) = find_binary(binary) {
+        return Some(p);
+    }
+    assert!(
+        std::env::var("PORTSCOPE_REQUIRE_ROOT").as_deref() != Ok("1"),
+        "{server}: `{binary}` is not installed (Debian package {package}), and \
+         PORTSCOPE_REQUIRE_ROOT=1 forbids skipping: .ci/run installs it"
+    );
+    eprintln!("skipped {server}: `{binary}` is not installed (apt-get install {package})");
+    None
+}
+
+/// The newest `/usr/lib/postgresql/VERSION/bin/postgres`, else `postgres` on PATH.
+fn postgres_bin() -> Option<PathBuf> {
+    let mut found: Vec<(u32, PathBuf)> = fs::read_dir("/usr/lib/postgresql")
+        .map(|d| {
+            d.flatten()
+                .filter_map(|e| {
+                    let v = e.file_name().to_str()?.parse::<u32>().ok()?;
+                    let bin = e.path().join("bin/postgres");
+                    bin.is_file().then_some((v, bin))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    found.sort();
+    found
+        .pop()
+        .map(|(_, p)| p)
+        .or_else(|| find_binary("postgres"))
+}
+
+/// Uid and gid of `user`, from `/etc/passwd`.
+fn user_ids(user: &str) -> Option<(u32, u32)> {
+    let passwd = fs::read_to_string("/etc/passwd").ok()?;
+    passwd.lines().find_map(|l| {
+        let f: Vec<&str> = l.split(':').collect();
+        if f.len() > 3 && f[0] == user {
+            Some((f[2].parse().ok()?, f[3].parse().ok()?))
+        } else {
+            None
+        }
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// The servers themselves: each comes up on its port, and leaves nothing behind when dropped.
+
+/// Start with `make`, check it listens (in our process group) and accepts a connection, drop
+/// it, check the process and the temp dir are gone.
+fn comes_up_and_cleans_up(make: fn() -> Option<Server>) {
+    let Some(s) = make() else {
+        return;
+    };
+    assert!(group_listens(s.pid(), s.port), "{}: {}", s.name, s.log());
+    TcpStream::connect(("127.0.0.1", s.port)).unwrap();
+    let (pid, dir) = (s.pid(), s.dir.path().to_path_buf());
+    assert!(dir.is_dir());
+    drop(s);
+    assert!(!dir.exists(), "{} left {}", pid, dir.display());
+    // Reaped by the drop, so the pid is gone (or, rarely, reused by someone else's process).
+    let gone = process_group(pid) != Some(pid);
+    assert!(gone, "process group {pid} still there after drop");
+}
+
+macro_rules! up_tests {
+    ($($test:ident: $make:expr;)*) => {$(
+        #[test]
+        fn $test() {
+            comes_up_and_cleans_up($make);
+        }
+    )*};
+}
+
+up_tests! {
+    http_server_comes_up: http_server;
+    tls_server_comes_up: tls_server;
+    jdwp_jvm_comes_up: jdwp_jvm;
+    jdwp_debugger_side_comes_up: jdwp_debugger_side;
+    node_inspector_comes_up: node_inspector;
+    redis_comes_up: || redis(None);
+    redis_with_password_comes_up: || redis(Some("pw"));
+    memcached_comes_up: memcached;
+    mosquitto_comes_up: mosquitto;
+    sshd_comes_up: sshd;
+    postgres_comes_up: postgres;
+    nginx_comes_up: nginx;
+}
