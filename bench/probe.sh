@@ -106,11 +106,21 @@ port_from() {
     show_log "$name"; die "$name did not print its port within 15 s"
 }
 
-# wait_port NAME HOST PORT: wait (15 s) until HOST:PORT accepts a connection.
+# owns_port PORT: the listener on PORT belongs to $PID or one of its children (a port handed
+# out by free_ports can meanwhile be taken by a server that bound port 0).
+owns_port() {
+    local p
+    for p in $(ss -Htlnp "sport = :$1" | grep -o 'pid=[0-9]*' | cut -d= -f2 | sort -u); do
+        [[ $p == "$PID" || $(ps -o ppid= -p "$p" | tr -d ' ') == "$PID" ]] && return 0
+    done
+    return 1
+}
+
+# wait_port NAME HOST PORT: wait (15 s) until HOST:PORT accepts a connection, held by NAME.
 wait_port() {
     local name=$1 host=$2 port=$3
     for _ in $(seq 300); do
-        if (exec 3<>"/dev/tcp/$host/$port") 2>/dev/null; then return; fi
+        if owns_port "$port" && (exec 3<>"/dev/tcp/$host/$port") 2>/dev/null; then return; fi
         kill -0 "$PID" 2>/dev/null || { show_log "$name"; die "$name exited before it was ready"; }
         sleep 0.05
     done

@@ -133,7 +133,7 @@ pub struct ProbeArgs {
     /// What to probe (none = every listening TCP port of this machine).
     #[arg(
         value_name = "TARGET",
-        help = "What to probe: 8080, 127.0.0.1:8080, [::1]:9229, localhost:3000, https://localhost:8443, 3000-3010, pid:1234, a process name; none = every listening TCP port"
+        help = "What to probe: 8080, 127.0.0.1:8080, [::1]:9229, localhost:3000, https://localhost:8443, 3000-3010, pid:1234, a process name, 53/udp (DNS); none = every listening TCP port"
     )]
     pub targets: Vec<String>,
     /// Total time allowed per address, in milliseconds (connect, banner wait and every probe).

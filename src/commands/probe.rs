@@ -36,6 +36,8 @@ pub struct ProbeResult {
     pub addr: IpAddr,
     /// Port probed.
     pub port: u16,
+    /// Transport: `tcp`, or `udp` (DNS only).
+    pub proto: Proto,
     /// What the engine found.
     #[serde(flatten)]
     pub probe: PortProbe,
@@ -73,6 +75,7 @@ pub fn run(args: &ProbeArgs, progress: &(dyn Fn(usize, usize) + Sync)) -> Result
             target: job.target,
             addr: job.addr.ip(),
             port: job.addr.port(),
+            proto: if job.ctx.udp { Proto::Udp } else { Proto::Tcp },
             probe,
             owner: job.owner,
         })
@@ -98,6 +101,7 @@ pub fn probe_snapshot_listeners(
             target: job.target,
             addr: job.addr.ip(),
             port: job.addr.port(),
+            proto: if job.ctx.udp { Proto::Udp } else { Proto::Tcp },
             probe,
             owner: job.owner,
         })
@@ -183,7 +187,7 @@ fn listener_jobs(snap: &Snapshot, label: &str, keep: impl Fn(&Socket) -> bool) -
             owner,
             ctx: Context {
                 process_words,
-                sni: None,
+                ..Context::default()
             },
         });
     }
@@ -214,14 +218,67 @@ fn jobs(args: &ProbeArgs) -> Result<Vec<Job>> {
     for text in &args.targets {
         let t = target::parse(text)?;
         if t.proto() == Some(Proto::Udp) {
-            return Err(Error::bad_input(
-                format!("'{text}' is UDP; probe speaks TCP"),
-                "expected a TCP target (8080, 127.0.0.1:8080, http://…)",
-            ));
+            jobs.extend(udp_jobs(text, &t)?);
+        } else {
+            jobs.extend(target_jobs(text, &t)?);
         }
-        jobs.extend(target_jobs(text, &t)?);
     }
     Ok(jobs)
+}
+
+/// UDP targets (`53/udp`, `udp/127.0.0.1:53`): DNS is the one question asked over UDP. A
+/// port alone means the addresses UDP sockets are bound to on it (loopback if none).
+fn udp_jobs(text: &str, t: &Target) -> Result<Vec<Job>> {
+    let (host, port) = match t {
+        Target::Addr { host, port, .. } => (Some(host), *port),
+        Target::Port { port, .. } => (None, *port),
+        _ => {
+            return Err(Error::bad_input(
+                format!("'{text}': over UDP only one port or address can be probed"),
+                "expected e.g. 53/udp or udp/127.0.0.1:53",
+            ));
+        }
+    };
+    let addrs: Vec<IpAddr> = match host {
+        Some(Host::Ip(ip)) => vec![*ip],
+        Some(Host::Name(name)) => crate::sys::sysctl::resolve(name).addresses,
+        None => {
+            let snap = snapshot::take(&Request {
+                sockets: SocketQuery {
+                    tcp: false,
+                    port_range: Some((port, port)),
+                    ..SocketQuery::default()
+                },
+                owners: Owners::Skip,
+                detail: Detail::Basic,
+                threads: 0,
+            })?;
+            let mut found: Vec<IpAddr> = snap
+                .sockets
+                .iter()
+                .filter(|s| s.port() == Some(port) && s.remote.is_none())
+                .filter_map(|s| s.local.ip().map(reach))
+                .collect();
+            found.sort();
+            found.dedup();
+            if found.is_empty() {
+                found.push(IpAddr::V4(Ipv4Addr::LOCALHOST));
+            }
+            found
+        }
+    };
+    Ok(addrs
+        .into_iter()
+        .map(|ip| Job {
+            target: text.to_string(),
+            addr: SocketAddr::new(ip, port),
+            owner: None,
+            ctx: Context {
+                udp: true,
+                ..Context::default()
+            },
+        })
+        .collect())
 }
 
 fn target_jobs(text: &str, t: &Target) -> Result<Vec<Job>> {
@@ -268,6 +325,7 @@ fn target_jobs(text: &str, t: &Target) -> Result<Vec<Job>> {
                 ctx: Context {
                     process_words,
                     sni: sni.clone(),
+                    udp: false,
                 },
             }
         })

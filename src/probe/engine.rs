@@ -63,6 +63,8 @@ pub struct Context {
     pub process_words: Vec<String>,
     /// Server name to send in TLS SNI (a host name the user typed, else `localhost`).
     pub sni: Option<String>,
+    /// Probe over UDP instead of TCP (only DNS is asked there).
+    pub udp: bool,
 }
 
 /// Every probe of every family, first-line and refinements.
@@ -168,6 +170,10 @@ fn run(addr: SocketAddr, ctx: &Context, limits: &Limits, budget: &Budget, out: &
         out.note = Some(why.into());
         return;
     }
+    if ctx.udp {
+        udp_dns(addr, limits, budget, out);
+        return;
+    }
     // 1. Connect and listen: servers that speak first are identified without sending a byte.
     let banner = match connect(addr, limits, budget) {
         Ok(stream) => read_banner(stream, limits, budget),
@@ -246,6 +252,56 @@ fn run(addr: SocketAddr, ctx: &Context, limits: &Limits, budget: &Budget, out: &
             }
         }
     }
+}
+
+/// UDP: a datagram has no banner and no connection, so only the DNS question is asked
+/// (`version.bind` CH TXT, the TCP probe's query without its length prefix); a reply is read
+/// with the same parser. An ICMP port-unreachable shows up as a refused receive.
+fn udp_dns(addr: SocketAddr, limits: &Limits, budget: &Budget, out: &mut PortProbe) {
+    let query = match binary::DNS.send {
+        Send::Bytes(b) => b.get(2..).unwrap_or_default(),
+        _ => return,
+    };
+    let local: SocketAddr = if addr.is_ipv4() {
+        (std::net::Ipv4Addr::UNSPECIFIED, 0).into()
+    } else {
+        (std::net::Ipv6Addr::UNSPECIFIED, 0).into()
+    };
+    out.probes.push("dns-version-bind-udp");
+    let socket = match std::net::UdpSocket::bind(local).and_then(|s| s.connect(addr).map(|()| s)) {
+        Ok(s) => s,
+        Err(_) => {
+            out.state = PortState::Error;
+            return;
+        }
+    };
+    let mut buf = vec![0u8; 4096];
+    // Two tries: a datagram may be lost even on loopback under load.
+    for _ in 0..2 {
+        if budget.spent() || socket.send(query).is_err() {
+            break;
+        }
+        let _ = socket.set_read_timeout(Some(budget.cap(limits.read)));
+        match socket.recv(&mut buf) {
+            Ok(n) => {
+                let reply = buf.get(..n).unwrap_or_default();
+                out.evidence = evidence(reply, 96);
+                let mut framed = u16::try_from(n).unwrap_or(u16::MAX).to_be_bytes().to_vec();
+                framed.extend_from_slice(reply);
+                if let Verdict::Match(id) = (binary::DNS.parse)(&framed) {
+                    out.identification = Some(id);
+                }
+                return;
+            }
+            Err(e) if e.kind() == io::ErrorKind::ConnectionRefused => {
+                out.state = PortState::Refused;
+                return;
+            }
+            Err(_) => {}
+        }
+    }
+    out.note =
+        Some("no reply to a DNS question over UDP (UDP cannot tell silent from closed)".into());
 }
 
 /// Ports where TLS is the norm: try the handshake before anything in clear text.
@@ -629,7 +685,7 @@ mod tests {
         assert!(hint_matches("--inspect", "--inspect=127.0.0.1:9229"));
         let jdb = Context {
             process_words: vec!["jdb".into(), "-listen".into(), "8000".into()],
-            sni: None,
+            ..Context::default()
         };
         assert!(fragile_listener(&jdb).is_some());
         assert!(fragile_listener(&Context::default()).is_none());
@@ -639,7 +695,7 @@ mod tests {
     fn hints_order_probes() {
         let ctx = Context {
             process_words: vec!["redis-server".into(), "*:6379".into()],
-            sni: None,
+            ..Context::default()
         };
         let mut queue: Vec<&Probe> = all_probes()
             .filter(|p| p.refines.is_none() && p.send != Send::Nothing)

@@ -36,8 +36,13 @@ fn row(r: &ProbeResult, pal: &Palette) -> Vec<String> {
         _ if r.probe.state == PortState::Open => "unknown",
         _ => "",
     };
+    let udp = if r.proto == crate::model::Proto::Udp {
+        "/udp"
+    } else {
+        ""
+    };
     vec![
-        std::net::SocketAddr::new(r.addr, r.port).to_string(),
+        format!("{}{udp}", std::net::SocketAddr::new(r.addr, r.port)),
         state_cell(r).to_string(),
         id.map(|i| sanitize::terminal(&i.protocol).into_owned())
             .unwrap_or_else(|| "?".into()),

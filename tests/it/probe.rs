@@ -367,3 +367,31 @@ fn probes_several_targets_in_one_run() {
         "6 local targets took {took:?}: {results:#?}"
     );
 }
+
+#[test]
+fn dnsmasq_answers_dns_over_udp_and_tcp() {
+    let Some(dns) = servers::dnsmasq() else {
+        return;
+    };
+    let udp = format!("udp/127.0.0.1:{}", dns.port);
+    let r = crate::harness::json(&["probe", &udp]);
+    let res = &r["results"][0];
+    assert_eq!(res["proto"], "udp", "{r}");
+    assert_eq!(res["identification"]["protocol"], "dns", "{r}");
+    assert!(
+        res["identification"]["version"]
+            .as_str()
+            .unwrap_or("")
+            .starts_with("dnsmasq-"),
+        "{r}"
+    );
+    let tcp = format!("127.0.0.1:{}", dns.port);
+    let r = crate::harness::json(&["probe", &tcp]);
+    assert_eq!(r["results"][0]["identification"]["protocol"], "dns", "{r}");
+    // A UDP port where nothing is bound: refused (ICMP port unreachable), never "dns".
+    let closed = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let port = closed.local_addr().unwrap().port();
+    drop(closed);
+    let r = crate::harness::json(&["probe", &format!("{port}/udp")]);
+    assert!(r["results"][0]["identification"].is_null(), "{r}");
+}

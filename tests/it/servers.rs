@@ -422,6 +422,32 @@ pub fn nginx() -> Option<Server> {
     Some(Server::new("nginx", port, proc, dir))
 }
 
+/// `dnsmasq` answering DNS over UDP and TCP on 127.0.0.1, with no upstream and no hosts file.
+pub fn dnsmasq() -> Option<Server> {
+    let bin = need("dnsmasq", "dnsmasq", "dnsmasq-base")?;
+    let dir = TempDir::new("dnsmasq");
+    let (proc, port) = on_free_port("dnsmasq", &dir, None, |port| {
+        let mut cmd = Command::new(&bin);
+        cmd.args([
+            "-k",
+            "-p",
+            &port.to_string(),
+            "--listen-address=127.0.0.1",
+            "--bind-interfaces",
+            "--no-resolv",
+            "--no-hosts",
+            "-C",
+            "/dev/null",
+            "--pid-file",
+        ]);
+        if harness::is_root() {
+            cmd.arg("--user=root");
+        }
+        cmd
+    });
+    Some(Server::new("dnsmasq", port, proc, dir))
+}
+
 /// What `program args…` prints (stdout then stderr, trimmed), to compare with what a probe
 /// reports (`memcached -V` → `memcached 1.6.18`). `None` when it cannot run.
 pub fn version_of(program: &str, args: &[&str]) -> Option<String> {
