@@ -47,3 +47,4 @@ pub mod render;
 pub mod snapshot;
 pub mod sys;
 pub mod target;
+pub mod time;

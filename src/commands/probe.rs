@@ -65,21 +65,7 @@ struct Job {
 /// Run `probe`. `progress(done, total)` is called as addresses finish.
 pub fn run(args: &ProbeArgs, progress: &(dyn Fn(usize, usize) + Sync)) -> Result<ProbeReport> {
     let limits = limits(args)?;
-    let jobs = jobs(args)?;
-    let work: Vec<(SocketAddr, Context)> = jobs.iter().map(|j| (j.addr, j.ctx.clone())).collect();
-    let probes = engine::probe_all(&work, &limits, args.concurrency, progress);
-    let results = jobs
-        .into_iter()
-        .zip(probes)
-        .map(|(job, probe)| ProbeResult {
-            target: job.target,
-            addr: job.addr.ip(),
-            port: job.addr.port(),
-            proto: if job.ctx.udp { Proto::Udp } else { Proto::Tcp },
-            probe,
-            owner: job.owner,
-        })
-        .collect();
+    let results = run_jobs(jobs(args)?, &limits, args.concurrency, progress);
     Ok(ProbeReport {
         results,
         deadline_ms: u64::try_from(limits.deadline.as_millis()).unwrap_or(u64::MAX),
@@ -92,9 +78,23 @@ pub fn probe_snapshot_listeners(
     snap: &Snapshot,
     keep: &dyn Fn(&Socket) -> bool,
 ) -> Vec<ProbeResult> {
-    let jobs = listener_jobs(snap, "", keep);
+    run_jobs(
+        listener_jobs(snap, "", keep),
+        &Limits::default(),
+        16,
+        &|_, _| {},
+    )
+}
+
+/// Probe every job and pair each with its result.
+fn run_jobs(
+    jobs: Vec<Job>,
+    limits: &Limits,
+    concurrency: usize,
+    progress: &(dyn Fn(usize, usize) + Sync),
+) -> Vec<ProbeResult> {
     let work: Vec<(SocketAddr, Context)> = jobs.iter().map(|j| (j.addr, j.ctx.clone())).collect();
-    let probes = engine::probe_all(&work, &Limits::default(), 16, &|_, _| {});
+    let probes = engine::probe_all(&work, limits, concurrency, progress);
     jobs.into_iter()
         .zip(probes)
         .map(|(job, probe)| ProbeResult {

@@ -109,8 +109,8 @@ pub fn facts_from_der(leaf_der: &[u8], now_unix: i64) -> TlsFacts {
         subject: Some(rfc4514(cert.subject())),
         issuer: Some(rfc4514(cert.issuer())),
         san: san(&cert),
-        not_before: Some(utc(not_before)),
-        not_after: Some(utc(not_after)),
+        not_before: Some(crate::time::utc(not_before)),
+        not_after: Some(crate::time::utc(not_after)),
         expired: Some(now_unix > not_after),
         self_signed: Some(self_signed(&cert)),
         ..TlsFacts::default()
@@ -284,33 +284,6 @@ fn escape(value: &str) -> String {
         }
     }
     out
-}
-
-/// Unix seconds as `YYYY-MM-DD HH:MM:SS UTC` (proleptic Gregorian).
-pub fn utc(secs: i64) -> String {
-    let days = secs.div_euclid(86_400);
-    let rem = secs.rem_euclid(86_400);
-    let (y, m, d) = civil_from_days(days);
-    format!(
-        "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02} UTC",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
-}
-
-/// Howard Hinnant's `civil_from_days`: days since 1970-01-01 → (year, month, day).
-fn civil_from_days(days: i64) -> (i64, i64, i64) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    (y, m, d)
 }
 
 #[cfg(test)]

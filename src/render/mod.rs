@@ -7,7 +7,6 @@ pub mod progress;
 pub mod sanitize;
 pub mod style;
 pub mod table;
-pub mod time;
 
 mod explain;
 mod ls;

@@ -2,9 +2,10 @@
 
 use super::style::Palette;
 use super::table::Table;
-use super::{hidden_line, pid_cell, sanitize, time};
+use super::{hidden_line, pid_cell, sanitize};
 use crate::commands::who::{WhoReport, WhoSocket};
 use crate::model::{ProcState, Process};
+use crate::time;
 
 fn other_end(w: &WhoSocket, r: &WhoReport) -> String {
     let Some(peer) = &w.peer else {
@@ -78,7 +79,11 @@ fn process_block(p: &Process, now: u64, pal: &Palette) -> String {
     if let Some(start) = p.start_time {
         line(
             "started",
-            format!("{} ({} ago)", time::utc(start), time::age(start, now)),
+            format!(
+                "{} ({} ago)",
+                time::utc(i64::try_from(start).unwrap_or(i64::MAX)),
+                time::age(start, now)
+            ),
         );
     }
     if !p.ancestry.is_empty() {

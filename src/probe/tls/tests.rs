@@ -152,10 +152,10 @@ fn tls_records() {
 
 #[test]
 fn utc_formatting() {
-    assert_eq!(utc(0), "1970-01-01 00:00:00 UTC");
-    assert_eq!(utc(951_782_400), "2000-02-29 00:00:00 UTC");
-    assert_eq!(utc(-1), "1969-12-31 23:59:59 UTC");
-    assert_eq!(utc(253_402_300_799), "9999-12-31 23:59:59 UTC");
+    assert_eq!(crate::time::utc(0), "1970-01-01 00:00:00 UTC");
+    assert_eq!(crate::time::utc(951_782_400), "2000-02-29 00:00:00 UTC");
+    assert_eq!(crate::time::utc(-1), "1969-12-31 23:59:59 UTC");
+    assert_eq!(crate::time::utc(253_402_300_799), "9999-12-31 23:59:59 UTC");
 }
 
 #[test]
@@ -183,6 +183,6 @@ proptest! {
 
     #[test]
     fn utc_is_total(secs in any::<i64>()) {
-        let _ = utc(secs);
+        let _ = crate::time::utc(secs);
     }
 }

@@ -1,33 +1,34 @@
 //! Timestamps for people: UTC calendar time and a rough age, without a time-zone database.
+//! Shared by the renderers (process start times) and the prober (certificate validity).
 
-/// `2026-11-21 23:40:12 UTC` for seconds since the Unix epoch.
-pub fn utc(epoch_secs: u64) -> String {
-    let days = epoch_secs / 86_400;
-    let rem = epoch_secs % 86_400;
+/// Unix seconds as `YYYY-MM-DD HH:MM:SS UTC` (proleptic Gregorian; before 1970 too).
+pub fn utc(secs: i64) -> String {
+    let days = secs.div_euclid(86_400);
+    let rem = secs.rem_euclid(86_400);
     let (y, m, d) = civil_from_days(days);
     format!(
         "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02} UTC",
         rem / 3600,
-        (rem % 3600) / 60,
+        rem % 3600 / 60,
         rem % 60
     )
 }
 
-/// Howard Hinnant's days-to-civil algorithm, for days since 1970-01-01.
-fn civil_from_days(days: u64) -> (u64, u64, u64) {
+/// Howard Hinnant's `civil_from_days`: days since 1970-01-01 → (year, month, day).
+fn civil_from_days(days: i64) -> (i64, i64, i64) {
     let z = days + 719_468;
-    let era = z / 146_097;
-    let doe = z - era * 146_097;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
     let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
     let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
     let mp = (5 * doy + 2) / 153;
     let d = doy - (153 * mp + 2) / 5 + 1;
     let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + u64::from(m <= 2);
+    let y = yoe + era * 400 + i64::from(m <= 2);
     (y, m, d)
 }
 
-/// `3d 4h`, `12m`, `40s`: how long ago `then` was, seen from `now`.
+/// `3d 4h`, `12m`, `40s`: how long ago `then` was, seen from `now` (seconds since the epoch).
 pub fn age(then: u64, now: u64) -> String {
     let s = now.saturating_sub(then);
     match s {
@@ -47,6 +48,7 @@ mod tests {
         assert_eq!(utc(0), "1970-01-01 00:00:00 UTC");
         assert_eq!(utc(1_795_305_612), "2026-11-22 00:00:12 UTC");
         assert_eq!(utc(951_782_400), "2000-02-29 00:00:00 UTC");
+        assert_eq!(utc(-1), "1969-12-31 23:59:59 UTC");
         assert_eq!(age(100, 140), "40s");
         assert_eq!(age(0, 7_320), "2h 2m");
         assert_eq!(age(0, 90_000), "1d 1h");
