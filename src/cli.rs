@@ -44,6 +44,8 @@ pub enum Command {
     /// Identify what speaks on ports (read-only, bounded probes); no target = every
     /// listening TCP port.
     Probe(ProbeArgs),
+    /// Why can't I connect to this port? The cause, the evidence, and the fix.
+    Doctor(DoctorArgs),
 }
 
 /// Flags of `ls`.
@@ -142,6 +144,21 @@ pub struct ProbeArgs {
     /// How many addresses to probe at once.
     #[arg(long, value_name = "N", default_value_t = 32)]
     pub concurrency: usize,
+}
+
+/// Arguments of `doctor`.
+#[derive(Debug, Clone, Args)]
+pub struct DoctorArgs {
+    /// What does not work (a port, an address, a URL).
+    #[arg(
+        value_name = "TARGET",
+        allow_hyphen_values = true,
+        help = "What does not work: 3000, 127.0.0.1:3000, localhost:3000, [::1]:9229, http://localhost:5173/"
+    )]
+    pub target: String,
+    /// How long each connect attempt may take, in milliseconds.
+    #[arg(long = "timeout", value_name = "MS", default_value_t = 500)]
+    pub timeout_ms: u64,
 }
 
 /// Clap's usage error as one line: what was wrong, and where to see what is accepted.

@@ -38,6 +38,7 @@
 pub mod cli;
 pub mod commands;
 pub mod config;
+pub mod doctor;
 pub mod error;
 pub mod exit;
 pub mod knowledge;

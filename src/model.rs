@@ -457,3 +457,30 @@ impl Snapshot {
         self.processes.get(&pid)
     }
 }
+
+/// How serious a [`Finding`] is (doctor, audit, check share it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    /// Worth knowing; nothing is broken.
+    Info,
+    /// Likely to cause trouble, or a partial cause.
+    Warning,
+    /// This is why it does not work.
+    Critical,
+}
+
+/// One diagnosis: a stable code, what was seen, and the commands that fix it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Finding {
+    /// Stable identifier (`DOC-REFUSED-NOTHING-LISTENING`): scripts and docs key on it.
+    pub code: &'static str,
+    /// How serious.
+    pub severity: Severity,
+    /// The verdict in one sentence.
+    pub title: String,
+    /// Facts seen on this machine that support it, one per line.
+    pub evidence: Vec<String>,
+    /// What to do, as commands or one-line instructions, most direct first.
+    pub fix: Vec<String>,
+}

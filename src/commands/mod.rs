@@ -1,6 +1,7 @@
 //! One verb per file. A command asks `sys`/`snapshot` for data and returns a report value;
 //! it never prints (that is `render`'s job).
 
+pub mod doctor;
 pub mod explain;
 pub mod ls;
 pub mod probe;
@@ -24,6 +25,8 @@ pub enum Report {
     Explain(Box<explain::ExplainReport>),
     /// `probe`
     Probe(Box<probe::ProbeReport>),
+    /// `doctor`
+    Doctor(Box<crate::doctor::DoctorReport>),
 }
 
 impl Report {
@@ -34,6 +37,7 @@ impl Report {
             Report::Who(_) => "who",
             Report::Explain(_) => "explain",
             Report::Probe(_) => "probe",
+            Report::Doctor(_) => "doctor",
         }
     }
 }
@@ -56,6 +60,14 @@ pub fn run(
                 (false, _) => Exit::Nothing,
             };
             (Report::Who(Box::new(r)), code)
+        }),
+        Some(Command::Doctor(args)) => doctor::run(args).map(|r| {
+            let code = if r.works {
+                Exit::Success
+            } else {
+                Exit::Nothing
+            };
+            (Report::Doctor(Box::new(r)), code)
         }),
         Some(Command::Probe(args)) => {
             probe::run(args, progress).map(|r| (Report::Probe(Box::new(r)), Exit::Success))

@@ -8,6 +8,7 @@ pub mod sanitize;
 pub mod style;
 pub mod table;
 
+mod doctor;
 mod explain;
 mod ls;
 mod probe;
@@ -27,6 +28,7 @@ pub fn report(report: &Report, cfg: &Config) -> String {
             Report::Who(r) => json::to_string(report.command(), r, cfg.pretty),
             Report::Explain(r) => json::to_string(report.command(), r, cfg.pretty),
             Report::Probe(r) => json::to_string(report.command(), r, cfg.pretty),
+            Report::Doctor(r) => json::to_string(report.command(), r, cfg.pretty),
         };
         // Serialising plain structs cannot fail; if it ever does, say so in JSON.
         return json.unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}")) + "\n";
@@ -37,6 +39,7 @@ pub fn report(report: &Report, cfg: &Config) -> String {
         Report::Who(r) => who::render(r, &pal),
         Report::Explain(r) => explain::render(r, &pal),
         Report::Probe(r) => probe::render(r, &pal),
+        Report::Doctor(r) => doctor::render(r, &pal),
     }
 }
 

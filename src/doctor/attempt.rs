@@ -1,0 +1,83 @@
+//! Actually try: a TCP connect with a short timeout, classified the way the client saw it.
+
+use std::io::{ErrorKind, Read};
+use std::net::{Shutdown, SocketAddr, TcpStream};
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+
+/// How a connect attempt ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// The handshake completed.
+    Connected,
+    /// The server accepted and closed at once without a byte (tcpwrapped, or a crash loop).
+    ClosedAtOnce,
+    /// RST: nothing listens there (or a firewall rejects with a reset).
+    Refused,
+    /// No answer in time: a full accept queue, a firewall that drops, or an unreachable host.
+    TimedOut,
+    /// Reset during the handshake.
+    Reset,
+    /// The address is not reachable from here (no route, network down, address family off).
+    Unreachable,
+    /// Any other error (its text is in `error`).
+    Failed,
+}
+
+/// One connect attempt.
+#[derive(Debug, Clone, Serialize)]
+pub struct Attempt {
+    /// Where it dialed.
+    pub addr: SocketAddr,
+    /// What happened.
+    pub outcome: Outcome,
+    /// The OS error text, when there was one.
+    pub error: Option<String>,
+    /// How long it took, milliseconds.
+    pub elapsed_ms: f64,
+}
+
+/// Connect to `addr` within `timeout`; if it connects, wait a moment to see whether the
+/// server closes straight away. Nothing is sent.
+pub fn connect(addr: SocketAddr, timeout: Duration) -> Attempt {
+    let start = Instant::now();
+    let (outcome, error) = match TcpStream::connect_timeout(&addr, timeout) {
+        Ok(stream) => (closes_at_once(&stream), None),
+        Err(e) => {
+            let outcome = match e.kind() {
+                ErrorKind::ConnectionRefused => Outcome::Refused,
+                ErrorKind::TimedOut | ErrorKind::WouldBlock => Outcome::TimedOut,
+                ErrorKind::ConnectionReset => Outcome::Reset,
+                ErrorKind::NetworkUnreachable
+                | ErrorKind::HostUnreachable
+                | ErrorKind::AddrNotAvailable
+                | ErrorKind::NetworkDown => Outcome::Unreachable,
+                _ => Outcome::Failed,
+            };
+            (outcome, Some(e.to_string()))
+        }
+    };
+    Attempt {
+        addr,
+        outcome,
+        error,
+        elapsed_ms: start.elapsed().as_secs_f64() * 1000.0,
+    }
+}
+
+/// `ClosedAtOnce` when the server ends the connection within 100 ms without data, else
+/// `Connected` (servers that wait for the client are the normal case).
+fn closes_at_once(stream: &TcpStream) -> Outcome {
+    let mut s = stream;
+    let _ = stream.set_read_timeout(Some(Duration::from_millis(100)));
+    let mut byte = [0u8; 1];
+    let outcome = match s.read(&mut byte) {
+        Ok(0) => Outcome::ClosedAtOnce,
+        Err(e) if e.kind() == ErrorKind::ConnectionReset => Outcome::ClosedAtOnce,
+        _ => Outcome::Connected,
+    };
+    let _ = stream.shutdown(Shutdown::Both);
+    outcome
+}

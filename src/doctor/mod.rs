@@ -1,0 +1,174 @@
+//! `portscope doctor`: why a port does not work, with the evidence and the fix.
+//!
+//! The doctor first *tries* (a short TCP connect to every address the client would dial),
+//! gathers what the kernel knows about the port (every TCP socket on it and near it, with
+//! owners in full), then runs rules. Each rule is a small pure function over that [`Context`]
+//! in its own file, returning [`Finding`]s; the most serious come first.
+
+pub mod attempt;
+mod rules;
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::time::Duration;
+
+use serde::Serialize;
+
+use crate::error::Result;
+use crate::model::{Finding, Proto, Severity, Snapshot, Socket};
+use crate::snapshot::{self, Owners, Request};
+use crate::sys::SocketQuery;
+use crate::sys::procfs::Detail;
+use crate::sys::sysctl::{self, Resolution};
+use crate::target::{Host, Target};
+pub use attempt::{Attempt, Outcome};
+
+/// How far around the port to look for "the same program moved to the next port".
+pub const NEARBY: u16 = 10;
+
+/// Everything the rules may look at. Gathered once; rules do no I/O.
+#[derive(Debug)]
+pub struct Context {
+    /// What the user asked about.
+    pub target: Target,
+    /// The port.
+    pub port: u16,
+    /// Connect attempts, one per address a client would dial, in dialing order.
+    pub attempts: Vec<Attempt>,
+    /// How the host name resolves here (for `localhost` and other names).
+    pub resolution: Option<Resolution>,
+    /// TCP sockets on ports `port - NEARBY ..= port + NEARBY`, with owners in full.
+    pub snapshot: Snapshot,
+}
+
+impl Context {
+    /// Listening TCP sockets on exactly the port.
+    pub fn listeners(&self) -> impl Iterator<Item = &Socket> {
+        self.snapshot
+            .sockets
+            .iter()
+            .filter(|s| s.is_listening() && s.port() == Some(self.port))
+    }
+
+    /// The owner of a socket as `comm[pid]`, or why there is none.
+    pub fn owner_label(&self, s: &Socket) -> String {
+        match s.pids.first().and_then(|p| self.snapshot.process(*p)) {
+            Some(p) => format!("{}[{}]", p.comm, p.pid),
+            None if s.owner_hidden => "a process you may not inspect".into(),
+            None => "no process".into(),
+        }
+    }
+}
+
+/// The doctor's answer.
+#[derive(Debug, Clone, Serialize)]
+pub struct DoctorReport {
+    /// What was diagnosed.
+    pub target: Target,
+    /// True when an attempt connected and no rule found a critical problem.
+    pub works: bool,
+    /// One sentence: the verdict.
+    pub verdict: String,
+    /// What the connect attempts did.
+    pub attempts: Vec<Attempt>,
+    /// Findings, most serious first.
+    pub findings: Vec<Finding>,
+}
+
+/// The addresses a client dials for a target, in its order.
+fn dial_addresses(target: &Target) -> (Vec<IpAddr>, Option<Resolution>) {
+    match target {
+        Target::Addr {
+            host: Host::Ip(ip), ..
+        } => (vec![*ip], None),
+        Target::Addr {
+            host: Host::Name(name),
+            ..
+        } => {
+            let res = sysctl::resolve(name);
+            (res.addresses.clone(), Some(res))
+        }
+        // A bare port: what `localhost` means here, as most clients dial it.
+        _ => {
+            let res = sysctl::resolve("localhost");
+            let mut addrs = res.addresses.clone();
+            if addrs.is_empty() {
+                addrs = vec![
+                    IpAddr::V4(Ipv4Addr::LOCALHOST),
+                    IpAddr::V6(Ipv6Addr::LOCALHOST),
+                ];
+            }
+            (addrs, Some(res))
+        }
+    }
+}
+
+/// Diagnose why connecting to `target` fails (or confirm that it works).
+pub fn connect(target: Target, timeout: Duration) -> Result<DoctorReport> {
+    let Some((port, _)) = target.port_range().filter(|(lo, hi)| lo == hi) else {
+        return Err(crate::error::Error::bad_input(
+            format!("doctor needs one port, not {target}"),
+            "expected e.g. 3000, 127.0.0.1:3000, localhost:3000 or http://localhost:3000/",
+        ));
+    };
+    if target.proto() == Some(Proto::Udp) {
+        return Err(crate::error::Error::bad_input(
+            format!("{target} is UDP"),
+            "doctor diagnoses TCP connections: expected e.g. 3000 or 127.0.0.1:3000",
+        ));
+    }
+    let (addrs, resolution) = dial_addresses(&target);
+    let attempts = addrs
+        .iter()
+        .map(|ip| attempt::connect(std::net::SocketAddr::new(*ip, port), timeout))
+        .collect();
+    let snapshot = snapshot::take(&Request {
+        sockets: SocketQuery {
+            udp: false,
+            port_range: Some((
+                port.saturating_sub(NEARBY).max(1),
+                port.saturating_add(NEARBY),
+            )),
+            ..SocketQuery::default()
+        },
+        owners: Owners::Targeted,
+        detail: Detail::Full,
+        threads: 0,
+    })?;
+    let ctx = Context {
+        target,
+        port,
+        attempts,
+        resolution,
+        snapshot,
+    };
+    let mut findings: Vec<Finding> = rules::CONNECT.iter().flat_map(|rule| rule(&ctx)).collect();
+    findings.sort_by_key(|f| std::cmp::Reverse(f.severity));
+    let works = ctx.attempts.iter().any(|a| a.outcome == Outcome::Connected)
+        && !findings.iter().any(|f| f.severity == Severity::Critical);
+    let verdict = verdict(&ctx, works, &findings);
+    Ok(DoctorReport {
+        target: ctx.target,
+        works,
+        verdict,
+        attempts: ctx.attempts,
+        findings,
+    })
+}
+
+fn verdict(ctx: &Context, works: bool, findings: &[Finding]) -> String {
+    if works {
+        let by: Vec<String> = ctx.listeners().map(|s| ctx.owner_label(s)).collect();
+        return format!(
+            "{} works: it accepts connections (held by {})",
+            ctx.target,
+            by.join(", ")
+        );
+    }
+    match findings.first() {
+        Some(f) => f.title.clone(),
+        None => format!(
+            "{} does not work, and no rule explains why: see the attempts below",
+            ctx.target
+        ),
+    }
+}

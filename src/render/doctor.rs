@@ -1,0 +1,58 @@
+//! Human layout of `doctor`: the verdict first, then each finding's evidence and fix.
+
+use super::sanitize;
+use super::style::Palette;
+use crate::doctor::{DoctorReport, Outcome};
+use crate::model::Severity;
+
+fn outcome(o: Outcome) -> &'static str {
+    match o {
+        Outcome::Connected => "connected",
+        Outcome::ClosedAtOnce => "connected, then closed at once",
+        Outcome::Refused => "refused",
+        Outcome::TimedOut => "timed out",
+        Outcome::Reset => "reset",
+        Outcome::Unreachable => "unreachable",
+        Outcome::Failed => "failed",
+    }
+}
+
+/// Render `doctor`.
+pub fn render(r: &DoctorReport, pal: &Palette) -> String {
+    let verdict = sanitize::terminal(&r.verdict);
+    let mut out = if r.works {
+        format!("{} {verdict}\n", pal.ok("OK"))
+    } else {
+        format!("{} {verdict}\n", pal.warn("PROBLEM"))
+    };
+    out.push('\n');
+    for a in &r.attempts {
+        out.push_str(&format!(
+            "  tried {}: {} ({:.0} ms)\n",
+            a.addr,
+            outcome(a.outcome),
+            a.elapsed_ms
+        ));
+    }
+    for f in &r.findings {
+        let sev = match f.severity {
+            Severity::Critical => pal.warn("critical"),
+            Severity::Warning => pal.warn("warning"),
+            Severity::Info => "info".to_string(),
+        };
+        // The first finding is the verdict: its title was just printed.
+        let title = if f.title == r.verdict {
+            String::new()
+        } else {
+            format!(" {}", sanitize::terminal(&f.title))
+        };
+        out.push_str(&format!("\n{} [{sev}]{title}\n", pal.header(f.code)));
+        for e in &f.evidence {
+            out.push_str(&format!("  seen: {}\n", sanitize::terminal(e)));
+        }
+        for x in &f.fix {
+            out.push_str(&format!("  fix:  {}\n", sanitize::terminal(x)));
+        }
+    }
+    out
+}
