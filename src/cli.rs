@@ -159,6 +159,10 @@ pub struct DoctorArgs {
     /// How long each connect attempt may take, in milliseconds.
     #[arg(long = "timeout", value_name = "MS", default_value_t = 500)]
     pub timeout_ms: u64,
+    /// Ask instead why a program cannot listen on TARGET (a test bind; a bare port means
+    /// 0.0.0.0:PORT).
+    #[arg(long)]
+    pub bind: bool,
 }
 
 /// Clap's usage error as one line: what was wrong, and where to see what is accepted.

@@ -16,5 +16,9 @@ pub fn run(args: &DoctorArgs) -> Result<DoctorReport> {
         ));
     }
     let target = target::parse(&args.target)?;
-    doctor::connect(target, Duration::from_millis(args.timeout_ms))
+    if args.bind {
+        doctor::bind(target)
+    } else {
+        doctor::connect(target, Duration::from_millis(args.timeout_ms))
+    }
 }

@@ -81,3 +81,66 @@ fn closes_at_once(stream: &TcpStream) -> Outcome {
     let _ = stream.shutdown(Shutdown::Both);
     outcome
 }
+
+/// How a test bind ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BindOutcome {
+    /// The address could be bound (it was released at once; nothing listened).
+    Ok,
+    /// EADDRINUSE.
+    InUse,
+    /// EACCES/EPERM: a privileged port without the capability.
+    PermissionDenied,
+    /// EADDRNOTAVAIL: no interface here has that address.
+    NotAvailable,
+    /// Another error (its text is in `error`).
+    Failed,
+}
+
+/// One test bind.
+#[derive(Debug, Clone, Serialize)]
+pub struct BindAttempt {
+    /// The address bound.
+    pub addr: SocketAddr,
+    /// Whether `SO_REUSEADDR` was set first (servers usually set it).
+    pub reuseaddr: bool,
+    /// What happened.
+    pub outcome: BindOutcome,
+    /// The OS error text, when there was one.
+    pub error: Option<String>,
+}
+
+/// Bind a fresh TCP socket to `addr` (with or without `SO_REUSEADDR`) and close it at once:
+/// nothing listens, no connection is made.
+pub fn bind(addr: SocketAddr, reuseaddr: bool) -> BindAttempt {
+    use rustix::io::Errno;
+    let family = if addr.is_ipv4() {
+        rustix::net::AddressFamily::INET
+    } else {
+        rustix::net::AddressFamily::INET6
+    };
+    let result =
+        rustix::net::socket(family, rustix::net::SocketType::STREAM, None).and_then(|fd| {
+            rustix::net::sockopt::set_socket_reuseaddr(&fd, reuseaddr)?;
+            rustix::net::bind(&fd, &addr)
+        });
+    let (outcome, error) = match result {
+        Ok(()) => (BindOutcome::Ok, None),
+        Err(e) => {
+            let outcome = match e {
+                Errno::ADDRINUSE => BindOutcome::InUse,
+                Errno::ACCESS | Errno::PERM => BindOutcome::PermissionDenied,
+                Errno::ADDRNOTAVAIL => BindOutcome::NotAvailable,
+                _ => BindOutcome::Failed,
+            };
+            (outcome, Some(std::io::Error::from(e).to_string()))
+        }
+    };
+    BindAttempt {
+        addr,
+        reuseaddr,
+        outcome,
+        error,
+    }
+}

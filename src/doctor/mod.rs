@@ -20,7 +20,7 @@ use crate::sys::SocketQuery;
 use crate::sys::procfs::Detail;
 use crate::sys::sysctl::{self, Resolution};
 use crate::target::{Host, Target};
-pub use attempt::{Attempt, Outcome};
+pub use attempt::{Attempt, BindAttempt, BindOutcome, Outcome};
 
 /// How far around the port to look for "the same program moved to the next port".
 pub const NEARBY: u16 = 10;
@@ -38,6 +38,15 @@ pub struct Context {
     pub resolution: Option<Resolution>,
     /// TCP sockets on ports `port - NEARBY ..= port + NEARBY`, with owners in full.
     pub snapshot: Snapshot,
+    /// `--bind`: test binds, without and with `SO_REUSEADDR`.
+    pub binds: Vec<BindAttempt>,
+    /// `--bind`: the port sysctls read now (privileged-port limit, IPv6 switch).
+    pub sysctls: sysctl::PortSysctls,
+    /// `--bind`: whether portscope itself holds `CAP_NET_BIND_SERVICE` (as the program would
+    /// when started the same way).
+    pub cap_net_bind_service: Option<bool>,
+    /// portscope's working directory (an earlier copy of the user's program often shares it).
+    pub cwd: Option<String>,
 }
 
 impl Context {
@@ -68,8 +77,12 @@ pub struct DoctorReport {
     pub works: bool,
     /// One sentence: the verdict.
     pub verdict: String,
-    /// What the connect attempts did.
+    /// `connect` ("why can't I connect?") or `bind` ("why can't my program listen?").
+    pub mode: &'static str,
+    /// What the connect attempts did (connect mode).
     pub attempts: Vec<Attempt>,
+    /// What the test binds did (bind mode).
+    pub binds: Vec<BindAttempt>,
     /// Findings, most serious first.
     pub findings: Vec<Finding>,
 }
@@ -102,8 +115,8 @@ fn dial_addresses(target: &Target) -> (Vec<IpAddr>, Option<Resolution>) {
     }
 }
 
-/// Diagnose why connecting to `target` fails (or confirm that it works).
-pub fn connect(target: Target, timeout: Duration) -> Result<DoctorReport> {
+/// The one port a target names, or a bad-input error.
+fn one_tcp_port(target: &Target) -> Result<u16> {
     let Some((port, _)) = target.port_range().filter(|(lo, hi)| lo == hi) else {
         return Err(crate::error::Error::bad_input(
             format!("doctor needs one port, not {target}"),
@@ -113,14 +126,20 @@ pub fn connect(target: Target, timeout: Duration) -> Result<DoctorReport> {
     if target.proto() == Some(Proto::Udp) {
         return Err(crate::error::Error::bad_input(
             format!("{target} is UDP"),
-            "doctor diagnoses TCP connections: expected e.g. 3000 or 127.0.0.1:3000",
+            "doctor diagnoses TCP: expected e.g. 3000 or 127.0.0.1:3000",
         ));
     }
-    let (addrs, resolution) = dial_addresses(&target);
-    let attempts = addrs
-        .iter()
-        .map(|ip| attempt::connect(std::net::SocketAddr::new(*ip, port), timeout))
-        .collect();
+    Ok(port)
+}
+
+/// Sockets on and around the port, owners in full, and the rest of the context.
+fn gather(
+    target: Target,
+    port: u16,
+    attempts: Vec<Attempt>,
+    binds: Vec<BindAttempt>,
+    resolution: Option<Resolution>,
+) -> Result<Context> {
     let snapshot = snapshot::take(&Request {
         sockets: SocketQuery {
             udp: false,
@@ -134,36 +153,103 @@ pub fn connect(target: Target, timeout: Duration) -> Result<DoctorReport> {
         detail: Detail::Full,
         threads: 0,
     })?;
-    let ctx = Context {
+    Ok(Context {
         target,
         port,
         attempts,
         resolution,
         snapshot,
-    };
-    let mut findings: Vec<Finding> = rules::CONNECT.iter().flat_map(|rule| rule(&ctx)).collect();
-    findings.sort_by_key(|f| std::cmp::Reverse(f.severity));
-    let works = ctx.attempts.iter().any(|a| a.outcome == Outcome::Connected)
-        && !findings.iter().any(|f| f.severity == Severity::Critical);
-    let verdict = verdict(&ctx, works, &findings);
-    Ok(DoctorReport {
-        target: ctx.target,
-        works,
-        verdict,
-        attempts: ctx.attempts,
-        findings,
+        binds,
+        sysctls: sysctl::port_sysctls(),
+        cap_net_bind_service: crate::sys::procfs::has_effective_cap(10),
+        cwd: std::env::current_dir()
+            .ok()
+            .map(|d| d.to_string_lossy().into_owned()),
     })
 }
 
-fn verdict(ctx: &Context, works: bool, findings: &[Finding]) -> String {
-    if works {
+/// Diagnose why connecting to `target` fails (or confirm that it works).
+pub fn connect(target: Target, timeout: Duration) -> Result<DoctorReport> {
+    let port = one_tcp_port(&target)?;
+    let (addrs, resolution) = dial_addresses(&target);
+    let attempts = addrs
+        .iter()
+        .map(|ip| attempt::connect(std::net::SocketAddr::new(*ip, port), timeout))
+        .collect();
+    let ctx = gather(target, port, attempts, Vec::new(), resolution)?;
+    let findings = findings(&ctx, rules::CONNECT);
+    let works = ctx.attempts.iter().any(|a| a.outcome == Outcome::Connected)
+        && !findings.iter().any(|f| f.severity == Severity::Critical);
+    let verdict = if works {
         let by: Vec<String> = ctx.listeners().map(|s| ctx.owner_label(s)).collect();
-        return format!(
+        format!(
             "{} works: it accepts connections (held by {})",
             ctx.target,
             by.join(", ")
-        );
+        )
+    } else {
+        verdict(&ctx, &findings)
+    };
+    Ok(report(ctx, "connect", works, verdict, findings))
+}
+
+/// Diagnose why a program cannot listen on `target` (or confirm that it could).
+pub fn bind(target: Target) -> Result<DoctorReport> {
+    let port = one_tcp_port(&target)?;
+    let ip = match &target {
+        Target::Addr {
+            host: Host::Ip(ip), ..
+        } => *ip,
+        Target::Addr {
+            host: Host::Name(name),
+            ..
+        } => sysctl::resolve(name)
+            .addresses
+            .first()
+            .copied()
+            .unwrap_or(IpAddr::V4(Ipv4Addr::LOCALHOST)),
+        // What most servers bind for "port N": every IPv4 address.
+        _ => IpAddr::V4(Ipv4Addr::UNSPECIFIED),
+    };
+    let addr = std::net::SocketAddr::new(ip, port);
+    let binds = vec![attempt::bind(addr, false), attempt::bind(addr, true)];
+    let ctx = gather(target, port, Vec::new(), binds, None)?;
+    let findings = findings(&ctx, rules::BIND);
+    let works = ctx.binds.iter().all(|b| b.outcome == BindOutcome::Ok)
+        && !findings.iter().any(|f| f.severity == Severity::Critical);
+    let verdict = if works {
+        format!("{addr} is free: a program can listen there now")
+    } else {
+        verdict(&ctx, &findings)
+    };
+    Ok(report(ctx, "bind", works, verdict, findings))
+}
+
+fn findings(ctx: &Context, rules: &[rules::Rule]) -> Vec<Finding> {
+    let mut found: Vec<Finding> = rules.iter().flat_map(|rule| rule(ctx)).collect();
+    found.sort_by_key(|f| std::cmp::Reverse(f.severity));
+    found
+}
+
+fn report(
+    ctx: Context,
+    mode: &'static str,
+    works: bool,
+    verdict: String,
+    findings: Vec<Finding>,
+) -> DoctorReport {
+    DoctorReport {
+        target: ctx.target,
+        works,
+        verdict,
+        mode,
+        attempts: ctx.attempts,
+        binds: ctx.binds,
+        findings,
     }
+}
+
+fn verdict(ctx: &Context, findings: &[Finding]) -> String {
     match findings.first() {
         Some(f) => f.title.clone(),
         None => format!(

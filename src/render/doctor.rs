@@ -2,7 +2,7 @@
 
 use super::sanitize;
 use super::style::Palette;
-use crate::doctor::{DoctorReport, Outcome};
+use crate::doctor::{BindOutcome, DoctorReport, Outcome};
 use crate::model::Severity;
 
 fn outcome(o: Outcome) -> &'static str {
@@ -32,6 +32,25 @@ pub fn render(r: &DoctorReport, pal: &Palette) -> String {
             a.addr,
             outcome(a.outcome),
             a.elapsed_ms
+        ));
+    }
+    for b in &r.binds {
+        let how = if b.reuseaddr {
+            "with SO_REUSEADDR"
+        } else {
+            "without SO_REUSEADDR"
+        };
+        let what = match b.outcome {
+            BindOutcome::Ok => "ok".to_string(),
+            _ => b
+                .error
+                .clone()
+                .unwrap_or_else(|| format!("{:?}", b.outcome)),
+        };
+        out.push_str(&format!(
+            "  test bind {} {how}: {}\n",
+            b.addr,
+            sanitize::terminal(&what)
         ));
     }
     for f in &r.findings {

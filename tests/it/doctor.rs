@@ -136,3 +136,114 @@ fn a_full_accept_queue_is_found() {
     );
     assert_eq!(r["works"], false, "{r}");
 }
+
+#[test]
+fn bind_on_a_held_port_names_the_holder() {
+    let l = tcp_listener("127.0.0.1");
+    let target = format!("127.0.0.1:{}", l.words[0]);
+    let r = json(&["doctor", "--bind", &target]);
+    assert_eq!(r["mode"], "bind");
+    assert_eq!(r["works"], false);
+    assert_eq!(codes(&r)[0], "DOC-BIND-HELD", "{r}");
+    assert!(
+        r["findings"][0]["fix"]
+            .to_string()
+            .contains(&format!("kill {}", l.pid)),
+        "{r}"
+    );
+    assert_eq!(r["binds"][1]["outcome"], "in_use");
+    assert_eq!(run(&["doctor", "--bind", &target]).code, 1);
+}
+
+#[test]
+fn bind_blocked_only_by_time_wait_is_explained() {
+    // The server side closes first, so its end (local port P) goes to TIME_WAIT; then the
+    // listener closes too: only the closing connection remains on P.
+    let p = python(
+        "import socket,os,time\n\
+         s=socket.socket(); s.bind(('127.0.0.1',0)); s.listen(1); port=s.getsockname()[1]\n\
+         c=socket.create_connection(('127.0.0.1',port)); a,_=s.accept()\n\
+         a.close(); time.sleep(0.05); c.close(); s.close(); time.sleep(0.05)\n\
+         print(port, os.getpid(), flush=True)\n\
+         time.sleep(120)\n",
+    );
+    let r = json(&["doctor", "--bind", &format!("127.0.0.1:{}", p.words[0])]);
+    assert_eq!(codes(&r)[0], "DOC-BIND-TIME-WAIT", "{r}");
+    assert_eq!(r["binds"][0]["outcome"], "in_use");
+    // The old socket did not set SO_REUSEADDR, so even a bind with it is refused.
+    assert_eq!(r["binds"][1]["outcome"], "in_use");
+    let f = r["findings"][0].to_string();
+    assert!(
+        f.contains("SO_REUSEADDR") && f.contains("TIME_WAIT") || f.contains("closing"),
+        "{f}"
+    );
+}
+
+#[test]
+fn bind_to_an_address_that_is_not_here_is_explained() {
+    // 192.0.2.0/24 is reserved for documentation: no interface has 192.0.2.77.
+    let r = json(&["doctor", "--bind", "192.0.2.77:8080"]);
+    assert_eq!(codes(&r)[0], "DOC-BIND-ADDRESS-NOT-HERE", "{r}");
+    assert_eq!(r["binds"][0]["outcome"], "not_available");
+}
+
+#[test]
+fn bind_on_a_free_port_works() {
+    let port = {
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let r = json(&["doctor", "--bind", &format!("127.0.0.1:{port}")]);
+    assert_eq!(r["works"], true, "{r}");
+    assert!(codes(&r).is_empty(), "{r}");
+}
+
+#[test]
+fn bind_on_a_privileged_port_without_the_capability_is_explained() {
+    if !crate::harness::require_root(
+        "bind_on_a_privileged_port_without_the_capability_is_explained",
+        "drops privileges to uid 65534 to be refused a privileged port",
+    ) {
+        return;
+    }
+    use std::os::unix::fs::PermissionsExt;
+    use std::os::unix::process::CommandExt;
+    let start: u16 = std::fs::read_to_string("/proc/sys/net/ipv4/ip_unprivileged_port_start")
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    if start <= 1 {
+        eprintln!(
+            "skipped: every port is unprivileged here (ip_unprivileged_port_start = {start})"
+        );
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("portscope-doc-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let bin = dir.join("portscope");
+    std::fs::copy(env!("CARGO_BIN_EXE_portscope"), &bin).unwrap();
+    let mut c = std::process::Command::new(&bin);
+    c.args([
+        "doctor",
+        "--bind",
+        &format!("127.0.0.1:{}", start - 1),
+        "--json",
+    ])
+    .env("NO_COLOR", "1")
+    .current_dir(&dir)
+    .uid(65534)
+    .gid(65534);
+    let out = crate::harness::output(&mut c);
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(out.code, 1, "{out:?}");
+    let r: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(codes(&r)[0], "DOC-BIND-PRIVILEGED", "{r}");
+    assert!(
+        r["findings"][0]["fix"]
+            .to_string()
+            .contains("cap_net_bind_service"),
+        "{r}"
+    );
+}

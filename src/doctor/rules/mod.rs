@@ -1,5 +1,9 @@
 //! The doctor's rules: each file one cause, each a pure function of the [`Context`].
 
+mod bind_held;
+mod bind_not_available;
+mod bind_privileged;
+mod bind_time_wait;
 mod nothing_listens;
 mod other_address;
 mod queue_full;
@@ -17,4 +21,12 @@ pub const CONNECT: &[Rule] = &[
     other_address::check,
     stopped::check,
     queue_full::check,
+];
+
+/// Rules for "why can't my program listen?" (`doctor --bind`).
+pub const BIND: &[Rule] = &[
+    bind_held::check,
+    bind_time_wait::check,
+    bind_privileged::check,
+    bind_not_available::check,
 ];

@@ -400,6 +400,18 @@ fn netns_of(path: &str) -> Option<u64> {
         .map(|m| std::os::unix::fs::MetadataExt::ino(&m))
 }
 
+/// Whether portscope holds a capability in its effective set (`CapEff` of
+/// `/proc/self/status`; bit 10 is `CAP_NET_BIND_SERVICE`). `None` when unreadable.
+pub fn has_effective_cap(bit: u32) -> Option<bool> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let hex = status
+        .lines()
+        .find_map(|l| l.strip_prefix("CapEff:"))?
+        .trim();
+    let caps = u64::from_str_radix(hex, 16).ok()?;
+    Some(bit < 64 && caps & (1u64 << bit) != 0)
+}
+
 /// The network namespace portscope itself runs in (the one netlink answers for).
 pub fn self_netns() -> Option<u64> {
     netns_of("/proc/self/ns/net")
