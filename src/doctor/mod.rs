@@ -47,6 +47,8 @@ pub struct Context {
     pub cap_net_bind_service: Option<bool>,
     /// portscope's working directory (an earlier copy of the user's program often shares it).
     pub cwd: Option<String>,
+    /// For a URL target that connected: what the port actually speaks (read-only probe).
+    pub spoken: Option<crate::probe::engine::PortProbe>,
 }
 
 impl Context {
@@ -165,6 +167,7 @@ fn gather(
         cwd: std::env::current_dir()
             .ok()
             .map(|d| d.to_string_lossy().into_owned()),
+        spoken: None,
     })
 }
 
@@ -176,7 +179,8 @@ pub fn connect(target: Target, timeout: Duration) -> Result<DoctorReport> {
         .iter()
         .map(|ip| attempt::connect(std::net::SocketAddr::new(*ip, port), timeout))
         .collect();
-    let ctx = gather(target, port, attempts, Vec::new(), resolution)?;
+    let mut ctx = gather(target, port, attempts, Vec::new(), resolution)?;
+    ctx.spoken = probe_if_url(&ctx);
     let findings = findings(&ctx, rules::CONNECT);
     let works = ctx.attempts.iter().any(|a| a.outcome == Outcome::Connected)
         && !findings.iter().any(|f| f.severity == Severity::Critical);
@@ -223,6 +227,48 @@ pub fn bind(target: Target) -> Result<DoctorReport> {
         verdict(&ctx, &findings)
     };
     Ok(report(ctx, "bind", works, verdict, findings))
+}
+
+/// A URL says which protocol the client speaks: find out what the port speaks (read-only
+/// probe of the first address that connected), so a mismatch can be named.
+fn probe_if_url(ctx: &Context) -> Option<crate::probe::engine::PortProbe> {
+    let Target::Addr {
+        scheme: Some(_),
+        host,
+        ..
+    } = &ctx.target
+    else {
+        return None;
+    };
+    let addr = ctx
+        .attempts
+        .iter()
+        .find(|a| a.outcome == Outcome::Connected)?
+        .addr;
+    let owner = ctx
+        .listeners()
+        .find_map(|s| s.pids.first())
+        .and_then(|pid| ctx.snapshot.process(*pid));
+    let mut words: Vec<String> = owner.map_or(Vec::new(), |p| {
+        std::iter::once(&p.comm)
+            .chain(&p.cmdline)
+            .map(|w| w.to_ascii_lowercase())
+            .collect()
+    });
+    words.retain(|w| !w.is_empty());
+    let probe_ctx = crate::probe::engine::Context {
+        process_words: words,
+        sni: match host {
+            Host::Name(n) => Some(n.clone()),
+            Host::Ip(_) => None,
+        },
+        udp: false,
+    };
+    Some(crate::probe::engine::probe(
+        addr,
+        &probe_ctx,
+        &crate::probe::Limits::default(),
+    ))
 }
 
 fn findings(ctx: &Context, rules: &[rules::Rule]) -> Vec<Finding> {

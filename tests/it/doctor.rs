@@ -247,3 +247,66 @@ fn bind_on_a_privileged_port_without_the_capability_is_explained() {
         "{r}"
     );
 }
+
+#[test]
+fn the_wrong_protocol_behind_a_url_is_named() {
+    let Some(tls) = crate::servers::tls_server() else {
+        return;
+    };
+    let r = json(&["doctor", &format!("http://127.0.0.1:{}/", tls.port)]);
+    assert_eq!(codes(&r)[0], "DOC-PROTOCOL-MISMATCH", "{r}");
+    assert!(
+        r["findings"][0]["fix"].to_string().contains("https://"),
+        "{r}"
+    );
+    let plain = python(
+        "import http.server,os\n\
+         s=http.server.HTTPServer(('127.0.0.1',0), http.server.SimpleHTTPRequestHandler)\n\
+         print(s.server_address[1], os.getpid(), flush=True)\n\
+         s.serve_forever()\n",
+    );
+    let r = json(&["doctor", &format!("https://127.0.0.1:{}/", plain.words[0])]);
+    assert_eq!(codes(&r)[0], "DOC-PROTOCOL-MISMATCH", "{r}");
+    assert!(
+        r["findings"][0]["title"]
+            .as_str()
+            .unwrap()
+            .contains("plain HTTP"),
+        "{r}"
+    );
+    // The right scheme: no finding.
+    let r = json(&["doctor", &format!("http://127.0.0.1:{}/", plain.words[0])]);
+    assert_eq!(r["works"], true, "{r}");
+    if let Some(redis) = crate::servers::redis(None) {
+        let r = json(&["doctor", &format!("http://127.0.0.1:{}/", redis.port)]);
+        assert!(
+            r["findings"][0]["title"]
+                .as_str()
+                .unwrap()
+                .contains("speaks redis"),
+            "{r}"
+        );
+    }
+}
+
+#[test]
+fn a_listener_out_of_file_descriptors_is_found() {
+    // Limits itself to 32 open files, listens, then opens files until EMFILE.
+    let l = python(
+        "import socket,os,time,resource\n\
+         resource.setrlimit(resource.RLIMIT_NOFILE, (32, 32))\n\
+         s=socket.socket(); s.bind(('127.0.0.1',0)); s.listen(8)\n\
+         held=[]\n\
+         try:\n    while True: held.append(open('/dev/null'))\n\
+         except OSError: pass\n\
+         print(s.getsockname()[1], os.getpid(), flush=True)\n\
+         time.sleep(120)\n",
+    );
+    let r = json(&["doctor", &format!("127.0.0.1:{}", l.words[0])]);
+    assert!(codes(&r).contains(&"DOC-FD-LIMIT".to_string()), "{r}");
+    assert_eq!(r["works"], false, "{r}");
+    assert!(
+        r.to_string().contains(&format!("prlimit --pid {}", l.pid)),
+        "{r}"
+    );
+}

@@ -4,8 +4,10 @@ mod bind_held;
 mod bind_not_available;
 mod bind_privileged;
 mod bind_time_wait;
+mod fd_limit;
 mod nothing_listens;
 mod other_address;
+mod protocol_mismatch;
 mod queue_full;
 mod stopped;
 
@@ -21,6 +23,8 @@ pub const CONNECT: &[Rule] = &[
     other_address::check,
     stopped::check,
     queue_full::check,
+    fd_limit::check,
+    protocol_mismatch::check,
 ];
 
 /// Rules for "why can't my program listen?" (`doctor --bind`).

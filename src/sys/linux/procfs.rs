@@ -400,6 +400,25 @@ fn netns_of(path: &str) -> Option<u64> {
         .map(|m| std::os::unix::fs::MetadataExt::ino(&m))
 }
 
+/// How many file descriptors `pid` has open (entries of `/proc/<pid>/fd`); `None` if unreadable.
+pub fn fd_count(pid: u32) -> Option<usize> {
+    std::fs::read_dir(format!("/proc/{pid}/fd"))
+        .ok()
+        .map(Iterator::count)
+}
+
+/// The soft `RLIMIT_NOFILE` of `pid` (`Max open files` in `/proc/<pid>/limits`); `None` when
+/// unreadable or unlimited.
+pub fn nofile_soft_limit(pid: u32) -> Option<usize> {
+    let limits = std::fs::read_to_string(format!("/proc/{pid}/limits")).ok()?;
+    let line = limits.lines().find(|l| l.starts_with("Max open files"))?;
+    line.trim_start_matches("Max open files")
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
+}
+
 /// Whether portscope holds a capability in its effective set (`CapEff` of
 /// `/proc/self/status`; bit 10 is `CAP_NET_BIND_SERVICE`). `None` when unreadable.
 pub fn has_effective_cap(bit: u32) -> Option<bool> {
