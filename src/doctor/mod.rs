@@ -47,6 +47,8 @@ pub struct Context {
     pub cap_net_bind_service: Option<bool>,
     /// portscope's working directory (an earlier copy of the user's program often shares it).
     pub cwd: Option<String>,
+    /// Whether the loopback interface `lo` is up in this network namespace.
+    pub loopback_up: Option<bool>,
     /// For a URL target that connected: what the port actually speaks (read-only probe).
     pub spoken: Option<crate::probe::engine::PortProbe>,
 }
@@ -168,6 +170,7 @@ fn gather(
             .ok()
             .map(|d| d.to_string_lossy().into_owned()),
         spoken: None,
+        loopback_up: sysctl::interface_up("lo"),
     })
 }
 

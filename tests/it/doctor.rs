@@ -310,3 +310,75 @@ fn a_listener_out_of_file_descriptors_is_found() {
         "{r}"
     );
 }
+
+/// A network namespace of this test's own, deleted on drop.
+struct Netns(String);
+
+impl Netns {
+    fn new(tag: &str) -> Netns {
+        let name = format!("ps-{tag}-{}", std::process::id());
+        let ok = std::process::Command::new("ip")
+            .args(["netns", "add", &name])
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok, "ip netns add {name}");
+        Netns(name)
+    }
+}
+
+impl Drop for Netns {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("ip")
+            .args(["netns", "del", &self.0])
+            .status();
+    }
+}
+
+#[test]
+fn a_down_loopback_interface_is_found() {
+    if !crate::harness::require_root(
+        "a_down_loopback_interface_is_found",
+        "creates a network namespace, whose lo starts down",
+    ) {
+        return;
+    }
+    let ns = Netns::new("lo");
+    // A fresh namespace has no listener at all: any port shows the same thing.
+    let target = format!("127.0.0.1:{}", 20_000 + std::process::id() % 10_000);
+    let mut c = std::process::Command::new("ip");
+    c.args([
+        "netns",
+        "exec",
+        &ns.0,
+        env!("CARGO_BIN_EXE_portscope"),
+        "doctor",
+        &target,
+        "--json",
+    ])
+    .env("NO_COLOR", "1");
+    let out = crate::harness::output(&mut c);
+    assert_eq!(out.code, 1, "{out:?}");
+    let r: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(codes(&r)[0], "DOC-LOOPBACK-DOWN", "{r}");
+    assert_eq!(r["attempts"][0]["outcome"], "unreachable");
+    // With lo up again, the same question is an ordinary "nothing listens".
+    let up = std::process::Command::new("ip")
+        .args(["netns", "exec", &ns.0, "ip", "link", "set", "lo", "up"])
+        .status()
+        .unwrap();
+    assert!(up.success());
+    let mut c = std::process::Command::new("ip");
+    c.args([
+        "netns",
+        "exec",
+        &ns.0,
+        env!("CARGO_BIN_EXE_portscope"),
+        "doctor",
+        &target,
+        "--json",
+    ]);
+    let r: serde_json::Value =
+        serde_json::from_str(&crate::harness::output(&mut c).stdout).unwrap();
+    assert_eq!(codes(&r)[0], "DOC-REFUSED-NOTHING-LISTENING", "{r}");
+}

@@ -5,6 +5,7 @@ mod bind_not_available;
 mod bind_privileged;
 mod bind_time_wait;
 mod fd_limit;
+mod loopback_down;
 mod nothing_listens;
 mod other_address;
 mod protocol_mismatch;
@@ -25,6 +26,7 @@ pub const CONNECT: &[Rule] = &[
     queue_full::check,
     fd_limit::check,
     protocol_mismatch::check,
+    loopback_down::check,
 ];
 
 /// Rules for "why can't my program listen?" (`doctor --bind`).

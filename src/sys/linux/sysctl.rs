@@ -62,6 +62,14 @@ pub fn port_sysctls() -> PortSysctls {
     }
 }
 
+/// Whether network interface `name` is administratively up (`IFF_UP` in
+/// `/sys/class/net/<name>/flags`, which `ip netns exec` remounts for its namespace).
+pub fn interface_up(name: &str) -> Option<bool> {
+    let flags = read(&format!("/sys/class/net/{name}/flags"))?;
+    let flags = u32::from_str_radix(flags.trim_start_matches("0x"), 16).ok()?;
+    Some(flags & 0x1 != 0)
+}
+
 /// How a host name resolves on this machine.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Resolution {
