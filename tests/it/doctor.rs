@@ -382,3 +382,65 @@ fn a_down_loopback_interface_is_found() {
         serde_json::from_str(&crate::harness::output(&mut c).stdout).unwrap();
     assert_eq!(codes(&r)[0], "DOC-REFUSED-NOTHING-LISTENING", "{r}");
 }
+
+#[test]
+fn exhausted_ephemeral_ports_are_found() {
+    if !crate::harness::require_root(
+        "exhausted_ephemeral_ports_are_found",
+        "narrows ip_local_port_range inside a network namespace of its own",
+    ) {
+        return;
+    }
+    let ns = Netns::new("eph");
+    for args in [
+        vec!["ip", "link", "set", "lo", "up"],
+        vec!["sysctl", "-qw", "net.ipv4.ip_local_port_range=40000 40009"],
+    ] {
+        let ok = std::process::Command::new("ip")
+            .args(["netns", "exec", &ns.0])
+            .args(&args)
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok, "{args:?}");
+    }
+    // A listener and as many connections to it as the 10-port range allows.
+    let load = crate::harness::spawn(
+        "ip",
+        &[
+            "netns",
+            "exec",
+            &ns.0,
+            "python3",
+            "-c",
+            "import socket,os,time\n\
+             s=socket.socket(); s.bind(('127.0.0.1',0)); s.listen(64); port=s.getsockname()[1]\n\
+             cs=[]\n\
+             while True:\n    try: cs.append(socket.create_connection(('127.0.0.1',port)))\n    except OSError: break\n\
+             print(port, os.getpid(), len(cs), flush=True)\n\
+             time.sleep(120)\n",
+        ],
+    );
+    let mut c = std::process::Command::new("ip");
+    c.args([
+        "netns",
+        "exec",
+        &ns.0,
+        env!("CARGO_BIN_EXE_portscope"),
+        "doctor",
+        &format!("127.0.0.1:{}", load.words[0]),
+        "--json",
+    ]);
+    let out = crate::harness::output(&mut c);
+    drop(load);
+    let r: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(codes(&r)[0], "DOC-EPHEMERAL-EXHAUSTED", "{r}");
+    assert_eq!(r["findings"][0]["severity"], "critical", "{r}");
+    assert!(
+        r["findings"][0]["title"]
+            .as_str()
+            .unwrap()
+            .starts_with("out of local ports"),
+        "{r}"
+    );
+}

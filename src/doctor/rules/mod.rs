@@ -4,6 +4,7 @@ mod bind_held;
 mod bind_not_available;
 mod bind_privileged;
 mod bind_time_wait;
+mod ephemeral;
 mod fd_limit;
 mod loopback_down;
 mod nothing_listens;
@@ -27,6 +28,7 @@ pub const CONNECT: &[Rule] = &[
     fd_limit::check,
     protocol_mismatch::check,
     loopback_down::check,
+    ephemeral::check,
 ];
 
 /// Rules for "why can't my program listen?" (`doctor --bind`).
