@@ -390,6 +390,9 @@ pub struct Process {
     pub pid: u32,
     /// Parent pid (0 for pid 1 and kernel threads' parent).
     pub ppid: u32,
+    /// Process group id: the pid of the job's leader (what a shell started), which may have
+    /// exited while this process lives on.
+    pub pgid: Option<u32>,
     /// Short name from `/proc/<pid>/comm` (at most 15 bytes, may be set by the program).
     pub comm: String,
     /// Arguments from `/proc/<pid>/cmdline`; empty for kernel threads and zombies.

@@ -444,3 +444,41 @@ fn exhausted_ephemeral_ports_are_found() {
         "{r}"
     );
 }
+
+#[test]
+fn a_socket_left_with_a_child_after_its_parent_exited_is_named() {
+    // The parent (leader of its own process group) listens, forks a child that inherits the
+    // socket, and exits: the child holds the port on its own.
+    let p = python(
+        "import socket,os,time\n\
+         s=socket.socket(); s.bind(('127.0.0.1',0)); s.listen(8)\n\
+         child=os.fork()\n\
+         if child==0:\n    time.sleep(120); os._exit(0)\n\
+         print(s.getsockname()[1], child, flush=True)\n\
+         os._exit(0)\n",
+    );
+    let child = p.num(1);
+    // Wait until the parent is gone.
+    for _ in 0..100 {
+        if !std::path::Path::new(&format!("/proc/{}", p.pid)).exists()
+            || std::fs::read_to_string(format!("/proc/{}/stat", p.pid))
+                .is_ok_and(|s| s.contains(") Z "))
+        {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let target = format!("127.0.0.1:{}", p.words[0]);
+    let r = json(&["doctor", &target]);
+    assert!(
+        codes(&r).contains(&"DOC-INHERITED-SOCKET".to_string()),
+        "{r}"
+    );
+    assert!(r.to_string().contains(&format!("kill {child}")), "{r}");
+    let b = json(&["doctor", "--bind", &target]);
+    let c = codes(&b);
+    assert!(
+        c.contains(&"DOC-BIND-HELD".to_string()) && c.contains(&"DOC-INHERITED-SOCKET".to_string()),
+        "{b}"
+    );
+}

@@ -6,6 +6,7 @@ mod bind_privileged;
 mod bind_time_wait;
 mod ephemeral;
 mod fd_limit;
+mod inherited;
 mod loopback_down;
 mod nothing_listens;
 mod other_address;
@@ -29,6 +30,7 @@ pub const CONNECT: &[Rule] = &[
     protocol_mismatch::check,
     loopback_down::check,
     ephemeral::check,
+    inherited::check,
 ];
 
 /// Rules for "why can't my program listen?" (`doctor --bind`).
@@ -37,4 +39,5 @@ pub const BIND: &[Rule] = &[
     bind_time_wait::check,
     bind_privileged::check,
     bind_not_available::check,
+    inherited::check,
 ];

@@ -349,6 +349,7 @@ pub fn process(ctx: &ProcContext, pid: u32, detail: Detail) -> Option<Process> {
     let mut proc = Process {
         pid,
         ppid: u32::try_from(stat.ppid).unwrap_or(0),
+        pgid: u32::try_from(stat.pgrp).ok(),
         comm,
         cmdline: p.cmdline().unwrap_or_default(),
         exe: None,
@@ -398,6 +399,16 @@ fn netns_of(path: &str) -> Option<u64> {
     std::fs::metadata(path)
         .ok()
         .map(|m| std::os::unix::fs::MetadataExt::ino(&m))
+}
+
+/// Whether a process with this pid is alive now (a zombie has exited: it only waits to be
+/// reaped).
+pub fn pid_alive(pid: u32) -> bool {
+    i32::try_from(pid)
+        .ok()
+        .and_then(|id| procfs::process::Process::new(id).ok())
+        .and_then(|p| p.stat().ok())
+        .is_some_and(|st| st.state != 'Z' && st.state != 'X')
 }
 
 /// How many file descriptors `pid` has open (entries of `/proc/<pid>/fd`); `None` if unreadable.
