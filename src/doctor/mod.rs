@@ -47,6 +47,9 @@ pub struct Context {
     pub cap_net_bind_service: Option<bool>,
     /// portscope's working directory (an earlier copy of the user's program often shares it).
     pub cwd: Option<String>,
+    /// Connect mode, when nothing listens here: listeners on the port in other network
+    /// namespaces, and how many processes' namespaces could not be read.
+    pub foreign: (Vec<crate::sys::netns::ForeignListener>, usize),
     /// Whether the loopback interface `lo` is up in this network namespace.
     pub loopback_up: Option<bool>,
     /// For a URL target that connected: what the port actually speaks (read-only probe).
@@ -171,6 +174,7 @@ fn gather(
             .map(|d| d.to_string_lossy().into_owned()),
         spoken: None,
         loopback_up: sysctl::interface_up("lo"),
+        foreign: (Vec::new(), 0),
     })
 }
 
@@ -184,6 +188,9 @@ pub fn connect(target: Target, timeout: Duration) -> Result<DoctorReport> {
         .collect();
     let mut ctx = gather(target, port, attempts, Vec::new(), resolution)?;
     ctx.spoken = probe_if_url(&ctx);
+    if ctx.listeners().next().is_none() {
+        ctx.foreign = crate::sys::netns::foreign_listeners(port);
+    }
     let findings = findings(&ctx, rules::CONNECT);
     let works = ctx.attempts.iter().any(|a| a.outcome == Outcome::Connected)
         && !findings.iter().any(|f| f.severity == Severity::Critical);

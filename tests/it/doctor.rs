@@ -482,3 +482,55 @@ fn a_socket_left_with_a_child_after_its_parent_exited_is_named() {
         "{b}"
     );
 }
+
+#[test]
+fn a_listener_in_another_network_namespace_is_found() {
+    if !crate::harness::require_root(
+        "a_listener_in_another_network_namespace_is_found",
+        "creates a network namespace and listens inside it",
+    ) {
+        return;
+    }
+    let ns = Netns::new("other");
+    let up = std::process::Command::new("ip")
+        .args(["netns", "exec", &ns.0, "ip", "link", "set", "lo", "up"])
+        .status()
+        .unwrap();
+    assert!(up.success());
+    let inside = crate::harness::spawn(
+        "ip",
+        &[
+            "netns",
+            "exec",
+            &ns.0,
+            "python3",
+            "-c",
+            "import socket,os,time\n\
+             s=socket.socket(); s.bind(('127.0.0.1',0)); s.listen(8)\n\
+             print(s.getsockname()[1], os.getpid(), flush=True)\n\
+             time.sleep(120)\n",
+        ],
+    );
+    // From this namespace the port is refused (it is almost surely free here; if not, the
+    // finding cannot apply and the test says so).
+    let target = format!("127.0.0.1:{}", inside.words[0]);
+    let r = json(&["doctor", &target]);
+    if r["works"] == true {
+        eprintln!(
+            "skipped the assertion: port {} is also used in this namespace",
+            inside.words[0]
+        );
+        return;
+    }
+    let c = codes(&r);
+    assert_eq!(c[0], "DOC-OTHER-NETNS", "{r}");
+    assert!(
+        !c.contains(&"DOC-REFUSED-NOTHING-LISTENING".to_string()),
+        "{r}"
+    );
+    let text = r["findings"][0].to_string();
+    assert!(
+        text.contains(&ns.0) && text.contains(&format!("pid {}", inside.pid)),
+        "{text}"
+    );
+}

@@ -10,6 +10,7 @@ mod inherited;
 mod loopback_down;
 mod nothing_listens;
 mod other_address;
+mod other_netns;
 mod protocol_mismatch;
 mod queue_full;
 mod stopped;
@@ -22,6 +23,7 @@ pub type Rule = fn(&Context) -> Vec<Finding>;
 
 /// Rules for "why can't I connect?", in no particular order (findings are sorted later).
 pub const CONNECT: &[Rule] = &[
+    other_netns::check,
     nothing_listens::check,
     other_address::check,
     stopped::check,

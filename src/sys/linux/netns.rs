@@ -1,0 +1,76 @@
+//! Other network namespaces, seen without entering them: each process's `/proc/<pid>/net/tcp*`
+//! shows the sockets of *its* namespace, and `/run/netns/*` names the ones `ip netns` made.
+
+use std::collections::BTreeMap;
+use std::os::unix::fs::MetadataExt;
+
+use super::{proc_net, procfs};
+use crate::model::{Family, Proto, Socket};
+
+/// A TCP listener in a network namespace other than portscope's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ForeignListener {
+    /// Inode of the namespace.
+    pub netns: u64,
+    /// Its `ip netns` name, when `/run/netns` has one.
+    pub name: Option<String>,
+    /// A process that lives in it (whose `/proc/<pid>/net` was read).
+    pub pid: u32,
+    /// The listening socket as that namespace sees it (no owner pids).
+    pub socket: Socket,
+}
+
+/// `ip netns` names by namespace inode.
+fn named_namespaces() -> BTreeMap<u64, String> {
+    let Ok(dir) = std::fs::read_dir("/run/netns") else {
+        return BTreeMap::new();
+    };
+    dir.flatten()
+        .filter_map(|e| {
+            let ino = std::fs::metadata(e.path()).ok()?.ino();
+            Some((ino, e.file_name().to_string_lossy().into_owned()))
+        })
+        .collect()
+}
+
+/// TCP listeners on `port` in every other network namespace a process of this machine lives
+/// in (one process read per namespace). Namespaces whose processes may not be inspected are
+/// not seen; `hidden` counts them.
+pub fn foreign_listeners(port: u16) -> (Vec<ForeignListener>, usize) {
+    let own = procfs::self_netns();
+    let Ok(pids) = procfs::list_pids() else {
+        return (Vec::new(), 0);
+    };
+    let mut seen: BTreeMap<u64, u32> = BTreeMap::new();
+    let mut hidden = 0;
+    for e in pids {
+        match std::fs::metadata(format!("/proc/{}/ns/net", e.pid)) {
+            Ok(m) if Some(m.ino()) != own => {
+                seen.entry(m.ino()).or_insert(e.pid);
+            }
+            Ok(_) => {}
+            Err(err) if err.kind() == std::io::ErrorKind::PermissionDenied => hidden += 1,
+            Err(_) => {}
+        }
+    }
+    let names = named_namespaces();
+    let mut out = Vec::new();
+    for (netns, pid) in seen {
+        for (file, family) in [("tcp", Family::Ipv4), ("tcp6", Family::Ipv6)] {
+            let Ok(text) = std::fs::read_to_string(format!("/proc/{pid}/net/{file}")) else {
+                continue;
+            };
+            for s in proc_net::parse_inet(&text, Proto::Tcp, family) {
+                if s.is_listening() && s.port() == Some(port) {
+                    out.push(ForeignListener {
+                        netns,
+                        name: names.get(&netns).cloned(),
+                        pid,
+                        socket: s,
+                    });
+                }
+            }
+        }
+    }
+    (out, hidden)
+}
