@@ -50,6 +50,8 @@ pub struct Context {
     /// Connect mode, when nothing listens here: listeners on the port in other network
     /// namespaces, and how many processes' namespaces could not be read.
     pub foreign: (Vec<crate::sys::netns::ForeignListener>, usize),
+    /// Connect mode, when an attempt failed: firewall rules that drop or reject the port.
+    pub firewall: Vec<crate::sys::firewall::BlockingRule>,
     /// Whether the loopback interface `lo` is up in this network namespace.
     pub loopback_up: Option<bool>,
     /// For a URL target that connected: what the port actually speaks (read-only probe).
@@ -175,6 +177,7 @@ fn gather(
         spoken: None,
         loopback_up: sysctl::interface_up("lo"),
         foreign: (Vec::new(), 0),
+        firewall: Vec::new(),
     })
 }
 
@@ -190,6 +193,9 @@ pub fn connect(target: Target, timeout: Duration) -> Result<DoctorReport> {
     ctx.spoken = probe_if_url(&ctx);
     if ctx.listeners().next().is_none() {
         ctx.foreign = crate::sys::netns::foreign_listeners(port);
+    }
+    if ctx.attempts.iter().any(|a| a.outcome != Outcome::Connected) {
+        ctx.firewall = crate::sys::firewall::blocking_rules(port);
     }
     let findings = findings(&ctx, rules::CONNECT);
     let works = ctx.attempts.iter().any(|a| a.outcome == Outcome::Connected)

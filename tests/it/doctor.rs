@@ -534,3 +534,74 @@ fn a_listener_in_another_network_namespace_is_found() {
         "{text}"
     );
 }
+
+#[test]
+fn a_firewall_rule_that_drops_the_port_is_named() {
+    if !crate::harness::require_root(
+        "a_firewall_rule_that_drops_the_port_is_named",
+        "adds an nftables rule inside a network namespace of its own",
+    ) {
+        return;
+    }
+    let ns = Netns::new("fw");
+    let exec = |args: &[&str]| {
+        let ok = std::process::Command::new("ip")
+            .args(["netns", "exec", &ns.0])
+            .args(args)
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok, "{args:?}");
+    };
+    exec(&["ip", "link", "set", "lo", "up"]);
+    let inside = crate::harness::spawn(
+        "ip",
+        &[
+            "netns",
+            "exec",
+            &ns.0,
+            "python3",
+            "-c",
+            "import socket,os,time\n\
+             s=socket.socket(); s.bind(('127.0.0.1',0)); s.listen(8)\n\
+             print(s.getsockname()[1], os.getpid(), flush=True)\n\
+             time.sleep(120)\n",
+        ],
+    );
+    let port = inside.words[0].clone();
+    exec(&["nft", "add", "table", "inet", "pstest"]);
+    exec(&[
+        "nft",
+        "add",
+        "chain",
+        "inet",
+        "pstest",
+        "input",
+        "{ type filter hook input priority 0; }",
+    ]);
+    exec(&[
+        "nft", "add", "rule", "inet", "pstest", "input", "tcp", "dport", &port, "drop",
+    ]);
+    let mut c = std::process::Command::new("ip");
+    c.args([
+        "netns",
+        "exec",
+        &ns.0,
+        env!("CARGO_BIN_EXE_portscope"),
+        "doctor",
+        &format!("127.0.0.1:{port}"),
+        "--timeout",
+        "300",
+        "--json",
+    ]);
+    let out = crate::harness::output(&mut c);
+    let r: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(r["attempts"][0]["outcome"], "timed_out", "{r}");
+    assert_eq!(codes(&r)[0], "DOC-FIREWALL", "{r}");
+    let f = r["findings"][0].to_string();
+    assert!(
+        f.contains("nft delete rule inet pstest input handle"),
+        "{f}"
+    );
+    assert!(f.contains("does listen"), "{f}");
+}

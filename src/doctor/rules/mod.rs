@@ -6,6 +6,7 @@ mod bind_privileged;
 mod bind_time_wait;
 mod ephemeral;
 mod fd_limit;
+mod firewall;
 mod inherited;
 mod loopback_down;
 mod nothing_listens;
@@ -23,6 +24,7 @@ pub type Rule = fn(&Context) -> Vec<Finding>;
 
 /// Rules for "why can't I connect?", in no particular order (findings are sorted later).
 pub const CONNECT: &[Rule] = &[
+    firewall::check,
     other_netns::check,
     nothing_listens::check,
     other_address::check,

@@ -2,6 +2,7 @@
 //! processes, `/proc/sys` for the sysctls that decide what a port means.
 
 pub mod cgroup;
+pub mod firewall;
 pub mod netns;
 pub mod proc_net;
 pub mod procfs;
