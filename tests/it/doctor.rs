@@ -605,3 +605,93 @@ fn a_firewall_rule_that_drops_the_port_is_named() {
     );
     assert!(f.contains("does listen"), "{f}");
 }
+
+/// Run `args` inside the namespace and assert success.
+fn ns_exec(ns: &Netns, args: &[&str]) {
+    let ok = std::process::Command::new("ip")
+        .args(["netns", "exec", &ns.0])
+        .args(args)
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok, "{args:?}");
+}
+
+/// `portscope ARGS --json` inside the namespace.
+fn ns_portscope(ns: &Netns, args: &[&str]) -> serde_json::Value {
+    let mut c = std::process::Command::new("ip");
+    c.args(["netns", "exec", &ns.0, env!("CARGO_BIN_EXE_portscope")])
+        .args(args)
+        .arg("--json");
+    let out = crate::harness::output(&mut c);
+    serde_json::from_str(&out.stdout).unwrap_or_else(|e| panic!("{e}: {out:?}"))
+}
+
+#[test]
+fn a_listener_on_one_specific_address_is_explained() {
+    if !crate::harness::require_root(
+        "a_listener_on_one_specific_address_is_explained",
+        "gives a veth interface an address inside a network namespace of its own",
+    ) {
+        return;
+    }
+    let ns = Netns::new("addr");
+    ns_exec(&ns, &["ip", "link", "set", "lo", "up"]);
+    // A veth pair that never leaves the namespace: an address that is not loopback.
+    ns_exec(
+        &ns,
+        &[
+            "ip", "link", "add", "va", "type", "veth", "peer", "name", "vb",
+        ],
+    );
+    ns_exec(&ns, &["ip", "addr", "add", "10.203.0.1/24", "dev", "va"]);
+    ns_exec(&ns, &["ip", "link", "set", "va", "up"]);
+    ns_exec(&ns, &["ip", "link", "set", "vb", "up"]);
+    let inside = crate::harness::spawn(
+        "ip",
+        &[
+            "netns",
+            "exec",
+            &ns.0,
+            "python3",
+            "-c",
+            "import socket,os,time\n\
+             s=socket.socket(); s.bind(('10.203.0.1',0)); s.listen(8)\n\
+             print(s.getsockname()[1], os.getpid(), flush=True)\n\
+             time.sleep(120)\n",
+        ],
+    );
+    let r = ns_portscope(&ns, &["doctor", &format!("127.0.0.1:{}", inside.words[0])]);
+    assert_eq!(codes(&r)[0], "DOC-SPECIFIC-ADDRESS", "{r}");
+    assert!(
+        r["findings"][0]["evidence"]
+            .to_string()
+            .contains("10.203.0.1"),
+        "{r}"
+    );
+}
+
+#[test]
+fn binding_ipv6_loopback_with_ipv6_disabled_is_explained() {
+    if !crate::harness::require_root(
+        "binding_ipv6_loopback_with_ipv6_disabled_is_explained",
+        "disables IPv6 inside a network namespace of its own",
+    ) {
+        return;
+    }
+    let ns = Netns::new("v6off");
+    ns_exec(&ns, &["ip", "link", "set", "lo", "up"]);
+    ns_exec(&ns, &["sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1"]);
+    ns_exec(&ns, &["sysctl", "-qw", "net.ipv6.conf.lo.disable_ipv6=1"]);
+    // IPv6 is off in this fresh namespace: the port does not matter.
+    let target = format!("[::1]:{}", 40_000 + std::process::id() % 10_000);
+    let r = ns_portscope(&ns, &["doctor", "--bind", &target]);
+    assert_eq!(codes(&r)[0], "DOC-BIND-ADDRESS-NOT-HERE", "{r}");
+    assert!(
+        r["findings"][0]["title"]
+            .as_str()
+            .unwrap()
+            .contains("IPv6 is disabled"),
+        "{r}"
+    );
+}
