@@ -68,6 +68,11 @@ fn bad_flags_are_rejected_with_one_line() {
     assert_rejected(&["who"], "TARGET");
     assert_rejected(&["--color", "purple"], "purple");
     assert_rejected(&["explain", "pid:1"], "who pid:1");
+    assert_rejected(&["doctor", "3000-3010"], "one port");
+    assert_rejected(&["doctor", "65536"], "65535");
+    assert_rejected(&["doctor", "53/udp"], "UDP");
+    assert_rejected(&["doctor", "8080", "--timeout", "0"], "--timeout");
+    assert_rejected(&["probe", "--deadline", "5", "8080"], "--deadline");
 }
 
 #[test]
