@@ -159,6 +159,33 @@ fn parse_inet_line(line: &str, proto: Proto, family: Family) -> Option<Socket> {
     })
 }
 
+/// Seconds until the last TIME_WAIT socket with local port `port` expires, from
+/// `/proc/net/tcp*` text: such rows carry timer 3 and `tm->when` in clock ticks (USER_HZ, 100).
+pub fn time_wait_remaining(text: &str, port: u16) -> Option<f64> {
+    text.lines()
+        .skip(1)
+        .filter_map(|line| {
+            let mut f = line.split_ascii_whitespace();
+            let (_, lport) = parse_hex_endpoint(f.nth(1)?)?;
+            let state = u8::from_str_radix(f.nth(1)?, 16).ok()?;
+            let (timer, when) = f.nth(1)?.split_once(':')?;
+            (lport == port && state == 6 && timer == "03")
+                .then(|| u64::from_str_radix(when, 16).ok())
+                .flatten()
+        })
+        .max()
+        .map(|ticks| ticks as f64 / 100.0)
+}
+
+/// Read [`time_wait_remaining`] from this namespace's `/proc/net/tcp` and `tcp6`.
+pub fn read_time_wait_remaining(port: u16) -> Option<f64> {
+    ["/proc/net/tcp", "/proc/net/tcp6"]
+        .iter()
+        .filter_map(|p| std::fs::read_to_string(p).ok())
+        .filter_map(|t| time_wait_remaining(&t, port))
+        .reduce(f64::max)
+}
+
 /// `0100007F:1F90` → (127.0.0.1, 8080); 32 hex digits for IPv6.
 fn parse_hex_endpoint(text: &str) -> Option<(IpAddr, u16)> {
     let (addr, port) = text.split_once(':')?;
@@ -216,6 +243,16 @@ fn parse_unix_line(line: &str) -> Option<Socket> {
             Endpoint::Unix { path },
         )
     })
+}
+
+#[cfg(test)]
+mod time_wait_tests {
+    #[test]
+    fn reads_the_time_wait_timer() {
+        let text = "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n   0: 0100007F:1F90 0100007F:C350 06 00000000:00000000 03:00000FA0 00000000     0        0 0 3 0000000000000000\n   1: 0100007F:1F90 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 12345 1\n";
+        assert_eq!(super::time_wait_remaining(text, 8080), Some(40.0));
+        assert_eq!(super::time_wait_remaining(text, 8081), None);
+    }
 }
 
 #[cfg(test)]
