@@ -3,6 +3,7 @@
 
 mod bad_input;
 mod doctor;
+mod doctor_netns;
 mod explain;
 mod harness;
 mod hostile;
