@@ -146,8 +146,7 @@ fn owner_of(snap: &Snapshot, s: &Socket) -> (Option<OwnerRef>, Vec<String>) {
     let Some(p) = s.pids.first().and_then(|pid| snap.process(*pid)) else {
         return (None, Vec::new());
     };
-    let mut words = vec![p.comm.to_ascii_lowercase()];
-    words.extend(p.cmdline.iter().map(|a| a.to_ascii_lowercase()));
+    let words = Context::process_words(p);
     (
         Some(OwnerRef {
             pid: p.pid,

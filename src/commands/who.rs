@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use crate::cli::WhoArgs;
 use crate::error::{Error, Result};
-use crate::knowledge::addr_class::{Exposure, exposure};
+use crate::knowledge::addr_class::{Exposure, exposure, receives_for};
 use crate::model::{Endpoint, Hidden, Process, Proto, Snapshot, Socket};
 use crate::snapshot::{self, Owners, Request};
 use crate::sys::SocketQuery;
@@ -130,19 +130,7 @@ fn target_addrs(target: &Target) -> Option<Vec<IpAddr>> {
 fn serves(local: &Endpoint, addrs: &[IpAddr]) -> bool {
     local
         .ip()
-        .is_some_and(|ip| addrs.iter().any(|a| covers(ip, *a)))
-}
-
-/// Whether a socket bound to `bound` receives traffic for `wanted`: the same address, the
-/// wildcard of its family, or (dual-stack) the IPv6 wildcard or v4-mapped form of an IPv4 one.
-fn covers(bound: IpAddr, wanted: IpAddr) -> bool {
-    match (bound, wanted) {
-        _ if bound == wanted => true,
-        (IpAddr::V4(b), IpAddr::V4(_)) => b.is_unspecified(),
-        (IpAddr::V6(b), IpAddr::V6(_)) => b.is_unspecified(),
-        (IpAddr::V6(b), IpAddr::V4(w)) => b.is_unspecified() || b.to_ipv4_mapped() == Some(w),
-        (IpAddr::V4(_), IpAddr::V6(_)) => false,
-    }
+        .is_some_and(|ip| addrs.iter().any(|a| receives_for(ip, *a)))
 }
 
 /// Whether `s` is a socket of the target's own side (its local port and address match).

@@ -265,15 +265,8 @@ fn probe_if_url(ctx: &Context) -> Option<crate::probe::engine::PortProbe> {
         .listeners()
         .find_map(|s| s.pids.first())
         .and_then(|pid| ctx.snapshot.process(*pid));
-    let mut words: Vec<String> = owner.map_or(Vec::new(), |p| {
-        std::iter::once(&p.comm)
-            .chain(&p.cmdline)
-            .map(|w| w.to_ascii_lowercase())
-            .collect()
-    });
-    words.retain(|w| !w.is_empty());
     let probe_ctx = crate::probe::engine::Context {
-        process_words: words,
+        process_words: owner.map_or(Vec::new(), crate::probe::engine::Context::process_words),
         sni: match host {
             Host::Name(n) => Some(n.clone()),
             Host::Ip(_) => None,

@@ -237,6 +237,19 @@ pub fn classify(addr: IpAddr) -> AddrInfo {
     }
 }
 
+/// Whether a socket bound to `bound` receives traffic addressed to `wanted`: the same
+/// address, the wildcard of its family, or (dual-stack, unless `bindv6only`) the IPv6 wildcard
+/// or the v4-mapped form of an IPv4 address.
+pub fn receives_for(bound: IpAddr, wanted: IpAddr) -> bool {
+    match (bound, wanted) {
+        _ if bound == wanted => true,
+        (IpAddr::V4(b), IpAddr::V4(_)) => b.is_unspecified(),
+        (IpAddr::V6(b), IpAddr::V6(_)) => b.is_unspecified(),
+        (IpAddr::V6(b), IpAddr::V4(w)) => b.is_unspecified() || b.to_ipv4_mapped() == Some(w),
+        (IpAddr::V4(_), IpAddr::V6(_)) => false,
+    }
+}
+
 /// Who can reach a socket listening on a given local address.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]

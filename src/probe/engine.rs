@@ -67,6 +67,17 @@ pub struct Context {
     pub udp: bool,
 }
 
+impl Context {
+    /// The words probe hints are matched against: the owner's `comm` and arguments, lower-cased.
+    pub fn process_words(p: &crate::model::Process) -> Vec<String> {
+        std::iter::once(&p.comm)
+            .chain(&p.cmdline)
+            .map(|w| w.to_ascii_lowercase())
+            .filter(|w| !w.is_empty())
+            .collect()
+    }
+}
+
 /// Every probe of every family, first-line and refinements.
 fn all_probes() -> impl Iterator<Item = &'static Probe> {
     banner::PROBES

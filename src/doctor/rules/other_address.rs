@@ -5,18 +5,8 @@
 use std::net::IpAddr;
 
 use crate::doctor::{Context, Outcome};
+use crate::knowledge::addr_class::receives_for;
 use crate::model::{Finding, Severity, Socket};
-
-/// Whether a socket bound to `bound` receives connections for `dialed`.
-fn covers(bound: IpAddr, dialed: IpAddr) -> bool {
-    match (bound, dialed) {
-        _ if bound == dialed => true,
-        (IpAddr::V4(b), IpAddr::V4(_)) => b.is_unspecified(),
-        (IpAddr::V6(b), IpAddr::V6(_)) => b.is_unspecified(),
-        (IpAddr::V6(b), IpAddr::V4(d)) => b.is_unspecified() || b.to_ipv4_mapped() == Some(d),
-        (IpAddr::V4(_), IpAddr::V6(_)) => false,
-    }
-}
 
 fn code_for(bound: IpAddr, dialed: IpAddr) -> (&'static str, &'static str) {
     if bound.is_loopback() && dialed.is_loopback() && bound.is_ipv4() != dialed.is_ipv4() {
@@ -58,7 +48,7 @@ pub fn check(ctx: &Context) -> Vec<Finding> {
     for s in listeners.iter().filter(|s| {
         s.local
             .ip()
-            .is_some_and(|b| !failed.iter().any(|d| covers(b, *d)))
+            .is_some_and(|b| !failed.iter().any(|d| receives_for(b, *d)))
     }) {
         let Some(bound) = s.local.ip() else { continue };
         let (code, what) = code_for(bound, dialed);
@@ -118,10 +108,13 @@ mod tests {
     fn coverage() {
         let v4: IpAddr = "127.0.0.1".parse().unwrap_or(IpAddr::from([127, 0, 0, 1]));
         let v6 = IpAddr::from(std::net::Ipv6Addr::LOCALHOST);
-        assert!(covers(IpAddr::from([0, 0, 0, 0]), v4));
-        assert!(!covers(v6, v4));
-        assert!(covers(IpAddr::from(std::net::Ipv6Addr::UNSPECIFIED), v4));
-        assert!(!covers(IpAddr::from([127, 0, 0, 2]), v4));
+        assert!(receives_for(IpAddr::from([0, 0, 0, 0]), v4));
+        assert!(!receives_for(v6, v4));
+        assert!(receives_for(
+            IpAddr::from(std::net::Ipv6Addr::UNSPECIFIED),
+            v4
+        ));
+        assert!(!receives_for(IpAddr::from([127, 0, 0, 2]), v4));
         assert_eq!(code_for(v6, v4).0, "DOC-WRONG-FAMILY");
         assert_eq!(
             code_for(IpAddr::from([127, 0, 0, 2]), v4).0,

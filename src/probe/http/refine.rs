@@ -13,6 +13,16 @@ fn json(r: &Response<'_>) -> Option<Value> {
     serde_json::from_slice(&r.body).ok()
 }
 
+/// A `200` reply whose body is JSON, or the verdict to return instead.
+fn ok_json(bytes: &[u8]) -> Result<(Response<'_>, Value), Verdict> {
+    let r = response(bytes, true)?;
+    if r.status != 200 {
+        return Err(Verdict::NoMatch);
+    }
+    let doc = json(&r).ok_or(Verdict::NoMatch)?;
+    Ok((r, doc))
+}
+
 fn is_tornado(r: &Response<'_>) -> bool {
     r.header("server")
         .is_some_and(|s| s.len() >= 13 && s[..13].eq_ignore_ascii_case(b"TornadoServer"))
@@ -26,15 +36,9 @@ fn string_field(v: &Value, key: &str) -> Option<String> {
 /// Node inspector; `Chrome/…` (or `HeadlessChrome`, `Edg/`) with a `webSocketDebuggerUrl` is
 /// Chrome DevTools. Both run code for whoever connects.
 pub fn parse_json_version(bytes: &[u8]) -> Verdict {
-    let r = match response(bytes, true) {
-        Ok(r) => r,
+    let (_, doc) = match ok_json(bytes) {
+        Ok(found) => found,
         Err(v) => return v,
-    };
-    if r.status != 200 {
-        return Verdict::NoMatch;
-    }
-    let Some(doc) = json(&r) else {
-        return Verdict::NoMatch;
     };
     let Some(browser) = string_field(&doc, "Browser") else {
         return Verdict::NoMatch;
@@ -94,15 +98,9 @@ pub fn parse_json_version(bytes: &[u8]) -> Verdict {
 /// `username-…` cookie that jupyter_server 2 sets for an anonymous user means authentication
 /// is off; otherwise the auth state is left to `GET /api/kernels`.
 pub fn parse_jupyter_api(bytes: &[u8]) -> Verdict {
-    let r = match response(bytes, true) {
-        Ok(r) => r,
+    let (r, doc) = match ok_json(bytes) {
+        Ok(found) => found,
         Err(v) => return v,
-    };
-    if r.status != 200 {
-        return Verdict::NoMatch;
-    }
-    let Some(doc) = json(&r) else {
-        return Verdict::NoMatch;
     };
     let Some(version) = string_field(&doc, "version") else {
         return Verdict::NoMatch;
