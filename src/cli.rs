@@ -46,6 +46,194 @@ pub enum Command {
     Probe(ProbeArgs),
     /// Why can't I connect to this port? The cause, the evidence, and the fix.
     Doctor(DoctorArgs),
+    /// Free a port: show who holds it, ask, stop them (SIGTERM, then SIGKILL), check it is free.
+    Kill(KillArgs),
+    /// Print free port(s): outside the ephemeral range, free on IPv4 and IPv6, never handed
+    /// to two callers at once.
+    Pick(PickArgs),
+    /// A stable port for a name (project, service, worktree): the same name always gets the
+    /// same port.
+    Reserve(ReserveArgs),
+    /// Forget a name's reservation.
+    Release(ReleaseArgs),
+    /// Run a dev server with PORT (its reserved or a freshly picked port) and HOST=127.0.0.1;
+    /// say when it listens, warn when it ignores $PORT, free the port when it exits.
+    Run(RunArgs),
+    /// Check the project's ports.toml against reservations and what listens now.
+    CheckConfig(ProjectArgs),
+    /// Print NAME_PORT=… lines for the services in ports.toml (for .env files).
+    Env(ProjectArgs),
+}
+
+/// Where the reservation registry lives.
+#[derive(Debug, Clone, Default, Args)]
+pub struct StoreArgs {
+    /// Directory of portscope's state (the registry of reservations and picks). Default:
+    /// $XDG_STATE_HOME/portscope, else ~/.local/state/portscope.
+    #[arg(long, value_name = "DIR", env = "PORTSCOPE_STATE_DIR")]
+    pub state_dir: Option<std::path::PathBuf>,
+}
+
+/// Arguments of `kill`.
+#[derive(Debug, Clone, Args)]
+pub struct KillArgs {
+    /// The port(s) to free.
+    #[arg(
+        value_name = "TARGET",
+        required = true,
+        help = "The port(s) to free: 8080, 8080/tcp, udp/53, 127.0.0.1:8080, [::1]:9229, 3000-3010"
+    )]
+    pub targets: Vec<String>,
+    /// Also stop the processes holding connections on the port (accepted connections,
+    /// clients bound to it), not only listeners.
+    #[arg(long)]
+    pub connections: bool,
+    /// Do not ask: stop them.
+    #[arg(short, long)]
+    pub yes: bool,
+    /// Show what would be stopped and the signals that would be sent; change nothing.
+    #[arg(short = 'n', long)]
+    pub dry_run: bool,
+    /// The first signal: TERM, INT, HUP, QUIT, KILL, USR1, USR2 (with or without SIG, or a number).
+    #[arg(
+        short,
+        long,
+        value_name = "SIGNAL",
+        default_value = "TERM",
+        allow_hyphen_values = true
+    )]
+    pub signal: String,
+    /// How long to wait after the first signal before SIGKILL: 5s, 500ms, 2 (seconds).
+    #[arg(
+        short,
+        long,
+        value_name = "DURATION",
+        default_value = "5s",
+        allow_hyphen_values = true
+    )]
+    pub timeout: String,
+    /// Never send SIGKILL: report what is still running instead.
+    #[arg(long)]
+    pub no_escalate: bool,
+    /// Also stop the holders' children and the other members of their process groups.
+    #[arg(long)]
+    pub tree: bool,
+    /// Stop a docker-proxy too (normally refused: stop the container instead).
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// Arguments of `pick`.
+#[derive(Debug, Clone, Args)]
+pub struct PickArgs {
+    /// Pick from this range (default: 1024-65535 without the ephemeral range, IANA-assigned
+    /// ports and common dev-server ports).
+    #[arg(long, value_name = "LOW-HIGH", allow_hyphen_values = true)]
+    pub range: Option<String>,
+    /// How many ports.
+    #[arg(
+        short = 'c',
+        long,
+        value_name = "N",
+        default_value = "1",
+        allow_hyphen_values = true
+    )]
+    pub count: String,
+    /// The port(s) must be free on UDP too.
+    #[arg(short, long)]
+    pub udp: bool,
+    /// Free for this address (default: every address, IPv4 and IPv6).
+    #[arg(long, value_name = "ADDR", allow_hyphen_values = true)]
+    pub host: Option<String>,
+    /// Also consider ports in the kernel's ephemeral range (an outgoing connection may take
+    /// them at any moment).
+    #[arg(long)]
+    pub allow_ephemeral: bool,
+    /// How long the pick is held for you in the registry (ends early once something listens).
+    #[arg(
+        long,
+        value_name = "DURATION",
+        default_value = "60s",
+        allow_hyphen_values = true
+    )]
+    pub lease: String,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub store: StoreArgs,
+}
+
+/// Arguments of `reserve`.
+#[derive(Debug, Clone, Args)]
+pub struct ReserveArgs {
+    /// The name to reserve a port for: letters, digits and . _ - / : @ + (e.g. myapp, api.web).
+    #[arg(value_name = "NAME", required_unless_present_any = ["list", "prune"], allow_hyphen_values = true)]
+    pub name: Option<String>,
+    /// This port (refused when another name holds it).
+    #[arg(short, long, value_name = "PORT", allow_hyphen_values = true)]
+    pub port: Option<String>,
+    /// Choose from this range (default: as for pick).
+    #[arg(long, value_name = "LOW-HIGH", allow_hyphen_values = true)]
+    pub range: Option<String>,
+    /// The owner directory recorded with the name (default: the current directory);
+    /// `--prune` forgets names whose directory is gone.
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<std::path::PathBuf>,
+    /// List the reservations.
+    #[arg(long, conflicts_with_all = ["name", "prune", "port", "range"])]
+    pub list: bool,
+    /// Forget reservations whose owner directory no longer exists.
+    #[arg(long, conflicts_with_all = ["name", "port", "range"])]
+    pub prune: bool,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub store: StoreArgs,
+}
+
+/// Arguments of `release`.
+#[derive(Debug, Clone, Args)]
+pub struct ReleaseArgs {
+    /// The reserved name to forget.
+    #[arg(value_name = "NAME", allow_hyphen_values = true)]
+    pub name: String,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub store: StoreArgs,
+}
+
+/// Arguments of `run`.
+#[derive(Debug, Clone, Args)]
+pub struct RunArgs {
+    /// Use (and create if needed) this name's reservation.
+    #[arg(long, value_name = "NAME", allow_hyphen_values = true)]
+    pub name: Option<String>,
+    /// Use this port.
+    #[arg(short, long, value_name = "PORT", allow_hyphen_values = true)]
+    pub port: Option<String>,
+    /// The HOST exported to the command.
+    #[arg(
+        long,
+        value_name = "ADDR",
+        default_value = "127.0.0.1",
+        allow_hyphen_values = true
+    )]
+    pub host: String,
+    /// The command to run, after `--`: portscope run -- python3 -m http.server '$PORT'
+    #[arg(value_name = "CMD", last = true, required = true)]
+    pub command: Vec<String>,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub store: StoreArgs,
+}
+
+/// Arguments of `check-config` and `env`.
+#[derive(Debug, Clone, Args)]
+pub struct ProjectArgs {
+    /// The project file (default: ports.toml in the current directory or the nearest parent).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<std::path::PathBuf>,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub store: StoreArgs,
 }
 
 /// Flags of `ls`.

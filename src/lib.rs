@@ -46,6 +46,7 @@ pub mod model;
 pub mod probe;
 pub mod render;
 pub mod snapshot;
+pub mod store;
 pub mod sys;
 pub mod target;
 pub mod time;

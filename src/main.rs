@@ -19,8 +19,8 @@ fn main() -> ExitCode {
         }
     };
     let cfg = Config::resolve(&cli);
-    let progress = render::progress::Progress::new(cfg.progress);
-    let (text, code) = match commands::run(cli.command.as_ref(), &|d, t| progress.tick(d, t)) {
+    let ui = render::interact::Terminal::new(&cfg);
+    let (text, code) = match commands::run(cli.command.as_ref(), &ui) {
         Ok((report, code)) => {
             let text = render::report(&report, &cfg);
             std::mem::forget(report); // see below: no need to free it one piece at a time

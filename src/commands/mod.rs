@@ -3,8 +3,13 @@
 
 pub mod doctor;
 pub mod explain;
+pub mod kill;
 pub mod ls;
+pub mod pick;
 pub mod probe;
+pub mod project;
+pub mod reserve;
+pub mod run;
 pub mod who;
 
 use serde::Serialize;
@@ -27,6 +32,31 @@ pub enum Report {
     Probe(Box<probe::ProbeReport>),
     /// `doctor`
     Doctor(Box<crate::doctor::DoctorReport>),
+    /// `kill`
+    Kill(Box<kill::KillReport>),
+    /// `pick`
+    Pick(Box<pick::PickReport>),
+    /// `reserve`, `reserve --list`, `reserve --prune`, `release`
+    Reserve(Box<reserve::ReserveReport>),
+    /// `run` (after the child exited)
+    Run(Box<run::RunReport>),
+    /// `check-config`
+    CheckConfig(Box<project::CheckReport>),
+    /// `env`
+    Env(Box<project::EnvReport>),
+}
+
+/// What a command may need from the person running it while it works. `render` implements
+/// it for a terminal; commands only call it, so they never print.
+pub trait Ui: Sync {
+    /// `done` of `total` items are finished (long-running work such as probing many ports).
+    fn progress(&self, done: usize, total: usize);
+    /// Whether there is a person to ask (standard input and error are a terminal).
+    fn can_ask(&self) -> bool;
+    /// Show what `kill` is about to do and ask; `false` means do not.
+    fn confirm_kill(&self, plan: &kill::KillPlan) -> bool;
+    /// Something happened while `run` supervises its child (it listens, it ignores $PORT…).
+    fn run_notice(&self, notice: &run::RunNotice);
 }
 
 impl Report {
@@ -38,16 +68,20 @@ impl Report {
             Report::Explain(_) => "explain",
             Report::Probe(_) => "probe",
             Report::Doctor(_) => "doctor",
+            Report::Kill(_) => "kill",
+            Report::Pick(_) => "pick",
+            Report::Reserve(r) => r.command(),
+            Report::Run(_) => "run",
+            Report::CheckConfig(_) => "check-config",
+            Report::Env(_) => "env",
         }
     }
 }
 
 /// Run the command (`ls` when none was given) and say which exit code its answer means.
-/// `progress(done, total)` hears about long-running work (the probe of many ports).
-pub fn run(
-    command: Option<&Command>,
-    progress: &(dyn Fn(usize, usize) + Sync),
-) -> Result<(Report, Exit)> {
+/// `ui` hears about long-running work and answers the questions some commands ask.
+pub fn run(command: Option<&Command>, ui: &dyn Ui) -> Result<(Report, Exit)> {
+    let progress = &|done, total| ui.progress(done, total);
     match command {
         None => ls::run(&LsArgs::default()).map(|r| (Report::Ls(Box::new(r)), Exit::Success)),
         Some(Command::Ls(args)) => ls::run(args).map(|r| (Report::Ls(Box::new(r)), Exit::Success)),
@@ -75,6 +109,27 @@ pub fn run(
         Some(Command::Explain(args)) => {
             explain::run(args).map(|r| (Report::Explain(Box::new(r)), Exit::Success))
         }
+        Some(Command::Kill(args)) => {
+            kill::run(args, ui).map(|(r, code)| (Report::Kill(Box::new(r)), code))
+        }
+        Some(Command::Pick(args)) => {
+            pick::run(args).map(|(r, code)| (Report::Pick(Box::new(r)), code))
+        }
+        Some(Command::Reserve(args)) => {
+            reserve::run(args).map(|(r, code)| (Report::Reserve(Box::new(r)), code))
+        }
+        Some(Command::Release(args)) => {
+            reserve::release(args).map(|(r, code)| (Report::Reserve(Box::new(r)), code))
+        }
+        Some(Command::Run(args)) => {
+            run::run(args, ui).map(|(r, code)| (Report::Run(Box::new(r)), code))
+        }
+        Some(Command::CheckConfig(args)) => {
+            project::check(args).map(|(r, code)| (Report::CheckConfig(Box::new(r)), code))
+        }
+        Some(Command::Env(args)) => {
+            project::env(args).map(|(r, code)| (Report::Env(Box::new(r)), code))
+        }
     }
 }
 
@@ -90,5 +145,62 @@ pub fn parse_pid(text: &str) -> Result<u32> {
             ),
             "expected a whole number from 1 to 4194304, e.g. --pid 1234",
         )),
+    }
+}
+
+/// Parse a duration flag: `5` (seconds), `5s`, `500ms`, `1.5s`, `2m`; from 0 to one day.
+pub fn parse_duration(text: &str, flag: &str) -> Result<std::time::Duration> {
+    let t = text.trim();
+    let (number, unit) = match t.find(|c: char| !(c.is_ascii_digit() || c == '.')) {
+        Some(i) => t.split_at(i),
+        None => (t, "s"),
+    };
+    let scale = match unit.trim() {
+        "ms" => 0.001,
+        "s" | "sec" | "secs" => 1.0,
+        "m" | "min" => 60.0,
+        "h" => 3600.0,
+        _ => f64::NAN,
+    };
+    match number.parse::<f64>().map(|n| n * scale) {
+        Ok(secs) if secs.is_finite() && (0.0..=86_400.0).contains(&secs) => {
+            Ok(std::time::Duration::from_secs_f64(secs))
+        }
+        _ => Err(crate::error::Error::bad_input(
+            format!(
+                "{flag} {} is not a duration",
+                crate::render::sanitize::terminal(text)
+            ),
+            format!(
+                "expected a number with an optional unit ms, s, m or h, up to a day, e.g. {flag} 5s or {flag} 500ms"
+            ),
+        )),
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("5", "-t").unwrap(), Duration::from_secs(5));
+        assert_eq!(
+            parse_duration("500ms", "-t").unwrap(),
+            Duration::from_millis(500)
+        );
+        assert_eq!(
+            parse_duration("1.5s", "-t").unwrap(),
+            Duration::from_millis(1500)
+        );
+        assert_eq!(
+            parse_duration("2m", "-t").unwrap(),
+            Duration::from_secs(120)
+        );
+        for bad in ["", "-1", "5x", "abc", "2d", "1e9", "nan", "100000"] {
+            assert!(parse_duration(bad, "-t").is_err(), "{bad}");
+        }
     }
 }

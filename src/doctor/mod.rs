@@ -5,7 +5,7 @@
 //! owners in full), then runs rules. Each rule is a small pure function over that [`Context`]
 //! in its own file, returning [`Finding`]s; the most serious come first.
 
-pub mod attempt;
+use crate::sys::attempt;
 mod rules;
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};

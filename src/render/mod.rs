@@ -2,6 +2,7 @@
 //! picks JSON or a human layout, sanitises names from other processes, and colours only
 //! when `Config` says so.
 
+pub mod interact;
 pub mod json;
 pub mod progress;
 pub mod sanitize;
@@ -10,8 +11,12 @@ pub mod table;
 
 mod doctor;
 mod explain;
+mod kill;
+mod lifecycle;
 mod ls;
 mod probe;
+mod project;
+mod run;
 mod who;
 
 use crate::commands::Report;
@@ -29,6 +34,12 @@ pub fn report(report: &Report, cfg: &Config) -> String {
             Report::Explain(r) => json::to_string(report.command(), r, cfg.pretty),
             Report::Probe(r) => json::to_string(report.command(), r, cfg.pretty),
             Report::Doctor(r) => json::to_string(report.command(), r, cfg.pretty),
+            Report::Kill(r) => json::to_string(report.command(), r, cfg.pretty),
+            Report::Pick(r) => json::to_string(report.command(), r, cfg.pretty),
+            Report::Reserve(r) => json::to_string(report.command(), r, cfg.pretty),
+            Report::Run(r) => json::to_string(report.command(), r, cfg.pretty),
+            Report::CheckConfig(r) => json::to_string(report.command(), r, cfg.pretty),
+            Report::Env(r) => json::to_string(report.command(), r, cfg.pretty),
         };
         // Serialising plain structs cannot fail; if it ever does, say so in JSON.
         return json.unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}")) + "\n";
@@ -40,6 +51,12 @@ pub fn report(report: &Report, cfg: &Config) -> String {
         Report::Explain(r) => explain::render(r, &pal),
         Report::Probe(r) => probe::render(r, &pal),
         Report::Doctor(r) => doctor::render(r, &pal),
+        Report::Kill(r) => kill::render(r, &pal),
+        Report::Pick(r) => lifecycle::pick(r),
+        Report::Reserve(r) => lifecycle::reserve(r, &pal, cfg.pretty),
+        Report::Run(r) => run::render(r, &pal),
+        Report::CheckConfig(r) => project::check(r, &pal),
+        Report::Env(r) => project::env(r),
     }
 }
 

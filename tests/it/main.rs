@@ -7,8 +7,12 @@ mod doctor_netns;
 mod explain;
 mod harness;
 mod hostile;
+mod kill;
+mod lifecycle;
 mod ls;
 mod probe;
+mod project;
+mod run;
 mod servers;
 mod who;
 

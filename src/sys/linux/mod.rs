@@ -1,10 +1,13 @@
 //! Linux implementation of the OS boundary: netlink sock_diag for sockets, `/proc` for
 //! processes, `/proc/sys` for the sysctls that decide what a port means.
 
+pub mod attempt;
 pub mod cgroup;
 pub mod firewall;
 pub mod netns;
 pub mod proc_net;
 pub mod procfs;
+pub mod signal;
 pub mod sock_diag;
+pub mod supervise;
 pub mod sysctl;

@@ -1,4 +1,5 @@
-//! Actually try: a TCP connect with a short timeout, classified the way the client saw it.
+//! Actually try: a TCP connect with a short timeout, classified the way the client saw it;
+//! a test bind (TCP or UDP) that is closed at once.
 
 use std::io::{ErrorKind, Read};
 use std::net::{Shutdown, SocketAddr, TcpStream};
@@ -114,17 +115,26 @@ pub struct BindAttempt {
 /// Bind a fresh TCP socket to `addr` (with or without `SO_REUSEADDR`) and close it at once:
 /// nothing listens, no connection is made.
 pub fn bind(addr: SocketAddr, reuseaddr: bool) -> BindAttempt {
+    bind_proto(addr, reuseaddr, false)
+}
+
+/// Like [`bind`], for TCP or (`udp`) UDP.
+pub fn bind_proto(addr: SocketAddr, reuseaddr: bool, udp: bool) -> BindAttempt {
     use rustix::io::Errno;
     let family = if addr.is_ipv4() {
         rustix::net::AddressFamily::INET
     } else {
         rustix::net::AddressFamily::INET6
     };
-    let result =
-        rustix::net::socket(family, rustix::net::SocketType::STREAM, None).and_then(|fd| {
-            rustix::net::sockopt::set_socket_reuseaddr(&fd, reuseaddr)?;
-            rustix::net::bind(&fd, &addr)
-        });
+    let kind = if udp {
+        rustix::net::SocketType::DGRAM
+    } else {
+        rustix::net::SocketType::STREAM
+    };
+    let result = rustix::net::socket(family, kind, None).and_then(|fd| {
+        rustix::net::sockopt::set_socket_reuseaddr(&fd, reuseaddr)?;
+        rustix::net::bind(&fd, &addr)
+    });
     let (outcome, error) = match result {
         Ok(()) => (BindOutcome::Ok, None),
         Err(e) => {

@@ -1,0 +1,412 @@
+//! `pick`: free ports nobody else will be handed. A candidate is free when no socket of this
+//! network namespace uses it (any state, TIME_WAIT included), a test bind succeeds, it lies
+//! outside the kernel's ephemeral range (an outgoing connection could take it any moment),
+//! and the registry has it neither reserved nor leased. The whole choice is made under the
+//! registry lock and recorded as a short lease, so concurrent callers get distinct ports.
+//! `reserve` and `run` choose their ports here too.
+
+use std::collections::HashSet;
+use std::hash::{BuildHasher, Hasher};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde::Serialize;
+
+use crate::cli::PickArgs;
+use crate::error::{Error, Result};
+use crate::exit::Exit;
+use crate::knowledge::{dev_ports::dev_ports, iana::iana_service};
+use crate::model::{Proto, SockState};
+use crate::store::registry::{self, Data, Lease, Registry};
+use crate::sys::{SocketQuery, attempt, sock_diag, sysctl};
+
+/// The default range when none is given.
+pub const DEFAULT_RANGE: (u16, u16) = (1024, 65535);
+
+/// What `pick` handed out.
+#[derive(Debug, Clone, Serialize)]
+pub struct PickReport {
+    /// The ports, in the order chosen.
+    pub ports: Vec<u16>,
+    /// The range they were chosen from.
+    pub range: (u16, u16),
+    /// Free for this address only (`null` = every address, IPv4 and IPv6).
+    pub host: Option<IpAddr>,
+    /// Also free on UDP.
+    pub udp: bool,
+    /// The kernel's ephemeral range that was avoided (`null` when allowed or unknown).
+    pub avoided_ephemeral: Option<(u16, u16)>,
+    /// Whether IANA-assigned and common dev-server ports were avoided (the default range).
+    pub avoided_well_known: bool,
+    /// How long the picks are leased to the caller, in seconds.
+    pub lease_seconds: f64,
+    /// The registry that records the leases.
+    pub registry: PathBuf,
+}
+
+/// What makes a port acceptable.
+#[derive(Debug, Clone)]
+pub struct Spec {
+    /// The range to choose from.
+    pub range: (u16, u16),
+    /// Avoid IANA-assigned and common dev-server ports (when no range was given).
+    pub avoid_well_known: bool,
+    /// Allow the kernel's ephemeral range.
+    pub allow_ephemeral: bool,
+    /// Free for this address only (`None` = every address).
+    pub host: Option<IpAddr>,
+    /// Free on UDP too.
+    pub udp: bool,
+    /// Where to start looking: random for `pick`, a hash of the name for `reserve` (so a
+    /// name tends to get the same port on every machine).
+    pub start: u64,
+}
+
+/// Ports chosen, and the ephemeral range that was avoided (`None` when allowed or unknown).
+pub type Chosen = (Vec<u16>, Option<(u16, u16)>);
+
+/// Why candidates were passed over (for the "no free port" message).
+#[derive(Debug, Default)]
+struct Skipped {
+    in_use: usize,
+    registry: usize,
+    ephemeral: usize,
+    well_known: usize,
+}
+
+/// Choose `count` ports for `spec`, given the registry's data (locked by the caller).
+/// Returns the ports and the ephemeral range that was avoided.
+pub fn choose(data: &Data, spec: &Spec, count: usize) -> Result<Chosen> {
+    let sysctls = sysctl::port_sysctls();
+    let ephemeral = sysctls.ephemeral.filter(|_| !spec.allow_ephemeral);
+    let in_use = ports_in_use(spec.host, spec.udp)?;
+    let now = registry::now();
+    let (lo, hi) = spec.range;
+    let mut skipped = Skipped::default();
+    // Cheap checks first, then start at a point among what is left (starting among all
+    // ports would send every start inside the ephemeral block to the port just above it).
+    let candidates: Vec<u16> = (lo.max(1)..=hi)
+        .filter(|&port| {
+            if ephemeral.is_some_and(|(a, b)| (a..=b).contains(&port))
+                || sysctls
+                    .reserved
+                    .iter()
+                    .any(|&(a, b)| (a..=b).contains(&port))
+            {
+                skipped.ephemeral += 1;
+            } else if spec.avoid_well_known && well_known(port) {
+                skipped.well_known += 1;
+            } else if data.reserved_by(port).is_some() || data.leased(port, now) {
+                skipped.registry += 1;
+            } else if in_use.contains(&port) {
+                skipped.in_use += 1;
+            } else {
+                return true;
+            }
+            false
+        })
+        .collect();
+    let mut chosen = Vec::with_capacity(count);
+    if !candidates.is_empty() {
+        let first = usize::try_from(spec.start % candidates.len() as u64).unwrap_or(0);
+        let (before, after) = candidates.split_at(first);
+        for &port in after.iter().chain(before) {
+            if chosen.len() == count {
+                break;
+            }
+            if binds(port, spec.host, spec.udp) {
+                chosen.push(port);
+            } else {
+                skipped.in_use += 1;
+            }
+        }
+    }
+    if chosen.len() < count {
+        return Err(exhausted(spec, count, chosen.len(), &skipped, ephemeral));
+    }
+    Ok((chosen, ephemeral))
+}
+
+fn exhausted(
+    spec: &Spec,
+    count: usize,
+    found: usize,
+    s: &Skipped,
+    ephemeral: Option<(u16, u16)>,
+) -> Error {
+    let (lo, hi) = spec.range;
+    let mut why = vec![
+        format!("{} in use", s.in_use),
+        format!("{} reserved or leased in the registry", s.registry),
+    ];
+    if s.ephemeral > 0 {
+        why.push(format!(
+            "{} in the kernel's ephemeral range {}",
+            s.ephemeral,
+            ephemeral.map_or("(or ip_local_reserved_ports)".into(), |(a, b)| format!(
+                "{a}-{b} or ip_local_reserved_ports"
+            ))
+        ));
+    }
+    if s.well_known > 0 {
+        why.push(format!(
+            "{} IANA-assigned or common dev ports",
+            s.well_known
+        ));
+    }
+    let accepted = if s.ephemeral > 0 && !spec.allow_ephemeral {
+        "a wider --range, or --allow-ephemeral to accept ports an outgoing connection may take"
+    } else {
+        "a wider --range, a smaller --count, or `portscope reserve --list` to see what the registry holds"
+    };
+    Error::bad_input(
+        format!(
+            "only {found} of {count} free port(s) in {lo}-{hi} ({})",
+            why.join(", ")
+        ),
+        accepted,
+    )
+}
+
+/// IANA assigns it a service, or common developer tools default to it.
+fn well_known(port: u16) -> bool {
+    iana_service(port, Proto::Tcp).is_some()
+        || iana_service(port, Proto::Udp).is_some()
+        || !dev_ports(port, Proto::Tcp).is_empty()
+        || !dev_ports(port, Proto::Udp).is_empty()
+}
+
+/// Local ports of sockets (any state) whose address overlaps `host`.
+fn ports_in_use(host: Option<IpAddr>, udp: bool) -> Result<HashSet<u16>> {
+    let sockets = sock_diag::dump(&SocketQuery {
+        udp,
+        ..SocketQuery::default()
+    })?;
+    Ok(sockets
+        .iter()
+        .filter(|s| {
+            let local = s.local.ip();
+            match (host, local) {
+                (None, _) | (_, None) => true,
+                (Some(h), Some(l)) => overlaps(h, l),
+            }
+        })
+        .filter_map(|s| s.port())
+        .collect())
+}
+
+/// Whether a socket bound to `a` and one bound to `b` would clash on the same port.
+fn overlaps(a: IpAddr, b: IpAddr) -> bool {
+    let canon = |ip: IpAddr| match ip {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
+        v4 => v4,
+    };
+    let (a, b) = (canon(a), canon(b));
+    a.is_unspecified() || b.is_unspecified() || a == b
+}
+
+/// The listening ports now (TCP LISTEN, bound UDP), to end leases early.
+pub fn listening_ports() -> Result<HashSet<u16>> {
+    let sockets = sock_diag::dump(&SocketQuery {
+        states: (1 << SockState::Listen.kernel_number()) | (1 << SockState::Close.kernel_number()),
+        ..SocketQuery::default()
+    })?;
+    Ok(sockets
+        .iter()
+        .filter(|s| s.is_listening())
+        .filter_map(|s| s.port())
+        .collect())
+}
+
+/// A test bind (no `SO_REUSEADDR`, so TIME_WAIT leftovers count as taken): the IPv6
+/// wildcard covers both families when IPv6 is on; otherwise the IPv4 wildcard.
+fn binds(port: u16, host: Option<IpAddr>, udp: bool) -> bool {
+    let addrs: Vec<SocketAddr> = match host {
+        Some(ip) => vec![SocketAddr::new(ip, port)],
+        None => vec![
+            SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), port),
+            SocketAddr::new(IpAddr::V6(Ipv6Addr::UNSPECIFIED), port),
+        ],
+    };
+    addrs.iter().all(|&addr| {
+        let ok = |udp| {
+            matches!(
+                attempt::bind_proto(addr, false, udp).outcome,
+                attempt::BindOutcome::Ok
+            )
+        };
+        // No IPv6 here at all: the IPv6 wildcard is not a place anyone can listen.
+        let v6_absent = |udp| {
+            addr.is_ipv6()
+                && host.is_none()
+                && matches!(
+                    attempt::bind_proto(addr, false, udp).outcome,
+                    attempt::BindOutcome::NotAvailable | attempt::BindOutcome::Failed
+                )
+        };
+        (ok(false) || v6_absent(false)) && (!udp || ok(true) || v6_absent(true))
+    })
+}
+
+/// A random starting point (std's per-process random hash keys; no extra dependency).
+pub fn random_start() -> u64 {
+    let mut h = std::hash::RandomState::new().build_hasher();
+    h.write_u128(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos()),
+    );
+    h.write_u32(std::process::id());
+    h.finish()
+}
+
+/// Parse `--range`: `LOW-HIGH` (or one port).
+pub fn parse_range(text: &str) -> Result<(u16, u16)> {
+    match crate::target::parse(text) {
+        Ok(crate::target::Target::Range {
+            start,
+            end,
+            proto: None,
+        }) => Ok((start, end)),
+        Ok(crate::target::Target::Port { port, proto: None }) => Ok((port, port)),
+        Ok(_) => Err(Error::bad_input(
+            format!(
+                "--range {} is not a port range",
+                crate::render::sanitize::terminal(text)
+            ),
+            "expected LOW-HIGH with ports 1-65535, e.g. --range 3000-3999",
+        )),
+        Err(e) => Err(e),
+    }
+}
+
+/// Parse `--host`: an IP address.
+pub fn parse_host(text: &str) -> Result<IpAddr> {
+    text.trim()
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .parse()
+        .map_err(|_| {
+            Error::bad_input(
+                format!(
+                    "--host {} is not an IP address",
+                    crate::render::sanitize::terminal(text)
+                ),
+                "expected an IPv4 or IPv6 address, e.g. --host 127.0.0.1 or --host ::1",
+            )
+        })
+}
+
+/// The spec from the common flags: the given range, or the default one (then well-known
+/// ports are avoided too).
+pub fn spec(
+    range: Option<&str>,
+    host: Option<&str>,
+    udp: bool,
+    allow_ephemeral: bool,
+    start: u64,
+) -> Result<Spec> {
+    let given = range.map(parse_range).transpose()?;
+    Ok(Spec {
+        range: given.unwrap_or(DEFAULT_RANGE),
+        avoid_well_known: given.is_none(),
+        allow_ephemeral,
+        host: host.map(parse_host).transpose()?,
+        udp,
+        start,
+    })
+}
+
+/// Choose `count` ports for `spec` and lease them for `hold` in the (locked) registry:
+/// until the lease ends, or something listens on the port, nobody else is handed it.
+pub fn lease(reg: &mut Registry, spec: &Spec, count: usize, hold: Duration) -> Result<Chosen> {
+    let listening = listening_ports()?;
+    let now = registry::now();
+    reg.data.expire_leases(now, |p| listening.contains(&p));
+    let (ports, avoided) = choose(&reg.data, spec, count)?;
+    let pid = std::process::id();
+    let expires = now + hold.as_secs_f64();
+    reg.data
+        .leases
+        .extend(ports.iter().map(|&port| Lease { port, pid, expires }));
+    reg.save()?;
+    Ok((ports, avoided))
+}
+
+/// Run `pick`.
+pub fn run(args: &PickArgs) -> Result<(PickReport, Exit)> {
+    let count = match args.count.trim().parse::<usize>() {
+        Ok(n) if (1..=1000).contains(&n) => n,
+        _ => {
+            return Err(Error::bad_input(
+                format!(
+                    "--count {} is not a number from 1 to 1000",
+                    crate::render::sanitize::terminal(&args.count)
+                ),
+                "expected e.g. --count 3",
+            ));
+        }
+    };
+    let lease = super::parse_duration(&args.lease, "--lease")?;
+    if lease > Duration::from_secs(86_400) {
+        return Err(Error::bad_input(
+            format!("--lease {} is longer than a day", args.lease),
+            "a pick is a short hold until your program listens; use `portscope reserve NAME` for a lasting port",
+        ));
+    }
+    let spec = spec(
+        args.range.as_deref(),
+        args.host.as_deref(),
+        args.udp,
+        args.allow_ephemeral,
+        random_start(),
+    )?;
+    let dir = registry::state_dir(args.store.state_dir.as_deref())?;
+    let mut reg = Registry::open(&dir)?;
+    let (ports, avoided) = self::lease(&mut reg, &spec, count, lease)?;
+    Ok((
+        PickReport {
+            ports,
+            range: spec.range,
+            host: spec.host,
+            udp: spec.udp,
+            avoided_ephemeral: avoided,
+            avoided_well_known: spec.avoid_well_known,
+            lease_seconds: lease.as_secs_f64(),
+            registry: reg.path(),
+        },
+        Exit::Success,
+    ))
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn overlap_rules() {
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        assert!(overlaps(ip("0.0.0.0"), ip("127.0.0.1")));
+        assert!(overlaps(ip("::"), ip("127.0.0.2")));
+        assert!(overlaps(ip("::ffff:127.0.0.1"), ip("127.0.0.1")));
+        assert!(!overlaps(ip("127.0.0.1"), ip("127.0.0.2")));
+        assert!(!overlaps(ip("::1"), ip("127.0.0.1")));
+    }
+
+    #[test]
+    fn well_known_ports_are_avoided() {
+        assert!(well_known(22) && well_known(5173) && well_known(8080));
+        assert!(!(1024..=65535).all(well_known));
+    }
+
+    #[test]
+    fn range_parsing() {
+        assert_eq!(parse_range("3000-3999").unwrap(), (3000, 3999));
+        assert_eq!(parse_range("4000").unwrap(), (4000, 4000));
+        for bad in ["4000-3000", "0-10", "1-70000", "abc", "localhost:3000"] {
+            assert!(parse_range(bad).is_err(), "{bad}");
+        }
+    }
+}

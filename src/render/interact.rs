@@ -1,0 +1,68 @@
+//! The terminal side of [`Ui`]: progress bars, the question `kill` asks, and the notices
+//! `run` gives while its child runs — all on standard error, so standard output stays the
+//! report (or the child's own output).
+
+use std::io::{BufRead, IsTerminal, Write};
+
+use crate::commands::{Ui, kill::KillPlan, run::RunNotice};
+use crate::config::Config;
+
+use super::progress::Progress;
+use super::style::Palette;
+
+/// A person at a terminal (or a script: then nothing is asked and nothing is drawn).
+pub struct Terminal {
+    progress: Progress,
+    pal: Palette,
+    json: bool,
+}
+
+impl Terminal {
+    /// The interaction settings `cfg` allows.
+    pub fn new(cfg: &Config) -> Terminal {
+        Terminal {
+            progress: Progress::new(cfg.progress),
+            pal: Palette::new(cfg.color && std::io::stderr().is_terminal()),
+            json: cfg.json,
+        }
+    }
+
+    fn say(&self, text: &str) {
+        let mut err = std::io::stderr().lock();
+        let _ = err.write_all(text.as_bytes());
+        let _ = err.flush();
+    }
+}
+
+impl Ui for Terminal {
+    fn progress(&self, done: usize, total: usize) {
+        self.progress.tick(done, total);
+    }
+
+    fn can_ask(&self) -> bool {
+        std::io::stdin().is_terminal() && std::io::stderr().is_terminal()
+    }
+
+    fn confirm_kill(&self, plan: &KillPlan) -> bool {
+        if !self.can_ask() {
+            return false;
+        }
+        self.say(&super::kill::plan(plan, &self.pal));
+        self.say(&super::kill::question(plan, &self.pal));
+        let mut answer = String::new();
+        if std::io::stdin().lock().read_line(&mut answer).is_err() {
+            return false;
+        }
+        matches!(answer.trim().to_ascii_lowercase().as_str(), "y" | "yes")
+    }
+
+    fn run_notice(&self, notice: &RunNotice) {
+        if self.json {
+            if let Ok(line) = serde_json::to_string(notice) {
+                self.say(&format!("{line}\n"));
+            }
+            return;
+        }
+        self.say(&super::run::notice(notice, &self.pal));
+    }
+}

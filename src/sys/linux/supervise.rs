@@ -1,0 +1,1 @@
+//! Supervising a child (for `run`): subreaper, signal forwarding, reaping.
