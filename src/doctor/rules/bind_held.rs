@@ -32,7 +32,10 @@ pub fn check(ctx: &Context) -> Vec<Finding> {
                 s.local,
                 s.state.name()
             )];
-            let mut fix = Vec::new();
+            let mut fix = vec![format!(
+                "portscope kill {}   # shows who holds it, asks, stops it (SIGTERM, then SIGKILL) and checks the port is free",
+                ctx.port
+            )];
             let mut stale = false;
             for p in s.pids.iter().filter_map(|pid| ctx.snapshot.process(*pid)) {
                 evidence.push(format!("pid {}: {}", p.pid, p.cmdline.join(" ")));
@@ -43,7 +46,7 @@ pub fn check(ctx: &Context) -> Vec<Finding> {
                 if let Some(start) = p.start_time {
                     evidence.push(format!("running since {}", crate::time::utc(i64::try_from(start).unwrap_or(i64::MAX))));
                 }
-                fix.push(format!("kill {}   # then check that {} is free: portscope doctor --bind {}", p.pid, s.local, s.local));
+                fix.push(format!("or by hand: kill {}   # then check that {} is free: portscope doctor --bind {}", p.pid, s.local, s.local));
             }
             if s.owner_hidden {
                 fix.push("run as root to see the owner: sudo portscope who PORT".replace("PORT", &ctx.port.to_string()));
