@@ -217,7 +217,13 @@ pub struct RunArgs {
         allow_hyphen_values = true
     )]
     pub host: String,
-    /// The command to run, after `--`: portscope run -- python3 -m http.server '$PORT'
+    /// Do not probe the port once it listens (one read-only request, to tell http from
+    /// https for the URL); the URL then says http.
+    #[arg(long)]
+    pub no_probe: bool,
+    /// The command to run, after `--`. `$PORT`, `${PORT}`, `$HOST` and `${HOST}` in its
+    /// arguments are replaced by portscope (quote them so the shell leaves them):
+    /// portscope run -- python3 -m http.server '$PORT'
     #[arg(value_name = "CMD", last = true, required = true)]
     pub command: Vec<String>,
     #[command(flatten)]
@@ -228,7 +234,15 @@ pub struct RunArgs {
 /// Arguments of `check-config` and `env`.
 #[derive(Debug, Clone, Args)]
 pub struct ProjectArgs {
-    /// The project file (default: ports.toml in the current directory or the nearest parent).
+    /// The project file (default: ports.toml in the current directory or the nearest
+    /// parent; a directory means the ports.toml in it).
+    ///
+    /// ports.toml: an optional `[project]` table with `name = "shop"` (default: the
+    /// directory's name), then one `[services.NAME]` table per service (NAME: letters,
+    /// digits, `-` and `_`, starting with a letter) with optional `port = 3000`,
+    /// `proto = "tcp"` or `"udp"`, and `host = "127.0.0.1"`. A service without a port gets
+    /// one reserved in the registry as `PROJECT/NAME` by `portscope env`, the same one on
+    /// every run.
     #[arg(long, value_name = "FILE")]
     pub config: Option<std::path::PathBuf>,
     #[command(flatten)]

@@ -44,6 +44,7 @@ pub mod exit;
 pub mod knowledge;
 pub mod model;
 pub mod probe;
+pub mod project;
 pub mod render;
 pub mod snapshot;
 pub mod store;
