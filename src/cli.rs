@@ -115,7 +115,8 @@ pub struct KillArgs {
     /// Never send SIGKILL: report what is still running instead.
     #[arg(long)]
     pub no_escalate: bool,
-    /// Also stop the holders' children and the other members of their process groups.
+    /// Also stop the holders' descendants and the other members of their process groups
+    /// (never portscope's own group).
     #[arg(long)]
     pub tree: bool,
     /// Stop a docker-proxy too (normally refused: stop the container instead).

@@ -21,7 +21,7 @@ pub enum Error {
     PermissionDenied {
         /// What could not be read or done.
         what: String,
-        /// How to get permission (`run as root`, `setcap cap_sys_ptrace+ep`…).
+        /// How to get permission (`run as root`, `setcap cap_sys_ptrace,cap_dac_read_search+ep`…).
         hint: String,
     },
     /// The feature does not exist on this OS or kernel.
@@ -61,7 +61,7 @@ impl Error {
         if source.kind() == io::ErrorKind::PermissionDenied {
             return Error::PermissionDenied {
                 what: context,
-                hint: "run as root (sudo portscope …) or grant CAP_SYS_PTRACE".into(),
+                hint: "run as root (sudo portscope …) or grant CAP_SYS_PTRACE and CAP_DAC_READ_SEARCH".into(),
             };
         }
         Error::Io { context, source }

@@ -5,7 +5,10 @@
 pub enum Exit {
     /// 0: the command did what was asked (for `who`: something holds the port).
     Success = 0,
-    /// 1: the question's answer is "nothing" (for `who`: nothing holds the port).
+    /// 1: the question's answer is "nothing" (for `who`: nothing holds the port), or the goal
+    /// was not reached: `doctor` found a problem, `kill` left the port held (refused, denied,
+    /// hidden owner, or the answer was no), `check-config` found a collision, `release` knew
+    /// no such name.
     Nothing = 1,
     /// 2: bad input (an unparseable target, an unknown flag value).
     BadInput = 2,

@@ -196,7 +196,7 @@ fn hidden_summary(sockets: usize, unreadable: &[PidEntry]) -> Hidden {
         hint: if rustix::process::geteuid().is_root() {
             "even root was refused: a security module (Yama ptrace scope, AppArmor, SELinux) or another user namespace protects them; run portscope inside that namespace or container to see them".into()
         } else {
-            "to see them, run as root (sudo portscope …) or grant CAP_SYS_PTRACE (sudo setcap cap_sys_ptrace+ep \"$(command -v portscope)\")".into()
+            "to see them, run as root (sudo portscope …) or grant CAP_SYS_PTRACE and CAP_DAC_READ_SEARCH (sudo setcap cap_sys_ptrace,cap_dac_read_search+ep \"$(command -v portscope)\")".into()
         },
     }
 }

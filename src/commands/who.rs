@@ -113,7 +113,7 @@ fn request(target: &Target) -> Result<Request> {
 }
 
 /// Addresses a target's host stands for (a name is resolved here); `None` = any address.
-fn target_addrs(target: &Target) -> Option<Vec<IpAddr>> {
+pub(crate) fn target_addrs(target: &Target) -> Option<Vec<IpAddr>> {
     match target {
         Target::Addr {
             host: Host::Ip(ip), ..
@@ -127,7 +127,7 @@ fn target_addrs(target: &Target) -> Option<Vec<IpAddr>> {
 }
 
 /// Whether a socket bound to `local` receives connections for any of `addrs`.
-fn serves(local: &Endpoint, addrs: &[IpAddr]) -> bool {
+pub(crate) fn serves(local: &Endpoint, addrs: &[IpAddr]) -> bool {
     local
         .ip()
         .is_some_and(|ip| addrs.iter().any(|a| receives_for(ip, *a)))

@@ -1,20 +1,417 @@
 //! `kill`: the plan shown before asking, and what was done.
 
-use crate::commands::kill::{KillPlan, KillReport};
+use crate::commands::kill::{
+    DockerNote, Fate, KillPlan, KillReport, Outcome, Planned, PortState, Refusal, Refused, Why,
+};
+use crate::model::{ProcState, Socket};
+use crate::sys::signal::Sig;
+use crate::target::Target;
 
+use super::sanitize;
 use super::style::Palette;
+use super::who::process_block;
+
+/// `port 8080`, `port 127.0.0.1:8080/tcp`, `ports 3000-3010`.
+fn label(t: &Target) -> String {
+    match t {
+        Target::Range { .. } => format!("ports {t}"),
+        _ => format!("port {t}"),
+    }
+}
+
+/// `port 8080`, `ports 8080, 9090`.
+fn ports_label(ports: &[u16]) -> String {
+    let list: Vec<String> = ports.iter().map(u16::to_string).collect();
+    match list.len() {
+        0 => "--tree".into(),
+        1 => format!("port {}", list.join("")),
+        _ => format!("ports {}", list.join(", ")),
+    }
+}
+
+fn name_pid(comm: &str, pid: u32) -> String {
+    format!("{}[{pid}]", sanitize::terminal(comm))
+}
+
+fn secs(ms: u64) -> String {
+    format!("{:.1} s", ms as f64 / 1000.0)
+}
+
+fn socket_text(proto: &str, state: &str, local: &str) -> String {
+    format!("{proto} {state} {}", sanitize::terminal(local))
+}
+
+fn socket_line(s: &Socket, st: &PortState) -> String {
+    let owners: Vec<String> = if s.owner_hidden {
+        vec!["(hidden owner)".into()]
+    } else if s.pids.is_empty() {
+        vec!["(no process)".into()]
+    } else {
+        s.pids
+            .iter()
+            .map(|pid| {
+                let comm = st.owners.iter().find(|o| o.pid == *pid);
+                name_pid(comm.map_or("?", |o| o.comm.as_str()), *pid)
+            })
+            .collect()
+    };
+    format!(
+        "  {}  {}\n",
+        socket_text(
+            s.proto.as_str(),
+            s.state.ss_name(s.proto),
+            &s.local.to_string()
+        ),
+        owners.join(" ")
+    )
+}
+
+/// What else is on a port that is free: connections and TIME_WAIT, as information.
+fn leftovers(st: &PortState) -> String {
+    let mut parts = Vec::new();
+    if st.connections > 0 {
+        parts.push(format!("{} connection(s) remain on it", st.connections));
+    }
+    if st.time_wait > 0 {
+        parts.push(format!(
+            "{} in TIME_WAIT (no process holds those; the kernel drops them within 60 s)",
+            st.time_wait
+        ));
+    }
+    if parts.is_empty() {
+        String::new()
+    } else {
+        format!("; {}", parts.join(", "))
+    }
+}
+
+fn hidden_text(st: &PortState, euid: u32) -> String {
+    let who: Vec<String> = st
+        .hidden_users
+        .iter()
+        .map(|u| match &u.user {
+            Some(name) => format!("uid {} / {}", u.uid, sanitize::terminal(name)),
+            None => format!("uid {}", u.uid),
+        })
+        .collect();
+    let fix = if euid == 0 {
+        "even root may not read their file descriptors (a security module, or another user or pid namespace protects them)".to_string()
+    } else {
+        format!("run: sudo portscope kill {}", st.target)
+    };
+    format!(
+        "{} socket(s) on {} are held by processes you may not inspect ({}) — {fix}",
+        st.hidden,
+        label(&st.target),
+        who.join(", ")
+    )
+}
+
+fn why_text(w: &Why) -> String {
+    match w {
+        Why::Socket {
+            proto,
+            state,
+            local,
+            remote,
+            ..
+        } => {
+            let mut s = socket_text(proto.as_str(), state.ss_name(*proto), &local.to_string());
+            if let Some(r) = remote {
+                s.push_str(&format!(" ↔ {}", sanitize::terminal(&r.to_string())));
+            }
+            format!("holds {s}")
+        }
+        Why::Descendant { of } => format!("descends from pid {of} (--tree)"),
+        Why::ProcessGroup { pgid, of } => {
+            format!("in process group {pgid} of pid {of} (--tree)")
+        }
+    }
+}
+
+fn docker_text(d: &DockerNote) -> String {
+    let m = &d.mapping;
+    let opt = |v: &Option<String>| -> String {
+        v.as_deref()
+            .map_or("?".into(), |s| sanitize::terminal(s).into_owned())
+    };
+    let port = |v: Option<u16>| v.map_or("?".into(), |p| p.to_string());
+    let host_port = port(m.host_port);
+    let mut out = format!(
+        "  docker-proxy (pid {}) forwards {} {}:{host_port} to container {}:{}: the container is the real owner\n",
+        d.pid,
+        opt(&m.proto),
+        opt(&m.host_ip),
+        opt(&m.container_ip),
+        port(m.container_port)
+    );
+    out.push_str(&format!(
+        "    find it:  docker ps --filter publish={host_port}\n    stop it:  docker stop <container>\n"
+    ));
+    if d.forced {
+        out.push_str("    --force: docker-proxy is stopped; the container keeps running, unreachable on that port\n");
+    }
+    out
+}
+
+fn refusal_line(r: &Refusal, report_docker: &[DockerNote], pal: &Palette) -> String {
+    let mut out = pal.warn(&format!(
+        "{}: refused to stop {}: {}",
+        ports_label(&r.ports),
+        name_pid(&r.comm, r.pid),
+        r.message
+    ));
+    out.push('\n');
+    if r.reason == Refused::DockerProxy {
+        for d in report_docker.iter().filter(|d| d.pid == r.pid) {
+            out.push_str(&docker_text(d));
+        }
+    }
+    out
+}
+
+fn found_line(st: &PortState, pal: &Palette) -> String {
+    if st.sockets.is_empty() {
+        return format!(
+            "nothing holds {}: it is free{}\n",
+            label(&st.target),
+            leftovers(st)
+        );
+    }
+    let mut out = format!(
+        "{}: {} listening/bound socket(s)\n",
+        pal.header(&label(&st.target)),
+        st.sockets.len()
+    );
+    for s in &st.sockets {
+        out.push_str(&socket_line(s, st));
+    }
+    out
+}
+
+fn signals_line(plan: &KillPlan, verb: &str) -> String {
+    let pids: Vec<String> = plan
+        .stop
+        .iter()
+        .map(|p| p.process.pid.to_string())
+        .collect();
+    let mut out = format!(
+        "{verb} SIG{} to pid {}",
+        plan.signal.name(),
+        pids.join(", ")
+    );
+    let stopped: Vec<String> = plan
+        .stop
+        .iter()
+        .filter(|p| matches!(p.process.state, ProcState::Stopped | ProcState::TracingStop))
+        .map(|p| p.process.pid.to_string())
+        .collect();
+    if !stopped.is_empty() && plan.signal != Sig::Kill {
+        out.push_str(&format!(
+            " (then SIGCONT to stopped pid {}, so it can act on it)",
+            stopped.join(", ")
+        ));
+    }
+    if plan.escalate {
+        out.push_str(&format!(
+            "; after {}, SIGKILL to any still running",
+            secs(plan.timeout_ms)
+        ));
+    } else if plan.signal != Sig::Kill {
+        out.push_str("; no SIGKILL (--no-escalate)");
+    }
+    out.push('\n');
+    out
+}
+
+fn planned_block(p: &Planned, now: u64, pal: &Palette) -> String {
+    let mut out = process_block(&p.process, now, pal);
+    for w in &p.why {
+        out.push_str(&format!("  {:<9} {}\n", "why", why_text(w)));
+    }
+    out
+}
 
 /// The plan, as shown before the question.
-pub fn plan(_plan: &KillPlan, _pal: &Palette) -> String {
-    String::new()
+pub fn plan(plan: &KillPlan, pal: &Palette) -> String {
+    let mut out = String::new();
+    for st in &plan.found {
+        out.push_str(&found_line(st, pal));
+    }
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    if !plan.stop.is_empty() {
+        out.push_str(&format!("\n{}\n", pal.header("will stop:")));
+        for p in &plan.stop {
+            out.push('\n');
+            out.push_str(&planned_block(p, now, pal));
+        }
+        out.push('\n');
+    }
+    for r in &plan.refused {
+        out.push_str(&refusal_line(r, &plan.docker, pal));
+    }
+    for d in plan.docker.iter().filter(|d| d.forced) {
+        out.push_str(&docker_text(d));
+    }
+    for st in plan.found.iter().filter(|s| s.hidden > 0) {
+        out.push_str(&pal.warn(&hidden_text(st, plan.euid)));
+        out.push('\n');
+    }
+    for n in &plan.notes {
+        out.push_str(&format!("note: {n}\n"));
+    }
+    if !plan.stop.is_empty() {
+        out.push_str(&signals_line(plan, "will send"));
+    }
+    out
 }
 
 /// The question itself (no newline: the answer follows on the same line).
-pub fn question(_plan: &KillPlan, _pal: &Palette) -> String {
-    "Stop them? [y/N] ".into()
+pub fn question(plan: &KillPlan, _pal: &Palette) -> String {
+    let names: Vec<String> = plan
+        .stop
+        .iter()
+        .map(|p| name_pid(&p.process.comm, p.process.pid))
+        .collect();
+    format!(
+        "Send SIG{} to {} process(es) ({})? [y/N] ",
+        plan.signal.name(),
+        names.len(),
+        names.join(", ")
+    )
+}
+
+/// `; --tree: in the process group of pid 4121` for a process stopped only for `--tree`.
+fn tree_note(plan: &KillPlan, pid: u32) -> String {
+    let whys = plan
+        .stop
+        .iter()
+        .find(|p| p.process.pid == pid)
+        .map_or(&[][..], |p| p.why.as_slice());
+    match whys {
+        [Why::Descendant { of }, ..] => format!("; --tree: a descendant of pid {of}"),
+        [Why::ProcessGroup { of, .. }, ..] => {
+            format!("; --tree: in the process group of pid {of}")
+        }
+        _ => String::new(),
+    }
+}
+
+fn outcome_line(o: &Outcome, plan: &KillPlan, pal: &Palette) -> String {
+    let first = plan.signal.name();
+    let who = format!(
+        "{} (pid {}{})",
+        sanitize::terminal(&o.comm),
+        o.pid,
+        tree_note(plan, o.pid)
+    );
+    let at = |s: Option<f64>| format!("{:.1} s", s.unwrap_or(0.0));
+    let resumed = if o.resumed {
+        " (it was stopped: SIGCONT sent too)"
+    } else {
+        ""
+    };
+    let text = match o.outcome {
+        Fate::ExitedAfterSignal => format!(
+            "stopped {who} with SIG{}{resumed} after {}",
+            o.signal.map_or(first, |s| s.name()),
+            at(o.after_s)
+        ),
+        Fate::Killed => format!(
+            "escalated: pid {} ({}) ignored SIG{first} for {}, sent SIGKILL; it was gone {} later",
+            o.pid,
+            sanitize::terminal(&o.comm),
+            at(o.ignored_s),
+            at(o.after_s)
+        ),
+        Fate::AlreadyExited => match &o.detail {
+            Some(d) => format!("{who}: {d}"),
+            None => format!("{who} had already exited"),
+        },
+        Fate::PermissionDenied => {
+            let ports: Vec<String> = o.ports.iter().map(u16::to_string).collect();
+            pal.warn(&format!(
+                "{who}, user {}: permission denied — it belongs to another user; run: sudo portscope kill {}",
+                sanitize::terminal(&o.user),
+                ports.join(" ")
+            ))
+        }
+        Fate::StillRunning => pal.warn(&format!(
+            "{who} is {}",
+            o.detail.as_deref().unwrap_or("still running")
+        )),
+    };
+    format!("{}: {text}\n", ports_label(&o.ports))
+}
+
+fn final_line(st: &PortState, r: &KillReport, pal: &Palette) -> String {
+    let (lo, hi) = st.target.port_range().unwrap_or((1, 0));
+    let was_held = r
+        .plan
+        .found
+        .iter()
+        .any(|f| f.target == st.target && !f.sockets.is_empty())
+        || r.outcomes
+            .iter()
+            .any(|o| o.ports.iter().any(|p| (lo..=hi).contains(p)));
+    if st.hidden > 0 {
+        return format!("{}\n", pal.warn(&hidden_text(st, r.plan.euid)));
+    }
+    if !st.free {
+        let mut out = pal.warn(&format!("{} is still held:", label(&st.target)));
+        out.push('\n');
+        for s in &st.sockets {
+            out.push_str(&socket_line(s, st));
+        }
+        return out;
+    }
+    let plural = matches!(st.target, Target::Range { .. });
+    if was_held {
+        let verb = if plural { "are" } else { "is" };
+        return format!(
+            "{}{}\n",
+            pal.ok(&format!("{} {verb} free now", label(&st.target))),
+            leftovers(st)
+        );
+    }
+    format!(
+        "nothing holds {}: {} free{}\n",
+        label(&st.target),
+        if plural { "they are" } else { "it is" },
+        leftovers(st)
+    )
 }
 
 /// What was done.
-pub fn render(_r: &KillReport, _pal: &Palette) -> String {
-    String::new()
+pub fn render(r: &KillReport, pal: &Palette) -> String {
+    let plan_ = &r.plan;
+    if r.dry_run {
+        let mut out = plan(plan_, pal).replace("will send SIG", "would send SIG");
+        out = out.replace("will stop:", "would stop:");
+        out.push_str("dry run: nothing was sent, nothing changed\n");
+        return out;
+    }
+    let mut out = String::new();
+    for r_ in &plan_.refused {
+        out.push_str(&refusal_line(r_, &plan_.docker, pal));
+    }
+    for d in plan_.docker.iter().filter(|d| d.forced) {
+        out.push_str(&docker_text(d));
+    }
+    for n in &plan_.notes {
+        out.push_str(&format!("note: {n}\n"));
+    }
+    if r.declined {
+        out.push_str("nothing was stopped\n");
+        return out;
+    }
+    for o in &r.outcomes {
+        out.push_str(&outcome_line(o, plan_, pal));
+    }
+    for st in &r.ports {
+        out.push_str(&final_line(st, r, pal));
+    }
+    out
 }

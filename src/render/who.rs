@@ -44,7 +44,7 @@ fn owner_names(w: &WhoSocket, r: &WhoReport) -> String {
     names.join(",")
 }
 
-fn process_block(p: &Process, now: u64, pal: &Palette) -> String {
+pub(crate) fn process_block(p: &Process, now: u64, pal: &Palette) -> String {
     let mut out = format!(
         "{} [pid {}]",
         pal.header(&sanitize::terminal(&p.comm)),

@@ -215,7 +215,12 @@ pub(super) fn holders_text<H: std::borrow::Borrow<Holder>>(holders: &[H]) -> Str
 }
 
 /// The ephemeral range (an outgoing connection may take the port) and privileged ports.
-pub(super) fn kernel_ranges(row: &ServiceRow, k: &sysctl::PortSysctls, found: &mut Vec<Found>, i: usize) {
+pub(super) fn kernel_ranges(
+    row: &ServiceRow,
+    k: &sysctl::PortSysctls,
+    found: &mut Vec<Found>,
+    i: usize,
+) {
     let Some(port) = row.port else { return };
     let kept_out = k.reserved.iter().any(|&(a, b)| (a..=b).contains(&port));
     if let Some((a, b)) = k.ephemeral
@@ -328,7 +333,12 @@ pub(super) fn own_reservations(
     }
 }
 
-pub(super) fn shared_checkout(row: &ServiceRow, r: &Reservation, dir: &Path, seen: String) -> Finding {
+pub(super) fn shared_checkout(
+    row: &ServiceRow,
+    r: &Reservation,
+    dir: &Path,
+    seen: String,
+) -> Finding {
     finding(
         "CFG-SHARED-RESERVATION",
         Severity::Warning,

@@ -1,0 +1,394 @@
+//! `kill`: free a port — find every process holding it, show them, ask, signal, escalate,
+//! and check the port is free afterwards.
+//!
+//! The plan is built from a targeted snapshot: listeners, bound UDP and bound-but-unlistening
+//! TCP sockets whose *local* end is the target (with `--connections`, also sockets in other
+//! states), their owners in full, and with `--tree` the owners' descendants and process-group
+//! members. Some processes are never stopped (pid 1, portscope, its ancestors, kernel threads,
+//! docker-proxy without `--force`); when one of them holds a port, the other holders of that
+//! port are left alone too, since stopping them would not free it. Signals go through pidfds
+//! opened *before* re-checking each process's start time, so a recycled pid is never hit.
+//! Afterwards a fresh snapshot decides whether each port is free; a socket whose owner could
+//! not be seen is never reported free.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::net::IpAddr;
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+
+use crate::cli::KillArgs;
+use crate::commands::Ui;
+use crate::error::{Error, Result};
+use crate::exit::Exit;
+use crate::model::{Endpoint, Process, Proto, SockState, Socket};
+use crate::render::sanitize;
+use crate::snapshot::{self, Owners, Request};
+use crate::sys::SocketQuery;
+use crate::sys::procfs::{self, Detail, ProcContext};
+use crate::sys::signal::{self, Lineage, Sent, Sig, Stop, StopPlan, Stopped, Victim};
+use crate::target::{self, Host, Target};
+
+mod docker;
+mod exec;
+mod plan;
+#[cfg(test)]
+mod tests;
+
+pub use docker::{DockerMapping, parse_docker_proxy};
+use exec::*;
+use plan::*;
+
+/// How long to wait for processes to go after SIGKILL before calling them stuck.
+const KILL_WAIT: Duration = Duration::from_secs(3);
+/// How long to keep re-checking a port that still looks held right after its holders exited.
+const VERIFY_WAIT: Duration = Duration::from_secs(1);
+const PORTS_ONLY: &str = "kill frees ports: give PORT, HOST:PORT or LOW-HIGH, e.g. 8080, \
+                          127.0.0.1:8080 or 3000-3010";
+
+/// Why a process is in the plan.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Why {
+    /// It holds a socket whose local end is on the port.
+    Socket {
+        /// Transport.
+        proto: Proto,
+        /// Kernel state (`listen`, `close` for a bound socket, `established`…).
+        state: SockState,
+        /// The socket's local end.
+        local: Endpoint,
+        /// Its remote end, for a connection.
+        remote: Option<Endpoint>,
+        /// Socket inode.
+        inode: u64,
+    },
+    /// `--tree`: it descends from a holder.
+    Descendant {
+        /// The holder.
+        of: u32,
+    },
+    /// `--tree`: it is in a holder's process group.
+    ProcessGroup {
+        /// The group.
+        pgid: u32,
+        /// The holder.
+        of: u32,
+    },
+}
+
+impl Why {
+    fn socket(s: &Socket) -> Why {
+        Why::Socket {
+            proto: s.proto,
+            state: s.state,
+            local: s.local.clone(),
+            remote: s.remote.clone(),
+            inode: s.inode,
+        }
+    }
+
+    /// True for a listening or bound socket: the kind that keeps the port from being bound.
+    pub fn holds_port(&self) -> bool {
+        matches!(self, Why::Socket { proto, state, .. } if holds(*proto, *state))
+    }
+}
+
+/// Whether a socket in this state keeps its local port taken (a listener, a bound TCP socket,
+/// any UDP socket); connections and TIME_WAIT do not count.
+fn holds(proto: Proto, state: SockState) -> bool {
+    match (proto, state) {
+        (_, SockState::TimeWait) => false,
+        (Proto::Udp, _) => true,
+        (_, s) => s == SockState::Listen || s == SockState::Close,
+    }
+}
+
+/// A process `kill` will signal.
+#[derive(Debug, Clone, Serialize)]
+pub struct Planned {
+    /// The process, in full (as `who` shows it).
+    #[serde(flatten)]
+    pub process: Process,
+    /// The target ports it is stopped for.
+    pub ports: Vec<u16>,
+    /// Why: the sockets it holds, or its relation to a holder (`--tree`).
+    pub why: Vec<Why>,
+    /// Start time in clock ticks when planned: the pid-reuse guard.
+    #[serde(skip)]
+    pub start_ticks: Option<u64>,
+}
+
+/// Why a process is never stopped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Refused {
+    /// pid 1: the init of the system or container.
+    Pid1,
+    /// portscope itself (it inherited the socket).
+    Portscope,
+    /// portscope's parent (the shell or program that ran it).
+    Parent,
+    /// Another ancestor of portscope.
+    Ancestor,
+    /// A kernel thread.
+    KernelThread,
+    /// docker-proxy, without `--force`: the container owns the port.
+    DockerProxy,
+    /// Another holder of the port is refused, so stopping this one would not free it.
+    PortStaysHeld,
+}
+
+/// A process left alone, and why.
+#[derive(Debug, Clone, Serialize)]
+pub struct Refusal {
+    /// Pid.
+    pub pid: u32,
+    /// Short name.
+    pub comm: String,
+    /// Arguments.
+    pub cmdline: Vec<String>,
+    /// Effective uid.
+    pub uid: u32,
+    /// User name.
+    pub user: Option<String>,
+    /// The target ports it holds (or would have been stopped for).
+    pub ports: Vec<u16>,
+    /// What it holds, or its relation to a holder.
+    pub why: Vec<Why>,
+    /// Why it is left alone.
+    pub reason: Refused,
+    /// The same, in a sentence.
+    pub message: String,
+}
+
+/// A docker-proxy in the plan: the published port it serves.
+#[derive(Debug, Clone, Serialize)]
+pub struct DockerNote {
+    /// The docker-proxy pid.
+    pub pid: u32,
+    /// Its mapping, from its command line.
+    pub mapping: DockerMapping,
+    /// `--force` was given: it is stopped like any holder.
+    pub forced: bool,
+}
+
+/// A listening/bound socket owner, by name.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Owner {
+    /// Pid.
+    pub pid: u32,
+    /// Short name.
+    pub comm: String,
+}
+
+/// A uid that owns hidden sockets.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct HiddenUser {
+    /// uid as the kernel records it (the socket's creator).
+    pub uid: u32,
+    /// Its name.
+    pub user: Option<String>,
+}
+
+/// One port's state (as found, or after signalling).
+#[derive(Debug, Clone, Serialize)]
+pub struct PortState {
+    /// The port this entry is about (a range is split into the ports found on it).
+    pub target: Target,
+    /// No listening or bound socket is on it, visible or hidden.
+    pub free: bool,
+    /// The listening/bound sockets on it.
+    pub sockets: Vec<Socket>,
+    /// Their owners.
+    pub owners: Vec<Owner>,
+    /// Connections whose local end is on it (not TIME_WAIT).
+    pub connections: usize,
+    /// TIME_WAIT entries on it: no process holds them; the kernel drops them within 60 s.
+    pub time_wait: usize,
+    /// Listening/bound sockets whose owner may be a process portscope could not inspect.
+    pub hidden: usize,
+    /// Who created those hidden sockets.
+    pub hidden_users: Vec<HiddenUser>,
+}
+
+/// What `kill` is about to do (shown before asking).
+#[derive(Debug, Clone, Serialize)]
+pub struct KillPlan {
+    /// The targets as parsed.
+    pub targets: Vec<Target>,
+    /// The first signal.
+    pub signal: Sig,
+    /// How long to wait after it before SIGKILL, in milliseconds.
+    pub timeout_ms: u64,
+    /// Whether SIGKILL follows for what is still running (not `--no-escalate`).
+    pub escalate: bool,
+    /// `--tree`.
+    pub tree: bool,
+    /// `--connections`.
+    pub connections: bool,
+    /// The effective uid portscope runs as.
+    pub euid: u32,
+    /// Each port as found.
+    pub found: Vec<PortState>,
+    /// The processes to signal.
+    pub stop: Vec<Planned>,
+    /// The processes left alone, and why.
+    pub refused: Vec<Refusal>,
+    /// docker-proxy holders and the container ports they serve.
+    pub docker: Vec<DockerNote>,
+    /// Anything else worth knowing about the plan.
+    pub notes: Vec<String>,
+}
+
+/// What happened to one process.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Fate {
+    /// It exited after the first signal.
+    ExitedAfterSignal,
+    /// It ignored the first signal and was killed with SIGKILL.
+    Killed,
+    /// It was gone before it was signalled (or its pid now names another process).
+    AlreadyExited,
+    /// The kernel refused the signal: another user's process.
+    PermissionDenied,
+    /// Still running at the end.
+    StillRunning,
+}
+
+/// The outcome for one planned process.
+#[derive(Debug, Clone, Serialize)]
+pub struct Outcome {
+    /// Pid.
+    pub pid: u32,
+    /// Short name.
+    pub comm: String,
+    /// User name (or uid).
+    pub user: String,
+    /// The target ports it was stopped for.
+    pub ports: Vec<u16>,
+    /// What happened.
+    pub outcome: Fate,
+    /// The signal it exited after.
+    pub signal: Option<Sig>,
+    /// Seconds from that signal to its exit.
+    pub after_s: Option<f64>,
+    /// For `killed`: seconds it ignored the first signal.
+    pub ignored_s: Option<f64>,
+    /// It was stopped (SIGSTOP/Ctrl-Z), so SIGCONT was sent after the first signal.
+    pub resumed: bool,
+    /// More about it, in a sentence.
+    pub detail: Option<String>,
+}
+
+/// What `kill` did.
+#[derive(Debug, Clone, Serialize)]
+pub struct KillReport {
+    /// The plan (targets, processes, refusals…).
+    #[serde(flatten)]
+    pub plan: KillPlan,
+    /// `--dry-run`: nothing was sent.
+    pub dry_run: bool,
+    /// The person asked answered no: nothing was sent.
+    pub declined: bool,
+    /// Per planned process, what happened (empty for a dry run or a "no").
+    pub outcomes: Vec<Outcome>,
+    /// Every signal sent, in order.
+    pub signals_sent: Vec<Sent>,
+    /// Each port when kill finished (after signalling; as found for a dry run or a "no").
+    pub ports: Vec<PortState>,
+    /// Every port is free at the end.
+    pub all_free: bool,
+}
+
+/// Run `kill`.
+pub fn run(args: &KillArgs, ui: &dyn Ui) -> Result<(KillReport, Exit)> {
+    let targets = parse_targets(&args.targets)?;
+    let sig = parse_signal(&args.signal)?;
+    let timeout = super::parse_duration(&args.timeout, "--timeout")?;
+    if !args.yes && !args.dry_run && !ui.can_ask() {
+        return Err(Error::bad_input(
+            "kill asks before stopping anything, and there is no terminal to ask on",
+            "pass --yes, or --dry-run to see what would stop",
+        ));
+    }
+    let ctx = ProcContext::new();
+    let plan = build_plan(args, targets, sig, timeout, &signal::own_lineage(), &ctx)?;
+    let mut report = KillReport {
+        ports: plan.found.clone(),
+        plan,
+        dry_run: args.dry_run,
+        declined: false,
+        outcomes: Vec::new(),
+        signals_sent: Vec::new(),
+        all_free: false,
+    };
+    if !args.dry_run && !report.plan.stop.is_empty() {
+        if !args.yes && !ui.confirm_kill(&report.plan) {
+            report.declined = true;
+        } else {
+            (report.outcomes, report.signals_sent) = execute(&report.plan, timeout);
+            let exited = report
+                .outcomes
+                .iter()
+                .any(|o| matches!(o.outcome, Fate::ExitedAfterSignal | Fate::Killed));
+            report.ports = verify(&report.plan, exited, &ctx)?;
+        }
+    }
+    report.all_free = report.ports.iter().all(|p| p.free);
+    let failed = report.declined
+        || !report.all_free
+        || !report.plan.refused.is_empty()
+        || report
+            .outcomes
+            .iter()
+            .any(|o| o.outcome == Fate::PermissionDenied);
+    let code = if args.dry_run || !failed {
+        Exit::Success
+    } else {
+        Exit::Nothing
+    };
+    Ok((report, code))
+}
+
+/// Parse the targets: ports, addresses and ranges only.
+fn parse_targets(texts: &[String]) -> Result<Vec<Target>> {
+    let mut out = Vec::new();
+    for text in texts {
+        let t = target::parse(text)?;
+        match &t {
+            Target::Pid(_) | Target::Process(_) => {
+                return Err(Error::bad_input(
+                    format!(
+                        "{} names a process, not a port (see its ports with: portscope who {})",
+                        sanitize::terminal(text),
+                        sanitize::shell_word(text.trim())
+                    ),
+                    PORTS_ONLY,
+                ));
+            }
+            Target::Addr {
+                host: Host::Name(name),
+                ..
+            } if super::who::target_addrs(&t).is_none_or(|a| a.is_empty()) => {
+                return Err(Error::bad_input(
+                    format!("{} does not resolve here", sanitize::terminal(name)),
+                    "give an address that resolves, or an IP address, e.g. 127.0.0.1:8080",
+                ));
+            }
+            _ => out.push(t),
+        }
+    }
+    Ok(out)
+}
+
+/// Parse `--signal`.
+pub fn parse_signal(text: &str) -> Result<Sig> {
+    Sig::parse(text).ok_or_else(|| {
+        Error::bad_input(
+            format!("--signal {} is not a signal kill sends", sanitize::terminal(text)),
+            "expected TERM, INT, HUP, QUIT, KILL, USR1 or USR2 (with or without SIG, any case) or its number (15, 2, 1, 3, 9, 10, 12)",
+        )
+    })
+}

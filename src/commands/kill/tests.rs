@@ -1,0 +1,185 @@
+//! Unit tests of the plan rules and parsers.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use super::*;
+
+fn me() -> Lineage {
+    Lineage {
+        pid: 500,
+        ancestors: vec![400, 300, 1],
+        pgrp: 400,
+    }
+}
+
+#[test]
+fn refusals() {
+    let me = me();
+    assert_eq!(refusal(1, "init", false, &me, false), Some(Refused::Pid1));
+    assert_eq!(refusal(1, "init", false, &me, true), Some(Refused::Pid1));
+    assert_eq!(
+        refusal(500, "portscope", false, &me, false),
+        Some(Refused::Portscope)
+    );
+    assert_eq!(
+        refusal(400, "bash", false, &me, false),
+        Some(Refused::Parent)
+    );
+    assert_eq!(
+        refusal(300, "sshd", false, &me, true),
+        Some(Refused::Ancestor)
+    );
+    assert_eq!(
+        refusal(2, "kthreadd", true, &me, false),
+        Some(Refused::KernelThread)
+    );
+    assert_eq!(
+        refusal(900, "docker-proxy", false, &me, false),
+        Some(Refused::DockerProxy)
+    );
+    assert_eq!(refusal(900, "docker-proxy", false, &me, true), None);
+    assert_eq!(refusal(901, "python3", false, &me, false), None);
+}
+
+#[test]
+fn signal_names() {
+    for (text, want) in [
+        ("TERM", Sig::Term),
+        ("SIGTERM", Sig::Term),
+        ("term", Sig::Term),
+        ("sigterm", Sig::Term),
+        ("15", Sig::Term),
+        ("KILL", Sig::Kill),
+        ("9", Sig::Kill),
+        ("INT", Sig::Int),
+        ("2", Sig::Int),
+        ("HUP", Sig::Hup),
+        ("QUIT", Sig::Quit),
+        ("USR1", Sig::Usr1),
+        ("usr2", Sig::Usr2),
+        ("12", Sig::Usr2),
+    ] {
+        assert_eq!(parse_signal(text).unwrap(), want, "{text}");
+    }
+    for bad in [
+        "", "0", "99", "-9", "STOP", "CONT", "SIGSTOP", "19", "TERMX", "SIG", "1.5",
+    ] {
+        assert!(parse_signal(bad).is_err(), "{bad}");
+    }
+}
+
+#[test]
+fn docker_proxy_command_lines() {
+    let args = |s: &str| s.split_whitespace().map(String::from).collect::<Vec<_>>();
+    let want = DockerMapping {
+        proto: Some("tcp".into()),
+        host_ip: Some("0.0.0.0".into()),
+        host_port: Some(8080),
+        container_ip: Some("172.17.0.2".into()),
+        container_port: Some(80),
+    };
+    let classic = "/usr/bin/docker-proxy -proto tcp -host-ip 0.0.0.0 -host-port 8080 -container-ip 172.17.0.2 -container-port 80";
+    assert_eq!(parse_docker_proxy(&args(classic)), Some(want.clone()));
+    let shuffled = "docker-proxy -container-port 80 --host-port=8080 -use-listen-fd -container-ip=172.17.0.2 -host-ip 0.0.0.0 -proto tcp";
+    assert_eq!(parse_docker_proxy(&args(shuffled)), Some(want));
+    assert_eq!(parse_docker_proxy(&args("python3 -m http.server")), None);
+    let cut = parse_docker_proxy(&args("docker-proxy -host-port")).unwrap_or_default();
+    assert_eq!(cut, DockerMapping::default());
+}
+
+fn planned(pid: u32, ports: Vec<u16>, why: Vec<Why>) -> Planned {
+    Planned {
+        process: Process {
+            pid,
+            ppid: 1,
+            pgid: None,
+            comm: "x".into(),
+            cmdline: vec![],
+            exe: None,
+            cwd: None,
+            uid: 0,
+            user: None,
+            start_time: None,
+            state: crate::model::ProcState::Sleeping,
+            ancestry: vec![],
+            origin: Default::default(),
+            netns: None,
+        },
+        ports,
+        why,
+        start_ticks: Some(1),
+    }
+}
+
+fn listen(port: u16) -> Why {
+    Why::Socket {
+        proto: Proto::Tcp,
+        state: SockState::Listen,
+        local: Endpoint::inet(IpAddr::from([0, 0, 0, 0]), port),
+        remote: None,
+        inode: u64::from(port),
+    }
+}
+
+#[test]
+fn a_refused_holder_blocks_the_other_holders_of_its_port_only() {
+    let parent = planned(400, vec![8080], vec![listen(8080)]);
+    let mut refused = vec![refuse(
+        &parent.process,
+        vec![8080],
+        vec![listen(8080)],
+        Refused::Parent,
+        None,
+    )];
+    let mut stop = vec![
+        planned(600, vec![8080], vec![listen(8080)]),
+        planned(601, vec![8080, 9090], vec![listen(8080), listen(9090)]),
+        planned(602, vec![8080], vec![Why::Descendant { of: 600 }]),
+    ];
+    block_useless(&mut stop, &mut refused);
+    let left: Vec<u32> = stop.iter().map(|p| p.process.pid).collect();
+    assert_eq!(left, vec![601]);
+    assert_eq!(refused.len(), 3);
+    assert!(
+        refused[1..]
+            .iter()
+            .all(|r| r.reason == Refused::PortStaysHeld)
+    );
+    assert!(
+        refused[1]
+            .message
+            .contains("port 8080 stays held by pid 400")
+    );
+}
+
+#[test]
+fn what_holds_a_port() {
+    assert!(holds(Proto::Tcp, SockState::Listen));
+    assert!(holds(Proto::Tcp, SockState::Close));
+    assert!(holds(Proto::Udp, SockState::Close));
+    assert!(holds(Proto::Udp, SockState::Established));
+    assert!(!holds(Proto::Tcp, SockState::Established));
+    assert!(!holds(Proto::Tcp, SockState::TimeWait));
+}
+
+#[test]
+fn tree_members_are_stopped_for_their_holders_ports() {
+    let mut why = BTreeMap::new();
+    why.insert(10, vec![listen(8080)]);
+    why.insert(11, vec![Why::Descendant { of: 10 }]);
+    why.insert(12, vec![Why::ProcessGroup { pgid: 10, of: 10 }]);
+    let ports = ports_of(&why);
+    assert_eq!(ports[&11], vec![8080]);
+    assert_eq!(ports[&12], vec![8080]);
+}
+
+#[test]
+fn process_targets_are_refused() {
+    for t in ["pid:12", "node"] {
+        let e = parse_targets(&[t.to_string()]).unwrap_err().to_string();
+        assert!(
+            e.contains("kill frees ports: give PORT, HOST:PORT or LOW-HIGH"),
+            "{e}"
+        );
+    }
+    assert_eq!(parse_targets(&["8080/udp".into()]).unwrap().len(), 1);
+}
