@@ -203,14 +203,25 @@ pub struct ReleaseArgs {
 
 /// Arguments of `run`.
 #[derive(Debug, Clone, Args)]
+#[command(
+    after_help = "Without --name or --port, a free port is picked (and held for the command \
+until it listens). A port another process listens on is refused: nothing is started, exit 1.\n\
+Ctrl+C in the terminal reaches the command directly; a signal sent to portscope (kill -TERM) \
+is passed on. When the command ends, what it left running is stopped (SIGTERM, then SIGKILL) \
+and the port is checked free.\n\
+Exit status: the command's own; 128+N when signal N ended it; 1 when the port was held; \
+2 bad input (no such program, a bad port or name); 3 could not read the system."
+)]
 pub struct RunArgs {
-    /// Use (and create if needed) this name's reservation.
+    /// Use this name's reservation, made now if it has none (owner directory: the current
+    /// one).
     #[arg(long, value_name = "NAME", allow_hyphen_values = true)]
     pub name: Option<String>,
-    /// Use this port.
+    /// Use this port (with --name: a new reservation gets it; an existing one must have it).
     #[arg(short, long, value_name = "PORT", allow_hyphen_values = true)]
     pub port: Option<String>,
-    /// The HOST exported to the command.
+    /// The HOST exported to the command (and put in its arguments for $HOST): an IP
+    /// address or a host name.
     #[arg(
         long,
         value_name = "ADDR",
@@ -218,10 +229,12 @@ pub struct RunArgs {
         allow_hyphen_values = true
     )]
     pub host: String,
-    /// Do not probe the port once it listens (one read-only request, to tell http from
-    /// https for the URL); the URL then says http.
+    /// Once it listens, ask the server what it speaks (portscope's read-only probes: a few
+    /// requests, which show in the server's log) to choose http or https for the URL.
+    /// Without it the URL says https only when the command has a TLS flag (--https,
+    /// --ssl…, --tls…, --cert…).
     #[arg(long)]
-    pub no_probe: bool,
+    pub probe: bool,
     /// The command to run, after `--`. `$PORT`, `${PORT}`, `$HOST` and `${HOST}` in its
     /// arguments are replaced by portscope (quote them so the shell leaves them):
     /// portscope run -- python3 -m http.server '$PORT'

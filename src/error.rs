@@ -61,7 +61,9 @@ impl Error {
         if source.kind() == io::ErrorKind::PermissionDenied {
             return Error::PermissionDenied {
                 what: context,
-                hint: "run as root (sudo portscope …) or grant CAP_SYS_PTRACE and CAP_DAC_READ_SEARCH".into(),
+                hint:
+                    "run as root (sudo portscope …) or grant CAP_SYS_PTRACE and CAP_DAC_READ_SEARCH"
+                        .into(),
             };
         }
         Error::Io { context, source }
