@@ -7,7 +7,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 #[derive(Debug, Parser)]
 #[command(name = "portscope", version, about, long_about = None, max_term_width = 100)]
 #[command(after_help = "With no command, portscope runs `ls`.\n\
-Exit codes: 0 ok (who: the port is held), 1 nothing found (who: nothing holds it), 2 bad input, 3 could not read the system.")]
+Exit codes: 0 ok (who: the port is held), 1 nothing found or not done (who: nothing holds it; kill: still held), 2 bad input, 3 could not read the system; run: the command's own status.")]
 pub struct Cli {
     /// Print JSON (a documented, versioned schema: docs/json.md) instead of a table.
     #[arg(long, global = true)]
