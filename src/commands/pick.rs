@@ -16,7 +16,7 @@ use serde::Serialize;
 use crate::cli::PickArgs;
 use crate::error::{Error, Result};
 use crate::exit::Exit;
-use crate::knowledge::{dev_ports::dev_ports, iana::iana_service};
+use crate::knowledge::{dev_ports, iana};
 use crate::model::{Proto, SockState};
 use crate::store::registry::{self, Data, Lease, Registry};
 use crate::sys::{SocketQuery, attempt, sock_diag, sysctl};
@@ -75,13 +75,66 @@ struct Skipped {
     well_known: usize,
 }
 
+/// What the machine says, read before choosing — and before taking the registry lock, so
+/// the lock is held only for the choice itself. A port taken after the survey still fails
+/// its test bind.
+#[derive(Debug, Clone)]
+pub struct Survey {
+    sysctls: sysctl::PortSysctls,
+    /// Local ports of sockets (any state) that overlap the spec's host and protocols.
+    in_use: HashSet<u16>,
+    /// Ports something listens on (TCP LISTEN, bound UDP), to end leases early.
+    pub listening: HashSet<u16>,
+}
+
+/// Read the sysctls and one socket dump for `spec`.
+pub fn survey(spec: &Spec) -> Result<Survey> {
+    let sockets = sock_diag::dump(&SocketQuery::default())?;
+    let in_use = sockets
+        .iter()
+        .filter(|s| spec.udp || s.proto != Proto::Udp)
+        .filter(|s| match (spec.host, s.local.ip()) {
+            (None, _) | (_, None) => true,
+            (Some(h), Some(l)) => overlaps(h, l),
+        })
+        .filter_map(|s| s.port())
+        .collect();
+    let listening = sockets
+        .iter()
+        .filter(|s| s.is_listening())
+        .filter_map(|s| s.port())
+        .collect();
+    Ok(Survey {
+        sysctls: sysctl::port_sysctls(),
+        in_use,
+        listening,
+    })
+}
+
 /// Choose `count` ports for `spec`, given the registry's data (locked by the caller).
 /// Returns the ports and the ephemeral range that was avoided.
 pub fn choose(data: &Data, spec: &Spec, count: usize) -> Result<Chosen> {
-    let sysctls = sysctl::port_sysctls();
+    choose_in(data, spec, &survey(spec)?, count)
+}
+
+/// [`choose`] with a survey taken beforehand.
+pub fn choose_in(data: &Data, spec: &Spec, survey: &Survey, count: usize) -> Result<Chosen> {
+    let sysctls = &survey.sysctls;
     let ephemeral = sysctls.ephemeral.filter(|_| !spec.allow_ephemeral);
-    let in_use = ports_in_use(spec.host, spec.udp)?;
+    let in_use = &survey.in_use;
     let now = registry::now();
+    let taken: HashSet<u16> = data
+        .reservations
+        .iter()
+        .map(|r| r.port)
+        .chain(
+            data.leases
+                .iter()
+                .filter(|l| l.expires > now)
+                .map(|l| l.port),
+        )
+        .collect();
+    let well_known = spec.avoid_well_known.then(well_known_ports);
     let (lo, hi) = spec.range;
     let mut skipped = Skipped::default();
     // Cheap checks first, then start at a point among what is left (starting among all
@@ -95,9 +148,9 @@ pub fn choose(data: &Data, spec: &Spec, count: usize) -> Result<Chosen> {
                     .any(|&(a, b)| (a..=b).contains(&port))
             {
                 skipped.ephemeral += 1;
-            } else if spec.avoid_well_known && well_known(port) {
+            } else if well_known.as_ref().is_some_and(|w| w[usize::from(port)]) {
                 skipped.well_known += 1;
-            } else if data.reserved_by(port).is_some() || data.leased(port, now) {
+            } else if taken.contains(&port) {
                 skipped.registry += 1;
             } else if in_use.contains(&port) {
                 skipped.in_use += 1;
@@ -169,31 +222,19 @@ fn exhausted(
     )
 }
 
-/// IANA assigns it a service, or common developer tools default to it.
-fn well_known(port: u16) -> bool {
-    iana_service(port, Proto::Tcp).is_some()
-        || iana_service(port, Proto::Udp).is_some()
-        || !dev_ports(port, Proto::Tcp).is_empty()
-        || !dev_ports(port, Proto::Udp).is_empty()
-}
-
-/// Local ports of sockets (any state) whose address overlaps `host`.
-fn ports_in_use(host: Option<IpAddr>, udp: bool) -> Result<HashSet<u16>> {
-    let sockets = sock_diag::dump(&SocketQuery {
-        udp,
-        ..SocketQuery::default()
-    })?;
-    Ok(sockets
-        .iter()
-        .filter(|s| {
-            let local = s.local.ip();
-            match (host, local) {
-                (None, _) | (_, None) => true,
-                (Some(h), Some(l)) => overlaps(h, l),
-            }
-        })
-        .filter_map(|s| s.port())
-        .collect())
+/// Ports IANA assigns a service (TCP or UDP) or common developer tools default to, as a
+/// 65536-entry table built from the two tables once (not one lookup per candidate).
+fn well_known_ports() -> Vec<bool> {
+    let mut table = vec![false; 65536];
+    for port in iana::assigned_ports() {
+        table[usize::from(port)] = true;
+    }
+    for d in dev_ports::all_dev_ports() {
+        for port in d.port..=d.last {
+            table[usize::from(port)] = true;
+        }
+    }
+    table
 }
 
 /// Whether a socket bound to `a` and one bound to `b` would clash on the same port.
@@ -321,10 +362,21 @@ pub fn spec(
 /// Choose `count` ports for `spec` and lease them for `hold` in the (locked) registry:
 /// until the lease ends, or something listens on the port, nobody else is handed it.
 pub fn lease(reg: &mut Registry, spec: &Spec, count: usize, hold: Duration) -> Result<Chosen> {
-    let listening = listening_ports()?;
+    lease_in(reg, spec, &survey(spec)?, count, hold)
+}
+
+/// [`lease`] with a survey taken beforehand (before the lock, ideally).
+pub fn lease_in(
+    reg: &mut Registry,
+    spec: &Spec,
+    survey: &Survey,
+    count: usize,
+    hold: Duration,
+) -> Result<Chosen> {
     let now = registry::now();
-    reg.data.expire_leases(now, |p| listening.contains(&p));
-    let (ports, avoided) = choose(&reg.data, spec, count)?;
+    reg.data
+        .expire_leases(now, |p| survey.listening.contains(&p));
+    let (ports, avoided) = choose_in(&reg.data, spec, survey, count)?;
     let pid = std::process::id();
     let expires = now + hold.as_secs_f64();
     reg.data
@@ -363,8 +415,9 @@ pub fn run(args: &PickArgs) -> Result<(PickReport, Exit)> {
         random_start(),
     )?;
     let dir = registry::state_dir(args.store.state_dir.as_deref())?;
+    let survey = survey(&spec)?;
     let mut reg = Registry::open(&dir)?;
-    let (ports, avoided) = self::lease(&mut reg, &spec, count, lease)?;
+    let (ports, avoided) = lease_in(&mut reg, &spec, &survey, count, lease)?;
     Ok((
         PickReport {
             ports,
@@ -397,8 +450,9 @@ mod tests {
 
     #[test]
     fn well_known_ports_are_avoided() {
-        assert!(well_known(22) && well_known(5173) && well_known(8080));
-        assert!(!(1024..=65535).all(well_known));
+        let w = well_known_ports();
+        assert!(w[22] && w[5173] && w[8080] && w[3000]);
+        assert!(!(1024..=65535).all(|p| w[p]));
     }
 
     #[test]

@@ -52,6 +52,13 @@ pub fn iana_service(port: u16, proto: Proto) -> Option<ServiceName> {
     iana_entry(port, proto).filter(|s| !s.name.is_empty())
 }
 
+/// Every port with a registered service name, TCP or UDP (ascending, with repeats).
+pub fn assigned_ports() -> impl Iterator<Item = u16> {
+    IANA.iter()
+        .filter(|&&(_, _, name, _)| !name.is_empty())
+        .map(|&(port, _, _, _)| port)
+}
+
 /// Number of TCP/UDP rows in the embedded registry (for `--version`-style provenance output).
 pub fn iana_len() -> usize {
     IANA.len()

@@ -11,7 +11,7 @@
 use std::fs::{File, OpenOptions};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
@@ -175,29 +175,33 @@ impl Registry {
     }
 }
 
-/// Take an exclusive lock on `file`, retrying until `wait` has passed.
+/// Take an exclusive lock on `file`, waiting at most `wait`. The wait blocks in the kernel
+/// (a helper thread holds a duplicate of the descriptor), so the lock passes to a waiter
+/// the moment it is released — no polling gaps for a crowd of concurrent pickers to fall in.
 fn lock_within(file: &File, path: &Path, wait: Duration) -> Result<()> {
-    let start = Instant::now();
-    loop {
-        match file.try_lock() {
-            Ok(()) => return Ok(()),
-            Err(std::fs::TryLockError::WouldBlock) if start.elapsed() < wait => {
-                std::thread::sleep(Duration::from_millis(5));
-            }
-            Err(std::fs::TryLockError::WouldBlock) => {
-                return Err(Error::io(
-                    format!(
-                        "waiting {} s for the registry lock {} (another portscope holds it)",
-                        wait.as_secs(),
-                        path.display()
-                    ),
-                    io::Error::from(io::ErrorKind::TimedOut),
-                ));
-            }
-            Err(std::fs::TryLockError::Error(e)) => {
-                return Err(Error::io(format!("locking {}", path.display()), e));
-            }
-        }
+    let failed = |e: io::Error| Error::io(format!("locking {}", path.display()), e);
+    match file.try_lock() {
+        Ok(()) => return Ok(()),
+        Err(std::fs::TryLockError::WouldBlock) => {}
+        Err(std::fs::TryLockError::Error(e)) => return Err(failed(e)),
+    }
+    let dup = file.try_clone().map_err(failed)?;
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        // flock belongs to the open file description, which `dup` shares with `file`.
+        let _ = tx.send(dup.lock());
+    });
+    match rx.recv_timeout(wait) {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(e)) => Err(failed(e)),
+        Err(_) => Err(Error::io(
+            format!(
+                "waiting {} s for the registry lock {} (another portscope holds it)",
+                wait.as_secs(),
+                path.display()
+            ),
+            io::Error::from(io::ErrorKind::TimedOut),
+        )),
     }
 }
 
