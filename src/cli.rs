@@ -63,6 +63,134 @@ pub enum Command {
     CheckConfig(ProjectArgs),
     /// Print NAME_PORT=… lines for the services in ports.toml (for .env files).
     Env(ProjectArgs),
+    /// Audit what listens: exposed debuggers and unauthenticated datastores, root on high
+    /// ports, world-writable sockets; each finding with evidence and a fix.
+    Audit(AuditArgs),
+    /// A Nagios/Icinga/Zabbix plugin: one status line with perfdata, exit 0/1/2/3.
+    #[command(subcommand)]
+    Check(CheckCommand),
+    /// Serve Prometheus metrics about this machine's ports (or write them once with --textfile).
+    Exporter(ExporterArgs),
+}
+
+/// Arguments of `audit`.
+#[derive(Debug, Clone, Args)]
+pub struct AuditArgs {
+    /// Exit 1 when a finding is at least this severe.
+    #[arg(long, value_enum, default_value_t = FailOn::Warning, value_name = "SEVERITY")]
+    pub fail_on: FailOn,
+    /// The allowlist of accepted findings (default: ./portscope-audit.toml, then
+    /// $XDG_CONFIG_HOME/portscope/audit.toml, when present).
+    #[arg(long, value_name = "FILE")]
+    pub allowlist: Option<std::path::PathBuf>,
+    /// Do not probe listeners (faster; findings that need a probe's answer are then
+    /// reported by port and process only).
+    #[arg(long)]
+    pub no_probe: bool,
+    /// Print SARIF 2.1.0 (for code-scanning dashboards) instead of a table.
+    #[arg(long, conflicts_with = "json")]
+    pub sarif: bool,
+    /// Also list the findings the allowlist silenced.
+    #[arg(long)]
+    pub show_allowed: bool,
+}
+
+/// `--fail-on` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FailOn {
+    /// Any finding, informational included.
+    Info,
+    /// Warnings and critical findings.
+    Warning,
+    /// Critical findings only.
+    Critical,
+    /// Never (report only).
+    Never,
+}
+
+/// `check` plugins.
+#[derive(Debug, Clone, Subcommand)]
+pub enum CheckCommand {
+    /// Is something listening on PORT?
+    Listen(CheckListenArgs),
+    /// Can HOST:PORT be connected to, how fast, and does its banner match?
+    Connect(CheckConnectArgs),
+    /// OK / WARNING / CRITICAL from the audit's findings.
+    Audit(CheckAuditArgs),
+}
+
+/// Arguments of `check listen`.
+#[derive(Debug, Clone, Args)]
+pub struct CheckListenArgs {
+    /// The port (8080, 8080/udp).
+    #[arg(value_name = "PORT", allow_hyphen_values = true)]
+    pub port: String,
+    /// Where it must listen: loopback only, or any address.
+    #[arg(long, value_name = "WHERE")]
+    pub bind: Option<String>,
+    /// The listener must belong to a process with this name.
+    #[arg(long, value_name = "NAME")]
+    pub process: Option<String>,
+}
+
+/// Arguments of `check connect` (the semantics of check_tcp).
+#[derive(Debug, Clone, Args)]
+pub struct CheckConnectArgs {
+    /// HOST:PORT to connect to.
+    #[arg(value_name = "HOST:PORT", allow_hyphen_values = true)]
+    pub target: String,
+    /// Warning threshold on the connect time, in seconds (a Nagios range: 10, 10:, ~:10, @10:20).
+    #[arg(short, long, value_name = "RANGE", allow_hyphen_values = true)]
+    pub warning: Option<String>,
+    /// Critical threshold on the connect time, in seconds (a Nagios range).
+    #[arg(short, long, value_name = "RANGE", allow_hyphen_values = true)]
+    pub critical: Option<String>,
+    /// A string the banner must contain (what the service sends first).
+    #[arg(short = 'e', long, value_name = "STRING")]
+    pub expect: Option<String>,
+    /// Seconds before the connection attempt counts as failed (CRITICAL).
+    #[arg(
+        short,
+        long,
+        value_name = "SECONDS",
+        default_value = "10",
+        allow_hyphen_values = true
+    )]
+    pub timeout: String,
+}
+
+/// Arguments of `check audit`.
+#[derive(Debug, Clone, Args)]
+pub struct CheckAuditArgs {
+    /// The allowlist of accepted findings (as for `audit`).
+    #[arg(long, value_name = "FILE")]
+    pub allowlist: Option<std::path::PathBuf>,
+    /// Do not probe listeners.
+    #[arg(long)]
+    pub no_probe: bool,
+}
+
+/// Arguments of `exporter`.
+#[derive(Debug, Clone, Args)]
+pub struct ExporterArgs {
+    /// Where to serve /metrics (loopback unless you say otherwise).
+    #[arg(
+        long,
+        value_name = "ADDR:PORT",
+        default_value = "127.0.0.1:9797",
+        allow_hyphen_values = true
+    )]
+    pub listen: String,
+    /// Write the metrics once to this file (atomically) for node_exporter's textfile
+    /// collector, and exit.
+    #[arg(long, value_name = "PATH")]
+    pub textfile: Option<std::path::PathBuf>,
+    /// Probe listeners for the audit metrics (slower scrapes; default: no probes).
+    #[arg(long)]
+    pub probe: bool,
+    /// The allowlist for the audit metrics (as for `audit`).
+    #[arg(long, value_name = "FILE")]
+    pub allowlist: Option<std::path::PathBuf>,
 }
 
 /// Where the reservation registry lives.

@@ -35,6 +35,7 @@
 //! # Ok::<(), portscope::error::Error>(())
 //! ```
 
+pub mod audit;
 pub mod cli;
 pub mod commands;
 pub mod config;

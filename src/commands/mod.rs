@@ -1,8 +1,11 @@
 //! One verb per file. A command asks `sys`/`snapshot` for data and returns a report value;
 //! it never prints (that is `render`'s job).
 
+pub mod audit;
+pub mod check;
 pub mod doctor;
 pub mod explain;
+pub mod exporter;
 pub mod kill;
 pub mod ls;
 pub mod pick;
@@ -44,6 +47,12 @@ pub enum Report {
     CheckConfig(Box<project::CheckReport>),
     /// `env`
     Env(Box<project::EnvReport>),
+    /// `audit`
+    Audit(Box<audit::AuditCommandReport>),
+    /// `check …`
+    Check(Box<check::CheckReport>),
+    /// `exporter` (when it stops, or after `--textfile`)
+    Exporter(Box<exporter::ExporterReport>),
 }
 
 /// What a command may need from the person running it while it works. `render` implements
@@ -74,6 +83,9 @@ impl Report {
             Report::Run(_) => "run",
             Report::CheckConfig(_) => "check-config",
             Report::Env(_) => "env",
+            Report::Audit(_) => "audit",
+            Report::Check(_) => "check",
+            Report::Exporter(_) => "exporter",
         }
     }
 }
@@ -129,6 +141,15 @@ pub fn run(command: Option<&Command>, ui: &dyn Ui) -> Result<(Report, Exit)> {
         }
         Some(Command::Env(args)) => {
             project::env(args).map(|(r, code)| (Report::Env(Box::new(r)), code))
+        }
+        Some(Command::Audit(args)) => {
+            audit::run(args, ui).map(|(r, code)| (Report::Audit(Box::new(r)), code))
+        }
+        Some(Command::Check(args)) => {
+            check::run(args, ui).map(|(r, code)| (Report::Check(Box::new(r)), code))
+        }
+        Some(Command::Exporter(args)) => {
+            exporter::run(args).map(|(r, code)| (Report::Exporter(Box::new(r)), code))
         }
     }
 }

@@ -4,11 +4,14 @@
 
 pub mod interact;
 pub mod json;
+pub mod nagios;
 pub mod progress;
+pub mod prometheus;
 pub mod sanitize;
 pub mod style;
 pub mod table;
 
+mod audit;
 mod doctor;
 mod explain;
 mod kill;
@@ -40,6 +43,9 @@ pub fn report(report: &Report, cfg: &Config) -> String {
             Report::Run(r) => json::to_string(report.command(), r, cfg.pretty),
             Report::CheckConfig(r) => json::to_string(report.command(), r, cfg.pretty),
             Report::Env(r) => json::to_string(report.command(), r, cfg.pretty),
+            Report::Audit(r) => json::to_string(report.command(), r, cfg.pretty),
+            Report::Check(r) => json::to_string(report.command(), r, cfg.pretty),
+            Report::Exporter(r) => json::to_string(report.command(), r, cfg.pretty),
         };
         // Serialising plain structs cannot fail; if it ever does, say so in JSON.
         return json.unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}")) + "\n";
@@ -57,6 +63,9 @@ pub fn report(report: &Report, cfg: &Config) -> String {
         Report::Run(r) => run::render(r, &pal),
         Report::CheckConfig(r) => project::check(r, &pal),
         Report::Env(r) => project::env(r),
+        Report::Audit(r) => audit::render(r, &pal),
+        Report::Check(r) => nagios::render(r),
+        Report::Exporter(r) => prometheus::render_report(r),
     }
 }
 

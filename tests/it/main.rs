@@ -1,10 +1,13 @@
 //! The one integration-test binary: real sockets and processes, the built `portscope`.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
+mod audit;
 mod bad_input;
+mod check;
 mod doctor;
 mod doctor_netns;
 mod explain;
+mod exporter;
 mod harness;
 mod hostile;
 mod kill;
