@@ -14,7 +14,9 @@ pub enum Exit {
     BadInput,
     /// 3: portscope could not do its job (the OS refused or failed).
     Failure,
-    /// `run`: the child's own exit status, passed through (128+N when signal N ended it).
+    /// A status with a meaning of its own: `run` passes the child's through (128+N when
+    /// signal N ended it); `check` exits 2 for a plugin's CRITICAL, which `BadInput` would
+    /// misname.
     Child(u8),
 }
 

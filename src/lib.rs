@@ -52,3 +52,4 @@ pub mod store;
 pub mod sys;
 pub mod target;
 pub mod time;
+pub mod web;

@@ -7,7 +7,9 @@
 pub mod linux;
 
 #[cfg(target_os = "linux")]
-pub use linux::{attempt, firewall, netns, proc_net, procfs, signal, sock_diag, supervise, sysctl};
+pub use linux::{
+    attempt, firewall, fsmeta, netns, proc_net, procfs, signal, sock_diag, supervise, sysctl,
+};
 
 #[cfg(not(target_os = "linux"))]
 compile_error!(

@@ -797,3 +797,90 @@ up_tests! {
     postgres_comes_up: postgres;
     nginx_comes_up: nginx;
 }
+
+// ---------------------------------------------------------------------------------------------
+// For `check audit` (tests/it/check.rs).
+
+/// `redis-server` on 0.0.0.0 without a password and with protected mode off: a datastore open
+/// to the network, which the audit must call critical. (Redis 7 keeps protected mode on even
+/// with an explicit `--bind`, refusing remote clients; off, it is exposed for real.)
+pub fn redis_exposed() -> Option<Server> {
+    let bin = need("redis_exposed", "redis-server", "redis-server")?;
+    let dir = TempDir::new("redis-exposed");
+    let (proc, port) = on_free_port(
+        "redis-server",
+        &dir,
+        Some("Ready to accept connections"),
+        |port| {
+            let mut cmd = Command::new(&bin);
+            cmd.args(["--port", &port.to_string(), "--bind", "0.0.0.0"])
+                .args(["--protected-mode", "no"])
+                .args(["--save", "", "--appendonly", "no", "--dir", &dir.join("")])
+                .args(["--daemonize", "no", "--logfile", ""]);
+            cmd
+        },
+    );
+    Some(Server::new("redis-server (exposed)", port, proc, dir))
+}
+
+// ---------------------------------------------------------------------------------------------
+// For `audit` (tests/it/audit.rs): the same servers, bound where the test says.
+
+/// `redis-server` like [`redis`], bound to `bind` (e.g. `0.0.0.0`), protected mode left at its
+/// default (on: without a password it then serves loopback clients only).
+pub fn redis_bound(bind: &str, password: Option<&str>) -> Option<Server> {
+    let bin = need("redis_bound", "redis-server", "redis-server")?;
+    let dir = TempDir::new("redis-bound");
+    let (proc, port) = on_free_port(
+        "redis-server",
+        &dir,
+        Some("Ready to accept connections"),
+        |port| {
+            let mut cmd = Command::new(&bin);
+            cmd.args(["--port", &port.to_string(), "--bind", bind])
+                .args(["--save", "", "--appendonly", "no", "--dir", &dir.join("")])
+                .args(["--daemonize", "no", "--logfile", ""]);
+            if let Some(pw) = password {
+                cmd.args(["--requirepass", pw]);
+            }
+            cmd
+        },
+    );
+    Some(Server::new("redis-server (bound)", port, proc, dir))
+}
+
+/// `memcached -l BIND -p PORT -U 0` (`-u nobody` as root), like [`memcached`].
+pub fn memcached_bound(bind: &str) -> Option<Server> {
+    let bin = need("memcached_bound", "memcached", "memcached")?;
+    let dir = TempDir::new("memcached-bound");
+    let (proc, port) = on_free_port("memcached", &dir, None, |port| {
+        let mut cmd = Command::new(&bin);
+        cmd.args(["-l", bind, "-p", &port.to_string(), "-U", "0"]);
+        if harness::is_root() {
+            cmd.args(["-u", "nobody"]);
+        }
+        cmd
+    });
+    Some(Server::new("memcached (bound)", port, proc, dir))
+}
+
+/// `node --inspect=BIND:0 -e "setTimeout(()=>{}, 120000)"` (an IPv4 `bind`); port from
+/// `Debugger listening on ws://BIND:N/…`.
+pub fn node_inspector_bound(bind: &str) -> Option<Server> {
+    let node = need("node_inspector_bound", "node", "nodejs")?;
+    let dir = TempDir::new("node-bound");
+    let mut cmd = Command::new(node);
+    cmd.args([
+        &format!("--inspect={bind}:0"),
+        "-e",
+        "setTimeout(()=>{}, 120000)",
+    ])
+    .current_dir(dir.path());
+    let mut proc = start("node --inspect", &dir, "out", &mut cmd);
+    let prefix = format!("Debugger listening on ws://{bind}:");
+    let port = wait_for_line("node --inspect", &mut proc, &dir, READY_TIMEOUT, |l| {
+        let rest = l.strip_prefix(prefix.as_str())?;
+        rest.split('/').next()?.parse().ok()
+    });
+    Some(Server::new("node --inspect (bound)", port, proc, dir))
+}

@@ -4,6 +4,7 @@
 pub mod attempt;
 pub mod cgroup;
 pub mod firewall;
+pub mod fsmeta;
 pub mod netns;
 pub mod proc_net;
 pub mod procfs;

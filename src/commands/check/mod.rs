@@ -1,0 +1,265 @@
+//! `check …`: monitoring plugins in the Nagios plugin convention (one status line with
+//! perfdata; exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN).
+//!
+//! Each plugin turns its question into a [`CheckReport`]: a state, the text of the status
+//! line, perfdata and long-output lines, plus the facts behind them for `--json`. A plugin
+//! never fails the way other commands do: bad arguments and errors reading the system become
+//! an UNKNOWN report (exit 3, one `PORTSCOPE UNKNOWN - …` line on standard output), because a
+//! monitoring system reads exit 2 as CRITICAL. Only clap's own usage errors (an unknown flag)
+//! happen before `check` runs, and exit 2 like every other command.
+
+pub mod audit;
+pub mod connect;
+pub mod dial;
+pub mod listen;
+pub mod threshold;
+
+use serde::Serialize;
+
+use crate::cli::CheckCommand;
+use crate::commands::Ui;
+use crate::error::{Error, Result};
+use crate::exit::Exit;
+
+/// A plugin state, in the order a monitoring system ranks them for aggregation (OK, UNKNOWN,
+/// WARNING, CRITICAL: the Monitoring Plugins' `max_state_alt`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum State {
+    /// 0: all is well.
+    Ok,
+    /// 3: the plugin could not tell (bad arguments, the system could not be read, an owner
+    /// that cannot be seen).
+    Unknown,
+    /// 1: above a warning threshold, or a problem that is not an outage.
+    Warning,
+    /// 2: down, or above a critical threshold.
+    Critical,
+}
+
+impl State {
+    /// The plugin exit status: 0, 1, 2 or 3.
+    pub fn code(self) -> u8 {
+        match self {
+            State::Ok => 0,
+            State::Warning => 1,
+            State::Critical => 2,
+            State::Unknown => 3,
+        }
+    }
+
+    /// The word on the status line: `OK`, `WARNING`, `CRITICAL`, `UNKNOWN`.
+    pub fn word(self) -> &'static str {
+        match self {
+            State::Ok => "OK",
+            State::Warning => "WARNING",
+            State::Critical => "CRITICAL",
+            State::Unknown => "UNKNOWN",
+        }
+    }
+
+    /// portscope's exit code for this state (the same numbers as [`State::code`]).
+    pub fn exit(self) -> Exit {
+        match self {
+            State::Ok => Exit::Success,
+            State::Warning => Exit::Nothing,
+            // Exit::BadInput is also 2, but means something else; the plugin's own number.
+            State::Critical => Exit::Child(2),
+            State::Unknown => Exit::Failure,
+        }
+    }
+
+    /// Parse a state as check_tcp's `-r`/`-M` take it: `ok`, `warn`, `crit` (also
+    /// `warning`, `critical`).
+    pub fn parse_flag(text: &str, flag: &str) -> Result<State> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "ok" => Ok(State::Ok),
+            "warn" | "warning" => Ok(State::Warning),
+            "crit" | "critical" => Ok(State::Critical),
+            _ => Err(Error::bad_input(
+                format!(
+                    "{flag} '{}' is not a state",
+                    crate::render::sanitize::terminal(text)
+                ),
+                format!("expected ok, warn or crit, e.g. {flag} crit"),
+            )),
+        }
+    }
+}
+
+/// One performance-data item: `'label'=value[UOM];[warn];[crit];[min];[max]`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Perf {
+    /// The label (`time`, `listeners`, `critical`).
+    pub label: String,
+    /// The value.
+    pub value: f64,
+    /// Unit of measurement: `s`, `%`, `B`, `c` (a counter), or empty.
+    pub uom: &'static str,
+    /// The warning range, as given.
+    pub warn: Option<String>,
+    /// The critical range, as given.
+    pub crit: Option<String>,
+    /// The smallest possible value.
+    pub min: Option<f64>,
+    /// The largest possible value.
+    pub max: Option<f64>,
+    /// Digits after the decimal point when printed (`None`: as a whole number).
+    #[serde(skip)]
+    pub decimals: Option<usize>,
+}
+
+impl Perf {
+    /// A count: `label=N;;;0`.
+    pub fn count(label: &str, n: usize) -> Perf {
+        Perf {
+            label: label.to_string(),
+            value: n as f64,
+            uom: "",
+            warn: None,
+            crit: None,
+            min: Some(0.0),
+            max: None,
+            decimals: None,
+        }
+    }
+}
+
+/// A plugin's result: the status line's parts, the long output, and the facts behind them.
+#[derive(Debug, Clone, Serialize)]
+pub struct CheckReport {
+    /// Which plugin ran: `listen`, `connect`, `audit`.
+    pub plugin: &'static str,
+    /// The word that opens the status line: `LISTEN`, `TCP`, `AUDIT`, or `PORTSCOPE` for
+    /// bad arguments.
+    pub service: &'static str,
+    /// The state.
+    pub state: State,
+    /// The exit status (0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN).
+    pub exit_code: u8,
+    /// The status line's text after `SERVICE STATE - ` (text from other processes already
+    /// made safe: no control characters, no `|`).
+    pub summary: String,
+    /// Performance data, in order.
+    pub perfdata: Vec<Perf>,
+    /// Long-output lines, printed after the status line.
+    pub details: Vec<String>,
+    /// `check listen`: what listens on the port.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub listen: Option<listen::ListenFacts>,
+    /// `check connect`: what the connection did.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub connect: Option<connect::ConnectFacts>,
+    /// `check audit`: the findings.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub audit: Option<audit::AuditFacts>,
+}
+
+impl CheckReport {
+    /// A report with no perfdata, details or facts yet.
+    fn new(plugin: &'static str, service: &'static str, state: State, summary: String) -> Self {
+        CheckReport {
+            plugin,
+            service,
+            state,
+            exit_code: state.code(),
+            summary,
+            perfdata: Vec::new(),
+            details: Vec::new(),
+            listen: None,
+            connect: None,
+            audit: None,
+        }
+    }
+
+    /// UNKNOWN from an error: bad arguments name portscope (`PORTSCOPE UNKNOWN - …`), a
+    /// failure to read the system names the plugin's service.
+    fn from_error(plugin: &'static str, service: &'static str, err: &Error) -> Self {
+        let service = match err {
+            Error::BadInput { .. } => "PORTSCOPE",
+            _ => service,
+        };
+        CheckReport::new(plugin, service, State::Unknown, safe(&err.to_string()))
+    }
+}
+
+/// Run a `check` plugin. Never an `Err`: every failure is an UNKNOWN report (exit 3).
+pub fn run(cmd: &CheckCommand, _ui: &dyn Ui) -> Result<(CheckReport, Exit)> {
+    let report = match cmd {
+        CheckCommand::Listen(args) => listen::run(args)
+            .unwrap_or_else(|e| CheckReport::from_error("listen", listen::SERVICE, &e)),
+        CheckCommand::Connect(args) => connect::run(args)
+            .unwrap_or_else(|e| CheckReport::from_error("connect", connect::SERVICE, &e)),
+        CheckCommand::Audit(args) => audit::run(args)
+            .unwrap_or_else(|e| CheckReport::from_error("audit", audit::SERVICE, &e)),
+    };
+    let exit = report.state.exit();
+    Ok((report, exit))
+}
+
+/// Text made safe for a status line: control characters escaped (`\x0a`), and `|` — which
+/// starts perfdata — written `\x7c`.
+pub fn safe(text: &str) -> String {
+    crate::render::nagios::clean(text)
+}
+
+/// Parse a target with [`crate::target::parse`], but say what this plugin accepts when it fails.
+fn parse_target(text: &str, accepted: &str) -> Result<crate::target::Target> {
+    crate::target::parse(text).map_err(|e| match e {
+        Error::BadInput { problem, .. } => Error::bad_input(problem, accepted),
+        other => other,
+    })
+}
+
+/// `name[pid]` for a process, its name made safe.
+fn proc_label(name: &str, pid: u32) -> String {
+    format!("{}[{pid}]", safe(name))
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn states_rank_and_map_like_plugins() {
+        assert!(State::Critical > State::Warning);
+        assert!(State::Warning > State::Unknown);
+        assert!(State::Unknown > State::Ok);
+        let codes: Vec<(u8, u8)> = [State::Ok, State::Warning, State::Critical, State::Unknown]
+            .iter()
+            .map(|s| (s.code(), s.exit().code()))
+            .collect();
+        assert_eq!(codes, [(0, 0), (1, 1), (2, 2), (3, 3)]);
+    }
+
+    #[test]
+    fn state_flags() {
+        assert_eq!(State::parse_flag("ok", "-M").unwrap(), State::Ok);
+        assert_eq!(State::parse_flag("WARN", "-M").unwrap(), State::Warning);
+        assert_eq!(
+            State::parse_flag("critical", "-r").unwrap(),
+            State::Critical
+        );
+        let e = State::parse_flag("unknown", "-r").unwrap_err().to_string();
+        assert!(e.contains("expected ok, warn or crit"), "{e}");
+    }
+
+    #[test]
+    fn bad_input_is_portscope_unknown() {
+        let e = Error::bad_input("-w 'x': not a number", "expected a range");
+        let r = CheckReport::from_error("connect", "TCP", &e);
+        assert_eq!(
+            (r.service, r.state, r.exit_code),
+            ("PORTSCOPE", State::Unknown, 3)
+        );
+        let e = Error::Netlink("refused\nby | kernel".into());
+        let r = CheckReport::from_error("listen", "LISTEN", &e);
+        assert_eq!(r.service, "LISTEN");
+        assert!(
+            !r.summary.contains('\n') && !r.summary.contains('|'),
+            "{}",
+            r.summary
+        );
+    }
+}

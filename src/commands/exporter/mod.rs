@@ -1,0 +1,311 @@
+//! `exporter`: Prometheus metrics about this machine's ports, served over HTTP (loopback
+//! unless `--listen` says otherwise) or written once, atomically, to a textfile for
+//! node_exporter's textfile collector.
+//!
+//! The command checks its input, binds the port (so a bad address or a held port is a
+//! one-line error with the right exit code), then hands the socket to
+//! [`crate::web::metrics_server`]. What one scrape measures is in [`collect`]; how it reads
+//! as text is `render::prometheus`.
+
+pub mod collect;
+
+use std::fs::OpenOptions;
+use std::io::{self, Write};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr, TcpListener};
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use crate::cli::ExporterArgs;
+use crate::error::{Error, Result};
+use crate::exit::Exit;
+use crate::render::prometheus as text;
+use collect::{CollectOptions, Collector};
+
+/// How the exporter ran.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Mode {
+    /// Served `/metrics` until a signal stopped it.
+    Server,
+    /// Wrote the metrics once to a file.
+    Textfile,
+}
+
+/// A collector that failed, and why.
+#[derive(Debug, Clone, Serialize)]
+pub struct CollectorError {
+    /// The collector (`listeners`, `sockets`, `audit`).
+    pub collector: Collector,
+    /// The error.
+    pub error: String,
+}
+
+/// What the exporter did (printed only with `--json`: the exporter's output is its metrics).
+#[derive(Debug, Clone, Serialize)]
+pub struct ExporterReport {
+    /// `server` or `textfile`.
+    pub mode: Mode,
+    /// Server: the address it served on (with the real port when `--listen` asked for 0).
+    pub listen: Option<SocketAddr>,
+    /// Server: fresh collections made (scrapes within a second of one another share one).
+    pub collections: u64,
+    /// Server: `/metrics` responses sent.
+    pub responses: u64,
+    /// Server: the signal that stopped it (`SIGINT`, `SIGTERM`).
+    pub stopped_by: Option<String>,
+    /// Textfile: the file written.
+    pub textfile: Option<PathBuf>,
+    /// Textfile: samples written.
+    pub samples: usize,
+    /// Textfile: bytes written.
+    pub bytes: usize,
+    /// Textfile: collectors that failed (their series are missing from the file, and
+    /// `portscope_scrape_collector_success` is 0 for them).
+    pub failed: Vec<CollectorError>,
+}
+
+impl ExporterReport {
+    fn new(mode: Mode) -> ExporterReport {
+        ExporterReport {
+            mode,
+            listen: None,
+            collections: 0,
+            responses: 0,
+            stopped_by: None,
+            textfile: None,
+            samples: 0,
+            bytes: 0,
+            failed: Vec::new(),
+        }
+    }
+}
+
+/// Run `exporter`.
+pub fn run(args: &ExporterArgs) -> Result<(ExporterReport, Exit)> {
+    let opts = CollectOptions {
+        probe: args.probe,
+        allowlist: args.allowlist.clone(),
+    };
+    // A missing or malformed allowlist is bad input now (exit 2), not a failed audit
+    // collector on every scrape later.
+    crate::audit::allowlist::resolve(opts.allowlist.as_deref())?;
+    match &args.textfile {
+        Some(path) => write_textfile(path, &opts),
+        None => serve(&args.listen, opts),
+    }
+}
+
+/// Bind, announce, serve until SIGINT/SIGTERM.
+fn serve(listen: &str, opts: CollectOptions) -> Result<(ExporterReport, Exit)> {
+    let wanted = parse_listen(listen)?;
+    let listener = bind(wanted)?;
+    let addr = listener
+        .local_addr()
+        .map_err(|e| Error::io("reading the exporter's address", e))?;
+    text::notice(&text::startup_line(addr));
+    if let Some(warning) = text::exposure_warning(addr) {
+        text::notice(&warning);
+    }
+    let served = crate::web::metrics_server::serve(listener, opts)?;
+    text::notice(&text::stopped_line(&served.stopped_by, served.collections));
+    let mut report = ExporterReport::new(Mode::Server);
+    report.listen = Some(addr);
+    report.collections = served.collections;
+    report.responses = served.responses;
+    report.stopped_by = Some(served.stopped_by);
+    Ok((report, Exit::Success))
+}
+
+/// Parse `--listen`: `IP:PORT`, `[IPv6]:PORT` or `localhost:PORT` (= 127.0.0.1); port 0
+/// lets the kernel choose (the startup line says which).
+pub fn parse_listen(text: &str) -> Result<SocketAddr> {
+    let t = text.trim();
+    let parsed = match t.strip_prefix("localhost:") {
+        Some(port) => port
+            .parse::<u16>()
+            .ok()
+            .map(|p| SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), p)),
+        None => t.parse::<SocketAddr>().ok(),
+    };
+    parsed.ok_or_else(|| {
+        Error::bad_input(
+            format!(
+                "--listen {} is not ADDR:PORT",
+                crate::render::sanitize::terminal(text)
+            ),
+            "expected an IP address and a port 0-65535, e.g. --listen 127.0.0.1:9797, \
+             --listen [::1]:9797, or --listen 0.0.0.0:9797 to serve every interface",
+        )
+    })
+}
+
+/// Bind the listening socket, turning the usual failures into errors that say what to do.
+fn bind(addr: SocketAddr) -> Result<TcpListener> {
+    TcpListener::bind(addr).map_err(|e| match e.kind() {
+        io::ErrorKind::AddrInUse => Error::Io {
+            context: format!("cannot serve on {addr} ({})", held_by(addr)),
+            source: e,
+        },
+        io::ErrorKind::AddrNotAvailable => Error::bad_input(
+            format!("--listen {addr}: {} is not an address of this host", addr.ip()),
+            "expected a local address (see `ip -br addr`), 127.0.0.1, or 0.0.0.0 for every interface",
+        ),
+        io::ErrorKind::PermissionDenied => Error::PermissionDenied {
+            what: format!("listening on {addr}"),
+            hint: "ports below net.ipv4.ip_unprivileged_port_start (usually 1024) need root or \
+                   CAP_NET_BIND_SERVICE; the default port 9797 does not"
+                .into(),
+        },
+        _ => Error::io(format!("listening on {addr}"), e),
+    })
+}
+
+/// Who holds `addr`'s port, in a few words, for the "port in use" error.
+fn held_by(addr: SocketAddr) -> String {
+    let port = addr.port();
+    let who = format!("see `portscope who {port}`");
+    let Ok(snap) = crate::snapshot::take(&crate::snapshot::Request::port(port)) else {
+        return who;
+    };
+    let holder = snap
+        .sockets
+        .iter()
+        .filter(|s| s.is_listening() && s.proto == crate::model::Proto::Tcp)
+        .filter(|s| s.port() == Some(port))
+        .find(|s| !s.pids.is_empty() || s.owner_hidden);
+    match holder {
+        Some(s) if s.owner_hidden => {
+            format!(
+                "{} is held by a process you may not inspect; {who}",
+                s.local
+            )
+        }
+        Some(s) => {
+            let pid = s.pids.first().copied().unwrap_or_default();
+            let name = snap.process(pid).map_or("?", |p| p.comm.as_str());
+            format!(
+                "{} is held by pid {pid} ({}); {who}",
+                s.local,
+                crate::render::sanitize::terminal(name)
+            )
+        }
+        None => who,
+    }
+}
+
+/// `--textfile`: collect once, render, replace the file atomically.
+fn write_textfile(path: &Path, opts: &CollectOptions) -> Result<(ExporterReport, Exit)> {
+    if path.extension().and_then(|e| e.to_str()) != Some("prom") {
+        text::notice(&text::textfile_name_warning(path));
+    }
+    let metrics = collect::collect(opts);
+    let body = text::metrics(&metrics);
+    replace_atomically(path, body.as_bytes())?;
+    let mut report = ExporterReport::new(Mode::Textfile);
+    report.textfile = Some(path.to_path_buf());
+    report.samples = text::sample_count(&body);
+    report.bytes = body.len();
+    report.failed = metrics
+        .failures()
+        .map(|(collector, error)| CollectorError {
+            collector,
+            error: error.to_string(),
+        })
+        .collect();
+    for f in &report.failed {
+        text::notice(&text::collector_line(f.collector, Some(&f.error)));
+    }
+    let code = if report.failed.is_empty() {
+        Exit::Success
+    } else {
+        Exit::Failure
+    };
+    Ok((report, code))
+}
+
+/// Write `bytes` to a temporary file beside `path` (a name node_exporter ignores: it reads
+/// only `*.prom`), fsync it, rename it over `path`, fsync the directory. A reader sees the
+/// old file or the new one, never a torn one; a crash leaves at worst a stray temporary.
+pub fn replace_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let name = path.file_name().ok_or_else(|| {
+        Error::bad_input(
+            format!("--textfile {} names no file", path.display()),
+            "expected a file path such as /var/lib/prometheus/node-exporter/portscope.prom",
+        )
+    })?;
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let mut temp_name = std::ffi::OsString::from(".");
+    temp_name.push(name);
+    temp_name.push(format!(".{}.tmp", std::process::id()));
+    let temp = dir.join(temp_name);
+    let write = || -> io::Result<()> {
+        // A leftover from a crashed run with the same pid is ours to replace.
+        let _ = std::fs::remove_file(&temp);
+        let mut f = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o644)
+            .open(&temp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        drop(f);
+        std::fs::rename(&temp, path)?;
+        std::fs::File::open(&dir)?.sync_all()
+    };
+    write().map_err(|e| {
+        let _ = std::fs::remove_file(&temp);
+        Error::io(format!("writing the textfile {}", path.display()), e)
+    })
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn listen_addresses() {
+        let ok = |t: &str| parse_listen(t).unwrap().to_string();
+        assert_eq!(ok("127.0.0.1:9797"), "127.0.0.1:9797");
+        assert_eq!(ok(" [::1]:9797 "), "[::1]:9797");
+        assert_eq!(ok("0.0.0.0:0"), "0.0.0.0:0");
+        assert_eq!(ok("localhost:9100"), "127.0.0.1:9100");
+        for bad in [
+            "",
+            "9797",
+            ":9797",
+            "127.0.0.1",
+            "127.0.0.1:65536",
+            "::1:9797",
+            "example.com:9797",
+            "localhost:x",
+            "1.2.3.4.5:80",
+        ] {
+            let e = parse_listen(bad).unwrap_err();
+            assert_eq!(e.exit_code(), Exit::BadInput, "{bad}");
+        }
+    }
+
+    #[test]
+    fn textfile_is_replaced_atomically() {
+        let dir = std::env::temp_dir().join(format!("portscope-textfile-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("portscope.prom");
+        replace_atomically(&path, b"a 1\n").unwrap();
+        replace_atomically(&path, b"a 2\n").unwrap();
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "a 2\n");
+        let names: Vec<_> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, vec![std::ffi::OsString::from("portscope.prom")]);
+        let missing = dir.join("no/such/dir/x.prom");
+        assert!(replace_atomically(&missing, b"").is_err());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

@@ -1,0 +1,7 @@
+//! portscope's HTTP servers (axum on a small tokio runtime): today the exporter's `/metrics`.
+//! Servers here only move bytes: what they serve is collected by `commands` and formatted
+//! by `render`, and every server is bounded (connections, idle time, one collection at a
+//! time) so that a flood of requests cannot take the machine with it.
+
+mod limits;
+pub mod metrics_server;
