@@ -64,15 +64,11 @@ LOADGEN=$REPO/bench/loadgen.py
 BUILT=$REPO/target/release/portscope
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/portscope-bench.XXXXXX")
 PORTSCOPE=$WORK/portscope   # a private copy: a concurrent cargo build cannot swap it mid-run
+BENCH=compare.sh
 LG_PID=""
+# shellcheck source=bench/lib.sh
+source "$REPO/bench/lib.sh"
 
-stop_loadgen() {
-    if [[ -n $LG_PID ]]; then
-        kill -TERM "$LG_PID" 2>/dev/null || true
-        wait "$LG_PID" 2>/dev/null || true
-        LG_PID=""
-    fi
-}
 cleanup() {
     stop_loadgen
     rm -rf "$WORK"
@@ -84,19 +80,7 @@ trap 'exit 130' INT TERM
 # sets PROBE_PORT and PROBE_PID.
 start_loadgen() {
     local dir=$WORK/lg
-    rm -rf "$dir"; mkdir -p "$dir"
-    (cd "$dir" && exec python3 "$LOADGEN" --pairs "$1" --listeners "$2" --procs "$3" \
-        --duration 120 --manifest manifest.json --pidfile loadgen.pid >loadgen.log 2>&1) &
-    LG_PID=$!
-    local waited=0
-    until [[ -f $dir/manifest.json ]]; do
-        if ! kill -0 "$LG_PID" 2>/dev/null || (( waited >= 600 )); then
-            echo "compare.sh: loadgen did not become ready; its log:" >&2
-            cat "$dir/loadgen.log" >&2 || true
-            exit 1
-        fi
-        sleep 0.1; waited=$((waited + 1))
-    done
+    start_loadgen_run "$1" "$2" "$3"
     read -r PROBE_PORT PROBE_PID NERR < <(python3 -c '
 import json, sys
 m = json.load(open(sys.argv[1]))

@@ -59,22 +59,18 @@ LOADGEN=$REPO/bench/loadgen.py
 BUILT=$REPO/target/release/portscope
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/portscope-bench-exporter.XXXXXX")
 PORTSCOPE=$WORK/portscope   # a private copy: a concurrent cargo build cannot swap it mid-run
+BENCH=exporter.sh
 LG_PID=""
 EX_PID=""
 CLK_TCK=$(getconf CLK_TCK)
+# shellcheck source=bench/lib.sh
+source "$REPO/bench/lib.sh"
 
 stop_exporter() {
     if [[ -n $EX_PID ]]; then
         kill -TERM "$EX_PID" 2>/dev/null || true
         wait "$EX_PID" 2>/dev/null || true
         EX_PID=""
-    fi
-}
-stop_loadgen() {
-    if [[ -n $LG_PID ]]; then
-        kill -TERM "$LG_PID" 2>/dev/null || true
-        wait "$LG_PID" 2>/dev/null || true
-        LG_PID=""
     fi
 }
 cleanup() {
@@ -86,20 +82,7 @@ trap cleanup EXIT
 
 # start_loadgen: LISTENERS listeners over PROCS processes, no pairs; waits for the manifest.
 start_loadgen() {
-    local dir=$WORK/lg
-    rm -rf "$dir"; mkdir -p "$dir"
-    (cd "$dir" && exec python3 "$LOADGEN" --pairs 0 --listeners "$LISTENERS" --procs "$PROCS" \
-        --duration 120 --manifest manifest.json --pidfile loadgen.pid >loadgen.log 2>&1) &
-    LG_PID=$!
-    local waited=0
-    until [[ -f $dir/manifest.json ]]; do
-        if ! kill -0 "$LG_PID" 2>/dev/null || (( waited > 600 )); then
-            echo "exporter.sh: loadgen did not become ready; its log:" >&2
-            cat "$dir/loadgen.log" >&2 || true
-            exit 1
-        fi
-        sleep 0.1; waited=$((waited + 1))
-    done
+    start_loadgen_run 0 "$LISTENERS" "$PROCS"
 }
 
 # start_exporter NAME: the exporter on 127.0.0.1:0 (the kernel picks the port; the startup

@@ -7,7 +7,7 @@ use crate::model::Severity;
 use crate::probe::Auth;
 
 use super::service::{self, Kind};
-use super::{AuditFinding, Context, fill, finding};
+use super::{AuditFinding, Context, fill, finding, listen_evidence, named};
 
 /// AUD-DEBUGGER-LOOPBACK: one finding per debugger on loopback.
 pub fn check(ctx: &Context) -> Vec<AuditFinding> {
@@ -28,10 +28,7 @@ pub fn check(ctx: &Context) -> Vec<AuditFinding> {
         let user = owner
             .map(|p| p.user.clone().unwrap_or_else(|| format!("uid {}", p.uid)))
             .map_or_else(|| "its user".to_string(), |u| format!("user {u}"));
-        let name = match owner {
-            Some(p) => format!("{} ({}[{}])", k.name, p.comm, p.pid),
-            None => k.name.to_string(),
-        };
+        let name = named(k.name, owner);
         let rebinding = matches!(
             k.id,
             "node-inspector" | "chrome-devtools" | "deno-inspector"
@@ -47,13 +44,7 @@ pub fn check(ctx: &Context) -> Vec<AuditFinding> {
                 l.where_text()
             )
         };
-        let mut evidence = vec![format!(
-            "{} LISTEN, held by {}",
-            l.sockets_text(),
-            ctx.owner_label(l)
-        )];
-        evidence.extend(s.evidence.iter().cloned());
-        evidence.push(format!("why it matters: {}", k.risk));
+        let evidence = listen_evidence(ctx, l, &s, k.risk);
         let mut fix: Vec<String> = k.local_fix.iter().map(|t| fill(t, l.port)).collect();
         if let Some(p) = owner {
             fix.push(format!(

@@ -14,7 +14,7 @@ use crate::probe::Limits;
 use crate::probe::engine::{self, Context as ProbeContext, PortState};
 use crate::snapshot::{self, Owners, Request};
 use crate::sys::procfs::{self, Detail, ProcContext};
-use crate::sys::{SocketQuery, fsmeta};
+use crate::sys::{SocketQuery, attempt, fsmeta};
 
 use super::container::{container_port, is_port_proxy};
 use super::{Context, ForeignSide, Listener, UnixListener, service};
@@ -300,7 +300,10 @@ fn probe_listeners(ctx: &mut Context) {
 /// answered loopback without credentials: some services trust loopback clients only (Redis in
 /// protected mode answers `-DENIED` to everyone else).
 fn probe_from_outside(ctx: &mut Context) {
-    let (v4, v6) = (outward_address(false), outward_address(true));
+    let (v4, v6) = (
+        attempt::outward_source_addr(false),
+        attempt::outward_source_addr(true),
+    );
     let mut jobs = Vec::new();
     for (i, l) in ctx.listeners.iter().enumerate() {
         let open = l
@@ -343,27 +346,6 @@ fn probe_from_outside(ctx: &mut Context) {
     }
 }
 
-/// The address this machine sends from towards the rest of the world (the default route's
-/// source), found by connecting a UDP socket to a documentation address: the kernel picks
-/// the route and the source address, and no packet is sent. `None` without such a route.
-fn outward_address(v6: bool) -> Option<IpAddr> {
-    let (local, remote): (SocketAddr, SocketAddr) = if v6 {
-        (
-            (Ipv6Addr::UNSPECIFIED, 0).into(),
-            ("2001:db8::1".parse::<Ipv6Addr>().ok()?, 9).into(),
-        )
-    } else {
-        (
-            (Ipv4Addr::UNSPECIFIED, 0).into(),
-            (Ipv4Addr::new(203, 0, 113, 1), 9).into(),
-        )
-    };
-    let socket = std::net::UdpSocket::bind(local).ok()?;
-    socket.connect(remote).ok()?;
-    let ip = socket.local_addr().ok()?.ip();
-    (!ip.is_unspecified() && !ip.is_loopback()).then_some(ip)
-}
-
 /// For ports published by `docker-proxy`: who listens on the container port in other network
 /// namespaces.
 fn container_sides(ctx: &Context) -> BTreeMap<u16, Vec<ForeignSide>> {
@@ -399,37 +381,19 @@ fn container_sides(ctx: &Context) -> BTreeMap<u16, Vec<ForeignSide>> {
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
-    use crate::model::Family;
-
-    fn sock(proto: Proto, state: SockState, addr: &str, port: u16, pids: &[u32]) -> Socket {
-        Socket {
-            proto,
-            family: Family::Ipv4,
-            state,
-            local: Endpoint::inet(addr.parse().unwrap(), port),
-            remote: None,
-            inode: 1,
-            peer_inode: None,
-            uid: 0,
-            recv_q: 0,
-            send_q: 0,
-            netns: None,
-            pids: pids.to_vec(),
-            owner_hidden: false,
-        }
-    }
+    use crate::audit::tests::socket;
 
     #[test]
     fn sockets_of_one_owner_and_port_are_one_listener() {
         let snap = Snapshot {
             sockets: vec![
-                sock(Proto::Tcp, SockState::Listen, "::", 6379, &[5]),
-                sock(Proto::Tcp, SockState::Listen, "127.0.0.1", 6379, &[5]),
-                sock(Proto::Tcp, SockState::Listen, "0.0.0.0", 6379, &[5]),
-                sock(Proto::Tcp, SockState::Listen, "0.0.0.0", 22, &[6]),
-                sock(Proto::Udp, SockState::Close, "0.0.0.0", 5353, &[7]),
-                sock(Proto::Udp, SockState::Close, "0.0.0.0", 40000, &[8]),
-                sock(Proto::Tcp, SockState::Established, "127.0.0.1", 22, &[6]),
+                socket(Proto::Tcp, SockState::Listen, "::", 6379, &[5]),
+                socket(Proto::Tcp, SockState::Listen, "127.0.0.1", 6379, &[5]),
+                socket(Proto::Tcp, SockState::Listen, "0.0.0.0", 6379, &[5]),
+                socket(Proto::Tcp, SockState::Listen, "0.0.0.0", 22, &[6]),
+                socket(Proto::Udp, SockState::Close, "0.0.0.0", 5353, &[7]),
+                socket(Proto::Udp, SockState::Close, "0.0.0.0", 40000, &[8]),
+                socket(Proto::Tcp, SockState::Established, "127.0.0.1", 22, &[6]),
             ],
             ..Snapshot::default()
         };

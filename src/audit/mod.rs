@@ -397,6 +397,27 @@ fn fill(template: &str, port: u16) -> String {
     template.replace("{port}", &port.to_string())
 }
 
+/// `Jupyter (jupyter-lab[4242])`: a service's name with its owner's, when it has one.
+fn named(name: &str, owner: Option<&Process>) -> String {
+    match owner {
+        Some(p) => format!("{name} ({}[{}])", p.comm, p.pid),
+        None => name.to_string(),
+    }
+}
+
+/// The evidence for a finding about a listener: its sockets and who holds them, what
+/// identified the service, and why it matters (`risk`).
+fn listen_evidence(ctx: &Context, l: &Listener, s: &service::Service, risk: &str) -> Vec<String> {
+    let mut evidence = vec![format!(
+        "{} LISTEN, held by {}",
+        l.sockets_text(),
+        ctx.owner_label(l)
+    )];
+    evidence.extend(s.evidence.iter().cloned());
+    evidence.push(format!("why it matters: {risk}"));
+    evidence
+}
+
 /// The last-resort fix when a service must stay bound where it is: drop outside traffic.
 fn firewall_fix(l: &Listener) -> String {
     format!(
@@ -410,7 +431,7 @@ fn firewall_fix(l: &Listener) -> String {
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 pub(crate) mod tests {
     use super::*;
-    use crate::model::{Origin, ProcState};
+    use crate::model::{Endpoint, Family, Origin, ProcState, SockState, Socket};
     use crate::probe::Identification;
     use crate::probe::engine::PortState;
 
@@ -435,6 +456,32 @@ pub(crate) mod tests {
             ancestry: Vec::new(),
             origin: Origin::default(),
             netns: None,
+        }
+    }
+
+    /// A socket as the snapshot records it: `proto`/`state` on `addr:port` (family IPv4 whatever
+    /// `addr` is), held by `pids`, uid 0, inode 1.
+    pub(crate) fn socket(
+        proto: Proto,
+        state: SockState,
+        addr: &str,
+        port: u16,
+        pids: &[u32],
+    ) -> Socket {
+        Socket {
+            proto,
+            family: Family::Ipv4,
+            state,
+            local: Endpoint::inet(addr.parse().unwrap(), port),
+            remote: None,
+            inode: 1,
+            peer_inode: None,
+            uid: 0,
+            recv_q: 0,
+            send_q: 0,
+            netns: None,
+            pids: pids.to_vec(),
+            owner_hidden: false,
         }
     }
 

@@ -12,7 +12,7 @@ use crate::model::Severity;
 use crate::probe::Auth;
 
 use super::service::{self, Kind};
-use super::{AuditFinding, Context, fill, finding};
+use super::{AuditFinding, Context, fill, finding, listen_evidence, named};
 
 /// AUD-LOOPBACK-NO-AUTH: one finding per such API on loopback.
 pub fn check(ctx: &Context) -> Vec<AuditFinding> {
@@ -33,23 +33,14 @@ pub fn check(ctx: &Context) -> Vec<AuditFinding> {
         let user = owner
             .map(|p| p.user.clone().unwrap_or_else(|| format!("uid {}", p.uid)))
             .unwrap_or_else(|| "its user".into());
-        let name = match owner {
-            Some(p) => format!("{} ({}[{}])", k.name, p.comm, p.pid),
-            None => k.name.to_string(),
-        };
+        let name = named(k.name, owner);
         let gives = match k.id {
             "docker-api" => "root on this machine".to_string(),
             "jupyter" => format!("code execution as {user}"),
             "x11" | "vnc" => "the screen and the keyboard".to_string(),
             _ => "what it controls".to_string(),
         };
-        let mut evidence = vec![format!(
-            "{} LISTEN, held by {}",
-            l.sockets_text(),
-            ctx.owner_label(l)
-        )];
-        evidence.extend(s.evidence.iter().cloned());
-        evidence.push(format!("why it matters: {}", k.risk));
+        let evidence = listen_evidence(ctx, l, &s, k.risk);
         let mut fix: Vec<String> = k.local_fix.iter().map(|t| fill(t, l.port)).collect();
         fix.extend(
             k.auth_fix

@@ -529,24 +529,10 @@ fn listen_never_guesses_a_hidden_owner() {
     ) {
         return;
     }
-    use std::os::unix::fs::PermissionsExt;
-    use std::os::unix::process::CommandExt;
     let l = tcp_listener("127.0.0.1");
     let dir = std::env::temp_dir().join(format!("portscope-it-check-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
-    let bin = dir.join("portscope");
-    std::fs::copy(env!("CARGO_BIN_EXE_portscope"), &bin).unwrap();
-    std::fs::set_permissions(&bin, std::fs::Permissions::from_mode(0o755)).unwrap();
-    let as_nobody = |args: &[&str]| {
-        let mut c = std::process::Command::new(&bin);
-        c.arg("check")
-            .args(args)
-            .env("NO_COLOR", "1")
-            .uid(65534)
-            .gid(65534);
-        harness::output(&mut c)
-    };
+    let bin = harness::binary_for_nobody(&dir);
+    let as_nobody = |args: &[&str]| harness::run_as_nobody(&bin, &[&["check"], args].concat());
     let port = l.words[0].as_str();
     let r = as_nobody(&["listen", port, "--process", "python3"]);
     let exists = as_nobody(&["listen", port]);

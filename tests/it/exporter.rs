@@ -218,20 +218,10 @@ fn http_get(port: u16, path: &str, host: &str) -> Response {
 
 /// Feed `text` to `promtool check metrics`; its complaints, if any.
 fn promtool_check_metrics(promtool: &Path, text: &str) -> Result<(), String> {
-    let mut child = Command::new(promtool)
-        .args(["check", "metrics"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(text.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
+    let out = harness::output_with_stdin(
+        Command::new(promtool).args(["check", "metrics"]),
+        text.as_bytes(),
+    );
     let said = format!(
         "{}{}",
         String::from_utf8_lossy(&out.stdout),

@@ -1,8 +1,9 @@
 //! Test harness: run the built binary, spawn real listeners (python3, bound to port 0) in
 //! child processes, and clean them up however a test ends.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
 
 /// What a run of portscope produced.
 #[derive(Debug)]
@@ -32,6 +33,39 @@ pub fn output(cmd: &mut Command) -> Run {
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
         stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
     }
+}
+
+/// Run `cmd` with stdin, stdout and stderr piped, feed it `input` (then close its stdin), and
+/// collect what it printed.
+pub fn output_with_stdin(cmd: &mut Command, input: &[u8]) -> Output {
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(input).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+/// A copy of the built binary at `dir/portscope` that uid 65534 can run wherever the checkout
+/// lives (`dir` is created, mode 0755; the caller removes it).
+pub fn binary_for_nobody(dir: &Path) -> PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::create_dir_all(dir).unwrap();
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let bin = dir.join("portscope");
+    std::fs::copy(env!("CARGO_BIN_EXE_portscope"), &bin).unwrap();
+    std::fs::set_permissions(&bin, std::fs::Permissions::from_mode(0o755)).unwrap();
+    bin
+}
+
+/// Run `bin` with `args` as uid and gid 65534 (nobody), colourless.
+pub fn run_as_nobody(bin: &Path, args: &[&str]) -> Run {
+    use std::os::unix::process::CommandExt;
+    let mut c = Command::new(bin);
+    c.args(args).env("NO_COLOR", "1").uid(65534).gid(65534);
+    output(&mut c)
 }
 
 /// Run portscope with `--json` and parse the output.

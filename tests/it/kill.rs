@@ -1,7 +1,7 @@
 //! Integration tests of `kill`: real holders (python3 children on port 0), the built binary,
 //! and only the pids each test created are ever signalled.
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -645,21 +645,12 @@ fn asks_on_a_terminal_and_a_no_stops_nothing() {
     let l = tcp_listener("127.0.0.1");
     let port = l.words[0].clone();
     let ask = |answer: &str| {
-        let mut child = Command::new("script")
-            .args(["-qec", &format!("{BIN} kill {port}"), "/dev/null"])
-            .env("NO_COLOR", "1")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(answer.as_bytes())
-            .unwrap();
-        let out = child.wait_with_output().unwrap();
+        let out = harness::output_with_stdin(
+            Command::new("script")
+                .args(["-qec", &format!("{BIN} kill {port}"), "/dev/null"])
+                .env("NO_COLOR", "1"),
+            answer.as_bytes(),
+        );
         (
             out.status.code().unwrap_or(-1),
             String::from_utf8_lossy(&out.stdout).into_owned(),

@@ -248,54 +248,40 @@ pub fn jdwp_debugger_side() -> Option<Server> {
 /// `node --inspect=127.0.0.1:0 -e "setTimeout(()=>{}, 120000)"`; port from
 /// `Debugger listening on ws://127.0.0.1:N/…` (stderr).
 pub fn node_inspector() -> Option<Server> {
-    let node = need("node_inspector", "node", "nodejs")?;
-    let dir = TempDir::new("node");
-    let mut cmd = Command::new(node);
-    cmd.args(["--inspect=127.0.0.1:0", "-e", "setTimeout(()=>{}, 120000)"])
-        .current_dir(dir.path());
-    let mut proc = start("node --inspect", &dir, "out", &mut cmd);
-    let port = wait_for_line("node --inspect", &mut proc, &dir, READY_TIMEOUT, |l| {
-        let rest = l.strip_prefix("Debugger listening on ws://127.0.0.1:")?;
-        rest.split('/').next()?.parse().ok()
-    });
-    Some(Server::new("node --inspect", port, proc, dir))
+    node_inspector_on(
+        Names {
+            test: "node_inspector",
+            dir: "node",
+            server: "node --inspect",
+        },
+        "127.0.0.1",
+    )
 }
 
 /// `redis-server` on 127.0.0.1 with no persistence, `--requirepass` when `password` is given.
 pub fn redis(password: Option<&str>) -> Option<Server> {
-    let bin = need("redis", "redis-server", "redis-server")?;
-    let dir = TempDir::new("redis");
-    let (proc, port) = on_free_port(
-        "redis-server",
-        &dir,
-        Some("Ready to accept connections"),
-        |port| {
-            let mut cmd = Command::new(&bin);
-            cmd.args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
-                .args(["--save", "", "--appendonly", "no", "--dir", &dir.join("")])
-                .args(["--daemonize", "no", "--logfile", ""]);
-            if let Some(pw) = password {
-                cmd.args(["--requirepass", pw]);
-            }
-            cmd
+    redis_on(
+        Names {
+            test: "redis",
+            dir: "redis",
+            server: "redis-server",
         },
-    );
-    Some(Server::new("redis-server", port, proc, dir))
+        "127.0.0.1",
+        false,
+        password,
+    )
 }
 
 /// `memcached -l 127.0.0.1 -p PORT -U 0` (`-u nobody` as root: memcached refuses root).
 pub fn memcached() -> Option<Server> {
-    let bin = need("memcached", "memcached", "memcached")?;
-    let dir = TempDir::new("memcached");
-    let (proc, port) = on_free_port("memcached", &dir, None, |port| {
-        let mut cmd = Command::new(&bin);
-        cmd.args(["-l", "127.0.0.1", "-p", &port.to_string(), "-U", "0"]);
-        if harness::is_root() {
-            cmd.args(["-u", "nobody"]);
-        }
-        cmd
-    });
-    Some(Server::new("memcached", port, proc, dir))
+    memcached_on(
+        Names {
+            test: "memcached",
+            dir: "memcached",
+            server: "memcached",
+        },
+        "127.0.0.1",
+    )
 }
 
 /// `mosquitto -c CONF` with `listener PORT 127.0.0.1` and `allow_anonymous true` (mosquitto 2
@@ -805,22 +791,12 @@ up_tests! {
 /// to the network, which the audit must call critical. (Redis 7 keeps protected mode on even
 /// with an explicit `--bind`, refusing remote clients; off, it is exposed for real.)
 pub fn redis_exposed() -> Option<Server> {
-    let bin = need("redis_exposed", "redis-server", "redis-server")?;
-    let dir = TempDir::new("redis-exposed");
-    let (proc, port) = on_free_port(
-        "redis-server",
-        &dir,
-        Some("Ready to accept connections"),
-        |port| {
-            let mut cmd = Command::new(&bin);
-            cmd.args(["--port", &port.to_string(), "--bind", "0.0.0.0"])
-                .args(["--protected-mode", "no"])
-                .args(["--save", "", "--appendonly", "no", "--dir", &dir.join("")])
-                .args(["--daemonize", "no", "--logfile", ""]);
-            cmd
-        },
-    );
-    Some(Server::new("redis-server (exposed)", port, proc, dir))
+    let names = Names {
+        test: "redis_exposed",
+        dir: "redis-exposed",
+        server: "redis-server (exposed)",
+    };
+    redis_on(names, "0.0.0.0", true, None)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -829,16 +805,77 @@ pub fn redis_exposed() -> Option<Server> {
 /// `redis-server` like [`redis`], bound to `bind` (e.g. `0.0.0.0`), protected mode left at its
 /// default (on: without a password it then serves loopback clients only).
 pub fn redis_bound(bind: &str, password: Option<&str>) -> Option<Server> {
-    let bin = need("redis_bound", "redis-server", "redis-server")?;
-    let dir = TempDir::new("redis-bound");
+    redis_on(
+        Names {
+            test: "redis_bound",
+            dir: "redis-bound",
+            server: "redis-server (bound)",
+        },
+        bind,
+        false,
+        password,
+    )
+}
+
+/// `memcached -l BIND -p PORT -U 0` (`-u nobody` as root), like [`memcached`].
+pub fn memcached_bound(bind: &str) -> Option<Server> {
+    memcached_on(
+        Names {
+            test: "memcached_bound",
+            dir: "memcached-bound",
+            server: "memcached (bound)",
+        },
+        bind,
+    )
+}
+
+/// `node --inspect=BIND:0 -e "setTimeout(()=>{}, 120000)"` (an IPv4 `bind`); port from
+/// `Debugger listening on ws://BIND:N/…`.
+pub fn node_inspector_bound(bind: &str) -> Option<Server> {
+    node_inspector_on(
+        Names {
+            test: "node_inspector_bound",
+            dir: "node-bound",
+            server: "node --inspect (bound)",
+        },
+        bind,
+    )
+}
+
+// ---------------------------------------------------------------------------------------------
+// The starters behind them, which take the address to bind.
+
+/// How one start of a server is named: in the skip line, its temp dir and messages.
+struct Names {
+    /// For the skip line (`redis_bound`).
+    test: &'static str,
+    /// For [`TempDir::new`] (`redis-bound`).
+    dir: &'static str,
+    /// [`Server::name`] (`redis-server (bound)`).
+    server: &'static str,
+}
+
+/// `redis-server` on `bind` with no persistence; `--protected-mode no` when
+/// `protected_mode_off`, `--requirepass` when `password` is given.
+fn redis_on(
+    names: Names,
+    bind: &str,
+    protected_mode_off: bool,
+    password: Option<&str>,
+) -> Option<Server> {
+    let bin = need(names.test, "redis-server", "redis-server")?;
+    let dir = TempDir::new(names.dir);
     let (proc, port) = on_free_port(
         "redis-server",
         &dir,
         Some("Ready to accept connections"),
         |port| {
             let mut cmd = Command::new(&bin);
-            cmd.args(["--port", &port.to_string(), "--bind", bind])
-                .args(["--save", "", "--appendonly", "no", "--dir", &dir.join("")])
+            cmd.args(["--port", &port.to_string(), "--bind", bind]);
+            if protected_mode_off {
+                cmd.args(["--protected-mode", "no"]);
+            }
+            cmd.args(["--save", "", "--appendonly", "no", "--dir", &dir.join("")])
                 .args(["--daemonize", "no", "--logfile", ""]);
             if let Some(pw) = password {
                 cmd.args(["--requirepass", pw]);
@@ -846,13 +883,13 @@ pub fn redis_bound(bind: &str, password: Option<&str>) -> Option<Server> {
             cmd
         },
     );
-    Some(Server::new("redis-server (bound)", port, proc, dir))
+    Some(Server::new(names.server, port, proc, dir))
 }
 
-/// `memcached -l BIND -p PORT -U 0` (`-u nobody` as root), like [`memcached`].
-pub fn memcached_bound(bind: &str) -> Option<Server> {
-    let bin = need("memcached_bound", "memcached", "memcached")?;
-    let dir = TempDir::new("memcached-bound");
+/// `memcached -l BIND -p PORT -U 0` (`-u nobody` as root: memcached refuses root).
+fn memcached_on(names: Names, bind: &str) -> Option<Server> {
+    let bin = need(names.test, "memcached", "memcached")?;
+    let dir = TempDir::new(names.dir);
     let (proc, port) = on_free_port("memcached", &dir, None, |port| {
         let mut cmd = Command::new(&bin);
         cmd.args(["-l", bind, "-p", &port.to_string(), "-U", "0"]);
@@ -861,14 +898,14 @@ pub fn memcached_bound(bind: &str) -> Option<Server> {
         }
         cmd
     });
-    Some(Server::new("memcached (bound)", port, proc, dir))
+    Some(Server::new(names.server, port, proc, dir))
 }
 
 /// `node --inspect=BIND:0 -e "setTimeout(()=>{}, 120000)"` (an IPv4 `bind`); port from
-/// `Debugger listening on ws://BIND:N/…`.
-pub fn node_inspector_bound(bind: &str) -> Option<Server> {
-    let node = need("node_inspector_bound", "node", "nodejs")?;
-    let dir = TempDir::new("node-bound");
+/// `Debugger listening on ws://BIND:N/…` (stderr).
+fn node_inspector_on(names: Names, bind: &str) -> Option<Server> {
+    let node = need(names.test, "node", "nodejs")?;
+    let dir = TempDir::new(names.dir);
     let mut cmd = Command::new(node);
     cmd.args([
         &format!("--inspect={bind}:0"),
@@ -882,5 +919,5 @@ pub fn node_inspector_bound(bind: &str) -> Option<Server> {
         let rest = l.strip_prefix(prefix.as_str())?;
         rest.split('/').next()?.parse().ok()
     });
-    Some(Server::new("node --inspect (bound)", port, proc, dir))
+    Some(Server::new(names.server, port, proc, dir))
 }

@@ -170,21 +170,11 @@ fn another_users_listener_is_hidden_not_free() {
     ) {
         return;
     }
-    use std::os::unix::fs::PermissionsExt;
-    use std::os::unix::process::CommandExt;
     let l = tcp_listener("127.0.0.1");
     // A copy the unprivileged user can execute wherever the checkout lives.
     let dir = std::env::temp_dir().join(format!("portscope-it-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
-    let bin = dir.join("portscope");
-    std::fs::copy(env!("CARGO_BIN_EXE_portscope"), &bin).unwrap();
-    std::fs::set_permissions(&bin, std::fs::Permissions::from_mode(0o755)).unwrap();
-    let as_nobody = |args: &[&str]| {
-        let mut c = std::process::Command::new(&bin);
-        c.args(args).env("NO_COLOR", "1").uid(65534).gid(65534);
-        harness::output(&mut c)
-    };
+    let bin = harness::binary_for_nobody(&dir);
+    let as_nobody = |args: &[&str]| harness::run_as_nobody(&bin, args);
     let r = as_nobody(&["who", &l.words[0], "--json"]);
     assert_eq!(r.code, 0, "held, even if the owner is hidden: {r:?}");
     let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();

@@ -4,7 +4,7 @@
 
 use serde::Serialize;
 
-use super::{CheckReport, Perf, State, safe};
+use super::{CheckReport, Perf, State, hidden_detail, safe};
 use crate::audit::{AuditFinding, AuditOptions};
 use crate::cli::CheckAuditArgs;
 use crate::error::Result;
@@ -104,12 +104,7 @@ fn verdict(facts: AuditFacts) -> CheckReport {
         Perf::count("info", facts.info),
     ];
     report.details = facts.findings.iter().map(line).collect();
-    if facts.hidden.sockets > 0 {
-        report.details.push(format!(
-            "{} socket(s) with a hidden owner: {}; {}",
-            facts.hidden.sockets, facts.hidden.reason, facts.hidden.hint
-        ));
-    }
+    report.details.extend(hidden_detail(&facts.hidden));
     report.audit = Some(facts);
     report
 }

@@ -7,7 +7,7 @@
 
 use serde::Serialize;
 
-use super::{CheckReport, Perf, State, proc_label, safe};
+use super::{CheckReport, Perf, State, hidden_detail, proc_label, safe};
 use crate::cli::CheckListenArgs;
 use crate::error::{Error, Result};
 use crate::knowledge::addr_class::{Exposure, exposure};
@@ -203,12 +203,7 @@ fn verdict(facts: ListenFacts, snap: &Snapshot) -> CheckReport {
             .map(|l| format!("{} {}", facts.proto.as_str(), describe(l)))
             .collect();
     }
-    if facts.hidden.sockets > 0 {
-        report.details.push(format!(
-            "{} socket(s) with a hidden owner: {}; {}",
-            facts.hidden.sockets, facts.hidden.reason, facts.hidden.hint
-        ));
-    }
+    report.details.extend(hidden_detail(&facts.hidden));
     report.listen = Some(facts);
     report
 }

@@ -216,6 +216,17 @@ fn proc_label(name: &str, pid: u32) -> String {
     format!("{}[{pid}]", safe(name))
 }
 
+/// The detail line about sockets whose owner could not be read (how many, why, what to do),
+/// when there are any.
+fn hidden_detail(hidden: &crate::model::Hidden) -> Option<String> {
+    (hidden.sockets > 0).then(|| {
+        format!(
+            "{} socket(s) with a hidden owner: {}; {}",
+            hidden.sockets, hidden.reason, hidden.hint
+        )
+    })
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {

@@ -345,25 +345,8 @@ pub fn finding_series(findings: &[AuditFinding]) -> Vec<FindingSeries> {
 mod tests {
     use super::*;
     use crate::audit::Subject;
-    use crate::model::{Endpoint, Family, Finding, ProcState, Process, Socket};
-
-    fn socket(proto: Proto, state: SockState, addr: &str, port: u16, pids: &[u32]) -> Socket {
-        Socket {
-            proto,
-            family: Family::Ipv4,
-            state,
-            local: Endpoint::inet(addr.parse().unwrap(), port),
-            remote: None,
-            inode: 1,
-            peer_inode: None,
-            uid: 0,
-            recv_q: 0,
-            send_q: 0,
-            netns: None,
-            pids: pids.to_vec(),
-            owner_hidden: false,
-        }
-    }
+    use crate::audit::tests::socket;
+    use crate::model::{Finding, ProcState, Process};
 
     fn process(pid: u32, comm: &str) -> Process {
         Process {

@@ -1,8 +1,9 @@
 //! Actually try: a TCP connect with a short timeout, classified the way the client saw it;
-//! a test bind (TCP or UDP) that is closed at once.
+//! a test bind (TCP or UDP) that is closed at once; the route's source address (a UDP connect,
+//! which sends nothing).
 
 use std::io::{ErrorKind, Read};
-use std::net::{Shutdown, SocketAddr, TcpStream};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, Shutdown, SocketAddr, TcpStream, UdpSocket};
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
@@ -153,4 +154,26 @@ pub fn bind_proto(addr: SocketAddr, reuseaddr: bool, udp: bool) -> BindAttempt {
         outcome,
         error,
     }
+}
+
+/// The address this machine sends from towards the rest of the world (the default route's
+/// source, IPv6 when `v6`), found by connecting a UDP socket to a documentation address
+/// (`203.0.113.1` or `2001:db8::1`): the kernel picks the route and the source address, and
+/// no packet is sent. `None` without such a route, or when it is loopback or unspecified.
+pub fn outward_source_addr(v6: bool) -> Option<IpAddr> {
+    let (local, remote): (SocketAddr, SocketAddr) = if v6 {
+        (
+            (Ipv6Addr::UNSPECIFIED, 0).into(),
+            ("2001:db8::1".parse::<Ipv6Addr>().ok()?, 9).into(),
+        )
+    } else {
+        (
+            (Ipv4Addr::UNSPECIFIED, 0).into(),
+            (Ipv4Addr::new(203, 0, 113, 1), 9).into(),
+        )
+    };
+    let socket = UdpSocket::bind(local).ok()?;
+    socket.connect(remote).ok()?;
+    let ip = socket.local_addr().ok()?.ip();
+    (!ip.is_unspecified() && !ip.is_loopback()).then_some(ip)
 }
