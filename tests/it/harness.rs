@@ -106,9 +106,15 @@ impl Drop for Spawned {
 
 /// Start `program args…` in its own process group and wait for its first stdout line.
 pub fn spawn(program: &str, args: &[&str]) -> Spawned {
+    spawn_env(program, args, &[])
+}
+
+/// [`spawn`] with extra environment variables.
+pub fn spawn_env(program: &str, args: &[&str], env: &[(&str, &str)]) -> Spawned {
     use std::os::unix::process::CommandExt;
     let mut child = Command::new(program)
         .args(args)
+        .envs(env.iter().copied())
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .process_group(0)
@@ -146,6 +152,19 @@ pub fn tcp_listener(addr: &str) -> Spawned {
          print(s.getsockname()[1], os.getpid(), flush=True)\n\
          time.sleep(120)\n"
     ))
+}
+
+/// A python listener on 127.0.0.1 port 0 that forks after listening: parent and child both
+/// hold the socket. Prints `PORT PARENT_PID CHILD_PID`.
+pub fn forked_listener() -> Spawned {
+    python(
+        "import socket,os,time\n\
+         s=socket.socket(); s.bind(('127.0.0.1',0)); s.listen(16)\n\
+         pid=os.fork()\n\
+         if pid==0:\n    time.sleep(120); os._exit(0)\n\
+         print(s.getsockname()[1], os.getpid(), pid, flush=True)\n\
+         time.sleep(120)\n",
+    )
 }
 
 /// True when the tests run as root.

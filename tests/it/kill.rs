@@ -1,13 +1,14 @@
 //! Integration tests of `kill`: real holders (python3 children on port 0), the built binary,
 //! and only the pids each test created are ever signalled.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use portscope::sys::procfs::pid_alive;
 
-use crate::harness::{self, Spawned, json, output, portscope, python, run, tcp_listener};
+use crate::harness::{
+    self, Spawned, json, output, portscope, python, run, spawn_env, tcp_listener,
+};
 
 const BIN: &str = env!("CARGO_BIN_EXE_portscope");
 
@@ -39,30 +40,6 @@ fn kill(args: &[&str]) -> harness::Run {
     let mut all = vec!["kill"];
     all.extend_from_slice(args);
     run(&all)
-}
-
-/// Like `harness::spawn`, with extra environment: own process group, killed on drop.
-fn spawn_env(program: &str, args: &[&str], env: &[(&str, &str)]) -> Spawned {
-    use std::os::unix::process::CommandExt;
-    let mut child = Command::new(program)
-        .args(args)
-        .envs(env.iter().copied())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .process_group(0)
-        .spawn()
-        .unwrap_or_else(|e| panic!("spawn {program}: {e}"));
-    let pid = child.id();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().expect("piped stdout"))
-        .read_line(&mut line)
-        .expect("read ready line");
-    assert!(!line.is_empty(), "{program} exited before it was ready");
-    Spawned {
-        child,
-        pid,
-        words: line.split_whitespace().map(str::to_string).collect(),
-    }
 }
 
 /// A TCP listener on 127.0.0.1 port 0 with `setup` run first; prints `PORT PID`.
@@ -174,14 +151,7 @@ fn human_output_names_what_was_stopped() {
 
 #[test]
 fn stops_every_holder_of_a_forked_socket() {
-    let p = python(
-        "import socket,os,time\n\
-         s=socket.socket(); s.bind(('127.0.0.1',0)); s.listen(16)\n\
-         pid=os.fork()\n\
-         if pid==0:\n    time.sleep(120); os._exit(0)\n\
-         print(s.getsockname()[1], os.getpid(), pid, flush=True)\n\
-         time.sleep(120)\n",
-    );
+    let p = harness::forked_listener();
     let (code, r) = kill_json(&[&p.words[0], "--yes"]);
     assert_eq!(code, 0, "{r}");
     let mut planned: Vec<u64> = r["stop"]

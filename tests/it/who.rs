@@ -23,14 +23,7 @@ fn attributes_each_listener_to_its_own_child() {
 
 #[test]
 fn reports_every_owner_of_a_forked_socket() {
-    let p = python(
-        "import socket,os,time\n\
-         s=socket.socket(); s.bind(('127.0.0.1',0)); s.listen(16)\n\
-         pid=os.fork()\n\
-         if pid==0:\n    time.sleep(120); os._exit(0)\n\
-         print(s.getsockname()[1], os.getpid(), pid, flush=True)\n\
-         time.sleep(120)\n",
-    );
+    let p = harness::forked_listener();
     let r = json(&["who", &p.words[0]]);
     let socks = on_port(&r, p.num(0));
     assert_eq!(socks.len(), 1, "{r}");
