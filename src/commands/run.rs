@@ -111,6 +111,14 @@ pub enum RunNotice {
         /// The reservation was made just now.
         new_reservation: bool,
     },
+    /// `--port` gave a port the registry has reserved for another name: it still runs
+    /// there, but the two will collide when both run.
+    ReservedFor {
+        /// The port.
+        port: u16,
+        /// The name it is reserved for.
+        name: String,
+    },
     /// Someone else listens on the port: the child was not started.
     PortHeld {
         /// The port.
@@ -237,6 +245,11 @@ struct Plan {
 pub fn run(args: &RunArgs, ui: &dyn Ui) -> Result<(RunReport, Exit)> {
     let plan = prepare(args)?;
     let (port, chosen, new_reservation) = decide_port(args, &plan)?;
+    if chosen == Chosen::Given
+        && let Some(name) = reserved_for(args, port)
+    {
+        ui.run_notice(&RunNotice::ReservedFor { port, name });
+    }
     let command: Vec<String> = args
         .command
         .iter()
@@ -390,6 +403,16 @@ fn check_host(text: &str) -> Result<String> {
         format!("--host {} is not an address or host name", terminal(text)),
         "expected an IP address or a host name, e.g. --host 127.0.0.1, --host ::1 or --host localhost",
     ))
+}
+
+/// The name the registry reserves `port` for, if any: read without the lock and without
+/// creating anything (writers replace the file atomically); a missing or unreadable
+/// registry means none.
+fn reserved_for(args: &RunArgs, port: u16) -> Option<String> {
+    let dir = registry::state_dir(args.store.state_dir.as_deref()).ok()?;
+    let path = dir.join(registry::FILE);
+    let data = registry::parse(&std::fs::read(&path).ok()?, &path).ok()?;
+    data.reserved_by(port).map(|r| r.name.clone())
 }
 
 /// Choose the port (under the registry lock, released before returning).

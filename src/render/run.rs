@@ -36,6 +36,13 @@ pub fn notice(n: &RunNotice, pal: &Palette) -> String {
             );
             format!("{}\n", pal.dim(&text))
         }
+        RunNotice::ReservedFor { port, name } => format!(
+            "{}\n",
+            pal.warn(&format!(
+                "{P} note: port {port} is reserved for {} (portscope reserve --list); the two collide when both run",
+                shell_word(name)
+            ))
+        ),
         RunNotice::PortHeld { port, holders } => {
             let who: Vec<String> = holders.iter().map(holder).collect();
             format!(

@@ -392,6 +392,34 @@ fn passes_the_exit_code_through() {
 }
 
 #[test]
+fn a_given_port_reserved_for_another_name_is_noted() {
+    let state = StateDir::new("given");
+    let pick = harness::output(portscope().args(["pick", "--state-dir", state.arg()]));
+    let port = pick.stdout.trim().to_string();
+    let r = harness::output(portscope().args([
+        "reserve",
+        "other/app",
+        "--port",
+        &port,
+        "--state-dir",
+        state.arg(),
+    ]));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let r = harness::output(
+        portscope()
+            .args(["run", "--port", &port, "--state-dir", state.arg(), "--"])
+            .args(["sh", "-c", "exit 0"]),
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains(&format!("port {port} is reserved for other/app")),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
 fn a_name_keeps_its_port_and_port_and_host_reach_the_command() {
     let state = StateDir::new("name");
     let once = || {
