@@ -139,10 +139,10 @@ pub fn ensure(
         }
         None => {
             let spec = pick::spec(range, None, false, false, name_hash(name))?;
-            let listening = pick::listening_ports()?;
+            let survey = pick::survey(&spec)?;
             reg.data
-                .expire_leases(registry::now(), |p| listening.contains(&p));
-            pick::choose(&reg.data, &spec, 1)?.0[0]
+                .expire_leases(registry::now(), |p| survey.listening.contains(&p));
+            pick::choose_in(&reg.data, &spec, &survey, 1)?.0[0]
         }
     };
     let r = Reservation {

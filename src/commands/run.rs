@@ -411,7 +411,7 @@ fn check_host(text: &str) -> Result<String> {
 fn reserved_for(args: &RunArgs, port: u16) -> Option<String> {
     let dir = registry::state_dir(args.store.state_dir.as_deref()).ok()?;
     let path = dir.join(registry::FILE);
-    let data = registry::parse(&std::fs::read(&path).ok()?, &path).ok()?;
+    let data = registry::read_unlocked(&path).ok()?;
     data.reserved_by(port).map(|r| r.name.clone())
 }
 

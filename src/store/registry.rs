@@ -175,6 +175,20 @@ impl Registry {
     }
 }
 
+/// Read the registry file at `path` without the lock and without creating anything, for
+/// commands that only look (writers replace the file atomically, so a read sees a whole
+/// version). A missing file is an empty registry.
+pub fn read_unlocked(path: &Path) -> Result<Data> {
+    match std::fs::read(path) {
+        Ok(bytes) => parse(&bytes, path),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(Data::default()),
+        Err(e) => Err(Error::io(
+            format!("reading the registry {}", path.display()),
+            e,
+        )),
+    }
+}
+
 /// Take an exclusive lock on `file`, waiting at most `wait`. The wait blocks in the kernel
 /// (a helper thread holds a duplicate of the descriptor), so the lock passes to a waiter
 /// the moment it is released — no polling gaps for a crowd of concurrent pickers to fall in.

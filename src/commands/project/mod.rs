@@ -188,25 +188,12 @@ fn load(args: &ProjectArgs) -> Result<Project> {
     project::load(&path)
 }
 
-/// The registry's content, read without locking or creating anything (writers replace the
-/// file atomically, so a read sees one whole version). Missing = empty.
-fn read_registry(path: &Path) -> Result<Data> {
-    match std::fs::read(path) {
-        Ok(bytes) => registry::parse(&bytes, path),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Data::default()),
-        Err(e) => Err(Error::io(
-            format!("reading the registry {}", path.display()),
-            e,
-        )),
-    }
-}
-
 /// Run `check-config`.
 pub fn check(args: &ProjectArgs) -> Result<(CheckReport, Exit)> {
     let project = load(args)?;
     let state = registry::state_dir(args.store.state_dir.as_deref())?;
     let registry = state.join(registry::FILE);
-    let data = read_registry(&registry)?;
+    let data = registry::read_unlocked(&registry)?;
     let sysctls = sysctl::port_sysctls();
     let mut rows: Vec<ServiceRow> = project
         .services
@@ -432,9 +419,9 @@ fn reserve_for(
         false,
         reserve::name_hash(&name),
     )?;
-    let listening = pick::listening_ports()?;
+    let survey = pick::survey(&spec)?;
     reg.data
-        .expire_leases(registry::now(), |p| listening.contains(&p));
+        .expire_leases(registry::now(), |p| survey.listening.contains(&p));
     // The declared ports count as taken: a copy of the registry that reserves them.
     let mut view = reg.data.clone();
     for &port in declared {
@@ -445,6 +432,9 @@ fn reserve_for(
             created: 0,
         });
     }
-    let port = pick::choose(&view, &spec, 1)?.0.first().copied();
+    let port = pick::choose_in(&view, &spec, &survey, 1)?
+        .0
+        .first()
+        .copied();
     reserve::ensure(reg, &name, port, None, Some(&project.dir))
 }
