@@ -71,6 +71,149 @@ pub enum Command {
     Check(CheckCommand),
     /// Serve Prometheus metrics about this machine's ports (or write them once with --textfile).
     Exporter(ExporterArgs),
+    /// Watch listeners open and close, live: a terminal view, or one JSON line per event
+    /// (--events, or when standard output is not a terminal).
+    Watch(WatchArgs),
+    /// Record listener open/close events, with their processes, into the history store until
+    /// stopped (SIGINT/SIGTERM).
+    Daemon(DaemonArgs),
+    /// Who listened on a port, from when to when, and how it ended (from the history store);
+    /// no target = the recent events.
+    History(HistoryArgs),
+}
+
+/// Which listeners to follow.
+#[derive(Debug, Clone, Default, Args)]
+pub struct ListenerKinds {
+    /// Only TCP listeners.
+    #[arg(long, short = 't')]
+    pub tcp: bool,
+    /// Only bound UDP sockets.
+    #[arg(long, short = 'u')]
+    pub udp: bool,
+}
+
+/// How long the history store keeps events.
+#[derive(Debug, Clone, Args)]
+pub struct RetentionArgs {
+    /// Forget events older than this: 30d, 12h, 90m (checked at start and hourly).
+    #[arg(
+        long,
+        value_name = "DURATION",
+        default_value = "30d",
+        allow_hyphen_values = true
+    )]
+    pub keep: String,
+    /// Keep the store under this size, forgetting the oldest events first: 256MiB, 1GiB, 500MB.
+    #[arg(
+        long,
+        value_name = "SIZE",
+        default_value = "256MiB",
+        allow_hyphen_values = true
+    )]
+    pub max_size: String,
+}
+
+impl Default for RetentionArgs {
+    fn default() -> Self {
+        RetentionArgs {
+            keep: "30d".into(),
+            max_size: "256MiB".into(),
+        }
+    }
+}
+
+/// Arguments of `watch`.
+#[derive(Debug, Clone, Default, Args)]
+pub struct WatchArgs {
+    /// How often to look: 1s, 500ms, 2 (seconds).
+    #[arg(
+        short,
+        long,
+        value_name = "DURATION",
+        default_value = "1s",
+        allow_hyphen_values = true
+    )]
+    pub interval: String,
+    /// One JSON line per event on standard output instead of the terminal view (the default
+    /// when standard output is not a terminal).
+    #[arg(long)]
+    pub events: bool,
+    /// Also record the events into the history store, as `daemon` does.
+    #[arg(long)]
+    pub record: bool,
+    /// Stop after this long (default: until q, Ctrl+C or SIGTERM).
+    #[arg(long, value_name = "DURATION", allow_hyphen_values = true)]
+    pub duration: Option<String>,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub kinds: ListenerKinds,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub retention: RetentionArgs,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub store: StoreArgs,
+}
+
+/// Arguments of `daemon`.
+#[derive(Debug, Clone, Default, Args)]
+pub struct DaemonArgs {
+    /// How often to look: 1s, 500ms, 2 (seconds).
+    #[arg(
+        short,
+        long,
+        value_name = "DURATION",
+        default_value = "1s",
+        allow_hyphen_values = true
+    )]
+    pub interval: String,
+    /// Also print one JSON line per event on standard output, once it is recorded.
+    #[arg(long)]
+    pub events: bool,
+    /// Stop after this long (default: until SIGINT or SIGTERM).
+    #[arg(long, value_name = "DURATION", allow_hyphen_values = true)]
+    pub duration: Option<String>,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub kinds: ListenerKinds,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub retention: RetentionArgs,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub store: StoreArgs,
+}
+
+/// Arguments of `history`.
+#[derive(Debug, Clone, Default, Args)]
+pub struct HistoryArgs {
+    /// A port (8080), an address (127.0.0.1:8080), 8080/tcp, a range (3000-3010); none = the
+    /// recent events.
+    #[arg(value_name = "TARGET", allow_hyphen_values = true)]
+    pub target: Option<String>,
+    /// From this long ago (1h, 30m, 2d) or this time (2026-11-22T13:40, 2026-11-22 13:40:00,
+    /// RFC 3339). Default: everything for a target, the last hour without one.
+    #[arg(long, value_name = "WHEN", allow_hyphen_values = true)]
+    pub since: Option<String>,
+    /// Up to this long ago or this time (same forms as --since). Default: now.
+    #[arg(long, value_name = "WHEN", allow_hyphen_values = true)]
+    pub until: Option<String>,
+    /// Only listeners of processes with this name (comm, or the program's file name).
+    #[arg(short, long, value_name = "NAME")]
+    pub process: Option<String>,
+    /// At most this many rows, newest kept.
+    #[arg(
+        short = 'n',
+        long,
+        value_name = "N",
+        default_value = "200",
+        allow_hyphen_values = true
+    )]
+    pub limit: String,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub store: StoreArgs,
 }
 
 /// Arguments of `audit`.
@@ -274,8 +417,8 @@ pub struct ExporterArgs {
 /// Where the reservation registry lives.
 #[derive(Debug, Clone, Default, Args)]
 pub struct StoreArgs {
-    /// Directory of portscope's state (the registry of reservations and picks). Default:
-    /// $XDG_STATE_HOME/portscope, else ~/.local/state/portscope.
+    /// Directory of portscope's state (the registry of reservations and picks, the history
+    /// store). Default: $XDG_STATE_HOME/portscope, else ~/.local/state/portscope.
     #[arg(long, value_name = "DIR", env = "PORTSCOPE_STATE_DIR")]
     pub state_dir: Option<std::path::PathBuf>,
 }

@@ -52,4 +52,5 @@ pub mod store;
 pub mod sys;
 pub mod target;
 pub mod time;
+pub mod watch;
 pub mod web;

@@ -26,7 +26,7 @@
 use std::collections::{HashMap, HashSet};
 
 use crate::error::{Error, Result};
-use crate::model::{Hidden, Snapshot, SockState};
+use crate::model::{Hidden, Snapshot, SockState, Socket};
 use crate::sys::SocketQuery;
 use crate::sys::procfs::{self, Detail, FdScan, PidEntry, ProcContext, Wanted};
 use crate::sys::sock_diag;
@@ -121,8 +121,35 @@ pub fn take(req: &Request) -> Result<Snapshot> {
     if let Owners::OnlyPids(_) = req.owners {
         sockets.retain(|s| scan.owners.contains_key(&s.inode));
     }
+    Ok(join(
+        sockets,
+        &scan,
+        req.owners != Owners::Skip,
+        req.detail,
+        taken_at,
+    ))
+}
+
+/// Owners for sockets already dumped: the targeted walk (see [`Owners::Targeted`]) over just
+/// these sockets. Watchers use it so that a tick in which nothing new appeared costs only the
+/// kernel's dump, and a tick with one new listener walks only until its owner is found.
+pub fn with_owners(sockets: Vec<Socket>, detail: Detail) -> Result<Snapshot> {
+    let taken_at = crate::store::registry::now();
+    let threads = std::thread::available_parallelism().map_or(1, usize::from);
+    let scan = targeted_scan(&sockets, threads)?;
+    Ok(join(sockets, &scan, true, detail, taken_at))
+}
+
+/// Attach the walk's owners to the sockets and read the owning processes.
+fn join(
+    mut sockets: Vec<Socket>,
+    scan: &FdScan,
+    looked: bool,
+    detail: Detail,
+    taken_at: f64,
+) -> Snapshot {
     let netns = procfs::self_netns();
-    let may_hide = req.owners != Owners::Skip && !scan.unreadable.is_empty();
+    let may_hide = looked && !scan.unreadable.is_empty();
     for s in &mut sockets {
         s.netns = netns;
         if let Some(pids) = scan.owners.get(&s.inode).filter(|_| s.inode != 0) {
@@ -138,7 +165,7 @@ pub fn take(req: &Request) -> Result<Snapshot> {
         .flat_map(|s| s.pids.iter().copied())
         .collect();
     for pid in owner_pids {
-        if let Some(p) = procfs::process(&ctx, pid, req.detail) {
+        if let Some(p) = procfs::process(&ctx, pid, detail) {
             processes.insert(pid, p);
         }
     }
@@ -147,14 +174,14 @@ pub fn take(req: &Request) -> Result<Snapshot> {
         sockets.iter().filter(|s| s.owner_hidden).count(),
         &scan.unreadable,
     );
-    Ok(Snapshot {
+    Snapshot {
         sockets,
         processes,
         hidden,
         netns,
         euid: rustix::process::geteuid().as_raw(),
         taken_at,
-    })
+    }
 }
 
 /// A walk that needs no socket list: every process, or only the given pids.

@@ -14,6 +14,22 @@ pub fn utc(secs: i64) -> String {
     )
 }
 
+/// Unix seconds as RFC 3339 UTC with milliseconds: `2026-11-22T05:01:02.123Z`.
+pub fn rfc3339(secs: f64) -> String {
+    let ms = (secs * 1000.0).round() as i64;
+    let whole = ms.div_euclid(1000);
+    let days = whole.div_euclid(86_400);
+    let rem = whole.rem_euclid(86_400);
+    let (y, m, d) = civil_from_days(days);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{:03}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60,
+        ms.rem_euclid(1000)
+    )
+}
+
 /// Howard Hinnant's `civil_from_days`: days since 1970-01-01 → (year, month, day).
 fn civil_from_days(days: i64) -> (i64, i64, i64) {
     let z = days + 719_468;
@@ -48,6 +64,8 @@ mod tests {
         assert_eq!(utc(0), "1970-01-01 00:00:00 UTC");
         assert_eq!(utc(1_795_305_612), "2026-11-22 00:00:12 UTC");
         assert_eq!(utc(951_782_400), "2000-02-29 00:00:00 UTC");
+        assert_eq!(rfc3339(1_795_305_612.123_4), "2026-11-22T00:00:12.123Z");
+        assert_eq!(rfc3339(0.9996), "1970-01-01T00:00:01.000Z");
         assert_eq!(utc(-1), "1969-12-31 23:59:59 UTC");
         assert_eq!(age(100, 140), "40s");
         assert_eq!(age(0, 7_320), "2h 2m");

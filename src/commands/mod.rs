@@ -6,6 +6,7 @@ pub mod check;
 pub mod doctor;
 pub mod explain;
 pub mod exporter;
+pub mod history;
 pub mod kill;
 pub mod ls;
 pub mod pick;
@@ -13,6 +14,7 @@ pub mod probe;
 pub mod project;
 pub mod reserve;
 pub mod run;
+pub mod watch;
 pub mod who;
 
 use serde::Serialize;
@@ -53,6 +55,10 @@ pub enum Report {
     Check(Box<check::CheckReport>),
     /// `exporter` (when it stops, or after `--textfile`)
     Exporter(Box<exporter::ExporterReport>),
+    /// `watch` and `daemon` (when they stop)
+    Watch(Box<watch::WatchReport>),
+    /// `history`
+    History(Box<history::HistoryReport>),
 }
 
 /// What a command may need from the person running it while it works. `render` implements
@@ -66,6 +72,14 @@ pub trait Ui: Sync {
     fn confirm_kill(&self, plan: &kill::KillPlan) -> bool;
     /// Something happened while `run` supervises its child (it listens, it ignores $PORT…).
     fn run_notice(&self, notice: &run::RunNotice);
+    /// Whether the live terminal view can run (standard input and output are a terminal).
+    fn can_view(&self) -> bool;
+    /// `watch --events`/`daemon --events` has taken its first look: say so (one JSON line).
+    fn watch_started(&self, started: &watch::Started);
+    /// A listener opened or closed (one JSON line, printed at once).
+    fn watch_event(&self, event: &crate::watch::Event);
+    /// Run the live terminal view over `feed` until the person quits.
+    fn live_view(&self, feed: &mut dyn watch::LiveFeed) -> Result<()>;
 }
 
 impl Report {
@@ -86,6 +100,9 @@ impl Report {
             Report::Audit(_) => "audit",
             Report::Check(_) => "check",
             Report::Exporter(_) => "exporter",
+            Report::Watch(r) if r.mode == "daemon" => "daemon",
+            Report::Watch(_) => "watch",
+            Report::History(_) => "history",
         }
     }
 }
@@ -150,6 +167,15 @@ pub fn run(command: Option<&Command>, ui: &dyn Ui) -> Result<(Report, Exit)> {
         }
         Some(Command::Exporter(args)) => {
             exporter::run(args).map(|(r, code)| (Report::Exporter(Box::new(r)), code))
+        }
+        Some(Command::Watch(args)) => {
+            watch::run(args, ui).map(|(r, code)| (Report::Watch(Box::new(r)), code))
+        }
+        Some(Command::Daemon(args)) => {
+            watch::daemon(args, ui).map(|(r, code)| (Report::Watch(Box::new(r)), code))
+        }
+        Some(Command::History(args)) => {
+            history::run(args).map(|(r, code)| (Report::History(Box::new(r)), code))
         }
     }
 }

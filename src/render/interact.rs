@@ -4,8 +4,11 @@
 
 use std::io::{BufRead, IsTerminal, Write};
 
+use crate::commands::watch::{LiveFeed, Started};
 use crate::commands::{Ui, kill::KillPlan, run::RunNotice};
 use crate::config::Config;
+use crate::error::Result;
+use crate::watch::Event;
 
 use super::progress::Progress;
 use super::style::Palette;
@@ -64,5 +67,21 @@ impl Ui for Terminal {
             return;
         }
         self.say(&super::run::notice(notice, &self.pal));
+    }
+
+    fn can_view(&self) -> bool {
+        std::io::stdin().is_terminal() && std::io::stdout().is_terminal()
+    }
+
+    fn watch_started(&self, started: &Started) {
+        super::events::print_line(started);
+    }
+
+    fn watch_event(&self, event: &Event) {
+        super::events::print_line(&super::events::EventLine::new(event));
+    }
+
+    fn live_view(&self, feed: &mut dyn LiveFeed) -> Result<()> {
+        super::tui::run(feed)
     }
 }

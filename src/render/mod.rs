@@ -2,6 +2,7 @@
 //! picks JSON or a human layout, sanitises names from other processes, and colours only
 //! when `Config` says so.
 
+pub mod events;
 pub mod interact;
 pub mod json;
 pub mod nagios;
@@ -10,10 +11,12 @@ pub mod prometheus;
 pub mod sanitize;
 pub mod style;
 pub mod table;
+pub mod tui;
 
 mod audit;
 mod doctor;
 mod explain;
+mod history;
 mod kill;
 mod lifecycle;
 mod ls;
@@ -46,6 +49,8 @@ pub fn report(report: &Report, cfg: &Config) -> String {
             Report::Audit(r) => json::to_string(report.command(), r, cfg.pretty),
             Report::Check(r) => json::to_string(report.command(), r, cfg.pretty),
             Report::Exporter(r) => json::to_string(report.command(), r, cfg.pretty),
+            Report::Watch(r) => json::to_string(report.command(), r, cfg.pretty),
+            Report::History(r) => json::to_string(report.command(), r, cfg.pretty),
         };
         // Serialising plain structs cannot fail; if it ever does, say so in JSON.
         return json.unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}")) + "\n";
@@ -66,6 +71,8 @@ pub fn report(report: &Report, cfg: &Config) -> String {
         Report::Audit(r) => audit::render(r, &pal),
         Report::Check(r) => nagios::render(r),
         Report::Exporter(r) => prometheus::render_report(r),
+        Report::Watch(r) => events::summary(r),
+        Report::History(r) => history::render(r, &pal),
     }
 }
 

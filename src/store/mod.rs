@@ -1,5 +1,6 @@
-//! What portscope remembers between runs: the registry of reserved names and picks (and,
-//! later, the history of listeners). Every store is locked and written atomically, so a
+//! What portscope remembers between runs: the registry of reserved names and picks, and the
+//! history of listeners. Every store is locked and written atomically, so a
 //! crash at any instant leaves it readable and keeps what was committed.
 
+pub mod history;
 pub mod registry;

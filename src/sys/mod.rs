@@ -8,7 +8,7 @@ pub mod linux;
 
 #[cfg(target_os = "linux")]
 pub use linux::{
-    attempt, firewall, fsmeta, netns, proc_net, procfs, signal, sock_diag, supervise, sysctl,
+    attempt, firewall, fsmeta, netns, proc_net, procfs, signal, sock_diag, stop, supervise, sysctl,
 };
 
 #[cfg(not(target_os = "linux"))]

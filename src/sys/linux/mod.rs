@@ -10,5 +10,6 @@ pub mod proc_net;
 pub mod procfs;
 pub mod signal;
 pub mod sock_diag;
+pub mod stop;
 pub mod supervise;
 pub mod sysctl;

@@ -1,0 +1,506 @@
+//! `portscope watch` and `portscope daemon`: follow listeners as they open and close.
+//!
+//! One loop serves both: look (see [`crate::watch::observe`]), record the events when asked
+//! (the history store commits before anything is printed, so a line a script saw is a line
+//! the store kept), then hand them to the [`Ui`]: as JSON lines (`--events`, `daemon
+//! --events`, or standard output not a terminal), or to the live terminal view, which pulls
+//! frames from a [`LiveFeed`].
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+
+use super::Ui;
+use super::kill::KillReport;
+use crate::cli::{DaemonArgs, KillArgs, ListenerKinds, RetentionArgs, StoreArgs, WatchArgs};
+use crate::error::{Error, Result};
+use crate::exit::Exit;
+use crate::model::Hidden;
+use crate::store::history::{self, Retention, Writer};
+use crate::store::registry;
+use crate::sys::stop::StopSignals;
+use crate::watch::observe::{Kinds, Observer, StateCounts, state_counts};
+use crate::watch::{Event, Listener, Tracked};
+
+/// How often the recorder notes that it is alive (what bounds "closed while not recording").
+const HEARTBEAT: Duration = Duration::from_secs(30);
+/// How often the recorder applies retention.
+const PRUNE_EVERY: Duration = Duration::from_secs(3600);
+
+/// What `watch` or `daemon` did, once it stopped.
+#[derive(Debug, Clone, Serialize)]
+pub struct WatchReport {
+    /// `view` (the terminal view), `events` (JSON lines) or `daemon`.
+    pub mode: &'static str,
+    /// Events seen.
+    pub events: usize,
+    /// Seconds it ran.
+    pub seconds: f64,
+    /// The history store the events went into, when recording.
+    pub recorded_to: Option<PathBuf>,
+    /// What stopped it: `signal`, `duration`, `quit`.
+    pub stopped_by: &'static str,
+    /// Events went out as JSON lines, so the summary is one too.
+    #[serde(skip)]
+    pub lines: bool,
+}
+
+/// The first line of `--events` output: the watcher has its baseline, so anything that
+/// opens from now on is reported.
+#[derive(Debug, Clone, Serialize)]
+pub struct Started {
+    /// Always `watch-started`.
+    pub event: &'static str,
+    /// When (Unix seconds).
+    pub time: f64,
+    /// Listeners open now (not reported one by one).
+    pub listeners: usize,
+    /// Seconds between looks.
+    pub interval_s: f64,
+    /// The history store, when recording.
+    pub recording: Option<PathBuf>,
+    /// Events the store's previous recorder missed and this one recorded on start
+    /// (listeners that closed or opened while nothing was recording).
+    pub caught_up: usize,
+}
+
+/// One refresh of the live view.
+#[derive(Debug, Clone, Default)]
+pub struct Frame {
+    /// When (Unix seconds).
+    pub time: f64,
+    /// Every listener open now, sorted by protocol, address and port, with when it was
+    /// first seen (the watcher's start for those open before it).
+    pub listeners: Vec<Tracked>,
+    /// What opened and closed since the previous frame.
+    pub events: Vec<Event>,
+    /// Every TCP/UDP socket by protocol and state (for the header).
+    pub states: StateCounts,
+    /// Listeners whose owner could not be seen, and why.
+    pub hidden: Hidden,
+    /// The history store the events go into, when recording.
+    pub recording: Option<PathBuf>,
+    /// When the watcher started (Unix seconds): listeners first seen then were already open.
+    pub started_at: f64,
+}
+
+/// What the live view asks of the command: frames, and freeing a port.
+pub trait LiveFeed {
+    /// Look again (and record, when recording).
+    fn refresh(&mut self) -> Result<Frame>;
+    /// True once `--duration` has passed: the view should end as if the person quit.
+    fn finished(&self) -> bool;
+    /// How long between refreshes.
+    fn interval(&self) -> Duration;
+    /// What freeing this listener's port would do (a dry run: nothing is sent).
+    fn plan_kill(&mut self, listener: &Listener) -> Result<KillReport>;
+    /// Free this listener's port (the person already confirmed): SIGTERM, SIGKILL after 5 s,
+    /// and a check that the port is free.
+    fn kill(&mut self, listener: &Listener) -> Result<KillReport>;
+}
+
+/// Run `watch`.
+pub fn run(args: &WatchArgs, ui: &dyn Ui) -> Result<(WatchReport, Exit)> {
+    let interval = interval(&args.interval)?;
+    let until = deadline(args.duration.as_deref())?;
+    let retention = args
+        .record
+        .then(|| retention(&args.retention))
+        .transpose()?;
+    let kinds = kinds(&args.kinds);
+    let view = !args.events && ui.can_view();
+    let mut loop_ = Follow::start(kinds, interval, retention, &args.store)?;
+    if !view {
+        ui.watch_started(&loop_.started());
+        let report = loop_.run("events", until, &|e| ui.watch_event(e))?;
+        return Ok((report, Exit::Success));
+    }
+    let t0 = Instant::now();
+    let mut feed = ViewFeed {
+        follow: &mut loop_,
+        until,
+        first: true,
+    };
+    ui.live_view(&mut feed)?;
+    Ok((
+        WatchReport {
+            mode: "view",
+            events: loop_.seen,
+            seconds: t0.elapsed().as_secs_f64(),
+            recorded_to: loop_.writer.as_ref().map(|w| w.path().to_path_buf()),
+            stopped_by: "quit",
+            lines: false,
+        },
+        Exit::Success,
+    ))
+}
+
+/// Run `daemon`: record until stopped.
+pub fn daemon(args: &DaemonArgs, ui: &dyn Ui) -> Result<(WatchReport, Exit)> {
+    let interval = interval(&args.interval)?;
+    let until = deadline(args.duration.as_deref())?;
+    let retention = retention(&args.retention)?;
+    let mut loop_ = Follow::start(kinds(&args.kinds), interval, Some(retention), &args.store)?;
+    if args.events {
+        ui.watch_started(&loop_.started());
+    }
+    let mut report = loop_.run("daemon", until, &|e| {
+        if args.events {
+            ui.watch_event(e);
+        }
+    })?;
+    report.lines = args.events;
+    Ok((report, Exit::Success))
+}
+
+/// The observer, the store, and the timers of one watcher.
+struct Follow {
+    observer: Observer,
+    writer: Option<Writer>,
+    interval: Duration,
+    started_at: f64,
+    /// Events recorded on start (closes and opens missed while nothing recorded).
+    caught_up: Vec<Event>,
+    seen: usize,
+    last_heartbeat: Instant,
+    last_prune: Instant,
+}
+
+impl Follow {
+    /// Open the store (when recording), resume from it, and take the first look.
+    fn start(
+        kinds: Kinds,
+        interval: Duration,
+        retention: Option<Retention>,
+        store: &StoreArgs,
+    ) -> Result<Follow> {
+        let mut observer = Observer::new(kinds);
+        let mut writer = None;
+        if let Some(retention) = retention {
+            let dir = registry::state_dir(store.state_dir.as_deref())?;
+            let (mut w, resumed) = Writer::open(&dir, retention)?;
+            w.prune(registry::now())?;
+            observer.resume(resumed.open);
+            writer = Some(w);
+        }
+        let first = observer.tick()?;
+        let mut follow = Follow {
+            observer,
+            writer,
+            interval,
+            started_at: first.time,
+            caught_up: Vec::new(),
+            seen: 0,
+            last_heartbeat: Instant::now(),
+            last_prune: Instant::now(),
+        };
+        if let Some(w) = follow.writer.as_mut() {
+            w.record(&first.events)?;
+            w.heartbeat(first.time)?;
+            follow.caught_up = first.events;
+        }
+        Ok(follow)
+    }
+
+    fn started(&self) -> Started {
+        Started {
+            event: "watch-started",
+            time: self.started_at,
+            listeners: self.observer.open().len(),
+            interval_s: self.interval.as_secs_f64(),
+            recording: self.writer.as_ref().map(|w| w.path().to_path_buf()),
+            caught_up: self.caught_up.len(),
+        }
+    }
+
+    /// One look: events, recorded (when recording) before they are returned.
+    fn step(&mut self) -> Result<Vec<Event>> {
+        let tick = self.observer.tick()?;
+        if let Some(w) = self.writer.as_mut() {
+            if !tick.events.is_empty() {
+                w.record(&tick.events)?;
+            }
+            if self.last_heartbeat.elapsed() >= HEARTBEAT {
+                w.heartbeat(tick.time)?;
+                self.last_heartbeat = Instant::now();
+            }
+            if self.last_prune.elapsed() >= PRUNE_EVERY {
+                w.prune(tick.time)?;
+                self.last_prune = Instant::now();
+            }
+        }
+        self.seen += tick.events.len();
+        Ok(tick.events)
+    }
+
+    /// The JSON-lines loop (watch --events, daemon).
+    fn run(
+        &mut self,
+        mode: &'static str,
+        until: Option<Instant>,
+        emit: &dyn Fn(&Event),
+    ) -> Result<WatchReport> {
+        let t0 = Instant::now();
+        let stop = StopSignals::install()?;
+        for e in std::mem::take(&mut self.caught_up) {
+            emit(&e);
+        }
+        let mut next = Instant::now() + self.interval;
+        let stopped_by = loop {
+            let now = Instant::now();
+            let wake = until.map_or(next, |u| u.min(next));
+            if stop.wait(wake.saturating_duration_since(now)) {
+                break "signal";
+            }
+            if until.is_some_and(|u| Instant::now() >= u) {
+                break "duration";
+            }
+            for e in self.step()? {
+                emit(&e);
+            }
+            // Keep to the interval's grid, but never try to catch up missed looks.
+            next += self.interval;
+            if next < Instant::now() {
+                next = Instant::now() + self.interval;
+            }
+        };
+        let recorded_to = match self.writer.as_mut() {
+            Some(w) => {
+                w.stopped(registry::now())?;
+                Some(w.path().to_path_buf())
+            }
+            None => None,
+        };
+        Ok(WatchReport {
+            mode,
+            events: self.seen,
+            seconds: t0.elapsed().as_secs_f64(),
+            recorded_to,
+            stopped_by,
+            lines: true,
+        })
+    }
+}
+
+/// The live view's side of the loop.
+struct ViewFeed<'a> {
+    follow: &'a mut Follow,
+    until: Option<Instant>,
+    first: bool,
+}
+
+impl LiveFeed for ViewFeed<'_> {
+    fn finished(&self) -> bool {
+        self.until.is_some_and(|u| Instant::now() >= u)
+    }
+
+    fn refresh(&mut self) -> Result<Frame> {
+        let mut events = if self.first {
+            std::mem::take(&mut self.follow.caught_up)
+        } else {
+            Vec::new()
+        };
+        if !self.first {
+            events = self.follow.step()?;
+        }
+        self.first = false;
+        Ok(Frame {
+            time: registry::now(),
+            listeners: self.follow.observer.open().into_iter().cloned().collect(),
+            events,
+            states: state_counts()?,
+            hidden: self.follow.observer.hidden().clone(),
+            recording: self.follow.writer.as_ref().map(|w| w.path().to_path_buf()),
+            started_at: self.follow.started_at,
+        })
+    }
+
+    fn interval(&self) -> Duration {
+        self.follow.interval
+    }
+
+    fn plan_kill(&mut self, listener: &Listener) -> Result<KillReport> {
+        let mut args = kill_args(listener);
+        args.dry_run = true;
+        super::kill::run(&args, &NoAsk).map(|(r, _)| r)
+    }
+
+    fn kill(&mut self, listener: &Listener) -> Result<KillReport> {
+        super::kill::run(&kill_args(listener), &NoAsk).map(|(r, _)| r)
+    }
+}
+
+/// `kill`'s arguments for freeing one listener's port (its address when specific).
+fn kill_args(l: &Listener) -> KillArgs {
+    let proto = l.proto.as_str();
+    let target = if l.address.is_unspecified() {
+        format!("{}/{proto}", l.port)
+    } else {
+        format!("{}/{proto}", std::net::SocketAddr::new(l.address, l.port))
+    };
+    KillArgs {
+        targets: vec![target],
+        connections: false,
+        yes: true,
+        dry_run: false,
+        signal: "TERM".into(),
+        timeout: "5s".into(),
+        no_escalate: false,
+        tree: false,
+        force: false,
+    }
+}
+
+/// The view asked and the person said yes: kill needs no more questions.
+struct NoAsk;
+
+impl Ui for NoAsk {
+    fn progress(&self, _: usize, _: usize) {}
+    fn can_ask(&self) -> bool {
+        false
+    }
+    fn confirm_kill(&self, _: &super::kill::KillPlan) -> bool {
+        false
+    }
+    fn run_notice(&self, _: &super::run::RunNotice) {}
+    fn can_view(&self) -> bool {
+        false
+    }
+    fn watch_started(&self, _: &Started) {}
+    fn watch_event(&self, _: &Event) {}
+    fn live_view(&self, _: &mut dyn LiveFeed) -> Result<()> {
+        Ok(())
+    }
+}
+
+fn interval(text: &str) -> Result<Duration> {
+    let d = super::parse_duration(text, "--interval")?;
+    if d < Duration::from_millis(100) || d > Duration::from_secs(3600) {
+        return Err(Error::bad_input(
+            format!("--interval {text} is out of range"),
+            "expected a duration from 100ms to 1h, e.g. 1s or 500ms",
+        ));
+    }
+    Ok(d)
+}
+
+fn deadline(text: Option<&str>) -> Result<Option<Instant>> {
+    text.map(|t| super::parse_duration(t, "--duration").map(|d| Instant::now() + d))
+        .transpose()
+}
+
+fn kinds(k: &ListenerKinds) -> Kinds {
+    match (k.tcp, k.udp) {
+        (true, false) => Kinds {
+            tcp: true,
+            udp: false,
+        },
+        (false, true) => Kinds {
+            tcp: false,
+            udp: true,
+        },
+        _ => Kinds::default(),
+    }
+}
+
+/// Parse `--keep` and `--max-size`.
+pub fn retention(args: &RetentionArgs) -> Result<Retention> {
+    let keep = super::parse_duration(&args.keep, "--keep")?;
+    if keep < Duration::from_secs(60) {
+        return Err(Error::bad_input(
+            format!("--keep {} is too short", args.keep),
+            "expected at least 1m, e.g. 30d, 12h or 90m",
+        ));
+    }
+    Ok(Retention {
+        keep_s: keep.as_secs_f64(),
+        max_bytes: parse_size(&args.max_size)?,
+    })
+}
+
+/// `256MiB`, `1GiB`, `500MB`, `1048576` → bytes (at least 1 MiB).
+pub fn parse_size(text: &str) -> Result<u64> {
+    let bad = || {
+        Error::bad_input(
+            format!("--max-size {text:?} is not a size"),
+            "expected a size of at least 1MiB, e.g. 256MiB, 1GiB, 500MB or 1048576 (bytes)",
+        )
+    };
+    let t = text.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let n: u64 = num.parse().map_err(|_| bad())?;
+    let mult: u64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "k" | "kb" => 1_000,
+        "kib" => 1 << 10,
+        "m" | "mb" => 1_000_000,
+        "mib" => 1 << 20,
+        "g" | "gb" => 1_000_000_000,
+        "gib" => 1 << 30,
+        _ => return Err(bad()),
+    };
+    let bytes = n.checked_mul(mult).ok_or_else(bad)?;
+    if bytes < 1 << 20 {
+        return Err(bad());
+    }
+    Ok(bytes)
+}
+
+/// The history store readers look at (see [`history::find`]).
+pub fn store_path(store: &StoreArgs) -> Option<PathBuf> {
+    history::find(store.state_dir.as_deref())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Proto;
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_size("256MiB").ok(), Some(256 << 20));
+        assert_eq!(parse_size("1GiB").ok(), Some(1 << 30));
+        assert_eq!(parse_size("500MB").ok(), Some(500_000_000));
+        assert_eq!(parse_size("1048576").ok(), Some(1 << 20));
+        for bad in [
+            "",
+            "MiB",
+            "1KiB",
+            "12 parsecs",
+            "99999999999999999999GiB",
+            "-5MiB",
+        ] {
+            assert!(parse_size(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn intervals_are_bounded() {
+        assert!(interval("1s").is_ok());
+        assert!(interval("50ms").is_err());
+        assert!(interval("2h").is_err());
+    }
+
+    #[test]
+    fn kill_targets_name_the_address_when_specific() {
+        let mut l = Listener {
+            proto: Proto::Tcp,
+            address: "127.0.0.1"
+                .parse()
+                .unwrap_or(std::net::IpAddr::from([0, 0, 0, 0])),
+            port: 8000,
+            inode: 1,
+            uid: 0,
+            owner: None,
+            owner_hidden: false,
+        };
+        assert_eq!(kill_args(&l).targets, vec!["127.0.0.1:8000/tcp"]);
+        l.address = std::net::IpAddr::from([0, 0, 0, 0]);
+        assert_eq!(kill_args(&l).targets, vec!["8000/tcp"]);
+        l.address = "::1".parse().unwrap_or(l.address);
+        l.proto = Proto::Udp;
+        assert_eq!(kill_args(&l).targets, vec!["[::1]:8000/udp"]);
+    }
+}
