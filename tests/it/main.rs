@@ -9,6 +9,7 @@ mod doctor_netns;
 mod explain;
 mod exporter;
 mod harness;
+mod history;
 mod hostile;
 mod kill;
 mod lifecycle;
@@ -17,6 +18,8 @@ mod probe;
 mod project;
 mod run;
 mod servers;
+mod watch;
+mod watch_tui;
 mod who;
 
 #[test]
