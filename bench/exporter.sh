@@ -103,11 +103,6 @@ start_exporter() {
     PORT=$(sed -n 's#.*serving http://127\.0\.0\.1:\([0-9]*\)/metrics.*#\1#p' "$WORK/$name.err" | head -1)
 }
 
-# cpu_ticks PID: utime + stime (fields 14 and 15 of /proc/PID/stat, after the "(comm)").
-cpu_ticks() {
-    sed 's/^.*) //' "/proc/$1/stat" | awk '{print $12 + $13}'
-}
-
 scrape() {
     curl -s -o "$1" -w '%{http_code} %{time_total}\n' \
         -H 'Accept: text/plain;version=0.0.4;q=1,*/*;q=0.1' \

@@ -34,3 +34,8 @@ stop_loadgen() {
         LG_PID=""
     fi
 }
+
+# cpu_ticks PID: utime + stime (fields 14 and 15 of /proc/PID/stat, after the "(comm)").
+cpu_ticks() {
+    sed 's/^.*) //' "/proc/$1/stat" | awk '{print $12 + $13}'
+}

@@ -677,6 +677,9 @@ pub struct WhoArgs {
     /// Also identify what speaks on the listening sockets found (read-only probes).
     #[arg(long)]
     pub probe: bool,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub store: StoreArgs,
 }
 
 /// Arguments of `explain`.
@@ -692,6 +695,9 @@ pub struct ExplainArgs {
     /// Also identify what speaks there now (read-only probes).
     #[arg(long)]
     pub probe: bool,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub store: StoreArgs,
 }
 
 /// Arguments of `probe`.
@@ -728,6 +734,9 @@ pub struct DoctorArgs {
     /// 0.0.0.0:PORT).
     #[arg(long)]
     pub bind: bool,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub store: StoreArgs,
 }
 
 /// Clap's usage error as one line: what was wrong, and where to see what is accepted.

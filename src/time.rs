@@ -1,5 +1,5 @@
-//! Timestamps for people: UTC calendar time and a rough age, without a time-zone database.
-//! Shared by the renderers (process start times) and the prober (certificate validity).
+//! Timestamps for people: UTC calendar time, local clock time and a rough age.
+//! Shared by the renderers (process start times, history) and the prober (certificate validity).
 
 /// Unix seconds as `YYYY-MM-DD HH:MM:SS UTC` (proleptic Gregorian; before 1970 too).
 pub fn utc(secs: i64) -> String {
@@ -28,6 +28,23 @@ pub fn rfc3339(secs: f64) -> String {
         rem % 60,
         ms.rem_euclid(1000)
     )
+}
+
+/// Unix seconds as local clock time for people: `14:02:11` when it is today, else
+/// `2026-11-21 14:02`. The zone is the system's (`TZ`, else `/etc/localtime`; UTC when
+/// neither says).
+pub fn local(secs: f64, now: f64) -> String {
+    let tz = jiff::tz::TimeZone::try_system().unwrap_or(jiff::tz::TimeZone::UTC);
+    let at = |s: f64| {
+        jiff::Timestamp::from_millisecond((s * 1000.0).round() as i64)
+            .ok()
+            .map(|t| t.to_zoned(tz.clone()))
+    };
+    match (at(secs), at(now)) {
+        (Some(t), Some(n)) if t.date() == n.date() => t.strftime("%H:%M:%S").to_string(),
+        (Some(t), _) => t.strftime("%Y-%m-%d %H:%M").to_string(),
+        _ => utc(secs as i64),
+    }
 }
 
 /// Howard Hinnant's `civil_from_days`: days since 1970-01-01 → (year, month, day).
@@ -66,6 +83,13 @@ mod tests {
         assert_eq!(utc(951_782_400), "2000-02-29 00:00:00 UTC");
         assert_eq!(rfc3339(1_795_305_612.123_4), "2026-11-22T00:00:12.123Z");
         assert_eq!(rfc3339(0.9996), "1970-01-01T00:00:01.000Z");
+        let day = 1_795_305_612.0;
+        assert_eq!(local(day, day).len(), 8, "today: the clock time only");
+        assert_eq!(
+            local(day - 3.0 * 86_400.0, day).len(),
+            16,
+            "another day: the date too"
+        );
         assert_eq!(utc(-1), "1969-12-31 23:59:59 UTC");
         assert_eq!(age(100, 140), "40s");
         assert_eq!(age(0, 7_320), "2h 2m");

@@ -141,8 +141,12 @@ pub fn run(args: &ExplainArgs) -> Result<ExplainReport> {
                 target: Some(args.target.clone()),
                 pid: None,
                 probe: args.probe,
+                store: args.store.clone(),
             })?;
             facts.push(now_fact(&report));
+            if let Some(past) = &report.last_holder {
+                facts.push(past_fact(past));
+            }
             facts.extend(report.probe.iter().flatten().map(probe_fact));
             Some(report)
         }
@@ -418,6 +422,19 @@ fn probe_fact(r: &super::probe::ProbeResult) -> Fact {
         None => format!("{addr} did not identify itself to read-only probes"),
     };
     machine("probe", "read-only probes just now (portscope probe)", text)
+}
+
+/// One sentence about who held the target before, from the history store.
+fn past_fact(past: &who::PastHolder) -> Fact {
+    let read = format!(
+        "the history store {} (recorded by portscope daemon)",
+        past.store.display()
+    );
+    machine(
+        "history",
+        &read,
+        who::past_sentence(past, crate::store::registry::now()),
+    )
 }
 
 /// One sentence about what holds the target now.

@@ -197,6 +197,36 @@ pub fn parse_pid(text: &str) -> Result<u32> {
 
 /// Parse a duration flag: `5` (seconds), `5s`, `500ms`, `1.5s`, `2m`; from 0 to one day.
 pub fn parse_duration(text: &str, flag: &str) -> Result<std::time::Duration> {
+    parse_duration_upto(text, flag, 86_400.0).map_err(|_| {
+        crate::error::Error::bad_input(
+            format!(
+                "{flag} {} is not a duration",
+                crate::render::sanitize::terminal(text)
+            ),
+            format!(
+                "expected a number with an optional unit ms, s, m or h, up to a day, e.g. {flag} 5s or {flag} 500ms"
+            ),
+        )
+    })
+}
+
+/// Parse a long span (`--keep`, `--since`): as [`parse_duration`], plus days (`d`) and weeks
+/// (`w`), up to ten years.
+pub fn parse_span(text: &str, flag: &str) -> Result<std::time::Duration> {
+    parse_duration_upto(text, flag, 3650.0 * 86_400.0).map_err(|_| {
+        crate::error::Error::bad_input(
+            format!(
+                "{flag} {} is not a duration",
+                crate::render::sanitize::terminal(text)
+            ),
+            format!(
+                "expected a number with a unit ms, s, m, h, d or w, up to ten years, e.g. {flag} 30d or {flag} 12h"
+            ),
+        )
+    })
+}
+
+fn parse_duration_upto(text: &str, flag: &str, max_secs: f64) -> Result<std::time::Duration> {
     let t = text.trim();
     let (number, unit) = match t.find(|c: char| !(c.is_ascii_digit() || c == '.')) {
         Some(i) => t.split_at(i),
@@ -207,21 +237,15 @@ pub fn parse_duration(text: &str, flag: &str) -> Result<std::time::Duration> {
         "s" | "sec" | "secs" => 1.0,
         "m" | "min" => 60.0,
         "h" => 3600.0,
+        "d" if max_secs > 86_400.0 => 86_400.0,
+        "w" if max_secs > 86_400.0 => 7.0 * 86_400.0,
         _ => f64::NAN,
     };
     match number.parse::<f64>().map(|n| n * scale) {
-        Ok(secs) if secs.is_finite() && (0.0..=86_400.0).contains(&secs) => {
+        Ok(secs) if secs.is_finite() && (0.0..=max_secs).contains(&secs) => {
             Ok(std::time::Duration::from_secs_f64(secs))
         }
-        _ => Err(crate::error::Error::bad_input(
-            format!(
-                "{flag} {} is not a duration",
-                crate::render::sanitize::terminal(text)
-            ),
-            format!(
-                "expected a number with an optional unit ms, s, m or h, up to a day, e.g. {flag} 5s or {flag} 500ms"
-            ),
-        )),
+        _ => Err(crate::error::Error::bad_input(flag, "")),
     }
 }
 

@@ -50,10 +50,8 @@ pub struct WatchReport {
 /// opens from now on is reported.
 #[derive(Debug, Clone, Serialize)]
 pub struct Started {
-    /// Always `watch-started`.
-    pub event: &'static str,
     /// When (Unix seconds).
-    pub time: f64,
+    pub unix: f64,
     /// Listeners open now (not reported one by one).
     pub listeners: usize,
     /// Seconds between looks.
@@ -205,8 +203,7 @@ impl Follow {
 
     fn started(&self) -> Started {
         Started {
-            event: "watch-started",
-            time: self.started_at,
+            unix: self.started_at,
             listeners: self.observer.open().len(),
             interval_s: self.interval.as_secs_f64(),
             recording: self.writer.as_ref().map(|w| w.path().to_path_buf()),
@@ -406,7 +403,7 @@ fn kinds(k: &ListenerKinds) -> Kinds {
 
 /// Parse `--keep` and `--max-size`.
 pub fn retention(args: &RetentionArgs) -> Result<Retention> {
-    let keep = super::parse_duration(&args.keep, "--keep")?;
+    let keep = super::parse_span(&args.keep, "--keep")?;
     if keep < Duration::from_secs(60) {
         return Err(Error::bad_input(
             format!("--keep {} is too short", args.keep),

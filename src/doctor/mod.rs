@@ -56,6 +56,9 @@ pub struct Context {
     pub loopback_up: Option<bool>,
     /// For a URL target that connected: what the port actually speaks (read-only probe).
     pub spoken: Option<crate::probe::engine::PortProbe>,
+    /// Connect mode, when nothing listens: the last listener the history store recorded on
+    /// the port (`portscope daemon`), if there is a store.
+    pub past: Option<crate::commands::who::PastHolder>,
 }
 
 impl Context {
@@ -178,11 +181,16 @@ fn gather(
         loopback_up: sysctl::interface_up("lo"),
         foreign: (Vec::new(), 0),
         firewall: Vec::new(),
+        past: None,
     })
 }
 
 /// Diagnose why connecting to `target` fails (or confirm that it works).
-pub fn connect(target: Target, timeout: Duration) -> Result<DoctorReport> {
+pub fn connect(
+    target: Target,
+    timeout: Duration,
+    store: &crate::cli::StoreArgs,
+) -> Result<DoctorReport> {
     let port = one_tcp_port(&target)?;
     let (addrs, resolution) = dial_addresses(&target);
     let attempts = addrs
@@ -193,6 +201,7 @@ pub fn connect(target: Target, timeout: Duration) -> Result<DoctorReport> {
     ctx.spoken = probe_if_url(&ctx);
     if ctx.listeners().next().is_none() {
         ctx.foreign = crate::sys::netns::foreign_listeners(port);
+        ctx.past = crate::commands::who::last_recorded(&ctx.target, store);
     }
     if ctx.attempts.iter().any(|a| a.outcome != Outcome::Connected) {
         ctx.firewall = crate::sys::firewall::blocking_rules(port);

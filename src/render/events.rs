@@ -5,7 +5,7 @@ use std::io::Write;
 
 use serde::Serialize;
 
-use crate::commands::watch::WatchReport;
+use crate::commands::watch::{Started, WatchReport};
 use crate::watch::{Ending, Event, EventKind};
 
 /// One event, flattened for scripts: the listener and its owner at the top level.
@@ -84,6 +84,29 @@ impl<'a> EventLine<'a> {
     }
 }
 
+/// The first line: the watcher has its baseline.
+#[derive(Debug, Serialize)]
+pub struct StartedLine<'a> {
+    /// Always `watch-started`.
+    pub event: &'static str,
+    /// RFC 3339 UTC.
+    pub time: String,
+    /// The rest (with `unix`).
+    #[serde(flatten)]
+    pub started: &'a Started,
+}
+
+impl<'a> StartedLine<'a> {
+    /// The line for `s`.
+    pub fn new(s: &'a Started) -> StartedLine<'a> {
+        StartedLine {
+            event: "watch-started",
+            time: crate::time::rfc3339(s.unix),
+            started: s,
+        }
+    }
+}
+
 /// Print one value as a JSON line on standard output and flush.
 pub fn print_line<T: Serialize>(value: &T) {
     if let Ok(mut line) = serde_json::to_string(value) {
@@ -105,12 +128,15 @@ pub fn summary(r: &WatchReport) -> String {
         struct Stopped<'a> {
             event: &'static str,
             time: String,
+            unix: f64,
             #[serde(flatten)]
             report: &'a WatchReport,
         }
+        let now = crate::store::registry::now();
         let line = Stopped {
             event: "watch-stopped",
-            time: crate::time::rfc3339(crate::store::registry::now()),
+            time: crate::time::rfc3339(now),
+            unix: (now * 1000.0).round() / 1000.0,
             report: r,
         };
         return serde_json::to_string(&line).map_or_else(|_| String::new(), |l| l + "\n");

@@ -74,7 +74,7 @@ impl Ui for Terminal {
     }
 
     fn watch_started(&self, started: &Started) {
-        super::events::print_line(started);
+        super::events::print_line(&super::events::StartedLine::new(started));
     }
 
     fn watch_event(&self, event: &Event) {

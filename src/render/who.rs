@@ -113,6 +113,19 @@ pub(crate) fn process_block(p: &Process, now: u64, pal: &Palette) -> String {
     out
 }
 
+/// The history line under a free port's answer.
+fn past_line(past: &crate::commands::who::PastHolder, pal: &Palette) -> String {
+    let text = crate::commands::who::past_sentence(past, crate::store::registry::now());
+    format!(
+        "{}\n  {}\n",
+        pal.dim(&text),
+        pal.dim(&format!(
+            "(from the history store {})",
+            past.store.display()
+        ))
+    )
+}
+
 /// Render `who`.
 pub fn render(r: &WhoReport, pal: &Palette) -> String {
     let target = r.target.to_string();
@@ -123,9 +136,13 @@ pub fn render(r: &WhoReport, pal: &Palette) -> String {
         );
     }
     if !r.held {
-        return format!(
+        let mut out = format!(
             "nothing holds {target}: no listener and no connection (a connection now would be refused)\n"
         );
+        if let Some(past) = &r.last_holder {
+            out.push_str(&past_line(past, pal));
+        }
+        return out;
     }
     let mut t = Table::new(&[
         "PROTO",
@@ -170,6 +187,10 @@ pub fn render(r: &WhoReport, pal: &Palette) -> String {
         out.push('\n');
         out.push_str(&line);
         out.push('\n');
+    }
+    if let Some(past) = &r.last_holder {
+        out.push('\n');
+        out.push_str(&past_line(past, pal));
     }
     out
 }

@@ -206,3 +206,11 @@ pub fn pids(socket: &serde_json::Value) -> Vec<u32> {
         .map(|p| p.as_u64().expect("pid") as u32)
         .collect()
 }
+
+/// Unix time now, in seconds (to compare with the times portscope reports).
+pub fn now_s() -> f64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs_f64()
+}

@@ -32,6 +32,36 @@ pub fn check(ctx: &Context) -> Vec<Finding> {
             "{recent} connection(s) on port {port} are in TIME_WAIT: something served here within the last minute and has stopped"
         ));
     }
+    let mut fix = vec![
+        "start the server, and check its output for the address it actually listens on".into(),
+        format!("portscope ls   # what does listen here"),
+    ];
+    if let Some(past) = &ctx.past {
+        evidence.push(format!(
+            "{} (history store {})",
+            crate::commands::who::past_sentence(past, ctx.snapshot.taken_at),
+            past.store.display()
+        ));
+        if let Some(o) = past
+            .stay
+            .listener
+            .owner
+            .as_ref()
+            .filter(|o| !o.cmdline.is_empty())
+        {
+            let cmd = crate::render::sanitize::command_line(&o.cmdline);
+            fix.insert(
+                0,
+                match &o.cwd {
+                    Some(cwd) => format!(
+                        "start it again as it was: cd {} && {cmd}",
+                        crate::render::sanitize::shell_word(cwd)
+                    ),
+                    None => format!("start it again as it was: {cmd}"),
+                },
+            );
+        }
+    }
     let mut findings = vec![Finding {
         code: "DOC-REFUSED-NOTHING-LISTENING",
         severity: Severity::Critical,
@@ -39,10 +69,7 @@ pub fn check(ctx: &Context) -> Vec<Finding> {
             "nothing listens on port {port}: the connection is refused because no program is serving it"
         ),
         evidence,
-        fix: vec![
-            "start the server, and check its output for the address it actually listens on".into(),
-            format!("portscope ls   # what does listen here"),
-        ],
+        fix,
     }];
     let mut nearby: Vec<_> = ctx
         .snapshot
