@@ -203,7 +203,7 @@ impl Follow {
 
     fn started(&self) -> Started {
         Started {
-            unix: self.started_at,
+            unix: (self.started_at * 1000.0).round() / 1000.0,
             listeners: self.observer.open().len(),
             interval_s: self.interval.as_secs_f64(),
             recording: self.writer.as_ref().map(|w| w.path().to_path_buf()),

@@ -18,6 +18,8 @@ pub struct Terminal {
     progress: Progress,
     pal: Palette,
     json: bool,
+    /// Colour in the live view (it draws on standard output).
+    view_color: bool,
 }
 
 impl Terminal {
@@ -27,6 +29,7 @@ impl Terminal {
             progress: Progress::new(cfg.progress),
             pal: Palette::new(cfg.color && std::io::stderr().is_terminal()),
             json: cfg.json,
+            view_color: cfg.color,
         }
     }
 
@@ -82,6 +85,6 @@ impl Ui for Terminal {
     }
 
     fn live_view(&self, feed: &mut dyn LiveFeed) -> Result<()> {
-        super::tui::run(feed)
+        super::tui::run_with(feed, self.view_color)
     }
 }

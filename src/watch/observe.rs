@@ -12,7 +12,7 @@ use serde::Serialize;
 
 use super::{Ending, Event, Listener, Owner, Tracked, Tracker, socket_key};
 use crate::error::Result;
-use crate::model::{Hidden, Proto, SockState, Socket};
+use crate::model::{Hidden, ProcState, Proto, SockState, Socket};
 use crate::snapshot;
 use crate::sys::SocketQuery;
 use crate::sys::procfs::{self, Detail, ProcContext};
@@ -194,6 +194,8 @@ fn ending(ctx: &ProcContext, t: &Tracked) -> Ending {
         .iter()
         .chain(&owner.others)
         .filter_map(|pid| procfs::process(ctx, *pid, Detail::Basic))
+        // A killed child its parent has not reaped yet is a zombie: it has exited.
+        .filter(|p| !matches!(p.state, ProcState::Zombie | ProcState::Dead))
         .any(|p| p.pid != owner.pid || p.start_time == owner.start_time);
     if alive {
         Ending::SocketClosed

@@ -92,11 +92,6 @@ impl Events {
         }
         (status.code().unwrap_or(-1), std::mem::take(&mut self.seen))
     }
-
-    /// The pid of the watcher.
-    pub fn pid(&self) -> u32 {
-        self.child.id()
-    }
 }
 
 impl Drop for Events {

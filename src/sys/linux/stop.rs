@@ -63,6 +63,32 @@ impl StopSignals {
         }
     }
 
+    /// Wait up to `timeout` for input on standard input (a terminal), a hang-up of it, or a
+    /// stop signal — whichever comes first. (crossterm's own wait never returns once the
+    /// terminal hangs up: it retries end-of-file forever, crossterm-rs/crossterm#793; the
+    /// live view waits here first.) A signal is left for [`StopSignals::arrived`] to see.
+    pub fn wait_stdin(&self, timeout: Duration) -> Wake {
+        let stdin = std::io::stdin();
+        let ts = Timespec::try_from(timeout).unwrap_or(Timespec {
+            tv_sec: 0,
+            tv_nsec: 200_000_000,
+        });
+        let mut fds = [
+            PollFd::new(&stdin, PollFlags::IN),
+            PollFd::new(&self.read, PollFlags::IN),
+        ];
+        // EINTR (a signal) is a wake-up like any other.
+        let _ = rustix::event::poll(&mut fds, Some(&ts));
+        let gone = PollFlags::HUP | PollFlags::ERR | PollFlags::NVAL;
+        if fds[0].revents().intersects(gone) {
+            Wake::HungUp
+        } else if fds[1].revents().contains(PollFlags::IN) {
+            Wake::Signal
+        } else {
+            Wake::Ready
+        }
+    }
+
     /// Whether a stop signal arrived since the last look (never blocks).
     pub fn arrived(&self) -> bool {
         self.drain()
@@ -79,6 +105,17 @@ impl StopSignals {
         }
         got
     }
+}
+
+/// What ended [`StopSignals::wait_stdin`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Wake {
+    /// Input is there, or the time is up.
+    Ready,
+    /// Standard input hung up (the terminal's window closed, its tmux server killed).
+    HungUp,
+    /// A stop signal arrived.
+    Signal,
 }
 
 impl Drop for StopSignals {

@@ -1,0 +1,291 @@
+//! What `k` (free the selected port) says: the confirmation's lines from the dry run, the
+//! reason there is nothing to ask, and the one-line outcome. Pure text from `kill`'s report;
+//! names and command lines are sanitised here, since they come from other users' processes.
+
+use crate::commands::kill::{Fate, KillReport, Outcome};
+use crate::render::sanitize;
+use crate::watch::Listener;
+
+/// `port 8000/tcp` for a wildcard listener, `127.0.0.1:8000/tcp` otherwise.
+pub fn port_label(l: &Listener) -> String {
+    let proto = l.proto.as_str();
+    if l.address.is_unspecified() {
+        format!("port {}/{proto}", l.port)
+    } else {
+        format!("{}/{proto}", std::net::SocketAddr::new(l.address, l.port))
+    }
+}
+
+fn name_pid(comm: &str, pid: u32) -> String {
+    format!("{}[{pid}]", sanitize::terminal(comm))
+}
+
+/// When the dry run leaves nothing to confirm, why (refused holders, hidden owners, or nobody
+/// holds the port any more); `None` when there are processes to stop.
+pub fn nothing_to_ask(l: &Listener, plan: &KillReport) -> Option<String> {
+    let p = &plan.plan;
+    if !p.stop.is_empty() {
+        return None;
+    }
+    let label = port_label(l);
+    if let Some(r) = p.refused.first() {
+        return Some(format!(
+            "refused to free {label}: {} — {}",
+            name_pid(&r.comm, r.pid),
+            r.message
+        ));
+    }
+    let hidden: usize = p.found.iter().map(|f| f.hidden).sum();
+    if hidden > 0 {
+        return Some(format!(
+            "cannot free {label}: its holder is a process portscope may not inspect (run as root)"
+        ));
+    }
+    if p.found.iter().all(|f| f.sockets.is_empty()) {
+        return Some(format!("nothing holds {label} any more: it is free"));
+    }
+    Some(format!("nothing to stop for {label}"))
+}
+
+/// The confirmation's lines: what would be stopped, what is left alone, which signals.
+pub fn confirm_lines(plan: &KillReport) -> Vec<String> {
+    let p = &plan.plan;
+    let mut out = vec!["will stop:".to_string()];
+    for s in &p.stop {
+        let proc = &s.process;
+        let user = proc.user.clone().unwrap_or_else(|| proc.uid.to_string());
+        out.push(format!(
+            "  {}  user {}  {}",
+            name_pid(&proc.comm, proc.pid),
+            sanitize::terminal(&user),
+            sanitize::command_line(&proc.cmdline)
+        ));
+    }
+    if !p.refused.is_empty() {
+        out.push("left alone:".into());
+        for r in &p.refused {
+            out.push(format!("  {}: {}", name_pid(&r.comm, r.pid), r.message));
+        }
+    }
+    for n in &p.notes {
+        out.push(format!("note: {}", sanitize::terminal(n)));
+    }
+    let escalate = if p.escalate {
+        format!(
+            ", then SIGKILL after {:.1} s to any still running",
+            p.timeout_ms as f64 / 1000.0
+        )
+    } else {
+        String::new()
+    };
+    out.push(format!("sends SIG{}{escalate}", p.signal.name()));
+    out
+}
+
+/// The question in the confirmation's title.
+pub fn question(l: &Listener, plan: &KillReport) -> String {
+    let n = plan.plan.stop.len();
+    format!("free {}? stop {n} process(es)", port_label(l))
+}
+
+fn fate_text(o: &Outcome) -> String {
+    let who = name_pid(&o.comm, o.pid);
+    let secs = |s: Option<f64>| format!("{:.1} s", s.unwrap_or(0.0));
+    match o.outcome {
+        Fate::ExitedAfterSignal => format!(
+            "{who} stopped (SIG{}, {})",
+            o.signal.map_or("TERM", |s| s.name()),
+            secs(o.after_s)
+        ),
+        Fate::Killed => format!(
+            "{who} killed (ignored SIGTERM for {}, then SIGKILL)",
+            secs(o.ignored_s)
+        ),
+        Fate::AlreadyExited => format!("{who} had already exited"),
+        Fate::PermissionDenied => format!("{who}: permission denied (another user's process)"),
+        Fate::StillRunning => format!(
+            "{who} {}",
+            sanitize::terminal(o.detail.as_deref().unwrap_or("is still running"))
+        ),
+    }
+}
+
+/// The outcome in one line, and whether the port is free now.
+pub fn outcome(l: &Listener, r: &KillReport) -> (String, bool) {
+    let label = port_label(l);
+    let fates: Vec<String> = r.outcomes.iter().map(fate_text).collect();
+    let refused: Vec<String> = r
+        .plan
+        .refused
+        .iter()
+        .map(|x| format!("refused {}", name_pid(&x.comm, x.pid)))
+        .collect();
+    let hidden: usize = r.ports.iter().map(|p| p.hidden).sum();
+    let mut parts = fates;
+    parts.extend(refused);
+    if hidden > 0 {
+        parts.push(format!("{hidden} holder(s) hidden"));
+    }
+    let detail = if parts.is_empty() {
+        String::new()
+    } else {
+        format!(": {}", parts.join(", "))
+    };
+    if r.all_free && hidden == 0 {
+        (format!("{label} freed{detail}"), true)
+    } else {
+        (format!("{label} still held{detail}"), false)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::commands::kill::{KillPlan, PortState, Refusal, Refused};
+    use crate::model::Proto;
+    use crate::sys::signal::Sig;
+    use crate::target::Target;
+
+    fn listener(addr: [u8; 4]) -> Listener {
+        Listener {
+            proto: Proto::Tcp,
+            address: addr.into(),
+            port: 8000,
+            inode: 1,
+            uid: 0,
+            owner: None,
+            owner_hidden: false,
+        }
+    }
+
+    fn report() -> KillReport {
+        KillReport {
+            plan: KillPlan {
+                targets: vec![Target::Port {
+                    port: 8000,
+                    proto: None,
+                }],
+                signal: Sig::Term,
+                timeout_ms: 5000,
+                escalate: true,
+                tree: false,
+                connections: false,
+                euid: 0,
+                found: vec![],
+                stop: vec![],
+                refused: vec![],
+                docker: vec![],
+                notes: vec![],
+            },
+            dry_run: false,
+            declined: false,
+            outcomes: vec![],
+            signals_sent: vec![],
+            ports: vec![],
+            all_free: true,
+        }
+    }
+
+    fn port_state(free: bool, hidden: usize) -> PortState {
+        PortState {
+            target: Target::Port {
+                port: 8000,
+                proto: None,
+            },
+            free,
+            sockets: vec![],
+            owners: vec![],
+            connections: 0,
+            time_wait: 0,
+            hidden,
+            hidden_users: vec![],
+        }
+    }
+
+    #[test]
+    fn labels_name_the_address_unless_it_is_a_wildcard() {
+        assert_eq!(port_label(&listener([0, 0, 0, 0])), "port 8000/tcp");
+        assert_eq!(port_label(&listener([127, 0, 0, 1])), "127.0.0.1:8000/tcp");
+    }
+
+    #[test]
+    fn a_refusal_is_said_instead_of_asked() {
+        let mut r = report();
+        r.plan.refused.push(Refusal {
+            pid: 1,
+            comm: "init\x1b[2J".into(),
+            cmdline: vec![],
+            uid: 0,
+            user: None,
+            ports: vec![8000],
+            why: vec![],
+            reason: Refused::Pid1,
+            message: "it is pid 1".into(),
+        });
+        let why = nothing_to_ask(&listener([0, 0, 0, 0]), &r).unwrap_or_default();
+        assert_eq!(
+            why,
+            "refused to free port 8000/tcp: init\\x1b[2J[1] — it is pid 1"
+        );
+        let (line, good) = outcome(&listener([0, 0, 0, 0]), &{
+            let mut r = r.clone();
+            r.all_free = false;
+            r
+        });
+        assert!(!good);
+        assert_eq!(line, "port 8000/tcp still held: refused init\\x1b[2J[1]");
+    }
+
+    #[test]
+    fn nobody_holding_it_is_said_too() {
+        let r = report();
+        assert_eq!(
+            nothing_to_ask(&listener([0, 0, 0, 0]), &r).as_deref(),
+            Some("nothing holds port 8000/tcp any more: it is free")
+        );
+        let mut hidden = report();
+        hidden.plan.found.push(port_state(false, 1));
+        assert!(
+            nothing_to_ask(&listener([0, 0, 0, 0]), &hidden)
+                .is_some_and(|t| t.contains("may not inspect"))
+        );
+    }
+
+    #[test]
+    fn outcomes_in_one_line() {
+        let mut r = report();
+        r.outcomes.push(Outcome {
+            pid: 42,
+            comm: "python3".into(),
+            user: "root".into(),
+            ports: vec![8000],
+            outcome: Fate::ExitedAfterSignal,
+            signal: Some(Sig::Term),
+            after_s: Some(0.04),
+            ignored_s: None,
+            resumed: false,
+            detail: None,
+        });
+        r.ports.push(port_state(true, 0));
+        let (line, good) = outcome(&listener([127, 0, 0, 1]), &r);
+        assert!(good);
+        assert_eq!(
+            line,
+            "127.0.0.1:8000/tcp freed: python3[42] stopped (SIGTERM, 0.0 s)"
+        );
+        r.ports[0] = port_state(false, 1);
+        r.all_free = false;
+        let (line, good) = outcome(&listener([127, 0, 0, 1]), &r);
+        assert!(!good);
+        assert!(line.ends_with("1 holder(s) hidden"), "{line}");
+    }
+
+    #[test]
+    fn the_confirmation_names_signals() {
+        let lines = confirm_lines(&report());
+        assert_eq!(
+            lines.last().map(String::as_str),
+            Some("sends SIGTERM, then SIGKILL after 5.0 s to any still running")
+        );
+    }
+}
