@@ -1,36 +1,418 @@
-//! `portscope history [TARGET]`: who listened on a port, from when to when, and how it ended.
+//! `portscope history [TARGET]`: who listened on a port, from when to when, and how it ended;
+//! with no target, the recent events.
 //!
-//! STUB: being written.
+//! The answer is only as good as the store's coverage, so the report always carries it: the
+//! time range some recorder was running, the gaps between runs inside the asked window, and
+//! whether a recorder runs now. "Nothing recorded" is never said as "nothing listened".
 
 use std::path::PathBuf;
 
+use jiff::tz::TimeZone;
 use serde::Serialize;
 
 use crate::cli::HistoryArgs;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::exit::Exit;
-use crate::store::history::{Stay, Stored};
+use crate::store::history::{self, Query, Reader, Recorder, Session, Stay, Stored, When};
+use crate::target::Target;
+
+/// Without a target, events of this long ago and since.
+const DEFAULT_WINDOW_S: f64 = 3600.0;
+/// Gaps between recorder runs shorter than this are not reported: a restart takes a moment,
+/// and what changed meanwhile is caught by the next run's first look (only a listener that
+/// opened and closed inside it is missed, as between two looks).
+const MIN_GAP_S: f64 = 1.0;
+/// The most rows `--limit` may ask for.
+const MAX_LIMIT: usize = 1_000_000;
 
 /// The answer to `history`.
 #[derive(Debug, Clone, Serialize)]
 pub struct HistoryReport {
     /// The store read (`None`: no history recorded yet).
     pub store: Option<PathBuf>,
-    /// A target's listeners, oldest first.
-    pub stays: Vec<Stay>,
-    /// Without a target: the recent events, oldest first.
+    /// Where the store was looked for, in order.
+    pub looked_in: Vec<PathBuf>,
+    /// `stays` (a target's timeline) or `events` (no target: the recent events).
+    pub mode: &'static str,
+    /// What was asked, as understood.
+    pub query: QueryShown,
+    /// The time the store covers (`None` when there is no store or it is empty).
+    pub coverage: Option<Coverage>,
+    /// A target's listeners, oldest first (empty in `events` mode).
+    pub stays: Vec<StayRow>,
+    /// Without a target: the recent events, oldest first (empty in `stays` mode).
     pub events: Vec<Stored>,
+    /// How many rows matched in all.
+    pub matched: usize,
+    /// Rows left out by `--limit` (the oldest).
+    pub left_out: usize,
+    /// When the question was asked.
+    pub now: When,
+    /// The time zone human output uses.
+    #[serde(skip)]
+    pub tz: TimeZone,
+}
+
+/// What `history` was asked.
+#[derive(Debug, Clone, Serialize)]
+pub struct QueryShown {
+    /// The target, parsed (`None`: no target).
+    pub target: Option<Target>,
+    /// From (`None`: from the beginning of the store).
+    pub since: Option<When>,
+    /// Up to (`None`: up to now).
+    pub until: Option<When>,
+    /// Only processes of this name.
+    pub process: Option<String>,
+    /// At most this many rows.
+    pub limit: usize,
+}
+
+/// What the store covers.
+#[derive(Debug, Clone, Serialize)]
+pub struct Coverage {
+    /// The first moment recorded (a recorder's first start, or the time before which
+    /// retention forgot events).
+    pub from: When,
+    /// The last moment a recorder was known alive.
+    pub to: When,
+    /// Whether a recorder holds the store now (its pid, when known).
+    pub recorder: Recorder,
+    /// Times inside the asked window when no recorder was running (between two runs, or
+    /// after the last one when none runs now), at least a second long, oldest first.
+    pub gaps: Vec<Gap>,
+}
+
+/// A time when nothing was recording.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Gap {
+    /// From (the previous recorder's last moment known alive).
+    pub from: When,
+    /// To (the next recorder's start; now, when none runs).
+    pub to: When,
+}
+
+/// One listener's stay on the port, with how long it lasted.
+#[derive(Debug, Clone, Serialize)]
+pub struct StayRow {
+    /// The stay (the listener and owner flattened; see `docs/json.md`).
+    #[serde(flatten)]
+    pub stay: Stay,
+    /// Seconds from its open to its close (to now while a recorder runs, to the last look
+    /// otherwise).
+    pub duration_s: f64,
 }
 
 /// Run `history`.
 pub fn run(args: &HistoryArgs) -> Result<(HistoryReport, Exit)> {
-    let store = super::watch::store_path(&args.store);
-    Ok((
-        HistoryReport {
-            store,
-            stays: Vec::new(),
-            events: Vec::new(),
+    let now = crate::store::registry::now();
+    let tz = TimeZone::system();
+    let limit = parse_limit(&args.limit)?;
+    let target = args
+        .target
+        .as_deref()
+        .map(crate::target::parse)
+        .transpose()?;
+    let mut q = Query {
+        process: args.process.clone(),
+        limit,
+        ..Query::default()
+    };
+    match &target {
+        None => {}
+        Some(Target::Pid(pid)) => q.pid = Some(*pid),
+        Some(Target::Process(name)) => {
+            if args.process.as_ref().is_some_and(|p| p != name) {
+                return Err(Error::bad_input(
+                    format!(
+                        "two process names given ({name} and --process {})",
+                        args.process.as_deref().unwrap_or("")
+                    ),
+                    "give the process name once, as the target or with --process",
+                ));
+            }
+            q.process = Some(name.clone());
+        }
+        Some(t) => {
+            q.ports = t.port_range();
+            q.proto = t.proto();
+            q.addresses = super::who::target_addrs(t);
+        }
+    }
+    let default_since = target.is_none().then_some(now - DEFAULT_WINDOW_S);
+    q.since = match &args.since {
+        Some(text) => Some(parse_when(text, "--since", now, &tz)?),
+        None => default_since,
+    };
+    q.until = args
+        .until
+        .as_deref()
+        .map(|t| parse_when(t, "--until", now, &tz))
+        .transpose()?;
+    if let (Some(s), Some(u)) = (q.since, q.until)
+        && u < s
+    {
+        return Err(Error::bad_input(
+            format!(
+                "--until {} is before --since {}",
+                args.until.as_deref().unwrap_or(""),
+                args.since.as_deref().unwrap_or("1h")
+            ),
+            "expected --until later than --since",
+        ));
+    }
+    let mut report = HistoryReport {
+        store: None,
+        looked_in: history::search_path(args.store.state_dir.as_deref()),
+        mode: if target.is_some() { "stays" } else { "events" },
+        query: QueryShown {
+            target,
+            since: q.since.map(When::at),
+            until: q.until.map(When::at),
+            process: q.process.clone(),
+            limit,
         },
-        Exit::Nothing,
-    ))
+        coverage: None,
+        stays: Vec::new(),
+        events: Vec::new(),
+        matched: 0,
+        left_out: 0,
+        now: When::at(now),
+        tz,
+    };
+    let Some(reader) = super::watch::store_path(&args.store)
+        .map(|p| Reader::open(&p))
+        .transpose()?
+        .flatten()
+    else {
+        return Ok((report, Exit::Nothing));
+    };
+    report.store = Some(reader.path().to_path_buf());
+    let recorder = reader.recorder();
+    let running = matches!(recorder, Recorder::Running { .. });
+    report.coverage = reader.coverage()?.map(|(from, to)| Coverage {
+        from: When::at(from),
+        to: When::at(to),
+        recorder,
+        gaps: Vec::new(),
+    });
+    if let Some(c) = report.coverage.as_mut() {
+        let window = (q.since.unwrap_or(f64::MIN), q.until.unwrap_or(now));
+        c.gaps = gaps(&reader.sessions()?, running, now, window);
+    }
+    let last_look = report.coverage.as_ref().map_or(now, |c| c.to.unix);
+    let open_until = if running { now } else { last_look };
+    if report.mode == "stays" {
+        report.matched = reader.count_stays(&q)?;
+        report.stays = reader
+            .stays(&q)?
+            .iter()
+            .map(|s| stay_row(s, open_until))
+            .collect();
+        report.left_out = report.matched.saturating_sub(report.stays.len());
+    } else {
+        report.matched = reader.count_events(&q)?;
+        report.events = reader.events(&q)?;
+        report.left_out = report.matched.saturating_sub(report.events.len());
+    }
+    let code = if report.matched > 0 {
+        Exit::Success
+    } else {
+        Exit::Nothing
+    };
+    Ok((report, code))
+}
+
+fn stay_row(s: &Stay, open_until: f64) -> StayRow {
+    let end = s.closed_at.unwrap_or(open_until.max(s.opened_at));
+    StayRow {
+        stay: s.clone(),
+        duration_s: ((end - s.opened_at) * 1000.0).round() / 1000.0,
+    }
+}
+
+/// The times inside `window` when no recorder ran: between one run's last moment alive and
+/// the next one's start, and after the last run when none runs now.
+pub fn gaps(sessions: &[Session], running: bool, now: f64, window: (f64, f64)) -> Vec<Gap> {
+    let mut out = Vec::new();
+    let mut end: Option<f64> = None;
+    for s in sessions {
+        if let Some(e) = end
+            && s.started_at > e
+        {
+            out.push((e, s.started_at));
+        }
+        let this_end = s.stopped_at.unwrap_or(s.last_alive).max(s.last_alive);
+        end = Some(end.map_or(this_end, |e: f64| e.max(this_end)));
+    }
+    if let Some(e) = end
+        && !running
+        && now > e
+    {
+        out.push((e, now));
+    }
+    out.into_iter()
+        .filter_map(|(a, b)| {
+            let (a, b) = (a.max(window.0), b.min(window.1));
+            (b - a >= MIN_GAP_S).then(|| Gap {
+                from: When::at(a),
+                to: When::at(b),
+            })
+        })
+        .collect()
+}
+
+fn parse_limit(text: &str) -> Result<usize> {
+    match text.trim().parse::<usize>() {
+        Ok(n) if (1..=MAX_LIMIT).contains(&n) => Ok(n),
+        _ => Err(Error::bad_input(
+            format!(
+                "--limit {} is not a row count",
+                crate::render::sanitize::terminal(text)
+            ),
+            format!("expected a whole number from 1 to {MAX_LIMIT}, e.g. --limit 50"),
+        )),
+    }
+}
+
+/// `--since`/`--until`: a span ago (`1h`, `30m`, `2d`, `1h ago`), `now`, or a time —
+/// RFC 3339 with an offset or `Z`, `2026-11-22T13:40`, `2026-11-22 13:40:00`, `2026-11-22`,
+/// `13:40` (today) — in `tz` unless it carries an offset.
+pub fn parse_when(text: &str, flag: &str, now: f64, tz: &TimeZone) -> Result<f64> {
+    let t = text.trim();
+    let bad = || {
+        Error::bad_input(
+            format!(
+                "{flag} {} is not a time",
+                crate::render::sanitize::terminal(text)
+            ),
+            "expected a span ago (90s, 30m, 1h, 2d, 1w) or a time (13:40, 2026-11-22T13:40, \
+             '2026-11-22 13:40:00', 2026-11-22T13:40:00Z), local unless it gives an offset",
+        )
+    };
+    if t.eq_ignore_ascii_case("now") {
+        return Ok(now);
+    }
+    let ago = t.strip_suffix("ago").map_or(t, str::trim_end);
+    if !ago.is_empty()
+        && let Ok(span) = super::parse_span(ago, flag)
+    {
+        return Ok(now - span.as_secs_f64());
+    }
+    let unix = |ts: jiff::Timestamp| ts.as_millisecond() as f64 / 1000.0;
+    if let Ok(ts) = t.parse::<jiff::Timestamp>() {
+        return Ok(unix(ts));
+    }
+    if let Ok(dt) = t.parse::<jiff::civil::DateTime>() {
+        return dt
+            .to_zoned(tz.clone())
+            .map(|z| unix(z.timestamp()))
+            .map_err(|_| bad());
+    }
+    if !t.contains('-')
+        && let Ok(time) = t.parse::<jiff::civil::Time>()
+    {
+        let today = jiff::Timestamp::from_millisecond((now * 1000.0) as i64)
+            .map_err(|_| bad())?
+            .to_zoned(tz.clone())
+            .date();
+        return today
+            .to_datetime(time)
+            .to_zoned(tz.clone())
+            .map(|z| unix(z.timestamp()))
+            .map_err(|_| bad());
+    }
+    Err(bad())
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+
+    fn utc() -> TimeZone {
+        TimeZone::UTC
+    }
+
+    #[test]
+    fn whens() {
+        let now = 1_795_305_612.0; // 2026-11-22T00:00:12Z
+        let tz = utc();
+        assert_eq!(parse_when("1h", "--since", now, &tz).unwrap(), now - 3600.0);
+        assert_eq!(
+            parse_when("2d ago", "--since", now, &tz).unwrap(),
+            now - 172_800.0
+        );
+        assert_eq!(parse_when("now", "--since", now, &tz).unwrap(), now);
+        assert_eq!(
+            parse_when("2026-11-22T00:00:00Z", "--since", now, &tz).unwrap(),
+            1_795_305_600.0
+        );
+        assert_eq!(
+            parse_when("2026-11-22T02:00:00+02:00", "--since", now, &tz).unwrap(),
+            1_795_305_600.0
+        );
+        assert_eq!(
+            parse_when("2026-11-22 00:00:00", "--since", now, &tz).unwrap(),
+            1_795_305_600.0
+        );
+        assert_eq!(
+            parse_when("2026-11-22T00:00", "--since", now, &tz).unwrap(),
+            1_795_305_600.0
+        );
+        assert_eq!(
+            parse_when("2026-11-22", "--since", now, &tz).unwrap(),
+            1_795_305_600.0
+        );
+        assert_eq!(
+            parse_when("00:00", "--since", now, &tz).unwrap(),
+            1_795_305_600.0
+        );
+        let paris = TimeZone::get("Europe/Paris").unwrap();
+        assert_eq!(
+            parse_when("2026-11-22 01:00", "--since", now, &paris).unwrap(),
+            1_795_305_600.0,
+            "local time is the zone's"
+        );
+        for bad in ["yesterday-ish", "25:00", "2026-13-01", "", "1y"] {
+            let err = parse_when(bad, "--since", now, &tz).unwrap_err();
+            assert!(matches!(err, Error::BadInput { .. }), "{bad}: {err}");
+        }
+    }
+
+    #[test]
+    fn limits() {
+        assert_eq!(parse_limit("200").unwrap(), 200);
+        for bad in ["0", "-1", "x", "", "2000000"] {
+            assert!(parse_limit(bad).is_err(), "{bad}");
+        }
+    }
+
+    fn session(start: f64, alive: f64, stopped: Option<f64>) -> Session {
+        Session {
+            pid: 1,
+            started_at: start,
+            last_alive: alive,
+            stopped_at: stopped,
+        }
+    }
+
+    #[test]
+    fn gaps_between_runs_and_after_the_last() {
+        let s = [
+            session(100.0, 150.0, Some(150.0)),
+            session(200.0, 260.0, None),
+            session(300.0, 400.0, None),
+        ];
+        let g: Vec<(f64, f64)> = gaps(&s, true, 500.0, (f64::MIN, 500.0))
+            .iter()
+            .map(|g| (g.from.unix, g.to.unix))
+            .collect();
+        assert_eq!(g, vec![(150.0, 200.0), (260.0, 300.0)]);
+        let g: Vec<(f64, f64)> = gaps(&s, false, 500.0, (170.0, 450.0))
+            .iter()
+            .map(|g| (g.from.unix, g.to.unix))
+            .collect();
+        assert_eq!(g, vec![(170.0, 200.0), (260.0, 300.0), (400.0, 450.0)]);
+    }
 }

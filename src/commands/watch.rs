@@ -120,7 +120,11 @@ pub fn run(args: &WatchArgs, ui: &dyn Ui) -> Result<(WatchReport, Exit)> {
         until,
         first: true,
     };
-    ui.live_view(&mut feed)?;
+    let shown = ui.live_view(&mut feed);
+    if let Some(w) = loop_.writer.as_mut() {
+        w.stopped(registry::now())?;
+    }
+    shown?;
     Ok((
         WatchReport {
             mode: "view",
@@ -157,6 +161,8 @@ struct Follow {
     observer: Observer,
     writer: Option<Writer>,
     interval: Duration,
+    /// Caught from before the store is opened, so a stop during the start is a clean one.
+    stop: StopSignals,
     started_at: f64,
     /// Events recorded on start (closes and opens missed while nothing recorded).
     caught_up: Vec<Event>,
@@ -173,6 +179,7 @@ impl Follow {
         retention: Option<Retention>,
         store: &StoreArgs,
     ) -> Result<Follow> {
+        let stop = StopSignals::install()?;
         let mut observer = Observer::new(kinds);
         let mut writer = None;
         if let Some(retention) = retention {
@@ -187,6 +194,7 @@ impl Follow {
             observer,
             writer,
             interval,
+            stop,
             started_at: first.time,
             caught_up: Vec::new(),
             seen: 0,
@@ -239,7 +247,6 @@ impl Follow {
         emit: &dyn Fn(&Event),
     ) -> Result<WatchReport> {
         let t0 = Instant::now();
-        let stop = StopSignals::install()?;
         for e in std::mem::take(&mut self.caught_up) {
             emit(&e);
         }
@@ -247,7 +254,7 @@ impl Follow {
         let stopped_by = loop {
             let now = Instant::now();
             let wake = until.map_or(next, |u| u.min(next));
-            if stop.wait(wake.saturating_duration_since(now)) {
+            if self.stop.wait(wake.saturating_duration_since(now)) {
                 break "signal";
             }
             if until.is_some_and(|u| Instant::now() >= u) {
