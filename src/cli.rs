@@ -123,9 +123,9 @@ impl Default for RetentionArgs {
     }
 }
 
-/// Arguments of `watch`.
+/// What `watch` and `daemon` share: how often and how long to look, at what, and the store.
 #[derive(Debug, Clone, Default, Args)]
-pub struct WatchArgs {
+pub struct FollowArgs {
     /// How often to look: 1s, 500ms, 2 (seconds).
     #[arg(
         short,
@@ -135,14 +135,7 @@ pub struct WatchArgs {
         allow_hyphen_values = true
     )]
     pub interval: String,
-    /// One JSON line per event on standard output instead of the terminal view (the default
-    /// when standard output is not a terminal).
-    #[arg(long)]
-    pub events: bool,
-    /// Also record the events into the history store, as `daemon` does.
-    #[arg(long)]
-    pub record: bool,
-    /// Stop after this long (default: until q, Ctrl+C or SIGTERM).
+    /// Stop after this long (default: until q or Ctrl+C in the view, SIGINT, SIGTERM or SIGHUP).
     #[arg(long, value_name = "DURATION", allow_hyphen_values = true)]
     pub duration: Option<String>,
     #[command(flatten)]
@@ -156,33 +149,30 @@ pub struct WatchArgs {
     pub store: StoreArgs,
 }
 
+/// Arguments of `watch`.
+#[derive(Debug, Clone, Default, Args)]
+pub struct WatchArgs {
+    /// One JSON line per event on standard output instead of the terminal view (the default
+    /// when standard output is not a terminal).
+    #[arg(long)]
+    pub events: bool,
+    /// Also record the events into the history store, as `daemon` does.
+    #[arg(long)]
+    pub record: bool,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub follow: FollowArgs,
+}
+
 /// Arguments of `daemon`.
 #[derive(Debug, Clone, Default, Args)]
 pub struct DaemonArgs {
-    /// How often to look: 1s, 500ms, 2 (seconds).
-    #[arg(
-        short,
-        long,
-        value_name = "DURATION",
-        default_value = "1s",
-        allow_hyphen_values = true
-    )]
-    pub interval: String,
     /// Also print one JSON line per event on standard output, once it is recorded.
     #[arg(long)]
     pub events: bool,
-    /// Stop after this long (default: until SIGINT or SIGTERM).
-    #[arg(long, value_name = "DURATION", allow_hyphen_values = true)]
-    pub duration: Option<String>,
     #[command(flatten)]
     #[allow(missing_docs)]
-    pub kinds: ListenerKinds,
-    #[command(flatten)]
-    #[allow(missing_docs)]
-    pub retention: RetentionArgs,
-    #[command(flatten)]
-    #[allow(missing_docs)]
-    pub store: StoreArgs,
+    pub follow: FollowArgs,
 }
 
 /// Arguments of `history`.

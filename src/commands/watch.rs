@@ -13,7 +13,9 @@ use serde::Serialize;
 
 use super::Ui;
 use super::kill::KillReport;
-use crate::cli::{DaemonArgs, KillArgs, ListenerKinds, RetentionArgs, StoreArgs, WatchArgs};
+use crate::cli::{
+    DaemonArgs, FollowArgs, KillArgs, ListenerKinds, RetentionArgs, StoreArgs, WatchArgs,
+};
 use crate::error::{Error, Result};
 use crate::exit::Exit;
 use crate::model::Hidden;
@@ -100,15 +102,8 @@ pub trait LiveFeed {
 
 /// Run `watch`.
 pub fn run(args: &WatchArgs, ui: &dyn Ui) -> Result<(WatchReport, Exit)> {
-    let interval = interval(&args.interval)?;
-    let until = deadline(args.duration.as_deref())?;
-    let retention = args
-        .record
-        .then(|| retention(&args.retention))
-        .transpose()?;
-    let kinds = kinds(&args.kinds);
+    let (mut loop_, until) = Follow::from_args(&args.follow, args.record)?;
     let view = !args.events && ui.can_view();
-    let mut loop_ = Follow::start(kinds, interval, retention, &args.store)?;
     if !view {
         ui.watch_started(&loop_.started());
         let report = loop_.run("events", until, &|e| ui.watch_event(e))?;
@@ -140,10 +135,7 @@ pub fn run(args: &WatchArgs, ui: &dyn Ui) -> Result<(WatchReport, Exit)> {
 
 /// Run `daemon`: record until stopped.
 pub fn daemon(args: &DaemonArgs, ui: &dyn Ui) -> Result<(WatchReport, Exit)> {
-    let interval = interval(&args.interval)?;
-    let until = deadline(args.duration.as_deref())?;
-    let retention = retention(&args.retention)?;
-    let mut loop_ = Follow::start(kinds(&args.kinds), interval, Some(retention), &args.store)?;
+    let (mut loop_, until) = Follow::from_args(&args.follow, true)?;
     if args.events {
         ui.watch_started(&loop_.started());
     }
@@ -172,6 +164,16 @@ struct Follow {
 }
 
 impl Follow {
+    /// Parse the shared flags (all of them before anything starts) and start; with the
+    /// `--duration` deadline.
+    fn from_args(args: &FollowArgs, record: bool) -> Result<(Follow, Option<Instant>)> {
+        let interval = interval(&args.interval)?;
+        let until = deadline(args.duration.as_deref())?;
+        let retention = record.then(|| retention(&args.retention)).transpose()?;
+        let follow = Follow::start(kinds(&args.kinds), interval, retention, &args.store)?;
+        Ok((follow, until))
+    }
+
     /// Open the store (when recording), resume from it, and take the first look.
     fn start(
         kinds: Kinds,

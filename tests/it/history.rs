@@ -2,15 +2,12 @@
 //! (`portscope daemon --events`) following real python3 listeners on ports chosen at run
 //! time, stopped, restarted and SIGKILLed; every test uses its own temporary state directory.
 
-use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Stdio};
-use std::sync::mpsc::{Receiver, RecvTimeoutError, channel};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::harness::{self, Run, Spawned};
+use crate::harness::{self, Run, Spawned, TempDir};
+use crate::stream::EventStream;
 
 mod crash;
 mod edges;
@@ -19,175 +16,25 @@ mod edges;
 /// recorder's interval (a loaded machine delays looks).
 const SLACK: f64 = 1.5;
 
-/// A directory removed on drop.
-struct TempDir(PathBuf);
+use harness::now_s as now;
 
-impl TempDir {
-    fn new(name: &str) -> TempDir {
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .subsec_nanos();
-        let dir = std::env::temp_dir().join(format!(
-            "portscope-it-history-{name}-{}-{nanos}",
-            std::process::id()
-        ));
-        std::fs::create_dir_all(&dir).unwrap();
-        TempDir(dir)
-    }
+/// A recorder into `dir`, looking every `interval`, printing its events.
+type Daemon = EventStream;
 
-    fn path(&self) -> &Path {
-        &self.0
-    }
-
-    fn arg(&self) -> &str {
-        self.0.to_str().unwrap()
-    }
+/// Start a recorder into `dir` and wait for its `watch-started` line.
+fn daemon(dir: &TempDir, interval: &str) -> Daemon {
+    EventStream::start(&daemon_args(dir, interval))
 }
 
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-fn now() -> f64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs_f64()
-}
-
-/// A running `portscope daemon --events`; its JSON lines arrive on a channel.
-struct Daemon {
-    child: Child,
-    pid: u32,
-    lines: Receiver<Value>,
-    /// Every line received so far.
-    seen: Vec<Value>,
-    /// The `watch-started` line.
-    started: Value,
-}
-
-impl Daemon {
-    /// Start a recorder into `dir` and wait for its `watch-started` line.
-    fn start(dir: &TempDir, interval: &str) -> Daemon {
-        Daemon::try_start(dir, interval).unwrap_or_else(|e| panic!("{e}"))
-    }
-
-    fn try_start(dir: &TempDir, interval: &str) -> Result<Daemon, String> {
-        use std::os::unix::process::CommandExt;
-        let mut child = harness::portscope()
-            .args(["daemon", "--events", "--interval", interval])
-            .args(["--state-dir", dir.arg()])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .process_group(0)
-            .spawn()
-            .expect("spawn portscope daemon");
-        let pid = child.id();
-        let out = BufReader::new(child.stdout.take().unwrap());
-        let (tx, rx) = channel();
-        std::thread::spawn(move || {
-            for line in out.lines() {
-                let Ok(line) = line else { break };
-                // A line cut by SIGKILL mid-write does not parse: it is not counted.
-                if let Ok(v) = serde_json::from_str::<Value>(&line)
-                    && tx.send(v).is_err()
-                {
-                    break;
-                }
-            }
-        });
-        let mut d = Daemon {
-            child,
-            pid,
-            lines: rx,
-            seen: Vec::new(),
-            started: Value::Null,
-        };
-        match d.wait_for(Duration::from_secs(20), |v| v["event"] == "watch-started") {
-            Some(v) => {
-                d.started = v;
-                Ok(d)
-            }
-            None => {
-                let _ = d.child.kill();
-                let _ = d.child.wait();
-                let mut err = String::new();
-                if let Some(mut e) = d.child.stderr.take() {
-                    use std::io::Read;
-                    let _ = e.read_to_string(&mut err);
-                }
-                Err(format!("the daemon did not start: {err}"))
-            }
-        }
-    }
-
-    /// The next line matching `pred` (lines before it are kept in `seen`).
-    fn wait_for(&mut self, within: Duration, pred: impl Fn(&Value) -> bool) -> Option<Value> {
-        let deadline = Instant::now() + within;
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            match self.lines.recv_timeout(left) {
-                Ok(v) => {
-                    self.seen.push(v.clone());
-                    if pred(&v) {
-                        return Some(v);
-                    }
-                }
-                Err(RecvTimeoutError::Timeout | RecvTimeoutError::Disconnected) => return None,
-            }
-        }
-    }
-
-    /// The event line of `kind` on `port`, waiting up to 15 s.
-    fn event(&mut self, kind: &str, port: u32) -> Value {
-        if let Some(v) = self.seen.iter().find(|v| is_event(v, kind, port)) {
-            return v.clone();
-        }
-        self.wait_for(Duration::from_secs(15), |v| is_event(v, kind, port))
-            .unwrap_or_else(|| panic!("no {kind} line for port {port}; seen: {:?}", self.seen))
-    }
-
-    fn signal(&self, sig: rustix::process::Signal) {
-        let pid = rustix::process::Pid::from_raw(self.pid as i32).unwrap();
-        rustix::process::kill_process(pid, sig).unwrap();
-    }
-
-    /// Send `sig`, wait for the exit (bounded) and for every line it printed; the exit code.
-    fn stop(&mut self, sig: rustix::process::Signal) -> i32 {
-        self.signal(sig);
-        let deadline = Instant::now() + Duration::from_secs(10);
-        let status = loop {
-            if let Some(s) = self.child.try_wait().unwrap() {
-                break s;
-            }
-            assert!(Instant::now() < deadline, "daemon did not stop on {sig:?}");
-            std::thread::sleep(Duration::from_millis(10));
-        };
-        // The reader thread ends at EOF; collect what it read.
-        while let Ok(v) = self.lines.recv_timeout(Duration::from_secs(5)) {
-            self.seen.push(v);
-        }
-        use std::os::unix::process::ExitStatusExt;
-        status
-            .code()
-            .unwrap_or_else(|| 128 + status.signal().unwrap_or(0))
-    }
-}
-
-impl Drop for Daemon {
-    fn drop(&mut self) {
-        if let Some(pid) = rustix::process::Pid::from_raw(self.pid as i32) {
-            let _ = rustix::process::kill_process_group(pid, rustix::process::Signal::KILL);
-        }
-        let _ = self.child.wait();
-    }
-}
-
-fn is_event(v: &Value, kind: &str, port: u32) -> bool {
-    v["event"] == kind && v["port"].as_u64() == Some(u64::from(port))
+fn daemon_args<'a>(dir: &'a TempDir, interval: &'a str) -> [&'a str; 6] {
+    [
+        "daemon",
+        "--events",
+        "--interval",
+        interval,
+        "--state-dir",
+        dir.arg(),
+    ]
 }
 
 fn unix(v: &Value) -> f64 {
@@ -247,7 +94,7 @@ fn listen() -> (Spawned, u32, u32, f64, f64) {
 fn timeline_across_a_restart() {
     let dir = TempDir::new("timeline");
     let iv = 0.2;
-    let mut d1 = Daemon::start(&dir, "200ms");
+    let mut d1 = daemon(&dir, "200ms");
     let d1_pid = d1.pid;
 
     let (a, port_a, pid_a, a_before, a_ready) = listen();
@@ -293,7 +140,7 @@ fn timeline_across_a_restart() {
     std::thread::sleep(Duration::from_millis(1300));
 
     let d2_start = now();
-    let mut d2 = Daemon::start(&dir, "200ms");
+    let mut d2 = daemon(&dir, "200ms");
     let d2_started = now();
     assert!(
         d2.started["caught_up"].as_u64().unwrap() >= 2,

@@ -18,6 +18,7 @@ mod probe;
 mod project;
 mod run;
 mod servers;
+mod stream;
 mod watch;
 mod watch_tui;
 mod who;

@@ -20,10 +20,9 @@ use std::net::{TcpListener, TcpStream};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
-use crate::harness::{self, Spawned};
+use crate::harness::{self, Spawned, TempDir};
 
 /// How long a server may take to come up.
 const READY_TIMEOUT: Duration = Duration::from_secs(10);
@@ -83,37 +82,6 @@ impl Drop for Server {
             }
         }
         // `proc` drops next: whatever is left of the group is killed.
-    }
-}
-
-/// A directory under the system temp dir, removed with everything in it on drop.
-pub struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(name: &str) -> TempDir {
-        static N: AtomicU32 = AtomicU32::new(0);
-        let n = N.fetch_add(1, Ordering::Relaxed);
-        let path =
-            std::env::temp_dir().join(format!("portscope-it-{name}-{}-{n}", std::process::id()));
-        let _ = fs::remove_dir_all(&path); // a leftover of a crashed run with our pid
-        fs::create_dir(&path).unwrap_or_else(|e| panic!("create {}: {e}", path.display()));
-        TempDir(path)
-    }
-
-    /// The directory.
-    pub fn path(&self) -> &Path {
-        &self.0
-    }
-
-    /// `path/name` as a string, for command lines and config files.
-    fn join(&self, name: &str) -> String {
-        self.0.join(name).display().to_string()
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = fs::remove_dir_all(&self.0);
     }
 }
 

@@ -2,123 +2,21 @@
 //! `who`/`explain`/`doctor` naming a free port's last holder from the recorded history.
 
 use std::io::{BufRead, BufReader};
-use std::process::{Child, Stdio};
-use std::sync::mpsc::{Receiver, channel};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::harness::{self, portscope, python, run, tcp_listener};
-
-/// A running `watch --events`/`daemon --events`, its stdout lines parsed as they come.
-pub struct Events {
-    child: Child,
-    lines: Receiver<Value>,
-    /// Every line read so far.
-    pub seen: Vec<Value>,
-}
-
-impl Events {
-    /// Start `portscope ARGS` and wait for its `watch-started` line.
-    pub fn start(args: &[&str]) -> Events {
-        let mut child = portscope()
-            .args(args)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("start portscope");
-        let out = child.stdout.take().expect("stdout");
-        let (tx, rx) = channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(out).lines().map_while(Result::ok) {
-                let v: Value = serde_json::from_str(&line)
-                    .unwrap_or_else(|e| panic!("not a JSON line ({e}): {line}"));
-                if tx.send(v).is_err() {
-                    break;
-                }
-            }
-        });
-        let mut ev = Events {
-            child,
-            lines: rx,
-            seen: Vec::new(),
-        };
-        ev.wait_for("the watch-started line", |v| v["event"] == "watch-started");
-        ev
-    }
-
-    /// Wait (at most 10 s) for a line matching `want`; returns it.
-    pub fn wait_for(&mut self, what: &str, want: impl Fn(&Value) -> bool) -> Value {
-        let deadline = Instant::now() + Duration::from_secs(10);
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            match self.lines.recv_timeout(left) {
-                Ok(v) => {
-                    self.seen.push(v.clone());
-                    if want(&v) {
-                        return v;
-                    }
-                }
-                Err(_) => {
-                    let _ = self.child.kill();
-                    let mut err = String::new();
-                    if let Some(mut e) = self.child.stderr.take() {
-                        let _ = std::io::Read::read_to_string(&mut e, &mut err);
-                    }
-                    panic!(
-                        "no line for {what} within 10 s; saw {:#?}\nstderr: {err}",
-                        self.seen
-                    );
-                }
-            }
-        }
-    }
-
-    /// The `listen-opened`/`listen-closed` line for `port`.
-    pub fn wait_event(&mut self, kind: &str, port: u32) -> Value {
-        self.wait_for(&format!("{kind} on port {port}"), |v| {
-            v["event"] == kind && v["port"].as_u64() == Some(u64::from(port))
-        })
-    }
-
-    /// SIGTERM it, collect the rest of its lines, and return its exit code.
-    pub fn stop(mut self) -> (i32, Vec<Value>) {
-        if let Some(pid) = rustix::process::Pid::from_raw(self.child.id() as i32) {
-            let _ = rustix::process::kill_process(pid, rustix::process::Signal::TERM);
-        }
-        let status = self.child.wait().expect("wait");
-        while let Ok(v) = self.lines.recv_timeout(Duration::from_secs(2)) {
-            self.seen.push(v);
-        }
-        (status.code().unwrap_or(-1), std::mem::take(&mut self.seen))
-    }
-}
-
-impl Drop for Events {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn temp_dir(tag: &str) -> std::path::PathBuf {
-    let d = std::env::temp_dir().join(format!(
-        "portscope-watch-{tag}-{}-{}",
-        std::process::id(),
-        Instant::now().elapsed().as_nanos()
-    ));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
+use crate::harness::{self, TempDir, python, run, tcp_listener};
+use crate::stream::EventStream;
 
 #[test]
 fn events_report_a_listener_opening_and_closing_with_its_process() {
-    let mut ev = Events::start(&["watch", "--events", "--interval", "200ms"]);
+    let mut ev = EventStream::start(&["watch", "--events", "--interval", "200ms"]);
     let before = harness::now_s();
     let listener = tcp_listener("127.0.0.1");
     let port = listener.num(0);
-    let opened = ev.wait_event("listen-opened", port);
+    let opened = ev.event("listen-opened", port);
     assert_eq!(opened["pid"], listener.pid, "{opened}");
     assert_eq!(opened["process"], "python3");
     assert_eq!(opened["address"], "127.0.0.1");
@@ -132,7 +30,7 @@ fn events_report_a_listener_opening_and_closing_with_its_process() {
     );
     let killed_at = harness::now_s();
     drop(listener);
-    let closed = ev.wait_event("listen-closed", port);
+    let closed = ev.event("listen-closed", port);
     assert_eq!(closed["ended"], "process-exited", "{closed}");
     assert_eq!(closed["pid"], opened["pid"]);
     assert_eq!(closed["opened_at"], opened["time"]);
@@ -141,7 +39,8 @@ fn events_report_a_listener_opening_and_closing_with_its_process() {
         t >= killed_at && t <= killed_at + 0.2 + 1.0,
         "closed seen at {t}, killed at {killed_at} (interval 200 ms)"
     );
-    let (code, lines) = ev.stop();
+    let code = ev.stop(rustix::process::Signal::TERM);
+    let lines = &ev.seen;
     assert_eq!(code, 0);
     let last = lines.last().unwrap();
     assert_eq!(last["event"], "watch-stopped", "{lines:#?}");
@@ -151,7 +50,7 @@ fn events_report_a_listener_opening_and_closing_with_its_process() {
 
 #[test]
 fn a_socket_closed_by_a_process_that_goes_on_is_told_apart_from_an_exit() {
-    let mut ev = Events::start(&["watch", "--events", "--interval", "200ms", "--tcp"]);
+    let mut ev = EventStream::start(&["watch", "--events", "--interval", "200ms", "--tcp"]);
     let p = python(
         "import socket,os,sys,time\n\
          s=socket.socket(); s.bind(('127.0.0.1',0)); s.listen(4)\n\
@@ -159,8 +58,8 @@ fn a_socket_closed_by_a_process_that_goes_on_is_told_apart_from_an_exit() {
          time.sleep(0.8); s.close(); time.sleep(120)\n",
     );
     let port = p.num(0);
-    ev.wait_event("listen-opened", port);
-    let closed = ev.wait_event("listen-closed", port);
+    ev.event("listen-opened", port);
+    let closed = ev.event("listen-closed", port);
     assert_eq!(closed["ended"], "socket-closed", "{closed}");
     assert!(
         rustix::process::test_kill_process(rustix::process::Pid::from_raw(p.pid as i32).unwrap())
@@ -171,7 +70,7 @@ fn a_socket_closed_by_a_process_that_goes_on_is_told_apart_from_an_exit() {
 
 #[test]
 fn tcp_only_ignores_bound_udp_sockets() {
-    let mut ev = Events::start(&["watch", "--events", "--interval", "200ms", "--tcp"]);
+    let mut ev = EventStream::start(&["watch", "--events", "--interval", "200ms", "--tcp"]);
     let udp = python(
         "import socket,os,time\n\
          s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(('127.0.0.1',0))\n\
@@ -182,7 +81,7 @@ fn tcp_only_ignores_bound_udp_sockets() {
     // must be the first about either.
     std::thread::sleep(Duration::from_millis(500));
     let tcp = tcp_listener("127.0.0.1");
-    let opened = ev.wait_event("listen-opened", tcp.num(0));
+    let opened = ev.event("listen-opened", tcp.num(0));
     assert_eq!(opened["proto"], "tcp");
     assert!(
         !ev.seen
@@ -220,8 +119,8 @@ fn duration_ends_the_watch_with_a_summary_line() {
 
 #[test]
 fn bad_watch_and_daemon_flags_exit_2_with_one_line() {
-    let dir = temp_dir("bad");
-    let d = dir.to_str().unwrap();
+    let dir = TempDir::new("watch-bad");
+    let d = dir.arg();
     for args in [
         vec!["watch", "--events", "--interval", "10ms"],
         vec!["watch", "--events", "--interval", "soon"],
@@ -235,14 +134,13 @@ fn bad_watch_and_daemon_flags_exit_2_with_one_line() {
         assert_eq!(r.stderr.trim().lines().count(), 1, "{args:?}: {}", r.stderr);
         assert!(r.stdout.is_empty(), "{args:?}: {}", r.stdout);
     }
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
 fn a_free_port_names_its_last_holder_in_who_explain_and_doctor() {
-    let dir = temp_dir("past");
-    let d = dir.to_str().unwrap();
-    let mut ev = Events::start(&[
+    let dir = TempDir::new("watch-past");
+    let d = dir.arg();
+    let mut ev = EventStream::start(&[
         "daemon",
         "--events",
         "--interval",
@@ -252,10 +150,10 @@ fn a_free_port_names_its_last_holder_in_who_explain_and_doctor() {
     ]);
     let listener = tcp_listener("127.0.0.1");
     let (port, pid) = (listener.num(0), listener.pid);
-    ev.wait_event("listen-opened", port);
+    ev.event("listen-opened", port);
     drop(listener);
-    ev.wait_event("listen-closed", port);
-    let (code, _) = ev.stop();
+    ev.event("listen-closed", port);
+    let code = ev.stop(rustix::process::Signal::TERM);
     assert_eq!(code, 0);
     let p = port.to_string();
 
@@ -316,11 +214,9 @@ fn a_free_port_names_its_last_holder_in_who_explain_and_doctor() {
     );
 
     // Without a store, nothing is said about the past (and nothing is invented).
-    let empty = temp_dir("none");
-    let j = harness::json(&["who", &p, "--state-dir", empty.to_str().unwrap()]);
+    let empty = TempDir::new("watch-none");
+    let j = harness::json(&["who", &p, "--state-dir", empty.arg()]);
     assert!(j.get("last_holder").is_none(), "{j}");
-    let _ = std::fs::remove_dir_all(&dir);
-    let _ = std::fs::remove_dir_all(&empty);
 }
 
 #[test]
@@ -332,12 +228,12 @@ fn a_listener_whose_owner_is_hidden_says_so() {
         return;
     }
     use std::os::unix::process::CommandExt;
-    let dir = temp_dir("nobody");
-    let bin = harness::binary_for_nobody(&dir.join("bin"));
+    let dir = TempDir::new("watch-nobody");
+    let bin = harness::binary_for_nobody(&dir.path().join("bin"));
     let mut cmd = std::process::Command::new(&bin);
     cmd.args(["watch", "--events", "--interval", "200ms", "--tcp"])
         .env("NO_COLOR", "1")
-        .env("HOME", &dir)
+        .env("HOME", dir.path())
         .uid(65534)
         .gid(65534)
         .stdout(Stdio::piped())
@@ -363,5 +259,4 @@ fn a_listener_whose_owner_is_hidden_says_so() {
     assert_eq!(opened["uid"], 0);
     let _ = child.kill();
     let _ = child.wait();
-    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use super::{Daemon, TempDir, history, now, unix};
+use super::{TempDir, daemon, history, now, unix};
 use crate::harness;
 
 /// A small xorshift: random kill moments without a dependency.
@@ -59,7 +59,7 @@ fn sigkill_mid_write_loses_nothing_committed() {
     let t0 = Instant::now();
     let (mut kills_with_events, mut total_printed) = (0, 0);
     for round in 0..50 {
-        let mut d = Daemon::start(&dir, "100ms");
+        let mut d = daemon(&dir, "100ms");
         std::thread::sleep(Duration::from_millis(rng.below(401)));
         let code = d.stop(rustix::process::Signal::KILL);
         assert_eq!(code, 128 + 9, "round {round}: the daemon died of SIGKILL");
@@ -118,7 +118,7 @@ fn sigkill_mid_write_loses_nothing_committed() {
         t0.elapsed()
     );
     // After all that, a recorder still opens the store and resumes.
-    let mut d = Daemon::start(&dir, "100ms");
+    let mut d = daemon(&dir, "100ms");
     // The daemon catches SIGTERM only once its loop runs, just after `watch-started`.
     std::thread::sleep(Duration::from_millis(300));
     assert_eq!(d.stop(rustix::process::Signal::TERM), 0);

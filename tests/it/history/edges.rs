@@ -1,13 +1,13 @@
 //! The edges of the store and of `history`: a second recorder, retention, a missing store,
 //! bad input, a corrupt file.
 
-use super::{Daemon, TempDir, history, history_text, now, unix, within};
+use super::{TempDir, daemon, history, history_text, now, unix, within};
 use crate::harness;
 
 #[test]
 fn a_second_recorder_is_refused() {
     let dir = TempDir::new("second");
-    let d = Daemon::start(&dir, "1s");
+    let d = daemon(&dir, "1s");
     let r = harness::run(&["daemon", "--duration", "1s", "--state-dir", dir.arg()]);
     assert_ne!(r.code, 0);
     let expected = format!(
