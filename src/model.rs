@@ -417,6 +417,29 @@ pub struct Process {
     pub netns: Option<u64>,
 }
 
+#[cfg(test)]
+impl Process {
+    /// A sleeping root process `comm` with pid `pid` and nothing else known (unit tests).
+    pub(crate) fn fixture(pid: u32, comm: &str) -> Process {
+        Process {
+            pid,
+            ppid: 1,
+            pgid: None,
+            comm: comm.into(),
+            cmdline: vec![],
+            exe: None,
+            cwd: None,
+            uid: 0,
+            user: None,
+            start_time: None,
+            state: ProcState::Sleeping,
+            ancestry: vec![],
+            origin: Default::default(),
+            netns: None,
+        }
+    }
+}
+
 /// What could not be seen, and how to see it. Never silently dropped: every report carries it.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Hidden {

@@ -31,10 +31,15 @@ pub fn rfc3339(secs: f64) -> String {
 }
 
 /// Unix seconds as local clock time for people: `14:02:11` when it is today, else
-/// `2026-11-21 14:02`. The zone is the system's (`TZ`, else `/etc/localtime`; UTC when
+/// `2026-11-21 14:02:11`. The zone is the system's (`TZ`, else `/etc/localtime`; UTC when
 /// neither says).
 pub fn local(secs: f64, now: f64) -> String {
     let tz = jiff::tz::TimeZone::try_system().unwrap_or(jiff::tz::TimeZone::UTC);
+    local_in(secs, now, &tz)
+}
+
+/// [`local`] in the zone `tz`.
+pub fn local_in(secs: f64, now: f64, tz: &jiff::tz::TimeZone) -> String {
     let at = |s: f64| {
         jiff::Timestamp::from_millisecond((s * 1000.0).round() as i64)
             .ok()
@@ -42,8 +47,8 @@ pub fn local(secs: f64, now: f64) -> String {
     };
     match (at(secs), at(now)) {
         (Some(t), Some(n)) if t.date() == n.date() => t.strftime("%H:%M:%S").to_string(),
-        (Some(t), _) => t.strftime("%Y-%m-%d %H:%M").to_string(),
-        _ => utc(secs as i64),
+        (Some(t), _) => t.strftime("%Y-%m-%d %H:%M:%S").to_string(),
+        _ => rfc3339(secs),
     }
 }
 
@@ -87,7 +92,7 @@ mod tests {
         assert_eq!(local(day, day).len(), 8, "today: the clock time only");
         assert_eq!(
             local(day - 3.0 * 86_400.0, day).len(),
-            16,
+            19,
             "another day: the date too"
         );
         assert_eq!(utc(-1), "1969-12-31 23:59:59 UTC");

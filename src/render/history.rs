@@ -56,36 +56,19 @@ pub fn render(r: &HistoryReport, pal: &Palette) -> String {
     out
 }
 
-/// Local time of day, with the date when it is not today.
+/// Local time of day, with the date when it is not today (in the report's zone).
 struct Clock<'a> {
     tz: &'a TimeZone,
-    today: Option<jiff::civil::Date>,
     now: f64,
 }
 
 impl<'a> Clock<'a> {
     fn new(now: f64, tz: &'a TimeZone) -> Clock<'a> {
-        let mut c = Clock {
-            tz,
-            today: None,
-            now,
-        };
-        c.today = c.zoned(now).map(|z| z.date());
-        c
-    }
-
-    fn zoned(&self, secs: f64) -> Option<jiff::Zoned> {
-        jiff::Timestamp::from_millisecond((secs * 1000.0).round() as i64)
-            .ok()
-            .map(|t| t.to_zoned(self.tz.clone()))
+        Clock { tz, now }
     }
 
     fn at(&self, secs: f64) -> String {
-        match self.zoned(secs) {
-            Some(z) if Some(z.date()) == self.today => z.strftime("%H:%M:%S").to_string(),
-            Some(z) => z.strftime("%Y-%m-%d %H:%M:%S").to_string(),
-            None => crate::time::rfc3339(secs),
-        }
+        crate::time::local_in(secs, self.now, self.tz)
     }
 }
 

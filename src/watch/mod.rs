@@ -337,32 +337,37 @@ impl Tracker {
     }
 }
 
+/// A TCP listener on 127.0.0.1:`port` held by python3 (pid `pid`, user alice, a systemd
+/// unit, a forked worker `pid + 1`), for unit tests.
+#[cfg(test)]
+pub(crate) fn fixture_listener(port: u16, inode: u64, pid: u32) -> Listener {
+    Listener {
+        proto: Proto::Tcp,
+        address: IpAddr::from([127, 0, 0, 1]),
+        port,
+        inode,
+        uid: 1000,
+        owner: Some(Owner {
+            pid,
+            process: "python3".into(),
+            cmdline: vec!["/usr/bin/python3".into(), "-m".into(), "http.server".into()],
+            user: Some("alice".into()),
+            uid: 1000,
+            cwd: Some("/srv/www".into()),
+            container: None,
+            unit: Some("web.service".into()),
+            start_time: Some(1_700_000_000),
+            others: vec![pid + 1],
+        }),
+        owner_hidden: false,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn listener(port: u16, inode: u64, pid: u32) -> Listener {
-        Listener {
-            proto: Proto::Tcp,
-            address: IpAddr::from([127, 0, 0, 1]),
-            port,
-            inode,
-            uid: 0,
-            owner: Some(Owner {
-                pid,
-                process: "python3".into(),
-                cmdline: vec!["python3".into()],
-                user: Some("root".into()),
-                uid: 0,
-                cwd: None,
-                container: None,
-                unit: None,
-                start_time: Some(1),
-                others: vec![],
-            }),
-            owner_hidden: false,
-        }
-    }
+    use super::fixture_listener as listener;
 
     #[test]
     fn first_look_is_a_baseline_then_diffs() {

@@ -346,25 +346,10 @@ mod tests {
     use super::*;
     use crate::audit::Subject;
     use crate::audit::tests::socket;
-    use crate::model::{Finding, ProcState, Process};
+    use crate::model::{Finding, Process};
 
     fn process(pid: u32, comm: &str) -> Process {
-        Process {
-            pid,
-            ppid: 1,
-            pgid: None,
-            comm: comm.into(),
-            cmdline: vec![],
-            exe: None,
-            cwd: None,
-            uid: 0,
-            user: None,
-            start_time: None,
-            state: ProcState::Sleeping,
-            ancestry: vec![],
-            origin: Default::default(),
-            netns: None,
-        }
+        Process::fixture(pid, comm)
     }
 
     #[test]

@@ -88,22 +88,7 @@ fn docker_proxy_command_lines() {
 
 fn planned(pid: u32, ports: Vec<u16>, why: Vec<Why>) -> Planned {
     Planned {
-        process: Process {
-            pid,
-            ppid: 1,
-            pgid: None,
-            comm: "x".into(),
-            cmdline: vec![],
-            exe: None,
-            cwd: None,
-            uid: 0,
-            user: None,
-            start_time: None,
-            state: crate::model::ProcState::Sleeping,
-            ancestry: vec![],
-            origin: Default::default(),
-            netns: None,
-        },
+        process: Process::fixture(pid, "x"),
         ports,
         why,
         start_ticks: Some(1),

@@ -141,7 +141,7 @@ pub fn outcome(l: &Listener, r: &KillReport) -> (String, bool) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::commands::kill::{KillPlan, PortState, Refusal, Refused};
+    use crate::commands::kill::{PortState, Refusal, Refused};
     use crate::model::Proto;
     use crate::sys::signal::Sig;
     use crate::target::Target;
@@ -159,31 +159,14 @@ mod tests {
     }
 
     fn report() -> KillReport {
-        KillReport {
-            plan: KillPlan {
-                targets: vec![Target::Port {
-                    port: 8000,
-                    proto: None,
-                }],
-                signal: Sig::Term,
-                timeout_ms: 5000,
-                escalate: true,
-                tree: false,
-                connections: false,
-                euid: 0,
-                found: vec![],
-                stop: vec![],
-                refused: vec![],
-                docker: vec![],
-                notes: vec![],
-            },
-            dry_run: false,
-            declined: false,
-            outcomes: vec![],
-            signals_sent: vec![],
-            ports: vec![],
-            all_free: true,
-        }
+        let mut r = crate::render::tui::test_data::plan(true);
+        r.plan.targets = vec![Target::Port {
+            port: 8000,
+            proto: None,
+        }];
+        r.dry_run = false;
+        r.all_free = true;
+        r
     }
 
     fn port_state(free: bool, hidden: usize) -> PortState {

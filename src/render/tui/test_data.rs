@@ -2,32 +2,19 @@
 
 use crate::commands::kill::{KillPlan, KillReport, Planned};
 use crate::commands::watch::Frame;
-use crate::model::{ProcState, Process, Proto};
+use crate::model::Process;
 use crate::sys::signal::Sig;
-use crate::watch::{Ending, Event, EventKind, Listener, Owner, Tracked};
+use crate::watch::{Ending, Event, EventKind, Listener, Tracked};
 
 /// A TCP listener on 127.0.0.1:`port` held by `name` (pid `pid`, user ada).
 pub fn listener(port: u16, pid: u32, name: &str) -> Listener {
-    Listener {
-        proto: Proto::Tcp,
-        address: [127, 0, 0, 1].into(),
-        port,
-        inode: u64::from(port) * 10,
-        uid: 1000,
-        owner: Some(Owner {
-            pid,
-            process: name.into(),
-            cmdline: vec![name.into(), "--serve".into()],
-            user: Some("ada".into()),
-            uid: 1000,
-            cwd: None,
-            container: None,
-            unit: None,
-            start_time: Some(1),
-            others: vec![],
-        }),
-        owner_hidden: false,
+    let mut l = crate::watch::fixture_listener(port, u64::from(port) * 10, pid);
+    if let Some(o) = l.owner.as_mut() {
+        o.process = name.into();
+        o.cmdline = vec![name.into(), "--serve".into()];
+        o.user = Some("ada".into());
     }
+    l
 }
 
 /// `l`, first seen at `opened_at`.
@@ -85,22 +72,7 @@ pub fn plan(stop_nothing: bool) -> KillReport {
         all_free: false,
     };
     if !stop_nothing {
-        let p = Process {
-            pid: 50,
-            ppid: 1,
-            pgid: None,
-            comm: "python3".into(),
-            cmdline: vec![],
-            exe: None,
-            cwd: None,
-            uid: 0,
-            user: None,
-            start_time: None,
-            state: ProcState::Sleeping,
-            ancestry: vec![],
-            origin: Default::default(),
-            netns: None,
-        };
+        let p = Process::fixture(50, "python3");
         r.plan.stop.push(Planned {
             process: p,
             ports: vec![8000],

@@ -5,7 +5,7 @@ use std::net::IpAddr;
 use std::path::PathBuf;
 
 use super::*;
-use crate::watch::{EventKind, Owner};
+use crate::watch::EventKind;
 
 const KEEP_ALL: Retention = Retention {
     keep_s: 1e9,
@@ -18,28 +18,7 @@ fn temp_dir(tag: &str) -> PathBuf {
     dir
 }
 
-fn listener(port: u16, inode: u64, pid: u32) -> Listener {
-    Listener {
-        proto: Proto::Tcp,
-        address: IpAddr::from([127, 0, 0, 1]),
-        port,
-        inode,
-        uid: 1000,
-        owner: Some(Owner {
-            pid,
-            process: "python3".into(),
-            cmdline: vec!["/usr/bin/python3".into(), "-m".into(), "http.server".into()],
-            user: Some("alice".into()),
-            uid: 1000,
-            cwd: Some("/srv/www".into()),
-            container: None,
-            unit: Some("web.service".into()),
-            start_time: Some(1_700_000_000),
-            others: vec![pid + 1],
-        }),
-        owner_hidden: false,
-    }
-}
+use crate::watch::fixture_listener as listener;
 
 fn opened(time: f64, l: &Listener) -> Event {
     Event {
