@@ -180,7 +180,7 @@ pub fn run(args: &HistoryArgs) -> Result<(HistoryReport, Exit)> {
         now: When::at(now),
         tz,
     };
-    let Some(reader) = super::watch::store_path(&args.store)
+    let Some(reader) = crate::store::history::find(args.store.state_dir.as_deref())
         .map(|p| Reader::open(&p))
         .transpose()?
         .flatten()

@@ -19,7 +19,7 @@ use crate::cli::{
 use crate::error::{Error, Result};
 use crate::exit::Exit;
 use crate::model::Hidden;
-use crate::store::history::{self, Retention, Writer};
+use crate::store::history::{Retention, Writer};
 use crate::store::registry;
 use crate::sys::stop::StopSignals;
 use crate::watch::observe::{Kinds, Observer, StateCounts, state_counts};
@@ -302,15 +302,13 @@ impl LiveFeed for ViewFeed<'_> {
     }
 
     fn refresh(&mut self) -> Result<Frame> {
-        let mut events = if self.first {
+        // The first frame is the first look: what it shows as events is what a recorder
+        // caught up with on start.
+        let events = if std::mem::replace(&mut self.first, false) {
             std::mem::take(&mut self.follow.caught_up)
         } else {
-            Vec::new()
+            self.follow.step()?
         };
-        if !self.first {
-            events = self.follow.step()?;
-        }
-        self.first = false;
         Ok(Frame {
             time: registry::now(),
             listeners: self.follow.observer.open().into_iter().cloned().collect(),
@@ -454,10 +452,6 @@ pub fn parse_size(text: &str) -> Result<u64> {
     Ok(bytes)
 }
 
-/// The history store readers look at (see [`history::find`]).
-pub fn store_path(store: &StoreArgs) -> Option<PathBuf> {
-    history::find(store.state_dir.as_deref())
-}
 
 #[cfg(test)]
 mod tests {
