@@ -452,7 +452,6 @@ pub fn parse_size(text: &str) -> Result<u64> {
     Ok(bytes)
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
