@@ -21,6 +21,9 @@
 #   --interval S [INTERVAL=15]      --no-build [NO_BUILD=1]
 # Needs: cargo, python3, wrk, curl.
 set -euo pipefail
+BENCH=exporter.sh
+# shellcheck source=bench/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 LISTENERS=${LISTENERS:-2000}
 PROCS=${PROCS:-20}
@@ -46,9 +49,7 @@ while [[ $# -gt 0 ]]; do
         *) echo "exporter.sh: unknown argument: $1 (see --help)" >&2; exit 2 ;;
     esac
 done
-for v in LISTENERS PROCS DURATION THREADS CONNS IDLE INTERVAL; do
-    [[ ${!v} =~ ^[0-9]+$ && ${!v} -ge 1 ]] || { echo "exporter.sh: $v must be a positive integer, got '${!v}'" >&2; exit 2; }
-done
+require_positive_ints LISTENERS PROCS DURATION THREADS CONNS IDLE INTERVAL
 (( DURATION <= 100 && IDLE <= 100 )) || { echo "exporter.sh: DURATION and IDLE must be <= 100 s (loadgen stops itself after 120 s)" >&2; exit 2; }
 for tool in python3 wrk curl; do
     command -v "$tool" >/dev/null || { echo "exporter.sh: '$tool' not found in PATH" >&2; exit 2; }
@@ -59,12 +60,9 @@ LOADGEN=$REPO/bench/loadgen.py
 BUILT=$REPO/target/release/portscope
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/portscope-bench-exporter.XXXXXX")
 PORTSCOPE=$WORK/portscope   # a private copy: a concurrent cargo build cannot swap it mid-run
-BENCH=exporter.sh
 LG_PID=""
 EX_PID=""
 CLK_TCK=$(getconf CLK_TCK)
-# shellcheck source=bench/lib.sh
-source "$REPO/bench/lib.sh"
 
 stop_exporter() {
     if [[ -n $EX_PID ]]; then
@@ -117,7 +115,7 @@ cp "$BUILT" "$PORTSCOPE"
 
 echo "machine:   $(nproc) x $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')"
 echo "kernel:    $(uname -r); user $(id -un)"
-echo "portscope: $("$PORTSCOPE" --version) (git $(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo '?')$(git -C "$REPO" diff --quiet 2>/dev/null || echo '+uncommitted'))"
+portscope_line "$PORTSCOPE" "$REPO"
 echo "wrk:       $(wrk -v 2>&1 | head -1 | cut -d' ' -f1-2)"
 echo "loadavg:   $(cut -d' ' -f1-3 /proc/loadavg) (before the run; other work on the machine skews the figures)"
 echo "load:      $LISTENERS listeners over $PROCS loadgen processes (bench/loadgen.py --pairs 0)"

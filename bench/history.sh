@@ -22,6 +22,9 @@
 #   --no-build [NO_BUILD=1]     --keep-store DIR [KEEP_STORE] copy the filled store there
 # Needs: cargo, python3 (stdlib sqlite3), hyperfine; sqlite3 CLI optional (the anchor).
 set -euo pipefail
+BENCH=history.sh
+# shellcheck source=bench/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 EVENTS=${EVENTS:-100000}
 PORTS=${PORTS:-2000}
@@ -41,9 +44,7 @@ while [[ $# -gt 0 ]]; do
         *) echo "history.sh: unknown argument: $1 (see --help)" >&2; exit 2 ;;
     esac
 done
-for v in EVENTS PORTS RUNS; do
-    [[ ${!v} =~ ^[0-9]+$ && ${!v} -ge 1 ]] || { echo "history.sh: $v must be a positive integer, got '${!v}'" >&2; exit 2; }
-done
+require_positive_ints EVENTS PORTS RUNS
 (( PORTS <= 40000 )) || { echo "history.sh: PORTS must be at most 40000" >&2; exit 2; }
 for tool in python3 hyperfine; do
     command -v "$tool" >/dev/null || { echo "history.sh: '$tool' not found in PATH" >&2; exit 2; }
@@ -72,7 +73,7 @@ echo "kernel:    $(uname -r)"
 echo "user:      $(id -un); load average at start: $(cut -d" " -f1-3 /proc/loadavg)"
 echo "hyperfine: $(hyperfine --version)"
 echo "sqlite3:   $(command -v sqlite3 >/dev/null && sqlite3 --version | cut -d' ' -f1-2 || echo 'not installed (no anchor)')"
-echo "portscope: $("$PORTSCOPE" --version) (git $(cd "$REPO" && git rev-parse --short HEAD 2>/dev/null || echo '?')$(cd "$REPO" && git diff --quiet HEAD 2>/dev/null || echo '+uncommitted'))"
+portscope_line "$PORTSCOPE" "$REPO"
 echo
 
 # The real schema: a recorder creates the store (and records this machine's listeners).

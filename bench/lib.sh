@@ -1,6 +1,19 @@
 # bench/lib.sh - shell functions shared by the bench scripts; sourced, never run.
 #
-# The sourcing script sets, before calling them:
+# require_positive_ints VAR...: exits 2, naming $BENCH, unless every VAR holds a positive integer.
+require_positive_ints() {
+    local v
+    for v in "$@"; do
+        [[ ${!v} =~ ^[0-9]+$ && ${!v} -ge 1 ]] || { echo "$BENCH: $v must be a positive integer, got '${!v}'" >&2; exit 2; }
+    done
+}
+
+# portscope_line BIN REPO: "portscope: <version> (git <commit>[+uncommitted])".
+portscope_line() {
+    echo "portscope: $("$1" --version) (git $(git -C "$2" rev-parse --short HEAD 2>/dev/null || echo '?')$(git -C "$2" diff --quiet HEAD 2>/dev/null || echo '+uncommitted'))"
+}
+
+# The sourcing script sets, before calling the loadgen functions:
 #   BENCH    its name for messages (`compare.sh`)
 #   WORK     its scratch dir (loadgen runs in $WORK/lg)
 #   LOADGEN  the path of bench/loadgen.py

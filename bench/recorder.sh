@@ -22,6 +22,9 @@
 #   --warmup S [WARMUP=5]           --churn S [CHURN=5]   --no-build [NO_BUILD=1]
 # Needs: cargo, python3, ss (iproute2).
 set -euo pipefail
+BENCH=recorder.sh
+# shellcheck source=bench/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 LISTENERS=${LISTENERS:-2000}
 PROCS=${PROCS:-20}
@@ -43,9 +46,7 @@ while [[ $# -gt 0 ]]; do
         *) echo "recorder.sh: unknown argument: $1 (see --help)" >&2; exit 2 ;;
     esac
 done
-for v in LISTENERS PROCS IDLE WARMUP CHURN; do
-    [[ ${!v} =~ ^[0-9]+$ && ${!v} -ge 1 ]] || { echo "recorder.sh: $v must be a positive integer, got '${!v}'" >&2; exit 2; }
-done
+require_positive_ints LISTENERS PROCS IDLE WARMUP CHURN
 (( WARMUP + IDLE <= 100 )) || { echo "recorder.sh: WARMUP + IDLE must stay under 100 s (loadgen stops itself at 120 s)" >&2; exit 2; }
 command -v ss >/dev/null || { echo "recorder.sh: ss (iproute2) is needed" >&2; exit 2; }
 
@@ -54,13 +55,10 @@ LOADGEN=$REPO/bench/loadgen.py
 BUILT=$REPO/target/release/portscope
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/portscope-bench-recorder.XXXXXX")
 PORTSCOPE=$WORK/portscope   # a private copy: a concurrent cargo build cannot swap it mid-run
-BENCH=recorder.sh
 LG_PID=""
 D_PID=""
 CHURN_PID=""
 CLK_TCK=$(getconf CLK_TCK)
-# shellcheck source=bench/lib.sh
-source "$REPO/bench/lib.sh"
 
 stop_daemon() {
     if [[ -n $D_PID ]]; then
@@ -134,7 +132,7 @@ cp "$BUILT" "$PORTSCOPE"
 
 echo "machine:   $(nproc) x $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')"
 echo "kernel:    $(uname -r); user $(id -un)"
-echo "portscope: $("$PORTSCOPE" --version) (git $(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo '?')$(git -C "$REPO" diff --quiet 2>/dev/null || echo '+uncommitted'))"
+portscope_line "$PORTSCOPE" "$REPO"
 echo "ss:        $(ss -V 2>&1 | head -1)"
 echo "loadavg:   $(cut -d' ' -f1-3 /proc/loadavg) (before the run; other work on the machine skews the figures)"
 echo "load:      $LISTENERS listeners over $PROCS loadgen processes (bench/loadgen.py --pairs 0); $(ls /proc | grep -c '^[0-9]') processes in all"
