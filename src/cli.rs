@@ -80,6 +80,9 @@ pub enum Command {
     /// Who listened on a port, from when to when, and how it ended (from the history store);
     /// no target = the recent events.
     History(HistoryArgs),
+    /// A local web dashboard of this machine's ports, live (loopback only unless --listen; a
+    /// per-run token).
+    Ui(UiArgs),
 }
 
 /// Which listeners to follow.
@@ -402,6 +405,36 @@ pub struct ExporterArgs {
     /// The allowlist for the audit metrics (as for `audit`).
     #[arg(long, value_name = "FILE")]
     pub allowlist: Option<std::path::PathBuf>,
+}
+
+/// Arguments of `ui`.
+#[derive(Debug, Clone, Default, Args)]
+pub struct UiArgs {
+    /// Where to serve the dashboard (default: 127.0.0.1:62893 when free, else a free
+    /// loopback port).
+    #[arg(
+        long,
+        value_name = "ADDR:PORT",
+        allow_hyphen_values = true,
+        help = "Where to serve the dashboard: IP:PORT or [IPv6]:PORT (port 0 = any free port). Default: 127.0.0.1:62893 when free, else any free loopback port. A non-loopback address needs --token"
+    )]
+    pub listen: Option<String>,
+    /// The access token (default: 32 random bytes, new each run); required with a
+    /// non-loopback --listen.
+    #[arg(
+        long,
+        value_name = "TOKEN",
+        env = "PORTSCOPE_UI_TOKEN",
+        hide_env_values = true,
+        allow_hyphen_values = true
+    )]
+    pub token: Option<String>,
+    /// Open the dashboard in the browser (xdg-open).
+    #[arg(long)]
+    pub open: bool,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub store: StoreArgs,
 }
 
 /// Where the reservation registry lives.

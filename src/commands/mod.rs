@@ -14,6 +14,7 @@ pub mod probe;
 pub mod project;
 pub mod reserve;
 pub mod run;
+pub mod ui;
 pub mod watch;
 pub mod who;
 
@@ -59,6 +60,8 @@ pub enum Report {
     Watch(Box<watch::WatchReport>),
     /// `history`
     History(Box<history::HistoryReport>),
+    /// `ui` (when it stops)
+    Ui(Box<ui::UiReport>),
 }
 
 /// What a command may need from the person running it while it works. `render` implements
@@ -103,6 +106,7 @@ impl Report {
             Report::Watch(r) if r.mode == "daemon" => "daemon",
             Report::Watch(_) => "watch",
             Report::History(_) => "history",
+            Report::Ui(_) => "ui",
         }
     }
 }
@@ -177,6 +181,7 @@ pub fn run(command: Option<&Command>, ui: &dyn Ui) -> Result<(Report, Exit)> {
         Some(Command::History(args)) => {
             history::run(args).map(|(r, code)| (Report::History(Box::new(r)), code))
         }
+        Some(Command::Ui(args)) => ui::run(args).map(|(r, code)| (Report::Ui(Box::new(r)), code)),
     }
 }
 

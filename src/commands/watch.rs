@@ -356,8 +356,9 @@ fn kill_args(l: &Listener) -> KillArgs {
     }
 }
 
-/// The view asked and the person said yes: kill needs no more questions.
-struct NoAsk;
+/// A `Ui` that never asks and shows nothing: for callers that already asked (the terminal
+/// view, the web dashboard) before they run `kill`.
+pub(crate) struct NoAsk;
 
 impl Ui for NoAsk {
     fn progress(&self, _: usize, _: usize) {}

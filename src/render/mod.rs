@@ -12,6 +12,7 @@ pub mod sanitize;
 pub mod style;
 pub mod table;
 pub mod tui;
+pub mod ui;
 
 mod audit;
 mod doctor;
@@ -51,6 +52,7 @@ pub fn report(report: &Report, cfg: &Config) -> String {
             Report::Exporter(r) => json::to_string(report.command(), r, cfg.pretty),
             Report::Watch(r) => json::to_string(report.command(), r, cfg.pretty),
             Report::History(r) => json::to_string(report.command(), r, cfg.pretty),
+            Report::Ui(r) => json::to_string(report.command(), r, cfg.pretty),
         };
         // Serialising plain structs cannot fail; if it ever does, say so in JSON.
         return json.unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}")) + "\n";
@@ -73,6 +75,7 @@ pub fn report(report: &Report, cfg: &Config) -> String {
         Report::Exporter(r) => prometheus::render_report(r),
         Report::Watch(r) => events::summary(r),
         Report::History(r) => history::render(r, &pal),
+        Report::Ui(r) => ui::render_report(r),
     }
 }
 

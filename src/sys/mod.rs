@@ -8,7 +8,8 @@ pub mod linux;
 
 #[cfg(target_os = "linux")]
 pub use linux::{
-    attempt, firewall, fsmeta, netns, proc_net, procfs, signal, sock_diag, stop, supervise, sysctl,
+    attempt, browser, firewall, fsmeta, netns, proc_net, procfs, random, signal, sock_diag, stop,
+    supervise, sysctl,
 };
 
 #[cfg(not(target_os = "linux"))]

@@ -18,7 +18,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 
-use super::limits::LimitedListener;
+use super::server;
 use crate::commands::exporter::collect::{self, CollectOptions, Collector};
 use crate::error::{Error, Result};
 use crate::render::prometheus as text;
@@ -30,8 +30,6 @@ const MAX_CONNECTIONS: usize = 128;
 /// A connection that moves no byte for this long is closed (longer than any usual scrape
 /// interval, so Prometheus's keep-alive connection survives between scrapes).
 const IDLE: Duration = Duration::from_secs(150);
-/// After SIGINT/SIGTERM, how long requests in flight may take to finish.
-const GRACE: Duration = Duration::from_secs(5);
 
 /// What a server run did.
 #[derive(Debug, Clone)]
@@ -49,15 +47,7 @@ pub fn serve(listener: std::net::TcpListener, opts: CollectOptions) -> Result<Se
     let local = listener
         .local_addr()
         .map_err(|e| Error::io("reading the exporter's address", e))?;
-    listener
-        .set_nonblocking(true)
-        .map_err(|e| Error::io("preparing the exporter's socket", e))?;
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .max_blocking_threads(2)
-        .thread_name("portscope-exporter")
-        .build()
-        .map_err(|e| Error::io("starting the exporter's runtime", e))?;
+    let rt = server::runtime("portscope-exporter", 2)?;
     let shared = Arc::new(Shared::new(opts, local));
     let stopped_by = rt.block_on(run(listener, shared.clone()))?;
     // A collection still running on the blocking pool is not waited for long.
@@ -71,33 +61,12 @@ pub fn serve(listener: std::net::TcpListener, opts: CollectOptions) -> Result<Se
 }
 
 async fn run(listener: std::net::TcpListener, shared: Arc<Shared>) -> Result<&'static str> {
-    use tokio::signal::unix::{SignalKind, signal};
-    let signals = |e| Error::io("installing the SIGINT/SIGTERM handlers", e);
-    let mut term = signal(SignalKind::terminate()).map_err(signals)?;
-    let mut int = signal(SignalKind::interrupt()).map_err(signals)?;
-    let listener = tokio::net::TcpListener::from_std(listener)
-        .map_err(|e| Error::io("preparing the exporter's socket", e))?;
-    let listener = LimitedListener::new(listener, MAX_CONNECTIONS, IDLE);
-
-    let (stop_tx, stop_rx) = tokio::sync::watch::channel::<Option<&'static str>>(None);
-    let mut grace_rx = stop_rx.clone();
-    let stopping = async move {
-        let name = tokio::select! {
-            _ = term.recv() => "SIGTERM",
-            _ = int.recv() => "SIGINT",
-        };
-        let _ = stop_tx.send(Some(name));
+    let bounds = server::Bounds {
+        connections: MAX_CONNECTIONS,
+        idle: IDLE,
     };
-    let server = axum::serve(listener, router(shared)).with_graceful_shutdown(stopping);
-    tokio::select! {
-        r = server.into_future() => r.map_err(|e| Error::io("serving /metrics", e))?,
-        _ = async {
-            let _ = grace_rx.wait_for(Option::is_some).await;
-            tokio::time::sleep(GRACE).await;
-        } => {}
-    }
-    let stopped_by = (*stop_rx.borrow()).unwrap_or("end of input");
-    Ok(stopped_by)
+    let (stop_tx, _) = server::stop_channel();
+    server::serve(listener, router(shared), bounds, stop_tx, "/metrics").await
 }
 
 /// The routes.

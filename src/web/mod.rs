@@ -1,7 +1,10 @@
-//! portscope's HTTP servers (axum on a small tokio runtime): today the exporter's `/metrics`.
+//! portscope's HTTP servers (axum on a small tokio runtime): the exporter's `/metrics` and
+//! the `ui` dashboard.
 //! Servers here only move bytes: what they serve is collected by `commands` and formatted
 //! by `render`, and every server is bounded (connections, idle time, one collection at a
 //! time) so that a flood of requests cannot take the machine with it.
 
 mod limits;
 pub mod metrics_server;
+pub mod server;
+pub mod ui;

@@ -19,6 +19,7 @@ mod project;
 mod run;
 mod servers;
 mod stream;
+mod ui;
 mod watch;
 mod watch_tui;
 mod who;

@@ -134,14 +134,15 @@ pub fn parse_listen(text: &str) -> Result<SocketAddr> {
                 "--listen {} is not ADDR:PORT",
                 crate::render::sanitize::terminal(text)
             ),
-            "expected an IP address and a port 0-65535, e.g. --listen 127.0.0.1:9797, \
-             --listen [::1]:9797, or --listen 0.0.0.0:9797 to serve every interface",
+            "expected an IP address and a port 0-65535, e.g. --listen 127.0.0.1:8080, \
+             --listen [::1]:8080, or --listen 0.0.0.0:8080 to serve every interface \
+             (port 0: any free port)",
         )
     })
 }
 
 /// Bind the listening socket, turning the usual failures into errors that say what to do.
-fn bind(addr: SocketAddr) -> Result<TcpListener> {
+pub(crate) fn bind(addr: SocketAddr) -> Result<TcpListener> {
     TcpListener::bind(addr).map_err(|e| match e.kind() {
         io::ErrorKind::AddrInUse => Error::Io {
             context: format!("cannot serve on {addr} ({})", held_by(addr)),
@@ -154,7 +155,7 @@ fn bind(addr: SocketAddr) -> Result<TcpListener> {
         io::ErrorKind::PermissionDenied => Error::PermissionDenied {
             what: format!("listening on {addr}"),
             hint: "ports below net.ipv4.ip_unprivileged_port_start (usually 1024) need root or \
-                   CAP_NET_BIND_SERVICE; the default port 9797 does not"
+                   CAP_NET_BIND_SERVICE; choose a port at or above it"
                 .into(),
         },
         _ => Error::io(format!("listening on {addr}"), e),

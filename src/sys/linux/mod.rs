@@ -2,12 +2,14 @@
 //! processes, `/proc/sys` for the sysctls that decide what a port means.
 
 pub mod attempt;
+pub mod browser;
 pub mod cgroup;
 pub mod firewall;
 pub mod fsmeta;
 pub mod netns;
 pub mod proc_net;
 pub mod procfs;
+pub mod random;
 pub mod signal;
 pub mod sock_diag;
 pub mod stop;
