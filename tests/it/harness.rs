@@ -252,3 +252,35 @@ impl Drop for TempDir {
         let _ = std::fs::remove_dir_all(&self.0);
     }
 }
+
+/// A python listener whose argv[0] and comm are `name` (argv[0] set by exec, comm by
+/// `prctl(PR_SET_NAME)`). The real interpreter is exec'd directly: a pyenv shim would
+/// exec again and lose argv[0].
+pub fn named_listener(name: &str) -> Spawned {
+    use std::os::unix::process::CommandExt;
+    let python = output(Command::new("python3").args(["-c", "import sys; print(sys.executable)"]));
+    let mut child = Command::new(python.stdout.trim())
+        .arg0(name)
+        .args([
+            "-c",
+            "import socket,os,sys,time,ctypes\n\
+             ctypes.CDLL(None).prctl(15, sys.argv[1].encode(), 0, 0, 0)\n\
+             s=socket.socket(); s.bind(('127.0.0.1',0)); s.listen(4)\n\
+             print(s.getsockname()[1], os.getpid(), flush=True)\n\
+             time.sleep(120)\n",
+            name,
+        ])
+        .stdout(Stdio::piped())
+        .process_group(0)
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    Spawned {
+        pid: child.id(),
+        child,
+        words: line.split_whitespace().map(str::to_string).collect(),
+    }
+}

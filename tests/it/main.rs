@@ -20,6 +20,7 @@ mod run;
 mod servers;
 mod stream;
 mod ui;
+mod ui_browser;
 mod watch;
 mod watch_tui;
 mod who;

@@ -8,7 +8,7 @@ use std::net::TcpStream;
 use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::harness::{self, Spawned};
+use crate::harness;
 
 const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
 
@@ -373,7 +373,7 @@ fn events_stream_new_listeners() {
 fn hostile_process_names_arrive_as_text() {
     let hostile = "<img src=x onerror=alert(1)>";
     let ui = Ui::start();
-    let listener = named_listener(hostile);
+    let listener = harness::named_listener(hostile);
     let port = listener.num(0);
     let v = ui.get("/api/ls", &ui.cookie()).json();
     let mine = harness::on_port(&v, port);
@@ -383,40 +383,6 @@ fn hostile_process_names_arrive_as_text() {
     assert_eq!(process["cmdline"][0], hostile, "{process}");
     // comm keeps 15 bytes.
     assert_eq!(process["comm"], &hostile[..15], "{process}");
-}
-
-/// A python listener whose argv[0] and comm are `name` (argv[0] set by exec, comm by
-/// `prctl(PR_SET_NAME)`). The real interpreter is exec'd directly: a pyenv shim would
-/// exec again and lose argv[0].
-fn named_listener(name: &str) -> Spawned {
-    use std::os::unix::process::CommandExt;
-    let python = harness::output(
-        std::process::Command::new("python3").args(["-c", "import sys; print(sys.executable)"]),
-    );
-    let mut child = std::process::Command::new(python.stdout.trim())
-        .arg0(name)
-        .args([
-            "-c",
-            "import socket,os,sys,time,ctypes\n\
-             ctypes.CDLL(None).prctl(15, sys.argv[1].encode(), 0, 0, 0)\n\
-             s=socket.socket(); s.bind(('127.0.0.1',0)); s.listen(4)\n\
-             print(s.getsockname()[1], os.getpid(), flush=True)\n\
-             time.sleep(120)\n",
-            name,
-        ])
-        .stdout(Stdio::piped())
-        .process_group(0)
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    Spawned {
-        pid: child.id(),
-        child,
-        words: line.split_whitespace().map(str::to_string).collect(),
-    }
 }
 
 #[test]
@@ -439,4 +405,118 @@ fn bad_input_is_one_line_exit_2() {
     }
     let r = harness::run(&["ui", "--listen", "0.0.0.0:0"]);
     assert!(r.stderr.contains("--token"), "{}", r.stderr);
+}
+
+/// A python TCP server on 127.0.0.1 port 0 that accepts (so its end of each connection has an
+/// owner) and a python client connected to it. Returns (server, client); the server prints
+/// `PORT PID`, the client `PID`.
+fn connected_pair() -> (harness::Spawned, harness::Spawned) {
+    let server = harness::python(
+        "import socket,os,time,threading\n\
+         threading.Timer(120, os._exit, [0]).start()\n\
+         s=socket.socket(); s.bind(('127.0.0.1',0)); s.listen(4)\n\
+         print(s.getsockname()[1], os.getpid(), flush=True)\n\
+         held=[]\n\
+         while True: held.append(s.accept())\n",
+    );
+    let port = server.num(0);
+    let client = harness::python(&format!(
+        "import socket,os,time\n\
+         c=socket.create_connection(('127.0.0.1',{port}))\n\
+         print(os.getpid(), flush=True)\n\
+         time.sleep(120)\n"
+    ));
+    (server, client)
+}
+
+#[test]
+fn graph_pairs_a_local_client_with_its_server() {
+    let ui = Ui::start();
+    let (server, client) = connected_pair();
+    let port = server.num(0);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let (v, edge) = loop {
+        let r = ui.get("/api/graph", &ui.cookie());
+        assert_eq!(r.status, 200, "{}", r.body);
+        r.assert_hardened();
+        let v = r.json();
+        let edge = v["edges"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["port"] == port)
+            .cloned();
+        // The server's end has an owner once it has accepted: give it a moment.
+        if edge.is_some() || Instant::now() > deadline {
+            break (v, edge);
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    assert_eq!(v["command"], "graph");
+    assert_eq!(v["schema_version"], 1);
+    let edge = edge.unwrap_or_else(|| panic!("no edge on port {port}: {v}"));
+    assert_eq!(edge["from_pid"], client.pid, "{v}");
+    assert_eq!(edge["to_pid"], server.pid, "{v}");
+    assert_eq!(edge["count"], 1, "{v}");
+    let node = |pid: u32| {
+        v["nodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|n| n["pid"] == pid)
+            .cloned()
+            .unwrap_or_else(|| panic!("no node {pid}: {v}"))
+    };
+    assert_eq!(node(server.pid)["process"], "python3");
+    assert_eq!(node(server.pid)["listens"], serde_json::json!([port]));
+    assert_eq!(node(client.pid)["listens"], serde_json::json!([]));
+}
+
+#[test]
+fn probe_identifies_http_listeners() {
+    let ui = Ui::start();
+    let http = harness::python(
+        "import http.server,os,threading\n\
+         threading.Timer(120, os._exit, [0]).start()\n\
+         class H(http.server.BaseHTTPRequestHandler):\n\
+         \x20   def do_GET(self):\n\
+         \x20       body=b'<html><title>hello</title></html>'\n\
+         \x20       self.send_response(200); self.send_header('Content-Type','text/html')\n\
+         \x20       self.send_header('Content-Length',str(len(body))); self.end_headers()\n\
+         \x20       self.wfile.write(body)\n\
+         \x20   def log_message(self,*a): pass\n\
+         s=http.server.ThreadingHTTPServer(('127.0.0.1',0),H)\n\
+         print(s.server_address[1], os.getpid(), flush=True)\n\
+         s.serve_forever()\n",
+    );
+    let port = http.num(0);
+    let other = harness::tcp_listener("127.0.0.1");
+    let silent = other.num(0);
+
+    let one = ui.get(&format!("/api/probe?target=127.0.0.1:{port}"), &ui.cookie());
+    assert_eq!(one.status, 200, "{}", one.body);
+    one.assert_hardened();
+    let v = one.json();
+    assert_eq!(v["command"], "probe");
+    assert_eq!(v["results"][0]["port"], port, "{v}");
+    assert_eq!(v["results"][0]["identification"]["protocol"], "http", "{v}");
+
+    // No target: every listening TCP port, this one among them.
+    let all = ui.get("/api/probe", &ui.cookie());
+    assert_eq!(all.status, 200, "{}", all.body);
+    let v = all.json();
+    let result = |p: u32| {
+        v["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["port"] == p && r["addr"] == "127.0.0.1")
+            .cloned()
+            .unwrap_or_else(|| panic!("port {p} not probed: {v}"))
+    };
+    let found = result(port);
+    assert_eq!(found["identification"]["protocol"], "http", "{found}");
+    assert_eq!(found["owner"]["pid"], http.pid, "{found}");
+    let quiet = result(silent);
+    assert_ne!(quiet["identification"]["protocol"], "http", "{quiet}");
 }

@@ -1,6 +1,6 @@
 //! The dashboard's JSON API under `/api/`: each endpoint runs the same command as the CLI
 //! (on the blocking pool) and answers with the same envelope as `--json`
-//! (`docs/json-parts/ui.md`). Bad input is a 400 with `{"error": "…"}`.
+//! (docs/json.md, section `ui`). Bad input is a 400 with `{"error": "…"}`.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -13,7 +13,7 @@ use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 
 use super::Shared;
-use crate::cli::{AuditArgs, FailOn, HistoryArgs, KillArgs, LsArgs, WhoArgs};
+use crate::cli::{AuditArgs, FailOn, HistoryArgs, KillArgs, LsArgs, ProbeArgs, WhoArgs};
 use crate::commands::watch::NoAsk;
 use crate::error::{Error, Result};
 
@@ -81,6 +81,40 @@ pub async fn audit(params: Params) -> Response {
         crate::commands::audit::run(&args, &NoAsk).map(|(r, _)| r)
     })
     .await
+}
+
+/// `GET /api/probe[?target=T]`: what `portscope --json probe [T]` prints: with no target,
+/// every listening TCP port, each probe read-only and bounded (1.2 s per address, 16 at a
+/// time). One probe run at a time for the whole dashboard: others wait their turn.
+pub async fn probe(State(shared): State<Arc<Shared>>, params: Params) -> Response {
+    let params = match params {
+        Ok(Query(p)) => p,
+        Err(e) => return bad_request(&e.body_text()),
+    };
+    let targets: Vec<String> = params
+        .get("target")
+        .filter(|t| !t.trim().is_empty())
+        .cloned()
+        .into_iter()
+        .collect();
+    let args = ProbeArgs {
+        targets,
+        deadline_ms: 1200,
+        concurrency: 16,
+    };
+    let Ok(_turn) = shared.probing.acquire().await else {
+        return error(StatusCode::SERVICE_UNAVAILABLE, "the dashboard is stopping");
+    };
+    blocking("probe", move || {
+        crate::commands::probe::run(&args, &|_, _| {})
+    })
+    .await
+}
+
+/// `GET /api/graph`: the loopback connection graph ([`super::graph::Graph`]) from one
+/// snapshot of every TCP socket.
+pub async fn graph() -> Response {
+    blocking("graph", super::graph::take).await
 }
 
 /// The body of `POST /api/kill`.

@@ -8,6 +8,7 @@
 
 pub mod api;
 pub mod assets;
+pub mod graph;
 pub mod security;
 
 use std::convert::Infallible;
@@ -83,6 +84,8 @@ pub struct Shared {
     stop: StopSignal,
     requests: AtomicU64,
     seen: Arc<AtomicU64>,
+    /// One `/api/probe` run at a time.
+    probing: tokio::sync::Semaphore,
 }
 
 /// Serve the dashboard on `listener` (already bound) until SIGINT or SIGTERM.
@@ -105,6 +108,7 @@ pub fn serve(listener: std::net::TcpListener, opts: Options) -> Result<Served> {
         stop: stop_rx,
         requests: AtomicU64::new(0),
         seen,
+        probing: tokio::sync::Semaphore::new(1),
     });
     let bounds = Bounds {
         connections: MAX_CONNECTIONS,
@@ -135,6 +139,8 @@ fn router(shared: Arc<Shared>) -> Router {
         .route("/api/who", get(api::who))
         .route("/api/history", get(api::history))
         .route("/api/audit", get(api::audit))
+        .route("/api/probe", get(api::probe))
+        .route("/api/graph", get(api::graph))
         .route("/api/events", get(events))
         .route("/api/kill", post(api::kill))
         .fallback(not_found)

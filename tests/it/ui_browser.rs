@@ -1,0 +1,642 @@
+//! Browser tests of `portscope ui`: the real binary on a kernel-chosen port, opened in real
+//! headless Chromium driven over WebDriver (chromedriver, fantoccini). They check what a person
+//! sees: the listener table and its live updates, hostile process names shown as text, the
+//! open link of an HTTP service, freeing a port with confirmation, the detail panels, and that
+//! the page talks to nothing but this machine. One test saves a screenshot
+//! (`target/ui-screenshot.png`) for the README.
+//!
+//! Chromium and chromedriver come from Debian (`chromium`, `chromium-driver`; `.ci/run`
+//! installs them). Without them these tests print that they were skipped — or fail, when
+//! `PORTSCOPE_REQUIRE_BROWSER=1` (CI sets it).
+
+use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::{Value, json};
+
+use crate::harness::{self, Spawned, TempDir};
+
+const CHROMIUM: &str = "/usr/bin/chromium";
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+/// The process name of the XSS test: markup with an event handler.
+const HOSTILE: &str = "<img src=x onerror=alert(1)>";
+
+/// True when Chromium and chromedriver are here; else prints a skip line, or fails when
+/// `PORTSCOPE_REQUIRE_BROWSER=1`.
+fn have_browser(test: &str) -> bool {
+    if Path::new(CHROMIUM).exists() && Path::new(CHROMEDRIVER).exists() {
+        return true;
+    }
+    assert!(
+        std::env::var("PORTSCOPE_REQUIRE_BROWSER").as_deref() != Ok("1"),
+        "{test} needs {CHROMIUM} and {CHROMEDRIVER} (apt-get install chromium chromium-driver) \
+         and PORTSCOPE_REQUIRE_BROWSER=1 forbids skipping it"
+    );
+    eprintln!("skipped {test}: needs {CHROMIUM} and {CHROMEDRIVER}");
+    false
+}
+
+/// Read the rest of a pipe in a thread, so the writer never blocks or fails on a full or
+/// closed pipe.
+fn drain(mut pipe: impl Read + Send + 'static) {
+    std::thread::spawn(move || {
+        let _ = std::io::copy(&mut pipe, &mut std::io::sink());
+    });
+}
+
+/// A running `portscope ui` on 127.0.0.1 port 0.
+struct Ui {
+    child: Child,
+    /// The URL it printed, with `?token=`.
+    url: String,
+    /// `http://127.0.0.1:PORT`.
+    origin: String,
+    _state: TempDir,
+}
+
+impl Ui {
+    fn start() -> Ui {
+        let state = TempDir::new("ui-browser-state");
+        let mut child = harness::portscope()
+            .args(["ui", "--listen", "127.0.0.1:0"])
+            .env("PORTSCOPE_STATE_DIR", state.path())
+            .env_remove("PORTSCOPE_UI_TOKEN")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stderr = BufReader::new(child.stderr.take().unwrap());
+        let mut line = String::new();
+        stderr.read_line(&mut line).unwrap();
+        drain(stderr);
+        let url = line
+            .trim_end()
+            .strip_prefix("portscope ui: serving ")
+            .unwrap_or_else(|| panic!("unexpected start line {line:?}"))
+            .to_string();
+        let origin = url.split_once("/?token=").unwrap().0.to_string();
+        assert!(origin.starts_with("http://127.0.0.1:"), "{line}");
+        Ui {
+            child,
+            url,
+            origin,
+            _state: state,
+        }
+    }
+}
+
+impl Drop for Ui {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// chromedriver on a port it picks itself (`--port=0`; it prints "ChromeDriver was started
+/// successfully on port N."), in its own process group with the Chromium it starts; both are
+/// killed on drop.
+struct Driver {
+    child: Child,
+    port: u16,
+}
+
+impl Driver {
+    /// chromedriver's `--port=0` binds ::1 first and exits ("IPv4 port not available") when
+    /// that port is taken on 127.0.0.1: try a few times.
+    fn start() -> Driver {
+        let mut failures = String::new();
+        for _ in 0..5 {
+            match Driver::try_start() {
+                Ok(d) => return d,
+                Err(seen) => failures.push_str(&seen),
+            }
+        }
+        panic!("chromedriver did not start:\n{failures}");
+    }
+
+    fn try_start() -> Result<Driver, String> {
+        use std::os::unix::process::CommandExt;
+        let mut child = Command::new(CHROMEDRIVER)
+            .arg("--port=0")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .process_group(0)
+            .spawn()
+            .unwrap();
+        let mut out = BufReader::new(child.stdout.take().unwrap());
+        let mut seen = String::new();
+        let port = loop {
+            let mut line = String::new();
+            if out.read_line(&mut line).unwrap() == 0 {
+                let _ = child.wait();
+                return Err(seen);
+            }
+            seen.push_str(&line);
+            if let Some((_, rest)) = line.split_once("started successfully on port ") {
+                break rest.trim_end().trim_end_matches('.').parse().unwrap();
+            }
+        };
+        drain(out);
+        Ok(Driver { child, port })
+    }
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        if let Some(pid) = rustix::process::Pid::from_raw(self.child.id() as i32) {
+            let _ = rustix::process::kill_process_group(pid, rustix::process::Signal::KILL);
+        }
+        let _ = self.child.wait();
+    }
+}
+
+/// A headless Chromium session with a fresh profile.
+struct Browser {
+    client: Client,
+    // Dropped after the client: the driver (and Chromium), then the profile directory.
+    _driver: Driver,
+    _profile: TempDir,
+}
+
+impl Browser {
+    async fn start() -> Browser {
+        let driver = Driver::start();
+        let profile = TempDir::new("chromium-profile");
+        let mut caps = serde_json::Map::new();
+        caps.insert(
+            "goog:chromeOptions".into(),
+            json!({
+                "binary": CHROMIUM,
+                "args": [
+                    "--headless", "--no-sandbox", "--disable-gpu",
+                    "--disable-background-networking", "--disable-component-update",
+                    "--disable-sync", "--no-first-run", "--disable-quic",
+                    "--window-size=1280,800",
+                    format!("--user-data-dir={}", profile.arg()),
+                ],
+            }),
+        );
+        // Leave any alert open, so that the tests can see it (the default dismisses it).
+        caps.insert("unhandledPromptBehavior".into(), json!("ignore"));
+        let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+        let client = ClientBuilder::new(connector)
+            .capabilities(caps)
+            .connect(&format!("http://127.0.0.1:{}", driver.port))
+            .await
+            .unwrap_or_else(|e| panic!("no WebDriver session: {e}"));
+        Browser {
+            client,
+            _driver: driver,
+            _profile: profile,
+        }
+    }
+
+    /// Open the dashboard and wait until its table holds `port`'s row.
+    async fn open(&self, ui: &Ui, port: u32) {
+        self.client.goto(&ui.url).await.unwrap();
+        self.wait_row(port, Duration::from_secs(10)).await;
+    }
+
+    /// Run `script` (a function body) and return its value.
+    async fn js(&self, script: &str) -> Value {
+        self.client.execute(script, vec![]).await.unwrap()
+    }
+
+    /// Wait until the expression `expr` is true; how long it took. Panics with `what` when
+    /// `timeout` passes first.
+    async fn wait_for(&self, expr: &str, timeout: Duration, what: &str) -> Duration {
+        let start = Instant::now();
+        loop {
+            if self.js(&format!("return !!({expr});")).await == json!(true) {
+                return start.elapsed();
+            }
+            assert!(start.elapsed() < timeout, "{what}: not within {timeout:?}");
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+    }
+
+    /// Wait until the row of `port` is in the table; how long it took.
+    async fn wait_row(&self, port: u32, timeout: Duration) -> Duration {
+        self.wait_for(
+            &format!("document.querySelector('{}')", row(port)),
+            timeout,
+            &format!("the row of port {port}"),
+        )
+        .await
+    }
+
+    /// The text of the first element matching `css`.
+    async fn text(&self, css: &str) -> String {
+        self.client
+            .find(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("{css}: {e}"))
+            .text()
+            .await
+            .unwrap()
+    }
+
+    /// Every URL the page loaded or fetched, and its own.
+    async fn urls(&self) -> Vec<String> {
+        let v = self
+            .js(
+                "return [location.href].concat(performance.getEntriesByType('resource')\
+                 .map(function (e) { return e.name; }));",
+            )
+            .await;
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|u| u.as_str().unwrap().to_string())
+            .collect()
+    }
+
+    /// No alert, confirm or prompt is open.
+    async fn assert_no_alert(&self) {
+        match self.client.get_alert_text().await {
+            Err(e) if e.is_no_such_alert() => {}
+            Err(e) => panic!("asking for an alert: {e}"),
+            Ok(text) => panic!("the page raised an alert: {text:?}"),
+        }
+    }
+
+    async fn close(self) {
+        self.client.clone().close().await.unwrap();
+    }
+}
+
+/// The CSS selector of the row of 127.0.0.1:`port`/tcp.
+fn row(port: u32) -> String {
+    format!("tr.listener[data-proto=\"tcp\"][data-address=\"127.0.0.1\"][data-port=\"{port}\"]")
+}
+
+/// The loopback-or-not of a URL's host; `None` for URLs without one (data:, about:).
+fn loopback_url(url: &str) -> Option<bool> {
+    let rest = url
+        .strip_prefix("http://")
+        .or_else(|| url.strip_prefix("https://"))
+        .or_else(|| url.strip_prefix("ws://"))
+        .or_else(|| url.strip_prefix("wss://"))?;
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    let host = if let Some(v6) = host.strip_prefix('[') {
+        v6.split(']').next().unwrap_or("")
+    } else {
+        host.split(':').next().unwrap_or("")
+    };
+    Some(
+        host == "localhost"
+            || host
+                .parse::<std::net::IpAddr>()
+                .is_ok_and(|ip| ip.is_loopback()),
+    )
+}
+
+/// Where the screenshot goes: `target/ui-screenshot.png` (next to `target/tmp`).
+fn screenshot_path() -> PathBuf {
+    let tmp = Path::new(env!("CARGO_TARGET_TMPDIR"));
+    tmp.parent().unwrap_or(tmp).join("ui-screenshot.png")
+}
+
+/// True once the process has exited (it is our child, so it is reaped here).
+fn wait_exit(p: &mut Spawned, timeout: Duration) -> bool {
+    let start = Instant::now();
+    while start.elapsed() < timeout {
+        if p.child.try_wait().unwrap().is_some() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    false
+}
+
+#[tokio::test]
+async fn ui_browser_table_is_live_and_screenshot() {
+    if !have_browser("ui_browser_table_is_live_and_screenshot") {
+        return;
+    }
+    let ui = Ui::start();
+    let before = harness::tcp_listener("127.0.0.1");
+    let b = Browser::start().await;
+    b.open(&ui, before.num(0)).await;
+
+    // The row says what the kernel says.
+    let tr = b
+        .client
+        .find(Locator::Css(&row(before.num(0))))
+        .await
+        .unwrap();
+    assert_eq!(
+        tr.attr("data-pid").await.unwrap(),
+        Some(before.pid.to_string())
+    );
+    // The token was swapped for a cookie: it no longer sits in the address bar.
+    let here = b.client.current_url().await.unwrap();
+    assert_eq!(here.path(), "/", "{here}");
+    assert!(!here.as_str().contains("token="), "{here}");
+
+    // Live: wait until the event stream is up (the page says "live"), then a new listener's
+    // row must appear within 2 s, without a reload; and go when it closes.
+    b.wait_for(
+        "document.getElementById('status').textContent.indexOf('live') >= 0",
+        Duration::from_secs(10),
+        "the event stream",
+    )
+    .await;
+    b.js("window.__notReloaded = true; return null;").await;
+    let fresh = harness::tcp_listener("127.0.0.1");
+    let port = fresh.num(0);
+    let took = b.wait_row(port, Duration::from_secs(2)).await;
+    eprintln!("ui_browser: the row of a new listener appeared after {took:?}");
+    assert_eq!(
+        b.js("return window.__notReloaded === true;").await,
+        json!(true)
+    );
+    assert_eq!(
+        b.text(&format!("{} td.process", row(port))).await,
+        b.text(&format!("{} td.process", row(before.num(0)))).await,
+        "both are python3"
+    );
+    drop(fresh);
+    b.wait_for(
+        &format!("!document.querySelector('{}')", row(port)),
+        Duration::from_secs(2),
+        "the closed listener's row to go",
+    )
+    .await;
+
+    // A screenshot for the README.
+    let png = b.client.screenshot().await.unwrap();
+    assert!(png.starts_with(b"\x89PNG\r\n\x1a\n"), "not a PNG");
+    let path = screenshot_path();
+    std::fs::write(&path, &png).unwrap();
+    eprintln!("ui_browser: screenshot saved to {}", path.display());
+    b.close().await;
+}
+
+#[tokio::test]
+async fn ui_browser_talks_only_to_loopback() {
+    if !have_browser("ui_browser_talks_only_to_loopback") {
+        return;
+    }
+    let ui = Ui::start();
+    let l = harness::tcp_listener("127.0.0.1");
+    let b = Browser::start().await;
+    b.open(&ui, l.num(0)).await;
+    // Click into the detail too (when it exists), so that whatever it loads is counted.
+    if let Ok(td) = b
+        .client
+        .find(Locator::Css(&format!("{} td.process", row(l.num(0)))))
+        .await
+    {
+        td.click().await.unwrap();
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    let urls = b.urls().await;
+    // Not vacuous: the page's own script and its data are among them.
+    assert!(
+        urls.iter().any(|u| u.ends_with("/assets/app.js")),
+        "{urls:#?}"
+    );
+    assert!(urls.iter().any(|u| u.ends_with("/api/ls")), "{urls:#?}");
+    for u in &urls {
+        assert_ne!(loopback_url(u), Some(false), "a non-loopback request: {u}");
+        assert!(
+            u.starts_with(&ui.origin) || u.starts_with("data:"),
+            "a request outside this server: {u}"
+        );
+    }
+    b.close().await;
+}
+
+#[tokio::test]
+async fn ui_browser_hostile_process_name_is_text() {
+    if !have_browser("ui_browser_hostile_process_name_is_text") {
+        return;
+    }
+    // /api/ls gives the comm (15 bytes); the full name is argv[0].
+    let shown = [HOSTILE, &HOSTILE[..15]];
+    let ui = Ui::start();
+    // One hostile row from /api/ls (it listens before the page loads) …
+    let first = harness::named_listener(HOSTILE);
+    let b = Browser::start().await;
+    b.open(&ui, first.num(0)).await;
+    let text = b.text(&format!("{} td.process", row(first.num(0)))).await;
+    assert!(shown.contains(&text.as_str()), "{text:?}");
+    b.assert_no_alert().await;
+
+    // … and one from the event stream, with alert() hooked first (through WebDriver: the
+    // CSP forbids inline script, which is also why an injected onerror could not run —
+    // the element count below is the check that matters).
+    b.js("window.alert = window.confirm = window.prompt = \
+         function () { window.__alerted = true; }; return null;")
+        .await;
+    b.wait_for(
+        "document.getElementById('status').textContent.indexOf('live') >= 0",
+        Duration::from_secs(10),
+        "the event stream",
+    )
+    .await;
+    let second = harness::named_listener(HOSTILE);
+    b.wait_row(second.num(0), Duration::from_secs(5)).await;
+    let text = b.text(&format!("{} td.process", row(second.num(0)))).await;
+    assert!(shown.contains(&text.as_str()), "{text:?}");
+
+    assert_eq!(
+        b.js("return document.querySelectorAll('#listeners img').length;")
+            .await,
+        json!(0),
+        "markup from a process name became an element"
+    );
+    assert_eq!(
+        b.js("return typeof window.__alerted;").await,
+        json!("undefined")
+    );
+    b.assert_no_alert().await;
+    let urls = b.urls().await;
+    assert!(
+        !urls.iter().any(|u| u.ends_with("/x")),
+        "the payload's image was requested: {urls:#?}"
+    );
+    b.close().await;
+}
+
+#[tokio::test]
+async fn ui_browser_open_link_opens_the_service() {
+    if !have_browser("ui_browser_open_link_opens_the_service") {
+        return;
+    }
+    let root = TempDir::new("ui-browser-http");
+    std::fs::write(root.path().join("portscope-marker.txt"), "here\n").unwrap();
+    // python's http.server, quiet, for at most 120 s; prints `PORT PID`.
+    let http = harness::python(&format!(
+        "import functools,http.server,os,threading\n\
+         threading.Timer(120, os._exit, [0]).start()\n\
+         class H(http.server.SimpleHTTPRequestHandler):\n    def log_message(self, *a): pass\n\
+         s=http.server.ThreadingHTTPServer(('127.0.0.1',0), functools.partial(H, directory={:?}))\n\
+         print(s.server_address[1], os.getpid(), flush=True)\n\
+         s.serve_forever()\n",
+        root.arg()
+    ));
+    let port = http.num(0);
+    let ui = Ui::start();
+    let b = Browser::start().await;
+    b.open(&ui, port).await;
+    let link_css = format!("{} a.open-link", row(port));
+    b.wait_for(
+        &format!("document.querySelector('{link_css}')"),
+        Duration::from_secs(10),
+        "the open link of the HTTP service",
+    )
+    .await;
+    let link = b.client.find(Locator::Css(&link_css)).await.unwrap();
+    let want = format!("http://127.0.0.1:{port}/");
+    assert_eq!(link.attr("href").await.unwrap(), Some(want.clone()));
+    assert_eq!(
+        link.attr("target").await.unwrap().as_deref(),
+        Some("_blank")
+    );
+
+    let dashboard = b.client.window().await.unwrap();
+    link.click().await.unwrap();
+    let start = Instant::now();
+    let tab = loop {
+        let windows = b.client.windows().await.unwrap();
+        if let Some(w) = windows.into_iter().find(|w| *w != dashboard) {
+            break w;
+        }
+        assert!(start.elapsed() < Duration::from_secs(5), "no new tab");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    b.client.switch_to_window(tab).await.unwrap();
+    b.wait_for(
+        "document.readyState === 'complete' && \
+         document.body && document.body.textContent.indexOf('Directory listing') >= 0",
+        Duration::from_secs(5),
+        "the service's page",
+    )
+    .await;
+    assert_eq!(b.client.current_url().await.unwrap().as_str(), want);
+    let source = b.client.source().await.unwrap();
+    assert!(source.contains("portscope-marker.txt"), "{source}");
+    b.close().await;
+}
+
+#[tokio::test]
+async fn ui_browser_kill_with_confirmation_frees_the_port() {
+    if !have_browser("ui_browser_kill_with_confirmation_frees_the_port") {
+        return;
+    }
+    let ui = Ui::start();
+    let mut l = harness::tcp_listener("127.0.0.1");
+    let port = l.num(0);
+    let b = Browser::start().await;
+    b.open(&ui, port).await;
+    let kill_css = format!("{} button.kill", row(port));
+    let dialog_open = "document.querySelector('dialog#kill-dialog') && \
+                       document.querySelector('dialog#kill-dialog').open";
+
+    // Cancel first: nothing happens.
+    b.client
+        .find(Locator::Css(&kill_css))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    b.wait_for(dialog_open, Duration::from_secs(2), "the kill dialog")
+        .await;
+    b.client
+        .find(Locator::Css("#kill-cancel"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    b.wait_for(
+        &format!("!({dialog_open})"),
+        Duration::from_secs(2),
+        "the dialog to close",
+    )
+    .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(l.child.try_wait().unwrap().is_none(), "cancel killed it");
+
+    // Then confirm: the process exits, the port is free, the row goes.
+    b.client
+        .find(Locator::Css(&kill_css))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    b.wait_for(dialog_open, Duration::from_secs(2), "the kill dialog")
+        .await;
+    b.client
+        .find(Locator::Css("#kill-confirm"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    assert!(
+        wait_exit(&mut l, Duration::from_secs(10)),
+        "the listener survived the kill"
+    );
+    assert!(
+        std::net::TcpStream::connect(("127.0.0.1", port as u16)).is_err(),
+        "port {port} still accepts"
+    );
+    b.wait_for(
+        &format!("!document.querySelector('{}')", row(port)),
+        Duration::from_secs(5),
+        "the killed listener's row to go",
+    )
+    .await;
+    b.wait_for(
+        &format!("document.getElementById('status').textContent.indexOf('{port}') >= 0"),
+        Duration::from_secs(5),
+        "the outcome in #status",
+    )
+    .await;
+    b.close().await;
+}
+
+#[tokio::test]
+async fn ui_browser_row_click_fills_the_detail() {
+    if !have_browser("ui_browser_row_click_fills_the_detail") {
+        return;
+    }
+    let ui = Ui::start();
+    let l = harness::tcp_listener("127.0.0.1");
+    let port = l.num(0);
+    let b = Browser::start().await;
+    b.open(&ui, port).await;
+    b.client
+        .find(Locator::Css(&format!("{} td.process", row(port))))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    b.wait_for(
+        &format!(
+            "(function (t) {{ return t.indexOf('{port}') >= 0 && t.indexOf('{}') >= 0; }})\
+             (document.querySelector('section#detail').textContent)",
+            l.pid
+        ),
+        Duration::from_secs(5),
+        "the detail of the clicked row (its port and pid)",
+    )
+    .await;
+    for css in ["svg#graph", "section#audit", "section#history"] {
+        b.client
+            .find(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("{css}: {e}"));
+    }
+    b.close().await;
+}
