@@ -64,13 +64,7 @@ LG_PID=""
 EX_PID=""
 CLK_TCK=$(getconf CLK_TCK)
 
-stop_exporter() {
-    if [[ -n $EX_PID ]]; then
-        kill -TERM "$EX_PID" 2>/dev/null || true
-        wait "$EX_PID" 2>/dev/null || true
-        EX_PID=""
-    fi
-}
+stop_exporter() { stop_pid_in EX_PID; }
 cleanup() {
     stop_exporter
     stop_loadgen

@@ -39,14 +39,19 @@ start_loadgen_run() {
     done
 }
 
-# stop_loadgen: stops the running loadgen (SIGTERM), if any, and reaps it.
-stop_loadgen() {
-    if [[ -n $LG_PID ]]; then
-        kill -TERM "$LG_PID" 2>/dev/null || true
-        wait "$LG_PID" 2>/dev/null || true
-        LG_PID=""
+# stop_pid_in NAME: SIGTERMs the process whose pid the variable NAME holds (if any), reaps it
+# and empties NAME.
+stop_pid_in() {
+    local pid=${!1}
+    if [[ -n $pid ]]; then
+        kill -TERM "$pid" 2>/dev/null || true
+        wait "$pid" 2>/dev/null || true
+        printf -v "$1" '%s' ""
     fi
 }
+
+# stop_loadgen: stops the running loadgen (SIGTERM), if any, and reaps it.
+stop_loadgen() { stop_pid_in LG_PID; }
 
 # cpu_ticks PID: utime + stime (fields 14 and 15 of /proc/PID/stat, after the "(comm)").
 cpu_ticks() {

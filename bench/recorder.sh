@@ -60,20 +60,8 @@ D_PID=""
 CHURN_PID=""
 CLK_TCK=$(getconf CLK_TCK)
 
-stop_daemon() {
-    if [[ -n $D_PID ]]; then
-        kill -TERM "$D_PID" 2>/dev/null || true
-        wait "$D_PID" 2>/dev/null || true
-        D_PID=""
-    fi
-}
-stop_churn() {
-    if [[ -n $CHURN_PID ]]; then
-        kill -TERM "$CHURN_PID" 2>/dev/null || true
-        wait "$CHURN_PID" 2>/dev/null || true
-        CHURN_PID=""
-    fi
-}
+stop_daemon() { stop_pid_in D_PID; }
+stop_churn() { stop_pid_in CHURN_PID; }
 cleanup() {
     stop_churn
     stop_daemon

@@ -65,13 +65,7 @@ PORTSCOPE=$WORK/portscope   # a private copy: a concurrent cargo build cannot sw
 LG_PID=""
 UI_PID=""
 
-stop_ui() {
-    if [[ -n $UI_PID ]]; then
-        kill -TERM "$UI_PID" 2>/dev/null || true
-        wait "$UI_PID" 2>/dev/null || true
-        UI_PID=""
-    fi
-}
+stop_ui() { stop_pid_in UI_PID; }
 cleanup() {
     stop_ui
     stop_loadgen

@@ -207,6 +207,17 @@ impl Browser {
 
     /// Wait until the expression `expr` is true; how long it took. Panics with `what` when
     /// `timeout` passes first.
+    /// Click the element `css` selects.
+    async fn click(&self, css: &str) {
+        self.client
+            .find(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("no {css}: {e}"))
+            .click()
+            .await
+            .unwrap_or_else(|e| panic!("clicking {css}: {e}"));
+    }
+
     async fn wait_for(&self, expr: &str, timeout: Duration, what: &str) -> Duration {
         let start = Instant::now();
         loop {
@@ -540,22 +551,10 @@ async fn ui_browser_kill_with_confirmation_frees_the_port() {
                        document.querySelector('dialog#kill-dialog').open";
 
     // Cancel first: nothing happens.
-    b.client
-        .find(Locator::Css(&kill_css))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    b.click(&kill_css).await;
     b.wait_for(dialog_open, Duration::from_secs(2), "the kill dialog")
         .await;
-    b.client
-        .find(Locator::Css("#kill-cancel"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    b.click("#kill-cancel").await;
     b.wait_for(
         &format!("!({dialog_open})"),
         Duration::from_secs(2),
@@ -566,22 +565,10 @@ async fn ui_browser_kill_with_confirmation_frees_the_port() {
     assert!(l.child.try_wait().unwrap().is_none(), "cancel killed it");
 
     // Then confirm: the process exits, the port is free, the row goes.
-    b.client
-        .find(Locator::Css(&kill_css))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    b.click(&kill_css).await;
     b.wait_for(dialog_open, Duration::from_secs(2), "the kill dialog")
         .await;
-    b.client
-        .find(Locator::Css("#kill-confirm"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    b.click("#kill-confirm").await;
     assert!(
         wait_exit(&mut l, Duration::from_secs(10)),
         "the listener survived the kill"

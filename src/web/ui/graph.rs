@@ -192,31 +192,22 @@ mod tests {
     use super::*;
     use crate::model::{Endpoint, Family};
 
+    /// A TCP socket on `local` ("ip:port"), connected to `remote`, held by `pids` (hidden
+    /// when none).
     fn sock(state: SockState, local: &str, remote: Option<&str>, pids: &[u32]) -> Socket {
         let ep = |t: &str| {
             let a: std::net::SocketAddr = t.parse().unwrap();
             Endpoint::inet(a.ip(), a.port())
         };
-        let local = ep(local);
-        Socket {
-            proto: Proto::Tcp,
-            family: if local.ip().is_some_and(|i| i.is_ipv4()) {
-                Family::Ipv4
-            } else {
-                Family::Ipv6
-            },
-            state,
-            local,
-            remote: remote.map(ep),
-            inode: 1,
-            peer_inode: None,
-            uid: 0,
-            recv_q: 0,
-            send_q: 0,
-            netns: None,
-            pids: pids.to_vec(),
-            owner_hidden: pids.is_empty(),
+        let at: std::net::SocketAddr = local.parse().unwrap();
+        let mut s =
+            crate::audit::tests::socket(Proto::Tcp, state, &at.ip().to_string(), at.port(), pids);
+        if at.is_ipv6() {
+            s.family = Family::Ipv6;
         }
+        s.remote = remote.map(ep);
+        s.owner_hidden = pids.is_empty();
+        s
     }
 
     #[test]
