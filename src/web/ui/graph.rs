@@ -210,34 +210,20 @@ mod tests {
         s
     }
 
+    /// Both ends of an established connection: `a` held by `pid_a`, `b` by `pid_b`.
+    fn connection(a: &str, pid_a: u32, b: &str, pid_b: u32) -> [Socket; 2] {
+        [
+            sock(SockState::Established, a, Some(b), &[pid_a]),
+            sock(SockState::Established, b, Some(a), &[pid_b]),
+        ]
+    }
+
     #[test]
     fn pairs_client_to_listening_server() {
-        let sockets = vec![
-            sock(SockState::Listen, "127.0.0.1:8000", None, &[10]),
-            sock(
-                SockState::Established,
-                "127.0.0.1:8000",
-                Some("127.0.0.1:50001"),
-                &[10],
-            ),
-            sock(
-                SockState::Established,
-                "127.0.0.1:50001",
-                Some("127.0.0.1:8000"),
-                &[20],
-            ),
-            sock(
-                SockState::Established,
-                "127.0.0.1:8000",
-                Some("127.0.0.1:50002"),
-                &[10],
-            ),
-            sock(
-                SockState::Established,
-                "127.0.0.1:50002",
-                Some("127.0.0.1:8000"),
-                &[20],
-            ),
+        let mut sockets = vec![sock(SockState::Listen, "127.0.0.1:8000", None, &[10])];
+        sockets.extend(connection("127.0.0.1:8000", 10, "127.0.0.1:50001", 20));
+        sockets.extend(connection("127.0.0.1:8000", 10, "127.0.0.1:50002", 20));
+        sockets.extend([
             // A connection to a remote host: one end only, no edge.
             sock(
                 SockState::Established,
@@ -252,7 +238,7 @@ mod tests {
                 Some("127.0.0.1:8000"),
                 &[],
             ),
-        ];
+        ]);
         let (edges, hidden) = pair(&sockets);
         assert_eq!(
             edges,
@@ -269,21 +255,8 @@ mod tests {
     #[test]
     fn listener_decides_even_when_its_port_is_higher() {
         // A server on 60000 whose client happened to get port 40000.
-        let sockets = vec![
-            sock(SockState::Listen, "0.0.0.0:60000", None, &[1]),
-            sock(
-                SockState::Established,
-                "127.0.0.1:40000",
-                Some("127.0.0.1:60000"),
-                &[2],
-            ),
-            sock(
-                SockState::Established,
-                "127.0.0.1:60000",
-                Some("127.0.0.1:40000"),
-                &[1],
-            ),
-        ];
+        let mut sockets = vec![sock(SockState::Listen, "0.0.0.0:60000", None, &[1])];
+        sockets.extend(connection("127.0.0.1:40000", 2, "127.0.0.1:60000", 1));
         let (edges, _) = pair(&sockets);
         assert_eq!(
             (edges[0].from_pid, edges[0].to_pid, edges[0].port),
@@ -337,21 +310,11 @@ mod tests {
     #[test]
     fn nodes_carry_names_and_listening_ports() {
         let snap = Snapshot {
-            sockets: vec![
-                sock(SockState::Listen, "127.0.0.1:8000", None, &[10]),
-                sock(
-                    SockState::Established,
-                    "127.0.0.1:8000",
-                    Some("127.0.0.1:50001"),
-                    &[10],
-                ),
-                sock(
-                    SockState::Established,
-                    "127.0.0.1:50001",
-                    Some("127.0.0.1:8000"),
-                    &[20],
-                ),
-            ],
+            sockets: [
+                vec![sock(SockState::Listen, "127.0.0.1:8000", None, &[10])],
+                connection("127.0.0.1:8000", 10, "127.0.0.1:50001", 20).to_vec(),
+            ]
+            .concat(),
             processes: BTreeMap::new(),
             hidden: crate::model::Hidden::default(),
             netns: None,
