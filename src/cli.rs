@@ -3,6 +3,16 @@
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+mod bench;
+mod forward;
+mod serve;
+mod tap;
+
+pub use bench::BenchArgs;
+pub use forward::ForwardArgs;
+pub use serve::{ServeArgs, ServeKind};
+pub use tap::TapArgs;
+
 /// portscope — the truth about local ports: what is on them, who started it, what an address means.
 #[derive(Debug, Parser)]
 #[command(name = "portscope", version, about, long_about = None, max_term_width = 100)]
@@ -83,6 +93,14 @@ pub enum Command {
     /// A local web dashboard of this machine's ports, live (loopback only unless --listen; a
     /// per-run token).
     Ui(UiArgs),
+    /// Start a test server on loopback: http (echoes the request), echo, discard, static DIR.
+    Serve(ServeArgs),
+    /// Relay TCP (or UDP) from LISTEN to TARGET; loopback clients only unless --allow.
+    Forward(ForwardArgs),
+    /// Capture traffic to and from a port on loopback: a line per connection, and a pcap file.
+    Tap(TapArgs),
+    /// Loopback latency and throughput: connect and round-trip percentiles, bytes per second.
+    Bench(BenchArgs),
 }
 
 /// Which listeners to follow.

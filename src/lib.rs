@@ -52,5 +52,6 @@ pub mod store;
 pub mod sys;
 pub mod target;
 pub mod time;
+pub mod traffic;
 pub mod watch;
 pub mod web;

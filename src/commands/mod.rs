@@ -2,9 +2,11 @@
 //! it never prints (that is `render`'s job).
 
 pub mod audit;
+pub mod bench;
 pub mod check;
 pub mod doctor;
 pub mod explain;
+pub mod forward;
 pub mod exporter;
 pub mod history;
 pub mod kill;
@@ -14,6 +16,8 @@ pub mod probe;
 pub mod project;
 pub mod reserve;
 pub mod run;
+pub mod serve;
+pub mod tap;
 pub mod ui;
 pub mod watch;
 pub mod who;
@@ -62,6 +66,14 @@ pub enum Report {
     History(Box<history::HistoryReport>),
     /// `ui` (when it stops)
     Ui(Box<ui::UiReport>),
+    /// `serve` (when it stops)
+    Serve(Box<serve::ServeReport>),
+    /// `forward` (when it stops)
+    Forward(Box<forward::ForwardReport>),
+    /// `tap` (when it stops)
+    Tap(Box<tap::TapReport>),
+    /// `bench`
+    Bench(Box<bench::BenchReport>),
 }
 
 /// What a command may need from the person running it while it works. `render` implements
@@ -83,6 +95,8 @@ pub trait Ui: Sync {
     fn watch_event(&self, event: &crate::watch::Event);
     /// Run the live terminal view over `feed` until the person quits.
     fn live_view(&self, feed: &mut dyn watch::LiveFeed) -> Result<()>;
+    /// A traffic tool (`serve`, `forward`, `tap`, `bench`) reports something as it runs.
+    fn traffic(&self, line: &crate::traffic::Line);
 }
 
 impl Report {
@@ -107,6 +121,10 @@ impl Report {
             Report::Watch(_) => "watch",
             Report::History(_) => "history",
             Report::Ui(_) => "ui",
+            Report::Serve(_) => "serve",
+            Report::Forward(_) => "forward",
+            Report::Tap(_) => "tap",
+            Report::Bench(_) => "bench",
         }
     }
 }
@@ -182,6 +200,18 @@ pub fn run(command: Option<&Command>, ui: &dyn Ui) -> Result<(Report, Exit)> {
             history::run(args).map(|(r, code)| (Report::History(Box::new(r)), code))
         }
         Some(Command::Ui(args)) => ui::run(args).map(|(r, code)| (Report::Ui(Box::new(r)), code)),
+        Some(Command::Serve(args)) => {
+            serve::run(args, ui).map(|(r, code)| (Report::Serve(Box::new(r)), code))
+        }
+        Some(Command::Forward(args)) => {
+            forward::run(args, ui).map(|(r, code)| (Report::Forward(Box::new(r)), code))
+        }
+        Some(Command::Tap(args)) => {
+            tap::run(args, ui).map(|(r, code)| (Report::Tap(Box::new(r)), code))
+        }
+        Some(Command::Bench(args)) => {
+            bench::run(args, ui).map(|(r, code)| (Report::Bench(Box::new(r)), code))
+        }
     }
 }
 

@@ -377,6 +377,7 @@ impl Ui for NoAsk {
     fn live_view(&self, _: &mut dyn LiveFeed) -> Result<()> {
         Ok(())
     }
+    fn traffic(&self, _: &crate::traffic::Line) {}
 }
 
 fn interval(text: &str) -> Result<Duration> {

@@ -20,6 +20,8 @@ pub struct Terminal {
     json: bool,
     /// Colour in the live view (it draws on standard output).
     view_color: bool,
+    /// Colours for live lines on standard output.
+    out_pal: Palette,
 }
 
 impl Terminal {
@@ -30,6 +32,7 @@ impl Terminal {
             pal: Palette::new(cfg.color && std::io::stderr().is_terminal()),
             json: cfg.json,
             view_color: cfg.color,
+            out_pal: Palette::new(cfg.color),
         }
     }
 
@@ -86,5 +89,9 @@ impl Ui for Terminal {
 
     fn live_view(&self, feed: &mut dyn LiveFeed) -> Result<()> {
         super::tui::run_with(feed, self.view_color)
+    }
+
+    fn traffic(&self, line: &crate::traffic::Line) {
+        super::traffic::print(line, self.json, &self.out_pal);
     }
 }

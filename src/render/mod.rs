@@ -11,12 +11,15 @@ pub mod prometheus;
 pub mod sanitize;
 pub mod style;
 pub mod table;
+pub mod traffic;
 pub mod tui;
 pub mod ui;
 
 mod audit;
+mod bench;
 mod doctor;
 mod explain;
+mod forward;
 mod history;
 mod kill;
 mod lifecycle;
@@ -24,6 +27,8 @@ mod ls;
 mod probe;
 mod project;
 mod run;
+mod serve;
+mod tap;
 mod who;
 
 use crate::commands::Report;
@@ -53,6 +58,10 @@ pub fn report(report: &Report, cfg: &Config) -> String {
             Report::Watch(r) => json::to_string(report.command(), r, cfg.pretty),
             Report::History(r) => json::to_string(report.command(), r, cfg.pretty),
             Report::Ui(r) => json::to_string(report.command(), r, cfg.pretty),
+            Report::Serve(r) => json::to_string(report.command(), r, cfg.pretty),
+            Report::Forward(r) => json::to_string(report.command(), r, cfg.pretty),
+            Report::Tap(r) => json::to_string(report.command(), r, cfg.pretty),
+            Report::Bench(r) => json::to_string(report.command(), r, cfg.pretty),
         };
         // Serialising plain structs cannot fail; if it ever does, say so in JSON.
         return json.unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}")) + "\n";
@@ -76,6 +85,10 @@ pub fn report(report: &Report, cfg: &Config) -> String {
         Report::Watch(r) => events::summary(r),
         Report::History(r) => history::render(r, &pal),
         Report::Ui(r) => ui::render_report(r),
+        Report::Serve(r) => serve::render(r, &pal),
+        Report::Forward(r) => forward::render(r, &pal),
+        Report::Tap(r) => tap::render(r, &pal),
+        Report::Bench(r) => bench::render(r, &pal),
     }
 }
 

@@ -2,11 +2,13 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
 mod audit;
+mod bench;
 mod bad_input;
 mod check;
 mod doctor;
 mod doctor_netns;
 mod explain;
+mod forward;
 mod exporter;
 mod harness;
 mod history;
@@ -17,8 +19,10 @@ mod ls;
 mod probe;
 mod project;
 mod run;
+mod serve;
 mod servers;
 mod stream;
+mod tap;
 mod ui;
 mod ui_browser;
 mod watch;

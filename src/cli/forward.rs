@@ -1,0 +1,29 @@
+//! Arguments of `forward`.
+
+use clap::Args;
+
+/// Arguments of `forward`.
+#[derive(Debug, Clone, Default, Args)]
+pub struct ForwardArgs {
+    /// Where to accept connections: PORT, IP:PORT or [IPv6]:PORT.
+    #[arg(value_name = "LISTEN", allow_hyphen_values = true)]
+    pub listen: String,
+    /// Where to relay them: PORT (on 127.0.0.1), IP:PORT or [IPv6]:PORT.
+    #[arg(value_name = "TARGET", allow_hyphen_values = true)]
+    pub target: String,
+    /// Relay UDP datagrams instead of TCP connections.
+    #[arg(long)]
+    pub udp: bool,
+    /// Accept clients only from these networks (repeatable; default: loopback only).
+    #[arg(long, value_name = "CIDR")]
+    pub allow: Vec<String>,
+    /// At most this many connections at once; more are refused.
+    #[arg(long, value_name = "N", default_value = "1024")]
+    pub max_conns: String,
+    /// Close a connection after this long with no traffic either way.
+    #[arg(long, value_name = "DURATION", default_value = "10m")]
+    pub idle_timeout: String,
+    /// No line per connection.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+}

@@ -1,0 +1,36 @@
+//! Arguments of `serve`.
+
+use std::path::PathBuf;
+
+use clap::{Args, ValueEnum};
+
+/// Which test server `serve` starts.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]
+pub enum ServeKind {
+    /// HTTP: answers every request with the request itself and the client's address.
+    #[default]
+    Http,
+    /// Sends back every byte it receives.
+    Echo,
+    /// Reads and throws away every byte.
+    Discard,
+    /// Serves the files of a directory over HTTP.
+    Static,
+}
+
+/// Arguments of `serve`.
+#[derive(Debug, Clone, Default, Args)]
+pub struct ServeArgs {
+    /// What to serve (default: http).
+    #[arg(value_enum)]
+    pub kind: Option<ServeKind>,
+    /// The directory `static` serves.
+    #[arg(value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+    /// The port (default: 62893 when free, else a free port).
+    #[arg(long, short = 'p', value_name = "PORT", conflicts_with = "pick")]
+    pub port: Option<String>,
+    /// Take a free port the way `portscope pick` chooses one.
+    #[arg(long)]
+    pub pick: bool,
+}

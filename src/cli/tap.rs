@@ -1,0 +1,19 @@
+//! Arguments of `tap`.
+
+use std::path::PathBuf;
+
+use clap::Args;
+
+/// Arguments of `tap`.
+#[derive(Debug, Clone, Default, Args)]
+pub struct TapArgs {
+    /// The port to watch on loopback (TCP and UDP, either end).
+    #[arg(value_name = "PORT")]
+    pub port: String,
+    /// Also write every captured packet to this pcap file (Wireshark, tshark, tcpdump -r).
+    #[arg(long = "write", short = 'w', value_name = "FILE")]
+    pub write: Option<PathBuf>,
+    /// Stop after this long (default: until Ctrl-C).
+    #[arg(long, value_name = "DURATION")]
+    pub duration: Option<String>,
+}

@@ -1,0 +1,1 @@
+//! `portscope serve`.
