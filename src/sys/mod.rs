@@ -8,7 +8,7 @@ pub mod linux;
 
 #[cfg(target_os = "linux")]
 pub use linux::{
-    attempt, browser, firewall, fsmeta, netns, packet, proc_net, procfs, random, signal, sock_diag,
+    attempt, browser, firewall, fsmeta, netns, packet, proc_net, procfs, random, rlimit, signal, sock_diag,
     splice, stop, supervise, sysctl,
 };
 

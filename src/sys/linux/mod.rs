@@ -11,6 +11,7 @@ pub mod packet;
 pub mod proc_net;
 pub mod procfs;
 pub mod random;
+pub mod rlimit;
 pub mod signal;
 pub mod sock_diag;
 pub mod splice;

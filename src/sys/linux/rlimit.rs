@@ -1,0 +1,1 @@
+//! Resource limits of this process (open files).
