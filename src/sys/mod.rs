@@ -8,8 +8,8 @@ pub mod linux;
 
 #[cfg(target_os = "linux")]
 pub use linux::{
-    attempt, browser, firewall, fsmeta, netns, packet, proc_net, procfs, random, rlimit, signal, sock_diag,
-    splice, stop, supervise, sysctl,
+    attempt, browser, firewall, fsmeta, netns, packet, proc_net, procfs, random, rlimit, signal,
+    sock_diag, splice, stop, supervise, sysctl,
 };
 
 #[cfg(not(target_os = "linux"))]
