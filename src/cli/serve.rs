@@ -27,10 +27,13 @@ pub struct ServeArgs {
     /// The directory `static` serves.
     #[arg(value_name = "DIR")]
     pub dir: Option<PathBuf>,
-    /// The port (default: 62893 when free, else a free port).
+    /// The port, 1-65535 or 0 for any free one (default: 62893 when free, else a free port).
     #[arg(long, short = 'p', value_name = "PORT", conflicts_with = "pick")]
     pub port: Option<String>,
     /// Take a free port the way `portscope pick` chooses one.
     #[arg(long)]
     pub pick: bool,
+    /// The address to listen on (default 127.0.0.1; anything else is reachable by others).
+    #[arg(long, value_name = "IP")]
+    pub bind: Option<String>,
 }
