@@ -22,10 +22,19 @@ pub fn text(line: &Line, json: bool, pal: &Palette) -> String {
     }
 }
 
-/// Print one live line on standard output and flush it, so pipes see it at once.
+/// Print one live line and flush it, so pipes see it at once. The servers' and the relay's
+/// lines are their output (standard output, JSON lines with `--json`); `bench`'s are progress
+/// before its one report, so they go to standard error as text and standard output stays one
+/// JSON object.
 pub fn print(line: &Line, json: bool, pal: &Palette) {
+    // A closed output must not stop a relay or a server.
+    if let Line::Bench(_) = line {
+        let mut err = std::io::stderr().lock();
+        let _ = err.write_all(text(line, false, &Palette::new(false)).as_bytes());
+        let _ = err.flush();
+        return;
+    }
     let mut out = std::io::stdout().lock();
-    // A closed standard output must not stop a relay or a server.
     let _ = out.write_all(text(line, json, pal).as_bytes());
     let _ = out.flush();
 }
