@@ -2,11 +2,13 @@
 //! `max` connections at once (the next `accept` waits for a free slot), and a connection
 //! that moves no byte in either direction for `idle` is closed — a client that opens
 //! sockets and sends nothing, or never reads its response, cannot hold a slot forever.
+//! Optionally it counts connections and bytes (`serve`'s summary).
 
 use std::io;
 use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -15,12 +17,24 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::time::{Instant, Sleep};
 
+/// Connections accepted and bytes moved through a listener's connections.
+#[derive(Debug, Default)]
+pub struct Counters {
+    /// Connections accepted.
+    pub connections: AtomicU64,
+    /// Bytes read from clients.
+    pub bytes_in: AtomicU64,
+    /// Bytes written to clients.
+    pub bytes_out: AtomicU64,
+}
+
 /// A TCP listener that hands out at most `max` connections at a time.
 #[derive(Debug)]
 pub struct LimitedListener {
     inner: TcpListener,
     slots: Arc<Semaphore>,
     idle: Duration,
+    counters: Option<Arc<Counters>>,
 }
 
 impl LimitedListener {
@@ -30,7 +44,14 @@ impl LimitedListener {
             inner,
             slots: Arc::new(Semaphore::new(max)),
             idle,
+            counters: None,
         }
+    }
+
+    /// Count connections and bytes into `counters`.
+    pub fn counting(mut self, counters: Arc<Counters>) -> LimitedListener {
+        self.counters = Some(counters);
+        self
     }
 }
 
@@ -45,7 +66,11 @@ impl axum::serve::Listener for LimitedListener {
             match self.inner.accept().await {
                 Ok((io, addr)) => {
                     let _ = io.set_nodelay(true);
-                    return (LimitedStream::new(io, self.idle, slot), addr);
+                    let counters = self.counters.clone();
+                    if let Some(c) = &counters {
+                        c.connections.fetch_add(1, Ordering::Relaxed);
+                    }
+                    return (LimitedStream::new(io, self.idle, slot, counters), addr);
                 }
                 Err(e) if is_connection_error(&e) => {}
                 // Out of file descriptors, most likely: wait for some to close.
@@ -74,16 +99,30 @@ pub struct LimitedStream {
     io: TcpStream,
     idle: Duration,
     deadline: Pin<Box<Sleep>>,
+    counters: Option<Arc<Counters>>,
     _slot: Option<OwnedSemaphorePermit>,
 }
 
 impl LimitedStream {
-    fn new(io: TcpStream, idle: Duration, slot: Option<OwnedSemaphorePermit>) -> LimitedStream {
+    fn new(
+        io: TcpStream,
+        idle: Duration,
+        slot: Option<OwnedSemaphorePermit>,
+        counters: Option<Arc<Counters>>,
+    ) -> LimitedStream {
         LimitedStream {
             io,
             idle,
             deadline: Box::pin(tokio::time::sleep(idle)),
+            counters,
             _slot: slot,
+        }
+    }
+
+    /// Count `n` bytes written to the client.
+    fn wrote(&self, p: &Poll<io::Result<usize>>) {
+        if let (Some(c), Poll::Ready(Ok(n))) = (&self.counters, p) {
+            c.bytes_out.fetch_add(*n as u64, Ordering::Relaxed);
         }
     }
 
@@ -126,7 +165,12 @@ impl AsyncRead for LimitedStream {
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
         let this = self.get_mut();
+        let before = buf.filled().len();
         let p = Pin::new(&mut this.io).poll_read(cx, buf);
+        if let Some(c) = &this.counters {
+            let n = buf.filled().len().saturating_sub(before);
+            c.bytes_in.fetch_add(n as u64, Ordering::Relaxed);
+        }
         this.after(cx, p)
     }
 }
@@ -139,6 +183,7 @@ impl AsyncWrite for LimitedStream {
     ) -> Poll<io::Result<usize>> {
         let this = self.get_mut();
         let p = Pin::new(&mut this.io).poll_write(cx, buf);
+        this.wrote(&p);
         this.after(cx, p)
     }
 
@@ -149,6 +194,7 @@ impl AsyncWrite for LimitedStream {
     ) -> Poll<io::Result<usize>> {
         let this = self.get_mut();
         let p = Pin::new(&mut this.io).poll_write_vectored(cx, bufs);
+        this.wrote(&p);
         this.after(cx, p)
     }
 

@@ -4,7 +4,7 @@
 //! by `render`, and every server is bounded (connections, idle time, one collection at a
 //! time) so that a flood of requests cannot take the machine with it.
 
-mod limits;
+pub(crate) mod limits;
 pub mod metrics_server;
 pub mod server;
 pub mod ui;

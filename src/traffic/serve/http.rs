@@ -17,10 +17,10 @@ use axum::response::{IntoResponse, Response};
 use axum::serve::ListenerExt;
 use serde::Serialize;
 
-use super::count::Counting;
 use super::{HTTP_IDLE, MAX_CONNECTIONS, ServeLine, Setup, Sink, Totals};
 use crate::cli::ServeKind;
 use crate::error::{Error, Result};
+use crate::web::limits::LimitedListener;
 
 /// Request bodies up to this size are read; larger ones get 413.
 pub const MAX_BODY: usize = 1024 * 1024;
@@ -54,7 +54,9 @@ pub(super) async fn serve(
         _ => Router::new().fallback(echo).with_state(shared.clone()),
     }
     .layer(middleware::from_fn_with_state(shared, log));
-    let listener = Counting::new(listener, MAX_CONNECTIONS, HTTP_IDLE, totals).tap_io(|_| {});
+    let listener = LimitedListener::new(listener, MAX_CONNECTIONS, HTTP_IDLE)
+        .counting(totals.io.clone())
+        .tap_io(|_| {});
     let (stopped_tx, mut stopped_rx) = tokio::sync::watch::channel(None);
     let stopping = async move {
         let name = stop.await;

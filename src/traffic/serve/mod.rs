@@ -3,7 +3,6 @@
 //! (plain TCP). Each reports what happens as [`ServeLine`]s on a channel and stops when its
 //! stop future completes (a signal for the command, a drop for [`Background`]).
 
-mod count;
 mod files;
 mod http;
 mod stream;
@@ -20,6 +19,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::cli::ServeKind;
 use crate::error::{Error, Result};
+use crate::web::limits::Counters;
 
 pub use files::listing_html;
 pub use http::{Echoed, echo_text};
@@ -129,9 +129,8 @@ pub struct Setup {
 #[derive(Debug, Default)]
 pub(crate) struct Totals {
     pub(crate) requests: AtomicU64,
-    pub(crate) connections: AtomicU64,
-    pub(crate) bytes_in: AtomicU64,
-    pub(crate) bytes_out: AtomicU64,
+    /// Connections and bytes (the HTTP kinds count them in their listener).
+    pub(crate) io: Arc<Counters>,
 }
 
 /// What a server did, once stopped.
@@ -204,9 +203,9 @@ pub async fn serve(
     };
     Ok(Served {
         requests: totals.requests.load(Ordering::Relaxed),
-        connections: totals.connections.load(Ordering::Relaxed),
-        bytes_in: totals.bytes_in.load(Ordering::Relaxed),
-        bytes_out: totals.bytes_out.load(Ordering::Relaxed),
+        connections: totals.io.connections.load(Ordering::Relaxed),
+        bytes_in: totals.io.bytes_in.load(Ordering::Relaxed),
+        bytes_out: totals.io.bytes_out.load(Ordering::Relaxed),
         stopped_by: stopped_by.to_string(),
     })
 }

@@ -43,7 +43,7 @@ pub(super) async fn serve(
         match accepted {
             (Ok((sock, client)), slot) => {
                 let _ = sock.set_nodelay(true);
-                totals.connections.fetch_add(1, Ordering::Relaxed);
+                totals.io.connections.fetch_add(1, Ordering::Relaxed);
                 let (sink, totals) = (sink.clone(), totals.clone());
                 conns.spawn(async move {
                     connection(sock, client, echo, &sink, &totals).await;
@@ -73,13 +73,13 @@ async fn connection(
         };
         let n64 = n as u64;
         bytes_in += n64;
-        totals.bytes_in.fetch_add(n64, Ordering::Relaxed);
+        totals.io.bytes_in.fetch_add(n64, Ordering::Relaxed);
         if echo {
             let Some(chunk) = buf.get(..n) else { break };
             match timeout(STREAM_IDLE, sock.write_all(chunk)).await {
                 Ok(Ok(())) => {
                     bytes_out += n64;
-                    totals.bytes_out.fetch_add(n64, Ordering::Relaxed);
+                    totals.io.bytes_out.fetch_add(n64, Ordering::Relaxed);
                 }
                 _ => break,
             }
