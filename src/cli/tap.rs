@@ -10,10 +10,14 @@ pub struct TapArgs {
     /// The port to watch on loopback (TCP and UDP, either end).
     #[arg(value_name = "PORT")]
     pub port: String,
-    /// Also write every captured packet to this pcap file (Wireshark, tshark, tcpdump -r).
+    /// Also write every captured packet to this pcap file (Wireshark, tshark, tcpdump -r);
+    /// created mode 0600, since it holds the payloads.
     #[arg(long = "write", short = 'w', value_name = "FILE")]
     pub write: Option<PathBuf>,
     /// Stop after this long (default: until Ctrl-C).
     #[arg(long, value_name = "DURATION")]
     pub duration: Option<String>,
+    /// Stop after capturing this many packets.
+    #[arg(long, short = 'c', value_name = "N")]
+    pub count: Option<u64>,
 }

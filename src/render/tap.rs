@@ -1,16 +1,136 @@
 //! `tap`'s live lines and its summary.
 
 use crate::commands::tap::TapReport;
-use crate::traffic::tap::TapLine;
+use crate::render::sanitize::terminal;
+use crate::traffic::tap::{Conn, TapLine};
 
 use super::style::Palette;
 
 /// One live line (ends with a newline).
-pub fn line(l: &TapLine, _pal: &Palette) -> String {
-    format!("{}\n", l.event)
+pub fn line(l: &TapLine, pal: &Palette) -> String {
+    match l {
+        TapLine::Started(s) => {
+            let pcap = s
+                .pcap
+                .as_deref()
+                .map(|p| format!(", writing {}", terminal(p)))
+                .unwrap_or_default();
+            pal.dim(&format!(
+                "tap: TCP and UDP on port {} ({}){pcap}; Ctrl-C to stop\n",
+                s.port, s.interface
+            ))
+        }
+        TapLine::Open(o) => format!("{}  {}  open\n", ends(&o.client, &o.server), o.proto),
+        TapLine::End(c) => end(c, pal),
+    }
+}
+
+/// `client → server`, the server's address shortened to `:PORT` when it is the client's.
+fn ends(client: &str, server: &str) -> String {
+    let host = |a: &str| a.rsplit_once(':').map(|(h, _)| h.to_string());
+    let server = match (host(client), server.rsplit_once(':')) {
+        (Some(c), Some((s, port))) if c == s => format!(":{port}"),
+        _ => server.to_string(),
+    };
+    format!("{client} → {server}")
+}
+
+fn end(c: &Conn, pal: &Palette) -> String {
+    let quote = |s: &Option<String>| {
+        s.as_deref()
+            .map(|t| format!("\"{}\"", terminal(t)))
+            .unwrap_or_else(|| "-".into())
+    };
+    let how = match c.ended {
+        "fin" => pal.ok("fin"),
+        "rst" => pal.warn("rst"),
+        other => other.to_string(),
+    };
+    let firsts = if c.request_first_line.is_none() && c.response_first_line.is_none() {
+        String::new()
+    } else {
+        format!(
+            "  {} → {}",
+            quote(&c.request_first_line),
+            quote(&c.response_first_line)
+        )
+    };
+    format!(
+        "{}  {}  req {} / resp {}  {:.3} s  {how}{firsts}\n",
+        ends(&c.client, &c.server),
+        c.proto,
+        size(c.request_bytes),
+        size(c.response_bytes),
+        c.duration_s,
+    )
+}
+
+/// `1 packet`, `2 packets`.
+fn count(n: u64, what: &str) -> String {
+    if n == 1 {
+        format!("1 {what}")
+    } else {
+        format!("{n} {what}s")
+    }
+}
+
+/// A byte count: `78 B`, `1.2 KiB`, `3.4 MiB`, `1.0 GiB`.
+pub fn size(n: u64) -> String {
+    const UNITS: [&str; 4] = ["KiB", "MiB", "GiB", "TiB"];
+    if n < 1024 {
+        return format!("{n} B");
+    }
+    let mut v = n as f64 / 1024.0;
+    let mut unit = 0;
+    while v >= 1024.0 && unit + 1 < UNITS.len() {
+        v /= 1024.0;
+        unit += 1;
+    }
+    format!("{v:.1} {}", UNITS[unit])
 }
 
 /// The summary when `tap` stops.
-pub fn render(_r: &TapReport, _pal: &Palette) -> String {
-    String::new()
+pub fn render(r: &TapReport, pal: &Palette) -> String {
+    let mut out = format!(
+        "{} after {:.1} s ({}): {} ({}), {}",
+        pal.header("tap stopped"),
+        r.duration_s,
+        r.stopped_by,
+        count(r.packets, "packet"),
+        size(r.bytes),
+        count(r.connections, "connection"),
+    );
+    if r.open_at_stop > 0 {
+        out.push_str(&format!(" ({} still open)", r.open_at_stop));
+    }
+    if r.flows_evicted > 0 {
+        out.push_str(&pal.warn(&format!(", {} forgotten (table full)", r.flows_evicted)));
+    }
+    out.push('\n');
+    if let Some(p) = &r.pcap {
+        out.push_str(&format!(
+            "pcap: {} ({}; open with wireshark, or tshark -r)\n",
+            terminal(p),
+            count(r.pcap_packets, "packet")
+        ));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_and_ends() {
+        assert_eq!(size(78), "78 B");
+        assert_eq!(size(1229), "1.2 KiB");
+        assert_eq!(size(5 << 20), "5.0 MiB");
+        assert_eq!(ends("127.0.0.1:5", "127.0.0.1:80"), "127.0.0.1:5 → :80");
+        assert_eq!(ends("[::1]:5", "[::1]:80"), "[::1]:5 → :80");
+        assert_eq!(
+            ends("127.0.0.2:5", "127.0.0.1:80"),
+            "127.0.0.2:5 → 127.0.0.1:80"
+        );
+    }
 }

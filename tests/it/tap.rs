@@ -1,1 +1,281 @@
-//! `portscope tap`.
+//! `portscope tap`: a real HTTP exchange captured on loopback, the live line with its bytes,
+//! and a pcap file that tshark reads; the permission message without CAP_NET_RAW; bad ports.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc::{Receiver, channel};
+use std::time::{Duration, Instant};
+
+use crate::harness::{
+    TempDir, binary_for_nobody, portscope, python, require_root, run, run_as_nobody, tcp_listener,
+};
+
+/// A python HTTP server on 127.0.0.1 port 0 answering every GET with 200 and a short body;
+/// prints its port.
+fn http_server() -> crate::harness::Spawned {
+    python(
+        "import http.server,time\n\
+         class H(http.server.BaseHTTPRequestHandler):\n\
+         \x20   def do_GET(self):\n\
+         \x20       b=b'hello from the tap test\\n'\n\
+         \x20       self.send_response(200); self.send_header('Content-Length',str(len(b))); self.end_headers(); self.wfile.write(b)\n\
+         \x20   def log_message(self,*a): pass\n\
+         s=http.server.HTTPServer(('127.0.0.1',0),H)\n\
+         print(s.server_address[1],flush=True)\n\
+         s.timeout=120\n\
+         s.serve_forever()\n",
+    )
+}
+
+/// `portscope tap` running with its stdout read line by line on a thread.
+struct Tap {
+    child: Child,
+    lines: Receiver<String>,
+}
+
+impl Tap {
+    fn start(args: &[&str]) -> Tap {
+        let mut child = portscope()
+            .arg("tap")
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn portscope tap");
+        let out = child.stdout.take().unwrap();
+        let (tx, lines) = channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(out).lines() {
+                let Ok(line) = line else { break };
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        Tap { child, lines }
+    }
+
+    /// The next JSON live line that `want` accepts (others are skipped), within 30 s.
+    fn wait_for(&self, what: &str, want: impl Fn(&serde_json::Value) -> bool) -> serde_json::Value {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let line = self
+                .lines
+                .recv_timeout(left)
+                .unwrap_or_else(|_| panic!("no {what} line from tap within 30 s"));
+            if let Ok(v) = serde_json::from_str::<serde_json::Value>(&line)
+                && want(&v)
+            {
+                return v;
+            }
+        }
+    }
+
+    /// SIGINT it, wait for it to exit; its exit code, the rest of its stdout and its stderr.
+    fn interrupt(mut self) -> (i32, String, String) {
+        let pid = rustix::process::Pid::from_raw(self.child.id() as i32).unwrap();
+        rustix::process::kill_process(pid, rustix::process::Signal::INT).unwrap();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let status = loop {
+            if let Some(s) = self.child.try_wait().unwrap() {
+                break s;
+            }
+            assert!(Instant::now() < deadline, "tap did not stop on SIGINT");
+            std::thread::sleep(Duration::from_millis(50));
+        };
+        let mut rest = String::new();
+        while let Ok(l) = self.lines.recv_timeout(Duration::from_secs(5)) {
+            rest.push_str(&l);
+            rest.push('\n');
+        }
+        let mut err = String::new();
+        if let Some(mut e) = self.child.stderr.take() {
+            let _ = e.read_to_string(&mut err);
+        }
+        (status.code().unwrap_or(-1), rest, err)
+    }
+}
+
+impl Drop for Tap {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn tshark(args: &[&str]) -> String {
+    let out = Command::new("tshark")
+        .args(args)
+        .output()
+        .expect("run tshark");
+    assert!(
+        out.status.success(),
+        "tshark {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn captures_a_real_http_exchange_that_tshark_reads() {
+    if !require_root(
+        "tap::captures_a_real_http_exchange_that_tshark_reads",
+        "AF_PACKET capture",
+    ) {
+        return;
+    }
+    let server = http_server();
+    let port = server.num(0);
+    let other = tcp_listener("127.0.0.1");
+    let dir = TempDir::new("tap");
+    let pcap = dir.join("x.pcap");
+    let tap = Tap::start(&[&port.to_string(), "-w", &pcap, "--json"]);
+    let started = tap.wait_for("started", |v| v["event"] == "started");
+    assert_eq!(started["port"], port);
+    assert_eq!(started["pcap"], pcap.as_str());
+
+    // Traffic on another port must stay out of the capture.
+    let mut o = TcpStream::connect(("127.0.0.1", other.num(0) as u16)).unwrap();
+    o.write_all(b"OTHER-PORT-PAYLOAD").unwrap();
+
+    let mut s = TcpStream::connect(("127.0.0.1", port as u16)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    let client = s.local_addr().unwrap().to_string();
+    s.write_all(b"GET /tap-probe?n=1 HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+        .unwrap();
+    let mut resp = Vec::new();
+    s.read_to_end(&mut resp).unwrap();
+    assert!(
+        resp.starts_with(b"HTTP/1.0 200"),
+        "{}",
+        String::from_utf8_lossy(&resp)
+    );
+    drop(s);
+
+    let open = tap.wait_for("open", |v| {
+        v["event"] == "open" && v["client"] == client.as_str()
+    });
+    assert_eq!(open["server"], format!("127.0.0.1:{port}").as_str());
+    let end = tap.wait_for("end", |v| {
+        v["event"] == "end" && v["client"] == client.as_str()
+    });
+    assert_eq!(end["proto"], "tcp");
+    assert_eq!(end["ended"], "fin", "{end}");
+    assert_eq!(end["request_bytes"], 67, "{end}");
+    assert!(end["response_bytes"].as_u64().unwrap() >= 24, "{end}");
+    assert_eq!(end["request_first_line"], "GET /tap-probe?n=1 HTTP/1.1");
+    assert!(
+        end["response_first_line"]
+            .as_str()
+            .unwrap()
+            .starts_with("HTTP/1.0 200"),
+        "{end}"
+    );
+
+    let (code, rest, err) = tap.interrupt();
+    assert_eq!(code, 0, "stderr: {err}");
+    let report: serde_json::Value =
+        serde_json::from_str(&rest).unwrap_or_else(|e| panic!("{e}: {rest}"));
+    assert_eq!(report["command"], "tap");
+    assert_eq!(report["stopped_by"], "signal");
+    assert!(report["connections"].as_u64().unwrap() >= 1, "{report}");
+    let packets = report["pcap_packets"].as_u64().unwrap();
+    assert!(
+        packets >= 8,
+        "a handshake, a request, a response and two FINs: {report}"
+    );
+
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(&pcap).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o600);
+    let raw = std::fs::read(&pcap).unwrap();
+    assert!(!raw.windows(18).any(|w| w == b"OTHER-PORT-PAYLOAD"));
+
+    let requests = tshark(&[
+        "-r",
+        &pcap,
+        "-Y",
+        "http.request",
+        "-T",
+        "fields",
+        "-e",
+        "http.request.method",
+        "-e",
+        "http.request.uri",
+    ]);
+    assert_eq!(requests.trim(), "GET\t/tap-probe?n=1", "{requests}");
+    // Every packet once: loopback hands each to a packet socket twice (out and in).
+    let cport = client.rsplit_once(':').unwrap().1;
+    let syns = tshark(&[
+        "-r",
+        &pcap,
+        "-Y",
+        &format!("tcp.flags.syn==1 && tcp.flags.ack==0 && tcp.srcport=={cport}"),
+    ]);
+    assert_eq!(syns.lines().count(), 1, "{syns}");
+    let all = tshark(&[
+        "-r",
+        &pcap,
+        "-T",
+        "fields",
+        "-e",
+        "tcp.srcport",
+        "-e",
+        "tcp.dstport",
+    ]);
+    assert_eq!(all.lines().count() as u64, packets);
+    for l in all.lines() {
+        assert!(l.split('\t').any(|p| p == port.to_string()), "{l}");
+    }
+}
+
+#[test]
+fn without_cap_net_raw_it_says_so() {
+    if !require_root(
+        "tap::without_cap_net_raw_it_says_so",
+        "switching to uid 65534",
+    ) {
+        return;
+    }
+    let dir = TempDir::new("tap-nobody");
+    let bin = binary_for_nobody(&dir.path().join("bin"));
+    let r = run_as_nobody(&bin, &["tap", "8080", "--duration", "1s"]);
+    assert_eq!(r.code, 3, "{r:?}");
+    assert!(r.stderr.contains("CAP_NET_RAW"), "{}", r.stderr);
+    assert!(r.stderr.contains("setcap cap_net_raw+ep"), "{}", r.stderr);
+    assert!(r.stdout.is_empty(), "{}", r.stdout);
+}
+
+#[test]
+fn bad_ports_and_flags_are_bad_input() {
+    for args in [
+        &["tap", "0"][..],
+        &["tap", "70000"],
+        &["tap", "abc"],
+        &["tap", "8080", "--duration", "soon"],
+        &["tap", "8080", "--count", "0"],
+    ] {
+        let r = run(args);
+        assert_eq!(r.code, 2, "{args:?}: {r:?}");
+        assert_eq!(r.stderr.trim().lines().count(), 1, "{args:?}: {}", r.stderr);
+    }
+    assert!(run(&["tap", "abc"]).stderr.contains("PORT abc"));
+}
+
+#[test]
+fn an_unwritable_pcap_path_fails_before_capturing() {
+    if !require_root(
+        "tap::an_unwritable_pcap_path_fails_before_capturing",
+        "AF_PACKET capture",
+    ) {
+        return;
+    }
+    let dir = TempDir::new("tap-badpath");
+    let path = dir.join("no/such/dir/x.pcap");
+    let r = run(&["tap", "8080", "-w", &path, "--duration", "5s"]);
+    assert_eq!(r.code, 3, "{r:?}");
+    assert!(r.stderr.contains("pcap file"), "{}", r.stderr);
+    assert!(r.stdout.is_empty(), "{}", r.stdout);
+}
