@@ -217,7 +217,10 @@ fn a_stop_signal_ends_the_run_promptly() {
     let mut line = String::new();
     while !line.contains("tcp throughput") {
         line.clear();
-        assert!(progress.read_line(&mut line).unwrap() > 0, "bench ended early");
+        assert!(
+            progress.read_line(&mut line).unwrap() > 0,
+            "bench ended early"
+        );
     }
     let pid = rustix::process::Pid::from_raw(child.id() as i32).unwrap();
     rustix::process::kill_process(pid, rustix::process::Signal::INT).unwrap();

@@ -2,14 +2,14 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
 mod audit;
-mod bench;
 mod bad_input;
+mod bench;
 mod check;
 mod doctor;
 mod doctor_netns;
 mod explain;
-mod forward;
 mod exporter;
+mod forward;
 mod harness;
 mod history;
 mod hostile;
