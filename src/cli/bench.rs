@@ -5,9 +5,12 @@ use clap::Args;
 /// Arguments of `bench`.
 #[derive(Debug, Clone, Default, Args)]
 pub struct BenchArgs {
-    /// An echo-capable loopback target: PORT, IP:PORT or [IPv6]:PORT (default: a `serve echo`
-    /// and a `serve discard` started for the run).
-    #[arg(value_name = "TARGET", allow_hyphen_values = true)]
+    /// An echo-capable loopback target (default: servers started for the run).
+    #[arg(
+        value_name = "TARGET",
+        allow_hyphen_values = true,
+        help = "An echo-capable loopback target: PORT, IP:PORT or [IPv6]:PORT (default: a `serve echo` and a `serve discard` started for the run)"
+    )]
     pub target: Option<String>,
     /// Fresh TCP connections to time (1-10000; default 200).
     #[arg(long, value_name = "N", allow_hyphen_values = true)]

@@ -5,11 +5,19 @@ use clap::Args;
 /// Arguments of `forward`.
 #[derive(Debug, Clone, Default, Args)]
 pub struct ForwardArgs {
-    /// Where to accept connections: PORT, IP:PORT or [IPv6]:PORT.
-    #[arg(value_name = "LISTEN", allow_hyphen_values = true)]
+    /// Where to accept connections.
+    #[arg(
+        value_name = "LISTEN",
+        allow_hyphen_values = true,
+        help = "Where to accept connections: PORT (on 127.0.0.1), IP:PORT or [IPv6]:PORT"
+    )]
     pub listen: String,
-    /// Where to relay them: PORT (on 127.0.0.1), IP:PORT or [IPv6]:PORT.
-    #[arg(value_name = "TARGET", allow_hyphen_values = true)]
+    /// Where to relay them.
+    #[arg(
+        value_name = "TARGET",
+        allow_hyphen_values = true,
+        help = "Where to relay them: PORT (on 127.0.0.1), IP:PORT or [IPv6]:PORT"
+    )]
     pub target: String,
     /// Relay UDP datagrams instead of TCP connections.
     #[arg(long)]
