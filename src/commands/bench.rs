@@ -340,19 +340,7 @@ fn bytes(text: &str) -> Result<u64> {
             "expected 1 byte to 1MiB, e.g. --size 64, --size 4KiB or --size 1MiB",
         )
     };
-    let t = text.trim();
-    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
-    let (num, unit) = t.split_at(split);
-    let n: u64 = num.parse().map_err(|_| bad())?;
-    let mult: u64 = match unit.trim().to_ascii_lowercase().as_str() {
-        "" | "b" => 1,
-        "k" | "kb" => 1_000,
-        "kib" => 1 << 10,
-        "m" | "mb" => 1_000_000,
-        "mib" => 1 << 20,
-        _ => return Err(bad()),
-    };
-    match n.checked_mul(mult) {
+    match super::parse_bytes(text) {
         Some(b) if (1..=MAX_SIZE).contains(&b) => Ok(b),
         _ => Err(bad()),
     }

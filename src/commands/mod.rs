@@ -261,6 +261,26 @@ pub fn parse_span(text: &str, flag: &str) -> Result<std::time::Duration> {
     })
 }
 
+/// A byte count with an optional unit: `64`, `1000B`, `4KiB`, `500MB`, `1GiB` (k/m/g are
+/// decimal, KiB/MiB/GiB binary, case-insensitive). `None` when it is not one or overflows.
+pub fn parse_bytes(text: &str) -> Option<u64> {
+    let t = text.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let n: u64 = num.parse().ok()?;
+    let mult: u64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "k" | "kb" => 1_000,
+        "kib" => 1 << 10,
+        "m" | "mb" => 1_000_000,
+        "mib" => 1 << 20,
+        "g" | "gb" => 1_000_000_000,
+        "gib" => 1 << 30,
+        _ => return None,
+    };
+    n.checked_mul(mult)
+}
+
 fn parse_duration_upto(text: &str, flag: &str, max_secs: f64) -> Result<std::time::Duration> {
     let t = text.trim();
     let (number, unit) = match t.find(|c: char| !(c.is_ascii_digit() || c == '.')) {

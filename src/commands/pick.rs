@@ -324,6 +324,12 @@ pub fn parse_range(text: &str) -> Result<(u16, u16)> {
 
 /// Parse `--host`: an IP address.
 pub fn parse_host(text: &str) -> Result<IpAddr> {
+    parse_ip(text, "--host", "--host 127.0.0.1 or --host ::1")
+}
+
+/// Parse an IP address flag (`[::1]` as well as `::1`); the error names `flag` and shows
+/// `examples`.
+pub fn parse_ip(text: &str, flag: &str, examples: &str) -> Result<IpAddr> {
     text.trim()
         .trim_start_matches('[')
         .trim_end_matches(']')
@@ -331,10 +337,10 @@ pub fn parse_host(text: &str) -> Result<IpAddr> {
         .map_err(|_| {
             Error::bad_input(
                 format!(
-                    "--host {} is not an IP address",
+                    "{flag} {} is not an IP address",
                     crate::render::sanitize::terminal(text)
                 ),
-                "expected an IPv4 or IPv6 address, e.g. --host 127.0.0.1 or --host ::1",
+                format!("expected an IPv4 or IPv6 address, e.g. {examples}"),
             )
         })
 }

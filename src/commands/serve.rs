@@ -178,20 +178,11 @@ fn parse_port(text: &str) -> Result<u16> {
 
 /// `--bind`: an IP address.
 fn parse_bind(text: &str) -> Result<IpAddr> {
-    text.trim()
-        .trim_start_matches('[')
-        .trim_end_matches(']')
-        .parse()
-        .map_err(|_| {
-            Error::bad_input(
-                format!(
-                    "--bind {} is not an IP address",
-                    crate::render::sanitize::terminal(text)
-                ),
-                "expected an IPv4 or IPv6 address, e.g. --bind 127.0.0.1, --bind ::1 or \
-                 --bind 0.0.0.0 (every interface)",
-            )
-        })
+    super::pick::parse_ip(
+        text,
+        "--bind",
+        "--bind 127.0.0.1, --bind ::1 or --bind 0.0.0.0 (every interface)",
+    )
 }
 
 /// Bind the address the flags ask for.

@@ -433,25 +433,10 @@ pub fn parse_size(text: &str) -> Result<u64> {
             "expected a size of at least 1MiB, e.g. 256MiB, 1GiB, 500MB or 1048576 (bytes)",
         )
     };
-    let t = text.trim();
-    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
-    let (num, unit) = t.split_at(split);
-    let n: u64 = num.parse().map_err(|_| bad())?;
-    let mult: u64 = match unit.trim().to_ascii_lowercase().as_str() {
-        "" | "b" => 1,
-        "k" | "kb" => 1_000,
-        "kib" => 1 << 10,
-        "m" | "mb" => 1_000_000,
-        "mib" => 1 << 20,
-        "g" | "gb" => 1_000_000_000,
-        "gib" => 1 << 30,
-        _ => return Err(bad()),
-    };
-    let bytes = n.checked_mul(mult).ok_or_else(bad)?;
-    if bytes < 1 << 20 {
-        return Err(bad());
+    match super::parse_bytes(text) {
+        Some(bytes) if bytes >= 1 << 20 => Ok(bytes),
+        _ => Err(bad()),
     }
-    Ok(bytes)
 }
 
 #[cfg(test)]

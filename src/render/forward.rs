@@ -3,22 +3,8 @@
 use crate::commands::forward::ForwardReport;
 use crate::traffic::forward::{End, ForwardLine};
 
+use super::bytes;
 use super::style::Palette;
-
-/// `1.5 KiB`, `3.2 MiB`: a byte count for people.
-fn bytes(n: u64) -> String {
-    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
-    let mut v = n as f64;
-    let mut unit = 0;
-    while v >= 1024.0 && unit + 1 < UNITS.len() {
-        v /= 1024.0;
-        unit += 1;
-    }
-    match unit {
-        0 => format!("{n} B"),
-        _ => format!("{v:.1} {}", UNITS.get(unit).unwrap_or(&"B")),
-    }
-}
 
 /// `10m`, `90s`, `1.5s`: the idle timeout for people.
 fn span(secs: f64) -> String {

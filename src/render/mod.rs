@@ -130,3 +130,19 @@ fn hidden_line(h: &Hidden, pal: &Palette) -> Option<String> {
         ))
     })
 }
+
+/// A byte count for people: `78 B`, `1.5 KiB`, `3.2 MiB`, `1.0 GiB` (binary units).
+pub(crate) fn bytes(n: u64) -> String {
+    const UNITS: [&str; 4] = ["KiB", "MiB", "GiB", "TiB"];
+    if n < 1024 {
+        return format!("{n} B");
+    }
+    #[allow(clippy::cast_precision_loss)]
+    let mut v = n as f64 / 1024.0;
+    let mut unit = 0;
+    while v >= 1024.0 && unit + 1 < UNITS.len() {
+        v /= 1024.0;
+        unit += 1;
+    }
+    format!("{v:.1} {}", UNITS.get(unit).unwrap_or(&"TiB"))
+}

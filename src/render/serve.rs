@@ -3,6 +3,7 @@
 use crate::commands::serve::ServeReport;
 use crate::traffic::serve::{Chosen, ServeLine};
 
+use super::bytes;
 use super::sanitize::terminal;
 use super::style::Palette;
 
@@ -64,21 +65,6 @@ pub fn line(l: &ServeLine, _pal: &Palette) -> String {
     }
 }
 
-/// A byte count for people.
-fn size(b: u64) -> String {
-    #[allow(clippy::cast_precision_loss)]
-    let f = b as f64;
-    if b < 1024 {
-        format!("{b} B")
-    } else if b < 1024 * 1024 {
-        format!("{:.1} KiB", f / 1024.0)
-    } else if b < 1024 * 1024 * 1024 {
-        format!("{:.1} MiB", f / (1024.0 * 1024.0))
-    } else {
-        format!("{:.2} GiB", f / (1024.0 * 1024.0 * 1024.0))
-    }
-}
-
 /// The summary when `serve` stops.
 pub fn render(r: &ServeReport, _pal: &Palette) -> String {
     let requests = match r.kind {
@@ -90,8 +76,8 @@ pub fn render(r: &ServeReport, _pal: &Palette) -> String {
         r.kind,
         r.stopped_by,
         r.connections,
-        size(r.bytes_in),
-        size(r.bytes_out),
+        bytes(r.bytes_in),
+        bytes(r.bytes_out),
         r.address
     )
 }
@@ -127,6 +113,6 @@ mod tests {
             "Development server started at http://127.0.0.1:62893/ (portscope serve http; \
              Ctrl-C to stop)\n"
         );
-        assert_eq!(size(1536), "1.5 KiB");
+        assert_eq!(super::super::bytes(1536), "1.5 KiB");
     }
 }

@@ -4,6 +4,7 @@ use crate::commands::tap::TapReport;
 use crate::render::sanitize::terminal;
 use crate::traffic::tap::{Conn, TapLine};
 
+use super::bytes;
 use super::style::Palette;
 
 /// One live line (ends with a newline).
@@ -59,8 +60,8 @@ fn end(c: &Conn, pal: &Palette) -> String {
         "{}  {}  req {} / resp {}  {:.3} s  {how}{firsts}\n",
         ends(&c.client, &c.server),
         c.proto,
-        size(c.request_bytes),
-        size(c.response_bytes),
+        bytes(c.request_bytes),
+        bytes(c.response_bytes),
         c.duration_s,
     )
 }
@@ -74,21 +75,6 @@ fn count(n: u64, what: &str) -> String {
     }
 }
 
-/// A byte count: `78 B`, `1.2 KiB`, `3.4 MiB`, `1.0 GiB`.
-pub fn size(n: u64) -> String {
-    const UNITS: [&str; 4] = ["KiB", "MiB", "GiB", "TiB"];
-    if n < 1024 {
-        return format!("{n} B");
-    }
-    let mut v = n as f64 / 1024.0;
-    let mut unit = 0;
-    while v >= 1024.0 && unit + 1 < UNITS.len() {
-        v /= 1024.0;
-        unit += 1;
-    }
-    format!("{v:.1} {}", UNITS[unit])
-}
-
 /// The summary when `tap` stops.
 pub fn render(r: &TapReport, pal: &Palette) -> String {
     let mut out = format!(
@@ -97,7 +83,7 @@ pub fn render(r: &TapReport, pal: &Palette) -> String {
         r.duration_s,
         r.stopped_by,
         count(r.packets, "packet"),
-        size(r.bytes),
+        bytes(r.bytes),
         count(r.connections, "connection"),
     );
     if r.open_at_stop > 0 {
@@ -123,9 +109,9 @@ mod tests {
 
     #[test]
     fn sizes_and_ends() {
-        assert_eq!(size(78), "78 B");
-        assert_eq!(size(1229), "1.2 KiB");
-        assert_eq!(size(5 << 20), "5.0 MiB");
+        assert_eq!(bytes(78), "78 B");
+        assert_eq!(bytes(1229), "1.2 KiB");
+        assert_eq!(bytes(5 << 20), "5.0 MiB");
         assert_eq!(ends("127.0.0.1:5", "127.0.0.1:80"), "127.0.0.1:5 → :80");
         assert_eq!(ends("[::1]:5", "[::1]:80"), "[::1]:5 → :80");
         assert_eq!(
