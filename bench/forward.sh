@@ -8,7 +8,10 @@
 #   socat -b65536                  socat -b65536 TCP-LISTEN:P1,reuseaddr,fork TCP:127.0.0.1:SERVER
 #   socat (default buffer)         socat TCP-LISTEN:P2,reuseaddr,fork TCP:127.0.0.1:SERVER
 #   portscope forward              portscope forward 127.0.0.1:P3 127.0.0.1:SERVER --quiet
-# and the ratios portscope/direct (target >= 0.8) and portscope/socat-b65536 (target >= 1.5).
+#   splice reference               bench/splice_relay.py P4 SERVER (the barest splice relay:
+#                                  what any splice relay costs on this machine)
+# and the ratios portscope/direct (target >= 0.8) and portscope/socat-b65536 (target >= 1.5),
+# and the reference's own ratio to direct.
 # Every port is picked free at run time. Each case runs ROUNDS times, interleaved
 # (direct, socat-b65536, socat, portscope, direct, ...); the best round of each counts.
 #
@@ -48,9 +51,10 @@ for tool in iperf3 socat python3; do
     command -v "$tool" >/dev/null || { echo "forward.sh: '$tool' not found in PATH" >&2; exit 2; }
 done
 
-SERVER_PID="" SOCAT_B_PID="" SOCAT_PID="" FWD_PID=""
+SERVER_PID="" SOCAT_B_PID="" SOCAT_PID="" FWD_PID="" REF_PID=""
 cleanup() {
     stop_pid_in FWD_PID
+    stop_pid_in REF_PID
     stop_pid_in SOCAT_PID
     stop_pid_in SOCAT_B_PID
     stop_pid_in SERVER_PID
@@ -100,7 +104,10 @@ SOCAT_PID=$!
 P_FWD=$(free_port)
 "$PORTSCOPE" forward "127.0.0.1:$P_FWD" "127.0.0.1:$SERVER" --quiet >"$WORK/forward.log" 2>&1 &
 FWD_PID=$!
-wait_port "$P_SOCAT_B"; wait_port "$P_SOCAT"; wait_port "$P_FWD"
+P_REF=$(free_port)
+python3 "$REPO/bench/splice_relay.py" "$P_REF" "$SERVER" 2>>"$WORK/reference.log" &
+REF_PID=$!
+wait_port "$P_SOCAT_B"; wait_port "$P_SOCAT"; wait_port "$P_FWD"; wait_port "$P_REF"
 
 echo "== machine"
 echo "date:      $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
@@ -123,10 +130,10 @@ except Exception:
     print("0")'
 }
 
-declare -A BEST=([direct]=0 [socat_b65536]=0 [socat]=0 [portscope]=0)
-declare -A PORT=([direct]=$SERVER [socat_b65536]=$P_SOCAT_B [socat]=$P_SOCAT [portscope]=$P_FWD)
+declare -A BEST=([direct]=0 [socat_b65536]=0 [socat]=0 [portscope]=0 [splice_ref]=0)
+declare -A PORT=([direct]=$SERVER [socat_b65536]=$P_SOCAT_B [socat]=$P_SOCAT [portscope]=$P_FWD [splice_ref]=$P_REF)
 for round in $(seq "$ROUNDS"); do
-    for case in direct socat_b65536 socat portscope; do
+    for case in direct socat_b65536 socat portscope splice_ref; do
         g=$(gbits "${PORT[$case]}")
         printf '%-14s round %d: %6s Gbit/s\n' "$case" "$round" "$g"
         BEST[$case]=$(python3 -c "print(max($g, ${BEST[$case]}))")
@@ -134,14 +141,17 @@ for round in $(seq "$ROUNDS"); do
     done
 done
 echo
-python3 - "${BEST[direct]}" "${BEST[socat_b65536]}" "${BEST[socat]}" "${BEST[portscope]}" <<'PY'
+python3 - "${BEST[direct]}" "${BEST[socat_b65536]}" "${BEST[socat]}" "${BEST[portscope]}" \
+    "${BEST[splice_ref]}" <<'PY'
 import sys
-d, sb, s, p = map(float, sys.argv[1:])
+d, sb, s, p, ref = map(float, sys.argv[1:])
 print("== result (best round, Gbit/s)")
-for name, v in [("direct", d), ("socat -b65536", sb), ("socat default", s), ("portscope forward", p)]:
+for name, v in [("direct", d), ("socat -b65536", sb), ("socat default", s), ("portscope forward", p),
+                ("splice reference", ref)]:
     print(f"{name:18} {v:6.2f}")
 r1 = p / d if d else 0.0
 r2 = p / sb if sb else 0.0
 print(f"portscope/direct        {r1:5.2f}  (target >= 0.80: {'met' if r1 >= 0.8 else 'NOT met'})")
 print(f"portscope/socat-b65536  {r2:5.2f}  (target >= 1.50: {'met' if r2 >= 1.5 else 'NOT met'})")
+print(f"reference/direct        {ref / d if d else 0.0:5.2f}  (the barest splice relay, for scale)")
 PY

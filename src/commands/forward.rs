@@ -71,7 +71,7 @@ pub fn run(args: &ForwardArgs, ui: &dyn Ui) -> Result<(ForwardReport, Exit)> {
         let (t, s) = rt.block_on(engine::run_udp(sock, plan.cfg.clone(), &emit))?;
         (listen, t, s)
     } else {
-        let listener = crate::commands::exporter::bind(plan.listen)?;
+        let listener = crate::commands::exporter::bind(plan.listen, "LISTEN")?;
         // A deeper accept queue than std's for bursts of clients (listen again updates it).
         let _ = socket2::SockRef::from(&listener).listen(4096);
         let listen = listener.local_addr().unwrap_or(plan.listen);

@@ -218,14 +218,7 @@ fn listen(ip: Option<IpAddr>, port: Option<u16>, pick: bool) -> Result<(TcpListe
 
 /// Bind `addr` with the house errors (who holds a taken port, what a bad address is).
 fn bind(addr: SocketAddr) -> Result<TcpListener> {
-    crate::commands::exporter::bind(addr).map_err(|e| match e {
-        Error::BadInput { .. } => Error::bad_input(
-            format!("--bind {}: not an address of this host", addr.ip()),
-            "expected a local address (see `ip -br addr`), 127.0.0.1, ::1, or 0.0.0.0 for \
-             every interface",
-        ),
-        other => other,
-    })
+    crate::commands::exporter::bind(addr, "--bind")
 }
 
 /// A port chosen the way `portscope pick` chooses (outside the ephemeral range, not

@@ -52,7 +52,10 @@ pub fn run(args: &UiArgs) -> Result<(UiReport, Exit)> {
         .transpose()?;
     let token = token(args, wanted)?;
     let (listener, chosen) = match wanted {
-        Some(addr) => (crate::commands::exporter::bind(addr)?, Chosen::Listen),
+        Some(addr) => (
+            crate::commands::exporter::bind(addr, "--listen")?,
+            Chosen::Listen,
+        ),
         None => choose_default(|addr| TcpListener::bind(addr).ok())
             .map_or_else(|| Err(no_loopback()), Ok)?,
     };

@@ -99,7 +99,7 @@ pub fn run(args: &ExporterArgs) -> Result<(ExporterReport, Exit)> {
 /// Bind, announce, serve until SIGINT/SIGTERM.
 fn serve(listen: &str, opts: CollectOptions) -> Result<(ExporterReport, Exit)> {
     let wanted = parse_listen(listen)?;
-    let listener = bind(wanted)?;
+    let listener = bind(wanted, "--listen")?;
     let addr = listener
         .local_addr()
         .map_err(|e| Error::io("reading the exporter's address", e))?;
@@ -141,16 +141,21 @@ pub fn parse_listen(text: &str) -> Result<SocketAddr> {
     })
 }
 
-/// Bind the listening socket, turning the usual failures into errors that say what to do.
-pub(crate) fn bind(addr: SocketAddr) -> Result<TcpListener> {
+/// Bind the listening socket, turning the usual failures into errors that say what to do;
+/// `what` names the argument that gave the address (`--listen`, `--bind`, `LISTEN`).
+pub(crate) fn bind(addr: SocketAddr, what: &str) -> Result<TcpListener> {
     TcpListener::bind(addr).map_err(|e| match e.kind() {
         io::ErrorKind::AddrInUse => Error::Io {
             context: format!("cannot serve on {addr} ({})", held_by(addr)),
             source: e,
         },
         io::ErrorKind::AddrNotAvailable => Error::bad_input(
-            format!("--listen {addr}: {} is not an address of this host", addr.ip()),
-            "expected a local address (see `ip -br addr`), 127.0.0.1, or 0.0.0.0 for every interface",
+            format!(
+                "{what} {addr}: {} is not an address of this host",
+                addr.ip()
+            ),
+            "expected a local address (see `ip -br addr`), 127.0.0.1, ::1, or 0.0.0.0 for every \
+             interface",
         ),
         io::ErrorKind::PermissionDenied => Error::PermissionDenied {
             what: format!("listening on {addr}"),
