@@ -39,6 +39,9 @@ pub struct TapReport {
     pub open_at_stop: u64,
     /// Connections forgotten unreported because more than 65,536 were open at once.
     pub flows_evicted: u64,
+    /// TCP payload bytes that passed but were not captured (gaps in sequence numbers: the
+    /// kernel dropped packets because the capture fell behind). The pcap file lacks them too.
+    pub missed_bytes: u64,
     /// The pcap file written, if any.
     pub pcap: Option<String>,
     /// Packets written to it.
@@ -146,6 +149,7 @@ pub fn run(args: &TapArgs, ui: &dyn Ui) -> Result<(TapReport, Exit)> {
         connections: flows.ended,
         open_at_stop,
         flows_evicted: flows.evicted,
+        missed_bytes: flows.missed,
         pcap: pcap_path,
         pcap_packets: pcap.as_ref().map_or(0, |p| p.packets),
         duration_s: (began.elapsed().as_secs_f64() * 1e3).round() / 1e3,

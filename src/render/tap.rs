@@ -56,8 +56,14 @@ fn end(c: &Conn, pal: &Palette) -> String {
             quote(&c.response_first_line)
         )
     };
+    let missed = c.request_missed_bytes + c.response_missed_bytes;
+    let missed = if missed > 0 {
+        pal.warn(&format!("  (capture missed {})", bytes(missed)))
+    } else {
+        String::new()
+    };
     format!(
-        "{}  {}  req {} / resp {}  {:.3} s  {how}{firsts}\n",
+        "{}  {}  req {} / resp {}  {:.3} s  {how}{firsts}{missed}\n",
         ends(&c.client, &c.server),
         c.proto,
         bytes(c.request_bytes),
@@ -93,6 +99,13 @@ pub fn render(r: &TapReport, pal: &Palette) -> String {
         out.push_str(&pal.warn(&format!(", {} forgotten (table full)", r.flows_evicted)));
     }
     out.push('\n');
+    if r.missed_bytes > 0 {
+        out.push_str(&pal.warn(&format!(
+            "missed: {} of TCP payload passed without being captured (the kernel dropped \
+             packets when the capture fell behind); the byte counts and the pcap file lack it\n",
+            bytes(r.missed_bytes)
+        )));
+    }
     if let Some(p) = &r.pcap {
         out.push_str(&format!(
             "pcap: {} ({}; open with wireshark, or tshark -r)\n",

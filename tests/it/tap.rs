@@ -164,6 +164,9 @@ fn captures_a_real_http_exchange_that_tshark_reads() {
     assert_eq!(end["proto"], "tcp");
     assert_eq!(end["ended"], "fin", "{end}");
     assert_eq!(end["request_bytes"], 67, "{end}");
+    // Every segment was seen: no gap in either side's sequence numbers.
+    assert_eq!(end["request_missed_bytes"], 0, "{end}");
+    assert_eq!(end["response_missed_bytes"], 0, "{end}");
     assert!(end["response_bytes"].as_u64().unwrap() >= 24, "{end}");
     assert_eq!(end["request_first_line"], "GET /tap-probe?n=1 HTTP/1.1");
     assert!(
@@ -180,6 +183,7 @@ fn captures_a_real_http_exchange_that_tshark_reads() {
         serde_json::from_str(&rest).unwrap_or_else(|e| panic!("{e}: {rest}"));
     assert_eq!(report["command"], "tap");
     assert_eq!(report["stopped_by"], "signal");
+    assert_eq!(report["missed_bytes"], 0, "{report}");
     assert!(report["connections"].as_u64().unwrap() >= 1, "{report}");
     let packets = report["pcap_packets"].as_u64().unwrap();
     assert!(
@@ -278,4 +282,56 @@ fn an_unwritable_pcap_path_fails_before_capturing() {
     assert_eq!(r.code, 3, "{r:?}");
     assert!(r.stderr.contains("pcap file"), "{}", r.stderr);
     assert!(r.stdout.is_empty(), "{}", r.stdout);
+}
+
+#[test]
+fn packets_the_kernel_dropped_are_counted_not_hidden() {
+    if !require_root("tap missed bytes", "capturing needs CAP_NET_RAW") {
+        return;
+    }
+    // A sink that reads everything until end-of-file.
+    let sink = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = sink.local_addr().unwrap().port();
+    let reader = std::thread::spawn(move || {
+        let (mut c, _) = sink.accept().unwrap();
+        let mut total = 0u64;
+        let mut buf = vec![0u8; 1 << 16];
+        loop {
+            match c.read(&mut buf) {
+                Ok(0) | Err(_) => break total,
+                Ok(n) => total += n as u64,
+            }
+        }
+    });
+    let tap = Tap::start(&[&port.to_string(), "--json"]);
+    tap.wait_for("started", |v| v["event"] == "started");
+    // Stop the capture while 32 MiB pass: its socket queue overflows and the kernel drops
+    // packets. Resumed, it sees the connection's last segments far ahead of what it read.
+    let pid = rustix::process::Pid::from_raw(tap.child.id() as i32).unwrap();
+    rustix::process::kill_process(pid, rustix::process::Signal::STOP).unwrap();
+    let mut client = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let chunk = vec![b'x'; 1 << 20];
+    for _ in 0..32 {
+        client.write_all(&chunk).unwrap();
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    rustix::process::kill_process(pid, rustix::process::Signal::CONT).unwrap();
+    std::thread::sleep(Duration::from_millis(700));
+    client.write_all(b"end").unwrap();
+    client.shutdown(std::net::Shutdown::Write).unwrap();
+    let sent = 32 * (1u64 << 20) + 3;
+    assert_eq!(reader.join().unwrap(), sent);
+    drop(client);
+    let end = tap.wait_for("end", |v| v["event"] == "end");
+    let seen = end["request_bytes"].as_u64().unwrap();
+    let missed = end["request_missed_bytes"].as_u64().unwrap();
+    assert!(missed > 0, "the drops were not noticed: {end}");
+    assert!(seen < sent, "{end}");
+    // What was seen and what was missed add up to what was sent (no retransmissions on
+    // loopback; a retransmitted segment would only add to `seen`).
+    assert!(seen + missed >= sent, "{end}");
+    let (code, rest, _) = tap.interrupt();
+    assert_eq!(code, 0);
+    let report: serde_json::Value = serde_json::from_str(rest.lines().last().unwrap()).unwrap();
+    assert_eq!(report["missed_bytes"], missed, "{report}");
 }

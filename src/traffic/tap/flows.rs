@@ -50,6 +50,8 @@ pub struct Packet<'a> {
     pub fin: bool,
     /// RST flag.
     pub rst: bool,
+    /// TCP sequence number (0 for UDP).
+    pub seq: u32,
     /// The transport payload.
     pub payload: &'a [u8],
 }
@@ -78,6 +80,7 @@ pub fn parse(frame: &[u8], port: u16) -> Option<Packet<'_>> {
             ack: t.ack(),
             fin: t.fin(),
             rst: t.rst(),
+            seq: t.sequence_number(),
             payload: t.payload(),
         },
         TransportSlice::Udp(u) => Packet {
@@ -88,6 +91,7 @@ pub fn parse(frame: &[u8], port: u16) -> Option<Packet<'_>> {
             ack: false,
             fin: false,
             rst: false,
+            seq: 0,
             payload: u.payload(),
         },
         _ => return None,
@@ -108,6 +112,32 @@ struct Flow {
     packets: [u64; 2],
     first: [Option<String>; 2],
     fin: [bool; 2],
+    /// TCP: the sequence number each side sends next, once seen.
+    next_seq: [Option<u32>; 2],
+    /// TCP: payload bytes the capture never saw (sequence numbers it skipped).
+    missed: [u64; 2],
+}
+
+/// Follow one TCP direction's sequence numbers: how many bytes before this segment were
+/// never captured (0 for a retransmission or the next segment in order). `next` becomes the
+/// sequence number after this segment (SYN and FIN count one each).
+fn skipped(next: &mut Option<u32>, p: &Packet<'_>) -> u64 {
+    let len = u32::try_from(p.payload.len()).unwrap_or(u32::MAX);
+    let end = p
+        .seq
+        .wrapping_add(len)
+        .wrapping_add(u32::from(p.syn))
+        .wrapping_add(u32::from(p.fin));
+    // Sequence space wraps: compare as the signed distance, as TCP does.
+    let ahead = |a: u32, b: u32| a.wrapping_sub(b).cast_signed() > 0;
+    let gap = match *next {
+        Some(n) if ahead(p.seq, n) => u64::from(p.seq.wrapping_sub(n)),
+        _ => 0,
+    };
+    if end != p.seq && next.is_none_or(|n| ahead(end, n)) {
+        *next = Some(end);
+    }
+    gap
 }
 
 /// Every connection on the port being watched.
@@ -123,6 +153,9 @@ pub struct Flows {
     pub evicted: u64,
     /// Connections and flows reported as ended (any way).
     pub ended: u64,
+    /// TCP payload bytes the capture never saw (gaps in sequence numbers): the kernel dropped
+    /// packets because the capture fell behind.
+    pub missed: u64,
 }
 
 impl Flows {
@@ -141,6 +174,7 @@ impl Flows {
             next_id: 0,
             evicted: 0,
             ended: 0,
+            missed: 0,
         }
     }
 
@@ -208,6 +242,8 @@ impl Flows {
                     packets: [0; 2],
                     first: [None, None],
                     fin: [false; 2],
+                    next_seq: [None; 2],
+                    missed: [0; 2],
                 },
             );
             if fresh_syn {
@@ -226,6 +262,11 @@ impl Flows {
         flow.last = now;
         flow.packets[dir] += 1;
         flow.bytes[dir] += p.payload.len() as u64;
+        if p.proto == Proto::Tcp && !p.rst {
+            let gap = skipped(&mut flow.next_seq[dir], p);
+            flow.missed[dir] += gap;
+            self.missed += gap;
+        }
         if flow.first[dir].is_none() && !p.payload.is_empty() {
             flow.first[dir] = Some(first_line(p.payload));
         }
@@ -286,6 +327,8 @@ impl Flows {
             response_packets: f.packets[1],
             request_first_line,
             response_first_line,
+            request_missed_bytes: f.missed[0],
+            response_missed_bytes: f.missed[1],
         }));
     }
 }
@@ -308,6 +351,7 @@ mod tests {
             ack: flags.contains('A'),
             fin: flags.contains('F'),
             rst: flags.contains('R'),
+            seq: 0,
             payload,
         }
     }
@@ -423,6 +467,7 @@ mod tests {
             ack: false,
             fin: false,
             rst: false,
+            seq: 0,
             payload: b"query",
         };
         let a = Packet {
@@ -454,5 +499,46 @@ mod tests {
             left,
             ["127.0.0.1:50002", "127.0.0.1:50003", "127.0.0.1:50004"]
         );
+    }
+
+    #[test]
+    fn sequence_gaps_are_counted_as_missed_bytes() {
+        let seg = |seq: u32, flags: &str, payload: &'static [u8]| {
+            let mut p = tcp(C, S, flags, payload);
+            p.seq = seq;
+            p
+        };
+        let mut next = None;
+        // SYN at 1000: the next byte is 1001.
+        assert_eq!(skipped(&mut next, &seg(1000, "S", b"")), 0);
+        assert_eq!(next, Some(1001));
+        assert_eq!(skipped(&mut next, &seg(1001, "A", b"hello")), 0);
+        // A retransmission is not a gap and does not move the expected number back.
+        assert_eq!(skipped(&mut next, &seg(1001, "A", b"hello")), 0);
+        assert_eq!(next, Some(1006));
+        // 100 bytes never seen.
+        assert_eq!(skipped(&mut next, &seg(1106, "A", b"world")), 100);
+        assert_eq!(next, Some(1111));
+        // A bare ACK at the expected number changes nothing.
+        assert_eq!(skipped(&mut next, &seg(1111, "A", b"")), 0);
+        // Across the wrap of the sequence space.
+        let mut next = Some(u32::MAX - 1);
+        assert_eq!(skipped(&mut next, &seg(u32::MAX - 1, "A", b"abcd")), 0);
+        assert_eq!(next, Some(2));
+        assert_eq!(skipped(&mut next, &seg(12, "A", b"x")), 10);
+
+        // In a connection: the gap shows on its line and in the total.
+        let mut flows = Flows::new(8000);
+        flows.packet(&seg(1000, "S", b""), 0.0);
+        flows.packet(&seg(1001, "A", b"GET / HTTP/1.1\r\n"), 0.1);
+        flows.packet(&seg(5017, "AF", b"tail"), 0.2);
+        let mut back = tcp(S, C, "AF", b"");
+        back.seq = 7;
+        let lines = flows.packet(&back, 0.3);
+        let c = ends(&lines);
+        assert_eq!(c.len(), 1);
+        assert_eq!(c[0].request_missed_bytes, 4000);
+        assert_eq!(c[0].response_missed_bytes, 0);
+        assert_eq!(flows.missed, 4000);
     }
 }

@@ -74,6 +74,11 @@ pub struct Conn {
     pub request_first_line: Option<String>,
     /// The first line of the server's payload, the same way.
     pub response_first_line: Option<String>,
+    /// TCP payload bytes client → server that the capture missed (a gap in the sequence
+    /// numbers: the kernel dropped packets because the capture fell behind); 0 normally.
+    pub request_missed_bytes: u64,
+    /// The same, server → client.
+    pub response_missed_bytes: u64,
 }
 
 /// The longest first line kept, in input bytes.
