@@ -98,34 +98,25 @@ pub fn run(args: &BenchArgs, ui: &dyn Ui) -> Result<(BenchReport, Exit)> {
     let say = |l: BenchLine| ui.traffic(&Line::Bench(l));
     // Servers started for the run live until the end of this function.
     let mut _background = Vec::new();
-    let any = SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 0);
+    let mut start = |kind: ServeKind, name: &'static str| -> Result<SocketAddr> {
+        let any = SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 0);
+        let server = crate::traffic::serve::background(kind, any)?;
+        let addr = server.addr;
+        _background.push(server);
+        say(BenchLine::ServerStarted {
+            kind: name,
+            transport: "tcp",
+            address: addr.to_string(),
+        });
+        Ok(addr)
+    };
     let (target, started) = match plan.target {
         Some(t) => (t, false),
-        None => {
-            let echo = crate::traffic::serve::background(ServeKind::Echo, any)?;
-            let addr = echo.addr;
-            _background.push(echo);
-            say(BenchLine::ServerStarted {
-                kind: "echo",
-                transport: "tcp",
-                address: addr.to_string(),
-            });
-            (addr, true)
-        }
+        None => (start(ServeKind::Echo, "echo")?, true),
     };
     let discard = match (plan.discard, started) {
         (Some(d), _) => Some(d),
-        (None, true) => {
-            let server = crate::traffic::serve::background(ServeKind::Discard, any)?;
-            let addr = server.addr;
-            _background.push(server);
-            say(BenchLine::ServerStarted {
-                kind: "discard",
-                transport: "tcp",
-                address: addr.to_string(),
-            });
-            Some(addr)
-        }
+        (None, true) => Some(start(ServeKind::Discard, "discard")?),
         (None, false) => None,
     };
     let tcp = measure(
