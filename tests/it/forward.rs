@@ -2,95 +2,48 @@
 //! checksums, fd and RSS bounds, the allow list, half-close, idle timeout, max-conns, UDP and
 //! bad input.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream, UdpSocket};
-use std::process::{Child, Stdio};
-use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use crate::harness::{portscope, run};
+use crate::harness::run;
+use crate::stream::EventStream;
 
-/// A running `portscope forward --json`, its live lines read by a thread; killed on drop.
+/// A running `portscope forward --json` and its start line; killed on drop.
 struct Fwd {
-    child: Child,
-    lines: mpsc::Receiver<serde_json::Value>,
+    stream: EventStream,
     listen: SocketAddr,
     start: serde_json::Value,
 }
 
 impl Fwd {
     fn start(args: &[&str]) -> Fwd {
-        let mut child = portscope()
-            .args(["--json", "forward"])
-            .args(args)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let out = child.stdout.take().unwrap();
-        let (tx, lines) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(out).lines() {
-                let Ok(line) = line else { break };
-                let v = serde_json::from_str(&line).unwrap_or(serde_json::Value::String(line));
-                if tx.send(v).is_err() {
-                    break;
-                }
-            }
-        });
-        let start = match lines.recv_timeout(Duration::from_secs(30)) {
-            Ok(v) => v,
-            Err(_) => {
-                let _ = child.kill();
-                let mut err = String::new();
-                let _ = child.stderr.take().unwrap().read_to_string(&mut err);
-                panic!("forward did not start: {err}");
-            }
-        };
-        assert_eq!(start["event"], "start", "{start}");
+        let mut all = vec!["--json", "forward"];
+        all.extend_from_slice(args);
+        let stream = EventStream::start_until(&all, "start");
+        let start = stream.started.clone();
         let listen = start["listen"].as_str().unwrap().parse().unwrap();
         Fwd {
-            child,
-            lines,
+            stream,
             listen,
             start,
         }
     }
 
     fn pid(&self) -> u32 {
-        self.child.id()
+        self.stream.pid
     }
 
     /// The next line with this `event` (others are skipped), within 20 s.
-    fn expect(&self, event: &str) -> serde_json::Value {
-        let deadline = Instant::now() + Duration::from_secs(20);
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            match self.lines.recv_timeout(left) {
-                Ok(v) if v["event"] == event => return v,
-                Ok(_) => {}
-                Err(_) => panic!("no {event} line within 20 s"),
-            }
-        }
+    fn expect(&mut self, event: &str) -> serde_json::Value {
+        self.stream.next_event(event)
     }
 
     /// SIGTERM it and return (exit code, the final JSON report).
     fn stop(mut self) -> (i32, serde_json::Value) {
-        let pid = rustix::process::Pid::from_raw(self.child.id() as i32).unwrap();
-        rustix::process::kill_process(pid, rustix::process::Signal::TERM).unwrap();
-        let code = self.child.wait().unwrap().code().unwrap_or(-1);
-        let mut last = serde_json::Value::Null;
-        while let Ok(v) = self.lines.recv_timeout(Duration::from_secs(5)) {
-            last = v;
-        }
+        let code = self.stream.stop(rustix::process::Signal::TERM);
+        let last = self.stream.seen.last().cloned().unwrap_or_default();
         (code, last)
-    }
-}
-
-impl Drop for Fwd {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 
@@ -278,7 +231,7 @@ fn a_thousand_connections_at_once_keep_their_data_and_give_back_their_fds() {
 #[test]
 fn allow_denies_a_source_outside_the_list_and_admits_one_inside() {
     let echo = echo_server();
-    let fwd = Fwd::start(&["127.0.0.1:0", &echo.to_string(), "--allow", "127.0.0.1/32"]);
+    let mut fwd = Fwd::start(&["127.0.0.1:0", &echo.to_string(), "--allow", "127.0.0.1/32"]);
     assert_eq!(fwd.start["allow"][0], "127.0.0.1/32");
     // From 127.0.0.2: closed at once, no data.
     let sock = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
@@ -320,7 +273,7 @@ fn half_close_lets_the_reply_through() {
         let reply = format!("got {} bytes, sum {}", got.len(), fnv(&got));
         s.write_all(reply.as_bytes()).unwrap();
     });
-    let fwd = Fwd::start(&["0", &target.to_string()]);
+    let mut fwd = Fwd::start(&["0", &target.to_string()]);
     let mut c = TcpStream::connect(fwd.listen).unwrap();
     let sent = data(7, 300_000);
     c.write_all(&sent).unwrap();
@@ -335,7 +288,7 @@ fn half_close_lets_the_reply_through() {
 #[test]
 fn a_silent_connection_is_closed_after_the_idle_timeout() {
     let echo = echo_server();
-    let fwd = Fwd::start(&["0", &echo.to_string(), "--idle-timeout", "1s"]);
+    let mut fwd = Fwd::start(&["0", &echo.to_string(), "--idle-timeout", "1s"]);
     let mut c = TcpStream::connect(fwd.listen).unwrap();
     c.write_all(b"x").unwrap();
     let mut one = [0u8; 1];
@@ -356,7 +309,7 @@ fn a_silent_connection_is_closed_after_the_idle_timeout() {
 #[test]
 fn max_conns_refuses_the_extra_connection() {
     let echo = echo_server();
-    let fwd = Fwd::start(&["0", &echo.to_string(), "--max-conns", "1"]);
+    let mut fwd = Fwd::start(&["0", &echo.to_string(), "--max-conns", "1"]);
     let mut first = TcpStream::connect(fwd.listen).unwrap();
     first.write_all(b"a").unwrap();
     let mut one = [0u8; 1];
@@ -383,7 +336,7 @@ fn an_unreachable_target_closes_the_client_with_a_reason() {
         .unwrap()
         .local_addr()
         .unwrap();
-    let fwd = Fwd::start(&["0", &gone.to_string()]);
+    let mut fwd = Fwd::start(&["0", &gone.to_string()]);
     let mut c = TcpStream::connect(fwd.listen).unwrap();
     assert!(read_all(&mut c).unwrap_or_default().is_empty());
     let failed = fwd.expect("target-failed");
@@ -405,7 +358,7 @@ fn udp_round_trip() {
             let _ = echo.send_to(&reply, from);
         }
     });
-    let fwd = Fwd::start(&["--udp", "0", &target.to_string(), "--idle-timeout", "1s"]);
+    let mut fwd = Fwd::start(&["--udp", "0", &target.to_string(), "--idle-timeout", "1s"]);
     assert_eq!(fwd.start["proto"], "udp");
     let c = UdpSocket::bind("127.0.0.1:0").unwrap();
     c.set_read_timeout(Some(Duration::from_secs(20))).unwrap();

@@ -2,85 +2,50 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::process::{Child, Stdio};
-use std::sync::mpsc;
+use std::process::Stdio;
 use std::time::Duration;
 
 use serde_json::Value;
 
 use crate::harness::{TempDir, portscope, run, tcp_listener};
+use crate::stream::EventStream;
 
 const WAIT: Duration = Duration::from_secs(30);
 
-/// A running `portscope serve … --json`, its stdout read line by line on a thread.
+/// A running `portscope serve … --json` and its start line.
 struct Server {
-    child: Child,
-    lines: mpsc::Receiver<String>,
+    stream: EventStream,
     addr: SocketAddr,
     start: Value,
 }
 
 impl Server {
     fn start(args: &[&str]) -> Server {
-        let mut child = portscope()
-            .arg("serve")
-            .args(args)
-            .arg("--json")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("spawn portscope serve");
-        let out = child.stdout.take().unwrap();
-        let (tx, lines) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(out).lines() {
-                let Ok(line) = line else { break };
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        let first = lines.recv_timeout(WAIT).unwrap_or_else(|_| {
-            let mut err = String::new();
-            let _ = child.stderr.take().unwrap().read_to_string(&mut err);
-            panic!("serve {args:?} printed no start line; stderr: {err}")
-        });
-        let start: Value = serde_json::from_str(&first).unwrap();
-        assert_eq!(start["event"], "serving", "{first}");
+        let mut all = vec!["serve"];
+        all.extend_from_slice(args);
+        all.push("--json");
+        let stream = EventStream::start_until(&all, "serving");
+        let start = stream.started.clone();
         let addr = start["address"].as_str().unwrap().parse().unwrap();
         Server {
-            child,
-            lines,
+            stream,
             addr,
             start,
         }
     }
 
-    /// The next live line, parsed.
-    fn next(&self) -> Value {
-        let l = self.lines.recv_timeout(WAIT).expect("a live line");
-        serde_json::from_str(&l).unwrap_or_else(|e| panic!("{e}: {l}"))
+    /// The next live line.
+    fn next(&mut self) -> Value {
+        self.stream
+            .wait_for(WAIT, |_| true)
+            .expect("a live line within 30 s")
     }
 
     /// SIGTERM, then the exit code and the report (the last JSON value printed).
     fn stop(mut self) -> (i32, Value) {
-        let pid = rustix::process::Pid::from_raw(self.child.id() as i32).unwrap();
-        rustix::process::kill_process(pid, rustix::process::Signal::TERM).unwrap();
-        let code = self.child.wait().unwrap().code().unwrap_or(-1);
-        let mut last = String::new();
-        while let Ok(l) = self.lines.recv_timeout(Duration::from_secs(5)) {
-            if !l.trim().is_empty() {
-                last = l;
-            }
-        }
-        (code, serde_json::from_str(&last).unwrap_or(Value::Null))
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        let code = self.stream.stop(rustix::process::Signal::TERM);
+        let last = self.stream.seen.last().cloned().unwrap_or(Value::Null);
+        (code, last)
     }
 }
 
@@ -115,7 +80,7 @@ fn get(addr: SocketAddr, path: &str) -> (u16, String) {
 
 #[test]
 fn http_echoes_the_request_and_the_client() {
-    let srv = Server::start(&["--port", "0"]);
+    let mut srv = Server::start(&["--port", "0"]);
     assert_eq!(srv.start["kind"], "http");
     assert_eq!(srv.start["chosen"], "port");
     assert_eq!(srv.start["url"], format!("http://{}/", srv.addr));
@@ -173,7 +138,7 @@ fn http_echoes_the_request_and_the_client() {
 
 #[test]
 fn echo_returns_a_mebibyte_intact() {
-    let srv = Server::start(&["echo", "--port", "0"]);
+    let mut srv = Server::start(&["echo", "--port", "0"]);
     assert_eq!(srv.start["url"], format!("tcp://{}", srv.addr));
     // Pseudo-random bytes (xorshift).
     let mut x = 0x9E37_79B9_7F4A_7C15_u64;
@@ -208,7 +173,7 @@ fn echo_returns_a_mebibyte_intact() {
 
 #[test]
 fn discard_counts_what_it_drops() {
-    let srv = Server::start(&["discard", "--port", "0"]);
+    let mut srv = Server::start(&["discard", "--port", "0"]);
     for _ in 0..2 {
         let mut s = connect(srv.addr);
         s.write_all(&vec![0x5a; 300_000]).unwrap();

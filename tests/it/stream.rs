@@ -1,5 +1,5 @@
-//! A running `portscope watch --events`/`daemon --events`, read line by line as JSON, for the
-//! tests of `watch`, `daemon` and `history`.
+//! A running `portscope` that prints JSON lines as it goes (`watch --events`, `daemon
+//! --events`, `serve`, `forward`, `tap`), read line by line on a thread, for their tests.
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Stdio};
@@ -10,8 +10,8 @@ use serde_json::Value;
 
 use crate::harness;
 
-/// A running `portscope watch --events` or `daemon --events` (its own process group); its
-/// JSON lines arrive on a channel.
+/// A running `portscope` printing JSON lines (its own process group); the lines arrive on a
+/// channel.
 pub struct EventStream {
     child: Child,
     /// Its pid.
@@ -26,11 +26,16 @@ pub struct EventStream {
 impl EventStream {
     /// Start `portscope ARGS` and wait for its `watch-started` line.
     pub fn start(args: &[&str]) -> EventStream {
-        EventStream::try_start(args).unwrap_or_else(|e| panic!("{e}"))
+        EventStream::start_until(args, "watch-started")
     }
 
-    /// [`EventStream::start`], or what it printed on standard error if it did not start.
-    pub fn try_start(args: &[&str]) -> Result<EventStream, String> {
+    /// Start `portscope ARGS` and wait for its first line whose `event` is `first`.
+    pub fn start_until(args: &[&str], first: &str) -> EventStream {
+        EventStream::try_start_until(args, first).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// [`EventStream::start_until`], or what it printed on standard error if it did not start.
+    pub fn try_start_until(args: &[&str], first: &str) -> Result<EventStream, String> {
         use std::os::unix::process::CommandExt;
         let mut child = harness::portscope()
             .args(args)
@@ -60,7 +65,7 @@ impl EventStream {
             seen: Vec::new(),
             started: Value::Null,
         };
-        match d.wait_for(Duration::from_secs(20), |v| v["event"] == "watch-started") {
+        match d.wait_for(Duration::from_secs(20), |v| v["event"] == first) {
             Some(v) => {
                 d.started = v;
                 Ok(d)
@@ -93,6 +98,12 @@ impl EventStream {
                 Err(RecvTimeoutError::Timeout | RecvTimeoutError::Disconnected) => return None,
             }
         }
+    }
+
+    /// The next line whose `event` is `kind`, waiting up to 20 s.
+    pub fn next_event(&mut self, kind: &str) -> Value {
+        self.wait_for(Duration::from_secs(20), |v| v["event"] == kind)
+            .unwrap_or_else(|| panic!("no {kind} line within 20 s; seen: {:?}", self.seen))
     }
 
     /// The event line of `kind` on `port`, waiting up to 15 s.

@@ -1,15 +1,15 @@
 //! `portscope tap`: a real HTTP exchange captured on loopback, the live line with its bytes,
 //! and a pcap file that tshark reads; the permission message without CAP_NET_RAW; bad ports.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc::{Receiver, channel};
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Duration;
 
 use crate::harness::{
-    TempDir, binary_for_nobody, portscope, python, require_root, run, run_as_nobody, tcp_listener,
+    TempDir, binary_for_nobody, python, require_root, run, run_as_nobody, tcp_listener,
 };
+use crate::stream::EventStream;
 
 /// A python HTTP server on 127.0.0.1 port 0 answering every GET with 200 and a short body;
 /// prints its port.
@@ -28,80 +28,42 @@ fn http_server() -> crate::harness::Spawned {
     )
 }
 
-/// `portscope tap` running with its stdout read line by line on a thread.
+/// `portscope tap … --json` running, its start line read.
 struct Tap {
-    child: Child,
-    lines: Receiver<String>,
+    stream: EventStream,
 }
 
 impl Tap {
     fn start(args: &[&str]) -> Tap {
-        let mut child = portscope()
-            .arg("tap")
-            .args(args)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("spawn portscope tap");
-        let out = child.stdout.take().unwrap();
-        let (tx, lines) = channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(out).lines() {
-                let Ok(line) = line else { break };
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        Tap { child, lines }
+        let mut all = vec!["tap"];
+        all.extend_from_slice(args);
+        Tap {
+            stream: EventStream::start_until(&all, "started"),
+        }
+    }
+
+    /// The `started` line.
+    fn started(&self) -> serde_json::Value {
+        self.stream.started.clone()
     }
 
     /// The next JSON live line that `want` accepts (others are skipped), within 30 s.
-    fn wait_for(&self, what: &str, want: impl Fn(&serde_json::Value) -> bool) -> serde_json::Value {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            let line = self
-                .lines
-                .recv_timeout(left)
-                .unwrap_or_else(|_| panic!("no {what} line from tap within 30 s"));
-            if let Ok(v) = serde_json::from_str::<serde_json::Value>(&line)
-                && want(&v)
-            {
-                return v;
-            }
-        }
+    fn wait_for(
+        &mut self,
+        what: &str,
+        want: impl Fn(&serde_json::Value) -> bool,
+    ) -> serde_json::Value {
+        self.stream
+            .wait_for(Duration::from_secs(30), want)
+            .unwrap_or_else(|| panic!("no {what} line from tap within 30 s"))
     }
 
-    /// SIGINT it, wait for it to exit; its exit code, the rest of its stdout and its stderr.
-    fn interrupt(mut self) -> (i32, String, String) {
-        let pid = rustix::process::Pid::from_raw(self.child.id() as i32).unwrap();
-        rustix::process::kill_process(pid, rustix::process::Signal::INT).unwrap();
-        let deadline = Instant::now() + Duration::from_secs(30);
-        let status = loop {
-            if let Some(s) = self.child.try_wait().unwrap() {
-                break s;
-            }
-            assert!(Instant::now() < deadline, "tap did not stop on SIGINT");
-            std::thread::sleep(Duration::from_millis(50));
-        };
-        let mut rest = String::new();
-        while let Ok(l) = self.lines.recv_timeout(Duration::from_secs(5)) {
-            rest.push_str(&l);
-            rest.push('\n');
-        }
-        let mut err = String::new();
-        if let Some(mut e) = self.child.stderr.take() {
-            let _ = e.read_to_string(&mut err);
-        }
-        (status.code().unwrap_or(-1), rest, err)
-    }
-}
-
-impl Drop for Tap {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+    /// SIGINT it, wait for it to exit; its exit code and the lines printed after the last
+    /// one waited for (the report last).
+    fn interrupt(mut self) -> (i32, Vec<serde_json::Value>) {
+        let before = self.stream.seen.len();
+        let code = self.stream.stop(rustix::process::Signal::INT);
+        (code, self.stream.seen.split_off(before))
     }
 }
 
@@ -131,8 +93,8 @@ fn captures_a_real_http_exchange_that_tshark_reads() {
     let other = tcp_listener("127.0.0.1");
     let dir = TempDir::new("tap");
     let pcap = dir.join("x.pcap");
-    let tap = Tap::start(&[&port.to_string(), "-w", &pcap, "--json"]);
-    let started = tap.wait_for("started", |v| v["event"] == "started");
+    let mut tap = Tap::start(&[&port.to_string(), "-w", &pcap, "--json"]);
+    let started = tap.started();
     assert_eq!(started["port"], port);
     assert_eq!(started["pcap"], pcap.as_str());
 
@@ -177,10 +139,14 @@ fn captures_a_real_http_exchange_that_tshark_reads() {
         "{end}"
     );
 
-    let (code, rest, err) = tap.interrupt();
-    assert_eq!(code, 0, "stderr: {err}");
-    let report: serde_json::Value =
-        serde_json::from_str(&rest).unwrap_or_else(|e| panic!("{e}: {rest}"));
+    let (code, rest) = tap.interrupt();
+    assert_eq!(code, 0, "{rest:?}");
+    assert_eq!(
+        rest.len(),
+        1,
+        "only the report after the end line: {rest:?}"
+    );
+    let report = rest[0].clone();
     assert_eq!(report["command"], "tap");
     assert_eq!(report["stopped_by"], "signal");
     assert_eq!(report["missed_bytes"], 0, "{report}");
@@ -303,11 +269,10 @@ fn packets_the_kernel_dropped_are_counted_not_hidden() {
             }
         }
     });
-    let tap = Tap::start(&[&port.to_string(), "--json"]);
-    tap.wait_for("started", |v| v["event"] == "started");
+    let mut tap = Tap::start(&[&port.to_string(), "--json"]);
     // Stop the capture while 32 MiB pass: its socket queue overflows and the kernel drops
     // packets. Resumed, it sees the connection's last segments far ahead of what it read.
-    let pid = rustix::process::Pid::from_raw(tap.child.id() as i32).unwrap();
+    let pid = rustix::process::Pid::from_raw(tap.stream.pid as i32).unwrap();
     rustix::process::kill_process(pid, rustix::process::Signal::STOP).unwrap();
     let mut client = TcpStream::connect(("127.0.0.1", port)).unwrap();
     let chunk = vec![b'x'; 1 << 20];
@@ -330,8 +295,8 @@ fn packets_the_kernel_dropped_are_counted_not_hidden() {
     // What was seen and what was missed add up to what was sent (no retransmissions on
     // loopback; a retransmitted segment would only add to `seen`).
     assert!(seen + missed >= sent, "{end}");
-    let (code, rest, _) = tap.interrupt();
+    let (code, rest) = tap.interrupt();
     assert_eq!(code, 0);
-    let report: serde_json::Value = serde_json::from_str(rest.lines().last().unwrap()).unwrap();
+    let report = rest.last().unwrap();
     assert_eq!(report["missed_bytes"], missed, "{report}");
 }
