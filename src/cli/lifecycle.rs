@@ -1,0 +1,196 @@
+//! Arguments of the port-lifecycle commands: `kill`, `pick`, `reserve`, `release`, `run`,
+//! `check-config` and `env`.
+
+use clap::Args;
+
+use super::StoreArgs;
+
+/// Arguments of `kill`.
+#[derive(Debug, Clone, Args)]
+pub struct KillArgs {
+    /// The port(s) to free.
+    #[arg(
+        value_name = "TARGET",
+        required = true,
+        help = "The port(s) to free: 8080, 8080/tcp, udp/53, 127.0.0.1:8080, [::1]:9229, 3000-3010"
+    )]
+    pub targets: Vec<String>,
+    /// Also stop the processes holding connections on the port (accepted connections,
+    /// clients bound to it), not only listeners.
+    #[arg(long)]
+    pub connections: bool,
+    /// Do not ask: stop them.
+    #[arg(short, long)]
+    pub yes: bool,
+    /// Show what would be stopped and the signals that would be sent; change nothing.
+    #[arg(short = 'n', long)]
+    pub dry_run: bool,
+    /// The first signal: TERM, INT, HUP, QUIT, KILL, USR1, USR2 (with or without SIG, or a number).
+    #[arg(
+        short,
+        long,
+        value_name = "SIGNAL",
+        default_value = "TERM",
+        allow_hyphen_values = true
+    )]
+    pub signal: String,
+    /// How long to wait after the first signal before SIGKILL: 5s, 500ms, 2 (seconds).
+    #[arg(
+        short,
+        long,
+        value_name = "DURATION",
+        default_value = "5s",
+        allow_hyphen_values = true
+    )]
+    pub timeout: String,
+    /// Never send SIGKILL: report what is still running instead.
+    #[arg(long)]
+    pub no_escalate: bool,
+    /// Also stop the holders' descendants and the other members of their process groups
+    /// (never portscope's own group).
+    #[arg(long)]
+    pub tree: bool,
+    /// Stop a docker-proxy too (normally refused: stop the container instead).
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// Arguments of `pick`.
+#[derive(Debug, Clone, Args)]
+pub struct PickArgs {
+    /// Pick from this range (default: 1024-65535 without the ephemeral range, IANA-assigned
+    /// ports and common dev-server ports).
+    #[arg(long, value_name = "LOW-HIGH", allow_hyphen_values = true)]
+    pub range: Option<String>,
+    /// How many ports.
+    #[arg(
+        short = 'c',
+        long,
+        value_name = "N",
+        default_value = "1",
+        allow_hyphen_values = true
+    )]
+    pub count: String,
+    /// The port(s) must be free on UDP too.
+    #[arg(short, long)]
+    pub udp: bool,
+    /// Free for this address (default: every address, IPv4 and IPv6).
+    #[arg(long, value_name = "ADDR", allow_hyphen_values = true)]
+    pub host: Option<String>,
+    /// Also consider ports in the kernel's ephemeral range (an outgoing connection may take
+    /// them at any moment).
+    #[arg(long)]
+    pub allow_ephemeral: bool,
+    /// How long the pick is held for you in the registry (ends early once something listens).
+    #[arg(
+        long,
+        value_name = "DURATION",
+        default_value = "60s",
+        allow_hyphen_values = true
+    )]
+    pub lease: String,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub store: StoreArgs,
+}
+
+/// Arguments of `reserve`.
+#[derive(Debug, Clone, Args)]
+pub struct ReserveArgs {
+    /// The name to reserve a port for: letters, digits and . _ - / : @ + (e.g. myapp, api.web).
+    #[arg(value_name = "NAME", required_unless_present_any = ["list", "prune"], allow_hyphen_values = true)]
+    pub name: Option<String>,
+    /// This port (refused when another name holds it).
+    #[arg(short, long, value_name = "PORT", allow_hyphen_values = true)]
+    pub port: Option<String>,
+    /// Choose from this range (default: as for pick).
+    #[arg(long, value_name = "LOW-HIGH", allow_hyphen_values = true)]
+    pub range: Option<String>,
+    /// The owner directory recorded with the name (default: the current directory);
+    /// `--prune` forgets names whose directory is gone.
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<std::path::PathBuf>,
+    /// List the reservations.
+    #[arg(long, conflicts_with_all = ["name", "prune", "port", "range"])]
+    pub list: bool,
+    /// Forget reservations whose owner directory no longer exists.
+    #[arg(long, conflicts_with_all = ["name", "port", "range"])]
+    pub prune: bool,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub store: StoreArgs,
+}
+
+/// Arguments of `release`.
+#[derive(Debug, Clone, Args)]
+pub struct ReleaseArgs {
+    /// The reserved name to forget.
+    #[arg(value_name = "NAME", allow_hyphen_values = true)]
+    pub name: String,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub store: StoreArgs,
+}
+
+/// Arguments of `run`.
+#[derive(Debug, Clone, Args)]
+#[command(
+    after_help = "Without --name or --port, a free port is picked (and held for the command \
+until it listens). A port another process listens on is refused: nothing is started, exit 1.\n\
+Ctrl+C in the terminal reaches the command directly; a signal sent to portscope (kill -TERM) \
+is passed on. When the command ends, what it left running is stopped (SIGTERM, then SIGKILL) \
+and the port is checked free.\n\
+Exit status: the command's own; 128+N when signal N ended it; 1 when the port was held; \
+2 bad input (no such program, a bad port or name); 3 could not read the system."
+)]
+pub struct RunArgs {
+    /// Use this name's reservation, made now if it has none (owner directory: the current
+    /// one).
+    #[arg(long, value_name = "NAME", allow_hyphen_values = true)]
+    pub name: Option<String>,
+    /// Use this port (with --name: a new reservation gets it; an existing one must have it).
+    #[arg(short, long, value_name = "PORT", allow_hyphen_values = true)]
+    pub port: Option<String>,
+    /// The HOST exported to the command (and put in its arguments for $HOST): an IP
+    /// address or a host name.
+    #[arg(
+        long,
+        value_name = "ADDR",
+        default_value = "127.0.0.1",
+        allow_hyphen_values = true
+    )]
+    pub host: String,
+    /// Once it listens, ask the server what it speaks (portscope's read-only probes: a few
+    /// requests, which show in the server's log) to choose http or https for the URL.
+    /// Without it the URL says https only when the command has a TLS flag (--https,
+    /// --ssl…, --tls…, --cert…).
+    #[arg(long)]
+    pub probe: bool,
+    /// The command to run, after `--`. `$PORT`, `${PORT}`, `$HOST` and `${HOST}` in its
+    /// arguments are replaced by portscope (quote them so the shell leaves them):
+    /// portscope run -- python3 -m http.server '$PORT'
+    #[arg(value_name = "CMD", last = true, required = true)]
+    pub command: Vec<String>,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub store: StoreArgs,
+}
+
+/// Arguments of `check-config` and `env`.
+#[derive(Debug, Clone, Args)]
+pub struct ProjectArgs {
+    /// The project file (default: ports.toml in the current directory or the nearest
+    /// parent; a directory means the ports.toml in it).
+    ///
+    /// ports.toml: an optional `[project]` table with `name = "shop"` (default: the
+    /// directory's name), then one `[services.NAME]` table per service (NAME: letters,
+    /// digits, `-` and `_`, starting with a letter) with optional `port = 3000`,
+    /// `proto = "tcp"` or `"udp"`, and `host = "127.0.0.1"`. A service without a port gets
+    /// one reserved in the registry as `PROJECT/NAME` by `portscope env`, the same one on
+    /// every run.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<std::path::PathBuf>,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub store: StoreArgs,
+}
