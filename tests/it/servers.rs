@@ -12,8 +12,9 @@
 //! readiness means "a listener on the port that belongs to *our* process group" (read from
 //! `/proc`), never merely "something answers". A lost race is retried on a new port, 3 times.
 //!
-//! Skipping. A server whose binary is missing is skipped with one line on stderr — except under
-//! `PORTSCOPE_REQUIRE_ROOT=1` (CI), where a missing server fails the test: CI installs them all.
+//! Skipping. A test whose server is not installed is skipped through [`harness::needs`]: one
+//! line naming the test and the Debian package — except under `PORTSCOPE_REQUIRE_ROOT=1` (CI),
+//! where a missing server fails the test: CI installs them all.
 
 use std::fs;
 use std::net::{TcpListener, TcpStream};
@@ -90,7 +91,7 @@ impl Drop for Server {
 
 /// `python3 -m http.server 0 --bind 127.0.0.1`; port from `Serving HTTP on … port N`.
 pub fn http_server() -> Option<Server> {
-    let python = need("http_server", "python3", "python3")?;
+    let python = need("python3", "python3")?;
     let dir = TempDir::new("http");
     fs::write(dir.path().join("index.html"), "<title>portscope</title>\n").unwrap();
     let mut cmd = Command::new(python);
@@ -111,7 +112,7 @@ pub const TLS_CN: &str = "portscope-test";
 /// `openssl s_server -www` on a self-signed certificate (CN [`TLS_CN`], SAN localhost and
 /// 127.0.0.1, valid 2 days) made in its dir; port from its `ACCEPT 127.0.0.1:N` line.
 pub fn tls_server() -> Option<Server> {
-    let openssl = need("tls_server", "openssl", "openssl")?;
+    let openssl = need("openssl", "openssl")?;
     let dir = TempDir::new("tls");
     let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
     check_output(
@@ -160,7 +161,7 @@ pub fn tls_server() -> Option<Server> {
 /// although the agent takes it: after each debugger session it listens anew on its address,
 /// so on port 0 the JVM would move to another port whenever someone connected.
 pub fn jdwp_jvm() -> Option<Server> {
-    let java = need("jdwp_jvm", "java", "default-jre-headless")?;
+    let java = need("java", "default-jre-headless")?;
     let dir = TempDir::new("jdwp");
     fs::write(
         dir.path().join("Sleep.java"),
@@ -188,7 +189,7 @@ pub fn jdwp_jvm() -> Option<Server> {
 /// The debugger side of JDWP: a listener that writes `JDWP-Handshake` to whoever connects (what
 /// an IDE does when it waits for a JVM started with `server=n`).
 pub fn jdwp_debugger_side() -> Option<Server> {
-    let python = need("jdwp_debugger_side", "python3", "python3")?;
+    let python = need("python3", "python3")?;
     let dir = TempDir::new("jdwp-debugger");
     let mut cmd = Command::new(python);
     cmd.args([
@@ -218,7 +219,6 @@ pub fn jdwp_debugger_side() -> Option<Server> {
 pub fn node_inspector() -> Option<Server> {
     node_inspector_on(
         Names {
-            test: "node_inspector",
             dir: "node",
             server: "node --inspect",
         },
@@ -230,7 +230,6 @@ pub fn node_inspector() -> Option<Server> {
 pub fn redis(password: Option<&str>) -> Option<Server> {
     redis_on(
         Names {
-            test: "redis",
             dir: "redis",
             server: "redis-server",
         },
@@ -244,7 +243,6 @@ pub fn redis(password: Option<&str>) -> Option<Server> {
 pub fn memcached() -> Option<Server> {
     memcached_on(
         Names {
-            test: "memcached",
             dir: "memcached",
             server: "memcached",
         },
@@ -255,7 +253,7 @@ pub fn memcached() -> Option<Server> {
 /// `mosquitto -c CONF` with `listener PORT 127.0.0.1` and `allow_anonymous true` (mosquitto 2
 /// refuses anonymous clients without it).
 pub fn mosquitto() -> Option<Server> {
-    let bin = need("mosquitto", "mosquitto", "mosquitto")?;
+    let bin = need("mosquitto", "mosquitto")?;
     let dir = TempDir::new("mosquitto");
     let (proc, port) = on_free_port("mosquitto", &dir, None, |port| {
         let conf = dir.join("mosquitto.conf");
@@ -277,8 +275,8 @@ pub fn mosquitto() -> Option<Server> {
 /// OpenSSH's `sshd -D -e` with a host key of its own and no config file. Needs root (it
 /// re-executes itself by absolute path and chroots its pre-auth child into `/run/sshd`).
 pub fn sshd() -> Option<Server> {
-    let bin = need("sshd", "sshd", "openssh-server")?;
-    let keygen = need("sshd", "ssh-keygen", "openssh-client")?;
+    let bin = need("sshd", "openssh-server")?;
+    let keygen = need("ssh-keygen", "openssh-client")?;
     if !harness::require_root("sshd", "sshd runs only as root (privilege separation)") {
         return None;
     }
@@ -306,8 +304,9 @@ pub fn sshd() -> Option<Server> {
 /// Both refuse to run as root, so as root they run as the `postgres` user (made by the
 /// package), which then owns the dir.
 pub fn postgres() -> Option<Server> {
-    // postgres_bin() looks on PATH too, so need() here only skips or fails.
-    let bin = postgres_bin().or_else(|| need("postgres", "postgres", "postgresql"))?;
+    // Debian keeps the server off PATH, one directory per major version: take the newest.
+    let bin = harness::find_tool("/usr/lib/postgresql/*/bin/postgres")
+        .or_else(|| need("postgres", "postgresql"))?;
     let dir = TempDir::new("postgres");
     let user = if harness::is_root() {
         let (uid, gid) = user_ids("postgres").unwrap_or_else(|| {
@@ -352,7 +351,7 @@ pub fn postgres() -> Option<Server> {
 
 /// nginx in the foreground on a config of its own that answers `hello` on `/`.
 pub fn nginx() -> Option<Server> {
-    let bin = need("nginx", "nginx", "nginx-light")?;
+    let bin = need("nginx", "nginx-light")?;
     let dir = TempDir::new("nginx");
     let (proc, port) = on_free_port("nginx", &dir, None, |port| {
         let t = dir.join("");
@@ -378,7 +377,7 @@ pub fn nginx() -> Option<Server> {
 
 /// `dnsmasq` answering DNS over UDP and TCP on 127.0.0.1, with no upstream and no hosts file.
 pub fn dnsmasq() -> Option<Server> {
-    let bin = need("dnsmasq", "dnsmasq", "dnsmasq-base")?;
+    let bin = need("dnsmasq", "dnsmasq-base")?;
     let dir = TempDir::new("dnsmasq");
     let (proc, port) = on_free_port("dnsmasq", &dir, None, |port| {
         let mut cmd = Command::new(&bin);
@@ -405,7 +404,7 @@ pub fn dnsmasq() -> Option<Server> {
 /// What `program args…` prints (stdout then stderr, trimmed), to compare with what a probe
 /// reports (`memcached -V` → `memcached 1.6.18`). `None` when it cannot run.
 pub fn version_of(program: &str, args: &[&str]) -> Option<String> {
-    let bin = find_binary(program)?;
+    let bin = harness::find_tool(program)?;
     let out = Command::new(bin).args(args).output().ok()?;
     let mut text = String::from_utf8_lossy(&out.stdout).into_owned();
     text.push_str(&String::from_utf8_lossy(&out.stderr));
@@ -651,48 +650,10 @@ fn check_output(what: &str, cmd: &mut Command) {
     );
 }
 
-/// `binary` on PATH or in the sbin dirs (which a non-root PATH often lacks).
-fn find_binary(binary: &str) -> Option<PathBuf> {
-    let path = std::env::var_os("PATH").unwrap_or_default();
-    std::env::split_paths(&path)
-        .chain(["/usr/local/sbin", "/usr/sbin", "/sbin"].map(PathBuf::from))
-        .map(|d| d.join(binary))
-        .find(|p| p.is_file())
-}
-
-/// The binary, or `None` after one line saying the test is skipped — a failure instead under
-/// `PORTSCOPE_REQUIRE_ROOT=1`, as in CI, which installs every server.
-fn need(server: &str, binary: &str, package: &str) -> Option<PathBuf> {
-    if let Some(p) = find_binary(binary) {
-        return Some(p);
-    }
-    assert!(
-        std::env::var("PORTSCOPE_REQUIRE_ROOT").as_deref() != Ok("1"),
-        "{server}: `{binary}` is not installed (Debian package {package}), and \
-         PORTSCOPE_REQUIRE_ROOT=1 forbids skipping: .ci/run installs it"
-    );
-    eprintln!("skipped {server}: `{binary}` is not installed (apt-get install {package})");
-    None
-}
-
-/// The newest `/usr/lib/postgresql/VERSION/bin/postgres`, else `postgres` on PATH.
-fn postgres_bin() -> Option<PathBuf> {
-    let mut found: Vec<(u32, PathBuf)> = fs::read_dir("/usr/lib/postgresql")
-        .map(|d| {
-            d.flatten()
-                .filter_map(|e| {
-                    let v = e.file_name().to_str()?.parse::<u32>().ok()?;
-                    let bin = e.path().join("bin/postgres");
-                    bin.is_file().then_some((v, bin))
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    found.sort();
-    found
-        .pop()
-        .map(|(_, p)| p)
-        .or_else(|| find_binary("postgres"))
+/// The binary, or `None` after one line saying the running test is skipped (a failure
+/// instead under `PORTSCOPE_REQUIRE_ROOT=1`): [`harness::needs`].
+fn need(binary: &str, package: &str) -> Option<PathBuf> {
+    harness::needs(&harness::current_test(), binary, package)
 }
 
 /// Uid and gid of `user`, from `/etc/passwd`.
@@ -760,7 +721,6 @@ up_tests! {
 /// with an explicit `--bind`, refusing remote clients; off, it is exposed for real.)
 pub fn redis_exposed() -> Option<Server> {
     let names = Names {
-        test: "redis_exposed",
         dir: "redis-exposed",
         server: "redis-server (exposed)",
     };
@@ -775,7 +735,6 @@ pub fn redis_exposed() -> Option<Server> {
 pub fn redis_bound(bind: &str, password: Option<&str>) -> Option<Server> {
     redis_on(
         Names {
-            test: "redis_bound",
             dir: "redis-bound",
             server: "redis-server (bound)",
         },
@@ -789,7 +748,6 @@ pub fn redis_bound(bind: &str, password: Option<&str>) -> Option<Server> {
 pub fn memcached_bound(bind: &str) -> Option<Server> {
     memcached_on(
         Names {
-            test: "memcached_bound",
             dir: "memcached-bound",
             server: "memcached (bound)",
         },
@@ -802,7 +760,6 @@ pub fn memcached_bound(bind: &str) -> Option<Server> {
 pub fn node_inspector_bound(bind: &str) -> Option<Server> {
     node_inspector_on(
         Names {
-            test: "node_inspector_bound",
             dir: "node-bound",
             server: "node --inspect (bound)",
         },
@@ -813,10 +770,8 @@ pub fn node_inspector_bound(bind: &str) -> Option<Server> {
 // ---------------------------------------------------------------------------------------------
 // The starters behind them, which take the address to bind.
 
-/// How one start of a server is named: in the skip line, its temp dir and messages.
+/// How one start of a server is named: its temp dir and messages.
 struct Names {
-    /// For the skip line (`redis_bound`).
-    test: &'static str,
     /// For [`TempDir::new`] (`redis-bound`).
     dir: &'static str,
     /// [`Server::name`] (`redis-server (bound)`).
@@ -831,7 +786,7 @@ fn redis_on(
     protected_mode_off: bool,
     password: Option<&str>,
 ) -> Option<Server> {
-    let bin = need(names.test, "redis-server", "redis-server")?;
+    let bin = need("redis-server", "redis-server")?;
     let dir = TempDir::new(names.dir);
     let (proc, port) = on_free_port(
         "redis-server",
@@ -856,7 +811,7 @@ fn redis_on(
 
 /// `memcached -l BIND -p PORT -U 0` (`-u nobody` as root: memcached refuses root).
 fn memcached_on(names: Names, bind: &str) -> Option<Server> {
-    let bin = need(names.test, "memcached", "memcached")?;
+    let bin = need("memcached", "memcached")?;
     let dir = TempDir::new(names.dir);
     let (proc, port) = on_free_port("memcached", &dir, None, |port| {
         let mut cmd = Command::new(&bin);
@@ -872,7 +827,7 @@ fn memcached_on(names: Names, bind: &str) -> Option<Server> {
 /// `node --inspect=BIND:0 -e "setTimeout(()=>{}, 120000)"` (an IPv4 `bind`); port from
 /// `Debugger listening on ws://BIND:N/…` (stderr).
 fn node_inspector_on(names: Names, bind: &str) -> Option<Server> {
-    let node = need(names.test, "node", "nodejs")?;
+    let node = need("node", "nodejs")?;
     let dir = TempDir::new(names.dir);
     let mut cmd = Command::new(node);
     cmd.args([

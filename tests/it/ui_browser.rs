@@ -19,24 +19,23 @@ use serde_json::{Value, json};
 
 use crate::harness::{self, Spawned, TempDir};
 
-const CHROMIUM: &str = "/usr/bin/chromium";
-const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 /// The process name of the XSS test: markup with an event handler.
 const HOSTILE: &str = "<img src=x onerror=alert(1)>";
 
-/// True when Chromium and chromedriver are here; else prints a skip line, or fails when
-/// `PORTSCOPE_REQUIRE_BROWSER=1`.
-fn have_browser(test: &str) -> bool {
-    if Path::new(CHROMIUM).exists() && Path::new(CHROMEDRIVER).exists() {
-        return true;
-    }
-    assert!(
-        std::env::var("PORTSCOPE_REQUIRE_BROWSER").as_deref() != Ok("1"),
-        "{test} needs {CHROMIUM} and {CHROMEDRIVER} (apt-get install chromium chromium-driver) \
-         and PORTSCOPE_REQUIRE_BROWSER=1 forbids skipping it"
-    );
-    eprintln!("skipped {test}: needs {CHROMIUM} and {CHROMEDRIVER}");
-    false
+/// Where Chromium and chromedriver are ([`harness::needs_browser`]).
+struct Paths {
+    chromium: PathBuf,
+    chromedriver: PathBuf,
+}
+
+/// The browser, or `None` after one line saying `test` was skipped (a failure instead under
+/// `PORTSCOPE_REQUIRE_BROWSER=1`).
+fn have_browser(test: &str) -> Option<Paths> {
+    let (chromium, chromedriver) = harness::needs_browser(test)?;
+    Some(Paths {
+        chromium,
+        chromedriver,
+    })
 }
 
 /// Read the rest of a pipe in a thread, so the writer never blocks or fails on a full or
@@ -106,10 +105,10 @@ struct Driver {
 impl Driver {
     /// chromedriver's `--port=0` binds ::1 first and exits ("IPv4 port not available") when
     /// that port is taken on 127.0.0.1: try a few times.
-    fn start() -> Driver {
+    fn start(chromedriver: &Path) -> Driver {
         let mut failures = String::new();
         for _ in 0..5 {
-            match Driver::try_start() {
+            match Driver::try_start(chromedriver) {
                 Ok(d) => return d,
                 Err(seen) => failures.push_str(&seen),
             }
@@ -117,9 +116,9 @@ impl Driver {
         panic!("chromedriver did not start:\n{failures}");
     }
 
-    fn try_start() -> Result<Driver, String> {
+    fn try_start(chromedriver: &Path) -> Result<Driver, String> {
         use std::os::unix::process::CommandExt;
-        let mut child = Command::new(CHROMEDRIVER)
+        let mut child = Command::new(chromedriver)
             .arg("--port=0")
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
@@ -162,14 +161,14 @@ struct Browser {
 }
 
 impl Browser {
-    async fn start() -> Browser {
-        let driver = Driver::start();
+    async fn start(paths: &Paths) -> Browser {
+        let driver = Driver::start(&paths.chromedriver);
         let profile = TempDir::new("chromium-profile");
         let mut caps = serde_json::Map::new();
         caps.insert(
             "goog:chromeOptions".into(),
             json!({
-                "binary": CHROMIUM,
+                "binary": paths.chromium,
                 "args": [
                     "--headless", "--no-sandbox", "--disable-gpu",
                     "--disable-background-networking", "--disable-component-update",
@@ -326,12 +325,12 @@ fn wait_exit(p: &mut Spawned, timeout: Duration) -> bool {
 
 #[tokio::test]
 async fn ui_browser_table_is_live_and_screenshot() {
-    if !have_browser("ui_browser_table_is_live_and_screenshot") {
+    let Some(paths) = have_browser("ui_browser_table_is_live_and_screenshot") else {
         return;
-    }
+    };
     let ui = Ui::start();
     let before = harness::tcp_listener("127.0.0.1");
-    let b = Browser::start().await;
+    let b = Browser::start(&paths).await;
     b.open(&ui, before.num(0)).await;
 
     // The row says what the kernel says.
@@ -390,12 +389,12 @@ async fn ui_browser_table_is_live_and_screenshot() {
 
 #[tokio::test]
 async fn ui_browser_talks_only_to_loopback() {
-    if !have_browser("ui_browser_talks_only_to_loopback") {
+    let Some(paths) = have_browser("ui_browser_talks_only_to_loopback") else {
         return;
-    }
+    };
     let ui = Ui::start();
     let l = harness::tcp_listener("127.0.0.1");
-    let b = Browser::start().await;
+    let b = Browser::start(&paths).await;
     b.open(&ui, l.num(0)).await;
     // Click into the detail too (when it exists), so that whatever it loads is counted.
     if let Ok(td) = b
@@ -425,15 +424,15 @@ async fn ui_browser_talks_only_to_loopback() {
 
 #[tokio::test]
 async fn ui_browser_hostile_process_name_is_text() {
-    if !have_browser("ui_browser_hostile_process_name_is_text") {
+    let Some(paths) = have_browser("ui_browser_hostile_process_name_is_text") else {
         return;
-    }
+    };
     // /api/ls gives the comm (15 bytes); the full name is argv[0].
     let shown = [HOSTILE, &HOSTILE[..15]];
     let ui = Ui::start();
     // One hostile row from /api/ls (it listens before the page loads) …
     let first = harness::named_listener(HOSTILE);
-    let b = Browser::start().await;
+    let b = Browser::start(&paths).await;
     b.open(&ui, first.num(0)).await;
     let text = b.text(&format!("{} td.process", row(first.num(0)))).await;
     assert!(shown.contains(&text.as_str()), "{text:?}");
@@ -477,9 +476,9 @@ async fn ui_browser_hostile_process_name_is_text() {
 
 #[tokio::test]
 async fn ui_browser_open_link_opens_the_service() {
-    if !have_browser("ui_browser_open_link_opens_the_service") {
+    let Some(paths) = have_browser("ui_browser_open_link_opens_the_service") else {
         return;
-    }
+    };
     let root = TempDir::new("ui-browser-http");
     std::fs::write(root.path().join("portscope-marker.txt"), "here\n").unwrap();
     // python's http.server, quiet, for at most 120 s; prints `PORT PID`.
@@ -494,7 +493,7 @@ async fn ui_browser_open_link_opens_the_service() {
     ));
     let port = http.num(0);
     let ui = Ui::start();
-    let b = Browser::start().await;
+    let b = Browser::start(&paths).await;
     b.open(&ui, port).await;
     let link_css = format!("{} a.open-link", row(port));
     b.wait_for(
@@ -538,13 +537,13 @@ async fn ui_browser_open_link_opens_the_service() {
 
 #[tokio::test]
 async fn ui_browser_kill_with_confirmation_frees_the_port() {
-    if !have_browser("ui_browser_kill_with_confirmation_frees_the_port") {
+    let Some(paths) = have_browser("ui_browser_kill_with_confirmation_frees_the_port") else {
         return;
-    }
+    };
     let ui = Ui::start();
     let mut l = harness::tcp_listener("127.0.0.1");
     let port = l.num(0);
-    let b = Browser::start().await;
+    let b = Browser::start(&paths).await;
     b.open(&ui, port).await;
     let kill_css = format!("{} button.kill", row(port));
     let dialog_open = "document.querySelector('dialog#kill-dialog') && \
@@ -594,13 +593,13 @@ async fn ui_browser_kill_with_confirmation_frees_the_port() {
 
 #[tokio::test]
 async fn ui_browser_row_click_fills_the_detail() {
-    if !have_browser("ui_browser_row_click_fills_the_detail") {
+    let Some(paths) = have_browser("ui_browser_row_click_fills_the_detail") else {
         return;
-    }
+    };
     let ui = Ui::start();
     let l = harness::tcp_listener("127.0.0.1");
     let port = l.num(0);
-    let b = Browser::start().await;
+    let b = Browser::start(&paths).await;
     b.open(&ui, port).await;
     b.client
         .find(Locator::Css(&format!("{} td.process", row(port))))
