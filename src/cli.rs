@@ -3,9 +3,13 @@
 
 use clap::{Parser, Subcommand, ValueEnum};
 
+use examples::help;
+
 mod bench;
+mod examples;
 mod follow;
 mod forward;
+pub mod generate;
 mod inspect;
 mod lifecycle;
 mod monitoring;
@@ -17,6 +21,7 @@ pub use follow::{
     DaemonArgs, FollowArgs, HistoryArgs, ListenerKinds, RetentionArgs, StoreArgs, UiArgs, WatchArgs,
 };
 pub use forward::ForwardArgs;
+pub use generate::{CompletionsArgs, ManArgs};
 pub use inspect::{DoctorArgs, ExplainArgs, LsArgs, ProbeArgs, WhoArgs};
 pub use lifecycle::{KillArgs, PickArgs, ProjectArgs, ReleaseArgs, ReserveArgs, RunArgs};
 pub use monitoring::{
@@ -29,8 +34,16 @@ pub use tap::TapArgs;
 /// portscope — the truth about local ports: what is on them, who started it, what an address means.
 #[derive(Debug, Parser)]
 #[command(name = "portscope", version, about, long_about = None, max_term_width = 100)]
-#[command(after_help = "With no command, portscope runs `ls`.\n\
-Exit codes: 0 ok (who: the port is held), 1 nothing found or not done (who: nothing holds it; kill: still held), 2 bad input, 3 could not read the system; run: the command's own status; check: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.")]
+#[command(after_help = help(
+    "With no command, portscope runs `ls`.\n\
+Exit codes: 0 ok (who: the port is held), 1 nothing found or not done (who: nothing holds it; kill: still held), 2 bad input, 3 could not read the system; run: the command's own status; check: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.",
+    &[
+        ("portscope", "What listens on this machine, how exposed, owned by whom."),
+        ("portscope who 3000", "Who holds port 3000, each process in full."),
+        ("portscope doctor localhost:5173", "Why connecting to it fails, and the fix."),
+        ("portscope kill 3000", "Free port 3000: show the holders, ask, stop them, check."),
+    ],
+))]
 pub struct Cli {
     /// Print JSON (a documented, versioned schema: docs/json.md) instead of a table.
     #[arg(long, global = true)]
@@ -83,14 +96,27 @@ pub enum Command {
     /// say when it listens, warn when it ignores $PORT, free the port when it exits.
     Run(RunArgs),
     /// Check the project's ports.toml against reservations and what listens now.
+    #[command(after_help = help("", &[
+        ("portscope check-config", "Check ./ports.toml (or the nearest parent's) against reservations and listeners."),
+        ("portscope check-config --config services/ports.toml --json", "Another file, as JSON."),
+    ]))]
     CheckConfig(ProjectArgs),
     /// Print NAME_PORT=… lines for the services in ports.toml (for .env files).
+    #[command(after_help = help("", &[
+        ("portscope env > .env", "NAME_PORT=… for every service, port-less ones reserved once."),
+        ("portscope env --config ../shop", "The ports.toml in ../shop."),
+    ]))]
     Env(ProjectArgs),
     /// Audit what listens: exposed debuggers and unauthenticated datastores, root on high
     /// ports, world-writable sockets; each finding with evidence and a fix.
     Audit(AuditArgs),
     /// A Nagios/Icinga/Zabbix plugin: one status line with perfdata, exit 0/1/2/3.
     #[command(subcommand)]
+    #[command(after_help = help("", &[
+        ("portscope check listen 5432 --bind loopback", "CRITICAL unless PostgreSQL listens, on loopback only."),
+        ("portscope check connect db1:22 -w 0.5 -c 1 -e SSH-2.0", "Like check_tcp: time and banner."),
+        ("portscope check audit --no-probe", "OK, WARNING or CRITICAL from the audit."),
+    ]))]
     Check(CheckCommand),
     /// Serve Prometheus metrics about this machine's ports (or write them once with --textfile).
     Exporter(ExporterArgs),
@@ -114,6 +140,11 @@ pub enum Command {
     Tap(TapArgs),
     /// Loopback latency and throughput: connect and round-trip percentiles, bytes per second.
     Bench(BenchArgs),
+    /// Print the man page of portscope or of one command (roff, for `man -l -`), or write
+    /// them all with --dir.
+    Man(ManArgs),
+    /// Print the shell completion script for bash, zsh, fish, elvish or PowerShell.
+    Completions(CompletionsArgs),
 }
 
 /// Clap's usage error as one line: what was wrong, and where to see what is accepted.

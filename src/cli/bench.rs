@@ -2,8 +2,15 @@
 
 use clap::Args;
 
+use super::examples::help;
+
 /// Arguments of `bench`.
 #[derive(Debug, Clone, Default, Args)]
+#[command(after_help = help("", &[
+        ("portscope bench", "Loopback connect and round-trip percentiles and throughput, against servers it starts."),
+        ("portscope bench --unix", "The same, with a unix-socket baseline to compare."),
+        ("portscope bench 127.0.0.1:7000 --requests 10000", "Round trips against your echo server on port 7000."),
+]))]
 pub struct BenchArgs {
     /// An echo-capable loopback target (default: servers started for the run).
     #[arg(

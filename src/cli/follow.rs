@@ -3,6 +3,8 @@
 
 use clap::Args;
 
+use super::examples::help;
+
 /// Which listeners to follow.
 #[derive(Debug, Clone, Default, Args)]
 pub struct ListenerKinds {
@@ -72,6 +74,11 @@ pub struct FollowArgs {
 
 /// Arguments of `watch`.
 #[derive(Debug, Clone, Default, Args)]
+#[command(after_help = help("", &[
+        ("portscope watch", "A live terminal view of listeners opening and closing."),
+        ("portscope watch --events | jq -c 'select(.event == \"listen-opened\")'", "One JSON line per event, for scripts."),
+        ("portscope watch --record --interval 500ms", "Watch and keep the events in the history store."),
+]))]
 pub struct WatchArgs {
     /// One JSON line per event on standard output instead of the terminal view (the default
     /// when standard output is not a terminal).
@@ -87,6 +94,11 @@ pub struct WatchArgs {
 
 /// Arguments of `daemon`.
 #[derive(Debug, Clone, Default, Args)]
+#[command(after_help = help("", &[
+        ("portscope daemon", "Record listener events into the history store until stopped."),
+        ("portscope daemon --keep 7d --max-size 64MiB", "Keep a week of events, at most 64 MiB."),
+        ("portscope daemon --events --state-dir /var/lib/portscope", "Record into a system-wide store and print each event."),
+]))]
 pub struct DaemonArgs {
     /// Also print one JSON line per event on standard output, once it is recorded.
     #[arg(long)]
@@ -98,6 +110,11 @@ pub struct DaemonArgs {
 
 /// Arguments of `history`.
 #[derive(Debug, Clone, Default, Args)]
+#[command(after_help = help("", &[
+        ("portscope history 3000", "Who listened on port 3000, from when to when, and how it ended."),
+        ("portscope history --since 1h", "Every event of the last hour."),
+        ("portscope history 8080 --since '2026-11-22 13:40' --process node", "Node's listeners on 8080 since that time."),
+]))]
 pub struct HistoryArgs {
     /// A port (8080), an address (127.0.0.1:8080), 8080/tcp, a range (3000-3010); none = the
     /// recent events.
@@ -129,6 +146,11 @@ pub struct HistoryArgs {
 
 /// Arguments of `ui`.
 #[derive(Debug, Clone, Default, Args)]
+#[command(after_help = help("", &[
+        ("portscope ui", "The dashboard on 127.0.0.1:62893 (or a free port); prints its URL with a token."),
+        ("portscope ui --open", "The same, opened in the browser."),
+        ("PORTSCOPE_UI_TOKEN=\"$(openssl rand -hex 16)\" portscope ui --listen 0.0.0.0:8099", "Reachable from other hosts, with a token you choose."),
+]))]
 pub struct UiArgs {
     /// Where to serve the dashboard (default: 127.0.0.1:62893 when free, else a free
     /// loopback port).

@@ -2,8 +2,15 @@
 
 use clap::Args;
 
+use super::examples::help;
+
 /// Arguments of `forward`.
 #[derive(Debug, Clone, Default, Args)]
+#[command(after_help = help("", &[
+        ("portscope forward 8080 127.0.0.1:3000", "Relay 127.0.0.1:8080 to port 3000, a line per connection."),
+        ("portscope forward '[::1]:5173' 127.0.0.1:5173", "Make an IPv4-only dev server reachable on ::1."),
+        ("portscope forward 5353 127.0.0.1:53 --udp", "Relay UDP (DNS) too."),
+]))]
 pub struct ForwardArgs {
     /// Where to accept connections.
     #[arg(

@@ -3,10 +3,18 @@
 
 use clap::Args;
 
+use super::examples::help;
+
 use super::StoreArgs;
 
 /// Flags of `ls`.
 #[derive(Debug, Clone, Default, Args)]
+#[command(after_help = help("", &[
+        ("portscope ls", "Every listening TCP and UDP socket: address, exposure, process, user."),
+        ("portscope ls --state established --process node", "The connections node processes have open."),
+        ("portscope ls --tcp -4 --json | jq '.sockets[].local.port'", "The ports of IPv4 TCP listeners, for a script."),
+        ("portscope ls --unix --user postgres", "Also unix sockets, only those of postgres's processes."),
+]))]
 pub struct LsArgs {
     /// Every state, not only listeners: established, time-wait, …
     #[arg(short, long)]
@@ -47,6 +55,12 @@ pub struct LsArgs {
 
 /// Arguments of `who`.
 #[derive(Debug, Clone, Args)]
+#[command(after_help = help("", &[
+        ("portscope who 3000", "Who holds port 3000: every socket on it, each process in full."),
+        ("portscope who 127.0.0.1:62893", "That address only, with the process at the other end of its loopback connections."),
+        ("portscope who pid:1234", "Every socket process 1234 holds."),
+        ("portscope who 8080 --json | jq '.sockets[].pids'", "The pids holding port 8080, for a script."),
+]))]
 pub struct WhoArgs {
     /// What to look at (the help text lists the accepted forms).
     #[arg(
@@ -76,6 +90,11 @@ pub struct WhoArgs {
 
 /// Arguments of `explain`.
 #[derive(Debug, Clone, Args)]
+#[command(after_help = help("", &[
+        ("portscope explain 127.0.0.1:62893", "What that address means here: range, IANA entry, who holds it, who held it."),
+        ("portscope explain 5432", "What port 5432 usually is, and what is on it now."),
+        ("portscope explain http://localhost:5173/ --probe", "Also ask what speaks there (read-only probes)."),
+]))]
 pub struct ExplainArgs {
     /// The address or port to explain.
     #[arg(
@@ -94,6 +113,12 @@ pub struct ExplainArgs {
 
 /// Arguments of `probe`.
 #[derive(Debug, Clone, Args)]
+#[command(after_help = help("", &[
+        ("portscope probe", "Identify what speaks on every listening TCP port."),
+        ("portscope probe 6379 localhost:5432", "Just those two: protocol, product, version, whether it wants a password."),
+        ("portscope probe 53/udp", "Ask the DNS server on port 53 one question."),
+        ("portscope probe https://localhost:8443 --json", "TLS facts (certificate, names, expiry) as JSON."),
+]))]
 pub struct ProbeArgs {
     /// What to probe (none = every listening TCP port of this machine).
     #[arg(
@@ -111,6 +136,11 @@ pub struct ProbeArgs {
 
 /// Arguments of `doctor`.
 #[derive(Debug, Clone, Args)]
+#[command(after_help = help("", &[
+        ("portscope doctor localhost:5173", "Why connecting fails: tries 127.0.0.1 and ::1 as clients do, names the cause and the fix."),
+        ("portscope doctor http://localhost:3000/", "Judges the HTTP answer too, not only the handshake."),
+        ("portscope doctor --bind 8080", "Why a server cannot listen on 0.0.0.0:8080 (a test bind)."),
+]))]
 pub struct DoctorArgs {
     /// What does not work (a port, an address, a URL).
     #[arg(

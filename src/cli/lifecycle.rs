@@ -3,10 +3,18 @@
 
 use clap::Args;
 
+use super::examples::help;
+
 use super::StoreArgs;
 
 /// Arguments of `kill`.
 #[derive(Debug, Clone, Args)]
+#[command(after_help = help("", &[
+        ("portscope kill 3000", "Show who holds port 3000, ask, stop them (TERM, then KILL), check it is free."),
+        ("portscope kill 3000 --dry-run", "What would be stopped and with which signals; changes nothing."),
+        ("portscope kill 8000-8010 --yes --tree", "Free a range without asking, with the holders' children."),
+        ("portscope kill 9229 --signal INT --timeout 2s", "Ctrl+C-like first, SIGKILL after 2 s."),
+]))]
 pub struct KillArgs {
     /// The port(s) to free.
     #[arg(
@@ -57,6 +65,12 @@ pub struct KillArgs {
 
 /// Arguments of `pick`.
 #[derive(Debug, Clone, Args)]
+#[command(after_help = help("", &[
+        ("portscope pick", "A free port outside the ephemeral range, held for you for 60 s."),
+        ("portscope pick --count 3 --udp", "Three ports free on both TCP and UDP."),
+        ("portscope pick --range 8000-8999 --host 127.0.0.1", "A port in 8000-8999 free on 127.0.0.1."),
+        ("python3 -m http.server \"$(portscope pick)\"", "Start a server on it."),
+]))]
 pub struct PickArgs {
     /// Pick from this range (default: 1024-65535 without the ephemeral range, IANA-assigned
     /// ports and common dev-server ports).
@@ -96,6 +110,12 @@ pub struct PickArgs {
 
 /// Arguments of `reserve`.
 #[derive(Debug, Clone, Args)]
+#[command(after_help = help("", &[
+        ("portscope reserve myapp", "The port reserved for myapp: the same one every time."),
+        ("portscope reserve api.web --port 8081", "Reserve exactly 8081 for api.web."),
+        ("portscope reserve --list", "Every reservation, with its owner directory."),
+        ("portscope reserve --prune", "Forget reservations whose directory is gone."),
+]))]
 pub struct ReserveArgs {
     /// The name to reserve a port for: letters, digits and . _ - / : @ + (e.g. myapp, api.web).
     #[arg(value_name = "NAME", required_unless_present_any = ["list", "prune"], allow_hyphen_values = true)]
@@ -123,6 +143,10 @@ pub struct ReserveArgs {
 
 /// Arguments of `release`.
 #[derive(Debug, Clone, Args)]
+#[command(after_help = help("", &[
+        ("portscope release myapp", "Forget myapp's reservation: its port may be handed out again."),
+        ("portscope release shop/worker-metrics", "Forget a service reservation made by `portscope env`."),
+]))]
 pub struct ReleaseArgs {
     /// The reserved name to forget.
     #[arg(value_name = "NAME", allow_hyphen_values = true)]
@@ -135,13 +159,20 @@ pub struct ReleaseArgs {
 /// Arguments of `run`.
 #[derive(Debug, Clone, Args)]
 #[command(
-    after_help = "Without --name or --port, a free port is picked (and held for the command \
+    after_help = help(
+        "Without --name or --port, a free port is picked (and held for the command \
 until it listens). A port another process listens on is refused: nothing is started, exit 1.\n\
 Ctrl+C in the terminal reaches the command directly; a signal sent to portscope (kill -TERM) \
 is passed on. When the command ends, what it left running is stopped (SIGTERM, then SIGKILL) \
 and the port is checked free.\n\
 Exit status: the command's own; 128+N when signal N ended it; 1 when the port was held; \
-2 bad input (no such program, a bad port or name); 3 could not read the system."
+2 bad input (no such program, a bad port or name); 3 could not read the system.",
+        &[
+        ("portscope run -- python3 -m http.server '$PORT'", "A free port in $PORT; says when it listens, frees the port at exit."),
+        ("portscope run --name myapp -- npm run dev", "Runs with PORT set to myapp's reserved port."),
+        ("portscope run --port 5173 --probe -- npx vite --port '$PORT'", "A fixed port, and the URL's scheme from a probe."),
+        ]
+    )
 )]
 pub struct RunArgs {
     /// Use this name's reservation, made now if it has none (owner directory: the current

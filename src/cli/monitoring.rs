@@ -2,10 +2,13 @@
 
 use clap::{Args, Subcommand, ValueEnum};
 
+use super::examples::help;
+
 /// Arguments of `audit`.
 #[derive(Debug, Clone, Args)]
 #[command(
-    after_help = "Rules (finding codes): AUD-EXPOSED-DEBUGGER, AUD-EXPOSED-DATASTORE, \
+    after_help = help(
+        "Rules (finding codes): AUD-EXPOSED-DEBUGGER, AUD-EXPOSED-DATASTORE, \
 AUD-EXPOSED-CONTROL, AUD-EXPOSED-NO-AUTH, AUD-EXPOSED-AUTHENTICATED, AUD-EXPOSED-DEV-SERVER, \
 AUD-EXPOSED-WEB, AUD-EXPOSED-SERVICE, AUD-DEBUGGER-LOOPBACK, AUD-LOOPBACK-NO-AUTH, \
 AUD-UNIX-WORLD-WRITABLE, AUD-ROOT-HIGH-PORT, AUD-CONTAINER-PUBLISHED, \
@@ -14,7 +17,14 @@ Allowlist: [[allow]] entries with reason = \"WHY\" and any of rule = \"AUD-CODE\
 prefix ending in *), port = N, process = \"NAME\", address = \"ADDR\" \
 (examples/portscope-audit.toml).\n\
 Exit status: 0 no finding at or above --fail-on, 1 some, 2 bad input (a bad allowlist), 3 \
-the system could not be read."
+the system could not be read.",
+        &[
+        ("portscope audit", "Exposed debuggers and datastores, root on high ports, world-writable sockets."),
+        ("portscope audit --fail-on critical --no-probe", "A quick gate for scripts: exit 1 only on critical findings."),
+        ("portscope audit --sarif > portscope.sarif", "SARIF 2.1.0 for code-scanning dashboards."),
+        ("portscope audit --allowlist portscope-audit.toml --show-allowed", "With accepted findings, and show what they silence."),
+        ]
+    )
 )]
 pub struct AuditArgs {
     /// Exit 1 when a finding (not allowlisted) is at least this severe.
@@ -73,13 +83,19 @@ pub enum CheckCommand {
 /// Arguments of `check listen`.
 #[derive(Debug, Clone, Args)]
 #[command(
-    after_help = "OK when something listens on PORT (and --bind / --process hold); \
+    after_help = help(
+        "OK when something listens on PORT (and --bind / --process hold); \
 CRITICAL when nothing does, when a listener is on all interfaces with --bind loopback, when all \
 are on loopback with --bind any, or when another process holds it with --process; WARNING for a \
 listener on one non-loopback address with --bind loopback; UNKNOWN when the owner cannot be \
 seen with --process (run as root). Perfdata: listeners=N.\n\
 Exit status: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (also for a bad argument value; an \
-unknown flag or a missing argument is a usage error: exit 2)."
+unknown flag or a missing argument is a usage error: exit 2).",
+        &[
+        ("portscope check listen 6379 --bind loopback --process redis-server", "Redis listens, on loopback only, and it is redis-server."),
+        ("portscope check listen 53/udp", "Something is bound to UDP port 53."),
+        ]
+    )
 )]
 pub struct CheckListenArgs {
     /// The port (8080, 8080/tcp, 5353/udp).
@@ -98,12 +114,18 @@ pub struct CheckListenArgs {
 /// Arguments of `check connect` (the semantics of check_tcp).
 #[derive(Debug, Clone, Args)]
 #[command(
-    after_help = "Like check_tcp -H HOST -p PORT: the response time is measured from \
+    after_help = help(
+        "Like check_tcp -H HOST -p PORT: the response time is measured from \
 the start to the connection (with --expect: to the end of reading the banner). Refused: \
 CRITICAL (-r); no connection or no data within --timeout: CRITICAL; a banner without the \
 expected string: WARNING (-M). Perfdata: time=Ns;WARN;CRIT;0;TIMEOUT.\n\
 Exit status: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (also for a bad argument value; an \
-unknown flag or a missing argument is a usage error: exit 2)."
+unknown flag or a missing argument is a usage error: exit 2).",
+        &[
+        ("portscope check connect 127.0.0.1:8080 -w 0.5 -c 1", "WARNING above 0.5 s to connect, CRITICAL above 1 s."),
+        ("portscope check connect '[::1]:22' -e SSH-2.0 -t 2", "The banner must contain SSH-2.0, within 2 s."),
+        ]
+    )
 )]
 pub struct CheckConnectArgs {
     /// HOST:PORT to connect to.
@@ -159,12 +181,18 @@ pub struct CheckConnectArgs {
 /// Arguments of `check audit`.
 #[derive(Debug, Clone, Args)]
 #[command(
-    after_help = "OK when the audit finds nothing (or only informational findings), \
+    after_help = help(
+        "OK when the audit finds nothing (or only informational findings), \
 WARNING when the worst finding is a warning, CRITICAL when one is critical. The status line \
 names the top findings; one long-output line per finding follows. Perfdata: critical=N \
 warning=N info=N.\n\
 Exit status: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (also for a bad argument value; an \
-unknown flag or a missing argument is a usage error: exit 2)."
+unknown flag or a missing argument is a usage error: exit 2).",
+        &[
+        ("portscope check audit", "OK, WARNING or CRITICAL from the audit's worst finding."),
+        ("portscope check audit --no-probe --allowlist /etc/portscope/audit.toml", "Faster, with the accepted findings left out."),
+        ]
+    )
 )]
 pub struct CheckAuditArgs {
     /// The allowlist of accepted findings (as for `audit`).
@@ -177,6 +205,11 @@ pub struct CheckAuditArgs {
 
 /// Arguments of `exporter`.
 #[derive(Debug, Clone, Args)]
+#[command(after_help = help("", &[
+        ("portscope exporter", "Serve /metrics on 127.0.0.1:9797 for Prometheus."),
+        ("portscope exporter --listen 127.0.0.1:0 --probe", "Any free port (printed at start), with probe-based audit metrics."),
+        ("portscope exporter --textfile /var/lib/prometheus/node-exporter/portscope.prom", "Write once for node_exporter's textfile collector (from a timer)."),
+]))]
 pub struct ExporterArgs {
     /// Where to serve /metrics (an IP address and a port; loopback unless you say otherwise).
     #[arg(

@@ -4,6 +4,8 @@ use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
 
+use super::examples::help;
+
 /// Which test server `serve` starts.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]
 pub enum ServeKind {
@@ -20,6 +22,11 @@ pub enum ServeKind {
 
 /// Arguments of `serve`.
 #[derive(Debug, Clone, Default, Args)]
+#[command(after_help = help("", &[
+        ("portscope serve", "An HTTP server on loopback that answers with the request it got."),
+        ("portscope serve echo --pick", "A TCP echo server on a freshly picked port."),
+        ("portscope serve static ./site --port 8000", "Serve a directory on 127.0.0.1:8000."),
+]))]
 pub struct ServeArgs {
     /// What to serve (default: http).
     #[arg(value_enum)]

@@ -8,6 +8,7 @@ pub mod doctor;
 pub mod explain;
 pub mod exporter;
 pub mod forward;
+pub mod generate;
 pub mod history;
 pub mod kill;
 pub mod ls;
@@ -74,6 +75,8 @@ pub enum Report {
     Tap(Box<tap::TapReport>),
     /// `bench`
     Bench(Box<bench::BenchReport>),
+    /// `man`, `completions`
+    Generated(Box<generate::GeneratedReport>),
 }
 
 /// What a command may need from the person running it while it works. `render` implements
@@ -125,6 +128,7 @@ impl Report {
             Report::Forward(_) => "forward",
             Report::Tap(_) => "tap",
             Report::Bench(_) => "bench",
+            Report::Generated(r) => r.command,
         }
     }
 }
@@ -212,6 +216,13 @@ pub fn run(command: Option<&Command>, ui: &dyn Ui) -> Result<(Report, Exit)> {
         Some(Command::Bench(args)) => {
             bench::run(args, ui).map(|(r, code)| (Report::Bench(Box::new(r)), code))
         }
+        Some(Command::Man(args)) => {
+            generate::man(args).map(|r| (Report::Generated(Box::new(r)), Exit::Success))
+        }
+        Some(Command::Completions(args)) => Ok((
+            Report::Generated(Box::new(generate::completions(args))),
+            Exit::Success,
+        )),
     }
 }
 

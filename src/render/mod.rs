@@ -62,6 +62,7 @@ pub fn report(report: &Report, cfg: &Config) -> String {
             Report::Forward(r) => json::to_string(report.command(), r, cfg.pretty),
             Report::Tap(r) => json::to_string(report.command(), r, cfg.pretty),
             Report::Bench(r) => json::to_string(report.command(), r, cfg.pretty),
+            Report::Generated(r) => json::to_string(report.command(), r, cfg.pretty),
         };
         // Serialising plain structs cannot fail; if it ever does, say so in JSON.
         return json.unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}")) + "\n";
@@ -89,6 +90,8 @@ pub fn report(report: &Report, cfg: &Config) -> String {
         Report::Forward(r) => forward::render(r, &pal),
         Report::Tap(r) => tap::render(r, &pal),
         Report::Bench(r) => bench::render(r, &pal),
+        Report::Generated(r) if r.files.is_empty() => r.text.clone(),
+        Report::Generated(r) => r.files.iter().map(|f| format!("{f}\n")).collect(),
     }
 }
 
