@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Builds target/debian/portscope_<version>-1_<arch>.deb with cargo-deb (`cargo install
+# cargo-deb`): the release binary; the man pages (portscope(1), portscope-who(1), …) and the
+# bash, zsh and fish completions, which the binary generates from its own command-line
+# definition; the systemd units from contrib/, pointed at /usr/bin/portscope (installed, not
+# enabled); the licences and the README. Arguments are passed on to `cargo deb`.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+command -v cargo-deb >/dev/null || {
+  echo "build-deb.sh: needs cargo-deb (cargo install cargo-deb)" >&2
+  exit 2
+}
+
+cargo build --release --locked
+target_dir=$(cargo metadata --format-version 1 --no-deps --locked |
+  python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')
+bin="$target_dir/release/portscope"
+
+# Generated assets live at a fixed place in the checkout (Cargo.toml's asset list names it),
+# whatever CARGO_TARGET_DIR says.
+assets=target/deb-assets
+rm -rf "$assets"
+mkdir -p "$assets/man" "$assets/completions" "$assets/systemd"
+"$bin" man --dir "$assets/man" >/dev/null
+"$bin" completions bash >"$assets/completions/portscope.bash"
+"$bin" completions zsh >"$assets/completions/_portscope"
+"$bin" completions fish >"$assets/completions/portscope.fish"
+for unit in contrib/*.service; do
+  sed 's|/usr/local/bin/portscope|/usr/bin/portscope|g' "$unit" >"$assets/systemd/$(basename "$unit")"
+done
+
+cargo deb --no-build "$@"
