@@ -1,4 +1,4 @@
-//! Exit codes, one enum, documented in the README ("Exit codes").
+//! Exit codes, one enum, documented in docs/exit-codes.md and in `portscope --help`.
 
 /// What portscope's exit status means.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -12,7 +12,7 @@ use super::examples::help;
 AUD-EXPOSED-CONTROL, AUD-EXPOSED-NO-AUTH, AUD-EXPOSED-AUTHENTICATED, AUD-EXPOSED-DEV-SERVER, \
 AUD-EXPOSED-WEB, AUD-EXPOSED-SERVICE, AUD-DEBUGGER-LOOPBACK, AUD-LOOPBACK-NO-AUTH, \
 AUD-UNIX-WORLD-WRITABLE, AUD-ROOT-HIGH-PORT, AUD-CONTAINER-PUBLISHED, \
-AUD-CONTAINER-HOST-NETWORK (README: portscope audit).\n\
+AUD-CONTAINER-HOST-NETWORK (docs/monitoring.md: portscope audit).\n\
 Allowlist: [[allow]] entries with reason = \"WHY\" and any of rule = \"AUD-CODE\" (or a \
 prefix ending in *), port = N, process = \"NAME\", address = \"ADDR\" \
 (examples/portscope-audit.toml).\n\
