@@ -2,7 +2,6 @@
 //! `check connect` side by side with Debian's `check_tcp` on the same targets.
 
 use std::net::{TcpListener, TcpStream};
-use std::path::Path;
 use std::time::Duration;
 
 use crate::harness::{self, Run, Spawned, python, tcp_listener};
@@ -342,18 +341,13 @@ fn bad_arguments_are_one_unknown_line_exit_3() {
 
 #[test]
 fn side_by_side_with_check_tcp() {
-    if !Path::new(CHECK_TCP).is_file() {
-        assert!(
-            std::env::var("PORTSCOPE_REQUIRE_ROOT").as_deref() != Ok("1"),
-            "{CHECK_TCP} is missing (Debian package monitoring-plugins-basic) and \
-             PORTSCOPE_REQUIRE_ROOT=1 forbids skipping: .ci/run installs it"
-        );
-        eprintln!(
-            "skipped side_by_side_with_check_tcp: {CHECK_TCP} is not installed \
-             (apt-get install monitoring-plugins-basic)"
-        );
+    let Some(check_tcp) = harness::needs(
+        "side_by_side_with_check_tcp",
+        CHECK_TCP,
+        "monitoring-plugins-basic",
+    ) else {
         return;
-    }
+    };
     let open = accepting_server();
     let banner = banner_server(SSH_BANNER.as_bytes(), 0.3);
     let mute = banner_server(b"", 0.0);
@@ -394,7 +388,7 @@ fn side_by_side_with_check_tcp() {
         let mine = check(&ours);
         let mut theirs = vec!["-H", "127.0.0.1", "-p", port];
         theirs.extend_from_slice(flags);
-        let reference = harness::output(std::process::Command::new(CHECK_TCP).args(&theirs));
+        let reference = harness::output(std::process::Command::new(&check_tcp).args(&theirs));
         let what = format!(
             "{flags:?} on {target}\n portscope: {} (exit {})\n check_tcp: {} (exit {})",
             mine.stdout.trim_end(),
@@ -530,13 +524,12 @@ fn listen_never_guesses_a_hidden_owner() {
         return;
     }
     let l = tcp_listener("127.0.0.1");
-    let dir = std::env::temp_dir().join(format!("portscope-it-check-{}", std::process::id()));
-    let bin = harness::binary_for_nobody(&dir);
-    let as_nobody = |args: &[&str]| harness::run_as_nobody(&bin, &[&["check"], args].concat());
+    let bin = harness::binary_for_other_users();
+    let as_nobody = |args: &[&str]| bin.run_as_nobody(&[&["check"], args].concat());
     let port = l.words[0].as_str();
     let r = as_nobody(&["listen", port, "--process", "python3"]);
     let exists = as_nobody(&["listen", port]);
-    let _ = std::fs::remove_dir_all(&dir);
+    drop(bin);
     assert_eq!(r.code, 3, "{r:?}");
     let line = status(&r, "LISTEN");
     assert!(

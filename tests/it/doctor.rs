@@ -206,37 +206,26 @@ fn bind_on_a_privileged_port_without_the_capability_is_explained() {
     ) {
         return;
     }
-    use std::os::unix::fs::PermissionsExt;
-    use std::os::unix::process::CommandExt;
     let start: u16 = std::fs::read_to_string("/proc/sys/net/ipv4/ip_unprivileged_port_start")
         .unwrap()
         .trim()
         .parse()
         .unwrap();
     if start <= 1 {
-        eprintln!(
-            "skipped: every port is unprivileged here (ip_unprivileged_port_start = {start})"
+        crate::harness::skipped(
+            "bind_on_a_privileged_port_without_the_capability_is_explained",
+            &format!("every port is unprivileged here (ip_unprivileged_port_start = {start})"),
         );
         return;
     }
-    let dir = std::env::temp_dir().join(format!("portscope-doc-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
-    let bin = dir.join("portscope");
-    std::fs::copy(env!("CARGO_BIN_EXE_portscope"), &bin).unwrap();
-    let mut c = std::process::Command::new(&bin);
-    c.args([
+    let bin = crate::harness::binary_for_other_users();
+    let out = bin.run_as_nobody(&[
         "doctor",
         "--bind",
         &format!("127.0.0.1:{}", start - 1),
         "--json",
-    ])
-    .env("NO_COLOR", "1")
-    .current_dir(&dir)
-    .uid(65534)
-    .gid(65534);
-    let out = crate::harness::output(&mut c);
-    let _ = std::fs::remove_dir_all(&dir);
+    ]);
+    drop(bin);
     assert_eq!(out.code, 1, "{out:?}");
     let r: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
     assert_eq!(codes(&r)[0], "DOC-BIND-PRIVILEGED", "{r}");

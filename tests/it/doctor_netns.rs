@@ -2,31 +2,45 @@
 //! a down loopback, a narrowed ephemeral range, a listener elsewhere, a firewall rule, a
 //! non-loopback address, IPv6 switched off. Nothing leaves the namespaces.
 
-use crate::harness::{Spawned, require_root, spawn};
+use std::path::PathBuf;
+
+use crate::harness::{Spawned, needs, require_root, spawn};
 
 /// A network namespace of this test's own, deleted on drop.
-struct Netns(String);
+struct Netns {
+    name: String,
+    /// `ip` (iproute2), which makes, enters and deletes it.
+    ip: PathBuf,
+}
 
 impl Netns {
-    /// A fresh namespace (its `lo` starts down), or `None` when not root (one skip line).
+    /// A fresh namespace (its `lo` starts down), or `None` when not root or without `ip` (one
+    /// skip line).
     fn new(test: &str, tag: &str, why: &str) -> Option<Netns> {
         if !require_root(test, why) {
             return None;
         }
+        let ip = needs(test, "ip", "iproute2")?;
         let name = format!("ps-{tag}-{}", std::process::id());
-        let ok = std::process::Command::new("ip")
+        let ok = std::process::Command::new(&ip)
             .args(["netns", "add", &name])
             .status()
             .unwrap()
             .success();
         assert!(ok, "ip netns add {name}");
-        Some(Netns(name))
+        Some(Netns { name, ip })
+    }
+
+    /// `ip ARGS` inside; it must succeed.
+    fn ip(&self, args: &[&str]) {
+        let ip = self.ip.to_str().expect("a UTF-8 path");
+        self.exec(&[&[ip], args].concat());
     }
 
     /// Run `args` inside; they must succeed.
     fn exec(&self, args: &[&str]) {
-        let ok = std::process::Command::new("ip")
-            .args(["netns", "exec", &self.0])
+        let ok = std::process::Command::new(&self.ip)
+            .args(["netns", "exec", &self.name])
             .args(args)
             .status()
             .unwrap()
@@ -36,8 +50,8 @@ impl Netns {
 
     /// `portscope ARGS --json` inside.
     fn portscope(&self, args: &[&str]) -> serde_json::Value {
-        let mut c = std::process::Command::new("ip");
-        c.args(["netns", "exec", &self.0, env!("CARGO_BIN_EXE_portscope")])
+        let mut c = std::process::Command::new(&self.ip);
+        c.args(["netns", "exec", &self.name, env!("CARGO_BIN_EXE_portscope")])
             .args(args)
             .arg("--json");
         let out = crate::harness::output(&mut c);
@@ -46,7 +60,8 @@ impl Netns {
 
     /// A python3 program inside that prints its ready line.
     fn python(&self, script: &str) -> Spawned {
-        spawn("ip", &["netns", "exec", &self.0, "python3", "-c", script])
+        let ip = self.ip.to_str().expect("a UTF-8 path");
+        spawn(ip, &["netns", "exec", &self.name, "python3", "-c", script])
     }
 
     /// A TCP listener inside on `addr`, port 0; prints `PORT PID`.
@@ -62,8 +77,8 @@ impl Netns {
 
 impl Drop for Netns {
     fn drop(&mut self) {
-        let _ = std::process::Command::new("ip")
-            .args(["netns", "del", &self.0])
+        let _ = std::process::Command::new(&self.ip)
+            .args(["netns", "del", &self.name])
             .status();
     }
 }
@@ -92,7 +107,7 @@ fn a_down_loopback_interface_is_found() {
     assert_eq!(first_code(&r), "DOC-LOOPBACK-DOWN", "{r}");
     assert_eq!(r["attempts"][0]["outcome"], "unreachable");
     // With lo up again, the same question is an ordinary "nothing listens".
-    ns.exec(&["ip", "link", "set", "lo", "up"]);
+    ns.ip(&["link", "set", "lo", "up"]);
     let r = ns.portscope(&["doctor", &target]);
     assert_eq!(first_code(&r), "DOC-REFUSED-NOTHING-LISTENING", "{r}");
 }
@@ -106,8 +121,12 @@ fn exhausted_ephemeral_ports_are_found() {
     ) else {
         return;
     };
-    ns.exec(&["ip", "link", "set", "lo", "up"]);
-    ns.exec(&["sysctl", "-qw", "net.ipv4.ip_local_port_range=40000 40009"]);
+    let Some(sysctl) = needs("exhausted_ephemeral_ports_are_found", "sysctl", "procps") else {
+        return;
+    };
+    let sysctl = sysctl.to_str().expect("a UTF-8 path");
+    ns.ip(&["link", "set", "lo", "up"]);
+    ns.exec(&[sysctl, "-qw", "net.ipv4.ip_local_port_range=40000 40009"]);
     // A listener and as many connections to it as the 10-port range allows.
     let load = ns.python(
         "import socket,os,time\n\
@@ -138,14 +157,14 @@ fn a_listener_in_another_network_namespace_is_found() {
     ) else {
         return;
     };
-    ns.exec(&["ip", "link", "set", "lo", "up"]);
+    ns.ip(&["link", "set", "lo", "up"]);
     let inside = ns.listener("127.0.0.1");
     // Asked from this namespace, where the port is almost surely free.
     let r = crate::harness::json(&["doctor", &format!("127.0.0.1:{}", inside.words[0])]);
     if r["works"] == true {
-        eprintln!(
-            "skipped the assertion: port {} is also used in this namespace",
-            inside.words[0]
+        crate::harness::skipped(
+            "a_listener_in_another_network_namespace_is_found",
+            &format!("port {} is also used in this namespace", inside.words[0]),
         );
         return;
     }
@@ -156,7 +175,7 @@ fn a_listener_in_another_network_namespace_is_found() {
     );
     let text = r["findings"][0].to_string();
     assert!(
-        text.contains(&ns.0) && text.contains(&format!("pid {}", inside.pid)),
+        text.contains(&ns.name) && text.contains(&format!("pid {}", inside.pid)),
         "{text}"
     );
 }
@@ -170,12 +189,20 @@ fn a_firewall_rule_that_drops_the_port_is_named() {
     ) else {
         return;
     };
-    ns.exec(&["ip", "link", "set", "lo", "up"]);
+    let Some(nft) = needs(
+        "a_firewall_rule_that_drops_the_port_is_named",
+        "nft",
+        "nftables",
+    ) else {
+        return;
+    };
+    let nft = nft.to_str().expect("a UTF-8 path");
+    ns.ip(&["link", "set", "lo", "up"]);
     let inside = ns.listener("127.0.0.1");
     let port = inside.words[0].clone();
-    ns.exec(&["nft", "add", "table", "inet", "pstest"]);
+    ns.exec(&[nft, "add", "table", "inet", "pstest"]);
     ns.exec(&[
-        "nft",
+        nft,
         "add",
         "chain",
         "inet",
@@ -184,7 +211,7 @@ fn a_firewall_rule_that_drops_the_port_is_named() {
         "{ type filter hook input priority 0; }",
     ]);
     ns.exec(&[
-        "nft", "add", "rule", "inet", "pstest", "input", "tcp", "dport", &port, "drop",
+        nft, "add", "rule", "inet", "pstest", "input", "tcp", "dport", &port, "drop",
     ]);
     let r = ns.portscope(&["doctor", &format!("127.0.0.1:{port}"), "--timeout", "300"]);
     assert_eq!(r["attempts"][0]["outcome"], "timed_out", "{r}");
@@ -206,14 +233,12 @@ fn a_listener_on_one_specific_address_is_explained() {
     ) else {
         return;
     };
-    ns.exec(&["ip", "link", "set", "lo", "up"]);
+    ns.ip(&["link", "set", "lo", "up"]);
     // A veth pair that never leaves the namespace: an address that is not loopback.
-    ns.exec(&[
-        "ip", "link", "add", "va", "type", "veth", "peer", "name", "vb",
-    ]);
-    ns.exec(&["ip", "addr", "add", "10.203.0.1/24", "dev", "va"]);
-    ns.exec(&["ip", "link", "set", "va", "up"]);
-    ns.exec(&["ip", "link", "set", "vb", "up"]);
+    ns.ip(&["link", "add", "va", "type", "veth", "peer", "name", "vb"]);
+    ns.ip(&["addr", "add", "10.203.0.1/24", "dev", "va"]);
+    ns.ip(&["link", "set", "va", "up"]);
+    ns.ip(&["link", "set", "vb", "up"]);
     let inside = ns.listener("10.203.0.1");
     let r = ns.portscope(&["doctor", &format!("127.0.0.1:{}", inside.words[0])]);
     assert_eq!(first_code(&r), "DOC-SPECIFIC-ADDRESS", "{r}");
@@ -234,9 +259,17 @@ fn binding_ipv6_loopback_with_ipv6_disabled_is_explained() {
     ) else {
         return;
     };
-    ns.exec(&["ip", "link", "set", "lo", "up"]);
-    ns.exec(&["sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1"]);
-    ns.exec(&["sysctl", "-qw", "net.ipv6.conf.lo.disable_ipv6=1"]);
+    let Some(sysctl) = needs(
+        "binding_ipv6_loopback_with_ipv6_disabled_is_explained",
+        "sysctl",
+        "procps",
+    ) else {
+        return;
+    };
+    let sysctl = sysctl.to_str().expect("a UTF-8 path");
+    ns.ip(&["link", "set", "lo", "up"]);
+    ns.exec(&[sysctl, "-qw", "net.ipv6.conf.all.disable_ipv6=1"]);
+    ns.exec(&[sysctl, "-qw", "net.ipv6.conf.lo.disable_ipv6=1"]);
     let r = ns.portscope(&["doctor", "--bind", &format!("[::1]:{}", any_port())]);
     assert_eq!(first_code(&r), "DOC-BIND-ADDRESS-NOT-HERE", "{r}");
     assert!(

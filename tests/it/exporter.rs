@@ -4,7 +4,7 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -15,29 +15,6 @@ mod upstream;
 
 fn repo() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
-}
-
-/// The path of `tool` (promtool, prometheus, prometheus-node-exporter), or `None` after one
-/// line saying the test was skipped — a failure instead under `PORTSCOPE_REQUIRE_ROOT=1` (CI
-/// installs the Debian package `prometheus`, which brings `prometheus-node-exporter`).
-fn tool(name: &str, test: &str) -> Option<PathBuf> {
-    let package = match name {
-        "prometheus-node-exporter" => "prometheus-node-exporter",
-        _ => "prometheus",
-    };
-    let found = std::env::var_os("PATH").and_then(|path| {
-        std::env::split_paths(&path)
-            .map(|d| d.join(name))
-            .find(|p| p.is_file())
-    });
-    if found.is_none() {
-        assert!(
-            std::env::var("PORTSCOPE_REQUIRE_ROOT").as_deref() != Ok("1"),
-            "{test} needs {name} (Debian package {package}) and PORTSCOPE_REQUIRE_ROOT=1 forbids skipping it"
-        );
-        eprintln!("skipped {test}: {name} not found (Debian package {package})");
-    }
-    found
 }
 
 /// A running exporter; standard error is collected in the background.
@@ -258,7 +235,11 @@ fn metrics_endpoint_serves_what_promtool_accepts() {
     }
     // no pid label, ever
     assert!(!r.body.contains("pid="), "{}", r.body);
-    if let Some(promtool) = tool("promtool", "metrics_endpoint_serves_what_promtool_accepts") {
+    if let Some(promtool) = harness::needs(
+        "metrics_endpoint_serves_what_promtool_accepts",
+        "promtool",
+        "prometheus",
+    ) {
         promtool_check_metrics(&promtool, &r.body)
             .unwrap_or_else(|e| panic!("promtool check metrics: {e}\n{}", r.body));
     }
@@ -348,9 +329,10 @@ fn textfile_is_accepted_by_promtool_and_replaced_atomically() {
         !text.contains("portscope_scrape_errors_total"),
         "a one-shot file has no counters"
     );
-    if let Some(promtool) = tool(
-        "promtool",
+    if let Some(promtool) = harness::needs(
         "textfile_is_accepted_by_promtool_and_replaced_atomically",
+        "promtool",
+        "prometheus",
     ) {
         promtool_check_metrics(&promtool, &text)
             .unwrap_or_else(|e| panic!("promtool check metrics: {e}\n{text}"));
@@ -532,7 +514,8 @@ fn concurrent_scrapes_share_collections() {
 
 #[test]
 fn alert_rules_pass_promtool() {
-    let Some(promtool) = tool("promtool", "alert_rules_pass_promtool") else {
+    let Some(promtool) = harness::needs("alert_rules_pass_promtool", "promtool", "prometheus")
+    else {
         return;
     };
     let dir = repo().join("contrib/prometheus");

@@ -1,5 +1,9 @@
 //! Test harness: run the built binary, spawn real listeners (python3, bound to port 0) in
-//! child processes, and clean them up however a test ends.
+//! child processes, and clean them up however a test ends. Also the one place that decides
+//! whether a test has what it needs — root, a program from a Debian package, a browser — and
+//! skips it with one visible line, or fails it in CI ([`needs`], [`require_root`]); and a copy
+//! of the binary that other users can run wherever the checkout lives
+//! ([`binary_for_other_users`]).
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
@@ -48,24 +52,70 @@ pub fn output_with_stdin(cmd: &mut Command, input: &[u8]) -> Output {
     child.wait_with_output().unwrap()
 }
 
-/// A copy of the built binary at `dir/portscope` that uid 65534 can run wherever the checkout
-/// lives (`dir` is created, mode 0755; the caller removes it).
-pub fn binary_for_nobody(dir: &Path) -> PathBuf {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::create_dir_all(dir).unwrap();
-    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o755)).unwrap();
-    let bin = dir.join("portscope");
-    std::fs::copy(env!("CARGO_BIN_EXE_portscope"), &bin).unwrap();
-    std::fs::set_permissions(&bin, std::fs::Permissions::from_mode(0o755)).unwrap();
-    bin
+/// A copy of the built binary that any user can run, in a fresh directory (mode 0755) under
+/// the system temp dir: the checkout, and so the built binary, may live in a directory only
+/// its owner can enter (a `mktemp -d` is mode 0700). Removed on drop.
+pub struct SharedBinary {
+    dir: TempDir,
+    bin: PathBuf,
 }
 
-/// Run `bin` with `args` as uid and gid 65534 (nobody), colourless.
-pub fn run_as_nobody(bin: &Path, args: &[&str]) -> Run {
-    use std::os::unix::process::CommandExt;
-    let mut c = Command::new(bin);
-    c.args(args).env("NO_COLOR", "1").uid(65534).gid(65534);
-    output(&mut c)
+/// The built binary, copied where every user can reach and run it. For tests that run
+/// portscope as another user (uid 65534); as root, with [`require_root`].
+pub fn binary_for_other_users() -> SharedBinary {
+    use std::os::unix::fs::PermissionsExt;
+    let base = std::env::temp_dir();
+    // A private TMPDIR (mode 0700 somewhere on the way) would hide the copy again.
+    let base = if reachable_by_all(&base) {
+        base
+    } else {
+        PathBuf::from("/tmp")
+    };
+    let dir = TempDir::new_in(&base, "shared-bin");
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let bin = dir.path().join("portscope");
+    std::fs::copy(env!("CARGO_BIN_EXE_portscope"), &bin).unwrap();
+    std::fs::set_permissions(&bin, std::fs::Permissions::from_mode(0o755)).unwrap();
+    SharedBinary { dir, bin }
+}
+
+impl SharedBinary {
+    /// The copy of the binary as a string, for command lines.
+    pub fn arg(&self) -> &str {
+        self.bin.to_str().expect("a UTF-8 temp path")
+    }
+
+    /// Its directory (mode 0755, owned by the test's user): every user can enter and read it.
+    pub fn dir(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// The copy, to run as uid and gid 65534 (nobody): colourless like [`portscope`], in
+    /// [`SharedBinary::dir`] (the test's own working directory may be out of its reach).
+    pub fn as_nobody(&self) -> Command {
+        use std::os::unix::process::CommandExt;
+        let mut c = Command::new(&self.bin);
+        c.env("NO_COLOR", "1")
+            .env_remove("RUST_BACKTRACE")
+            .current_dir(self.dir())
+            .uid(65534)
+            .gid(65534);
+        c
+    }
+
+    /// Run the copy with `args` as uid and gid 65534 (nobody).
+    pub fn run_as_nobody(&self, args: &[&str]) -> Run {
+        output(self.as_nobody().args(args))
+    }
+}
+
+/// True when every user may enter `dir` and each directory above it.
+fn reachable_by_all(dir: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    dir.is_absolute()
+        && dir.ancestors().all(|d| {
+            std::fs::metadata(d).is_ok_and(|m| m.is_dir() && m.permissions().mode() & 0o001 != 0)
+        })
 }
 
 /// Run portscope with `--json` and parse the output.
@@ -224,37 +274,39 @@ pub fn needs_browser(test: &str) -> Option<(PathBuf, PathBuf)> {
 }
 
 /// Writes `skipped TEST: WHY` as one line on the process's standard error — once per test:
-/// a test that starts several missing servers says so once. Not `eprintln!`: libtest captures
-/// that for every test that passes, so a skip would go unseen in a plain `cargo test`; a write
-/// on `std::io::stderr()` itself is not captured.
+/// a test that starts several missing servers says so once. TEST is the running test's name
+/// as libtest knows it (what `cargo test NAME` takes), `test` off a test thread. Not
+/// `eprintln!`: libtest captures that for every test that passes, so a skip would go unseen in
+/// a plain `cargo test`; a write on `std::io::stderr()` itself is not captured.
 pub fn skipped(test: &str, why: &str) {
-    if first_skip_of_this_test(test) {
+    let test = test_name(test);
+    if first_skip_of(&test) {
         let _ = writeln!(std::io::stderr().lock(), "skipped {test}: {why}");
     }
 }
 
-/// The running test's name (`probe::redis_is_named`): libtest names each test's thread so.
+/// The running test's name (`probe::redis_is_named`).
 pub fn current_test() -> String {
-    std::thread::current()
-        .name()
-        .unwrap_or("an unnamed test")
-        .to_string()
+    test_name("an unnamed test")
 }
 
-/// True the first time it is asked for the running test (else for `test`, off a test thread).
-fn first_skip_of_this_test(test: &str) -> bool {
+/// The running test's name — libtest names each test's thread so — else `fallback`.
+fn test_name(fallback: &str) -> String {
+    match std::thread::current().name() {
+        Some(name) if name != "main" => name.to_string(),
+        _ => fallback.to_string(),
+    }
+}
+
+/// True the first time it is asked for `test`.
+fn first_skip_of(test: &str) -> bool {
     use std::collections::BTreeSet;
     use std::sync::Mutex;
     static SKIPPED: Mutex<BTreeSet<String>> = Mutex::new(BTreeSet::new());
-    let thread = std::thread::current();
-    let key = match thread.name() {
-        Some(name) if name != "main" => name.to_string(),
-        _ => test.to_string(),
-    };
     SKIPPED
         .lock()
         .unwrap_or_else(|e| e.into_inner())
-        .insert(key)
+        .insert(test.to_string())
 }
 
 /// True when the environment variable `gate` is `1`: skipping is forbidden.
@@ -265,7 +317,7 @@ fn required(gate: &str) -> bool {
 /// `found`, or — when it is `None` — a failure if `required`, else one skip line on stderr.
 fn or_skip<T>(found: Option<T>, required: bool, test: &str, needs: &str, fix: &str) -> Option<T> {
     if found.is_none() {
-        assert!(!required, "{}", missing(test, needs, fix));
+        assert!(!required, "{}", missing(&test_name(test), needs, fix));
         skipped(test, &format!("needs {needs}"));
     }
     found
@@ -340,13 +392,14 @@ fn version_key(text: &str) -> Vec<u64> {
 #[test]
 fn a_missing_tool_is_skipped_once_where_skipping_is_allowed() {
     assert_eq!(find_tool("portscope-no-such-tool"), None);
-    let test = "harness::a_missing_tool_is_skipped_once_where_skipping_is_allowed";
-    assert!(
-        first_skip_of_this_test(test),
-        "this test has not skipped yet"
+    let test = test_name("unused");
+    assert_eq!(
+        test,
+        "harness::a_missing_tool_is_skipped_once_where_skipping_is_allowed"
     );
+    assert!(first_skip_of(&test), "this test has not skipped yet");
     assert!(
-        !first_skip_of_this_test(test),
+        !first_skip_of(&test),
         "a second skip line would be one too many"
     );
     assert_eq!(
@@ -357,7 +410,10 @@ fn a_missing_tool_is_skipped_once_where_skipping_is_allowed() {
 }
 
 #[test]
-#[should_panic(expected = "t needs nft (Debian package nftables), which is missing here")]
+#[should_panic(
+    expected = "harness::a_missing_tool_fails_where_skipping_is_forbidden needs nft \
+                           (Debian package nftables), which is missing here"
+)]
 fn a_missing_tool_fails_where_skipping_is_forbidden() {
     or_skip(
         None::<PathBuf>,
@@ -431,11 +487,15 @@ pub struct TempDir(pub PathBuf);
 impl TempDir {
     /// A fresh, empty directory whose name carries `name`, this process's pid and a counter.
     pub fn new(name: &str) -> TempDir {
+        TempDir::new_in(&std::env::temp_dir(), name)
+    }
+
+    /// [`TempDir::new`] in `base`.
+    fn new_in(base: &Path, name: &str) -> TempDir {
         use std::sync::atomic::{AtomicU32, Ordering};
         static N: AtomicU32 = AtomicU32::new(0);
         let n = N.fetch_add(1, Ordering::Relaxed);
-        let path =
-            std::env::temp_dir().join(format!("portscope-it-{name}-{}-{n}", std::process::id()));
+        let path = base.join(format!("portscope-it-{name}-{}-{n}", std::process::id()));
         let _ = std::fs::remove_dir_all(&path); // a leftover of a crashed run with our pid
         std::fs::create_dir(&path).unwrap_or_else(|e| panic!("create {}: {e}", path.display()));
         TempDir(path)

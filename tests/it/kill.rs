@@ -6,9 +6,7 @@ use std::time::{Duration, Instant};
 
 use portscope::sys::procfs::pid_alive;
 
-use crate::harness::{
-    self, Spawned, json, output, portscope, python, run, spawn_env, tcp_listener,
-};
+use crate::harness::{self, Spawned, json, output, python, run, spawn_env, tcp_listener};
 
 const BIN: &str = env!("CARGO_BIN_EXE_portscope");
 
@@ -216,15 +214,24 @@ fn refuses_pid_1() {
     if !harness::require_root("refuses_pid_1", "unshare/nsenter a pid namespace") {
         return;
     }
-    let can = Command::new("unshare")
+    let (Some(unshare), Some(nsenter)) = (
+        harness::needs("refuses_pid_1", "unshare", "util-linux"),
+        harness::needs("refuses_pid_1", "nsenter", "util-linux"),
+    ) else {
+        return;
+    };
+    let can = Command::new(&unshare)
         .args(["--pid", "--fork", "--mount-proc", "true"])
         .output();
     if !can.as_ref().is_ok_and(|o| o.status.success()) {
-        eprintln!("skipped refuses_pid_1: cannot make a pid namespace here ({can:?})");
+        harness::skipped(
+            "refuses_pid_1",
+            &format!("cannot make a pid namespace here ({can:?})"),
+        );
         return;
     }
     let ns = harness::spawn(
-        "unshare",
+        unshare.to_str().expect("a UTF-8 path"),
         &[
             "--pid",
             "--fork",
@@ -240,7 +247,7 @@ fn refuses_pid_1() {
     assert_eq!(ns.words[1], "1", "python is pid 1 in its namespace");
     let port = ns.num(0);
     let outer = harness::pids(&holding(port)[0])[0];
-    let r = output(Command::new("nsenter").args([
+    let r = output(Command::new(&nsenter).args([
         "-t",
         &outer.to_string(),
         "-p",
@@ -296,15 +303,10 @@ fn another_users_hidden_holder_is_never_called_free() {
     if !harness::require_root("another_users_hidden_holder", "drop to uid 65534") {
         return;
     }
-    use std::os::unix::process::CommandExt;
     let l = tcp_listener("127.0.0.1");
     let port = l.words[0].clone();
-    let r = output(
-        portscope()
-            .args(["kill", &port, "--yes"])
-            .uid(65534)
-            .gid(65534),
-    );
+    let bin = harness::binary_for_other_users();
+    let r = bin.run_as_nobody(&["kill", &port, "--yes"]);
     assert_eq!(r.code, 1, "{r:?}");
     assert!(
         r.stdout.contains(&format!(
@@ -325,24 +327,33 @@ fn permission_denied_says_how_to_get_permission() {
     ) {
         return;
     }
+    let Some(setpriv) = harness::needs("permission_denied", "setpriv", "util-linux") else {
+        return;
+    };
     let l = tcp_listener("127.0.0.1");
     let port = l.words[0].clone();
+    let bin = harness::binary_for_other_users();
     // uid 65534 may *see* root's fds (CAP_SYS_PTRACE + CAP_DAC_READ_SEARCH) but not signal them.
-    let r = output(Command::new("setpriv").env("NO_COLOR", "1").args([
-        "--reuid=65534",
-        "--regid=65534",
-        "--clear-groups",
-        "--inh-caps=+sys_ptrace,+dac_read_search",
-        "--ambient-caps=+sys_ptrace,+dac_read_search",
-        BIN,
-        "kill",
-        &port,
-        "--yes",
-    ]));
+    let r = output(
+        Command::new(setpriv)
+            .env("NO_COLOR", "1")
+            .current_dir(bin.dir())
+            .args([
+                "--reuid=65534",
+                "--regid=65534",
+                "--clear-groups",
+                "--inh-caps=+sys_ptrace,+dac_read_search",
+                "--ambient-caps=+sys_ptrace,+dac_read_search",
+                bin.arg(),
+                "kill",
+                &port,
+                "--yes",
+            ]),
+    );
     if r.stderr.contains("setpriv:") {
-        eprintln!(
-            "skipped permission_denied_says_how_to_get_permission: {}",
-            r.stderr.trim()
+        harness::skipped(
+            "permission_denied_says_how_to_get_permission",
+            r.stderr.trim(),
         );
         return;
     }
@@ -608,16 +619,15 @@ fn docker_proxy_is_refused_with_the_container_named_unless_forced() {
 
 #[test]
 fn asks_on_a_terminal_and_a_no_stops_nothing() {
-    if Command::new("script").arg("--version").output().is_err() {
-        eprintln!("skipped asks_on_a_terminal: util-linux `script` is not installed");
+    let Some(script) = harness::needs("asks_on_a_terminal", "script", "bsdutils") else {
         return;
-    }
+    };
     let l = tcp_listener("127.0.0.1");
     let port = l.words[0].clone();
     let ask = |answer: &str| {
         let out = harness::output_with_stdin(
-            Command::new("script")
-                .args(["-qec", &format!("{BIN} kill {port}"), "/dev/null"])
+            Command::new(&script)
+                .args(["-qec", &format!("'{BIN}' kill {port}"), "/dev/null"])
                 .env("NO_COLOR", "1"),
             answer.as_bytes(),
         );

@@ -332,17 +332,12 @@ fn unreadable_registry_is_reported_not_replaced() {
         return;
     }
     use std::os::unix::fs::PermissionsExt;
-    use std::os::unix::process::CommandExt;
     let state = StateDir::new("perm");
     std::fs::set_permissions(&state.0, std::fs::Permissions::from_mode(0o700)).unwrap();
     run_in(&state, &["reserve", "app"]);
     let before = std::fs::read(state.registry()).unwrap();
-    let r = harness::output(
-        portscope()
-            .args(["reserve", "other", "--state-dir", state.arg()])
-            .uid(65534)
-            .gid(65534),
-    );
+    let bin = harness::binary_for_other_users();
+    let r = bin.run_as_nobody(&["reserve", "other", "--state-dir", state.arg()]);
     assert_eq!(r.code, 2, "{r:?}");
     assert_eq!(r.stderr.lines().count(), 1);
     assert!(

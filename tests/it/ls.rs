@@ -1,6 +1,7 @@
 //! `ls`: listeners with owners, filters, parity with `ss`, and races with exiting processes.
 
 use std::collections::BTreeSet;
+use std::path::Path;
 use std::process::Command;
 
 use crate::harness::{json, on_port, pids, python, run, tcp_listener};
@@ -79,9 +80,9 @@ fn norm_addr(addr: &str) -> String {
     }
 }
 
-/// Parse `ss -tanpH` / `ss -uanpH` lines.
-fn ss_keys(proto: &str) -> BTreeSet<Key> {
-    let out = Command::new("ss")
+/// Parse `ss -tanpH` / `ss -uanpH` lines (`ss` from [`crate::harness::needs`]).
+fn ss_keys(ss: &Path, proto: &str) -> BTreeSet<Key> {
+    let out = Command::new(ss)
         .arg(if proto == "tcp" { "-tanpH" } else { "-uanpH" })
         .output()
         .expect("ss is installed (iproute2)");
@@ -142,12 +143,18 @@ fn portscope_keys() -> BTreeSet<Key> {
 
 /// Sockets come and go while the tools run (other tests run in parallel): what both `ss`
 /// runs saw must be in portscope's view, and portscope may see nothing that neither saw.
-fn assert_parity(context: &str) {
+fn assert_parity(ss: &Path, context: &str) {
     let mut last = String::new();
     for _ in 0..5 {
-        let before: BTreeSet<Key> = ss_keys("tcp").union(&ss_keys("udp")).cloned().collect();
+        let before: BTreeSet<Key> = ss_keys(ss, "tcp")
+            .union(&ss_keys(ss, "udp"))
+            .cloned()
+            .collect();
         let ours = portscope_keys();
-        let after: BTreeSet<Key> = ss_keys("tcp").union(&ss_keys("udp")).cloned().collect();
+        let after: BTreeSet<Key> = ss_keys(ss, "tcp")
+            .union(&ss_keys(ss, "udp"))
+            .cloned()
+            .collect();
         let stable: BTreeSet<&Key> = before.intersection(&after).collect();
         let seen: BTreeSet<&Key> = before.union(&after).collect();
         let missing: Vec<&&Key> = stable.iter().filter(|k| !ours.contains(**k)).collect();
@@ -169,7 +176,10 @@ fn assert_parity(context: &str) {
 
 #[test]
 fn matches_ss_idle_and_under_load() {
-    assert_parity("idle");
+    let Some(ss) = crate::harness::needs("matches_ss_idle_and_under_load", "ss", "iproute2") else {
+        return;
+    };
+    assert_parity(&ss, "idle");
     let loadgen = concat!(env!("CARGO_MANIFEST_DIR"), "/bench/loadgen.py");
     let dir = std::env::temp_dir().join(format!("portscope-lg-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
@@ -201,7 +211,7 @@ fn matches_ss_idle_and_under_load() {
     assert_eq!(lg.words[0], "ready:", "{:?}", lg.words);
     let m: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&manifest).unwrap()).unwrap();
-    assert_parity("loadgen");
+    assert_parity(&ss, "loadgen");
     // Attribution to loadgen's children, by their manifest.
     let ours = portscope_keys();
     for (pid, info) in m["children"].as_object().unwrap() {

@@ -410,9 +410,9 @@ fn no_ports_toml_anywhere_exits_2() {
         .map(|d| d.join("ports.toml"))
         .find(|f| f.exists())
     {
-        eprintln!(
-            "skipped no_ports_toml_anywhere_exits_2: {} exists",
-            found.display()
+        crate::harness::skipped(
+            "no_ports_toml_anywhere_exits_2",
+            &format!("{} exists", found.display()),
         );
         return;
     }

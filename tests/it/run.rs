@@ -606,16 +606,16 @@ fn ctrl_c_in_a_terminal_reaches_the_child_once() {
 
 #[test]
 fn ctrl_c_reaches_a_child_that_left_the_terminal_group() {
-    if std::process::Command::new("setsid")
-        .arg("--version")
-        .output()
-        .is_err()
-    {
-        eprintln!("skipped ctrl_c_reaches_a_child_that_left_the_terminal_group: no setsid");
+    let Some(setsid) = crate::harness::needs(
+        "ctrl_c_reaches_a_child_that_left_the_terminal_group",
+        "setsid",
+        "util-linux",
+    ) else {
         return;
-    }
+    };
+    let setsid = setsid.to_str().expect("a UTF-8 path");
     let state = StateDir::new("setsid");
-    let (status, text) = in_a_terminal(&state, false, &["setsid", "python3", "-c", COUNT_SIGINTS]);
+    let (status, text) = in_a_terminal(&state, false, &[setsid, "python3", "-c", COUNT_SIGINTS]);
     // In its own session the terminal's Ctrl+C no longer reaches it: portscope passes it on.
     assert_eq!(status, "1", "{text}");
     assert!(

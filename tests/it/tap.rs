@@ -3,11 +3,12 @@
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
+use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
 use crate::harness::{
-    TempDir, binary_for_nobody, python, require_root, run, run_as_nobody, tcp_listener,
+    TempDir, binary_for_other_users, needs, python, require_root, run, tcp_listener,
 };
 use crate::stream::EventStream;
 
@@ -67,8 +68,9 @@ impl Tap {
     }
 }
 
-fn tshark(args: &[&str]) -> String {
-    let out = Command::new("tshark")
+/// `tshark ARGS…` (from [`needs`]); what it printed.
+fn tshark(tshark: &Path, args: &[&str]) -> String {
+    let out = Command::new(tshark)
         .args(args)
         .output()
         .expect("run tshark");
@@ -88,6 +90,13 @@ fn captures_a_real_http_exchange_that_tshark_reads() {
     ) {
         return;
     }
+    let Some(tshark_bin) = needs(
+        "tap::captures_a_real_http_exchange_that_tshark_reads",
+        "tshark",
+        "tshark",
+    ) else {
+        return;
+    };
     let server = http_server();
     let port = server.num(0);
     let other = tcp_listener("127.0.0.1");
@@ -163,38 +172,47 @@ fn captures_a_real_http_exchange_that_tshark_reads() {
     let raw = std::fs::read(&pcap).unwrap();
     assert!(!raw.windows(18).any(|w| w == b"OTHER-PORT-PAYLOAD"));
 
-    let requests = tshark(&[
-        "-r",
-        &pcap,
-        "-Y",
-        "http.request",
-        "-T",
-        "fields",
-        "-e",
-        "http.request.method",
-        "-e",
-        "http.request.uri",
-    ]);
+    let requests = tshark(
+        &tshark_bin,
+        &[
+            "-r",
+            &pcap,
+            "-Y",
+            "http.request",
+            "-T",
+            "fields",
+            "-e",
+            "http.request.method",
+            "-e",
+            "http.request.uri",
+        ],
+    );
     assert_eq!(requests.trim(), "GET\t/tap-probe?n=1", "{requests}");
     // Every packet once: loopback hands each to a packet socket twice (out and in).
     let cport = client.rsplit_once(':').unwrap().1;
-    let syns = tshark(&[
-        "-r",
-        &pcap,
-        "-Y",
-        &format!("tcp.flags.syn==1 && tcp.flags.ack==0 && tcp.srcport=={cport}"),
-    ]);
+    let syns = tshark(
+        &tshark_bin,
+        &[
+            "-r",
+            &pcap,
+            "-Y",
+            &format!("tcp.flags.syn==1 && tcp.flags.ack==0 && tcp.srcport=={cport}"),
+        ],
+    );
     assert_eq!(syns.lines().count(), 1, "{syns}");
-    let all = tshark(&[
-        "-r",
-        &pcap,
-        "-T",
-        "fields",
-        "-e",
-        "tcp.srcport",
-        "-e",
-        "tcp.dstport",
-    ]);
+    let all = tshark(
+        &tshark_bin,
+        &[
+            "-r",
+            &pcap,
+            "-T",
+            "fields",
+            "-e",
+            "tcp.srcport",
+            "-e",
+            "tcp.dstport",
+        ],
+    );
     assert_eq!(all.lines().count() as u64, packets);
     for l in all.lines() {
         assert!(l.split('\t').any(|p| p == port.to_string()), "{l}");
@@ -209,9 +227,8 @@ fn without_cap_net_raw_it_says_so() {
     ) {
         return;
     }
-    let dir = TempDir::new("tap-nobody");
-    let bin = binary_for_nobody(&dir.path().join("bin"));
-    let r = run_as_nobody(&bin, &["tap", "8080", "--duration", "1s"]);
+    let bin = binary_for_other_users();
+    let r = bin.run_as_nobody(&["tap", "8080", "--duration", "1s"]);
     assert_eq!(r.code, 3, "{r:?}");
     assert!(r.stderr.contains("CAP_NET_RAW"), "{}", r.stderr);
     assert!(r.stderr.contains("setcap cap_net_raw+ep"), "{}", r.stderr);

@@ -227,15 +227,10 @@ fn a_listener_whose_owner_is_hidden_says_so() {
     ) {
         return;
     }
-    use std::os::unix::process::CommandExt;
-    let dir = TempDir::new("watch-nobody");
-    let bin = harness::binary_for_nobody(&dir.path().join("bin"));
-    let mut cmd = std::process::Command::new(&bin);
+    let bin = harness::binary_for_other_users();
+    let mut cmd = bin.as_nobody();
     cmd.args(["watch", "--events", "--interval", "200ms", "--tcp"])
-        .env("NO_COLOR", "1")
-        .env("HOME", dir.path())
-        .uid(65534)
-        .gid(65534)
+        .env("HOME", bin.dir())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     let mut child = cmd.spawn().unwrap();

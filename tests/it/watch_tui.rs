@@ -18,12 +18,16 @@ const PATIENCE: Duration = Duration::from_secs(10);
 /// is killed and the directory removed however the test ends.
 struct Tmux {
     dir: PathBuf,
+    /// The `tmux` program ([`harness::needs`]).
+    tmux: PathBuf,
 }
 
 impl Tmux {
     /// Start `portscope watch ARGS…` in a detached `width`×`height` session. The pane stays
-    /// after portscope exits (`remain-on-exit`), so the test can look at how it left.
-    fn watch(args: &str, width: u16, height: u16) -> Tmux {
+    /// after portscope exits (`remain-on-exit`), so the test can look at how it left. `None`
+    /// without tmux, after one line saying the running test was skipped.
+    fn watch(args: &str, width: u16, height: u16) -> Option<Tmux> {
+        let tmux = harness::needs(&harness::current_test(), "tmux", "tmux")?;
         static N: AtomicUsize = AtomicUsize::new(0);
         let dir = std::env::temp_dir().join(format!(
             "portscope-tui-{}-{}",
@@ -32,7 +36,7 @@ impl Tmux {
         ));
         std::fs::create_dir_all(&dir).unwrap();
         std::fs::write(dir.join("tmux.conf"), "set -g remain-on-exit on\n").unwrap();
-        let tmux = Tmux { dir };
+        let tmux = Tmux { dir, tmux };
         let bin = env!("CARGO_BIN_EXE_portscope");
         // tmux runs it with `sh -c`; the shell says how portscope exited.
         let cmd = format!(
@@ -41,11 +45,11 @@ impl Tmux {
         );
         let (w, h) = (width.to_string(), height.to_string());
         tmux.run(&["new-session", "-d", "-x", &w, "-y", &h, &cmd]);
-        tmux
+        Some(tmux)
     }
 
     fn command(&self) -> Command {
-        let mut c = Command::new("tmux");
+        let mut c = Command::new(&self.tmux);
         c.arg("-S")
             .arg(self.dir.join("sock"))
             .arg("-f")
@@ -192,7 +196,9 @@ fn started(t: &Tmux) {
 
 #[test]
 fn the_view_shows_new_listeners_filters_and_fades_closed_ones() {
-    let t = Tmux::watch("--interval 300ms", 160, 40);
+    let Some(t) = Tmux::watch("--interval 300ms", 160, 40) else {
+        return;
+    };
     started(&t);
     // Newest first, so the listeners opened here are on screen however many others exist.
     t.keys(&["s", "s", "s"]);
@@ -255,7 +261,9 @@ fn the_view_shows_new_listeners_filters_and_fades_closed_ones() {
 
 #[test]
 fn k_frees_the_selected_port_after_asking() {
-    let t = Tmux::watch("--interval 300ms", 160, 40);
+    let Some(t) = Tmux::watch("--interval 300ms", 160, 40) else {
+        return;
+    };
     started(&t);
     let (port, pid, mut l) = listener();
     t.keys(&["/"]);
@@ -307,7 +315,9 @@ impl Drop for KillOnDrop {
 
 #[test]
 fn sigterm_and_a_hangup_end_the_view() {
-    let t = Tmux::watch("--interval 300ms", 100, 30);
+    let Some(t) = Tmux::watch("--interval 300ms", 100, 30) else {
+        return;
+    };
     started(&t);
     let pid = t.portscope_pid();
     let _ = rustix::process::kill_process(
@@ -318,7 +328,9 @@ fn sigterm_and_a_hangup_end_the_view() {
 
     // The terminal goes away (the tmux server is killed): portscope must end, not spin on a
     // terminal that is no longer there.
-    let t = Tmux::watch("--interval 300ms", 100, 30);
+    let Some(t) = Tmux::watch("--interval 300ms", 100, 30) else {
+        return;
+    };
     started(&t);
     let pid = t.portscope_pid();
     let _reaper = KillOnDrop(pid);

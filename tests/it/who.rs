@@ -165,9 +165,8 @@ fn another_users_listener_is_hidden_not_free() {
     }
     let l = tcp_listener("127.0.0.1");
     // A copy the unprivileged user can execute wherever the checkout lives.
-    let dir = std::env::temp_dir().join(format!("portscope-it-{}", std::process::id()));
-    let bin = harness::binary_for_nobody(&dir);
-    let as_nobody = |args: &[&str]| harness::run_as_nobody(&bin, args);
+    let bin = harness::binary_for_other_users();
+    let as_nobody = |args: &[&str]| bin.run_as_nobody(args);
     let r = as_nobody(&["who", &l.words[0], "--json"]);
     assert_eq!(r.code, 0, "held, even if the owner is hidden: {r:?}");
     let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
@@ -188,7 +187,6 @@ fn another_users_listener_is_hidden_not_free() {
         .unwrap_or_else(|| panic!("port missing from ls: {}", ls.stdout));
     assert!(line.contains("(hidden)"), "{line}");
     assert!(ls.stdout.contains("with a hidden owner"), "{}", ls.stdout);
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]

@@ -6,7 +6,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use super::{Exporter, TempDir, http_get, listener_line, repo, tool};
+use super::{Exporter, TempDir, http_get, listener_line, repo};
 use crate::harness::{self, Spawned};
 
 /// A free loopback port for a program that cannot be told to use port 0 and report back:
@@ -77,9 +77,10 @@ fn start_server(
 
 #[test]
 fn node_exporter_serves_the_textfile() {
-    let Some(node_exporter) = tool(
-        "prometheus-node-exporter",
+    let Some(node_exporter) = harness::needs(
         "node_exporter_serves_the_textfile",
+        "prometheus-node-exporter",
+        "prometheus-node-exporter",
     ) else {
         return;
     };
@@ -124,7 +125,11 @@ fn node_exporter_serves_the_textfile() {
 
 #[test]
 fn a_real_prometheus_scrapes_the_exporter() {
-    let Some(prometheus) = tool("prometheus", "a_real_prometheus_scrapes_the_exporter") else {
+    let Some(prometheus) = harness::needs(
+        "a_real_prometheus_scrapes_the_exporter",
+        "prometheus",
+        "prometheus",
+    ) else {
         return;
     };
     let listener = harness::tcp_listener("127.0.0.1");
