@@ -5,6 +5,7 @@ mod audit;
 mod bad_input;
 mod bench;
 mod check;
+mod contrib;
 mod docs;
 mod doctor;
 mod doctor_netns;
