@@ -35,7 +35,7 @@ echo "bash: portscope k<TAB> -> $got"
 for f in /usr/share/zsh/vendor-completions/_portscope /usr/share/fish/vendor_completions.d/portscope.fish \
   /lib/systemd/system/portscope-daemon.service /lib/systemd/system/portscope-exporter.service \
   /usr/share/doc/portscope/copyright /usr/share/doc/portscope/LICENSE-APACHE \
-  /usr/share/doc/portscope/LICENSE-iana-ports; do
+  /usr/share/doc/portscope/LICENSE-iana-ports /usr/share/doc/portscope/examples/nagios/portscope.cfg; do
   [ -f "$f" ] || fail "missing $f"
 done
 grep -q '^ExecStart=/usr/bin/portscope ' /lib/systemd/system/portscope-daemon.service ||
