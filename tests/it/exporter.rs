@@ -11,22 +11,22 @@ use std::time::{Duration, Instant};
 
 use crate::harness::{self, Spawned, TempDir};
 
-mod upstream;
+pub(crate) mod upstream;
 
-fn repo() -> &'static Path {
+pub(crate) fn repo() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
 /// A running exporter; standard error is collected in the background.
-struct Exporter {
+pub(crate) struct Exporter {
     proc: Spawned,
-    port: u16,
+    pub(crate) port: u16,
     stderr: Arc<Mutex<String>>,
 }
 
 impl Exporter {
     /// Start `portscope exporter --listen 127.0.0.1:0 <extra>` and wait for its startup line.
-    fn start(extra: &[&str]) -> Exporter {
+    pub(crate) fn start(extra: &[&str]) -> Exporter {
         Exporter::start_on("127.0.0.1:0", extra)
     }
 
@@ -109,10 +109,10 @@ impl Exporter {
     }
 }
 
-struct Response {
-    status: u16,
+pub(crate) struct Response {
+    pub(crate) status: u16,
     head: String,
-    body: String,
+    pub(crate) body: String,
 }
 
 impl Response {
@@ -162,7 +162,7 @@ fn dechunk(mut rest: &str) -> String {
     body
 }
 
-fn http_get(port: u16, path: &str, host: &str) -> Response {
+pub(crate) fn http_get(port: u16, path: &str, host: &str) -> Response {
     http_request(
         port,
         &format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"),

@@ -75,6 +75,41 @@ fn start_server(
         })
 }
 
+/// The job name Prometheus scrapes the exporter under (as in contrib/prometheus/prometheus.yml).
+pub(crate) const JOB: &str = "portscope";
+
+/// Start Prometheus on a free loopback port, with its configuration, data and log
+/// (`prometheus.log`) in `dir`, scraping `127.0.0.1:target` as [`JOB`] every second and
+/// evaluating the alert rules in `rules`, if any; the server and its port.
+pub(crate) fn start_prometheus(
+    program: &Path,
+    dir: &TempDir,
+    target: u16,
+    rules: Option<&Path>,
+) -> (Spawned, u16) {
+    let config = dir.0.join("prometheus.yml");
+    let rule_files = rules.map_or(String::new(), |r| {
+        format!("rule_files:\n  - {}\n", r.display())
+    });
+    std::fs::write(
+        &config,
+        format!(
+            "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n\
+             {rule_files}\
+             scrape_configs:\n  - job_name: {JOB}\n    static_configs:\n      - targets: ['127.0.0.1:{target}']\n"
+        ),
+    )
+    .unwrap();
+    let data = dir.0.join("data");
+    start_server(program, &dir.0, "prometheus.log", |p| {
+        vec![
+            format!("--config.file={}", config.display()),
+            format!("--storage.tsdb.path={}", data.display()),
+            format!("--web.listen-address=127.0.0.1:{p}"),
+        ]
+    })
+}
+
 #[test]
 fn node_exporter_serves_the_textfile() {
     let Some(node_exporter) = harness::needs(
@@ -136,27 +171,8 @@ fn a_real_prometheus_scrapes_the_exporter() {
     let port = listener.num(0);
     let exporter = Exporter::start(&[]);
     let dir = TempDir::new("exporter-prometheus");
-    let config = dir.0.join("prometheus.yml");
     let alerts = repo().join("contrib/prometheus/alerts.yml");
-    std::fs::write(
-        &config,
-        format!(
-            "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n\
-             rule_files:\n  - {}\n\
-             scrape_configs:\n  - job_name: portscope\n    static_configs:\n      - targets: ['127.0.0.1:{}']\n",
-            alerts.display(),
-            exporter.port
-        ),
-    )
-    .unwrap();
-    let data = dir.0.join("data");
-    let (server, web) = start_server(&prometheus, &dir.0, "prometheus.log", |p| {
-        vec![
-            format!("--config.file={}", config.display()),
-            format!("--storage.tsdb.path={}", data.display()),
-            format!("--web.listen-address=127.0.0.1:{p}"),
-        ]
-    });
+    let (server, web) = start_prometheus(&prometheus, &dir, exporter.port, Some(&alerts));
 
     // portscope_listener_info{port="<port>"}, URL-encoded
     let query = format!("/api/v1/query?query=portscope_listener_info%7Bport%3D%22{port}%22%7D");
