@@ -12,6 +12,7 @@ mod doctor_netns;
 mod explain;
 mod exporter;
 mod forward;
+mod generate;
 mod harness;
 mod history;
 mod hostile;
