@@ -4,6 +4,10 @@ use std::collections::BTreeSet;
 use std::path::Path;
 use std::process::Command;
 
+use portscope::model::{Proto, Socket};
+use portscope::sys::SocketQuery;
+use portscope::sys::sock_diag::dump_netlink;
+
 use crate::harness::{json, on_port, pids, python, run, tcp_listener};
 
 #[test]
@@ -310,4 +314,81 @@ fn control_characters_in_process_names_are_neutralised() {
     // JSON keeps the real name, escaped by JSON itself.
     let r = json(&["who", &l.words[0]]);
     assert_eq!(r["processes"][l.pid.to_string()]["comm"], "ev\x1b[31mil");
+}
+
+/// `ss` columns `State Recv-Q Send-Q Local:Port Peer:Port` → (proto, state, local), the
+/// local end normalised: no brackets, no `%iface`, wildcards as `*`.
+fn ss_rows(ss: &Path, args: &str, proto: Proto) -> BTreeSet<(Proto, String, String)> {
+    let out = Command::new(ss).arg(args).output().unwrap();
+    assert!(out.status.success());
+    let row = |l: &str| {
+        let f: Vec<&str> = l.split_whitespace().collect();
+        let (addr, port) = f.get(3)?.rsplit_once(':')?;
+        let addr = addr.trim_start_matches('[').trim_end_matches(']');
+        Some((proto, f[0].to_owned(), norm(addr.split('%').next()?, port)))
+    };
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .filter_map(row)
+        .collect()
+}
+
+fn norm(addr: &str, port: impl std::fmt::Display) -> String {
+    let wild = matches!(addr, "*" | "0.0.0.0" | "::");
+    format!("{}:{port}", if wild { "*" } else { addr })
+}
+
+/// The library's netlink dump and `ss` name the same states for this test's own sockets:
+/// two listeners (IPv4, IPv6), a UDP socket and both ends of two connections.
+#[test]
+fn netlink_agrees_with_ss_on_own_sockets() {
+    use std::net::{TcpListener, TcpStream, UdpSocket};
+    let Some(ss) = crate::harness::needs("netlink_agrees_with_ss_on_own_sockets", "ss", "iproute2")
+    else {
+        return;
+    };
+    let l4 = TcpListener::bind("127.0.0.1:0").unwrap();
+    let client = TcpStream::connect(l4.local_addr().unwrap()).unwrap();
+    let (_server, _) = l4.accept().unwrap();
+    let l6 = TcpListener::bind("[::1]:0").unwrap();
+    let udp = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let c6 = TcpStream::connect(l6.local_addr().unwrap()).unwrap();
+    let (_a6, _) = l6.accept().unwrap();
+    let tcp = [&l4, &l6].map(|l| l.local_addr());
+    let tcp = tcp
+        .into_iter()
+        .chain([client.local_addr(), c6.local_addr()]);
+    let ends = tcp
+        .map(|a| (Proto::Tcp, a))
+        .chain([(Proto::Udp, udp.local_addr())]);
+    // (proto, addr:port): a loopback port of ours may also be another protocol's.
+    let ours: BTreeSet<(Proto, String)> = ends
+        .map(|(p, a)| (p, a.unwrap()))
+        .map(|(p, a)| (p, norm(&a.ip().to_string(), a.port())))
+        .collect();
+    let mut theirs = ss_rows(&ss, "-tanH", Proto::Tcp);
+    theirs.extend(ss_rows(&ss, "-uanH", Proto::Udp));
+    let row = |s: &Socket| {
+        let local = norm(&s.local.ip()?.to_string(), s.port()?);
+        Some((s.proto, s.state.ss_name(s.proto).to_owned(), local))
+    };
+    let mine: BTreeSet<_> = dump_netlink(&SocketQuery::default())
+        .unwrap()
+        .iter()
+        .filter_map(row)
+        .collect();
+    let keep = |set: &BTreeSet<(Proto, String, String)>| -> BTreeSet<_> {
+        set.iter()
+            .filter(|r| ours.contains(&(r.0, r.2.clone())))
+            .cloned()
+            .collect()
+    };
+    let (a, b) = (keep(&mine), keep(&theirs));
+    assert_eq!(a.len(), 7, "2 listeners, udp, 4 connection ends: {a:?}");
+    let diff: Vec<_> = a
+        .symmetric_difference(&b)
+        .filter(|r| r.1 != "TIME-WAIT")
+        .collect();
+    assert!(diff.is_empty(), "netlink vs ss differ: {diff:?}");
 }
