@@ -525,11 +525,21 @@ impl Drop for TempDir {
 
 /// A python listener whose argv[0] and comm are `name` (argv[0] set by exec, comm by
 /// `prctl(PR_SET_NAME)`). The real interpreter is exec'd directly: a pyenv shim would
-/// exec again and lose argv[0].
+/// exec again and lose argv[0]. PYTHONHOME pins its standard library: Python looks for its
+/// home from argv[0], so with a real `redis-server` in /usr/bin a pyenv interpreter named so
+/// would take Debian's library, and fail to import `socket`.
 pub fn named_listener(name: &str) -> Spawned {
     use std::os::unix::process::CommandExt;
-    let python = output(Command::new("python3").args(["-c", "import sys; print(sys.executable)"]));
-    let mut child = Command::new(python.stdout.trim())
+    let python = output(Command::new("python3").args([
+        "-c",
+        "import sys; print(sys.executable); print(sys.prefix + ':' + sys.exec_prefix)",
+    ]));
+    let mut lines = python.stdout.lines();
+    let (Some(executable), Some(home)) = (lines.next(), lines.next()) else {
+        panic!("python3 did not say where it lives: {python:?}");
+    };
+    let mut child = Command::new(executable)
+        .env("PYTHONHOME", home)
         .arg0(name)
         .args([
             "-c",
