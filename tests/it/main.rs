@@ -13,6 +13,7 @@ mod explain;
 mod exporter;
 mod forward;
 mod generate;
+mod golden;
 mod harness;
 mod history;
 mod hostile;
