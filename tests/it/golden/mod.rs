@@ -5,6 +5,11 @@
 //! `git diff tests/it/golden/snapshots`), then update docs/json.md — and `schema_version` when a
 //! field was renamed or removed.
 
+mod follow;
+mod inspect;
+mod lifecycle;
+mod monitoring;
+
 use portscope::commands::Report;
 use portscope::config::Config;
 use portscope::render;
