@@ -15,7 +15,8 @@ use portscope::config::Config;
 use portscope::render;
 
 /// Pin `report` as `NAME.txt` (the table, no colour) and `NAME.json` (the envelope, indented).
-/// Relative times ("3m ago") and the version are the only things masked: fixtures fix the rest.
+/// Masked: relative times ("3m ago") and the version in both; in the table also date-times,
+/// which are shown in the machine's own time zone. Fixtures fix everything else.
 pub fn pin(name: &str, report: &Report) {
     let config = |json| Config {
         json,
@@ -25,16 +26,31 @@ pub fn pin(name: &str, report: &Report) {
     };
     let text = render::report(report, &config(false));
     let json = render::report(report, &config(true));
+    let common = [
+        (r"\b\d+(\.\d+)?(s|m|h|d|ms) ago\b", "[AGO] ago"),
+        (
+            r#""portscope_version": "[^"]+""#,
+            r#""portscope_version": "[VERSION]""#,
+        ),
+    ];
+    let local_time = (
+        r"\b\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?( ?(UTC|Z|[A-Z]{3,5}|[+-]\d{2}:?\d{2}))?",
+        "[TIME]",
+    );
     insta::with_settings!({
         snapshot_path => "snapshots",
         prepend_module_to_snapshot => false,
         omit_expression => true,
-        filters => vec![
-            (r"\b\d+(\.\d+)?(s|m|h|d|ms) ago\b", "[AGO] ago"),
-            (r#""portscope_version": "[^"]+""#, r#""portscope_version": "[VERSION]""#),
-        ],
+        filters => common.iter().copied().chain([local_time]).collect::<Vec<_>>(),
     }, {
         insta::assert_snapshot!(format!("{name}.txt"), text);
+    });
+    insta::with_settings!({
+        snapshot_path => "snapshots",
+        prepend_module_to_snapshot => false,
+        omit_expression => true,
+        filters => common.to_vec(),
+    }, {
         insta::assert_snapshot!(format!("{name}.json"), json);
     });
 }
