@@ -14,10 +14,44 @@ use portscope::commands::Report;
 use portscope::config::Config;
 use portscope::render;
 
+/// What every snapshot masks: relative times ("3m ago", "12d 3h ago", measured against the
+/// real clock) and portscope's own version wherever a format carries it (the envelope, SARIF's
+/// tool, `/metrics`' build info). Fixtures fix the rest.
+fn masks() -> Vec<(String, String)> {
+    let version = env!("CARGO_PKG_VERSION").replace('.', r"\.");
+    let mut masks = vec![(
+        r"\b\d+(\.\d+)?(ms|s|m|h|d)( \d+(\.\d+)?(ms|s|m|h|d))? ago\b".to_owned(),
+        "[AGO] ago".to_owned(),
+    )];
+    masks.push((
+        format!(r#""(portscope_version|version|semanticVersion)": "{version}""#),
+        r#""$1": "[VERSION]""#.to_owned(),
+    ));
+    masks.push((
+        format!(r#"portscope_build_info\{{version="{version}"\}}"#),
+        r#"portscope_build_info{version="[VERSION]"}"#.to_owned(),
+    ));
+    masks.push((
+        format!(r"\bportscope {version}\b"),
+        "portscope [VERSION]".to_owned(),
+    ));
+    masks
+}
+
+/// Date-times in a table, which are shown in the machine's own time zone.
+const LOCAL_TIME: (&str, &str) = (
+    r"\b\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?( ?(UTC|Z|[A-Z]{3,5}|[+-]\d{2}:?\d{2}))?",
+    "[TIME]",
+);
+
 /// Pin `report` as `NAME.txt` (the table, no colour) and `NAME.json` (the envelope, indented).
-/// Masked: relative times ("3m ago") and the version in both; in the table also date-times,
-/// which are shown in the machine's own time zone. Fixtures fix everything else.
 pub fn pin(name: &str, report: &Report) {
+    pin_with(name, report, &[]);
+}
+
+/// [`pin`], with `extra` masks (regex, replacement) for both files: for what a report carries
+/// that no fixture can fix (the moment a line was printed).
+pub fn pin_with(name: &str, report: &Report, extra: &[(&str, &str)]) {
     let config = |json| Config {
         json,
         color: false,
@@ -26,32 +60,30 @@ pub fn pin(name: &str, report: &Report) {
     };
     let text = render::report(report, &config(false));
     let json = render::report(report, &config(true));
-    let common = [
-        (r"\b\d+(\.\d+)?(s|m|h|d|ms) ago\b", "[AGO] ago"),
-        (
-            r#""portscope_version": "[^"]+""#,
-            r#""portscope_version": "[VERSION]""#,
-        ),
-    ];
-    let local_time = (
-        r"\b\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?( ?(UTC|Z|[A-Z]{3,5}|[+-]\d{2}:?\d{2}))?",
-        "[TIME]",
+    pin_text(
+        &format!("{name}.txt"),
+        &text,
+        &[&[LOCAL_TIME], extra].concat(),
     );
+    pin_text(&format!("{name}.json"), &json, extra);
+}
+
+/// Pin any text (live lines, SARIF, `/metrics`) as the snapshot `NAME` (with its extension),
+/// with [`masks`] and `extra` applied.
+pub fn pin_text(name: &str, text: &str, extra: &[(&str, &str)]) {
+    let masks = masks();
+    let filters: Vec<(&str, &str)> = masks
+        .iter()
+        .map(|(a, b)| (a.as_str(), b.as_str()))
+        .chain(extra.iter().copied())
+        .collect();
     insta::with_settings!({
         snapshot_path => "snapshots",
         prepend_module_to_snapshot => false,
         omit_expression => true,
-        filters => common.iter().copied().chain([local_time]).collect::<Vec<_>>(),
+        filters => filters,
     }, {
-        insta::assert_snapshot!(format!("{name}.txt"), text);
-    });
-    insta::with_settings!({
-        snapshot_path => "snapshots",
-        prepend_module_to_snapshot => false,
-        omit_expression => true,
-        filters => common.to_vec(),
-    }, {
-        insta::assert_snapshot!(format!("{name}.json"), json);
+        insta::assert_snapshot!(name.to_owned(), text);
     });
 }
 
