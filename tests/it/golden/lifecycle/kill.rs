@@ -1,0 +1,294 @@
+//! Golden tests of `kill`: ports freed, refused (pid 1), held by a hidden owner, and a dry
+//! run. Refusal messages are copied into the fixtures, because the function that writes them
+//! (`refusal_message`) is private to the kill command.
+
+use std::net::IpAddr;
+
+use portscope::commands::Report;
+use portscope::commands::kill::{
+    Fate, HiddenUser, KillPlan, KillReport, Outcome, Owner, Planned, PortState, Refusal, Refused,
+    Why,
+};
+use portscope::model::{
+    Ancestor, Endpoint, Family, Origin, ProcState, Process, Proto, SockState, Socket,
+};
+use portscope::sys::signal::{Sent, Sig};
+use portscope::target::Target;
+
+use super::{strings, v4};
+use crate::golden::pin;
+
+fn port(port: u16) -> Target {
+    Target::Port { port, proto: None }
+}
+
+/// A TCP listener on `addr:port` held by `pids` (empty and `hidden`: an owner portscope may
+/// not inspect).
+fn listener(addr: IpAddr, port: u16, inode: u64, uid: u32, pids: &[u32]) -> Socket {
+    Socket {
+        proto: Proto::Tcp,
+        family: Family::Ipv4,
+        state: SockState::Listen,
+        local: Endpoint::inet(addr, port),
+        remote: None,
+        inode,
+        peer_inode: None,
+        uid,
+        recv_q: 0,
+        send_q: 128,
+        netns: Some(4_026_531_840),
+        pids: pids.to_vec(),
+        owner_hidden: pids.is_empty(),
+    }
+}
+
+fn holds(s: &Socket) -> Why {
+    Why::Socket {
+        proto: s.proto,
+        state: s.state,
+        local: s.local.clone(),
+        remote: s.remote.clone(),
+        inode: s.inode,
+    }
+}
+
+/// A process as `who` reads it, started at `start_time` (seconds since the epoch).
+fn process(pid: u32, comm: &str, cmdline: &[&str], start_time: u64) -> Process {
+    Process {
+        pid,
+        ppid: 4100,
+        pgid: Some(pid),
+        comm: comm.into(),
+        cmdline: strings(cmdline),
+        exe: Some("/usr/bin/python3.12".into()),
+        cwd: Some("/home/dev/app".into()),
+        uid: 1000,
+        user: Some("dev".into()),
+        start_time: Some(start_time),
+        state: ProcState::Sleeping,
+        ancestry: vec![
+            Ancestor {
+                pid: 4100,
+                comm: "bash".into(),
+            },
+            Ancestor {
+                pid: 1,
+                comm: "systemd".into(),
+            },
+        ],
+        origin: Origin {
+            cgroup: Some("/user.slice/user-1000.slice/session-3.scope".into()),
+            systemd_unit: Some("session-3.scope".into()),
+            container_id: None,
+            container_runtime: None,
+        },
+        netns: Some(4_026_531_840),
+    }
+}
+
+fn planned(p: Process, sockets: &[&Socket]) -> Planned {
+    Planned {
+        ports: sockets.iter().filter_map(|s| s.port()).collect(),
+        why: sockets.iter().map(|s| holds(s)).collect(),
+        start_ticks: Some(123_456),
+        process: p,
+    }
+}
+
+fn state(target: Target, sockets: Vec<Socket>, owners: &[(u32, &str)]) -> PortState {
+    PortState {
+        target,
+        free: sockets.is_empty(),
+        sockets,
+        owners: owners
+            .iter()
+            .map(|(pid, comm)| Owner {
+                pid: *pid,
+                comm: (*comm).into(),
+            })
+            .collect(),
+        connections: 0,
+        time_wait: 0,
+        hidden: 0,
+        hidden_users: vec![],
+    }
+}
+
+fn plan(targets: Vec<Target>, found: Vec<PortState>, stop: Vec<Planned>, euid: u32) -> KillPlan {
+    KillPlan {
+        targets,
+        signal: Sig::Term,
+        timeout_ms: 5000,
+        escalate: true,
+        tree: false,
+        connections: false,
+        euid,
+        found,
+        stop,
+        refused: vec![],
+        docker: vec![],
+        notes: vec![],
+    }
+}
+
+fn kill_report(plan: KillPlan, ports: Vec<PortState>) -> KillReport {
+    KillReport {
+        all_free: ports.iter().all(|p| p.free),
+        plan,
+        dry_run: false,
+        declined: false,
+        outcomes: vec![],
+        signals_sent: vec![],
+        ports,
+    }
+}
+
+fn outcome(pid: u32, fate: Fate, signal: Sig, after_s: f64, ignored_s: Option<f64>) -> Outcome {
+    Outcome {
+        pid,
+        comm: "python3".into(),
+        user: "dev".into(),
+        ports: vec![8080],
+        outcome: fate,
+        signal: Some(signal),
+        after_s: Some(after_s),
+        ignored_s,
+        resumed: false,
+        detail: None,
+    }
+}
+
+/// `kill 8080 --yes`: a forked server; the worker exits on SIGTERM, the master ignores it
+/// and gets SIGKILL; the port is free, with TIME_WAIT leftovers.
+#[test]
+fn kill_freed() {
+    let sock = listener(v4(0, 0, 0, 0), 8080, 91_011, 1000, &[4242, 4243]);
+    let found = state(
+        port(8080),
+        vec![sock.clone()],
+        &[(4242, "python3"), (4243, "python3")],
+    );
+    let master = process(4242, "python3", &["python3", "server.py"], 1_795_300_000);
+    let worker = process(4243, "python3", &["python3", "server.py"], 1_795_300_001);
+    let plan = plan(
+        vec![port(8080)],
+        vec![found],
+        vec![planned(master, &[&sock]), planned(worker, &[&sock])],
+        1000,
+    );
+    let mut after = state(port(8080), vec![], &[]);
+    after.time_wait = 2;
+    let mut report = kill_report(plan, vec![after]);
+    report.outcomes = vec![
+        outcome(4243, Fate::ExitedAfterSignal, Sig::Term, 0.004, None),
+        outcome(4242, Fate::Killed, Sig::Kill, 0.012, Some(5.0)),
+    ];
+    report.signals_sent = vec![
+        Sent {
+            pid: 4242,
+            signal: Sig::Term,
+            at_s: 0.0,
+        },
+        Sent {
+            pid: 4243,
+            signal: Sig::Term,
+            at_s: 0.0,
+        },
+        Sent {
+            pid: 4242,
+            signal: Sig::Kill,
+            at_s: 5.001,
+        },
+    ];
+    pin("lifecycle-kill-freed", &Report::Kill(Box::new(report)));
+}
+
+/// `kill 8080 --yes`: pid 1 (systemd socket activation) holds the port with the service it
+/// started; pid 1 is refused, so the service is left alone too, and the port stays held.
+#[test]
+fn kill_refused_pid1() {
+    let sock = listener(v4(0, 0, 0, 0), 8080, 91_020, 0, &[1, 4242]);
+    let found = state(
+        port(8080),
+        vec![sock.clone()],
+        &[(1, "systemd"), (4242, "python3")],
+    );
+    let mut plan = plan(vec![port(8080)], vec![found.clone()], vec![], 0);
+    plan.refused = vec![
+        Refusal {
+            pid: 1,
+            comm: "systemd".into(),
+            cmdline: strings(&["/sbin/init"]),
+            uid: 0,
+            user: Some("root".into()),
+            ports: vec![8080],
+            why: vec![holds(&sock)],
+            reason: Refused::Pid1,
+            message: "it is pid 1, the init of this system or container: stopping it stops everything in it".into(),
+        },
+        Refusal {
+            pid: 4242,
+            comm: "python3".into(),
+            cmdline: strings(&["/usr/bin/python3", "/home/dev/app/serve.py"]),
+            uid: 1000,
+            user: Some("dev".into()),
+            ports: vec![8080],
+            why: vec![holds(&sock)],
+            reason: Refused::PortStaysHeld,
+            message: "port 8080 stays held by pid 1, which is not stopped: stopping this one would not free it".into(),
+        },
+    ];
+    let report = kill_report(plan, vec![found]);
+    pin(
+        "lifecycle-kill-refused-pid1",
+        &Report::Kill(Box::new(report)),
+    );
+}
+
+/// `kill 8080 --yes` as an unprivileged user: root's server holds 8080 and cannot be seen,
+/// so nothing is stopped and the port is not called free.
+#[test]
+fn kill_hidden_holder() {
+    let sock = listener(v4(0, 0, 0, 0), 8080, 91_030, 0, &[]);
+    let mut found = state(port(8080), vec![sock], &[]);
+    found.hidden = 1;
+    found.hidden_users = vec![HiddenUser {
+        uid: 0,
+        user: Some("root".into()),
+    }];
+    let plan = plan(vec![port(8080)], vec![found.clone()], vec![], 1000);
+    let report = kill_report(plan, vec![found]);
+    pin("lifecycle-kill-hidden", &Report::Kill(Box::new(report)));
+}
+
+/// 2026-12-04 16:00:00 UTC: when the dry run's server started.
+const DRY_RUN_STARTED: u64 = 1_796_400_000;
+
+/// `kill 3000 --dry-run`: the plan, the signals that would be sent, nothing changed.
+#[test]
+fn kill_dry_run() {
+    let sock = listener(v4(127, 0, 0, 1), 3000, 91_040, 1000, &[4242]);
+    let found = state(port(3000), vec![sock.clone()], &[(4242, "python3")]);
+    let p = process(
+        4242,
+        "python3",
+        &[
+            "python3",
+            "-m",
+            "http.server",
+            "3000",
+            "--bind",
+            "127.0.0.1",
+        ],
+        DRY_RUN_STARTED,
+    );
+    let plan = plan(
+        vec![port(3000)],
+        vec![found.clone()],
+        vec![planned(p, &[&sock])],
+        1000,
+    );
+    let mut report = kill_report(plan, vec![found]);
+    report.dry_run = true;
+    pin("lifecycle-kill-dry-run", &Report::Kill(Box::new(report)));
+}
