@@ -12,6 +12,7 @@ mod monitoring;
 
 use portscope::commands::Report;
 use portscope::config::Config;
+use portscope::model::{Finding, Severity};
 use portscope::render;
 
 /// What every snapshot masks: relative times ("3m ago", "12d 3h ago", measured against the
@@ -85,6 +86,24 @@ pub fn pin_text(name: &str, text: &str, extra: &[(&str, &str)]) {
     }, {
         insta::assert_snapshot!(name.to_owned(), text);
     });
+}
+
+/// A finding (doctor's, audit's) with its evidence and fix lines.
+pub fn finding(
+    code: &'static str,
+    severity: Severity,
+    title: &str,
+    evidence: &[&str],
+    fix: &[&str],
+) -> Finding {
+    let lines = |l: &[&str]| l.iter().map(|s| (*s).to_owned()).collect();
+    Finding {
+        code,
+        severity,
+        title: title.into(),
+        evidence: lines(evidence),
+        fix: lines(fix),
+    }
 }
 
 /// `man --dir`: the pages written, one per line; the JSON lists them.

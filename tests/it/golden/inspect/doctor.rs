@@ -10,6 +10,7 @@ use portscope::doctor::{Attempt, BindAttempt, BindOutcome, DoctorReport, Outcome
 use portscope::model::{Finding, Severity};
 
 use super::{LO4, LO6, at, pin, target};
+use crate::golden::finding;
 
 /// What Node.js users are told when localhost resolves to the other family first.
 const NODE_FIX: &str = "Node.js ≥ 17 keeps the resolver's order for localhost: pass --dns-result-order=ipv4first to the client, or listen on both families";
@@ -20,23 +21,6 @@ fn attempt(addr: SocketAddr, outcome: Outcome, elapsed_ms: f64) -> Attempt {
         outcome,
         error: (outcome == Outcome::Refused).then(|| "Connection refused (os error 111)".into()),
         elapsed_ms,
-    }
-}
-
-fn finding(
-    code: &'static str,
-    severity: Severity,
-    title: &str,
-    evidence: &[&str],
-    fix: &[&str],
-) -> Finding {
-    let lines = |l: &[&str]| l.iter().map(|s| (*s).to_owned()).collect();
-    Finding {
-        code,
-        severity,
-        title: title.into(),
-        evidence: lines(evidence),
-        fix: lines(fix),
     }
 }
 

@@ -14,7 +14,7 @@ mod exporter;
 use std::net::SocketAddr;
 
 use portscope::audit::{Allowed, AuditFinding, AuditReport, Subject};
-use portscope::model::{Finding, Hidden, Severity};
+use portscope::model::{Hidden, Severity};
 
 const WILDCARD: &str = "0.0.0.0 is the wildcard address: every interface of this machine, so anything that can route to it";
 
@@ -65,13 +65,7 @@ fn finding(
     subject: Subject,
 ) -> AuditFinding {
     AuditFinding {
-        finding: Finding {
-            code,
-            severity,
-            title: title.into(),
-            evidence: evidence.iter().map(|e| e.to_string()).collect(),
-            fix: fix.iter().map(|f| f.to_string()).collect(),
-        },
+        finding: crate::golden::finding(code, severity, title, evidence, fix),
         subject,
     }
 }
