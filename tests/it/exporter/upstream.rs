@@ -101,13 +101,29 @@ pub(crate) fn start_prometheus(
     )
     .unwrap();
     let data = dir.0.join("data");
-    start_server(program, &dir.0, "prometheus.log", |p| {
+    let (server, port) = start_server(program, &dir.0, "prometheus.log", |p| {
         vec![
             format!("--config.file={}", config.display()),
             format!("--storage.tsdb.path={}", data.display()),
             format!("--web.listen-address=127.0.0.1:{p}"),
         ]
-    })
+    });
+    // Listening is not ready: until its storage is open, Prometheus answers 503 to queries.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let ready = http_get(port, "/-/ready", &format!("127.0.0.1:{port}"));
+        if ready.status == 200 {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "Prometheus not ready after 30 s: {} {}",
+            ready.status,
+            ready.body
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    (server, port)
 }
 
 #[test]
