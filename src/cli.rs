@@ -28,7 +28,7 @@ pub use monitoring::{
     AuditArgs, CheckAuditArgs, CheckCommand, CheckConnectArgs, CheckListenArgs, ExporterArgs,
     FailOn,
 };
-pub use serve::{ServeArgs, ServeKind};
+pub use serve::{ServeArgs, ServeKindArg};
 pub use tap::TapArgs;
 
 /// portscope — the truth about local ports: what is on them, who started it, what an address means.

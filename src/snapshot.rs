@@ -24,12 +24,15 @@
 //! ```
 
 use std::collections::{HashMap, HashSet};
+use std::net::IpAddr;
 
 use crate::error::{Error, Result};
-use crate::model::{Hidden, Snapshot, SockState, Socket};
+use crate::knowledge::addr_class::receives_for;
+use crate::model::{Endpoint, Hidden, Snapshot, SockState, Socket};
 use crate::sys::SocketQuery;
 use crate::sys::procfs::{self, Detail, FdScan, PidEntry, ProcContext, Wanted};
 use crate::sys::sock_diag;
+use crate::target::{Host, Target};
 
 /// How far to go finding the owners of sockets.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -134,7 +137,7 @@ pub fn take(req: &Request) -> Result<Snapshot> {
 /// these sockets. Watchers use it so that a tick in which nothing new appeared costs only the
 /// kernel's dump, and a tick with one new listener walks only until its owner is found.
 pub fn with_owners(sockets: Vec<Socket>, detail: Detail) -> Result<Snapshot> {
-    let taken_at = crate::store::registry::now();
+    let taken_at = crate::time::now();
     let threads = std::thread::available_parallelism().map_or(1, usize::from);
     let scan = targeted_scan(&sockets, threads)?;
     Ok(join(sockets, &scan, true, detail, taken_at))
@@ -289,4 +292,25 @@ fn complete_family(scan: &mut FdScan, pids: &[PidEntry], inodes: &HashSet<u64>) 
         }
         scan.unreadable.extend(more.unreadable);
     }
+}
+
+/// Addresses a target's host stands for (a name is resolved here); `None` = any address.
+pub fn target_addrs(target: &Target) -> Option<Vec<IpAddr>> {
+    match target {
+        Target::Addr {
+            host: Host::Ip(ip), ..
+        } => Some(vec![*ip]),
+        Target::Addr {
+            host: Host::Name(name),
+            ..
+        } => Some(crate::sys::sysctl::resolve(name).addresses),
+        _ => None,
+    }
+}
+
+/// Whether a socket bound to `local` receives connections for any of `addrs`.
+pub fn serves(local: &Endpoint, addrs: &[IpAddr]) -> bool {
+    local
+        .ip()
+        .is_some_and(|ip| addrs.iter().any(|a| receives_for(ip, *a)))
 }

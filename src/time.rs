@@ -1,5 +1,12 @@
-//! Timestamps for people: UTC calendar time, local clock time and a rough age.
-//! Shared by the renderers (process start times, history) and the prober (certificate validity).
+//! The clock and timestamps for people: now, UTC calendar time, local clock time and a rough
+//! age. Shared by the engines (snapshots, history), the renderers and the prober.
+
+/// Unix time now, in seconds.
+pub fn now() -> f64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64())
+}
 
 /// Unix seconds as `YYYY-MM-DD HH:MM:SS UTC` (proleptic Gregorian; before 1970 too).
 pub fn utc(secs: i64) -> String {

@@ -73,7 +73,7 @@ fn published(ctx: &Context, l: &Listener, proxy: &Process) -> AuditFinding {
             "{}[{}] command line: {}",
             proxy.comm,
             proxy.pid,
-            crate::render::sanitize::command_line(&proxy.cmdline)
+            crate::text::command_line(&proxy.cmdline)
         ),
     ];
     for side in cport

@@ -6,9 +6,10 @@ use clap::{Args, ValueEnum};
 
 use super::examples::help;
 
-/// Which test server `serve` starts.
+/// Which test server `serve` starts (the command line's spelling of
+/// [`crate::traffic::serve::ServeKind`]).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]
-pub enum ServeKind {
+pub enum ServeKindArg {
     /// HTTP: answers every request with the request itself and the client's address.
     #[default]
     Http,
@@ -30,7 +31,7 @@ pub enum ServeKind {
 pub struct ServeArgs {
     /// What to serve (default: http).
     #[arg(value_enum)]
-    pub kind: Option<ServeKind>,
+    pub kind: Option<ServeKindArg>,
     /// The directory `static` serves.
     #[arg(value_name = "DIR")]
     pub dir: Option<PathBuf>,
@@ -43,4 +44,16 @@ pub struct ServeArgs {
     /// The address to listen on (default 127.0.0.1; anything else is reachable by others).
     #[arg(long, value_name = "IP")]
     pub bind: Option<String>,
+}
+
+impl From<ServeKindArg> for crate::traffic::serve::ServeKind {
+    fn from(kind: ServeKindArg) -> Self {
+        use crate::traffic::serve::ServeKind;
+        match kind {
+            ServeKindArg::Http => ServeKind::Http,
+            ServeKindArg::Echo => ServeKind::Echo,
+            ServeKindArg::Discard => ServeKind::Discard,
+            ServeKindArg::Static => ServeKind::Static,
+        }
+    }
 }

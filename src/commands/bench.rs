@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use crate::cli::{BenchArgs, ServeKind};
+use crate::cli::BenchArgs;
 use crate::commands::Ui;
 use crate::error::{Error, Result};
 use crate::exit::Exit;
@@ -17,6 +17,7 @@ use crate::traffic::bench::{
     BenchLine, Endpoint, Stats, Stop, THROUGHPUT_CHUNK, Throughput, UnixServers, measure_connects,
     measure_discard, measure_echo_throughput, measure_round_trips, round,
 };
+use crate::traffic::serve::ServeKind;
 
 /// Most connects one run makes (each leaves a TIME_WAIT socket behind).
 const MAX_CONNECTS: u64 = 10_000;
@@ -258,10 +259,7 @@ fn plan(args: &BenchArgs) -> Result<Plan> {
             let d = super::parse_duration(t, "--duration")?;
             if d < Duration::from_millis(10) || d > MAX_DURATION {
                 return Err(Error::bad_input(
-                    format!(
-                        "--duration {} is out of range",
-                        crate::render::sanitize::terminal(t)
-                    ),
+                    format!("--duration {} is out of range", crate::text::terminal(t)),
                     "expected 10ms to 60s, e.g. --duration 2s or --duration 500ms",
                 ));
             }
@@ -289,7 +287,7 @@ fn plan(args: &BenchArgs) -> Result<Plan> {
 /// A loopback endpoint (127.0.0.0/8 or ::1, port 1-65535).
 fn loopback(text: &str, what: &str) -> Result<SocketAddr> {
     let addr = crate::traffic::parse_endpoint(text, what)?;
-    let shown = crate::render::sanitize::terminal(text);
+    let shown = crate::text::terminal(text);
     if !addr.ip().to_canonical().is_loopback() {
         return Err(Error::bad_input(
             format!("{what} {shown} is not a loopback address"),
@@ -311,10 +309,7 @@ fn count(text: &str, flag: &str, max: u64) -> Result<u64> {
     match text.trim().parse::<u64>() {
         Ok(n) if (1..=max).contains(&n) => Ok(n),
         _ => Err(Error::bad_input(
-            format!(
-                "{flag} {} is not a count",
-                crate::render::sanitize::terminal(text)
-            ),
+            format!("{flag} {} is not a count", crate::text::terminal(text)),
             format!("expected a whole number from 1 to {max}, e.g. {flag} 100"),
         )),
     }
@@ -326,7 +321,7 @@ fn bytes(text: &str) -> Result<u64> {
         Error::bad_input(
             format!(
                 "--size {} is not a request size",
-                crate::render::sanitize::terminal(text)
+                crate::text::terminal(text)
             ),
             "expected 1 byte to 1MiB, e.g. --size 64, --size 4KiB or --size 1MiB",
         )

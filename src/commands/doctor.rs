@@ -19,6 +19,10 @@ pub fn run(args: &DoctorArgs) -> Result<DoctorReport> {
     if args.bind {
         doctor::bind(target)
     } else {
-        doctor::connect(target, Duration::from_millis(args.timeout_ms), &args.store)
+        doctor::connect(
+            target,
+            Duration::from_millis(args.timeout_ms),
+            args.store.state_dir.as_deref(),
+        )
     }
 }

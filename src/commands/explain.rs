@@ -425,7 +425,7 @@ fn probe_fact(r: &super::probe::ProbeResult) -> Fact {
 }
 
 /// One sentence about who held the target before, from the history store.
-fn past_fact(past: &who::PastHolder) -> Fact {
+fn past_fact(past: &crate::store::history::PastHolder) -> Fact {
     let read = format!(
         "the history store {} (recorded by portscope daemon)",
         past.store.display()
@@ -433,7 +433,7 @@ fn past_fact(past: &who::PastHolder) -> Fact {
     machine(
         "history",
         &read,
-        who::past_sentence(past, crate::store::registry::now()),
+        crate::store::history::past_sentence(past, crate::time::now()),
     )
 }
 
@@ -453,7 +453,7 @@ fn now_fact(report: &WhoReport) -> Fact {
             .iter()
             .flat_map(|s| s.socket.pids.iter())
             .filter_map(|pid| report.processes.get(pid))
-            .map(|p| format!("{}[{}]", crate::render::sanitize::terminal(&p.comm), p.pid))
+            .map(|p| format!("{}[{}]", crate::text::terminal(&p.comm), p.pid))
             .collect();
         names.sort();
         names.dedup();

@@ -51,7 +51,7 @@ pub fn run(args: &ForwardArgs, ui: &dyn Ui) -> Result<(ForwardReport, Exit)> {
     if !plan.udp {
         fit_fds(plan.cfg.max_conns)?;
     }
-    let rt = crate::web::server::runtime("portscope-forward", 1)?;
+    let rt = crate::server::runtime("portscope-forward", 1)?;
     let emit = |l: ForwardLine| ui.traffic(&Line::Forward(l));
     let proto = if plan.udp { "udp" } else { "tcp" };
     let start = |listen| ForwardLine::Start {
@@ -116,7 +116,7 @@ fn plan(args: &ForwardArgs) -> Result<Plan> {
             Error::bad_input(
                 format!(
                     "--max-conns {} is not a connection count",
-                    crate::render::sanitize::terminal(&args.max_conns)
+                    crate::text::terminal(&args.max_conns)
                 ),
                 "expected a whole number 1-100000, e.g. --max-conns 1024",
             )

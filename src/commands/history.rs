@@ -105,7 +105,7 @@ pub struct StayRow {
 
 /// Run `history`.
 pub fn run(args: &HistoryArgs) -> Result<(HistoryReport, Exit)> {
-    let now = crate::store::registry::now();
+    let now = crate::time::now();
     let tz = TimeZone::system();
     let limit = parse_limit(&args.limit)?;
     let target = args
@@ -136,7 +136,7 @@ pub fn run(args: &HistoryArgs) -> Result<(HistoryReport, Exit)> {
         Some(t) => {
             q.ports = t.port_range();
             q.proto = t.proto();
-            q.addresses = super::who::target_addrs(t);
+            q.addresses = crate::snapshot::target_addrs(t);
         }
     }
     let default_since = target.is_none().then_some(now - DEFAULT_WINDOW_S);
@@ -266,10 +266,7 @@ fn parse_limit(text: &str) -> Result<usize> {
     match text.trim().parse::<usize>() {
         Ok(n) if (1..=MAX_LIMIT).contains(&n) => Ok(n),
         _ => Err(Error::bad_input(
-            format!(
-                "--limit {} is not a row count",
-                crate::render::sanitize::terminal(text)
-            ),
+            format!("--limit {} is not a row count", crate::text::terminal(text)),
             format!("expected a whole number from 1 to {MAX_LIMIT}, e.g. --limit 50"),
         )),
     }
@@ -282,10 +279,7 @@ pub fn parse_when(text: &str, flag: &str, now: f64, tz: &TimeZone) -> Result<f64
     let t = text.trim();
     let bad = || {
         Error::bad_input(
-            format!(
-                "{flag} {} is not a time",
-                crate::render::sanitize::terminal(text)
-            ),
+            format!("{flag} {} is not a time", crate::text::terminal(text)),
             "expected a span ago (90s, 30m, 1h, 2d, 1w) or a time (13:40, 2026-11-22T13:40, \
              '2026-11-22 13:40:00', 2026-11-22T13:40:00Z), local unless it gives an offset",
         )

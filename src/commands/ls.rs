@@ -60,7 +60,7 @@ fn query(args: &LsArgs) -> Result<(SocketQuery, Vec<SockState>, bool)> {
     for text in &args.state {
         let state = SockState::parse(text).ok_or_else(|| {
             Error::bad_input(
-                format!("unknown state '{}'", crate::render::sanitize::terminal(text)),
+                format!("unknown state '{}'", crate::text::terminal(text)),
                 "expected one of listen, established, syn_sent, syn_recv, fin_wait1, fin_wait2, time_wait, close (unconn), close_wait, last_ack, closing, new_syn_recv",
             )
         })?;
@@ -97,7 +97,7 @@ fn user_uid(ctx: &ProcContext, user: &str) -> Result<u32> {
         Error::bad_input(
             format!(
                 "no user named '{}' on this machine",
-                crate::render::sanitize::terminal(user)
+                crate::text::terminal(user)
             ),
             "expected a user name from /etc/passwd or a numeric uid",
         )

@@ -232,10 +232,7 @@ pub fn parse_pid(text: &str) -> Result<u32> {
     match t.parse::<u32>() {
         Ok(p) if (1..=4_194_304).contains(&p) => Ok(p),
         _ => Err(crate::error::Error::bad_input(
-            format!(
-                "'{}' is not a process id",
-                crate::render::sanitize::terminal(text)
-            ),
+            format!("'{}' is not a process id", crate::text::terminal(text)),
             "expected a whole number from 1 to 4194304, e.g. --pid 1234",
         )),
     }
@@ -247,7 +244,7 @@ pub fn parse_duration(text: &str, flag: &str) -> Result<std::time::Duration> {
         crate::error::Error::bad_input(
             format!(
                 "{flag} {} is not a duration",
-                crate::render::sanitize::terminal(text)
+                crate::text::terminal(text)
             ),
             format!(
                 "expected a number with an optional unit ms, s, m or h, up to a day, e.g. {flag} 5s or {flag} 500ms"
@@ -263,7 +260,7 @@ pub fn parse_span(text: &str, flag: &str) -> Result<std::time::Duration> {
         crate::error::Error::bad_input(
             format!(
                 "{flag} {} is not a duration",
-                crate::render::sanitize::terminal(text)
+                crate::text::terminal(text)
             ),
             format!(
                 "expected a number with a unit ms, s, m, h, d or w, up to ten years, e.g. {flag} 30d or {flag} 12h"

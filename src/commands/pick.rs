@@ -122,7 +122,7 @@ pub fn choose_in(data: &Data, spec: &Spec, survey: &Survey, count: usize) -> Res
     let sysctls = &survey.sysctls;
     let ephemeral = sysctls.ephemeral.filter(|_| !spec.allow_ephemeral);
     let in_use = &survey.in_use;
-    let now = registry::now();
+    let now = crate::time::now();
     let taken: HashSet<u16> = data
         .reservations
         .iter()
@@ -314,7 +314,7 @@ pub fn parse_range(text: &str) -> Result<(u16, u16)> {
         Ok(_) => Err(Error::bad_input(
             format!(
                 "--range {} is not a port range",
-                crate::render::sanitize::terminal(text)
+                crate::text::terminal(text)
             ),
             "expected LOW-HIGH with ports 1-65535, e.g. --range 3000-3999",
         )),
@@ -338,7 +338,7 @@ pub fn parse_ip(text: &str, flag: &str, examples: &str) -> Result<IpAddr> {
             Error::bad_input(
                 format!(
                     "{flag} {} is not an IP address",
-                    crate::render::sanitize::terminal(text)
+                    crate::text::terminal(text)
                 ),
                 format!("expected an IPv4 or IPv6 address, e.g. {examples}"),
             )
@@ -379,7 +379,7 @@ pub fn lease_in(
     count: usize,
     hold: Duration,
 ) -> Result<Chosen> {
-    let now = registry::now();
+    let now = crate::time::now();
     reg.data
         .expire_leases(now, |p| survey.listening.contains(&p));
     let (ports, avoided) = choose_in(&reg.data, spec, survey, count)?;
@@ -400,7 +400,7 @@ pub fn run(args: &PickArgs) -> Result<(PickReport, Exit)> {
             return Err(Error::bad_input(
                 format!(
                     "--count {} is not a number from 1 to 1000",
-                    crate::render::sanitize::terminal(&args.count)
+                    crate::text::terminal(&args.count)
                 ),
                 "expected e.g. --count 3",
             ));

@@ -9,8 +9,8 @@ use serde::Serialize;
 use crate::cli::{ReleaseArgs, ReserveArgs};
 use crate::error::{Error, Result};
 use crate::exit::Exit;
-use crate::render::sanitize::terminal;
 use crate::store::registry::{self, Registry, Reservation};
+use crate::text::terminal;
 
 use super::pick;
 
@@ -141,7 +141,7 @@ pub fn ensure(
             let spec = pick::spec(range, None, false, false, name_hash(name))?;
             let survey = pick::survey(&spec)?;
             reg.data
-                .expire_leases(registry::now(), |p| survey.listening.contains(&p));
+                .expire_leases(crate::time::now(), |p| survey.listening.contains(&p));
             pick::choose_in(&reg.data, &spec, &survey, 1)?.0[0]
         }
     };
@@ -149,7 +149,7 @@ pub fn ensure(
         name: name.to_string(),
         port,
         dir: dir.map(Path::to_path_buf),
-        created: registry::now() as i64,
+        created: crate::time::now() as i64,
     };
     reg.data.insert(r.clone());
     reg.save()?;

@@ -20,12 +20,12 @@ use crate::commands::Ui;
 use crate::error::{Error, Result};
 use crate::exit::Exit;
 use crate::model::SockState;
-use crate::render::sanitize::terminal;
 use crate::snapshot::{self, Owners, Request};
 use crate::store::registry::{self, Registry};
 use crate::sys::SocketQuery;
 use crate::sys::procfs::Detail;
 use crate::sys::supervise::{self, ChildRef, Ended, Event};
+use crate::text::terminal;
 
 use super::{pick, reserve};
 

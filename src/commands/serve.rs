@@ -8,11 +8,12 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use crate::cli::{ServeArgs, ServeKind};
+use crate::cli::ServeArgs;
 use crate::commands::Ui;
 use crate::error::{Error, Result};
 use crate::exit::Exit;
 use crate::traffic::Line;
+use crate::traffic::serve::ServeKind;
 use crate::traffic::serve::{self as engine, Chosen, ServeLine, Setup};
 
 /// What `serve` did (printed when it stops).
@@ -46,7 +47,7 @@ const GRACE: Duration = Duration::from_secs(5);
 
 /// Run `serve`.
 pub fn run(args: &ServeArgs, ui: &dyn Ui) -> Result<(ServeReport, Exit)> {
-    let kind = args.kind.unwrap_or_default();
+    let kind: ServeKind = args.kind.unwrap_or_default().into();
     let dir = check_dir(kind, args.dir.as_ref())?;
     let ip = args.bind.as_deref().map(parse_bind).transpose()?;
     let port = args.port.as_deref().map(parse_port).transpose()?;
@@ -55,7 +56,7 @@ pub fn run(args: &ServeArgs, ui: &dyn Ui) -> Result<(ServeReport, Exit)> {
         .local_addr()
         .map_err(|e| Error::io("reading the server's address", e))?;
     let url = engine::url(kind, address);
-    let rt = crate::web::server::runtime("portscope-serve", 2)?;
+    let rt = crate::server::runtime("portscope-serve", 2)?;
     let setup = Setup {
         kind,
         dir: dir.clone(),
@@ -132,7 +133,7 @@ fn signals() -> Result<impl std::future::Future<Output = &'static str> + Send + 
 
 /// `static` needs an existing directory; the other kinds take none.
 fn check_dir(kind: ServeKind, dir: Option<&PathBuf>) -> Result<Option<PathBuf>> {
-    let shown = |d: &PathBuf| crate::render::sanitize::terminal(&d.to_string_lossy()).into_owned();
+    let shown = |d: &PathBuf| crate::text::terminal(&d.to_string_lossy()).into_owned();
     match (kind, dir) {
         (ServeKind::Static, None) => Err(Error::bad_input(
             "serve static needs a directory",
@@ -167,10 +168,7 @@ fn check_dir(kind: ServeKind, dir: Option<&PathBuf>) -> Result<Option<PathBuf>> 
 fn parse_port(text: &str) -> Result<u16> {
     text.trim().parse::<u16>().map_err(|_| {
         Error::bad_input(
-            format!(
-                "--port {} is not a port",
-                crate::render::sanitize::terminal(text)
-            ),
+            format!("--port {} is not a port", crate::text::terminal(text)),
             "expected a number 1-65535 (or 0 for any free port), e.g. --port 8000",
         )
     })

@@ -57,10 +57,7 @@ pub fn parse_port(text: &str) -> Result<u16> {
     match text.trim().parse::<u16>() {
         Ok(p) if p > 0 => Ok(p),
         _ => Err(Error::bad_input(
-            format!(
-                "PORT {} is not a port",
-                crate::render::sanitize::terminal(text)
-            ),
+            format!("PORT {} is not a port", crate::text::terminal(text)),
             "expected a port number 1-65535, e.g. portscope tap 8080",
         )),
     }

@@ -117,7 +117,7 @@ pub fn run(args: &WatchArgs, ui: &dyn Ui) -> Result<(WatchReport, Exit)> {
     };
     let shown = ui.live_view(&mut feed);
     if let Some(w) = loop_.writer.as_mut() {
-        w.stopped(registry::now())?;
+        w.stopped(crate::time::now())?;
     }
     shown?;
     Ok((
@@ -187,7 +187,7 @@ impl Follow {
         if let Some(retention) = retention {
             let dir = registry::state_dir(store.state_dir.as_deref())?;
             let (mut w, resumed) = Writer::open(&dir, retention)?;
-            w.prune(registry::now())?;
+            w.prune(crate::time::now())?;
             observer.resume(resumed.open);
             writer = Some(w);
         }
@@ -273,7 +273,7 @@ impl Follow {
         };
         let recorded_to = match self.writer.as_mut() {
             Some(w) => {
-                w.stopped(registry::now())?;
+                w.stopped(crate::time::now())?;
                 Some(w.path().to_path_buf())
             }
             None => None,
@@ -310,7 +310,7 @@ impl LiveFeed for ViewFeed<'_> {
             self.follow.step()?
         };
         Ok(Frame {
-            time: registry::now(),
+            time: crate::time::now(),
             listeners: self.follow.observer.open().into_iter().cloned().collect(),
             events,
             states: state_counts()?,

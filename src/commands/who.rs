@@ -3,20 +3,19 @@
 //! and, for connections between two local processes, who is at the other end.
 
 use std::collections::{BTreeMap, HashMap};
-use std::net::IpAddr;
-use std::path::PathBuf;
+use std::path::Path;
 
 use serde::Serialize;
 
-use crate::cli::{StoreArgs, WhoArgs};
+use crate::cli::WhoArgs;
 use crate::error::{Error, Result};
-use crate::knowledge::addr_class::{Exposure, exposure, receives_for};
+use crate::knowledge::addr_class::{Exposure, exposure};
 use crate::model::{Endpoint, Hidden, Process, Proto, Snapshot, Socket};
-use crate::snapshot::{self, Owners, Request};
-use crate::store::history::{self, Stay};
+use crate::snapshot::{self, Owners, Request, serves, target_addrs};
+use crate::store::history::{self, PastHolder};
 use crate::sys::SocketQuery;
 use crate::sys::procfs::{self, Detail};
-use crate::target::{self, Host, Target};
+use crate::target::{self, Target};
 
 use super::probe::ProbeResult;
 
@@ -67,122 +66,13 @@ pub struct WhoReport {
     pub last_holder: Option<PastHolder>,
 }
 
-/// The last recorded listener of a port that is free now.
-#[derive(Debug, Clone, Serialize)]
-pub struct PastHolder {
-    /// The store it was read from.
-    pub store: PathBuf,
-    /// Its stay: listener, owner, open and close times, how it ended.
-    pub stay: Stay,
-    /// When the recorder last looked (Unix seconds): a stay still open in the store but
-    /// gone now ended after this.
-    pub store_last_alive: Option<f64>,
-}
-
-/// The past holder in one sentence: "free since 14:02:11; before that: python3 (pid 4121)
-/// `python3 -m http.server 8000` in /srv/app, user root, 13:40:02–14:02:11 (process exited)".
-pub fn past_sentence(past: &PastHolder, now: f64) -> String {
-    use crate::render::sanitize::terminal;
-    let st = &past.stay;
-    let t = |secs: f64| crate::time::local(secs, now);
-    let who = match &st.listener.owner {
-        Some(o) => {
-            let mut w = format!("{} (pid {})", terminal(&o.process), o.pid);
-            if !o.cmdline.is_empty() {
-                let mut cmd = crate::render::sanitize::command_line(&o.cmdline);
-                if cmd.chars().count() > 80 {
-                    cmd = cmd.chars().take(77).collect::<String>() + "...";
-                }
-                w.push_str(&format!(" `{cmd}`"));
-            }
-            if let Some(cwd) = &o.cwd {
-                w.push_str(&format!(" in {}", terminal(cwd)));
-            }
-            if let Some(user) = &o.user {
-                w.push_str(&format!(", user {}", terminal(user)));
-            }
-            w
-        }
-        None => format!(
-            "a process that could not be inspected (socket uid {})",
-            st.listener.uid
-        ),
-    };
-    let addr = std::net::SocketAddr::new(st.listener.address, st.listener.port);
-    match (st.closed_at, st.ending) {
-        (Some(closed), Some(crate::watch::Ending::WhileNotRecording)) => format!(
-            "free now; before that: {who}, listened on {} {addr} from {}; it closed while nothing recorded, between {} and {}",
-            st.listener.proto.as_str(),
-            t(st.opened_at),
-            st.closed_after.map_or_else(|| "?".to_string(), t),
-            t(closed)
-        ),
-        (Some(closed), ending) => format!(
-            "free since {}; before that: {who}, listened on {} {addr}, {}–{}{}",
-            t(closed),
-            st.listener.proto.as_str(),
-            t(st.opened_at),
-            t(closed),
-            ending.map_or(String::new(), |e| format!(
-                " ({})",
-                e.as_str().replace('-', " ")
-            ))
-        ),
-        (None, _) => format!(
-            "free now; the history store last saw {who}, listening on {} {addr} (since {}); it ended after the recorder's last look{}",
-            st.listener.proto.as_str(),
-            t(st.opened_at),
-            past.store_last_alive
-                .map_or(String::new(), |l| format!(" at {}", t(l)))
-        ),
-    }
-}
-
 /// The last listener the history store recorded for the target's single port (and serving
 /// its address), when nothing listens there now.
-pub(crate) fn past_holder(report: &WhoReport, store: &StoreArgs) -> Option<PastHolder> {
+pub(crate) fn past_holder(report: &WhoReport, state_dir: Option<&Path>) -> Option<PastHolder> {
     if report.sockets.iter().any(|s| s.socket.is_listening()) {
         return None;
     }
-    last_recorded(&report.target, store)
-}
-
-/// The last listener the history store recorded for the target's single port (serving its
-/// address); `None` without a store, a single port, or a record.
-pub fn last_recorded(target: &Target, store: &StoreArgs) -> Option<PastHolder> {
-    let (lo, hi) = target.port_range()?;
-    if lo != hi {
-        return None;
-    }
-    let path = history::find(store.state_dir.as_deref())?;
-    let reader = history::Reader::open(&path).ok()??;
-    let query = history::Query {
-        ports: Some((lo, hi)),
-        proto: target.proto(),
-        limit: 100,
-        ..history::Query::default()
-    };
-    let addrs = target_addrs(target);
-    let stay = reader
-        .stays(&query)
-        .ok()?
-        .into_iter()
-        .filter(|st| {
-            addrs
-                .as_ref()
-                .is_none_or(|a| a.iter().any(|ip| receives_for(st.listener.address, *ip)))
-        })
-        .max_by(|a, b| {
-            let end = |s: &Stay| s.closed_at.unwrap_or(f64::INFINITY);
-            end(a)
-                .total_cmp(&end(b))
-                .then(a.opened_at.total_cmp(&b.opened_at))
-        })?;
-    Some(PastHolder {
-        store: path,
-        stay,
-        store_last_alive: reader.coverage().ok().flatten().map(|(_, last)| last),
-    })
+    history::last_recorded(&report.target, state_dir)
 }
 
 /// Run `who`.
@@ -204,7 +94,7 @@ pub fn run(args: &WhoArgs) -> Result<WhoReport> {
     });
     let mut report = build(target, snap);
     report.probe = probe;
-    report.last_holder = past_holder(&report, &args.store);
+    report.last_holder = past_holder(&report, args.store.state_dir.as_deref());
     Ok(report)
 }
 
@@ -235,27 +125,6 @@ fn request(target: &Target) -> Result<Request> {
         detail: Detail::Full,
         threads: 0,
     })
-}
-
-/// Addresses a target's host stands for (a name is resolved here); `None` = any address.
-pub(crate) fn target_addrs(target: &Target) -> Option<Vec<IpAddr>> {
-    match target {
-        Target::Addr {
-            host: Host::Ip(ip), ..
-        } => Some(vec![*ip]),
-        Target::Addr {
-            host: Host::Name(name),
-            ..
-        } => Some(crate::sys::sysctl::resolve(name).addresses),
-        _ => None,
-    }
-}
-
-/// Whether a socket bound to `local` receives connections for any of `addrs`.
-pub(crate) fn serves(local: &Endpoint, addrs: &[IpAddr]) -> bool {
-    local
-        .ip()
-        .is_some_and(|ip| addrs.iter().any(|a| receives_for(ip, *a)))
 }
 
 /// Whether `s` is a socket of the target's own side (its local port and address match).

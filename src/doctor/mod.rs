@@ -58,7 +58,7 @@ pub struct Context {
     pub spoken: Option<crate::probe::engine::PortProbe>,
     /// Connect mode, when nothing listens: the last listener the history store recorded on
     /// the port (`portscope daemon`), if there is a store.
-    pub past: Option<crate::commands::who::PastHolder>,
+    pub past: Option<crate::store::history::PastHolder>,
 }
 
 impl Context {
@@ -189,7 +189,7 @@ fn gather(
 pub fn connect(
     target: Target,
     timeout: Duration,
-    store: &crate::cli::StoreArgs,
+    state_dir: Option<&std::path::Path>,
 ) -> Result<DoctorReport> {
     let port = one_tcp_port(&target)?;
     let (addrs, resolution) = dial_addresses(&target);
@@ -201,7 +201,7 @@ pub fn connect(
     ctx.spoken = probe_if_url(&ctx);
     if ctx.listeners().next().is_none() {
         ctx.foreign = crate::sys::netns::foreign_listeners(port);
-        ctx.past = crate::commands::who::last_recorded(&ctx.target, store);
+        ctx.past = crate::store::history::last_recorded(&ctx.target, state_dir);
     }
     if ctx.attempts.iter().any(|a| a.outcome != Outcome::Connected) {
         ctx.firewall = crate::sys::firewall::blocking_rules(port);

@@ -1,12 +1,12 @@
 //! `audit`: findings grouped by severity, each with its code, title, evidence and fix (the
 //! doctor's layout), then one summary line — or the SARIF 2.1.0 log with `--sarif`.
 
-use super::sanitize;
 use super::style::Palette;
 use crate::audit::sarif::Log;
 use crate::audit::{AuditFinding, AuditReport};
 use crate::commands::audit::AuditCommandReport;
 use crate::model::Severity;
+use crate::text;
 
 /// The human report (or SARIF).
 pub fn render(r: &AuditCommandReport, pal: &Palette) -> String {
@@ -43,7 +43,7 @@ pub fn render(r: &AuditCommandReport, pal: &Palette) -> String {
         let from = a
             .allowlist
             .as_ref()
-            .map(|p| format!(" by {}", sanitize::terminal(&p.display().to_string())))
+            .map(|p| format!(" by {}", text::terminal(&p.display().to_string())))
             .unwrap_or_default();
         out.push_str(&format!(
             "{}\n",
@@ -51,10 +51,7 @@ pub fn render(r: &AuditCommandReport, pal: &Palette) -> String {
         ));
         for allowed in &a.allowed {
             finding(&mut out, &allowed.finding, pal);
-            out.push_str(&format!(
-                "  allowed: {}\n",
-                sanitize::terminal(&allowed.reason)
-            ));
+            out.push_str(&format!("  allowed: {}\n", text::terminal(&allowed.reason)));
         }
         out.push('\n');
     }
@@ -77,13 +74,13 @@ fn finding(out: &mut String, f: &AuditFinding, pal: &Palette) {
     out.push_str(&format!(
         "\n{}  {}\n",
         pal.header(f.finding.code),
-        sanitize::terminal(&f.finding.title)
+        text::terminal(&f.finding.title)
     ));
     for e in &f.finding.evidence {
-        out.push_str(&format!("  seen: {}\n", sanitize::terminal(e)));
+        out.push_str(&format!("  seen: {}\n", text::terminal(e)));
     }
     for x in &f.finding.fix {
-        out.push_str(&format!("  fix:  {}\n", sanitize::terminal(x)));
+        out.push_str(&format!("  fix:  {}\n", text::terminal(x)));
     }
 }
 

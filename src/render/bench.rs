@@ -4,9 +4,9 @@
 use crate::commands::bench::{BenchReport, TransportReport};
 use crate::traffic::bench::{BenchLine, Stats, Throughput};
 
-use super::sanitize::terminal;
 use super::style::Palette;
 use super::table::Table;
+use crate::text::terminal;
 
 /// One live line (ends with a newline).
 pub fn line(l: &BenchLine, pal: &Palette) -> String {

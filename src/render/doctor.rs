@@ -1,9 +1,9 @@
 //! Human layout of `doctor`: the verdict first, then each finding's evidence and fix.
 
-use super::sanitize;
 use super::style::Palette;
 use crate::doctor::{BindOutcome, DoctorReport, Outcome};
 use crate::model::Severity;
+use crate::text;
 
 fn outcome(o: Outcome) -> &'static str {
     match o {
@@ -19,7 +19,7 @@ fn outcome(o: Outcome) -> &'static str {
 
 /// Render `doctor`.
 pub fn render(r: &DoctorReport, pal: &Palette) -> String {
-    let verdict = sanitize::terminal(&r.verdict);
+    let verdict = text::terminal(&r.verdict);
     let mut out = if r.works {
         format!("{} {verdict}\n", pal.ok("OK"))
     } else {
@@ -50,7 +50,7 @@ pub fn render(r: &DoctorReport, pal: &Palette) -> String {
         out.push_str(&format!(
             "  test bind {} {how}: {}\n",
             b.addr,
-            sanitize::terminal(&what)
+            text::terminal(&what)
         ));
     }
     for f in &r.findings {
@@ -63,14 +63,14 @@ pub fn render(r: &DoctorReport, pal: &Palette) -> String {
         let title = if f.title == r.verdict {
             String::new()
         } else {
-            format!(" {}", sanitize::terminal(&f.title))
+            format!(" {}", text::terminal(&f.title))
         };
         out.push_str(&format!("\n{} [{sev}]{title}\n", pal.header(f.code)));
         for e in &f.evidence {
-            out.push_str(&format!("  seen: {}\n", sanitize::terminal(e)));
+            out.push_str(&format!("  seen: {}\n", text::terminal(e)));
         }
         for x in &f.fix {
-            out.push_str(&format!("  fix:  {}\n", sanitize::terminal(x)));
+            out.push_str(&format!("  fix:  {}\n", text::terminal(x)));
         }
     }
     out

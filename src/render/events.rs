@@ -132,7 +132,7 @@ pub fn summary(r: &WatchReport) -> String {
             #[serde(flatten)]
             report: &'a WatchReport,
         }
-        let now = crate::store::registry::now();
+        let now = crate::time::now();
         let line = Stopped {
             event: "watch-stopped",
             time: crate::time::rfc3339(now),

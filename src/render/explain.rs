@@ -11,7 +11,7 @@ pub fn render(r: &ExplainReport, pal: &Palette) -> String {
             Origin::Machine { .. } => pal.ok("[here]   "),
             Origin::General { .. } => pal.dim("[general]"),
         };
-        out.push_str(&format!("  {tag} {}\n", super::sanitize::terminal(&f.text)));
+        out.push_str(&format!("  {tag} {}\n", crate::text::terminal(&f.text)));
     }
     out.push_str(&pal.dim(
         "\n[here] = read from this machine just now; [general] = general knowledge, true anywhere.\n",

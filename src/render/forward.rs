@@ -66,7 +66,7 @@ pub fn line(l: &ForwardLine, pal: &Palette) -> String {
                 Some(e) => format!(
                     "{} ({})",
                     end_text(*end),
-                    super::sanitize::terminal(&e.replace(['\n', '\r'], " "))
+                    crate::text::terminal(&e.replace(['\n', '\r'], " "))
                 ),
                 None => end_text(*end).to_string(),
             };
@@ -96,7 +96,7 @@ pub fn line(l: &ForwardLine, pal: &Palette) -> String {
         } => format!(
             "#{id} {} {client}: cannot connect to {target}: {}; client closed\n",
             pal.warn("target-failed"),
-            super::sanitize::terminal(&reason.replace(['\n', '\r'], " "))
+            crate::text::terminal(&reason.replace(['\n', '\r'], " "))
         ),
     }
 }

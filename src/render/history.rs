@@ -4,11 +4,11 @@
 
 use jiff::tz::TimeZone;
 
-use super::sanitize;
 use super::style::Palette;
 use super::table::Table;
 use crate::commands::history::{Coverage, HistoryReport, StayRow};
 use crate::store::history::{Recorder, Stored};
+use crate::text;
 use crate::watch::{Ending, EventKind, Listener};
 
 /// Command lines longer than this are cut (the JSON has them whole).
@@ -91,7 +91,7 @@ fn subject(r: &HistoryReport) -> String {
     match &r.query.target {
         Some(crate::target::Target::Pid(pid)) => format!("pid {pid}"),
         Some(crate::target::Target::Process(name)) => {
-            format!("process {}", sanitize::terminal(name))
+            format!("process {}", text::terminal(name))
         }
         Some(crate::target::Target::Range { .. }) => format!("ports {}", target_text(r)),
         Some(crate::target::Target::Port { .. }) => format!("port {}", target_text(r)),
@@ -104,7 +104,7 @@ fn target_text(r: &HistoryReport) -> String {
     r.query
         .target
         .as_ref()
-        .map(|t| sanitize::terminal(&t.to_string()).into_owned())
+        .map(|t| text::terminal(&t.to_string()).into_owned())
         .unwrap_or_default()
 }
 
@@ -114,7 +114,7 @@ fn window(r: &HistoryReport, clock: &Clock<'_>) -> String {
     if let Some(p) = &r.query.process
         && !matches!(r.query.target, Some(crate::target::Target::Process(_)))
     {
-        w.push_str(&format!(" by process {}", sanitize::terminal(p)));
+        w.push_str(&format!(" by process {}", text::terminal(p)));
     }
     match (r.query.since, r.query.until) {
         (Some(s), Some(u)) => w.push_str(&format!(
@@ -168,7 +168,7 @@ fn no_store(r: &HistoryReport) -> String {
     let places: Vec<String> = r
         .looked_in
         .iter()
-        .map(|p| sanitize::terminal(&p.display().to_string()).into_owned())
+        .map(|p| text::terminal(&p.display().to_string()).into_owned())
         .collect();
     format!(
         "No history recorded: no store at {}.\n\
@@ -185,7 +185,7 @@ fn covered(
     clock: &Clock<'_>,
     pal: &Palette,
 ) -> String {
-    let store = sanitize::terminal(&store.display().to_string()).into_owned();
+    let store = text::terminal(&store.display().to_string()).into_owned();
     let Some(c) = c else {
         return format!("The store {store} holds no recording yet.\n");
     };
@@ -232,7 +232,7 @@ fn covered(
 }
 
 fn cmdline(args: &[String]) -> String {
-    let full = sanitize::command_line(args);
+    let full = text::command_line(args);
     if full.chars().count() <= CMDLINE_MAX {
         return full;
     }
@@ -255,7 +255,7 @@ fn pid_cell(l: &Listener) -> String {
 
 fn process_cell(l: &Listener) -> String {
     match &l.owner {
-        Some(o) => sanitize::terminal(&o.process).into_owned(),
+        Some(o) => text::terminal(&o.process).into_owned(),
         None if l.owner_hidden => "(hidden)".into(),
         None => "-".into(),
     }
@@ -263,7 +263,7 @@ fn process_cell(l: &Listener) -> String {
 
 fn user_cell(l: &Listener) -> String {
     match l.owner.as_ref().and_then(|o| o.user.as_deref()) {
-        Some(u) => sanitize::terminal(u).into_owned(),
+        Some(u) => text::terminal(u).into_owned(),
         None => l.owner.as_ref().map_or(l.uid, |o| o.uid).to_string(),
     }
 }
@@ -276,16 +276,16 @@ fn owner_detail(l: &Listener) -> String {
             parts.push(cmdline(&o.cmdline));
         }
         if let Some(cwd) = &o.cwd {
-            parts.push(format!("cwd {}", sanitize::terminal(cwd)));
+            parts.push(format!("cwd {}", text::terminal(cwd)));
         }
         if let Some(id) = &o.container {
             parts.push(format!(
                 "container {}",
-                sanitize::terminal(id.get(..12).unwrap_or(id))
+                text::terminal(id.get(..12).unwrap_or(id))
             ));
         }
         if let Some(unit) = &o.unit {
-            parts.push(format!("unit {}", sanitize::terminal(unit)));
+            parts.push(format!("unit {}", text::terminal(unit)));
         }
         if !o.others.is_empty() {
             let pids: Vec<String> = o.others.iter().map(u32::to_string).collect();

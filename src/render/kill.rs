@@ -7,9 +7,9 @@ use crate::model::{ProcState, Socket};
 use crate::sys::signal::Sig;
 use crate::target::Target;
 
-use super::sanitize;
 use super::style::Palette;
 use super::who::process_block;
+use crate::text;
 
 /// `port 8080`, `port 127.0.0.1:8080/tcp`, `ports 3000-3010`.
 fn label(t: &Target) -> String {
@@ -30,7 +30,7 @@ fn ports_label(ports: &[u16]) -> String {
 }
 
 fn name_pid(comm: &str, pid: u32) -> String {
-    format!("{}[{pid}]", sanitize::terminal(comm))
+    format!("{}[{pid}]", text::terminal(comm))
 }
 
 fn secs(ms: u64) -> String {
@@ -38,7 +38,7 @@ fn secs(ms: u64) -> String {
 }
 
 fn socket_text(proto: &str, state: &str, local: &str) -> String {
-    format!("{proto} {state} {}", sanitize::terminal(local))
+    format!("{proto} {state} {}", text::terminal(local))
 }
 
 fn socket_line(s: &Socket, st: &PortState) -> String {
@@ -90,7 +90,7 @@ fn hidden_text(st: &PortState, euid: u32) -> String {
         .hidden_users
         .iter()
         .map(|u| match &u.user {
-            Some(name) => format!("uid {} / {}", u.uid, sanitize::terminal(name)),
+            Some(name) => format!("uid {} / {}", u.uid, text::terminal(name)),
             None => format!("uid {}", u.uid),
         })
         .collect();
@@ -118,7 +118,7 @@ fn why_text(w: &Why) -> String {
         } => {
             let mut s = socket_text(proto.as_str(), state.ss_name(*proto), &local.to_string());
             if let Some(r) = remote {
-                s.push_str(&format!(" ↔ {}", sanitize::terminal(&r.to_string())));
+                s.push_str(&format!(" ↔ {}", text::terminal(&r.to_string())));
             }
             format!("holds {s}")
         }
@@ -133,7 +133,7 @@ fn docker_text(d: &DockerNote) -> String {
     let m = &d.mapping;
     let opt = |v: &Option<String>| -> String {
         v.as_deref()
-            .map_or("?".into(), |s| sanitize::terminal(s).into_owned())
+            .map_or("?".into(), |s| text::terminal(s).into_owned())
     };
     let port = |v: Option<u16>| v.map_or("?".into(), |p| p.to_string());
     let host_port = port(m.host_port);
@@ -303,7 +303,7 @@ fn outcome_line(o: &Outcome, plan: &KillPlan, pal: &Palette) -> String {
     let first = plan.signal.name();
     let who = format!(
         "{} (pid {}{})",
-        sanitize::terminal(&o.comm),
+        text::terminal(&o.comm),
         o.pid,
         tree_note(plan, o.pid)
     );
@@ -322,7 +322,7 @@ fn outcome_line(o: &Outcome, plan: &KillPlan, pal: &Palette) -> String {
         Fate::Killed => format!(
             "escalated: pid {} ({}) ignored SIG{first} for {}, sent SIGKILL; it was gone {} later",
             o.pid,
-            sanitize::terminal(&o.comm),
+            text::terminal(&o.comm),
             at(o.ignored_s),
             at(o.after_s)
         ),
@@ -334,7 +334,7 @@ fn outcome_line(o: &Outcome, plan: &KillPlan, pal: &Palette) -> String {
             let ports: Vec<String> = o.ports.iter().map(u16::to_string).collect();
             pal.warn(&format!(
                 "{who}, user {}: permission denied — it belongs to another user; run: sudo portscope kill {}",
-                sanitize::terminal(&o.user),
+                text::terminal(&o.user),
                 ports.join(" ")
             ))
         }

@@ -4,9 +4,9 @@ use crate::commands::pick::PickReport;
 use crate::commands::reserve::{Action, ReserveReport};
 use crate::time::utc;
 
-use super::sanitize::terminal;
 use super::style::Palette;
 use super::table::Table;
+use crate::text::terminal;
 
 /// The picked ports, one per line: nothing else on standard output.
 pub fn pick(r: &PickReport) -> String {

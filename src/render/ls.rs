@@ -2,9 +2,10 @@
 
 use super::style::Palette;
 use super::table::Table;
-use super::{addr_cell, hidden_line, pid_cell, sanitize};
+use super::{addr_cell, hidden_line, pid_cell};
 use crate::commands::ls::{LsReport, LsRow};
 use crate::knowledge::addr_class::Exposure;
+use crate::text;
 
 fn exposure_cell(row: &LsRow) -> String {
     row.exposure
@@ -19,7 +20,7 @@ fn process_cell(row: &LsRow) -> String {
     }
     row.process
         .as_deref()
-        .map(|p| sanitize::terminal(p).into_owned())
+        .map(|p| text::terminal(p).into_owned())
         .unwrap_or_default()
 }
 
@@ -46,7 +47,7 @@ pub fn render(r: &LsReport, pal: &Palette) -> String {
             vec![
                 s.proto.as_str().to_string(),
                 s.state.ss_name(s.proto).to_string(),
-                sanitize::terminal(&s.local.to_string()).into_owned(),
+                text::terminal(&s.local.to_string()).into_owned(),
                 s.remote.as_ref().map_or("-".into(), ToString::to_string),
             ]
         } else {

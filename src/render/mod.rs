@@ -8,7 +8,6 @@ pub mod json;
 pub mod nagios;
 pub mod progress;
 pub mod prometheus;
-pub mod sanitize;
 pub mod style;
 pub mod table;
 pub mod traffic;
@@ -98,7 +97,7 @@ pub fn report(report: &Report, cfg: &Config) -> String {
 /// One line for standard error.
 pub fn error(err: &Error) -> String {
     let text = err.to_string().replace(['\n', '\r'], " ");
-    format!("portscope: error: {}\n", sanitize::terminal(&text))
+    format!("portscope: error: {}\n", crate::text::terminal(&text))
 }
 
 /// The PID column: `1234`, `1234,1240`, `1234,1240,+3`; `?` when hidden; `-` when none.
@@ -120,7 +119,7 @@ fn pid_cell(s: &Socket) -> String {
 fn addr_cell(s: &Socket) -> String {
     match s.local.ip() {
         Some(ip) => ip.to_string(),
-        None => sanitize::terminal(&s.local.to_string()).into_owned(),
+        None => crate::text::terminal(&s.local.to_string()).into_owned(),
     }
 }
 

@@ -28,7 +28,7 @@ pub fn render(r: &CheckReport) -> String {
 /// Text safe inside a status or long-output line: control characters (newlines included)
 /// escaped as `\xNN`, and `|` written `\x7c`. Idempotent: cleaning clean text changes nothing.
 pub fn clean(text: &str) -> String {
-    super::sanitize::terminal(text).replace('|', "\\x7c")
+    crate::text::terminal(text).replace('|', "\\x7c")
 }
 
 /// One perfdata item: `'label'=value[UOM];[warn];[crit];[min];[max]`, trailing empty

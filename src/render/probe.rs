@@ -1,11 +1,11 @@
 //! Human layout of `probe`: one row per address, then the details and TLS facts that matter.
 
-use super::sanitize;
 use super::style::Palette;
 use super::table::Table;
 use crate::commands::probe::{ProbeReport, ProbeResult};
 use crate::probe::engine::PortState;
 use crate::probe::{Auth, Confidence};
+use crate::text;
 
 fn auth_cell(r: &ProbeResult, pal: &Palette) -> String {
     match r.probe.identification.as_ref().and_then(|i| i.auth) {
@@ -27,7 +27,7 @@ fn state_cell(r: &ProbeResult) -> &'static str {
 fn row(r: &ProbeResult, pal: &Palette) -> Vec<String> {
     let id = r.probe.identification.as_ref();
     let text = |s: Option<&String>| {
-        s.map(|v| sanitize::terminal(v).into_owned())
+        s.map(|v| text::terminal(v).into_owned())
             .unwrap_or_default()
     };
     let confidence = match id.and_then(|i| i.confidence) {
@@ -44,7 +44,7 @@ fn row(r: &ProbeResult, pal: &Palette) -> Vec<String> {
     vec![
         format!("{}{udp}", std::net::SocketAddr::new(r.addr, r.port)),
         state_cell(r).to_string(),
-        id.map(|i| sanitize::terminal(&i.protocol).into_owned())
+        id.map(|i| text::terminal(&i.protocol).into_owned())
             .unwrap_or_else(|| "?".into()),
         text(id.and_then(|i| i.product.as_ref())),
         text(id.and_then(|i| i.version.as_ref())),
@@ -52,7 +52,7 @@ fn row(r: &ProbeResult, pal: &Palette) -> Vec<String> {
         confidence.to_string(),
         r.owner
             .as_ref()
-            .map(|o| format!("{}[{}]", sanitize::terminal(&o.comm), o.pid))
+            .map(|o| format!("{}[{}]", text::terminal(&o.comm), o.pid))
             .unwrap_or_default(),
     ]
 }
@@ -65,7 +65,7 @@ fn notes(r: &ProbeResult) -> Vec<String> {
         let details: Vec<String> = id
             .details
             .iter()
-            .map(|(k, v)| format!("{k}={}", sanitize::terminal(v)))
+            .map(|(k, v)| format!("{k}={}", text::terminal(v)))
             .collect();
         if !details.is_empty() {
             lines.push(format!("{addr}  {}", details.join("; ")));
@@ -88,7 +88,7 @@ fn notes(r: &ProbeResult) -> Vec<String> {
         }
         lines.push(format!(
             "{addr}  tls: {}",
-            sanitize::terminal(&parts.join("; "))
+            text::terminal(&parts.join("; "))
         ));
     }
     if r.probe.identification.is_none() && r.probe.state == PortState::Open {
@@ -147,16 +147,16 @@ pub fn summary_lines(results: &[ProbeResult]) -> String {
         let addr = std::net::SocketAddr::new(r.addr, r.port);
         let what = match &r.probe.identification {
             Some(id) => {
-                let mut parts = vec![sanitize::terminal(&id.protocol).into_owned()];
+                let mut parts = vec![text::terminal(&id.protocol).into_owned()];
                 parts.extend(
                     id.product
                         .as_deref()
-                        .map(|p| sanitize::terminal(p).into_owned()),
+                        .map(|p| text::terminal(p).into_owned()),
                 );
                 parts.extend(
                     id.version
                         .as_deref()
-                        .map(|v| sanitize::terminal(v).into_owned()),
+                        .map(|v| text::terminal(v).into_owned()),
                 );
                 match id.auth {
                     Some(Auth::NotRequired) => parts.push("(no authentication required)".into()),

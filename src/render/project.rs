@@ -4,9 +4,9 @@
 use crate::commands::project::{CheckReport, EnvReport, PortFrom, ServiceRow, Status};
 use crate::model::Severity;
 
-use super::sanitize::terminal;
 use super::style::Palette;
 use super::table::Table;
+use crate::text::terminal;
 
 /// The `check-config` table of declared services and what collides with them.
 pub fn check(r: &CheckReport, pal: &Palette) -> String {

@@ -306,7 +306,7 @@ pub fn collector_line(c: Collector, error: Option<&str>) -> String {
     let name = c.name();
     match error {
         Some(e) => {
-            let e = super::sanitize::terminal(&e.replace(['\n', '\r'], " ")).into_owned();
+            let e = crate::text::terminal(&e.replace(['\n', '\r'], " ")).into_owned();
             format!("portscope exporter: the {name} collector failed: {e}\n")
         }
         None => format!("portscope exporter: the {name} collector works again\n"),
@@ -323,7 +323,7 @@ pub fn textfile_name_warning(path: &Path) -> String {
     format!(
         "portscope exporter: warning: node_exporter's textfile collector reads only *.prom \
          files; {} will be ignored by it\n",
-        super::sanitize::terminal(&path.display().to_string())
+        crate::text::terminal(&path.display().to_string())
     )
 }
 

@@ -3,8 +3,8 @@
 
 use crate::commands::run::{Advice, Chosen, Holder, RunNotice, RunReport};
 
-use super::sanitize::{command_line, shell_word, terminal};
 use super::style::Palette;
+use crate::text::{command_line, shell_word, terminal};
 
 const P: &str = "portscope:";
 

@@ -4,8 +4,8 @@ use crate::commands::serve::ServeReport;
 use crate::traffic::serve::{Chosen, ServeLine};
 
 use super::bytes;
-use super::sanitize::terminal;
 use super::style::Palette;
+use crate::text::terminal;
 
 /// One live line (ends with a newline).
 pub fn line(l: &ServeLine, _pal: &Palette) -> String {

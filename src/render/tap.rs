@@ -1,7 +1,7 @@
 //! `tap`'s live lines and its summary.
 
 use crate::commands::tap::TapReport;
-use crate::render::sanitize::terminal;
+use crate::text::terminal;
 use crate::traffic::tap::{Conn, TapLine};
 
 use super::bytes;

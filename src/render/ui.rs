@@ -33,7 +33,7 @@ pub fn exposure_warning(addr: SocketAddr) -> Option<String> {
 
 /// `--open` could not open the browser.
 pub fn open_failed_line(why: &str) -> String {
-    let why = super::sanitize::terminal(&why.replace(['\n', '\r'], " ")).into_owned();
+    let why = crate::text::terminal(&why.replace(['\n', '\r'], " ")).into_owned();
     format!("portscope ui: could not open a browser: {why}; open the URL above yourself\n")
 }
 

@@ -2,9 +2,10 @@
 
 use super::style::Palette;
 use super::table::Table;
-use super::{hidden_line, pid_cell, sanitize};
+use super::{hidden_line, pid_cell};
 use crate::commands::who::{WhoReport, WhoSocket};
 use crate::model::{ProcState, Process};
+use crate::text;
 use crate::time;
 
 fn other_end(w: &WhoSocket, r: &WhoReport) -> String {
@@ -18,7 +19,7 @@ fn other_end(w: &WhoSocket, r: &WhoReport) -> String {
         .pids
         .iter()
         .map(|pid| match r.processes.get(pid) {
-            Some(p) => format!("{}[{pid}]", sanitize::terminal(&p.comm)),
+            Some(p) => format!("{}[{pid}]", text::terminal(&p.comm)),
             None => format!("[{pid}]"),
         })
         .collect();
@@ -38,18 +39,14 @@ fn owner_names(w: &WhoSocket, r: &WhoReport) -> String {
         .pids
         .iter()
         .filter_map(|pid| r.processes.get(pid))
-        .map(|p| sanitize::terminal(&p.comm).into_owned())
+        .map(|p| text::terminal(&p.comm).into_owned())
         .collect();
     names.dedup();
     names.join(",")
 }
 
 pub(crate) fn process_block(p: &Process, now: u64, pal: &Palette) -> String {
-    let mut out = format!(
-        "{} [pid {}]",
-        pal.header(&sanitize::terminal(&p.comm)),
-        p.pid
-    );
+    let mut out = format!("{} [pid {}]", pal.header(&text::terminal(&p.comm)), p.pid);
     if p.state == ProcState::Stopped || p.state == ProcState::TracingStop {
         out.push_str(&format!(
             "  {}",
@@ -64,13 +61,13 @@ pub(crate) fn process_block(p: &Process, now: u64, pal: &Palette) -> String {
     out.push('\n');
     let mut line = |k: &str, v: String| out.push_str(&format!("  {:<9} {v}\n", k));
     if !p.cmdline.is_empty() {
-        line("command", sanitize::command_line(&p.cmdline));
+        line("command", text::command_line(&p.cmdline));
     }
     if let Some(exe) = &p.exe {
-        line("exe", sanitize::terminal(exe).into_owned());
+        line("exe", text::terminal(exe).into_owned());
     }
     if let Some(cwd) = &p.cwd {
-        line("cwd", sanitize::terminal(cwd).into_owned());
+        line("cwd", text::terminal(cwd).into_owned());
     }
     line(
         "user",
@@ -91,31 +88,27 @@ pub(crate) fn process_block(p: &Process, now: u64, pal: &Palette) -> String {
             .ancestry
             .iter()
             .rev()
-            .map(|a| format!("{}[{}]", sanitize::terminal(&a.comm), a.pid))
+            .map(|a| format!("{}[{}]", text::terminal(&a.comm), a.pid))
             .collect();
-        chain.push(format!("{}[{}]", sanitize::terminal(&p.comm), p.pid));
+        chain.push(format!("{}[{}]", text::terminal(&p.comm), p.pid));
         line("chain", chain.join(" → "));
     }
     if let Some(unit) = &p.origin.systemd_unit {
-        line("unit", sanitize::terminal(unit).into_owned());
+        line("unit", text::terminal(unit).into_owned());
     }
     if let Some(id) = &p.origin.container_id {
         let runtime = p.origin.container_runtime.as_deref().unwrap_or("container");
         line(
             "container",
-            format!(
-                "{} {}",
-                sanitize::terminal(runtime),
-                id.get(..12).unwrap_or(id)
-            ),
+            format!("{} {}", text::terminal(runtime), id.get(..12).unwrap_or(id)),
         );
     }
     out
 }
 
 /// The history line under a free port's answer.
-fn past_line(past: &crate::commands::who::PastHolder, pal: &Palette) -> String {
-    let text = crate::commands::who::past_sentence(past, crate::store::registry::now());
+fn past_line(past: &crate::store::history::PastHolder, pal: &Palette) -> String {
+    let text = crate::store::history::past_sentence(past, crate::time::now());
     format!(
         "{}\n  {}\n",
         pal.dim(&text),
@@ -158,7 +151,7 @@ pub fn render(r: &WhoReport, pal: &Palette) -> String {
         t.push(vec![
             s.proto.as_str().to_string(),
             s.state.ss_name(s.proto).to_string(),
-            sanitize::terminal(&s.local.to_string()).into_owned(),
+            text::terminal(&s.local.to_string()).into_owned(),
             s.remote.as_ref().map_or("-".into(), ToString::to_string),
             pid_cell(s),
             owner_names(w, r),

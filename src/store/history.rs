@@ -15,6 +15,7 @@
 //! holds the recorder's pid). Readers take no lock: WAL readers never block the writer.
 
 mod json;
+mod last;
 mod reader;
 mod schema;
 mod writer;
@@ -26,6 +27,7 @@ use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
 pub use json::{Stamp, When};
+pub use last::{PastHolder, last_recorded, past_sentence};
 pub use reader::{Reader, Recorder, Session};
 pub use writer::Writer;
 

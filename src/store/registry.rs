@@ -285,13 +285,6 @@ pub fn state_dir(given: Option<&Path>) -> Result<PathBuf> {
     }
 }
 
-/// Unix time now, in seconds.
-pub fn now() -> f64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0.0, |d| d.as_secs_f64())
-}
-
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {

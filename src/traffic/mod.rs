@@ -42,10 +42,7 @@ pub fn parse_endpoint(text: &str, what: &str) -> Result<SocketAddr> {
     };
     parsed.ok_or_else(|| {
         Error::bad_input(
-            format!(
-                "{what} {} is not an address",
-                crate::render::sanitize::terminal(text)
-            ),
+            format!("{what} {} is not an address", crate::text::terminal(text)),
             "expected PORT (on 127.0.0.1), IP:PORT, [IPv6]:PORT or localhost:PORT, e.g. 8080, \
              127.0.0.1:8080 or [::1]:8080",
         )

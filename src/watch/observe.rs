@@ -83,7 +83,7 @@ impl Observer {
             .into_iter()
             .filter(|s| s.is_listening() && s.inode != 0)
             .collect();
-        let time = crate::store::registry::now();
+        let time = crate::time::now();
         let keys: Vec<_> = sockets.iter().filter_map(socket_key).collect();
         if self.looked && !self.tracker.differs(&keys) {
             return Ok(Tick {

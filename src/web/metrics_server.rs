@@ -18,10 +18,10 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 
-use super::server;
 use crate::commands::exporter::collect::{self, CollectOptions, Collector};
 use crate::error::{Error, Result};
 use crate::render::prometheus as text;
+use crate::server;
 
 /// A collection this young is served again instead of taking a new one.
 pub const REUSE: Duration = Duration::from_secs(1);

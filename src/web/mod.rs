@@ -2,9 +2,8 @@
 //! the `ui` dashboard.
 //! Servers here only move bytes: what they serve is collected by `commands` and formatted
 //! by `render`, and every server is bounded (connections, idle time, one collection at a
-//! time) so that a flood of requests cannot take the machine with it.
+//! time) so that a flood of requests cannot take the machine with it. The runtime and the
+//! bounds are [`crate::server`]'s, shared with the traffic tools.
 
-pub(crate) mod limits;
 pub mod metrics_server;
-pub mod server;
 pub mod ui;

@@ -77,10 +77,7 @@ impl State {
             "warn" | "warning" => Ok(State::Warning),
             "crit" | "critical" => Ok(State::Critical),
             _ => Err(Error::bad_input(
-                format!(
-                    "{flag} '{}' is not a state",
-                    crate::render::sanitize::terminal(text)
-                ),
+                format!("{flag} '{}' is not a state", crate::text::terminal(text)),
                 format!("expected ok, warn or crit, e.g. {flag} crit"),
             )),
         }

@@ -36,10 +36,7 @@ impl Range {
         let t = text.trim();
         let bad = |why: &str| {
             Error::bad_input(
-                format!(
-                    "{flag} {}: {why}",
-                    crate::render::sanitize::terminal(&quote(text))
-                ),
+                format!("{flag} {}: {why}", crate::text::terminal(&quote(text))),
                 ACCEPTED,
             )
         };

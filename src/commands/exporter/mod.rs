@@ -130,10 +130,7 @@ pub fn parse_listen(text: &str) -> Result<SocketAddr> {
     };
     parsed.ok_or_else(|| {
         Error::bad_input(
-            format!(
-                "--listen {} is not ADDR:PORT",
-                crate::render::sanitize::terminal(text)
-            ),
+            format!("--listen {} is not ADDR:PORT", crate::text::terminal(text)),
             "expected an IP address and a port 0-65535, e.g. --listen 127.0.0.1:8080, \
              --listen [::1]:8080, or --listen 0.0.0.0:8080 to serve every interface \
              (port 0: any free port)",
@@ -193,7 +190,7 @@ fn held_by(addr: SocketAddr) -> String {
             format!(
                 "{} is held by pid {pid} ({}); {who}",
                 s.local,
-                crate::render::sanitize::terminal(name)
+                crate::text::terminal(name)
             )
         }
         None => who,

@@ -22,12 +22,12 @@ use crate::commands::Ui;
 use crate::error::{Error, Result};
 use crate::exit::Exit;
 use crate::model::{Endpoint, Process, Proto, SockState, Socket};
-use crate::render::sanitize;
 use crate::snapshot::{self, Owners, Request};
 use crate::sys::SocketQuery;
 use crate::sys::procfs::{self, Detail, ProcContext};
 use crate::sys::signal::{self, Lineage, Sent, Sig, Stop, StopPlan, Stopped, Victim};
 use crate::target::{self, Host, Target};
+use crate::text;
 
 mod docker;
 mod exec;
@@ -362,8 +362,8 @@ fn parse_targets(texts: &[String]) -> Result<Vec<Target>> {
                 return Err(Error::bad_input(
                     format!(
                         "{} names a process, not a port (see its ports with: portscope who {})",
-                        sanitize::terminal(text),
-                        sanitize::shell_word(text.trim())
+                        text::terminal(text),
+                        text::shell_word(text.trim())
                     ),
                     PORTS_ONLY,
                 ));
@@ -371,9 +371,9 @@ fn parse_targets(texts: &[String]) -> Result<Vec<Target>> {
             Target::Addr {
                 host: Host::Name(name),
                 ..
-            } if super::who::target_addrs(&t).is_none_or(|a| a.is_empty()) => {
+            } if crate::snapshot::target_addrs(&t).is_none_or(|a| a.is_empty()) => {
                 return Err(Error::bad_input(
-                    format!("{} does not resolve here", sanitize::terminal(name)),
+                    format!("{} does not resolve here", text::terminal(name)),
                     "give an address that resolves, or an IP address, e.g. 127.0.0.1:8080",
                 ));
             }
@@ -387,7 +387,7 @@ fn parse_targets(texts: &[String]) -> Result<Vec<Target>> {
 pub fn parse_signal(text: &str) -> Result<Sig> {
     Sig::parse(text).ok_or_else(|| {
         Error::bad_input(
-            format!("--signal {} is not a signal kill sends", sanitize::terminal(text)),
+            format!("--signal {} is not a signal kill sends", text::terminal(text)),
             "expected TERM, INT, HUP, QUIT, KILL, USR1 or USR2 (with or without SIG, any case) or its number (15, 2, 1, 3, 9, 10, 12)",
         )
     })

@@ -20,7 +20,7 @@ pub(super) fn request(target: &Target, detail: Detail) -> Request {
 
 /// The sockets of a snapshot whose local end is on the target.
 pub(super) fn on_target<'a>(target: &Target, sockets: &'a [Socket]) -> Vec<&'a Socket> {
-    let addrs: Option<Vec<IpAddr>> = crate::commands::who::target_addrs(target);
+    let addrs: Option<Vec<IpAddr>> = crate::snapshot::target_addrs(target);
     let (lo, hi) = target.port_range().unwrap_or((1, 65535));
     sockets
         .iter()
@@ -29,7 +29,7 @@ pub(super) fn on_target<'a>(target: &Target, sockets: &'a [Socket]) -> Vec<&'a S
         .filter(|s| {
             addrs
                 .as_ref()
-                .is_none_or(|a| crate::commands::who::serves(&s.local, a))
+                .is_none_or(|a| crate::snapshot::serves(&s.local, a))
         })
         .collect()
 }

@@ -421,7 +421,7 @@ fn reserve_for(
     )?;
     let survey = pick::survey(&spec)?;
     reg.data
-        .expire_leases(registry::now(), |p| survey.listening.contains(&p));
+        .expire_leases(crate::time::now(), |p| survey.listening.contains(&p));
     // The declared ports count as taken: a copy of the registry that reserves them.
     let mut view = reg.data.clone();
     for &port in declared {

@@ -39,7 +39,7 @@ pub fn check(ctx: &Context) -> Vec<Finding> {
     if let Some(past) = &ctx.past {
         evidence.push(format!(
             "{} (history store {})",
-            crate::commands::who::past_sentence(past, ctx.snapshot.taken_at),
+            crate::store::history::past_sentence(past, ctx.snapshot.taken_at),
             past.store.display()
         ));
         if let Some(o) = past
@@ -49,13 +49,13 @@ pub fn check(ctx: &Context) -> Vec<Finding> {
             .as_ref()
             .filter(|o| !o.cmdline.is_empty())
         {
-            let cmd = crate::render::sanitize::command_line(&o.cmdline);
+            let cmd = crate::text::command_line(&o.cmdline);
             fix.insert(
                 0,
                 match &o.cwd {
                     Some(cwd) => format!(
                         "start it again as it was: cd {} && {cmd}",
-                        crate::render::sanitize::shell_word(cwd)
+                        crate::text::shell_word(cwd)
                     ),
                     None => format!("start it again as it was: {cmd}"),
                 },

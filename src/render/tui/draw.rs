@@ -13,7 +13,7 @@ use ratatui::widgets::{Block, Cell, Clear, Paragraph, Row as TableRow, Table, Ta
 use super::app::{App, Mark, Mode, Row, Tone};
 use super::free;
 use crate::model::Proto;
-use crate::render::sanitize;
+use crate::text;
 use crate::watch::Ending;
 
 /// Column titles; the first column is the new/closed marker.
@@ -181,10 +181,7 @@ fn header_lines(app: &App, look: Look, width: u16) -> Vec<Line<'static>> {
     }
     if let Some(p) = &app.recording {
         lines.push(Line::styled(
-            format!(
-                "recording to {}",
-                sanitize::terminal(&p.display().to_string())
-            ),
+            format!("recording to {}", text::terminal(&p.display().to_string())),
             look.dim(),
         ));
     }
@@ -230,9 +227,9 @@ fn cells(r: &Row, app: &App) -> [String; 9] {
     let (pid, process, user, command) = match &l.owner {
         Some(o) => (
             o.pid.to_string(),
-            sanitize::terminal(&o.process).into_owned(),
-            sanitize::terminal(o.user.as_deref().unwrap_or(&o.uid.to_string())).into_owned(),
-            sanitize::command_line(&o.cmdline),
+            text::terminal(&o.process).into_owned(),
+            text::terminal(o.user.as_deref().unwrap_or(&o.uid.to_string())).into_owned(),
+            text::command_line(&o.cmdline),
         ),
         None => (
             "-".into(),

@@ -3,7 +3,7 @@
 //! names and command lines are sanitised here, since they come from other users' processes.
 
 use crate::commands::kill::{Fate, KillReport, Outcome};
-use crate::render::sanitize;
+use crate::text;
 use crate::watch::Listener;
 
 /// `port 8000/tcp` for a wildcard listener, `127.0.0.1:8000/tcp` otherwise.
@@ -17,7 +17,7 @@ pub fn port_label(l: &Listener) -> String {
 }
 
 fn name_pid(comm: &str, pid: u32) -> String {
-    format!("{}[{pid}]", sanitize::terminal(comm))
+    format!("{}[{pid}]", text::terminal(comm))
 }
 
 /// When the dry run leaves nothing to confirm, why (refused holders, hidden owners, or nobody
@@ -57,8 +57,8 @@ pub fn confirm_lines(plan: &KillReport) -> Vec<String> {
         out.push(format!(
             "  {}  user {}  {}",
             name_pid(&proc.comm, proc.pid),
-            sanitize::terminal(&user),
-            sanitize::command_line(&proc.cmdline)
+            text::terminal(&user),
+            text::command_line(&proc.cmdline)
         ));
     }
     if !p.refused.is_empty() {
@@ -68,7 +68,7 @@ pub fn confirm_lines(plan: &KillReport) -> Vec<String> {
         }
     }
     for n in &p.notes {
-        out.push(format!("note: {}", sanitize::terminal(n)));
+        out.push(format!("note: {}", text::terminal(n)));
     }
     let escalate = if p.escalate {
         format!(
@@ -105,7 +105,7 @@ fn fate_text(o: &Outcome) -> String {
         Fate::PermissionDenied => format!("{who}: permission denied (another user's process)"),
         Fate::StillRunning => format!(
             "{who} {}",
-            sanitize::terminal(o.detail.as_deref().unwrap_or("is still running"))
+            text::terminal(o.detail.as_deref().unwrap_or("is still running"))
         ),
     }
 }

@@ -44,7 +44,7 @@ fn closed(time: f64, opened_at: f64, l: &Listener, ending: Ending) -> Event {
 /// sessions (which start at the real time) come before the events.
 fn ts(offset: f64) -> f64 {
     static BASE: std::sync::OnceLock<f64> = std::sync::OnceLock::new();
-    *BASE.get_or_init(crate::store::registry::now) + offset
+    *BASE.get_or_init(crate::time::now) + offset
 }
 
 fn all() -> Query {

@@ -54,7 +54,7 @@ impl Writer {
             .map_err(|e| Error::io(format!("creating the state directory {}", dir.display()), e))?;
         let path = dir.join(FILE);
         let lock = take_lock(&dir.join(LOCK), &path)?;
-        let now = crate::store::registry::now();
+        let now = crate::time::now();
         let conn = schema::open_rw(&path, now)?;
         let err = |e| sql_error(&path, "opening the history store", e);
         let prev_alive: Option<f64> = conn

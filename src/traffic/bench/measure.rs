@@ -205,7 +205,7 @@ fn check_echo(ep: &Endpoint, conn: &mut Conn) -> Result<()> {
         Error::bad_input(
             format!(
                 "TARGET {} does not echo ({what})",
-                crate::render::sanitize::terminal(&ep.address())
+                crate::text::terminal(&ep.address())
             ),
             "bench needs an echo server: start one with `portscope serve echo`, or give no TARGET",
         )

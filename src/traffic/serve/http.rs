@@ -17,10 +17,10 @@ use axum::response::{IntoResponse, Response};
 use axum::serve::ListenerExt;
 use serde::Serialize;
 
+use super::ServeKind;
 use super::{HTTP_IDLE, MAX_CONNECTIONS, ServeLine, Setup, Sink, Totals};
-use crate::cli::ServeKind;
 use crate::error::{Error, Result};
-use crate::web::limits::LimitedListener;
+use crate::server::limits::LimitedListener;
 
 /// Request bodies up to this size are read; larger ones get 413.
 pub const MAX_BODY: usize = 1024 * 1024;

@@ -17,9 +17,8 @@ use std::time::Duration;
 use serde::Serialize;
 use tokio::sync::{mpsc, oneshot};
 
-use crate::cli::ServeKind;
 use crate::error::{Error, Result};
-use crate::web::limits::Counters;
+use crate::server::limits::Counters;
 
 pub use files::listing_html;
 pub use http::{Echoed, echo_text};
@@ -45,6 +44,20 @@ pub enum Chosen {
     Port,
     /// `--pick` chose it the way `portscope pick` does.
     Pick,
+}
+
+/// Which test server to start.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum ServeKind {
+    /// HTTP: answers every request with the request itself and the client's address.
+    #[default]
+    Http,
+    /// Sends back every byte it receives.
+    Echo,
+    /// Reads and throws away every byte.
+    Discard,
+    /// Serves the files of a directory over HTTP.
+    Static,
 }
 
 /// The kind's name as typed on the command line.
@@ -234,7 +247,7 @@ pub fn background(kind: ServeKind, addr: SocketAddr) -> Result<Background> {
     let addr = listener
         .local_addr()
         .map_err(|e| Error::io("reading the server's address", e))?;
-    let rt = crate::web::server::runtime("portscope-serve", 1)?;
+    let rt = crate::server::runtime("portscope-serve", 1)?;
     let (stop_tx, stop_rx) = oneshot::channel::<()>();
     let setup = Setup {
         kind,

@@ -27,9 +27,9 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use tokio::sync::{broadcast, mpsc, watch};
 
-use super::server::{self, Bounds, StopSignal};
 use crate::cli::StoreArgs;
 use crate::error::{Error, Result};
+use crate::server::{self, Bounds, StopSignal};
 use crate::watch::observe::{Kinds, Observer};
 use security::{Policy, Verdict};
 

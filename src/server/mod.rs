@@ -1,14 +1,17 @@
-//! What every portscope HTTP server shares: a small current-thread runtime, the bounded
-//! listener (`web/limits.rs`), and serving a router until SIGINT or SIGTERM, with a grace
-//! period for requests in flight.
+//! What every portscope server shares — the dashboard, the exporter and the traffic tools
+//! (`serve`, `forward`): a small current-thread runtime, the bounded listener
+//! ([`limits`]), and serving a router until SIGINT or SIGTERM, with a grace period for
+//! requests in flight.
+
+pub mod limits;
 
 use std::time::Duration;
 
 use axum::Router;
 use tokio::sync::watch;
 
-use super::limits::LimitedListener;
 use crate::error::{Error, Result};
+use limits::LimitedListener;
 
 /// After SIGINT/SIGTERM, how long requests in flight may take to finish.
 const GRACE: Duration = Duration::from_secs(5);

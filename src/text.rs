@@ -1,5 +1,6 @@
-//! Make text from other processes safe to print: process names and command lines are chosen
-//! by whoever started the process and may carry terminal escape sequences.
+//! Make text from other processes safe to print, and quote it for a shell: process names and
+//! command lines are chosen by whoever started the process and may carry terminal escape
+//! sequences. Below every layer: engines use it in their findings, renderers in their tables.
 
 /// Replace control characters (C0, DEL, C1) with a visible `\xNN` escape.
 pub fn terminal(text: &str) -> std::borrow::Cow<'_, str> {
