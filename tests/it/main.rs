@@ -18,6 +18,7 @@ mod harness;
 mod history;
 mod hostile;
 mod kill;
+mod layers;
 mod lifecycle;
 mod ls;
 mod probe;
