@@ -166,3 +166,24 @@ pub fn one_line_error(e: &clap::Error) -> String {
     };
     format!("portscope: error: {text}; see 'portscope --help' for what is accepted\n")
 }
+
+impl Cli {
+    /// The output settings: colour from `--color`, the terminal, `NO_COLOR` and `TERM=dumb`.
+    pub fn config(&self) -> crate::config::Config {
+        use std::io::IsTerminal;
+        let env_allows = std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+            && std::env::var("TERM").map_or(true, |t| t != "dumb");
+        let color = !self.json
+            && match self.color {
+                ColorChoice::Always => true,
+                ColorChoice::Never => false,
+                ColorChoice::Auto => env_allows && std::io::stdout().is_terminal(),
+            };
+        crate::config::Config {
+            json: self.json,
+            color,
+            pretty: std::io::stdout().is_terminal(),
+            progress: !self.json && std::io::stderr().is_terminal(),
+        }
+    }
+}

@@ -1,8 +1,5 @@
-//! Resolve the command line and the environment into one [`Config`], once, at start-up.
-
-use std::io::IsTerminal;
-
-use crate::cli::{Cli, ColorChoice};
+//! The output settings every renderer shares: JSON or text, colour, indentation, progress.
+//! The command line resolves them once, at start-up (`Cli::config`).
 
 /// Output settings every command and renderer share.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -15,24 +12,4 @@ pub struct Config {
     pub pretty: bool,
     /// Show progress bars on stderr (a terminal, and not JSON).
     pub progress: bool,
-}
-
-impl Config {
-    /// Decide colour from `--color`, the terminal, `NO_COLOR` and `TERM=dumb`.
-    pub fn resolve(cli: &Cli) -> Config {
-        let env_allows = std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-            && std::env::var("TERM").map_or(true, |t| t != "dumb");
-        let color = !cli.json
-            && match cli.color {
-                ColorChoice::Always => true,
-                ColorChoice::Never => false,
-                ColorChoice::Auto => env_allows && std::io::stdout().is_terminal(),
-            };
-        Config {
-            json: cli.json,
-            color,
-            pretty: std::io::stdout().is_terminal(),
-            progress: !cli.json && std::io::stderr().is_terminal(),
-        }
-    }
 }

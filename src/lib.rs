@@ -35,6 +35,7 @@
 //! # Ok::<(), portscope::error::Error>(())
 //! ```
 
+pub mod app;
 pub mod audit;
 pub mod cli;
 pub mod commands;
@@ -42,6 +43,7 @@ pub mod config;
 pub mod doctor;
 pub mod error;
 pub mod exit;
+pub mod input;
 pub mod knowledge;
 pub mod model;
 pub mod probe;

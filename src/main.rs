@@ -1,10 +1,11 @@
-//! The `portscope` binary: parse, resolve a `Config` once, run the command, render, exit.
+//! The `portscope` binary: parse, resolve a `Config` once, let `app` run the command, render,
+//! exit.
 
 use std::io::Write;
 use std::process::ExitCode;
 
 use clap::Parser;
-use portscope::{cli::Cli, commands, config::Config, exit::Exit, render};
+use portscope::{app, cli::Cli, exit::Exit, render};
 
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
@@ -18,9 +19,9 @@ fn main() -> ExitCode {
             return Exit::BadInput.into();
         }
     };
-    let cfg = Config::resolve(&cli);
+    let cfg = cli.config();
     let ui = render::interact::Terminal::new(&cfg);
-    let (text, code) = match commands::run(cli.command.as_ref(), &ui) {
+    let (text, code) = match app::run(cli.command.as_ref(), &ui) {
         Ok((report, code)) => {
             let text = render::report(&report, &cfg);
             std::mem::forget(report); // see below: no need to free it one piece at a time

@@ -256,7 +256,7 @@ fn plan(args: &BenchArgs) -> Result<Plan> {
     };
     let duration = match &args.duration {
         Some(t) => {
-            let d = super::parse_duration(t, "--duration")?;
+            let d = crate::input::duration(t, "--duration")?;
             if d < Duration::from_millis(10) || d > MAX_DURATION {
                 return Err(Error::bad_input(
                     format!("--duration {} is out of range", crate::text::terminal(t)),
@@ -286,7 +286,7 @@ fn plan(args: &BenchArgs) -> Result<Plan> {
 
 /// A loopback endpoint (127.0.0.0/8 or ::1, port 1-65535).
 fn loopback(text: &str, what: &str) -> Result<SocketAddr> {
-    let addr = crate::traffic::parse_endpoint(text, what)?;
+    let addr = crate::input::endpoint(text, what)?;
     let shown = crate::text::terminal(text);
     if !addr.ip().to_canonical().is_loopback() {
         return Err(Error::bad_input(
@@ -326,7 +326,7 @@ fn bytes(text: &str) -> Result<u64> {
             "expected 1 byte to 1MiB, e.g. --size 64, --size 4KiB or --size 1MiB",
         )
     };
-    match super::parse_bytes(text) {
+    match crate::input::bytes(text) {
         Some(b) if (1..=MAX_SIZE).contains(&b) => Ok(b),
         _ => Err(bad()),
     }

@@ -12,8 +12,9 @@ use crate::cli::ForwardArgs;
 use crate::commands::Ui;
 use crate::error::{Error, Result};
 use crate::exit::Exit;
+use crate::input::endpoint;
+use crate::traffic::Line;
 use crate::traffic::forward::{self as engine, Cidr, Config, ForwardLine, Totals};
-use crate::traffic::{Line, parse_endpoint};
 
 /// File descriptors one TCP connection takes: two sockets and two pipes of two ends.
 pub const FDS_PER_CONN: u64 = 6;
@@ -90,8 +91,8 @@ pub fn run(args: &ForwardArgs, ui: &dyn Ui) -> Result<(ForwardReport, Exit)> {
 }
 
 fn plan(args: &ForwardArgs) -> Result<Plan> {
-    let listen = parse_endpoint(&args.listen, "LISTEN")?;
-    let target = parse_endpoint(&args.target, "TARGET")?;
+    let listen = endpoint(&args.listen, "LISTEN")?;
+    let target = endpoint(&args.target, "TARGET")?;
     if target.port() == 0 || target.ip().is_unspecified() {
         return Err(Error::bad_input(
             format!("TARGET {target} is not a reachable address"),
@@ -121,7 +122,7 @@ fn plan(args: &ForwardArgs) -> Result<Plan> {
                 "expected a whole number 1-100000, e.g. --max-conns 1024",
             )
         })?;
-    let idle = crate::commands::parse_duration(&args.idle_timeout, "--idle-timeout")?;
+    let idle = crate::input::duration(&args.idle_timeout, "--idle-timeout")?;
     if idle < Duration::from_millis(100) {
         return Err(Error::bad_input(
             format!("--idle-timeout {} is too short", args.idle_timeout.trim()),

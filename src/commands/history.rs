@@ -289,7 +289,7 @@ pub fn parse_when(text: &str, flag: &str, now: f64, tz: &TimeZone) -> Result<f64
     }
     let ago = t.strip_suffix("ago").map_or(t, str::trim_end);
     if !ago.is_empty()
-        && let Ok(span) = super::parse_span(ago, flag)
+        && let Ok(span) = crate::input::span(ago, flag)
     {
         return Ok(now - span.as_secs_f64());
     }

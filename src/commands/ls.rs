@@ -113,7 +113,7 @@ pub fn run(args: &LsArgs) -> Result<LsReport> {
         .as_deref()
         .map(|u| user_uid(&ctx, u))
         .transpose()?;
-    let pid_filter = args.pid.as_deref().map(super::parse_pid).transpose()?;
+    let pid_filter = args.pid.as_deref().map(crate::input::pid).transpose()?;
     let owners = if args.no_owners {
         Owners::Skip
     } else if let Some(pid) = pid_filter {

@@ -324,25 +324,7 @@ pub fn parse_range(text: &str) -> Result<(u16, u16)> {
 
 /// Parse `--host`: an IP address.
 pub fn parse_host(text: &str) -> Result<IpAddr> {
-    parse_ip(text, "--host", "--host 127.0.0.1 or --host ::1")
-}
-
-/// Parse an IP address flag (`[::1]` as well as `::1`); the error names `flag` and shows
-/// `examples`.
-pub fn parse_ip(text: &str, flag: &str, examples: &str) -> Result<IpAddr> {
-    text.trim()
-        .trim_start_matches('[')
-        .trim_end_matches(']')
-        .parse()
-        .map_err(|_| {
-            Error::bad_input(
-                format!(
-                    "{flag} {} is not an IP address",
-                    crate::text::terminal(text)
-                ),
-                format!("expected an IPv4 or IPv6 address, e.g. {examples}"),
-            )
-        })
+    crate::input::ip(text, "--host", "--host 127.0.0.1 or --host ::1")
 }
 
 /// The spec from the common flags: the given range, or the default one (then well-known
@@ -406,7 +388,7 @@ pub fn run(args: &PickArgs) -> Result<(PickReport, Exit)> {
             ));
         }
     };
-    let lease = super::parse_duration(&args.lease, "--lease")?;
+    let lease = crate::input::duration(&args.lease, "--lease")?;
     if lease > Duration::from_secs(86_400) {
         return Err(Error::bad_input(
             format!("--lease {} is longer than a day", args.lease),

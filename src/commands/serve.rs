@@ -166,17 +166,17 @@ fn check_dir(kind: ServeKind, dir: Option<&PathBuf>) -> Result<Option<PathBuf>> 
 
 /// `--port`: 0-65535 (0: any free port).
 fn parse_port(text: &str) -> Result<u16> {
-    text.trim().parse::<u16>().map_err(|_| {
-        Error::bad_input(
-            format!("--port {} is not a port", crate::text::terminal(text)),
-            "expected a number 1-65535 (or 0 for any free port), e.g. --port 8000",
-        )
-    })
+    crate::input::port(
+        text,
+        "--port",
+        true,
+        "expected a number 1-65535 (or 0 for any free port), e.g. --port 8000",
+    )
 }
 
 /// `--bind`: an IP address.
 fn parse_bind(text: &str) -> Result<IpAddr> {
-    super::pick::parse_ip(
+    crate::input::ip(
         text,
         "--bind",
         "--bind 127.0.0.1, --bind ::1 or --bind 0.0.0.0 (every interface)",

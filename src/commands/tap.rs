@@ -52,24 +52,18 @@ pub struct TapReport {
     pub stopped_by: &'static str,
 }
 
-/// Parse `tap`'s PORT: a number 1-65535.
-pub fn parse_port(text: &str) -> Result<u16> {
-    match text.trim().parse::<u16>() {
-        Ok(p) if p > 0 => Ok(p),
-        _ => Err(Error::bad_input(
-            format!("PORT {} is not a port", crate::text::terminal(text)),
-            "expected a port number 1-65535, e.g. portscope tap 8080",
-        )),
-    }
-}
-
 /// Run `tap`.
 pub fn run(args: &TapArgs, ui: &dyn Ui) -> Result<(TapReport, Exit)> {
-    let port = parse_port(&args.port)?;
+    let port = crate::input::port(
+        &args.port,
+        "PORT",
+        false,
+        "expected a port number 1-65535, e.g. portscope tap 8080",
+    )?;
     let duration = args
         .duration
         .as_deref()
-        .map(|d| crate::commands::parse_duration(d, "--duration"))
+        .map(|d| crate::input::duration(d, "--duration"))
         .transpose()?;
     if args.count == Some(0) {
         return Err(Error::bad_input(
@@ -153,21 +147,4 @@ pub fn run(args: &TapArgs, ui: &dyn Ui) -> Result<(TapReport, Exit)> {
         stopped_by,
     };
     Ok((report, Exit::Success))
-}
-
-#[cfg(test)]
-#[allow(clippy::unwrap_used)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn ports() {
-        assert_eq!(parse_port("8080").unwrap(), 8080);
-        assert_eq!(parse_port(" 1 ").unwrap(), 1);
-        for bad in ["0", "70000", "abc", "", "-1", "127.0.0.1:80"] {
-            let e = parse_port(bad).unwrap_err();
-            assert!(e.to_string().contains("PORT"), "{bad}: {e}");
-            assert_eq!(e.exit_code(), Exit::BadInput);
-        }
-    }
 }

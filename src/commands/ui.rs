@@ -48,7 +48,7 @@ pub fn run(args: &UiArgs) -> Result<(UiReport, Exit)> {
     let wanted = args
         .listen
         .as_deref()
-        .map(crate::commands::exporter::parse_listen)
+        .map(crate::input::listen)
         .transpose()?;
     let token = token(args, wanted)?;
     let (listener, chosen) = match wanted {

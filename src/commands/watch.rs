@@ -381,7 +381,7 @@ impl Ui for NoAsk {
 }
 
 fn interval(text: &str) -> Result<Duration> {
-    let d = super::parse_duration(text, "--interval")?;
+    let d = crate::input::duration(text, "--interval")?;
     if d < Duration::from_millis(100) || d > Duration::from_secs(3600) {
         return Err(Error::bad_input(
             format!("--interval {text} is out of range"),
@@ -392,7 +392,7 @@ fn interval(text: &str) -> Result<Duration> {
 }
 
 fn deadline(text: Option<&str>) -> Result<Option<Instant>> {
-    text.map(|t| super::parse_duration(t, "--duration").map(|d| Instant::now() + d))
+    text.map(|t| crate::input::duration(t, "--duration").map(|d| Instant::now() + d))
         .transpose()
 }
 
@@ -412,7 +412,7 @@ fn kinds(k: &ListenerKinds) -> Kinds {
 
 /// Parse `--keep` and `--max-size`.
 pub fn retention(args: &RetentionArgs) -> Result<Retention> {
-    let keep = super::parse_span(&args.keep, "--keep")?;
+    let keep = crate::input::span(&args.keep, "--keep")?;
     if keep < Duration::from_secs(60) {
         return Err(Error::bad_input(
             format!("--keep {} is too short", args.keep),
@@ -433,7 +433,7 @@ pub fn parse_size(text: &str) -> Result<u64> {
             "expected a size of at least 1MiB, e.g. 256MiB, 1GiB, 500MB or 1048576 (bytes)",
         )
     };
-    match super::parse_bytes(text) {
+    match crate::input::bytes(text) {
         Some(bytes) if bytes >= 1 << 20 => Ok(bytes),
         _ => Err(bad()),
     }

@@ -78,7 +78,7 @@ pub(crate) fn past_holder(report: &WhoReport, state_dir: Option<&Path>) -> Optio
 /// Run `who`.
 pub fn run(args: &WhoArgs) -> Result<WhoReport> {
     let target = match (&args.pid, &args.target) {
-        (Some(pid), _) => Target::Pid(super::parse_pid(pid)?),
+        (Some(pid), _) => Target::Pid(crate::input::pid(pid)?),
         (None, Some(text)) => target::parse(text)?,
         (None, None) => {
             return Err(Error::bad_input(

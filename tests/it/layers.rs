@@ -43,7 +43,6 @@ const NOT_YET: &[&str] = &[
     "src/commands/history.rs -> cli",
     "src/commands/kill/mod.rs -> cli",
     "src/commands/ls.rs -> cli",
-    "src/commands/mod.rs -> cli",
     "src/commands/pick.rs -> cli",
     "src/commands/probe.rs -> cli",
     "src/commands/project/mod.rs -> cli",
@@ -57,7 +56,6 @@ const NOT_YET: &[&str] = &[
     "src/commands/ui.rs -> web",
     "src/commands/watch.rs -> cli",
     "src/commands/who.rs -> cli",
-    "src/config.rs -> cli",
     "src/web/ui/api.rs -> cli",
     "src/web/ui/mod.rs -> cli",
 ];

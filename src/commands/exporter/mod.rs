@@ -11,7 +11,7 @@ pub mod collect;
 
 use std::fs::OpenOptions;
 use std::io::{self, Write};
-use std::net::{IpAddr, Ipv4Addr, SocketAddr, TcpListener};
+use std::net::{SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
@@ -98,7 +98,7 @@ pub fn run(args: &ExporterArgs) -> Result<(ExporterReport, Exit)> {
 
 /// Bind, announce, serve until SIGINT/SIGTERM.
 fn serve(listen: &str, opts: CollectOptions) -> Result<(ExporterReport, Exit)> {
-    let wanted = parse_listen(listen)?;
+    let wanted = crate::input::listen(listen)?;
     let listener = bind(wanted, "--listen")?;
     let addr = listener
         .local_addr()
@@ -115,27 +115,6 @@ fn serve(listen: &str, opts: CollectOptions) -> Result<(ExporterReport, Exit)> {
     report.responses = served.responses;
     report.stopped_by = Some(served.stopped_by);
     Ok((report, Exit::Success))
-}
-
-/// Parse `--listen`: `IP:PORT`, `[IPv6]:PORT` or `localhost:PORT` (= 127.0.0.1); port 0
-/// lets the kernel choose (the startup line says which).
-pub fn parse_listen(text: &str) -> Result<SocketAddr> {
-    let t = text.trim();
-    let parsed = match t.strip_prefix("localhost:") {
-        Some(port) => port
-            .parse::<u16>()
-            .ok()
-            .map(|p| SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), p)),
-        None => t.parse::<SocketAddr>().ok(),
-    };
-    parsed.ok_or_else(|| {
-        Error::bad_input(
-            format!("--listen {} is not ADDR:PORT", crate::text::terminal(text)),
-            "expected an IP address and a port 0-65535, e.g. --listen 127.0.0.1:8080, \
-             --listen [::1]:8080, or --listen 0.0.0.0:8080 to serve every interface \
-             (port 0: any free port)",
-        )
-    })
 }
 
 /// Bind the listening socket, turning the usual failures into errors that say what to do;
@@ -270,29 +249,6 @@ pub fn replace_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn listen_addresses() {
-        let ok = |t: &str| parse_listen(t).unwrap().to_string();
-        assert_eq!(ok("127.0.0.1:9797"), "127.0.0.1:9797");
-        assert_eq!(ok(" [::1]:9797 "), "[::1]:9797");
-        assert_eq!(ok("0.0.0.0:0"), "0.0.0.0:0");
-        assert_eq!(ok("localhost:9100"), "127.0.0.1:9100");
-        for bad in [
-            "",
-            "9797",
-            ":9797",
-            "127.0.0.1",
-            "127.0.0.1:65536",
-            "::1:9797",
-            "example.com:9797",
-            "localhost:x",
-            "1.2.3.4.5:80",
-        ] {
-            let e = parse_listen(bad).unwrap_err();
-            assert_eq!(e.exit_code(), Exit::BadInput, "{bad}");
-        }
-    }
 
     #[test]
     fn textfile_is_replaced_atomically() {

@@ -306,7 +306,7 @@ pub struct KillReport {
 pub fn run(args: &KillArgs, ui: &dyn Ui) -> Result<(KillReport, Exit)> {
     let targets = parse_targets(&args.targets)?;
     let sig = parse_signal(&args.signal)?;
-    let timeout = super::parse_duration(&args.timeout, "--timeout")?;
+    let timeout = crate::input::duration(&args.timeout, "--timeout")?;
     if !args.yes && !args.dry_run && !ui.can_ask() {
         return Err(Error::bad_input(
             "kill asks before stopping anything, and there is no terminal to ask on",
