@@ -13,6 +13,7 @@ pub mod generate;
 mod inspect;
 mod lifecycle;
 mod monitoring;
+mod options;
 mod serve;
 mod tap;
 

@@ -1,0 +1,1 @@
+//! Typed options for the follow verbs, converted from their clap structs.

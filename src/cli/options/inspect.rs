@@ -1,0 +1,1 @@
+//! Typed options for the inspect verbs, converted from their clap structs.

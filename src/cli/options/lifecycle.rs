@@ -1,0 +1,1 @@
+//! Typed options for the lifecycle verbs, converted from their clap structs.

@@ -1,0 +1,1 @@
+//! Typed options for the monitoring verbs, converted from their clap structs.
