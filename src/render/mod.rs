@@ -39,30 +39,8 @@ use style::Palette;
 /// The full text to print on standard output for a report.
 pub fn report(report: &Report, cfg: &Config) -> String {
     if cfg.json {
-        let json = match report {
-            Report::Ls(r) => json::to_string(report.command(), r, cfg.pretty),
-            Report::Who(r) => json::to_string(report.command(), r, cfg.pretty),
-            Report::Explain(r) => json::to_string(report.command(), r, cfg.pretty),
-            Report::Probe(r) => json::to_string(report.command(), r, cfg.pretty),
-            Report::Doctor(r) => json::to_string(report.command(), r, cfg.pretty),
-            Report::Kill(r) => json::to_string(report.command(), r, cfg.pretty),
-            Report::Pick(r) => json::to_string(report.command(), r, cfg.pretty),
-            Report::Reserve(r) => json::to_string(report.command(), r, cfg.pretty),
-            Report::Run(r) => json::to_string(report.command(), r, cfg.pretty),
-            Report::CheckConfig(r) => json::to_string(report.command(), r, cfg.pretty),
-            Report::Env(r) => json::to_string(report.command(), r, cfg.pretty),
-            Report::Audit(r) => json::to_string(report.command(), r, cfg.pretty),
-            Report::Check(r) => json::to_string(report.command(), r, cfg.pretty),
-            Report::Exporter(r) => json::to_string(report.command(), r, cfg.pretty),
-            Report::Watch(r) => json::to_string(report.command(), r, cfg.pretty),
-            Report::History(r) => json::to_string(report.command(), r, cfg.pretty),
-            Report::Ui(r) => json::to_string(report.command(), r, cfg.pretty),
-            Report::Serve(r) => json::to_string(report.command(), r, cfg.pretty),
-            Report::Forward(r) => json::to_string(report.command(), r, cfg.pretty),
-            Report::Tap(r) => json::to_string(report.command(), r, cfg.pretty),
-            Report::Bench(r) => json::to_string(report.command(), r, cfg.pretty),
-            Report::Generated(r) => json::to_string(report.command(), r, cfg.pretty),
-        };
+        // `Report` serialises as the report it holds (untagged): one envelope for every verb.
+        let json = json::to_string(report.command(), report, cfg.pretty);
         // Serialising plain structs cannot fail; if it ever does, say so in JSON.
         return json.unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}")) + "\n";
     }
