@@ -36,6 +36,26 @@ const TWICE_OK: &str = "write the protocol once, e.g. 53/udp or udp/53";
 const SCHEMES: [(&str, u16); 4] = [("http", 80), ("https", 443), ("ws", 80), ("wss", 443)];
 
 /// Parse what a user typed as a target. See the module docs for how ambiguous text is read.
+///
+/// ```
+/// use portscope::target::{self, Host, Target};
+///
+/// // An address from a debugger line: host, port, no protocol yet.
+/// let t = target::parse("127.0.0.1:62893")?;
+/// assert!(matches!(&t, Target::Addr { host: Host::Ip(ip), port: 62893, .. } if ip.is_loopback()));
+/// assert_eq!(t.port_range(), Some((62893, 62893)));
+///
+/// // A URL pasted from a browser: the scheme's default port when none is given.
+/// assert_eq!(target::parse("https://localhost/app")?.port_range(), Some((443, 443)));
+///
+/// // `ss`'s wildcard form, and a protocol suffix.
+/// assert_eq!(target::parse("*:5353/udp")?.to_string(), "5353/udp");
+///
+/// // Bad input is one line saying what is accepted, never a panic.
+/// let e = target::parse("65536").unwrap_err();
+/// assert!(e.to_string().contains("expected a port"), "{e}");
+/// # Ok::<(), portscope::error::Error>(())
+/// ```
 pub fn parse(input: &str) -> Result<Target> {
     let text = input.trim();
     if text.is_empty() {
