@@ -13,15 +13,19 @@ use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 
 use super::Shared;
-use crate::cli::{AuditArgs, FailOn, HistoryArgs, KillArgs, LsArgs, ProbeArgs, WhoArgs};
+use crate::cli::{HistoryArgs, KillArgs};
 use crate::commands::watch::NoAsk;
+use crate::commands::{audit, ls, probe, who};
 use crate::error::{Error, Result};
 
 type Params = std::result::Result<Query<HashMap<String, String>>, QueryRejection>;
 
 /// `GET /api/ls`: what `portscope --json ls` prints.
 pub async fn ls() -> Response {
-    blocking("ls", || crate::commands::ls::run(&LsArgs::default())).await
+    blocking("ls", || {
+        ls::run(&ls::Options::default(), &NoAsk).map(|(r, _)| r)
+    })
+    .await
 }
 
 /// `GET /api/who?target=T`: what `portscope --json who T` prints.
@@ -30,13 +34,16 @@ pub async fn who(State(shared): State<Arc<Shared>>, params: Params) -> Response 
         Ok(t) => t,
         Err(why) => return bad_request(&why),
     };
-    let args = WhoArgs {
-        target: Some(target),
-        pid: None,
-        probe: false,
-        store: shared.store.clone(),
-    };
-    blocking("who", move || crate::commands::who::run(&args)).await
+    let state_dir = shared.store.state_dir.clone();
+    blocking("who", move || {
+        let opts = who::Options {
+            target: crate::target::parse(&target)?,
+            probe: false,
+            state_dir,
+        };
+        who::run(&opts, &NoAsk).map(|(r, _)| r)
+    })
+    .await
 }
 
 /// `GET /api/history[?target=T]`: what `portscope --json history [T]` prints (the report
@@ -69,18 +76,15 @@ pub async fn audit(params: Params) -> Response {
         },
         Err(e) => return bad_request(&e.body_text()),
     };
-    let args = AuditArgs {
-        fail_on: FailOn::Warning,
+    let opts = audit::Options {
+        fail_on: audit::FailOn::Warning,
         allowlist: None,
-        no_probe: !probe,
+        probe,
         sarif: false,
         show_allowed: false,
         ports: Vec::new(),
     };
-    blocking("audit", move || {
-        crate::commands::audit::run(&args, &NoAsk).map(|(r, _)| r)
-    })
-    .await
+    blocking("audit", move || audit::run(&opts, &NoAsk).map(|(r, _)| r)).await
 }
 
 /// `GET /api/probe[?target=T]`: what `portscope --json probe [T]` prints: with no target,
@@ -91,22 +95,31 @@ pub async fn probe(State(shared): State<Arc<Shared>>, params: Params) -> Respons
         Ok(Query(p)) => p,
         Err(e) => return bad_request(&e.body_text()),
     };
-    let targets: Vec<String> = params
+    let texts: Vec<String> = params
         .get("target")
         .filter(|t| !t.trim().is_empty())
         .cloned()
         .into_iter()
         .collect();
-    let args = ProbeArgs {
-        targets,
-        deadline_ms: 1200,
-        concurrency: 16,
-    };
     let Ok(_turn) = shared.probing.acquire().await else {
         return error(StatusCode::SERVICE_UNAVAILABLE, "the dashboard is stopping");
     };
     blocking("probe", move || {
-        crate::commands::probe::run(&args, &|_, _| {})
+        let targets = texts
+            .into_iter()
+            .map(|text| {
+                Ok(probe::ProbeTarget {
+                    target: crate::target::parse(&text)?,
+                    text,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let opts = probe::Options {
+            targets,
+            deadline: std::time::Duration::from_millis(1200),
+            concurrency: 16,
+        };
+        probe::run(&opts, &NoAsk).map(|(r, _)| r)
     })
     .await
 }
