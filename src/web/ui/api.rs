@@ -15,7 +15,6 @@ use serde::{Deserialize, Serialize};
 use super::Shared;
 use crate::cli::{HistoryArgs, KillArgs};
 use crate::commands::watch::NoAsk;
-use crate::commands::{audit, ls, probe, who};
 use crate::error::{Error, Result};
 
 type Params = std::result::Result<Query<HashMap<String, String>>, QueryRejection>;
@@ -23,7 +22,7 @@ type Params = std::result::Result<Query<HashMap<String, String>>, QueryRejection
 /// `GET /api/ls`: what `portscope --json ls` prints.
 pub async fn ls() -> Response {
     blocking("ls", || {
-        ls::run(&ls::Options::default(), &NoAsk).map(|(r, _)| r)
+        crate::commands::ls::run(&crate::commands::ls::Options::default(), &NoAsk).map(|(r, _)| r)
     })
     .await
 }
@@ -36,12 +35,12 @@ pub async fn who(State(shared): State<Arc<Shared>>, params: Params) -> Response 
     };
     let state_dir = shared.store.state_dir.clone();
     blocking("who", move || {
-        let opts = who::Options {
+        let opts = crate::commands::who::Options {
             target: crate::target::parse(&target)?,
             probe: false,
             state_dir,
         };
-        who::run(&opts, &NoAsk).map(|(r, _)| r)
+        crate::commands::who::run(&opts, &NoAsk).map(|(r, _)| r)
     })
     .await
 }
@@ -76,15 +75,18 @@ pub async fn audit(params: Params) -> Response {
         },
         Err(e) => return bad_request(&e.body_text()),
     };
-    let opts = audit::Options {
-        fail_on: audit::FailOn::Warning,
+    let opts = crate::commands::audit::Options {
+        fail_on: crate::commands::audit::FailOn::Warning,
         allowlist: None,
         probe,
         sarif: false,
         show_allowed: false,
         ports: Vec::new(),
     };
-    blocking("audit", move || audit::run(&opts, &NoAsk).map(|(r, _)| r)).await
+    blocking("audit", move || {
+        crate::commands::audit::run(&opts, &NoAsk).map(|(r, _)| r)
+    })
+    .await
 }
 
 /// `GET /api/probe[?target=T]`: what `portscope --json probe [T]` prints: with no target,
@@ -108,18 +110,18 @@ pub async fn probe(State(shared): State<Arc<Shared>>, params: Params) -> Respons
         let targets = texts
             .into_iter()
             .map(|text| {
-                Ok(probe::ProbeTarget {
+                Ok(crate::commands::probe::ProbeTarget {
                     target: crate::target::parse(&text)?,
                     text,
                 })
             })
             .collect::<Result<Vec<_>>>()?;
-        let opts = probe::Options {
+        let opts = crate::commands::probe::Options {
             targets,
             deadline: std::time::Duration::from_millis(1200),
             concurrency: 16,
         };
-        probe::run(&opts, &NoAsk).map(|(r, _)| r)
+        crate::commands::probe::run(&opts, &NoAsk).map(|(r, _)| r)
     })
     .await
 }
