@@ -2,7 +2,7 @@
 //! for a report and an exit code, renders the report and exits; nothing below this module
 //! knows the command line exists.
 
-use crate::cli::{Command, LsArgs};
+use crate::cli::Command;
 use crate::commands::{self, Report, Ui};
 use crate::error::Result;
 use crate::exit::Exit;
@@ -10,37 +10,13 @@ use crate::exit::Exit;
 /// Run the command (`ls` when none was given) and say which exit code its answer means.
 /// `ui` hears about long-running work and answers the questions some commands ask.
 pub fn run(command: Option<&Command>, ui: &dyn Ui) -> Result<(Report, Exit)> {
-    let progress = &|done, total| ui.progress(done, total);
     match command {
-        None => {
-            commands::ls::run(&LsArgs::default()).map(|r| (Report::Ls(Box::new(r)), Exit::Success))
-        }
-        Some(Command::Ls(args)) => {
-            commands::ls::run(args).map(|r| (Report::Ls(Box::new(r)), Exit::Success))
-        }
-        Some(Command::Who(args)) => commands::who::run(args).map(|r| {
-            let code = match (r.held, r.hidden.processes) {
-                (true, _) => Exit::Success,
-                // Nothing seen, but some processes could not be inspected: unknown, not "free".
-                (false, 0) => Exit::Nothing,
-                (false, _) if r.target.port_range().is_none() => Exit::Failure,
-                (false, _) => Exit::Nothing,
-            };
-            (Report::Who(Box::new(r)), code)
-        }),
-        Some(Command::Doctor(args)) => commands::doctor::run(args).map(|r| {
-            let code = if r.works {
-                Exit::Success
-            } else {
-                Exit::Nothing
-            };
-            (Report::Doctor(Box::new(r)), code)
-        }),
-        Some(Command::Probe(args)) => commands::probe::run(args, progress)
-            .map(|r| (Report::Probe(Box::new(r)), Exit::Success)),
-        Some(Command::Explain(args)) => {
-            commands::explain::run(args).map(|r| (Report::Explain(Box::new(r)), Exit::Success))
-        }
+        None => commands::ls::run(&commands::ls::Options::default(), ui),
+        Some(Command::Ls(a)) => commands::ls::run(&a.options()?, ui),
+        Some(Command::Who(a)) => commands::who::run(&a.options()?, ui),
+        Some(Command::Doctor(a)) => commands::doctor::run(&a.options()?, ui),
+        Some(Command::Probe(a)) => commands::probe::run(&a.options()?, ui),
+        Some(Command::Explain(a)) => commands::explain::run(&a.options()?, ui),
         Some(Command::Kill(args)) => {
             commands::kill::run(args, ui).map(|(r, code)| (Report::Kill(Box::new(r)), code))
         }
@@ -62,15 +38,13 @@ pub fn run(command: Option<&Command>, ui: &dyn Ui) -> Result<(Report, Exit)> {
         Some(Command::Env(args)) => {
             commands::project::env(args).map(|(r, code)| (Report::Env(Box::new(r)), code))
         }
-        Some(Command::Audit(args)) => {
-            commands::audit::run(args, ui).map(|(r, code)| (Report::Audit(Box::new(r)), code))
-        }
-        Some(Command::Check(args)) => {
-            commands::check::run(args, ui).map(|(r, code)| (Report::Check(Box::new(r)), code))
-        }
-        Some(Command::Exporter(args)) => {
-            commands::exporter::run(args).map(|(r, code)| (Report::Exporter(Box::new(r)), code))
-        }
+        Some(Command::Audit(a)) => commands::audit::run(&a.options()?, ui),
+        // A plugin's bad argument is its UNKNOWN line (exit 3), not a bad-input error.
+        Some(Command::Check(a)) => match a.options() {
+            Ok(opts) => commands::check::run(&opts, ui),
+            Err(e) => Ok(commands::check::bad_arguments(a.plugin(), &e)),
+        },
+        Some(Command::Exporter(a)) => commands::exporter::run(&a.options()?, ui),
         Some(Command::Watch(args)) => {
             commands::watch::run(args, ui).map(|(r, code)| (Report::Watch(Box::new(r)), code))
         }

@@ -232,3 +232,15 @@ pub struct ExporterArgs {
     #[arg(long, value_name = "FILE")]
     pub allowlist: Option<std::path::PathBuf>,
 }
+
+impl From<FailOn> for crate::commands::audit::FailOn {
+    fn from(fail_on: FailOn) -> Self {
+        use crate::commands::audit::FailOn as Verb;
+        match fail_on {
+            FailOn::Info => Verb::Info,
+            FailOn::Warning => Verb::Warning,
+            FailOn::Critical => Verb::Critical,
+            FailOn::Never => Verb::Never,
+        }
+    }
+}

@@ -1,12 +1,59 @@
 //! `audit`: run the audit rules and decide the exit code from `--fail-on`.
 
+use std::path::PathBuf;
+
 use serde::Serialize;
 
-use crate::cli::{AuditArgs, FailOn};
-use crate::commands::Ui;
 use crate::error::Result;
 use crate::exit::Exit;
 use crate::model::Severity;
+
+use super::{Report, Ui};
+
+/// The least severe finding that fails the audit (exit 1).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum FailOn {
+    /// Any finding, informational included.
+    Info,
+    /// Warnings and critical findings.
+    #[default]
+    Warning,
+    /// Critical findings only.
+    Critical,
+    /// Never (report only).
+    Never,
+}
+
+/// What `audit` examines and how it answers. The default is `portscope audit`: every
+/// listener, probed, the allowlist from its default places, failing on warnings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Options {
+    /// Exit 1 when a finding (not allowlisted) is at least this severe.
+    pub fail_on: FailOn,
+    /// The allowlist of accepted findings (`None`: the default places, when present).
+    pub allowlist: Option<PathBuf>,
+    /// Probe listeners (else findings are made from the port and the owner only).
+    pub probe: bool,
+    /// Print SARIF 2.1.0 instead of a table.
+    pub sarif: bool,
+    /// Also list the findings the allowlist silenced.
+    pub show_allowed: bool,
+    /// Audit only the listeners on these ports (none: every listener).
+    pub ports: Vec<u16>,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            fail_on: FailOn::default(),
+            allowlist: None,
+            probe: true,
+            sarif: false,
+            show_allowed: false,
+            ports: Vec::new(),
+        }
+    }
+}
 
 /// The report of `audit` (the audit itself plus how it was asked for).
 #[derive(Debug, Clone, Serialize)]
@@ -46,26 +93,24 @@ fn fail_on_name(fail_on: FailOn) -> &'static str {
 }
 
 /// Run `audit`: exit 1 when a finding (not allowed) is at least as severe as `--fail-on`.
-pub fn run(args: &AuditArgs, _ui: &dyn Ui) -> Result<(AuditCommandReport, Exit)> {
-    let opts = crate::audit::AuditOptions {
-        probe: !args.no_probe,
-        allowlist: args.allowlist.clone(),
+pub fn run(opts: &Options, _ui: &dyn Ui) -> Result<(Report, Exit)> {
+    let audit_opts = crate::audit::AuditOptions {
+        probe: opts.probe,
+        allowlist: opts.allowlist.clone(),
     };
-    let audit = crate::audit::audit_ports(&opts, &args.ports)?;
-    let failed = threshold(args.fail_on)
+    let audit = crate::audit::audit_ports(&audit_opts, &opts.ports)?;
+    let failed = threshold(opts.fail_on)
         .zip(audit.worst())
         .is_some_and(|(limit, worst)| worst >= limit);
     let code = if failed { Exit::Nothing } else { Exit::Success };
-    Ok((
-        AuditCommandReport {
-            audit,
-            fail_on: fail_on_name(args.fail_on),
-            failed,
-            sarif: args.sarif,
-            show_allowed: args.show_allowed,
-        },
-        code,
-    ))
+    let report = AuditCommandReport {
+        audit,
+        fail_on: fail_on_name(opts.fail_on),
+        failed,
+        sarif: opts.sarif,
+        show_allowed: opts.show_allowed,
+    };
+    Ok((Report::Audit(Box::new(report)), code))
 }
 
 #[cfg(test)]

@@ -3,20 +3,33 @@
 //! general knowledge (a registry, an RFC, what tools commonly print).
 
 use std::net::IpAddr;
+use std::path::PathBuf;
 
 use serde::Serialize;
 
-use crate::cli::ExplainArgs;
 use crate::error::Result;
+use crate::exit::Exit;
 use crate::knowledge::addr_class::{self, AddrInfo};
 use crate::knowledge::dev_ports::{self, DevPort, Source as PortSource};
 use crate::knowledge::iana::{self, IANA_SOURCE, ServiceName};
 use crate::knowledge::ranges::{self, IanaRange, RANGES_SOURCE};
 use crate::model::Proto;
 use crate::sys::sysctl::{self, PortSysctls, Resolution};
-use crate::target::{self, Host, Target};
+use crate::target::{Host, Target};
 
 use super::who::{self, WhoReport};
+use super::{Report, Ui};
+
+/// What `explain` explains.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Options {
+    /// The address or port (a pid or a process name is refused: that is `who`'s question).
+    pub target: Target,
+    /// Also identify what speaks there now (read-only probes).
+    pub probe: bool,
+    /// The state directory holding the history store (`None`: the default places).
+    pub state_dir: Option<PathBuf>,
+}
 
 /// Where a fact comes from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -102,9 +115,14 @@ fn machine(topic: &'static str, read: &str, text: String) -> Fact {
     }
 }
 
-/// Run `explain`.
-pub fn run(args: &ExplainArgs) -> Result<ExplainReport> {
-    let target = target::parse(&args.target)?;
+/// Run `explain`: it always answers (exit 0).
+pub fn run(opts: &Options, _ui: &dyn Ui) -> Result<(Report, Exit)> {
+    explain(opts).map(|r| (Report::Explain(Box::new(r)), Exit::Success))
+}
+
+/// The explanation itself.
+fn explain(opts: &Options) -> Result<ExplainReport> {
+    let target = opts.target.clone();
     if matches!(target, Target::Pid(_) | Target::Process(_)) {
         return Err(crate::error::Error::bad_input(
             format!("explain takes an address or a port, not {target}"),
@@ -137,11 +155,10 @@ pub fn run(args: &ExplainArgs) -> Result<ExplainReport> {
     }
     let now = match &target {
         Target::Port { .. } | Target::Addr { .. } | Target::Range { .. } => {
-            let report = who::run(&crate::cli::WhoArgs {
-                target: Some(args.target.clone()),
-                pid: None,
-                probe: args.probe,
-                store: args.store.clone(),
+            let report = who::report(&who::Options {
+                target: target.clone(),
+                probe: opts.probe,
+                state_dir: opts.state_dir.clone(),
             })?;
             facts.push(now_fact(&report));
             if let Some(past) = &report.last_holder {

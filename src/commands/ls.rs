@@ -6,14 +6,55 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
-use crate::cli::LsArgs;
 use crate::error::{Error, Result};
+use crate::exit::Exit;
 use crate::knowledge::addr_class::{Exposure, exposure};
 use crate::knowledge::iana::iana_service;
 use crate::model::{Hidden, Process, Proto, Snapshot, SockState, Socket};
 use crate::snapshot::{self, Owners, Request};
 use crate::sys::SocketQuery;
 use crate::sys::procfs::{self, Detail, ProcContext};
+
+use super::{Report, Ui};
+
+/// Whose sockets `ls --user` keeps.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum User {
+    /// A numeric uid.
+    Uid(u32),
+    /// A user name, looked up in `/etc/passwd` when `ls` runs.
+    Name(String),
+}
+
+/// What `ls` lists. The default is `portscope ls` with no flags: every listening TCP and
+/// UDP socket, IPv4 and IPv6, with its owners.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Options {
+    /// Every state, not only listeners.
+    pub all: bool,
+    /// Only TCP (with `udp` too, or with neither: both protocols).
+    pub tcp: bool,
+    /// Only UDP (with `tcp` too, or with neither: both protocols).
+    pub udp: bool,
+    /// Include unix-domain sockets.
+    pub unix: bool,
+    /// Only IPv4 (with `ipv6` too, or with neither: both families).
+    pub ipv4: bool,
+    /// Only IPv6 (with `ipv4` too, or with neither: both families).
+    pub ipv6: bool,
+    /// Only sockets in these states (none: listeners, or every state with `all`); implies
+    /// `all`.
+    pub states: Vec<SockState>,
+    /// Only sockets held by processes of this user.
+    pub user: Option<User>,
+    /// Only sockets held by this process id.
+    pub pid: Option<u32>,
+    /// Only sockets held by processes with this name (comm, or the file name of the first
+    /// argument).
+    pub process: Option<String>,
+    /// Do not look up owning processes (the kernel's view only).
+    pub no_owners: bool,
+}
 
 /// One socket in the listing.
 #[derive(Debug, Clone, Serialize)]
@@ -46,27 +87,18 @@ pub struct LsReport {
     pub hidden: Hidden,
 }
 
-/// Turn the flags into a kernel query plus the states to keep.
-fn query(args: &LsArgs) -> Result<(SocketQuery, Vec<SockState>, bool)> {
-    let (tcp, udp) = match (args.tcp, args.udp) {
+/// Turn the options into a kernel query plus whether every state is listed.
+fn query(opts: &Options) -> (SocketQuery, bool) {
+    let (tcp, udp) = match (opts.tcp, opts.udp) {
         (false, false) => (true, true),
         other => other,
     };
-    let (ipv4, ipv6) = match (args.ipv4, args.ipv6) {
+    let (ipv4, ipv6) = match (opts.ipv4, opts.ipv6) {
         (false, false) => (true, true),
         other => other,
     };
-    let mut states = Vec::new();
-    for text in &args.state {
-        let state = SockState::parse(text).ok_or_else(|| {
-            Error::bad_input(
-                format!("unknown state '{}'", crate::text::terminal(text)),
-                "expected one of listen, established, syn_sent, syn_recv, fin_wait1, fin_wait2, time_wait, close (unconn), close_wait, last_ack, closing, new_syn_recv",
-            )
-        })?;
-        states.push(state);
-    }
-    let all = args.all || !states.is_empty();
+    let states = &opts.states;
+    let all = opts.all || !states.is_empty();
     let mask = if !states.is_empty() {
         states
             .iter()
@@ -79,20 +111,21 @@ fn query(args: &LsArgs) -> Result<(SocketQuery, Vec<SockState>, bool)> {
     let q = SocketQuery {
         tcp,
         udp,
-        unix: args.unix,
+        unix: opts.unix,
         ipv4,
         ipv6,
         states: mask,
         port_range: None,
     };
-    Ok((q, states, all))
+    (q, all)
 }
 
 /// Resolve `--user` (a name or a uid) to a uid.
-fn user_uid(ctx: &ProcContext, user: &str) -> Result<u32> {
-    if let Ok(uid) = user.parse::<u32>() {
-        return Ok(uid);
-    }
+fn user_uid(ctx: &ProcContext, user: &User) -> Result<u32> {
+    let user = match user {
+        User::Uid(uid) => return Ok(*uid),
+        User::Name(name) => name,
+    };
     ctx.uid_of(user).ok_or_else(|| {
         Error::bad_input(
             format!(
@@ -104,21 +137,21 @@ fn user_uid(ctx: &ProcContext, user: &str) -> Result<u32> {
     })
 }
 
-/// Run `ls`.
-pub fn run(args: &LsArgs) -> Result<LsReport> {
-    let (sockets, states, all) = query(args)?;
+/// Run `ls`: the listing always answers (exit 0).
+pub fn run(opts: &Options, _ui: &dyn Ui) -> Result<(Report, Exit)> {
+    list(opts).map(|r| (Report::Ls(Box::new(r)), Exit::Success))
+}
+
+/// The listing itself.
+fn list(opts: &Options) -> Result<LsReport> {
+    let (sockets, all) = query(opts);
     let ctx = ProcContext::new();
-    let uid_filter = args
-        .user
-        .as_deref()
-        .map(|u| user_uid(&ctx, u))
-        .transpose()?;
-    let pid_filter = args.pid.as_deref().map(crate::input::pid).transpose()?;
-    let owners = if args.no_owners {
+    let uid_filter = opts.user.as_ref().map(|u| user_uid(&ctx, u)).transpose()?;
+    let owners = if opts.no_owners {
         Owners::Skip
-    } else if let Some(pid) = pid_filter {
+    } else if let Some(pid) = opts.pid {
         Owners::OnlyPids(vec![pid])
-    } else if let Some(name) = &args.process {
+    } else if let Some(name) = &opts.process {
         Owners::OnlyPids(procfs::pids_named(name)?)
     } else {
         Owners::All
@@ -129,7 +162,7 @@ pub fn run(args: &LsArgs) -> Result<LsReport> {
         detail: Detail::Basic,
         threads: 0,
     })?;
-    Ok(build(snap, &states, all, uid_filter, !args.no_owners))
+    Ok(build(snap, &opts.states, all, uid_filter, !opts.no_owners))
 }
 
 /// Filter, sort and annotate a snapshot into the report.

@@ -8,15 +8,48 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use crate::cli::ProbeArgs;
 use crate::error::{Error, Result};
+use crate::exit::Exit;
 use crate::model::{Proto, Snapshot, Socket};
 use crate::probe::Limits;
 use crate::probe::engine::{self, Context, PortProbe};
 use crate::snapshot::{self, Owners, Request};
 use crate::sys::SocketQuery;
 use crate::sys::procfs::{self, Detail};
-use crate::target::{self, Host, Target};
+use crate::target::{Host, Target};
+
+use super::{Report, Ui};
+
+/// One target to probe: as understood, and as the person wrote it (each result names it
+/// so, e.g. `localhost:5432` rather than the canonical form).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProbeTarget {
+    /// The target.
+    pub target: Target,
+    /// The text it was written as.
+    pub text: String,
+}
+
+/// What `probe` probes, and how hard.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Options {
+    /// What to probe (none: every listening TCP port of this machine).
+    pub targets: Vec<ProbeTarget>,
+    /// Total time allowed per address (connect, banner wait and every probe).
+    pub deadline: Duration,
+    /// How many addresses to probe at once.
+    pub concurrency: usize,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            targets: Vec::new(),
+            deadline: Duration::from_millis(1200),
+            concurrency: 32,
+        }
+    }
+}
 
 /// The process holding a probed port.
 #[derive(Debug, Clone, Serialize)]
@@ -62,14 +95,17 @@ struct Job {
     ctx: Context,
 }
 
-/// Run `probe`. `progress(done, total)` is called as addresses finish.
-pub fn run(args: &ProbeArgs, progress: &(dyn Fn(usize, usize) + Sync)) -> Result<ProbeReport> {
-    let limits = limits(args)?;
-    let results = run_jobs(jobs(args)?, &limits, args.concurrency, progress);
-    Ok(ProbeReport {
+/// Run `probe` (exit 0: a port that does not answer is a result, not a failure); `ui`
+/// hears of each address as it finishes.
+pub fn run(opts: &Options, ui: &dyn Ui) -> Result<(Report, Exit)> {
+    let limits = limits(opts.deadline);
+    let progress = |done, total| ui.progress(done, total);
+    let results = run_jobs(jobs(&opts.targets)?, &limits, opts.concurrency, &progress);
+    let report = ProbeReport {
         results,
         deadline_ms: u64::try_from(limits.deadline.as_millis()).unwrap_or(u64::MAX),
-    })
+    };
+    Ok((Report::Probe(Box::new(report)), Exit::Success))
 }
 
 /// Probe the TCP listeners of a snapshot that `keep` selects (for `who --probe`,
@@ -108,28 +144,16 @@ fn run_jobs(
         .collect()
 }
 
-fn limits(args: &ProbeArgs) -> Result<Limits> {
-    if !(10..=60_000).contains(&args.deadline_ms) {
-        return Err(Error::bad_input(
-            format!("--deadline {} is out of range", args.deadline_ms),
-            "expected milliseconds from 10 to 60000 (default 1200)",
-        ));
-    }
-    if !(1..=256).contains(&args.concurrency) {
-        return Err(Error::bad_input(
-            format!("--concurrency {} is out of range", args.concurrency),
-            "expected 1 to 256 ports at a time (default 32)",
-        ));
-    }
-    let deadline = Duration::from_millis(args.deadline_ms);
+/// The engine's limits for a per-address deadline: no step may take longer than it.
+fn limits(deadline: Duration) -> Limits {
     let d = Limits::default();
-    Ok(Limits {
+    Limits {
         deadline,
         connect: d.connect.min(deadline),
         banner_wait: d.banner_wait.min(deadline),
         read: d.read.min(deadline),
         ..d
-    })
+    }
 }
 
 /// Where to connect for a listener bound to `ip`: the wildcard is reached over loopback.
@@ -207,19 +231,18 @@ fn listeners_snapshot(port_range: Option<(u16, u16)>, owners: Owners) -> Result<
     })
 }
 
-/// Turn the command line into addresses to probe.
-fn jobs(args: &ProbeArgs) -> Result<Vec<Job>> {
-    if args.targets.is_empty() {
+/// Turn the targets into addresses to probe.
+fn jobs(targets: &[ProbeTarget]) -> Result<Vec<Job>> {
+    if targets.is_empty() {
         let snap = listeners_snapshot(None, Owners::All)?;
         return Ok(listener_jobs(&snap, "", |_| true));
     }
     let mut jobs = Vec::new();
-    for text in &args.targets {
-        let t = target::parse(text)?;
+    for ProbeTarget { target: t, text } in targets {
         if t.proto() == Some(Proto::Udp) {
-            jobs.extend(udp_jobs(text, &t)?);
+            jobs.extend(udp_jobs(text, t)?);
         } else {
-            jobs.extend(target_jobs(text, &t)?);
+            jobs.extend(target_jobs(text, t)?);
         }
     }
     Ok(jobs)

@@ -3,21 +3,33 @@
 //! and, for connections between two local processes, who is at the other end.
 
 use std::collections::{BTreeMap, HashMap};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use crate::cli::WhoArgs;
 use crate::error::{Error, Result};
+use crate::exit::Exit;
 use crate::knowledge::addr_class::{Exposure, exposure};
 use crate::model::{Endpoint, Hidden, Process, Proto, Snapshot, Socket};
 use crate::snapshot::{self, Owners, Request, serves, target_addrs};
 use crate::store::history::{self, PastHolder};
 use crate::sys::SocketQuery;
 use crate::sys::procfs::{self, Detail};
-use crate::target::{self, Target};
+use crate::target::Target;
 
 use super::probe::ProbeResult;
+use super::{Report, Ui};
+
+/// What `who` looks at.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Options {
+    /// The port, address, range, process id or process name.
+    pub target: Target,
+    /// Also identify what speaks on the listening sockets found (read-only probes).
+    pub probe: bool,
+    /// The state directory holding the history store (`None`: the default places).
+    pub state_dir: Option<PathBuf>,
+}
 
 /// The other end of a connection between two local sockets.
 #[derive(Debug, Clone, Serialize)]
@@ -75,26 +87,31 @@ pub(crate) fn past_holder(report: &WhoReport, state_dir: Option<&Path>) -> Optio
     history::last_recorded(&report.target, state_dir)
 }
 
-/// Run `who`.
-pub fn run(args: &WhoArgs) -> Result<WhoReport> {
-    let target = match (&args.pid, &args.target) {
-        (Some(pid), _) => Target::Pid(crate::input::pid(pid)?),
-        (None, Some(text)) => target::parse(text)?,
-        (None, None) => {
-            return Err(Error::bad_input(
-                "who needs a target",
-                "expected a port (8080), an address (127.0.0.1:8080), a range, pid:N or a process name",
-            ));
-        }
+/// Run `who`: exit 0 when something holds the target, 1 when nothing does. A pid or process
+/// name with no socket seen while some processes could not be inspected is 3: unknown, not
+/// "free" (the kernel lists every socket on a port, owner seen or not).
+pub fn run(opts: &Options, _ui: &dyn Ui) -> Result<(Report, Exit)> {
+    let r = report(opts)?;
+    let code = match (r.held, r.hidden.processes) {
+        (true, _) => Exit::Success,
+        (false, 0) => Exit::Nothing,
+        (false, _) if r.target.port_range().is_none() => Exit::Failure,
+        (false, _) => Exit::Nothing,
     };
+    Ok((Report::Who(Box::new(r)), code))
+}
+
+/// The report `who` prints (`explain` includes it).
+pub(crate) fn report(opts: &Options) -> Result<WhoReport> {
+    let target = opts.target.clone();
     let snap = snapshot::take(&request(&target)?)?;
-    let probe = args.probe.then(|| {
+    let probe = opts.probe.then(|| {
         let covers = |s: &Socket| local_socket_matches(&target, s);
         super::probe::probe_snapshot_listeners(&snap, &covers)
     });
     let mut report = build(target, snap);
     report.probe = probe;
-    report.last_holder = past_holder(&report, args.store.state_dir.as_deref());
+    report.last_holder = past_holder(&report, opts.state_dir.as_deref());
     Ok(report)
 }
 

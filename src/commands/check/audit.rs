@@ -2,11 +2,12 @@
 //! informational ones), WARNING or CRITICAL after the worst; the status line names the top
 //! findings, the long output lists every one, perfdata counts them by severity.
 
+use std::path::PathBuf;
+
 use serde::Serialize;
 
 use super::{CheckReport, Perf, State, hidden_detail, safe};
 use crate::audit::{AuditFinding, AuditOptions};
-use crate::cli::CheckAuditArgs;
 use crate::error::Result;
 use crate::model::{Hidden, Severity};
 
@@ -14,6 +15,25 @@ use crate::model::{Hidden, Severity};
 pub const SERVICE: &str = "AUDIT";
 /// How many findings the status line names before `+N more`.
 const NAMED: usize = 3;
+
+/// How `check audit` audits. The default is `portscope check audit`: listeners probed, the
+/// allowlist from its default places.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Options {
+    /// The allowlist of accepted findings (`None`: the default places, when present).
+    pub allowlist: Option<PathBuf>,
+    /// Probe listeners.
+    pub probe: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            allowlist: None,
+            probe: true,
+        }
+    }
+}
 
 /// What `check audit` saw (JSON).
 #[derive(Debug, Clone, Serialize)]
@@ -35,10 +55,10 @@ pub struct AuditFacts {
 }
 
 /// Run the plugin.
-pub fn run(args: &CheckAuditArgs) -> Result<CheckReport> {
+pub fn run(opts: &Options) -> Result<CheckReport> {
     let report = crate::audit::audit(&AuditOptions {
-        probe: !args.no_probe,
-        allowlist: args.allowlist.clone(),
+        probe: opts.probe,
+        allowlist: opts.allowlist.clone(),
     })?;
     let mut findings = report.findings;
     // Most severe first, whatever order the audit used (stable: its order breaks ties).

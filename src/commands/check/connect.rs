@@ -18,10 +18,8 @@ use serde::Serialize;
 use super::dial::{Dialed, Expect, Outcome, dial};
 use super::threshold::Range;
 use super::{CheckReport, Perf, State, safe};
-use crate::cli::CheckConnectArgs;
-use crate::error::{Error, Result};
-use crate::model::Proto;
-use crate::target::{Host, Target};
+use crate::error::Result;
+use crate::target::Host;
 
 /// The status line's first word (check_tcp's).
 pub const SERVICE: &str = "TCP";
@@ -61,92 +59,35 @@ pub struct ConnectFacts {
     pub banner: Option<String>,
 }
 
-/// The parsed arguments.
-struct Plan {
-    host: Host,
-    port: u16,
-    warning: Option<Range>,
-    critical: Option<Range>,
-    expect: Expect,
-    mismatch: State,
-    refuse: State,
-    timeout: Duration,
+/// What `check connect` asks, and how it judges the answer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Options {
+    /// The host (an address or a name to resolve).
+    pub host: Host,
+    /// The TCP port.
+    pub port: u16,
+    /// The warning range on the response time, in seconds.
+    pub warning: Option<Range>,
+    /// The critical range on the response time, in seconds.
+    pub critical: Option<Range>,
+    /// The strings the banner must hold (none: no banner is read).
+    pub expect: Expect,
+    /// The state when the banner lacks them.
+    pub mismatch: State,
+    /// The state when the connection is refused.
+    pub refuse: State,
+    /// How long before the attempt counts as failed (CRITICAL).
+    pub timeout: Duration,
 }
 
 /// Run the plugin.
-pub fn run(args: &CheckConnectArgs) -> Result<CheckReport> {
-    let plan = parse(args)?;
-    let dialed = dial(&plan.host, plan.port, plan.timeout, &plan.expect);
-    Ok(verdict(&plan, dialed))
-}
-
-const TARGET_OK: &str = "expected HOST:PORT, e.g. 127.0.0.1:8080, [::1]:8080 or db.example:5432";
-
-fn parse(args: &CheckConnectArgs) -> Result<Plan> {
-    let (host, port) = match super::parse_target(&args.target, TARGET_OK)? {
-        Target::Addr {
-            proto: Some(Proto::Udp),
-            ..
-        } => {
-            return Err(Error::bad_input(
-                format!("{}: check connect speaks TCP only", safe(&args.target)),
-                TARGET_OK,
-            ));
-        }
-        Target::Addr { host, port, .. } => (host, port),
-        Target::Port { port, .. } => {
-            return Err(Error::bad_input(
-                format!("{port} has no host"),
-                format!("{TARGET_OK} (127.0.0.1:{port} for this machine)"),
-            ));
-        }
-        other => {
-            return Err(Error::bad_input(
-                format!(
-                    "check connect takes HOST:PORT, not {}",
-                    safe(&other.to_string())
-                ),
-                TARGET_OK,
-            ));
-        }
-    };
-    let range = |text: &Option<String>, flag| text.as_deref().map(|t| Range::parse(t, flag));
-    if args.expect.iter().any(String::is_empty) {
-        return Err(Error::bad_input(
-            "--expect is empty",
-            "expected a string the banner contains, e.g. --expect SSH-2.0",
-        ));
-    }
-    Ok(Plan {
-        host,
-        port,
-        warning: range(&args.warning, "-w").transpose()?,
-        critical: range(&args.critical, "-c").transpose()?,
-        expect: Expect {
-            strings: args.expect.clone(),
-            all: args.all,
-        },
-        mismatch: State::parse_flag(&args.mismatch, "-M")?,
-        refuse: State::parse_flag(&args.refuse, "-r")?,
-        timeout: parse_timeout(&args.timeout)?,
-    })
-}
-
-/// `-t`: seconds, more than 0 and at most a day; decimals allowed.
-fn parse_timeout(text: &str) -> Result<Duration> {
-    let t = text.trim();
-    let plain = !t.is_empty() && t.chars().all(|c| c.is_ascii_digit() || c == '.');
-    match t.parse::<f64>() {
-        Ok(s) if plain && s > 0.0 && s <= 86_400.0 => Ok(Duration::from_secs_f64(s)),
-        _ => Err(Error::bad_input(
-            format!("-t '{}' is not a timeout", safe(text)),
-            "expected seconds greater than 0 (at most 86400), e.g. -t 10 or -t 0.5",
-        )),
-    }
+pub fn run(opts: &Options) -> Result<CheckReport> {
+    let dialed = dial(&opts.host, opts.port, opts.timeout, &opts.expect);
+    Ok(verdict(opts, dialed))
 }
 
 /// The state, status line and perfdata, as check_tcp decides them.
-fn verdict(plan: &Plan, d: Dialed) -> CheckReport {
+fn verdict(plan: &Options, d: Dialed) -> CheckReport {
     let secs = d.elapsed.as_secs_f64();
     let timeout = plan.timeout.as_secs_f64();
     let host = safe(&plan.host.to_string());
@@ -282,25 +223,20 @@ fn seconds(s: f64) -> String {
 mod tests {
     use super::*;
 
-    fn args(target: &str) -> CheckConnectArgs {
-        CheckConnectArgs {
-            target: target.into(),
-            warning: None,
-            critical: None,
-            expect: Vec::new(),
-            all: false,
-            mismatch: "warn".into(),
-            refuse: "crit".into(),
-            timeout: "10".into(),
+    fn plan(warn: Option<&str>, crit: Option<&str>, expect: &[&str]) -> Options {
+        Options {
+            host: Host::Ip("127.0.0.1".parse().unwrap()),
+            port: 8080,
+            warning: warn.map(|w| Range::parse(w, "-w").unwrap()),
+            critical: crit.map(|c| Range::parse(c, "-c").unwrap()),
+            expect: Expect {
+                strings: expect.iter().map(|s| s.to_string()).collect(),
+                all: false,
+            },
+            mismatch: State::Warning,
+            refuse: State::Critical,
+            timeout: Duration::from_secs(10),
         }
-    }
-
-    fn plan(warn: Option<&str>, crit: Option<&str>, expect: &[&str]) -> Plan {
-        let mut a = args("127.0.0.1:8080");
-        a.warning = warn.map(str::to_string);
-        a.critical = crit.map(str::to_string);
-        a.expect = expect.iter().map(|s| s.to_string()).collect();
-        parse(&a).unwrap()
     }
 
     fn dialed(outcome: Outcome, ms: u64, banner: &[u8], matched: Option<bool>) -> Dialed {
@@ -317,37 +253,8 @@ mod tests {
     }
 
     #[test]
-    fn targets_and_flags() {
-        assert!(parse(&args("127.0.0.1:22")).is_ok());
-        assert!(parse(&args("[::1]:22")).is_ok());
-        assert!(parse(&args("localhost:22")).is_ok());
-        for bad in ["22", "127.0.0.1:22/udp", "node", "1-2", "", "127.0.0.1:0"] {
-            assert!(parse(&args(bad)).is_err(), "{bad}");
-        }
-        let e = match parse(&args("22")) {
-            Err(e) => e.to_string(),
-            Ok(_) => panic!("accepted 22"),
-        };
-        assert!(e.contains("127.0.0.1:22"), "{e}");
-        for (t, ok) in [
-            ("10", true),
-            ("0.5", true),
-            ("0", false),
-            ("-1", false),
-            ("x", false),
-            ("1e3", false),
-            ("86401", false),
-        ] {
-            assert_eq!(parse_timeout(t).is_ok(), ok, "{t}");
-        }
-        let mut a = args("127.0.0.1:22");
-        a.expect = vec![String::new()];
-        assert!(parse(&a).is_err());
-    }
-
-    #[test]
     fn states_as_check_tcp() {
-        let state = |p: &Plan, d: Dialed| verdict(p, d).state;
+        let state = |p: &Options, d: Dialed| verdict(p, d).state;
         let ok = || dialed(Outcome::Connected, 1, b"", None);
         assert_eq!(state(&plan(None, None, &[]), ok()), State::Ok);
         assert_eq!(

@@ -34,7 +34,7 @@ pub enum Outcome {
 }
 
 /// `--expect` strings and how they must match.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Expect {
     /// The strings (none: no banner is read).
     pub strings: Vec<String>,

@@ -8,17 +8,28 @@
 use serde::Serialize;
 
 use super::{CheckReport, Perf, State, hidden_detail, proc_label, safe};
-use crate::cli::CheckListenArgs;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::knowledge::addr_class::{Exposure, exposure};
 use crate::model::{Hidden, Proto, Snapshot, SockState, Socket};
 use crate::snapshot::{self, Owners, Request};
 use crate::sys::SocketQuery;
 use crate::sys::procfs::Detail;
-use crate::target::Target;
 
 /// The status line's first word.
 pub const SERVICE: &str = "LISTEN";
+
+/// What `check listen` asks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Options {
+    /// The port.
+    pub port: u16,
+    /// `tcp` or `udp`.
+    pub proto: Proto,
+    /// Where it must listen, when that matters.
+    pub bind: Option<BindRule>,
+    /// The name of the process that must hold it (not empty), when that matters.
+    pub process: Option<String>,
+}
 
 /// `--bind` values.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -69,13 +80,8 @@ struct Problem {
 }
 
 /// Run the plugin.
-pub fn run(args: &CheckListenArgs) -> Result<CheckReport> {
-    let (port, proto) = parse_port(&args.port)?;
-    let bind = args.bind.as_deref().map(parse_bind).transpose()?;
-    let process = match args.process.as_deref().map(str::trim) {
-        Some("") => return Err(Error::bad_input("--process is empty", PROCESS_OK)),
-        other => other.map(str::to_string),
-    };
+pub fn run(opts: &Options) -> Result<CheckReport> {
+    let (port, proto) = (opts.port, opts.proto);
     let snap = snapshot::take(&request(port, proto))?;
     let listeners: Vec<(&Socket, Listener)> = snap
         .sockets
@@ -86,42 +92,12 @@ pub fn run(args: &CheckListenArgs) -> Result<CheckReport> {
     let facts = ListenFacts {
         port,
         proto,
-        bind,
-        process,
+        bind: opts.bind,
+        process: opts.process.clone(),
         listeners: listeners.iter().map(|(_, l)| l.clone()).collect(),
         hidden: snap.hidden.clone(),
     };
     Ok(verdict(facts, &snap))
-}
-
-const PORT_OK: &str = "expected a port, e.g. check listen 8080 or check listen 5353/udp";
-const BIND_OK: &str = "expected --bind loopback (every listener on a loopback address) or \
-                       --bind any (reachable from other hosts)";
-const PROCESS_OK: &str = "expected a process name, e.g. --process nginx";
-
-/// `8080`, `8080/udp`, `udp/53`: the port and protocol (TCP unless given).
-fn parse_port(text: &str) -> Result<(u16, Proto)> {
-    match super::parse_target(text, PORT_OK)? {
-        Target::Port { port, proto } => Ok((port, proto.unwrap_or(Proto::Tcp))),
-        other => Err(Error::bad_input(
-            format!(
-                "check listen takes a port, not {}",
-                safe(&other.to_string())
-            ),
-            PORT_OK,
-        )),
-    }
-}
-
-fn parse_bind(text: &str) -> Result<BindRule> {
-    match text.trim().to_ascii_lowercase().as_str() {
-        "loopback" => Ok(BindRule::Loopback),
-        "any" => Ok(BindRule::Any),
-        _ => Err(Error::bad_input(
-            format!("--bind '{}' is not a place", safe(text)),
-            BIND_OK,
-        )),
-    }
 }
 
 /// Listening sockets on the port, owners walked only as far as needed.
@@ -355,20 +331,6 @@ mod tests {
             processes: pids.iter().map(|_| Some("python3".to_string())).collect(),
             owner_hidden: hidden,
         }
-    }
-
-    #[test]
-    fn ports_and_places() {
-        assert_eq!(parse_port("8080").unwrap(), (8080, Proto::Tcp));
-        assert_eq!(parse_port("5353/udp").unwrap(), (5353, Proto::Udp));
-        assert_eq!(parse_port("udp/53").unwrap(), (53, Proto::Udp));
-        for bad in ["", "0", "70000", "127.0.0.1:80", "node", "1-5", "pid:3"] {
-            assert!(parse_port(bad).is_err(), "{bad}");
-        }
-        assert_eq!(parse_bind("Loopback").unwrap(), BindRule::Loopback);
-        assert_eq!(parse_bind("any").unwrap(), BindRule::Any);
-        let e = parse_bind("lan").unwrap_err().to_string();
-        assert!(e.contains("--bind loopback"), "{e}");
     }
 
     #[test]

@@ -5,8 +5,9 @@
 //! line, perfdata and long-output lines, plus the facts behind them for `--json`. A plugin
 //! never fails the way other commands do: bad arguments and errors reading the system become
 //! an UNKNOWN report (exit 3, one `PORTSCOPE UNKNOWN - …` line on standard output), because a
-//! monitoring system reads exit 2 as CRITICAL. Only clap's own usage errors (an unknown flag)
-//! happen before `check` runs, and exit 2 like every other command.
+//! monitoring system reads exit 2 as CRITICAL: a bad argument value found while the command
+//! line is converted is answered by [`bad_arguments`]. Only clap's own usage errors (an
+//! unknown flag) happen before `check` runs, and exit 2 like every other command.
 
 pub mod audit;
 pub mod connect;
@@ -16,10 +17,62 @@ pub mod threshold;
 
 use serde::Serialize;
 
-use crate::cli::CheckCommand;
-use crate::commands::Ui;
+use crate::commands::{Report, Ui};
 use crate::error::{Error, Result};
 use crate::exit::Exit;
+
+/// Which plugin runs, with its own options.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Options {
+    /// `check listen`.
+    Listen(listen::Options),
+    /// `check connect`.
+    Connect(connect::Options),
+    /// `check audit`.
+    Audit(audit::Options),
+}
+
+/// The plugins, named as on the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Plugin {
+    /// `check listen`.
+    Listen,
+    /// `check connect`.
+    Connect,
+    /// `check audit`.
+    Audit,
+}
+
+impl Plugin {
+    /// The plugin's name (`listen`, `connect`, `audit`), as in the report.
+    pub fn name(self) -> &'static str {
+        match self {
+            Plugin::Listen => "listen",
+            Plugin::Connect => "connect",
+            Plugin::Audit => "audit",
+        }
+    }
+
+    /// The first word of its status line.
+    fn service(self) -> &'static str {
+        match self {
+            Plugin::Listen => listen::SERVICE,
+            Plugin::Connect => connect::SERVICE,
+            Plugin::Audit => audit::SERVICE,
+        }
+    }
+}
+
+impl Options {
+    /// Which plugin these options are for.
+    pub fn plugin(&self) -> Plugin {
+        match self {
+            Options::Listen(_) => Plugin::Listen,
+            Options::Connect(_) => Plugin::Connect,
+            Options::Audit(_) => Plugin::Audit,
+        }
+    }
+}
 
 /// A plugin state, in the order a monitoring system ranks them for aggregation (OK, UNKNOWN,
 /// WARNING, CRITICAL: the Monitoring Plugins' `max_state_alt`).
@@ -66,20 +119,6 @@ impl State {
             // Exit::BadInput is also 2, but means something else; the plugin's own number.
             State::Critical => Exit::Child(2),
             State::Unknown => Exit::Failure,
-        }
-    }
-
-    /// Parse a state as check_tcp's `-r`/`-M` take it: `ok`, `warn`, `crit` (also
-    /// `warning`, `critical`).
-    pub fn parse_flag(text: &str, flag: &str) -> Result<State> {
-        match text.trim().to_ascii_lowercase().as_str() {
-            "ok" => Ok(State::Ok),
-            "warn" | "warning" => Ok(State::Warning),
-            "crit" | "critical" => Ok(State::Critical),
-            _ => Err(Error::bad_input(
-                format!("{flag} '{}' is not a state", crate::text::terminal(text)),
-                format!("expected ok, warn or crit, e.g. {flag} crit"),
-            )),
         }
     }
 }
@@ -181,31 +220,38 @@ impl CheckReport {
 }
 
 /// Run a `check` plugin. Never an `Err`: every failure is an UNKNOWN report (exit 3).
-pub fn run(cmd: &CheckCommand, _ui: &dyn Ui) -> Result<(CheckReport, Exit)> {
-    let report = match cmd {
-        CheckCommand::Listen(args) => listen::run(args)
-            .unwrap_or_else(|e| CheckReport::from_error("listen", listen::SERVICE, &e)),
-        CheckCommand::Connect(args) => connect::run(args)
-            .unwrap_or_else(|e| CheckReport::from_error("connect", connect::SERVICE, &e)),
-        CheckCommand::Audit(args) => audit::run(args)
-            .unwrap_or_else(|e| CheckReport::from_error("audit", audit::SERVICE, &e)),
+pub fn run(opts: &Options, _ui: &dyn Ui) -> Result<(Report, Exit)> {
+    let report = match opts {
+        Options::Listen(o) => listen::run(o),
+        Options::Connect(o) => connect::run(o),
+        Options::Audit(o) => audit::run(o),
     };
+    let plugin = opts.plugin();
+    Ok(answer(report.unwrap_or_else(|e| {
+        CheckReport::from_error(plugin.name(), plugin.service(), &e)
+    })))
+}
+
+/// The answer when `plugin`'s arguments could not be converted: the same UNKNOWN report
+/// (exit 3) that an error while it runs gives, never an `Err`.
+pub fn bad_arguments(plugin: Plugin, err: &Error) -> (Report, Exit) {
+    answer(CheckReport::from_error(
+        plugin.name(),
+        plugin.service(),
+        err,
+    ))
+}
+
+/// The report with the exit status its state stands for.
+fn answer(report: CheckReport) -> (Report, Exit) {
     let exit = report.state.exit();
-    Ok((report, exit))
+    (Report::Check(Box::new(report)), exit)
 }
 
 /// Text made safe for a status line: control characters escaped (`\x0a`), and `|` — which
 /// starts perfdata — written `\x7c`.
 pub fn safe(text: &str) -> String {
     crate::render::nagios::clean(text)
-}
-
-/// Parse a target with [`crate::target::parse`], but say what this plugin accepts when it fails.
-fn parse_target(text: &str, accepted: &str) -> Result<crate::target::Target> {
-    crate::target::parse(text).map_err(|e| match e {
-        Error::BadInput { problem, .. } => Error::bad_input(problem, accepted),
-        other => other,
-    })
 }
 
 /// `name[pid]` for a process, its name made safe.
@@ -239,18 +285,6 @@ mod tests {
             .map(|s| (s.code(), s.exit().code()))
             .collect();
         assert_eq!(codes, [(0, 0), (1, 1), (2, 2), (3, 3)]);
-    }
-
-    #[test]
-    fn state_flags() {
-        assert_eq!(State::parse_flag("ok", "-M").unwrap(), State::Ok);
-        assert_eq!(State::parse_flag("WARN", "-M").unwrap(), State::Warning);
-        assert_eq!(
-            State::parse_flag("critical", "-r").unwrap(),
-            State::Critical
-        );
-        let e = State::parse_flag("unknown", "-r").unwrap_err().to_string();
-        assert!(e.contains("expected ok, warn or crit"), "{e}");
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! unless `--listen` says otherwise) or written once, atomically, to a textfile for
 //! node_exporter's textfile collector.
 //!
-//! The command checks its input, binds the port (so a bad address or a held port is a
+//! The command checks the allowlist, binds the port (so a bad address or a held port is a
 //! one-line error with the right exit code), then hands the socket to
 //! [`crate::web::metrics_server`]. What one scrape measures is in [`collect`]; how it reads
 //! as text is `render::prometheus`.
@@ -11,16 +11,42 @@ pub mod collect;
 
 use std::fs::OpenOptions;
 use std::io::{self, Write};
-use std::net::{SocketAddr, TcpListener};
+use std::net::{Ipv4Addr, SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use crate::cli::ExporterArgs;
 use crate::error::{Error, Result};
 use crate::exit::Exit;
 use crate::render::prometheus as text;
 use collect::{CollectOptions, Collector};
+
+use super::{Report, Ui};
+
+/// Where `exporter` puts its metrics and what they cover. The default is `portscope
+/// exporter`: served on 127.0.0.1:9797, no probes, the allowlist from its default places.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Options {
+    /// Where to serve /metrics (port 0: any free port); unused with `textfile`.
+    pub listen: SocketAddr,
+    /// Write the metrics once to this file instead, replacing it atomically, and exit.
+    pub textfile: Option<PathBuf>,
+    /// Probe listeners for the audit metrics.
+    pub probe: bool,
+    /// The allowlist for the audit metrics (`None`: the default places, when present).
+    pub allowlist: Option<PathBuf>,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            listen: SocketAddr::new(Ipv4Addr::LOCALHOST.into(), 9797),
+            textfile: None,
+            probe: false,
+            allowlist: None,
+        }
+    }
+}
 
 /// How the exporter ran.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -81,24 +107,24 @@ impl ExporterReport {
     }
 }
 
-/// Run `exporter`.
-pub fn run(args: &ExporterArgs) -> Result<(ExporterReport, Exit)> {
-    let opts = CollectOptions {
-        probe: args.probe,
-        allowlist: args.allowlist.clone(),
+/// Run `exporter`: exit 0, or 3 when a textfile was written with a collector missing.
+pub fn run(opts: &Options, _ui: &dyn Ui) -> Result<(Report, Exit)> {
+    let collect = CollectOptions {
+        probe: opts.probe,
+        allowlist: opts.allowlist.clone(),
     };
     // A missing or malformed allowlist is bad input now (exit 2), not a failed audit
     // collector on every scrape later.
-    crate::audit::allowlist::resolve(opts.allowlist.as_deref())?;
-    match &args.textfile {
-        Some(path) => write_textfile(path, &opts),
-        None => serve(&args.listen, opts),
-    }
+    crate::audit::allowlist::resolve(collect.allowlist.as_deref())?;
+    let (report, code) = match &opts.textfile {
+        Some(path) => write_textfile(path, &collect)?,
+        None => serve(opts.listen, collect)?,
+    };
+    Ok((Report::Exporter(Box::new(report)), code))
 }
 
 /// Bind, announce, serve until SIGINT/SIGTERM.
-fn serve(listen: &str, opts: CollectOptions) -> Result<(ExporterReport, Exit)> {
-    let wanted = crate::input::listen(listen)?;
+fn serve(wanted: SocketAddr, opts: CollectOptions) -> Result<(ExporterReport, Exit)> {
     let listener = bind(wanted, "--listen")?;
     let addr = listener
         .local_addr()

@@ -13,7 +13,7 @@ use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 
 use super::Shared;
-use crate::cli::{AuditArgs, FailOn, HistoryArgs, KillArgs, LsArgs, ProbeArgs, WhoArgs};
+use crate::cli::{HistoryArgs, KillArgs};
 use crate::commands::watch::NoAsk;
 use crate::error::{Error, Result};
 
@@ -21,7 +21,10 @@ type Params = std::result::Result<Query<HashMap<String, String>>, QueryRejection
 
 /// `GET /api/ls`: what `portscope --json ls` prints.
 pub async fn ls() -> Response {
-    blocking("ls", || crate::commands::ls::run(&LsArgs::default())).await
+    blocking("ls", || {
+        crate::commands::ls::run(&crate::commands::ls::Options::default(), &NoAsk).map(|(r, _)| r)
+    })
+    .await
 }
 
 /// `GET /api/who?target=T`: what `portscope --json who T` prints.
@@ -30,13 +33,16 @@ pub async fn who(State(shared): State<Arc<Shared>>, params: Params) -> Response 
         Ok(t) => t,
         Err(why) => return bad_request(&why),
     };
-    let args = WhoArgs {
-        target: Some(target),
-        pid: None,
-        probe: false,
-        store: shared.store.clone(),
-    };
-    blocking("who", move || crate::commands::who::run(&args)).await
+    let state_dir = shared.store.state_dir.clone();
+    blocking("who", move || {
+        let opts = crate::commands::who::Options {
+            target: crate::target::parse(&target)?,
+            probe: false,
+            state_dir,
+        };
+        crate::commands::who::run(&opts, &NoAsk).map(|(r, _)| r)
+    })
+    .await
 }
 
 /// `GET /api/history[?target=T]`: what `portscope --json history [T]` prints (the report
@@ -69,16 +75,16 @@ pub async fn audit(params: Params) -> Response {
         },
         Err(e) => return bad_request(&e.body_text()),
     };
-    let args = AuditArgs {
-        fail_on: FailOn::Warning,
+    let opts = crate::commands::audit::Options {
+        fail_on: crate::commands::audit::FailOn::Warning,
         allowlist: None,
-        no_probe: !probe,
+        probe,
         sarif: false,
         show_allowed: false,
         ports: Vec::new(),
     };
     blocking("audit", move || {
-        crate::commands::audit::run(&args, &NoAsk).map(|(r, _)| r)
+        crate::commands::audit::run(&opts, &NoAsk).map(|(r, _)| r)
     })
     .await
 }
@@ -91,22 +97,31 @@ pub async fn probe(State(shared): State<Arc<Shared>>, params: Params) -> Respons
         Ok(Query(p)) => p,
         Err(e) => return bad_request(&e.body_text()),
     };
-    let targets: Vec<String> = params
+    let texts: Vec<String> = params
         .get("target")
         .filter(|t| !t.trim().is_empty())
         .cloned()
         .into_iter()
         .collect();
-    let args = ProbeArgs {
-        targets,
-        deadline_ms: 1200,
-        concurrency: 16,
-    };
     let Ok(_turn) = shared.probing.acquire().await else {
         return error(StatusCode::SERVICE_UNAVAILABLE, "the dashboard is stopping");
     };
     blocking("probe", move || {
-        crate::commands::probe::run(&args, &|_, _| {})
+        let targets = texts
+            .into_iter()
+            .map(|text| {
+                Ok(crate::commands::probe::ProbeTarget {
+                    target: crate::target::parse(&text)?,
+                    text,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let opts = crate::commands::probe::Options {
+            targets,
+            deadline: std::time::Duration::from_millis(1200),
+            concurrency: 16,
+        };
+        crate::commands::probe::run(&opts, &NoAsk).map(|(r, _)| r)
     })
     .await
 }
