@@ -7,7 +7,7 @@
 
 use std::fmt::Write as _;
 
-use crate::commands::check::{CheckReport, Perf};
+use crate::commands::check::{CheckReport, Perf, safe as clean};
 
 /// One status line (and optional long text) with perfdata.
 pub fn render(r: &CheckReport) -> String {
@@ -23,12 +23,6 @@ pub fn render(r: &CheckReport) -> String {
         out.push('\n');
     }
     out
-}
-
-/// Text safe inside a status or long-output line: control characters (newlines included)
-/// escaped as `\xNN`, and `|` written `\x7c`. Idempotent: cleaning clean text changes nothing.
-pub fn clean(text: &str) -> String {
-    crate::text::terminal(text).replace('|', "\\x7c")
 }
 
 /// One perfdata item: `'label'=value[UOM];[warn];[crit];[min];[max]`, trailing empty

@@ -224,8 +224,19 @@ mod tests {
             "{}",
             r.summary
         );
-        let perf: Vec<String> = r.perfdata.iter().map(crate::render::nagios::perf).collect();
-        assert_eq!(perf, ["critical=0;;;0", "warning=0;;;0", "info=1;;;0"]);
+        let perf: Vec<(&str, f64, Option<f64>)> = r
+            .perfdata
+            .iter()
+            .map(|p| (p.label.as_str(), p.value, p.min))
+            .collect();
+        assert_eq!(
+            perf,
+            [
+                ("critical", 0.0, Some(0.0)),
+                ("warning", 0.0, Some(0.0)),
+                ("info", 1.0, Some(0.0))
+            ]
+        );
     }
 
     #[test]

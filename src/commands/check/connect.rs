@@ -309,10 +309,12 @@ mod tests {
             r.summary,
             "0.001 second response time on 127.0.0.1 port 8080 [SSH-2.0-x]"
         );
+        let time = &r.perfdata[0];
         assert_eq!(
-            crate::render::nagios::perf(&r.perfdata[0]),
-            "time=0.001000s;;;0.000000;10.000000"
+            (time.label.as_str(), time.value, time.uom, time.decimals),
+            ("time", 0.001, "s", Some(6))
         );
+        assert_eq!((time.min, time.max), (Some(0.0), Some(10.0)));
         let r = verdict(
             &plan(None, None, &[]),
             dialed(Outcome::Refused, 0, b"", None),

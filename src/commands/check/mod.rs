@@ -248,10 +248,11 @@ fn answer(report: CheckReport) -> (Report, Exit) {
     (Report::Check(Box::new(report)), exit)
 }
 
-/// Text made safe for a status line: control characters escaped (`\x0a`), and `|` — which
-/// starts perfdata — written `\x7c`.
+/// Text made safe for a status or long-output line: control characters (newlines included)
+/// escaped as `\xNN`, and `|` — which starts perfdata — written `\x7c`. Idempotent: cleaning
+/// clean text changes nothing.
 pub fn safe(text: &str) -> String {
-    crate::render::nagios::clean(text)
+    crate::text::terminal(text).replace('|', "\\x7c")
 }
 
 /// `name[pid]` for a process, its name made safe.
