@@ -95,12 +95,7 @@ pub fn run(command: Option<&Command>, ui: &dyn Ui) -> Result<(Report, Exit)> {
         Some(Command::Bench(args)) => {
             commands::bench::run(args, ui).map(|(r, code)| (Report::Bench(Box::new(r)), code))
         }
-        Some(Command::Man(args)) => {
-            commands::generate::man(args).map(|r| (Report::Generated(Box::new(r)), Exit::Success))
-        }
-        Some(Command::Completions(args)) => Ok((
-            Report::Generated(Box::new(commands::generate::completions(args))),
-            Exit::Success,
-        )),
+        Some(Command::Man(a)) => crate::cli::generate::run_man(a),
+        Some(Command::Completions(a)) => crate::cli::generate::run_completions(a),
     }
 }

@@ -39,7 +39,6 @@ const NOT_YET: &[&str] = &[
     "src/commands/exporter/mod.rs -> render",
     "src/commands/exporter/mod.rs -> web",
     "src/commands/forward.rs -> cli",
-    "src/commands/generate.rs -> cli",
     "src/commands/history.rs -> cli",
     "src/commands/kill/mod.rs -> cli",
     "src/commands/ls.rs -> cli",
