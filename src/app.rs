@@ -83,18 +83,10 @@ pub fn run(command: Option<&Command>, ui: &dyn Ui) -> Result<(Report, Exit)> {
         Some(Command::Ui(args)) => {
             commands::ui::run(args).map(|(r, code)| (Report::Ui(Box::new(r)), code))
         }
-        Some(Command::Serve(args)) => {
-            commands::serve::run(args, ui).map(|(r, code)| (Report::Serve(Box::new(r)), code))
-        }
-        Some(Command::Forward(args)) => {
-            commands::forward::run(args, ui).map(|(r, code)| (Report::Forward(Box::new(r)), code))
-        }
-        Some(Command::Tap(args)) => {
-            commands::tap::run(args, ui).map(|(r, code)| (Report::Tap(Box::new(r)), code))
-        }
-        Some(Command::Bench(args)) => {
-            commands::bench::run(args, ui).map(|(r, code)| (Report::Bench(Box::new(r)), code))
-        }
+        Some(Command::Serve(a)) => commands::serve::run(&a.options()?, ui),
+        Some(Command::Forward(a)) => commands::forward::run(&a.options()?, ui),
+        Some(Command::Tap(a)) => commands::tap::run(&a.options()?, ui),
+        Some(Command::Bench(a)) => commands::bench::run(&a.options()?, ui),
         Some(Command::Man(a)) => crate::cli::generate::run_man(a),
         Some(Command::Completions(a)) => crate::cli::generate::run_completions(a),
     }

@@ -1,1 +1,4 @@
-//! Typed options for the follow verbs, converted from their clap structs.
+//! Typed options for the follow verbs, converted from their clap structs: the traffic tools
+//! (`serve`, `forward`, `tap`, `bench`) in [`traffic`].
+
+mod traffic;
