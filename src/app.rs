@@ -71,18 +71,10 @@ pub fn run(command: Option<&Command>, ui: &dyn Ui) -> Result<(Report, Exit)> {
         Some(Command::Exporter(args)) => {
             commands::exporter::run(args).map(|(r, code)| (Report::Exporter(Box::new(r)), code))
         }
-        Some(Command::Watch(args)) => {
-            commands::watch::run(args, ui).map(|(r, code)| (Report::Watch(Box::new(r)), code))
-        }
-        Some(Command::Daemon(args)) => {
-            commands::watch::daemon(args, ui).map(|(r, code)| (Report::Watch(Box::new(r)), code))
-        }
-        Some(Command::History(args)) => {
-            commands::history::run(args).map(|(r, code)| (Report::History(Box::new(r)), code))
-        }
-        Some(Command::Ui(args)) => {
-            commands::ui::run(args).map(|(r, code)| (Report::Ui(Box::new(r)), code))
-        }
+        Some(Command::Watch(a)) => commands::watch::run(&a.options()?, ui),
+        Some(Command::Daemon(a)) => commands::watch::daemon(&a.options()?, ui),
+        Some(Command::History(a)) => commands::history::run(&a.options()?, ui),
+        Some(Command::Ui(a)) => commands::ui::run(&a.options()?, ui),
         Some(Command::Serve(a)) => commands::serve::run(&a.options()?, ui),
         Some(Command::Forward(a)) => commands::forward::run(&a.options()?, ui),
         Some(Command::Tap(a)) => commands::tap::run(&a.options()?, ui),

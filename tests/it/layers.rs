@@ -37,7 +37,6 @@ const NOT_YET: &[&str] = &[
     "src/commands/exporter/mod.rs -> cli",
     "src/commands/exporter/mod.rs -> render",
     "src/commands/exporter/mod.rs -> web",
-    "src/commands/history.rs -> cli",
     "src/commands/kill/mod.rs -> cli",
     "src/commands/ls.rs -> cli",
     "src/commands/pick.rs -> cli",
@@ -46,13 +45,11 @@ const NOT_YET: &[&str] = &[
     "src/commands/reserve.rs -> cli",
     "src/commands/run.rs -> cli",
     "src/commands/run/watch.rs -> cli",
-    "src/commands/ui.rs -> cli",
     "src/commands/ui.rs -> render",
     "src/commands/ui.rs -> web",
     "src/commands/watch.rs -> cli",
     "src/commands/who.rs -> cli",
     "src/web/ui/api.rs -> cli",
-    "src/web/ui/mod.rs -> cli",
 ];
 
 #[test]
