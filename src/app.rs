@@ -45,36 +45,15 @@ pub fn run(command: Option<&Command>, ui: &dyn Ui) -> Result<(Report, Exit)> {
             Err(e) => Ok(commands::check::bad_arguments(a.plugin(), &e)),
         },
         Some(Command::Exporter(a)) => commands::exporter::run(&a.options()?, ui),
-        Some(Command::Watch(args)) => {
-            commands::watch::run(args, ui).map(|(r, code)| (Report::Watch(Box::new(r)), code))
-        }
-        Some(Command::Daemon(args)) => {
-            commands::watch::daemon(args, ui).map(|(r, code)| (Report::Watch(Box::new(r)), code))
-        }
-        Some(Command::History(args)) => {
-            commands::history::run(args).map(|(r, code)| (Report::History(Box::new(r)), code))
-        }
-        Some(Command::Ui(args)) => {
-            commands::ui::run(args).map(|(r, code)| (Report::Ui(Box::new(r)), code))
-        }
-        Some(Command::Serve(args)) => {
-            commands::serve::run(args, ui).map(|(r, code)| (Report::Serve(Box::new(r)), code))
-        }
-        Some(Command::Forward(args)) => {
-            commands::forward::run(args, ui).map(|(r, code)| (Report::Forward(Box::new(r)), code))
-        }
-        Some(Command::Tap(args)) => {
-            commands::tap::run(args, ui).map(|(r, code)| (Report::Tap(Box::new(r)), code))
-        }
-        Some(Command::Bench(args)) => {
-            commands::bench::run(args, ui).map(|(r, code)| (Report::Bench(Box::new(r)), code))
-        }
-        Some(Command::Man(args)) => {
-            commands::generate::man(args).map(|r| (Report::Generated(Box::new(r)), Exit::Success))
-        }
-        Some(Command::Completions(args)) => Ok((
-            Report::Generated(Box::new(commands::generate::completions(args))),
-            Exit::Success,
-        )),
+        Some(Command::Watch(a)) => commands::watch::run(&a.options()?, ui),
+        Some(Command::Daemon(a)) => commands::watch::daemon(&a.options()?, ui),
+        Some(Command::History(a)) => commands::history::run(&a.options()?, ui),
+        Some(Command::Ui(a)) => commands::ui::run(&a.options()?, ui),
+        Some(Command::Serve(a)) => commands::serve::run(&a.options()?, ui),
+        Some(Command::Forward(a)) => commands::forward::run(&a.options()?, ui),
+        Some(Command::Tap(a)) => commands::tap::run(&a.options()?, ui),
+        Some(Command::Bench(a)) => commands::bench::run(&a.options()?, ui),
+        Some(Command::Man(a)) => crate::cli::generate::run_man(a),
+        Some(Command::Completions(a)) => crate::cli::generate::run_completions(a),
     }
 }

@@ -4,10 +4,12 @@
 //! command's EXAMPLES, read back from the same `after_help` text `--help` shows.
 //!
 //! This is the part of the command line that renders the command line itself, so it lives
-//! beside the clap definition (only `cli/` knows clap). It returns text; `commands::generate`
-//! writes files and `render` prints.
+//! beside the clap definition (only `cli/` knows clap), and so do the two verbs: [`run_man`]
+//! (with `--dir`, every page written through a temporary file renamed into place, so a reader
+//! never sees half a page) and [`run_completions`]. Their report is
+//! `commands::generate::GeneratedReport`, which `render` prints.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::{Args, CommandFactory, ValueEnum};
 use clap_mangen::Man;
@@ -15,7 +17,10 @@ use clap_mangen::roff::{Roff, bold, roman};
 
 use super::Cli;
 use super::examples::{self, help};
+use crate::commands::Report;
+use crate::commands::generate::GeneratedReport;
 use crate::error::{Error, Result};
+use crate::exit::Exit;
 
 /// Arguments of `man`.
 #[derive(Debug, Clone, Default, Args)]
@@ -60,6 +65,54 @@ pub enum Shell {
     Elvish,
     /// PowerShell.
     Powershell,
+}
+
+/// Run `portscope man [COMMAND…] [--dir DIR]`.
+pub fn run_man(args: &ManArgs) -> Result<(Report, Exit)> {
+    let report = match &args.dir {
+        None => GeneratedReport {
+            command: "man",
+            text: man_page(&args.command)?.roff,
+            files: vec![],
+        },
+        Some(dir) => {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| Error::io(format!("create {}", dir.display()), e))?;
+            let mut files = vec![];
+            for page in man_pages() {
+                files.push(write_page(dir, &page)?);
+            }
+            GeneratedReport {
+                command: "man",
+                text: String::new(),
+                files,
+            }
+        }
+    };
+    Ok((Report::Generated(Box::new(report)), Exit::Success))
+}
+
+/// Write one page as `dir/FILE`, atomically; the path written.
+fn write_page(dir: &Path, page: &Page) -> Result<String> {
+    let path = dir.join(&page.file);
+    let tmp = dir.join(format!(".{}.tmp", page.file));
+    std::fs::write(&tmp, &page.roff)
+        .and_then(|()| std::fs::rename(&tmp, &path))
+        .map_err(|e| {
+            let _ = std::fs::remove_file(&tmp);
+            Error::io(format!("write {}", path.display()), e)
+        })?;
+    Ok(path.display().to_string())
+}
+
+/// Run `portscope completions SHELL`.
+pub fn run_completions(args: &CompletionsArgs) -> Result<(Report, Exit)> {
+    let report = GeneratedReport {
+        command: "completions",
+        text: completions(args.shell),
+        files: vec![],
+    };
+    Ok((Report::Generated(Box::new(report)), Exit::Success))
 }
 
 /// One man page: its file name (`portscope-who.1`) and its roff text.

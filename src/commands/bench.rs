@@ -7,9 +7,8 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use crate::cli::BenchArgs;
-use crate::commands::Ui;
-use crate::error::{Error, Result};
+use crate::commands::{Report, Ui};
+use crate::error::Result;
 use crate::exit::Exit;
 use crate::sys::stop::StopSignals;
 use crate::traffic::Line;
@@ -20,15 +19,17 @@ use crate::traffic::bench::{
 use crate::traffic::serve::ServeKind;
 
 /// Most connects one run makes (each leaves a TIME_WAIT socket behind).
-const MAX_CONNECTS: u64 = 10_000;
+pub const MAX_CONNECTS: u64 = 10_000;
 /// Most round trips one run makes.
-const MAX_REQUESTS: u64 = 1_000_000;
+pub const MAX_REQUESTS: u64 = 1_000_000;
 /// Largest request.
-const MAX_SIZE: u64 = 1 << 20;
+pub const MAX_SIZE: u64 = 1 << 20;
 /// Most bytes all round trips together may send (and read back).
-const MAX_ROUND_TRIP_BYTES: u64 = 1 << 30;
+pub const MAX_ROUND_TRIP_BYTES: u64 = 1 << 30;
+/// Shortest throughput measurement.
+pub const MIN_DURATION: Duration = Duration::from_millis(10);
 /// Longest throughput measurement.
-const MAX_DURATION: Duration = Duration::from_secs(60);
+pub const MAX_DURATION: Duration = Duration::from_secs(60);
 
 /// What `bench` measured.
 #[derive(Debug, Clone, Serialize)]
@@ -77,21 +78,48 @@ pub struct Ratios {
     pub throughput: f64,
 }
 
-/// The checked flags.
-#[derive(Debug, Clone, PartialEq)]
-struct Plan {
-    target: Option<SocketAddr>,
-    discard: Option<SocketAddr>,
-    connects: u64,
-    requests: u64,
-    size: u64,
-    duration: Duration,
-    unix: bool,
+/// What `bench` is asked to measure.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Options {
+    /// An echo-capable loopback target (`None`: a `serve echo` and a `serve discard` started
+    /// for the run).
+    pub target: Option<SocketAddr>,
+    /// A loopback discard target for throughput (`None`: the discard server started for the
+    /// run; with a `target` and no `discard`, throughput is measured through the echo).
+    pub discard: Option<SocketAddr>,
+    /// Fresh TCP connections to time (1 to [`MAX_CONNECTS`]).
+    pub connects: u64,
+    /// Request round trips to time on one connection (1 to [`MAX_REQUESTS`]).
+    pub requests: u64,
+    /// Bytes per request (1 to [`MAX_SIZE`]; `requests × size` at most
+    /// [`MAX_ROUND_TRIP_BYTES`]).
+    pub size: u64,
+    /// How long to measure throughput ([`MIN_DURATION`] to [`MAX_DURATION`]).
+    pub duration: Duration,
+    /// Also measure over unix sockets and compare.
+    pub unix: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            target: None,
+            discard: None,
+            connects: 200,
+            requests: 1000,
+            size: 64,
+            duration: Duration::from_secs(2),
+            unix: false,
+        }
+    }
 }
 
 /// Run `bench`.
-pub fn run(args: &BenchArgs, ui: &dyn Ui) -> Result<(BenchReport, Exit)> {
-    let plan = plan(args)?;
+pub fn run(opts: &Options, ui: &dyn Ui) -> Result<(Report, Exit)> {
+    bench(opts, ui).map(|(r, code)| (Report::Bench(Box::new(r)), code))
+}
+
+fn bench(plan: &Options, ui: &dyn Ui) -> Result<(BenchReport, Exit)> {
     // Ctrl+C ends the run between samples, so the servers and the unix sockets' directory
     // are cleaned up.
     let signals = StopSignals::install()?;
@@ -121,7 +149,7 @@ pub fn run(args: &BenchArgs, ui: &dyn Ui) -> Result<(BenchReport, Exit)> {
         (None, false) => None,
     };
     let tcp = measure(
-        &plan,
+        plan,
         &Endpoint::Tcp(target),
         discard.map(Endpoint::Tcp).as_ref(),
         &say,
@@ -139,7 +167,7 @@ pub fn run(args: &BenchArgs, ui: &dyn Ui) -> Result<(BenchReport, Exit)> {
         // The same throughput mode as TCP's, so the two compare.
         let discard = discard.map(|_| Endpoint::Unix(servers.discard.clone()));
         Some(measure(
-            &plan,
+            plan,
             &Endpoint::Unix(servers.echo.clone()),
             discard.as_ref(),
             &say,
@@ -180,7 +208,7 @@ fn ratios(tcp: &TransportReport, unix: &TransportReport) -> Ratios {
 /// All three measurements against one transport: round trips first (they check the target
 /// echoes), then connects, then throughput (to `discard`, or through the echo without one).
 fn measure(
-    plan: &Plan,
+    plan: &Options,
     echo: &Endpoint,
     discard: Option<&Endpoint>,
     say: &dyn Fn(BenchLine),
@@ -229,167 +257,4 @@ fn measure(
         round_trip,
         throughput,
     })
-}
-
-fn plan(args: &BenchArgs) -> Result<Plan> {
-    let target = args
-        .target
-        .as_deref()
-        .map(|t| loopback(t, "TARGET"))
-        .transpose()?;
-    let discard = args
-        .discard
-        .as_deref()
-        .map(|t| loopback(t, "--discard"))
-        .transpose()?;
-    let connects = match &args.connects {
-        Some(t) => count(t, "--connects", MAX_CONNECTS)?,
-        None => 200,
-    };
-    let requests = match &args.requests {
-        Some(t) => count(t, "--requests", MAX_REQUESTS)?,
-        None => 1000,
-    };
-    let size = match &args.size {
-        Some(t) => bytes(t)?,
-        None => 64,
-    };
-    let duration = match &args.duration {
-        Some(t) => {
-            let d = crate::input::duration(t, "--duration")?;
-            if d < Duration::from_millis(10) || d > MAX_DURATION {
-                return Err(Error::bad_input(
-                    format!("--duration {} is out of range", crate::text::terminal(t)),
-                    "expected 10ms to 60s, e.g. --duration 2s or --duration 500ms",
-                ));
-            }
-            d
-        }
-        None => Duration::from_secs(2),
-    };
-    if requests.saturating_mul(size) > MAX_ROUND_TRIP_BYTES {
-        return Err(Error::bad_input(
-            format!("--requests {requests} × --size {size} is more than 1GiB of round trips"),
-            "expected at most 1GiB in all, e.g. --requests 100 --size 1MiB",
-        ));
-    }
-    Ok(Plan {
-        target,
-        discard,
-        connects,
-        requests,
-        size,
-        duration,
-        unix: args.unix,
-    })
-}
-
-/// A loopback endpoint (127.0.0.0/8 or ::1, port 1-65535).
-fn loopback(text: &str, what: &str) -> Result<SocketAddr> {
-    let addr = crate::input::endpoint(text, what)?;
-    let shown = crate::text::terminal(text);
-    if !addr.ip().to_canonical().is_loopback() {
-        return Err(Error::bad_input(
-            format!("{what} {shown} is not a loopback address"),
-            "bench measures loopback only: expected a port on 127.0.0.0/8 or [::1], e.g. 8080, \
-             127.0.0.1:8080 or [::1]:8080",
-        ));
-    }
-    if addr.port() == 0 {
-        return Err(Error::bad_input(
-            format!("{what} {shown} has port 0"),
-            "expected a port from 1 to 65535, e.g. 8080",
-        ));
-    }
-    Ok(addr)
-}
-
-/// A whole number from 1 to `max`.
-fn count(text: &str, flag: &str, max: u64) -> Result<u64> {
-    match text.trim().parse::<u64>() {
-        Ok(n) if (1..=max).contains(&n) => Ok(n),
-        _ => Err(Error::bad_input(
-            format!("{flag} {} is not a count", crate::text::terminal(text)),
-            format!("expected a whole number from 1 to {max}, e.g. {flag} 100"),
-        )),
-    }
-}
-
-/// `64`, `4KiB`, `1MiB`, `1000B` → bytes, from 1 to 1 MiB.
-fn bytes(text: &str) -> Result<u64> {
-    let bad = || {
-        Error::bad_input(
-            format!(
-                "--size {} is not a request size",
-                crate::text::terminal(text)
-            ),
-            "expected 1 byte to 1MiB, e.g. --size 64, --size 4KiB or --size 1MiB",
-        )
-    };
-    match crate::input::bytes(text) {
-        Some(b) if (1..=MAX_SIZE).contains(&b) => Ok(b),
-        _ => Err(bad()),
-    }
-}
-
-#[cfg(test)]
-#[allow(clippy::unwrap_used)]
-mod tests {
-    use super::*;
-
-    fn args(f: impl FnOnce(&mut BenchArgs)) -> BenchArgs {
-        let mut a = BenchArgs::default();
-        f(&mut a);
-        a
-    }
-
-    #[test]
-    fn defaults() {
-        let p = plan(&BenchArgs::default()).unwrap();
-        assert_eq!(p.target, None);
-        assert_eq!((p.connects, p.requests, p.size), (200, 1000, 64));
-        assert_eq!(p.duration, Duration::from_secs(2));
-    }
-
-    #[test]
-    fn flags() {
-        let p = plan(&args(|a| {
-            a.target = Some("9000".into());
-            a.size = Some("4KiB".into());
-            a.requests = Some("10".into());
-            a.duration = Some("500ms".into());
-        }))
-        .unwrap();
-        assert_eq!(p.target.unwrap().to_string(), "127.0.0.1:9000");
-        assert_eq!((p.size, p.requests), (4096, 10));
-        assert_eq!(bytes("1MiB").unwrap(), 1 << 20);
-        assert_eq!(loopback("[::1]:80", "TARGET").unwrap().port(), 80);
-        assert!(loopback("127.3.4.5:80", "TARGET").is_ok());
-    }
-
-    #[test]
-    fn refusals() {
-        let bad: [fn(&mut BenchArgs); 12] = [
-            |a| {
-                a.requests = Some("2000".into());
-                a.size = Some("1MiB".into());
-            },
-            |a| a.target = Some("10.0.0.1:80".into()),
-            |a| a.target = Some("0.0.0.0:80".into()),
-            |a| a.target = Some("127.0.0.1:0".into()),
-            |a| a.discard = Some("[2001:db8::1]:9".into()),
-            |a| a.size = Some("0".into()),
-            |a| a.size = Some("2MiB".into()),
-            |a| a.size = Some("-1".into()),
-            |a| a.requests = Some("abc".into()),
-            |a| a.connects = Some("0".into()),
-            |a| a.duration = Some("2m".into()),
-            |a| a.duration = Some("0".into()),
-        ];
-        for f in bad {
-            let e = plan(&args(f)).unwrap_err();
-            assert!(matches!(e, Error::BadInput { .. }), "{e}");
-            assert!(!e.to_string().contains('\n'), "{e}");
-        }
-    }
 }

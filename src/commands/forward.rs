@@ -8,11 +8,9 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use crate::cli::ForwardArgs;
-use crate::commands::Ui;
+use crate::commands::{Report, Ui};
 use crate::error::{Error, Result};
 use crate::exit::Exit;
-use crate::input::endpoint;
 use crate::traffic::Line;
 use crate::traffic::forward::{self as engine, Cidr, Config, ForwardLine, Totals};
 
@@ -38,108 +36,86 @@ pub struct ForwardReport {
     pub stopped_by: String,
 }
 
-/// Checked arguments.
-#[derive(Debug, Clone)]
-struct Plan {
-    listen: SocketAddr,
-    udp: bool,
-    cfg: Config,
+/// What `forward` is asked to do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Options {
+    /// Where to accept connections (port 0: any free port).
+    pub listen: SocketAddr,
+    /// Where to relay them (a host address, port 1-65535).
+    pub target: SocketAddr,
+    /// Relay UDP datagrams instead of TCP connections.
+    pub udp: bool,
+    /// Accept clients only from these networks (empty: loopback only).
+    pub allow: Vec<Cidr>,
+    /// At most this many connections at once (1 to 100000); more are refused.
+    pub max_conns: usize,
+    /// Close a connection after this long with no traffic either way (at least 100 ms).
+    pub idle_timeout: Duration,
+    /// No line per connection.
+    pub quiet: bool,
 }
 
 /// Run `forward`.
-pub fn run(args: &ForwardArgs, ui: &dyn Ui) -> Result<(ForwardReport, Exit)> {
-    let plan = plan(args)?;
-    if !plan.udp {
-        fit_fds(plan.cfg.max_conns)?;
+pub fn run(opts: &Options, ui: &dyn Ui) -> Result<(Report, Exit)> {
+    forward(opts, ui).map(|(r, code)| (Report::Forward(Box::new(r)), code))
+}
+
+fn forward(opts: &Options, ui: &dyn Ui) -> Result<(ForwardReport, Exit)> {
+    let cfg = config(opts);
+    if !opts.udp {
+        fit_fds(cfg.max_conns)?;
     }
     let rt = crate::server::runtime("portscope-forward", 1)?;
     let emit = |l: ForwardLine| ui.traffic(&Line::Forward(l));
-    let proto = if plan.udp { "udp" } else { "tcp" };
+    let proto = if opts.udp { "udp" } else { "tcp" };
     let start = |listen| ForwardLine::Start {
         proto,
         listen,
-        target: plan.cfg.target,
-        allow: plan.cfg.allow.clone(),
-        max_conns: plan.cfg.max_conns,
-        idle_timeout_s: plan.cfg.idle.as_secs_f64(),
-        warnings: warnings(listen, &plan.cfg.allow),
+        target: cfg.target,
+        allow: cfg.allow.clone(),
+        max_conns: cfg.max_conns,
+        idle_timeout_s: cfg.idle.as_secs_f64(),
+        warnings: warnings(listen, &cfg.allow),
     };
-    let (listen, totals, signal) = if plan.udp {
+    let (listen, totals, signal) = if opts.udp {
         let sock =
-            std::net::UdpSocket::bind(plan.listen).map_err(|e| bind_error(plan.listen, e))?;
-        let listen = sock.local_addr().unwrap_or(plan.listen);
+            std::net::UdpSocket::bind(opts.listen).map_err(|e| bind_error(opts.listen, e))?;
+        let listen = sock.local_addr().unwrap_or(opts.listen);
         emit(start(listen));
-        let (t, s) = rt.block_on(engine::run_udp(sock, plan.cfg.clone(), &emit))?;
+        let (t, s) = rt.block_on(engine::run_udp(sock, cfg.clone(), &emit))?;
         (listen, t, s)
     } else {
-        let listener = crate::commands::exporter::bind(plan.listen, "LISTEN")?;
+        let listener = crate::commands::exporter::bind(opts.listen, "LISTEN")?;
         // A deeper accept queue than std's for bursts of clients (listen again updates it).
         let _ = socket2::SockRef::from(&listener).listen(4096);
-        let listen = listener.local_addr().unwrap_or(plan.listen);
+        let listen = listener.local_addr().unwrap_or(opts.listen);
         emit(start(listen));
-        let (t, s) = rt.block_on(engine::run_tcp(listener, plan.cfg.clone(), &emit))?;
+        let (t, s) = rt.block_on(engine::run_tcp(listener, cfg.clone(), &emit))?;
         (listen, t, s)
     };
     let report = ForwardReport {
         proto,
         listen,
-        target: plan.cfg.target,
+        target: cfg.target,
         totals,
         stopped_by: signal.to_string(),
     };
     Ok((report, Exit::Success))
 }
 
-fn plan(args: &ForwardArgs) -> Result<Plan> {
-    let listen = endpoint(&args.listen, "LISTEN")?;
-    let target = endpoint(&args.target, "TARGET")?;
-    if target.port() == 0 || target.ip().is_unspecified() {
-        return Err(Error::bad_input(
-            format!("TARGET {target} is not a reachable address"),
-            "expected a host address and a port 1-65535, e.g. 127.0.0.1:3000",
-        ));
-    }
-    let allow = if args.allow.is_empty() {
-        engine::loopback_only()
-    } else {
-        args.allow
-            .iter()
-            .map(|a| Cidr::parse(a))
-            .collect::<Result<Vec<_>>>()?
-    };
-    let max_conns = args
-        .max_conns
-        .trim()
-        .parse::<usize>()
-        .ok()
-        .filter(|n| (1..=100_000).contains(n))
-        .ok_or_else(|| {
-            Error::bad_input(
-                format!(
-                    "--max-conns {} is not a connection count",
-                    crate::text::terminal(&args.max_conns)
-                ),
-                "expected a whole number 1-100000, e.g. --max-conns 1024",
-            )
-        })?;
-    let idle = crate::input::duration(&args.idle_timeout, "--idle-timeout")?;
-    if idle < Duration::from_millis(100) {
-        return Err(Error::bad_input(
-            format!("--idle-timeout {} is too short", args.idle_timeout.trim()),
-            "expected at least 100ms, e.g. --idle-timeout 30s (default 10m)",
-        ));
-    }
-    Ok(Plan {
-        listen,
-        udp: args.udp,
-        cfg: Config {
-            target,
-            allow,
-            max_conns,
-            idle,
-            quiet: args.quiet,
+/// The relay's settings (no `--allow`: loopback clients only).
+fn config(opts: &Options) -> Config {
+    Config {
+        target: opts.target,
+        allow: if opts.allow.is_empty() {
+            engine::loopback_only()
+        } else {
+            opts.allow.clone()
         },
-    })
+        max_conns: opts.max_conns,
+        idle: opts.idle_timeout,
+        quiet: opts.quiet,
+    }
 }
 
 /// Raise the open-file limit and check `max_conns` connections fit in it.
@@ -208,43 +184,24 @@ fn bind_error(addr: SocketAddr, e: std::io::Error) -> Error {
 mod tests {
     use super::*;
 
-    fn args(listen: &str, target: &str) -> ForwardArgs {
-        ForwardArgs {
-            listen: listen.into(),
-            target: target.into(),
-            max_conns: "1024".into(),
-            idle_timeout: "10m".into(),
-            ..ForwardArgs::default()
-        }
-    }
-
     #[test]
-    fn plans() {
-        let p = plan(&args("0", "3000")).unwrap();
-        assert_eq!(p.cfg.target.to_string(), "127.0.0.1:3000");
-        assert_eq!(p.cfg.allow, engine::loopback_only());
-        assert_eq!(p.cfg.idle, Duration::from_secs(600));
-        for (a, what) in [
-            (args("x", "3000"), "LISTEN"),
-            (args("0", "0.0.0.0:80"), "TARGET"),
-            (
-                ForwardArgs {
-                    max_conns: "0".into(),
-                    ..args("0", "1")
-                },
-                "--max-conns",
-            ),
-            (
-                ForwardArgs {
-                    allow: vec!["10.0.0.0/40".into()],
-                    ..args("0", "1")
-                },
-                "--allow",
-            ),
-        ] {
-            let e = plan(&a).unwrap_err().to_string();
-            assert!(e.contains(what), "{e}");
-        }
+    fn no_allow_means_loopback_only() {
+        let opts = Options {
+            listen: "127.0.0.1:0".parse().unwrap(),
+            target: "127.0.0.1:3000".parse().unwrap(),
+            udp: false,
+            allow: Vec::new(),
+            max_conns: 1024,
+            idle_timeout: Duration::from_secs(600),
+            quiet: false,
+        };
+        assert_eq!(config(&opts).allow, engine::loopback_only());
+        let wide = vec![Cidr::parse("10.0.0.0/8").unwrap()];
+        let opts = Options {
+            allow: wide.clone(),
+            ..opts
+        };
+        assert_eq!(config(&opts).allow, wide);
     }
 
     #[test]

@@ -10,20 +10,52 @@ use std::path::PathBuf;
 use jiff::tz::TimeZone;
 use serde::Serialize;
 
-use crate::cli::HistoryArgs;
-use crate::error::{Error, Result};
+use super::{Report, Ui};
+use crate::error::Result;
 use crate::exit::Exit;
 use crate::store::history::{self, Query, Reader, Recorder, Session, Stay, Stored, When};
 use crate::target::Target;
 
 /// Without a target, events of this long ago and since.
-const DEFAULT_WINDOW_S: f64 = 3600.0;
+pub const DEFAULT_WINDOW_S: f64 = 3600.0;
 /// Gaps between recorder runs shorter than this are not reported: a restart takes a moment,
 /// and what changed meanwhile is caught by the next run's first look (only a listener that
 /// opened and closed inside it is missed, as between two looks).
 const MIN_GAP_S: f64 = 1.0;
 /// The most rows `--limit` may ask for.
-const MAX_LIMIT: usize = 1_000_000;
+pub const MAX_LIMIT: usize = 1_000_000;
+
+/// What `history` is asked.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Options {
+    /// The port, address or range (a `pid:N` or a process name too); `None`: the recent
+    /// events.
+    pub target: Option<Target>,
+    /// From this moment (Unix seconds); `None`: everything for a target, the last hour
+    /// without one.
+    pub since: Option<f64>,
+    /// Up to this moment (Unix seconds); `None`: now.
+    pub until: Option<f64>,
+    /// Only listeners of processes with this name.
+    pub process: Option<String>,
+    /// At most this many rows, newest kept (1 to [`MAX_LIMIT`]).
+    pub limit: usize,
+    /// The state directory to look in first (`None`: the user's default).
+    pub state_dir: Option<PathBuf>,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            target: None,
+            since: None,
+            until: None,
+            process: None,
+            limit: 200,
+            state_dir: None,
+        }
+    }
+}
 
 /// The answer to `history`.
 #[derive(Debug, Clone, Serialize)]
@@ -104,35 +136,25 @@ pub struct StayRow {
 }
 
 /// Run `history`.
-pub fn run(args: &HistoryArgs) -> Result<(HistoryReport, Exit)> {
+pub fn run(opts: &Options, _ui: &dyn Ui) -> Result<(Report, Exit)> {
+    query(opts).map(|(r, code)| (Report::History(Box::new(r)), code))
+}
+
+/// Answer `history` with its own report type.
+fn query(opts: &Options) -> Result<(HistoryReport, Exit)> {
     let now = crate::time::now();
     let tz = TimeZone::system();
-    let limit = parse_limit(&args.limit)?;
-    let target = args
-        .target
-        .as_deref()
-        .map(crate::target::parse)
-        .transpose()?;
+    let limit = opts.limit;
+    let target = opts.target.clone();
     let mut q = Query {
-        process: args.process.clone(),
+        process: opts.process.clone(),
         limit,
         ..Query::default()
     };
     match &target {
         None => {}
         Some(Target::Pid(pid)) => q.pid = Some(*pid),
-        Some(Target::Process(name)) => {
-            if args.process.as_ref().is_some_and(|p| p != name) {
-                return Err(Error::bad_input(
-                    format!(
-                        "two process names given ({name} and --process {})",
-                        args.process.as_deref().unwrap_or("")
-                    ),
-                    "give the process name once, as the target or with --process",
-                ));
-            }
-            q.process = Some(name.clone());
-        }
+        Some(Target::Process(name)) => q.process = Some(name.clone()),
         Some(t) => {
             q.ports = t.port_range();
             q.proto = t.proto();
@@ -140,30 +162,11 @@ pub fn run(args: &HistoryArgs) -> Result<(HistoryReport, Exit)> {
         }
     }
     let default_since = target.is_none().then_some(now - DEFAULT_WINDOW_S);
-    q.since = match &args.since {
-        Some(text) => Some(parse_when(text, "--since", now, &tz)?),
-        None => default_since,
-    };
-    q.until = args
-        .until
-        .as_deref()
-        .map(|t| parse_when(t, "--until", now, &tz))
-        .transpose()?;
-    if let (Some(s), Some(u)) = (q.since, q.until)
-        && u < s
-    {
-        return Err(Error::bad_input(
-            format!(
-                "--until {} is before --since {}",
-                args.until.as_deref().unwrap_or(""),
-                args.since.as_deref().unwrap_or("1h")
-            ),
-            "expected --until later than --since",
-        ));
-    }
+    q.since = opts.since.or(default_since);
+    q.until = opts.until;
     let mut report = HistoryReport {
         store: None,
-        looked_in: history::search_path(args.store.state_dir.as_deref()),
+        looked_in: history::search_path(opts.state_dir.as_deref()),
         mode: if target.is_some() { "stays" } else { "events" },
         query: QueryShown {
             target,
@@ -180,7 +183,7 @@ pub fn run(args: &HistoryArgs) -> Result<(HistoryReport, Exit)> {
         now: When::at(now),
         tz,
     };
-    let Some(reader) = crate::store::history::find(args.store.state_dir.as_deref())
+    let Some(reader) = crate::store::history::find(opts.state_dir.as_deref())
         .map(|p| Reader::open(&p))
         .transpose()?
         .flatten()
@@ -262,125 +265,10 @@ pub fn gaps(sessions: &[Session], running: bool, now: f64, window: (f64, f64)) -
         .collect()
 }
 
-fn parse_limit(text: &str) -> Result<usize> {
-    match text.trim().parse::<usize>() {
-        Ok(n) if (1..=MAX_LIMIT).contains(&n) => Ok(n),
-        _ => Err(Error::bad_input(
-            format!("--limit {} is not a row count", crate::text::terminal(text)),
-            format!("expected a whole number from 1 to {MAX_LIMIT}, e.g. --limit 50"),
-        )),
-    }
-}
-
-/// `--since`/`--until`: a span ago (`1h`, `30m`, `2d`, `1h ago`), `now`, or a time —
-/// RFC 3339 with an offset or `Z`, `2026-11-22T13:40`, `2026-11-22 13:40:00`, `2026-11-22`,
-/// `13:40` (today) — in `tz` unless it carries an offset.
-pub fn parse_when(text: &str, flag: &str, now: f64, tz: &TimeZone) -> Result<f64> {
-    let t = text.trim();
-    let bad = || {
-        Error::bad_input(
-            format!("{flag} {} is not a time", crate::text::terminal(text)),
-            "expected a span ago (90s, 30m, 1h, 2d, 1w) or a time (13:40, 2026-11-22T13:40, \
-             '2026-11-22 13:40:00', 2026-11-22T13:40:00Z), local unless it gives an offset",
-        )
-    };
-    if t.eq_ignore_ascii_case("now") {
-        return Ok(now);
-    }
-    let ago = t.strip_suffix("ago").map_or(t, str::trim_end);
-    if !ago.is_empty()
-        && let Ok(span) = crate::input::span(ago, flag)
-    {
-        return Ok(now - span.as_secs_f64());
-    }
-    let unix = |ts: jiff::Timestamp| ts.as_millisecond() as f64 / 1000.0;
-    if let Ok(ts) = t.parse::<jiff::Timestamp>() {
-        return Ok(unix(ts));
-    }
-    if let Ok(dt) = t.parse::<jiff::civil::DateTime>() {
-        return dt
-            .to_zoned(tz.clone())
-            .map(|z| unix(z.timestamp()))
-            .map_err(|_| bad());
-    }
-    if !t.contains('-')
-        && let Ok(time) = t.parse::<jiff::civil::Time>()
-    {
-        let today = jiff::Timestamp::from_millisecond((now * 1000.0) as i64)
-            .map_err(|_| bad())?
-            .to_zoned(tz.clone())
-            .date();
-        return today
-            .to_datetime(time)
-            .to_zoned(tz.clone())
-            .map(|z| unix(z.timestamp()))
-            .map_err(|_| bad());
-    }
-    Err(bad())
-}
-
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
-
-    fn utc() -> TimeZone {
-        TimeZone::UTC
-    }
-
-    #[test]
-    fn whens() {
-        let now = 1_795_305_612.0; // 2026-11-22T00:00:12Z
-        let tz = utc();
-        assert_eq!(parse_when("1h", "--since", now, &tz).unwrap(), now - 3600.0);
-        assert_eq!(
-            parse_when("2d ago", "--since", now, &tz).unwrap(),
-            now - 172_800.0
-        );
-        assert_eq!(parse_when("now", "--since", now, &tz).unwrap(), now);
-        assert_eq!(
-            parse_when("2026-11-22T00:00:00Z", "--since", now, &tz).unwrap(),
-            1_795_305_600.0
-        );
-        assert_eq!(
-            parse_when("2026-11-22T02:00:00+02:00", "--since", now, &tz).unwrap(),
-            1_795_305_600.0
-        );
-        assert_eq!(
-            parse_when("2026-11-22 00:00:00", "--since", now, &tz).unwrap(),
-            1_795_305_600.0
-        );
-        assert_eq!(
-            parse_when("2026-11-22T00:00", "--since", now, &tz).unwrap(),
-            1_795_305_600.0
-        );
-        assert_eq!(
-            parse_when("2026-11-22", "--since", now, &tz).unwrap(),
-            1_795_305_600.0
-        );
-        assert_eq!(
-            parse_when("00:00", "--since", now, &tz).unwrap(),
-            1_795_305_600.0
-        );
-        let paris = TimeZone::get("Europe/Paris").unwrap();
-        assert_eq!(
-            parse_when("2026-11-22 01:00", "--since", now, &paris).unwrap(),
-            1_795_305_600.0,
-            "local time is the zone's"
-        );
-        for bad in ["yesterday-ish", "25:00", "2026-13-01", "", "1y"] {
-            let err = parse_when(bad, "--since", now, &tz).unwrap_err();
-            assert!(matches!(err, Error::BadInput { .. }), "{bad}: {err}");
-        }
-    }
-
-    #[test]
-    fn limits() {
-        assert_eq!(parse_limit("200").unwrap(), 200);
-        for bad in ["0", "-1", "x", "", "2000000"] {
-            assert!(parse_limit(bad).is_err(), "{bad}");
-        }
-    }
 
     fn session(start: f64, alive: f64, stopped: Option<f64>) -> Session {
         Session {

@@ -8,8 +8,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use crate::cli::ServeArgs;
-use crate::commands::Ui;
+use crate::commands::{Report, Ui};
 use crate::error::{Error, Result};
 use crate::exit::Exit;
 use crate::traffic::Line;
@@ -45,13 +44,30 @@ pub struct ServeReport {
 /// After SIGINT/SIGTERM, how long HTTP requests in flight may take to finish.
 const GRACE: Duration = Duration::from_secs(5);
 
+/// What `serve` is asked to do.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Options {
+    /// What to serve.
+    pub kind: ServeKind,
+    /// The directory `static` serves (only `static` takes one; see [`check_dir`]).
+    pub dir: Option<PathBuf>,
+    /// The port, 0 for any free one (`None`: 62893 when free, else a free port).
+    pub port: Option<u16>,
+    /// Take a free port the way `portscope pick` chooses one.
+    pub pick: bool,
+    /// The address to listen on (`None`: 127.0.0.1).
+    pub bind: Option<IpAddr>,
+}
+
 /// Run `serve`.
-pub fn run(args: &ServeArgs, ui: &dyn Ui) -> Result<(ServeReport, Exit)> {
-    let kind: ServeKind = args.kind.unwrap_or_default().into();
-    let dir = check_dir(kind, args.dir.as_ref())?;
-    let ip = args.bind.as_deref().map(parse_bind).transpose()?;
-    let port = args.port.as_deref().map(parse_port).transpose()?;
-    let (listener, chosen) = listen(ip, port, args.pick)?;
+pub fn run(opts: &Options, ui: &dyn Ui) -> Result<(Report, Exit)> {
+    serve(opts, ui).map(|(r, code)| (Report::Serve(Box::new(r)), code))
+}
+
+fn serve(opts: &Options, ui: &dyn Ui) -> Result<(ServeReport, Exit)> {
+    let kind = opts.kind;
+    let dir = check_dir(kind, opts.dir.as_ref())?;
+    let (listener, chosen) = listen(opts.bind, opts.port, opts.pick)?;
     let address = listener
         .local_addr()
         .map_err(|e| Error::io("reading the server's address", e))?;
@@ -131,8 +147,9 @@ fn signals() -> Result<impl std::future::Future<Output = &'static str> + Send + 
     })
 }
 
-/// `static` needs an existing directory; the other kinds take none.
-fn check_dir(kind: ServeKind, dir: Option<&PathBuf>) -> Result<Option<PathBuf>> {
+/// `static` needs an existing directory; the other kinds take none. The command line checks
+/// this first, so its error comes before those of the flags after it.
+pub fn check_dir(kind: ServeKind, dir: Option<&PathBuf>) -> Result<Option<PathBuf>> {
     let shown = |d: &PathBuf| crate::text::terminal(&d.to_string_lossy()).into_owned();
     match (kind, dir) {
         (ServeKind::Static, None) => Err(Error::bad_input(
@@ -162,25 +179,6 @@ fn check_dir(kind: ServeKind, dir: Option<&PathBuf>) -> Result<Option<PathBuf>> 
         )),
         (_, None) => Ok(None),
     }
-}
-
-/// `--port`: 0-65535 (0: any free port).
-fn parse_port(text: &str) -> Result<u16> {
-    crate::input::port(
-        text,
-        "--port",
-        true,
-        "expected a number 1-65535 (or 0 for any free port), e.g. --port 8000",
-    )
-}
-
-/// `--bind`: an IP address.
-fn parse_bind(text: &str) -> Result<IpAddr> {
-    crate::input::ip(
-        text,
-        "--bind",
-        "--bind 127.0.0.1, --bind ::1 or --bind 0.0.0.0 (every interface)",
-    )
 }
 
 /// Bind the address the flags ask for.
@@ -256,20 +254,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn input_checks() {
-        assert_eq!(parse_port("8000").unwrap(), 8000);
-        assert_eq!(parse_port("0").unwrap(), 0);
-        for bad in ["70000", "-1", "x", ""] {
-            assert!(
-                matches!(parse_port(bad), Err(Error::BadInput { .. })),
-                "{bad}"
-            );
-        }
-        assert_eq!(
-            parse_bind("[::1]").unwrap(),
-            "::1".parse::<IpAddr>().unwrap()
-        );
-        assert!(parse_bind("localhost").is_err());
+    fn directories() {
         assert!(check_dir(ServeKind::Static, None).is_err());
         assert!(check_dir(ServeKind::Static, Some(&"/nonexistent-x".into())).is_err());
         assert!(check_dir(ServeKind::Static, Some(&"/etc/hostname".into())).is_err());

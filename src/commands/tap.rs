@@ -1,12 +1,12 @@
 //! `tap`: capture TCP and UDP to and from a port on loopback — a line per connection and,
 //! with `-w`, a pcap file. See [`crate::traffic::tap`] for the pieces.
 
+use std::path::PathBuf;
 use std::time::{Duration, Instant, SystemTime};
 
 use serde::Serialize;
 
-use crate::cli::TapArgs;
-use crate::commands::Ui;
+use crate::commands::{Report, Ui};
 use crate::error::{Error, Result};
 use crate::exit::Exit;
 use crate::sys::packet::{PacketSocket, interface_index};
@@ -52,28 +52,30 @@ pub struct TapReport {
     pub stopped_by: &'static str,
 }
 
+/// What `tap` is asked to do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Options {
+    /// The port to watch on loopback (1-65535; TCP and UDP, either end).
+    pub port: u16,
+    /// Also write every captured packet to this pcap file (created mode 0600).
+    pub write: Option<PathBuf>,
+    /// Stop after this long (`None`: until a signal).
+    pub duration: Option<Duration>,
+    /// Stop after capturing this many packets (at least 1).
+    pub count: Option<u64>,
+}
+
 /// Run `tap`.
-pub fn run(args: &TapArgs, ui: &dyn Ui) -> Result<(TapReport, Exit)> {
-    let port = crate::input::port(
-        &args.port,
-        "PORT",
-        false,
-        "expected a port number 1-65535, e.g. portscope tap 8080",
-    )?;
-    let duration = args
-        .duration
-        .as_deref()
-        .map(|d| crate::input::duration(d, "--duration"))
-        .transpose()?;
-    if args.count == Some(0) {
-        return Err(Error::bad_input(
-            "--count 0 would capture nothing",
-            "expected a number of packets of 1 or more, e.g. --count 100",
-        ));
-    }
+pub fn run(opts: &Options, ui: &dyn Ui) -> Result<(Report, Exit)> {
+    capture(opts, ui).map(|(r, code)| (Report::Tap(Box::new(r)), code))
+}
+
+fn capture(opts: &Options, ui: &dyn Ui) -> Result<(TapReport, Exit)> {
+    let port = opts.port;
+    let duration = opts.duration;
     let ifindex = interface_index(INTERFACE)?;
     let sock = PacketSocket::open(&filter::program(ifindex, port))?;
-    let mut pcap = args.write.as_deref().map(Pcap::create).transpose()?;
+    let mut pcap = opts.write.as_deref().map(Pcap::create).transpose()?;
     let stop = StopSignals::install()?;
     let pcap_path = pcap.as_ref().map(|p| p.path().display().to_string());
     ui.traffic(&Line::Tap(TapLine::Started(Started {
@@ -99,7 +101,7 @@ pub fn run(args: &TapArgs, ui: &dyn Ui) -> Result<(TapReport, Exit)> {
         if duration.is_some_and(|d| began.elapsed() >= d) {
             break "duration";
         }
-        if args.count.is_some_and(|c| packets >= c) {
+        if opts.count.is_some_and(|c| packets >= c) {
             break "count";
         }
         let got = sock

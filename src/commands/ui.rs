@@ -4,10 +4,11 @@
 //! [`crate::web::ui`], which serves until SIGINT/SIGTERM.
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr, TcpListener};
+use std::path::PathBuf;
 
 use serde::Serialize;
 
-use crate::cli::UiArgs;
+use super::{Report, Ui};
 use crate::error::{Error, Result};
 use crate::exit::Exit;
 use crate::render::ui as text;
@@ -43,14 +44,28 @@ pub struct UiReport {
     pub stopped_by: String,
 }
 
+/// What `ui` is asked to do.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Options {
+    /// Where to serve (`None`: 127.0.0.1:62893 when free, else any free loopback port).
+    pub listen: Option<SocketAddr>,
+    /// The access token, already checked (16 to 256 characters from A-Z a-z 0-9 - . _ ~);
+    /// `None`: 32 random bytes, new each run.
+    pub token: Option<String>,
+    /// Open the dashboard in the browser.
+    pub open: bool,
+    /// The state directory (`None`: the user's default), for the history and `who` views.
+    pub state_dir: Option<PathBuf>,
+}
+
 /// Run `ui`.
-pub fn run(args: &UiArgs) -> Result<(UiReport, Exit)> {
-    let wanted = args
-        .listen
-        .as_deref()
-        .map(crate::input::listen)
-        .transpose()?;
-    let token = token(args, wanted)?;
+pub fn run(opts: &Options, _ui: &dyn Ui) -> Result<(Report, Exit)> {
+    serve(opts).map(|(r, code)| (Report::Ui(Box::new(r)), code))
+}
+
+fn serve(opts: &Options) -> Result<(UiReport, Exit)> {
+    let wanted = opts.listen;
+    let token = token(opts.token.as_deref(), wanted)?;
     let (listener, chosen) = match wanted {
         Some(addr) => (
             crate::commands::exporter::bind(addr, "--listen")?,
@@ -70,16 +85,16 @@ pub fn run(args: &UiArgs) -> Result<(UiReport, Exit)> {
     if let Some(warning) = text::exposure_warning(addr) {
         text::notice(&warning);
     }
-    if args.open
+    if opts.open
         && let Err(why) = crate::sys::browser::open(&url)
     {
         text::notice(&text::open_failed_line(&why));
     }
-    let opts = crate::web::ui::Options {
+    let web = crate::web::ui::Options {
         token,
-        store: args.store.clone(),
+        state_dir: opts.state_dir.clone(),
     };
-    let served = crate::web::ui::serve(listener, opts)?;
+    let served = crate::web::ui::serve(listener, web)?;
     let report = UiReport {
         listen: addr,
         chosen,
@@ -90,15 +105,12 @@ pub fn run(args: &UiArgs) -> Result<(UiReport, Exit)> {
     Ok((report, Exit::Success))
 }
 
-/// The token: `--token` checked, or 32 random bytes in hex. A non-loopback address without
-/// `--token` is refused (the URL would travel where others may read it).
-fn token(args: &UiArgs, wanted: Option<SocketAddr>) -> Result<String> {
-    match (&args.token, wanted) {
-        (Some(t), _) if crate::web::ui::security::token_ok(t) => Ok(t.clone()),
-        (Some(_), _) => Err(Error::bad_input(
-            "--token is not usable",
-            "expected 16 to 256 characters from A-Z a-z 0-9 - . _ ~",
-        )),
+/// The token: `--token` (checked by the command line), or 32 random bytes in hex. A
+/// non-loopback address without `--token` is refused (the URL would travel where others may
+/// read it).
+fn token(given: Option<&str>, wanted: Option<SocketAddr>) -> Result<String> {
+    match (given, wanted) {
+        (Some(t), _) => Ok(t.to_owned()),
         (None, Some(addr)) if !addr.ip().is_loopback() => Err(Error::bad_input(
             format!("--listen {addr} is not loopback and no --token was given"),
             "expected --token TOKEN (16-256 characters from A-Z a-z 0-9 - . _ ~) with a \
@@ -160,17 +172,14 @@ mod tests {
 
     #[test]
     fn tokens() {
-        let mut args = UiArgs::default();
-        let t = token(&args, None).unwrap();
+        let t = token(None, None).unwrap();
         assert_eq!(t.len(), 64);
         assert!(t.bytes().all(|b| b.is_ascii_hexdigit()));
-        assert_ne!(t, token(&args, None).unwrap());
+        assert_ne!(t, token(None, None).unwrap());
         let wide = Some("0.0.0.0:0".parse().unwrap());
-        assert!(matches!(token(&args, wide), Err(Error::BadInput { .. })));
-        assert!(token(&args, Some("[::1]:0".parse().unwrap())).is_ok());
-        args.token = Some("a-good-token-0123".into());
-        assert_eq!(token(&args, wide).unwrap(), "a-good-token-0123");
-        args.token = Some("bad token".into());
-        assert!(matches!(token(&args, None), Err(Error::BadInput { .. })));
+        assert!(matches!(token(None, wide), Err(Error::BadInput { .. })));
+        assert!(token(None, Some("[::1]:0".parse().unwrap())).is_ok());
+        let given = Some("a-good-token-0123");
+        assert_eq!(token(given, wide).unwrap(), "a-good-token-0123");
     }
 }

@@ -11,12 +11,10 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
-use super::Ui;
 use super::kill::KillReport;
-use crate::cli::{
-    DaemonArgs, FollowArgs, KillArgs, ListenerKinds, RetentionArgs, StoreArgs, WatchArgs,
-};
-use crate::error::{Error, Result};
+use super::{Report, Ui};
+use crate::cli::KillArgs;
+use crate::error::Result;
 use crate::exit::Exit;
 use crate::model::Hidden;
 use crate::store::history::{Retention, Writer};
@@ -100,10 +98,69 @@ pub trait LiveFeed {
     fn kill(&mut self, listener: &Listener) -> Result<KillReport>;
 }
 
+/// What `watch` and `daemon` share: how often and how long to look, at what, and the store.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FollowOptions {
+    /// How often to look (100 ms to 1 h).
+    pub interval: Duration,
+    /// Stop after this long (`None`: until quit or a signal).
+    pub duration: Option<Duration>,
+    /// Which listeners to follow.
+    pub kinds: Kinds,
+    /// How long and how much the history store keeps (used when recording).
+    pub retention: Retention,
+    /// The state directory the history store is in (`None`: the user's default).
+    pub state_dir: Option<PathBuf>,
+}
+
+impl Default for FollowOptions {
+    fn default() -> Self {
+        FollowOptions {
+            interval: Duration::from_secs(1),
+            duration: None,
+            kinds: Kinds::default(),
+            retention: Retention {
+                keep_s: 30.0 * 86_400.0,
+                max_bytes: 256 << 20,
+            },
+            state_dir: None,
+        }
+    }
+}
+
+/// What `watch` is asked to do.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Options {
+    /// One JSON line per event instead of the terminal view.
+    pub events: bool,
+    /// Also record the events into the history store.
+    pub record: bool,
+    /// What to look at, how often, and where the store is.
+    pub follow: FollowOptions,
+}
+
+/// What `daemon` is asked to do.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DaemonOptions {
+    /// Also print one JSON line per event, once it is recorded.
+    pub events: bool,
+    /// What to look at, how often, and where the store is.
+    pub follow: FollowOptions,
+}
+
 /// Run `watch`.
-pub fn run(args: &WatchArgs, ui: &dyn Ui) -> Result<(WatchReport, Exit)> {
-    let (mut loop_, until) = Follow::from_args(&args.follow, args.record)?;
-    let view = !args.events && ui.can_view();
+pub fn run(opts: &Options, ui: &dyn Ui) -> Result<(Report, Exit)> {
+    watch(opts, ui).map(|(r, code)| (Report::Watch(Box::new(r)), code))
+}
+
+/// Run `daemon`: record until stopped.
+pub fn daemon(opts: &DaemonOptions, ui: &dyn Ui) -> Result<(Report, Exit)> {
+    record(opts, ui).map(|(r, code)| (Report::Watch(Box::new(r)), code))
+}
+
+fn watch(opts: &Options, ui: &dyn Ui) -> Result<(WatchReport, Exit)> {
+    let (mut loop_, until) = Follow::from_options(&opts.follow, opts.record)?;
+    let view = !opts.events && ui.can_view();
     if !view {
         ui.watch_started(&loop_.started());
         let report = loop_.run("events", until, &|e| ui.watch_event(e))?;
@@ -133,18 +190,17 @@ pub fn run(args: &WatchArgs, ui: &dyn Ui) -> Result<(WatchReport, Exit)> {
     ))
 }
 
-/// Run `daemon`: record until stopped.
-pub fn daemon(args: &DaemonArgs, ui: &dyn Ui) -> Result<(WatchReport, Exit)> {
-    let (mut loop_, until) = Follow::from_args(&args.follow, true)?;
-    if args.events {
+fn record(opts: &DaemonOptions, ui: &dyn Ui) -> Result<(WatchReport, Exit)> {
+    let (mut loop_, until) = Follow::from_options(&opts.follow, true)?;
+    if opts.events {
         ui.watch_started(&loop_.started());
     }
     let mut report = loop_.run("daemon", until, &|e| {
-        if args.events {
+        if opts.events {
             ui.watch_event(e);
         }
     })?;
-    report.lines = args.events;
+    report.lines = opts.events;
     Ok((report, Exit::Success))
 }
 
@@ -164,13 +220,16 @@ struct Follow {
 }
 
 impl Follow {
-    /// Parse the shared flags (all of them before anything starts) and start; with the
-    /// `--duration` deadline.
-    fn from_args(args: &FollowArgs, record: bool) -> Result<(Follow, Option<Instant>)> {
-        let interval = interval(&args.interval)?;
-        let until = deadline(args.duration.as_deref())?;
-        let retention = record.then(|| retention(&args.retention)).transpose()?;
-        let follow = Follow::start(kinds(&args.kinds), interval, retention, &args.store)?;
+    /// Start (recording when `record`); with the `--duration` deadline.
+    fn from_options(opts: &FollowOptions, record: bool) -> Result<(Follow, Option<Instant>)> {
+        let until = opts.duration.map(|d| Instant::now() + d);
+        let retention = record.then_some(opts.retention);
+        let follow = Follow::start(
+            opts.kinds,
+            opts.interval,
+            retention,
+            opts.state_dir.as_deref(),
+        )?;
         Ok((follow, until))
     }
 
@@ -179,13 +238,13 @@ impl Follow {
         kinds: Kinds,
         interval: Duration,
         retention: Option<Retention>,
-        store: &StoreArgs,
+        state_dir: Option<&std::path::Path>,
     ) -> Result<Follow> {
         let stop = StopSignals::install()?;
         let mut observer = Observer::new(kinds);
         let mut writer = None;
         if let Some(retention) = retention {
-            let dir = registry::state_dir(store.state_dir.as_deref())?;
+            let dir = registry::state_dir(state_dir)?;
             let (mut w, resumed) = Writer::open(&dir, retention)?;
             w.prune(crate::time::now())?;
             observer.resume(resumed.open);
@@ -380,94 +439,10 @@ impl Ui for NoAsk {
     fn traffic(&self, _: &crate::traffic::Line) {}
 }
 
-fn interval(text: &str) -> Result<Duration> {
-    let d = crate::input::duration(text, "--interval")?;
-    if d < Duration::from_millis(100) || d > Duration::from_secs(3600) {
-        return Err(Error::bad_input(
-            format!("--interval {text} is out of range"),
-            "expected a duration from 100ms to 1h, e.g. 1s or 500ms",
-        ));
-    }
-    Ok(d)
-}
-
-fn deadline(text: Option<&str>) -> Result<Option<Instant>> {
-    text.map(|t| crate::input::duration(t, "--duration").map(|d| Instant::now() + d))
-        .transpose()
-}
-
-fn kinds(k: &ListenerKinds) -> Kinds {
-    match (k.tcp, k.udp) {
-        (true, false) => Kinds {
-            tcp: true,
-            udp: false,
-        },
-        (false, true) => Kinds {
-            tcp: false,
-            udp: true,
-        },
-        _ => Kinds::default(),
-    }
-}
-
-/// Parse `--keep` and `--max-size`.
-pub fn retention(args: &RetentionArgs) -> Result<Retention> {
-    let keep = crate::input::span(&args.keep, "--keep")?;
-    if keep < Duration::from_secs(60) {
-        return Err(Error::bad_input(
-            format!("--keep {} is too short", args.keep),
-            "expected at least 1m, e.g. 30d, 12h or 90m",
-        ));
-    }
-    Ok(Retention {
-        keep_s: keep.as_secs_f64(),
-        max_bytes: parse_size(&args.max_size)?,
-    })
-}
-
-/// `256MiB`, `1GiB`, `500MB`, `1048576` → bytes (at least 1 MiB).
-pub fn parse_size(text: &str) -> Result<u64> {
-    let bad = || {
-        Error::bad_input(
-            format!("--max-size {text:?} is not a size"),
-            "expected a size of at least 1MiB, e.g. 256MiB, 1GiB, 500MB or 1048576 (bytes)",
-        )
-    };
-    match crate::input::bytes(text) {
-        Some(bytes) if bytes >= 1 << 20 => Ok(bytes),
-        _ => Err(bad()),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::model::Proto;
-
-    #[test]
-    fn sizes() {
-        assert_eq!(parse_size("256MiB").ok(), Some(256 << 20));
-        assert_eq!(parse_size("1GiB").ok(), Some(1 << 30));
-        assert_eq!(parse_size("500MB").ok(), Some(500_000_000));
-        assert_eq!(parse_size("1048576").ok(), Some(1 << 20));
-        for bad in [
-            "",
-            "MiB",
-            "1KiB",
-            "12 parsecs",
-            "99999999999999999999GiB",
-            "-5MiB",
-        ] {
-            assert!(parse_size(bad).is_err(), "{bad}");
-        }
-    }
-
-    #[test]
-    fn intervals_are_bounded() {
-        assert!(interval("1s").is_ok());
-        assert!(interval("50ms").is_err());
-        assert!(interval("2h").is_err());
-    }
 
     #[test]
     fn kill_targets_name_the_address_when_specific() {

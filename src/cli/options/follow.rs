@@ -1,1 +1,433 @@
-//! Typed options for the follow verbs, converted from their clap structs.
+//! Typed options for the follow verbs, converted from their clap structs: `watch`, `daemon`,
+//! `history` and `ui` here, the traffic tools (`serve`, `forward`, `tap`, `bench`) in
+//! [`traffic`]. Each flag is parsed once, in the order the verbs used to parse them, so the
+//! first bad flag is the one reported.
+
+mod traffic;
+
+use std::time::Duration;
+
+use jiff::tz::TimeZone;
+
+use crate::cli::{
+    DaemonArgs, FollowArgs, HistoryArgs, ListenerKinds, RetentionArgs, UiArgs, WatchArgs,
+};
+use crate::commands::{history, ui, watch};
+use crate::error::{Error, Result};
+use crate::store::history::Retention;
+use crate::target::Target;
+use crate::watch::observe::Kinds;
+
+impl WatchArgs {
+    /// `watch`'s typed options. `--keep` and `--max-size` are read only with `--record`: the
+    /// store is opened only then.
+    pub fn options(&self) -> Result<watch::Options> {
+        Ok(watch::Options {
+            events: self.events,
+            record: self.record,
+            follow: self.follow.options(self.record)?,
+        })
+    }
+}
+
+impl DaemonArgs {
+    /// `daemon`'s typed options.
+    pub fn options(&self) -> Result<watch::DaemonOptions> {
+        Ok(watch::DaemonOptions {
+            events: self.events,
+            follow: self.follow.options(true)?,
+        })
+    }
+}
+
+impl FollowArgs {
+    /// The shared flags, all parsed before anything starts; the retention only when
+    /// `record` (else the defaults, unused).
+    fn options(&self, record: bool) -> Result<watch::FollowOptions> {
+        let interval = interval(&self.interval)?;
+        let duration = self
+            .duration
+            .as_deref()
+            .map(|t| crate::input::duration(t, "--duration"))
+            .transpose()?;
+        let retention = if record {
+            retention(&self.retention)?
+        } else {
+            watch::FollowOptions::default().retention
+        };
+        Ok(watch::FollowOptions {
+            interval,
+            duration,
+            kinds: kinds(&self.kinds),
+            retention,
+            state_dir: self.store.state_dir.clone(),
+        })
+    }
+}
+
+/// `--interval`: a duration from 100 ms to 1 h.
+fn interval(text: &str) -> Result<Duration> {
+    let d = crate::input::duration(text, "--interval")?;
+    if d < Duration::from_millis(100) || d > Duration::from_secs(3600) {
+        return Err(Error::bad_input(
+            format!("--interval {text} is out of range"),
+            "expected a duration from 100ms to 1h, e.g. 1s or 500ms",
+        ));
+    }
+    Ok(d)
+}
+
+/// `--tcp`/`--udp`: one of them alone narrows, both or neither follow both.
+fn kinds(k: &ListenerKinds) -> Kinds {
+    match (k.tcp, k.udp) {
+        (true, false) => Kinds {
+            tcp: true,
+            udp: false,
+        },
+        (false, true) => Kinds {
+            tcp: false,
+            udp: true,
+        },
+        _ => Kinds::default(),
+    }
+}
+
+/// `--keep` (at least 1m) and `--max-size`.
+fn retention(args: &RetentionArgs) -> Result<Retention> {
+    let keep = crate::input::span(&args.keep, "--keep")?;
+    if keep < Duration::from_secs(60) {
+        return Err(Error::bad_input(
+            format!("--keep {} is too short", args.keep),
+            "expected at least 1m, e.g. 30d, 12h or 90m",
+        ));
+    }
+    Ok(Retention {
+        keep_s: keep.as_secs_f64(),
+        max_bytes: parse_size(&args.max_size)?,
+    })
+}
+
+/// `256MiB`, `1GiB`, `500MB`, `1048576` → bytes (at least 1 MiB).
+fn parse_size(text: &str) -> Result<u64> {
+    let bad = || {
+        Error::bad_input(
+            format!("--max-size {text:?} is not a size"),
+            "expected a size of at least 1MiB, e.g. 256MiB, 1GiB, 500MB or 1048576 (bytes)",
+        )
+    };
+    match crate::input::bytes(text) {
+        Some(bytes) if bytes >= 1 << 20 => Ok(bytes),
+        _ => Err(bad()),
+    }
+}
+
+impl HistoryArgs {
+    /// `history`'s typed options: `--since`/`--until` become moments (a span is counted back
+    /// from now, a time without an offset is local).
+    pub fn options(&self) -> Result<history::Options> {
+        let now = crate::time::now();
+        let tz = TimeZone::system();
+        let limit = parse_limit(&self.limit)?;
+        let target = self
+            .target
+            .as_deref()
+            .map(crate::target::parse)
+            .transpose()?;
+        if let Some(Target::Process(name)) = &target
+            && self.process.as_ref().is_some_and(|p| p != name)
+        {
+            return Err(Error::bad_input(
+                format!(
+                    "two process names given ({name} and --process {})",
+                    self.process.as_deref().unwrap_or("")
+                ),
+                "give the process name once, as the target or with --process",
+            ));
+        }
+        let since = self
+            .since
+            .as_deref()
+            .map(|t| parse_when(t, "--since", now, &tz))
+            .transpose()?;
+        let until = self
+            .until
+            .as_deref()
+            .map(|t| parse_when(t, "--until", now, &tz))
+            .transpose()?;
+        // Without a target the window starts an hour ago (the verb applies the same default).
+        let from = since.or(target.is_none().then_some(now - history::DEFAULT_WINDOW_S));
+        if let (Some(s), Some(u)) = (from, until)
+            && u < s
+        {
+            return Err(Error::bad_input(
+                format!(
+                    "--until {} is before --since {}",
+                    self.until.as_deref().unwrap_or(""),
+                    self.since.as_deref().unwrap_or("1h")
+                ),
+                "expected --until later than --since",
+            ));
+        }
+        Ok(history::Options {
+            target,
+            since,
+            until,
+            process: self.process.clone(),
+            limit,
+            state_dir: self.store.state_dir.clone(),
+        })
+    }
+}
+
+/// `--limit`: a row count from 1 to [`history::MAX_LIMIT`].
+fn parse_limit(text: &str) -> Result<usize> {
+    let max = history::MAX_LIMIT;
+    match text.trim().parse::<usize>() {
+        Ok(n) if (1..=max).contains(&n) => Ok(n),
+        _ => Err(Error::bad_input(
+            format!("--limit {} is not a row count", crate::text::terminal(text)),
+            format!("expected a whole number from 1 to {max}, e.g. --limit 50"),
+        )),
+    }
+}
+
+/// `--since`/`--until`: a span ago (`1h`, `30m`, `2d`, `1h ago`), `now`, or a time —
+/// RFC 3339 with an offset or `Z`, `2026-11-22T13:40`, `2026-11-22 13:40:00`, `2026-11-22`,
+/// `13:40` (today) — in `tz` unless it carries an offset. Unix seconds.
+fn parse_when(text: &str, flag: &str, now: f64, tz: &TimeZone) -> Result<f64> {
+    let t = text.trim();
+    let bad = || {
+        Error::bad_input(
+            format!("{flag} {} is not a time", crate::text::terminal(text)),
+            "expected a span ago (90s, 30m, 1h, 2d, 1w) or a time (13:40, 2026-11-22T13:40, \
+             '2026-11-22 13:40:00', 2026-11-22T13:40:00Z), local unless it gives an offset",
+        )
+    };
+    if t.eq_ignore_ascii_case("now") {
+        return Ok(now);
+    }
+    let ago = t.strip_suffix("ago").map_or(t, str::trim_end);
+    if !ago.is_empty()
+        && let Ok(span) = crate::input::span(ago, flag)
+    {
+        return Ok(now - span.as_secs_f64());
+    }
+    let unix = |ts: jiff::Timestamp| ts.as_millisecond() as f64 / 1000.0;
+    if let Ok(ts) = t.parse::<jiff::Timestamp>() {
+        return Ok(unix(ts));
+    }
+    if let Ok(dt) = t.parse::<jiff::civil::DateTime>() {
+        return dt
+            .to_zoned(tz.clone())
+            .map(|z| unix(z.timestamp()))
+            .map_err(|_| bad());
+    }
+    if !t.contains('-')
+        && let Ok(time) = t.parse::<jiff::civil::Time>()
+    {
+        let today = jiff::Timestamp::from_millisecond((now * 1000.0) as i64)
+            .map_err(|_| bad())?
+            .to_zoned(tz.clone())
+            .date();
+        return today
+            .to_datetime(time)
+            .to_zoned(tz.clone())
+            .map(|z| unix(z.timestamp()))
+            .map_err(|_| bad());
+    }
+    Err(bad())
+}
+
+impl UiArgs {
+    /// `ui`'s typed options: `--listen` parsed, `--token` checked (the verb refuses a
+    /// non-loopback address without one, and makes one when none is given).
+    pub fn options(&self) -> Result<ui::Options> {
+        let listen = self
+            .listen
+            .as_deref()
+            .map(crate::input::listen)
+            .transpose()?;
+        if self
+            .token
+            .as_deref()
+            .is_some_and(|t| !crate::web::ui::security::token_ok(t))
+        {
+            return Err(Error::bad_input(
+                "--token is not usable",
+                "expected 16 to 256 characters from A-Z a-z 0-9 - . _ ~",
+            ));
+        }
+        Ok(ui::Options {
+            listen,
+            token: self.token.clone(),
+            open: self.open,
+            state_dir: self.store.state_dir.clone(),
+        })
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+    use crate::cli::{Cli, Command};
+
+    fn parse(args: &[&str]) -> Command {
+        let argv = std::iter::once("portscope").chain(args.iter().copied());
+        Cli::try_parse_from(argv)
+            .expect("parses")
+            .command
+            .expect("a command")
+    }
+
+    #[test]
+    fn defaults_match_the_command_line() {
+        let Command::Watch(w) = parse(&["watch"]) else {
+            panic!("watch")
+        };
+        assert_eq!(w.options().unwrap(), watch::Options::default());
+        let Command::Daemon(d) = parse(&["daemon"]) else {
+            panic!("daemon")
+        };
+        assert_eq!(d.options().unwrap(), watch::DaemonOptions::default());
+        let Command::History(h) = parse(&["history"]) else {
+            panic!("history")
+        };
+        assert_eq!(h.options().unwrap(), history::Options::default());
+        let Command::Ui(u) = parse(&["ui"]) else {
+            panic!("ui")
+        };
+        assert_eq!(u.options().unwrap(), ui::Options::default());
+    }
+
+    #[test]
+    fn retention_is_read_only_when_recording() {
+        let Command::Watch(w) = parse(&["watch", "--keep", "bogus"]) else {
+            panic!("watch")
+        };
+        assert!(w.options().is_ok());
+        let Command::Watch(w) = parse(&["watch", "--record", "--keep", "bogus"]) else {
+            panic!("watch")
+        };
+        assert!(matches!(w.options(), Err(Error::BadInput { .. })));
+        let Command::Daemon(d) = parse(&["daemon", "--keep", "12h", "--max-size", "1GiB"]) else {
+            panic!("daemon")
+        };
+        let r = d.options().unwrap().follow.retention;
+        assert_eq!((r.keep_s, r.max_bytes), (43_200.0, 1 << 30));
+    }
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_size("256MiB").ok(), Some(256 << 20));
+        assert_eq!(parse_size("1GiB").ok(), Some(1 << 30));
+        assert_eq!(parse_size("500MB").ok(), Some(500_000_000));
+        assert_eq!(parse_size("1048576").ok(), Some(1 << 20));
+        for bad in [
+            "",
+            "MiB",
+            "1KiB",
+            "12 parsecs",
+            "99999999999999999999GiB",
+            "-5MiB",
+        ] {
+            assert!(parse_size(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn intervals_are_bounded() {
+        assert!(interval("1s").is_ok());
+        assert!(interval("50ms").is_err());
+        assert!(interval("2h").is_err());
+    }
+
+    #[test]
+    fn whens() {
+        let now = 1_795_305_612.0; // 2026-11-22T00:00:12Z
+        let tz = TimeZone::UTC;
+        assert_eq!(parse_when("1h", "--since", now, &tz).unwrap(), now - 3600.0);
+        assert_eq!(
+            parse_when("2d ago", "--since", now, &tz).unwrap(),
+            now - 172_800.0
+        );
+        assert_eq!(parse_when("now", "--since", now, &tz).unwrap(), now);
+        assert_eq!(
+            parse_when("2026-11-22T00:00:00Z", "--since", now, &tz).unwrap(),
+            1_795_305_600.0
+        );
+        assert_eq!(
+            parse_when("2026-11-22T02:00:00+02:00", "--since", now, &tz).unwrap(),
+            1_795_305_600.0
+        );
+        assert_eq!(
+            parse_when("2026-11-22 00:00:00", "--since", now, &tz).unwrap(),
+            1_795_305_600.0
+        );
+        assert_eq!(
+            parse_when("2026-11-22T00:00", "--since", now, &tz).unwrap(),
+            1_795_305_600.0
+        );
+        assert_eq!(
+            parse_when("2026-11-22", "--since", now, &tz).unwrap(),
+            1_795_305_600.0
+        );
+        assert_eq!(
+            parse_when("00:00", "--since", now, &tz).unwrap(),
+            1_795_305_600.0
+        );
+        let paris = TimeZone::get("Europe/Paris").unwrap();
+        assert_eq!(
+            parse_when("2026-11-22 01:00", "--since", now, &paris).unwrap(),
+            1_795_305_600.0,
+            "local time is the zone's"
+        );
+        for bad in ["yesterday-ish", "25:00", "2026-13-01", "", "1y"] {
+            let err = parse_when(bad, "--since", now, &tz).unwrap_err();
+            assert!(matches!(err, Error::BadInput { .. }), "{bad}: {err}");
+        }
+    }
+
+    #[test]
+    fn limits() {
+        assert_eq!(parse_limit("200").unwrap(), 200);
+        for bad in ["0", "-1", "x", "", "2000000"] {
+            assert!(parse_limit(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn history_refusals() {
+        for (args, needle) in [
+            (
+                &["history", "node", "--process", "python"][..],
+                "two process",
+            ),
+            (&["history", "--since", "1h", "--until", "2h"][..], "before"),
+            (&["history", "--until", "2h"][..], "--since 1h"),
+        ] {
+            let Command::History(h) = parse(args) else {
+                panic!("history")
+            };
+            let e = h.options().unwrap_err().to_string();
+            assert!(e.contains(needle), "{args:?}: {e}");
+        }
+    }
+
+    #[test]
+    fn tokens_are_checked() {
+        let Command::Ui(u) = parse(&["ui", "--token", "a-good-token-0123"]) else {
+            panic!("ui")
+        };
+        assert_eq!(
+            u.options().unwrap().token.as_deref(),
+            Some("a-good-token-0123")
+        );
+        let Command::Ui(u) = parse(&["ui", "--token", "bad token"]) else {
+            panic!("ui")
+        };
+        assert!(matches!(u.options(), Err(Error::BadInput { .. })));
+    }
+}

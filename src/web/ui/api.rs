@@ -13,7 +13,7 @@ use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 
 use super::Shared;
-use crate::cli::{HistoryArgs, KillArgs};
+use crate::cli::KillArgs;
 use crate::commands::watch::NoAsk;
 use crate::error::{Error, Result};
 
@@ -33,7 +33,7 @@ pub async fn who(State(shared): State<Arc<Shared>>, params: Params) -> Response 
         Ok(t) => t,
         Err(why) => return bad_request(&why),
     };
-    let state_dir = shared.store.state_dir.clone();
+    let state_dir = shared.state_dir.clone();
     blocking("who", move || {
         let opts = crate::commands::who::Options {
             target: crate::target::parse(&target)?,
@@ -52,14 +52,22 @@ pub async fn history(State(shared): State<Arc<Shared>>, params: Params) -> Respo
         Ok(Query(p)) => p,
         Err(e) => return bad_request(&e.body_text()),
     };
-    let args = HistoryArgs {
-        target: params.get("target").cloned(),
-        limit: "200".into(),
-        store: shared.store.clone(),
-        ..HistoryArgs::default()
+    let target = match params
+        .get("target")
+        .map(String::as_str)
+        .map(crate::target::parse)
+        .transpose()
+    {
+        Ok(t) => t,
+        Err(e) => return bad_request(&e.to_string()),
+    };
+    let opts = crate::commands::history::Options {
+        target,
+        state_dir: shared.state_dir.clone(),
+        ..crate::commands::history::Options::default()
     };
     blocking("history", move || {
-        crate::commands::history::run(&args).map(|(r, _)| r)
+        crate::commands::history::run(&opts, &NoAsk).map(|(r, _)| r)
     })
     .await
 }

@@ -12,6 +12,7 @@ pub mod graph;
 pub mod security;
 
 use std::convert::Infallible;
+use std::path::PathBuf;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -27,7 +28,6 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use tokio::sync::{broadcast, mpsc, watch};
 
-use crate::cli::StoreArgs;
 use crate::error::{Error, Result};
 use crate::server::{self, Bounds, StopSignal};
 use crate::watch::observe::{Kinds, Observer};
@@ -52,8 +52,9 @@ const MAX_BODY: usize = 16 * 1024;
 pub struct Options {
     /// The per-run token.
     pub token: String,
-    /// Where the history store is (for `/api/history` and `/api/who`).
-    pub store: StoreArgs,
+    /// The state directory the history store is in (`None`: the user's default), for
+    /// `/api/history` and `/api/who`.
+    pub state_dir: Option<PathBuf>,
 }
 
 /// What a dashboard run did.
@@ -77,7 +78,7 @@ struct Item {
 /// State shared by every request.
 pub struct Shared {
     policy: Policy,
-    store: StoreArgs,
+    state_dir: Option<PathBuf>,
     events: broadcast::Sender<Arc<Item>>,
     /// `true` once the observer has its baseline (events after that are real changes).
     ready: watch::Receiver<bool>,
@@ -102,7 +103,7 @@ pub fn serve(listener: std::net::TcpListener, opts: Options) -> Result<Served> {
     observe(events.clone(), ready_tx, quit.clone(), seen.clone())?;
     let shared = Arc::new(Shared {
         policy: Policy::new(local, opts.token),
-        store: opts.store,
+        state_dir: opts.state_dir,
         events,
         ready,
         stop: stop_rx,
