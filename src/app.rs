@@ -41,9 +41,7 @@ pub fn run(command: Option<&Command>, ui: &dyn Ui) -> Result<(Report, Exit)> {
         Some(Command::Explain(args)) => {
             commands::explain::run(args).map(|r| (Report::Explain(Box::new(r)), Exit::Success))
         }
-        Some(Command::Kill(args)) => {
-            commands::kill::run(args, ui).map(|(r, code)| (Report::Kill(Box::new(r)), code))
-        }
+        Some(Command::Kill(a)) => commands::kill::run(&a.options()?, ui),
         Some(Command::Pick(args)) => {
             commands::pick::run(args).map(|(r, code)| (Report::Pick(Box::new(r)), code))
         }

@@ -41,7 +41,6 @@ const NOT_YET: &[&str] = &[
     "src/commands/forward.rs -> cli",
     "src/commands/generate.rs -> cli",
     "src/commands/history.rs -> cli",
-    "src/commands/kill/mod.rs -> cli",
     "src/commands/ls.rs -> cli",
     "src/commands/pick.rs -> cli",
     "src/commands/probe.rs -> cli",
