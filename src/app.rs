@@ -42,15 +42,9 @@ pub fn run(command: Option<&Command>, ui: &dyn Ui) -> Result<(Report, Exit)> {
             commands::explain::run(args).map(|r| (Report::Explain(Box::new(r)), Exit::Success))
         }
         Some(Command::Kill(a)) => commands::kill::run(&a.options()?, ui),
-        Some(Command::Pick(args)) => {
-            commands::pick::run(args).map(|(r, code)| (Report::Pick(Box::new(r)), code))
-        }
-        Some(Command::Reserve(args)) => {
-            commands::reserve::run(args).map(|(r, code)| (Report::Reserve(Box::new(r)), code))
-        }
-        Some(Command::Release(args)) => {
-            commands::reserve::release(args).map(|(r, code)| (Report::Reserve(Box::new(r)), code))
-        }
+        Some(Command::Pick(a)) => commands::pick::run(&a.options()?, ui),
+        Some(Command::Reserve(a)) => commands::reserve::run(&a.options()?, ui),
+        Some(Command::Release(a)) => commands::reserve::release(&a.options()?, ui),
         Some(Command::Run(args)) => {
             commands::run::run(args, ui).map(|(r, code)| (Report::Run(Box::new(r)), code))
         }

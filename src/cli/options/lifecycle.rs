@@ -5,8 +5,11 @@
 //! checked them before, with the same messages. What needs the live system (does a host name
 //! resolve, is the program on `$PATH`, where is the current directory) stays in the verb.
 
-use crate::cli::KillArgs;
-use crate::commands::kill;
+use std::net::IpAddr;
+use std::time::Duration;
+
+use crate::cli::{KillArgs, PickArgs, ReleaseArgs, ReserveArgs};
+use crate::commands::{kill, pick, reserve};
 use crate::error::{Error, Result};
 use crate::sys::signal::Sig;
 use crate::target::{self, Target};
@@ -52,6 +55,95 @@ fn signal(text: &str) -> Result<Sig> {
     })
 }
 
+impl PickArgs {
+    /// The typed options of `pick`: `--count`, `--lease`, `--range`, then `--host`.
+    pub fn options(&self) -> Result<pick::Options> {
+        let count = match self.count.trim().parse::<usize>() {
+            Ok(n) if (1..=1000).contains(&n) => n,
+            _ => {
+                return Err(Error::bad_input(
+                    format!(
+                        "--count {} is not a number from 1 to 1000",
+                        terminal(&self.count)
+                    ),
+                    "expected e.g. --count 3",
+                ));
+            }
+        };
+        let lease = crate::input::duration(&self.lease, "--lease")?;
+        if lease > Duration::from_secs(86_400) {
+            return Err(Error::bad_input(
+                format!("--lease {} is longer than a day", self.lease),
+                "a pick is a short hold until your program listens; use `portscope reserve NAME` for a lasting port",
+            ));
+        }
+        Ok(pick::Options {
+            range: self.range.as_deref().map(range).transpose()?,
+            count,
+            udp: self.udp,
+            host: self.host.as_deref().map(pick_host).transpose()?,
+            allow_ephemeral: self.allow_ephemeral,
+            lease,
+            state_dir: self.store.state_dir.clone(),
+        })
+    }
+}
+
+/// `--range`: `LOW-HIGH` (or one port).
+fn range(text: &str) -> Result<(u16, u16)> {
+    match target::parse(text)? {
+        Target::Range {
+            start,
+            end,
+            proto: None,
+        } => Ok((start, end)),
+        Target::Port { port, proto: None } => Ok((port, port)),
+        _ => Err(Error::bad_input(
+            format!("--range {} is not a port range", terminal(text)),
+            "expected LOW-HIGH with ports 1-65535, e.g. --range 3000-3999",
+        )),
+    }
+}
+
+/// `pick --host`: an IP address.
+fn pick_host(text: &str) -> Result<IpAddr> {
+    crate::input::ip(text, "--host", "--host 127.0.0.1 or --host ::1")
+}
+
+impl ReserveArgs {
+    /// The typed options of `reserve`: the name, then `--port`, then `--range`.
+    pub fn options(&self) -> Result<reserve::Options> {
+        let request = if self.list {
+            reserve::Request::List
+        } else if self.prune {
+            reserve::Request::Prune
+        } else {
+            let name = self.name.clone().unwrap_or_default();
+            reserve::check_name(&name)?;
+            reserve::Request::Name {
+                name,
+                port: self.port.as_deref().map(target::parse_port).transpose()?,
+                range: self.range.as_deref().map(range).transpose()?,
+                dir: self.dir.clone(),
+            }
+        };
+        Ok(reserve::Options {
+            request,
+            state_dir: self.store.state_dir.clone(),
+        })
+    }
+}
+
+impl ReleaseArgs {
+    /// The typed options of `release` (the name is checked by the verb).
+    pub fn options(&self) -> Result<reserve::ReleaseOptions> {
+        Ok(reserve::ReleaseOptions {
+            name: self.name.clone(),
+            state_dir: self.store.state_dir.clone(),
+        })
+    }
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
@@ -67,6 +159,10 @@ mod tests {
 
     #[test]
     fn defaults_agree() {
+        let Command::Pick(a) = command(&["pick"]) else {
+            panic!("not pick")
+        };
+        assert_eq!(a.options().unwrap(), pick::Options::default());
         // kill needs a target; the rest is the defaults.
         let Command::Kill(a) = command(&["kill", "8080"]) else {
             panic!("not kill")
@@ -112,5 +208,32 @@ mod tests {
             );
         }
         assert_eq!(kill_targets(&["8080/udp".into()]).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn range_parsing() {
+        assert_eq!(range("3000-3999").unwrap(), (3000, 3999));
+        assert_eq!(range("4000").unwrap(), (4000, 4000));
+        for bad in ["4000-3000", "0-10", "1-70000", "abc", "localhost:3000"] {
+            assert!(range(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn reserve_modes() {
+        let Command::Reserve(a) = command(&["reserve", "--list"]) else {
+            panic!("not reserve")
+        };
+        assert_eq!(a.options().unwrap().request, reserve::Request::List);
+        let Command::Reserve(a) = command(&["reserve", "app", "--port", "8081"]) else {
+            panic!("not reserve")
+        };
+        let want = reserve::Request::Name {
+            name: "app".into(),
+            port: Some(8081),
+            range: None,
+            dir: None,
+        };
+        assert_eq!(a.options().unwrap().request, want);
     }
 }

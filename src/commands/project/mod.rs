@@ -411,10 +411,9 @@ fn reserve_for(
     if reg.data.reservation(&name).is_some() {
         return reserve::ensure(reg, &name, None, None, Some(&project.dir));
     }
-    let host = s.host.map(|h| h.to_string());
     let spec = pick::spec(
         None,
-        host.as_deref(),
+        s.host,
         s.proto == Proto::Udp,
         false,
         reserve::name_hash(&name),
