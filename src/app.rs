@@ -45,9 +45,7 @@ pub fn run(command: Option<&Command>, ui: &dyn Ui) -> Result<(Report, Exit)> {
         Some(Command::Pick(a)) => commands::pick::run(&a.options()?, ui),
         Some(Command::Reserve(a)) => commands::reserve::run(&a.options()?, ui),
         Some(Command::Release(a)) => commands::reserve::release(&a.options()?, ui),
-        Some(Command::Run(args)) => {
-            commands::run::run(args, ui).map(|(r, code)| (Report::Run(Box::new(r)), code))
-        }
+        Some(Command::Run(a)) => commands::run::run(&a.options()?, ui),
         Some(Command::CheckConfig(args)) => {
             commands::project::check(args).map(|(r, code)| (Report::CheckConfig(Box::new(r)), code))
         }

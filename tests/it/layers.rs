@@ -44,8 +44,6 @@ const NOT_YET: &[&str] = &[
     "src/commands/ls.rs -> cli",
     "src/commands/probe.rs -> cli",
     "src/commands/project/mod.rs -> cli",
-    "src/commands/run.rs -> cli",
-    "src/commands/run/watch.rs -> cli",
     "src/commands/serve.rs -> cli",
     "src/commands/tap.rs -> cli",
     "src/commands/ui.rs -> cli",

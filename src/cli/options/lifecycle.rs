@@ -8,8 +8,8 @@
 use std::net::IpAddr;
 use std::time::Duration;
 
-use crate::cli::{KillArgs, PickArgs, ReleaseArgs, ReserveArgs};
-use crate::commands::{kill, pick, reserve};
+use crate::cli::{KillArgs, PickArgs, ReleaseArgs, ReserveArgs, RunArgs};
+use crate::commands::{kill, pick, reserve, run};
 use crate::error::{Error, Result};
 use crate::sys::signal::Sig;
 use crate::target::{self, Target};
@@ -144,6 +144,48 @@ impl ReleaseArgs {
     }
 }
 
+impl RunArgs {
+    /// The typed options of `run`: `--name`, `--port`, then `--host` (the program is looked
+    /// up by the verb).
+    pub fn options(&self) -> Result<run::Options> {
+        if let Some(name) = &self.name {
+            reserve::check_name(name)?;
+        }
+        Ok(run::Options {
+            name: self.name.clone(),
+            port: self.port.as_deref().map(target::parse_port).transpose()?,
+            host: run_host(&self.host)?,
+            probe: self.probe,
+            command: self.command.clone(),
+            state_dir: self.store.state_dir.clone(),
+        })
+    }
+}
+
+/// `run --host`: an IP address (`[::1]` too) or a host name.
+fn run_host(text: &str) -> Result<run::Host> {
+    let t = text.trim();
+    if let Ok(ip) = t
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .parse::<IpAddr>()
+    {
+        return Ok(run::Host::Ip(ip));
+    }
+    let name_ok = !t.is_empty()
+        && t.len() <= 253
+        && !t.starts_with(['-', '.'])
+        && t.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.');
+    if name_ok {
+        return Ok(run::Host::Name(t.to_string()));
+    }
+    Err(Error::bad_input(
+        format!("--host {} is not an address or host name", terminal(text)),
+        "expected an IP address or a host name, e.g. --host 127.0.0.1, --host ::1 or --host localhost",
+    ))
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
@@ -163,12 +205,18 @@ mod tests {
             panic!("not pick")
         };
         assert_eq!(a.options().unwrap(), pick::Options::default());
-        // kill needs a target; the rest is the defaults.
+        // kill and run need a target or a command; the rest is the defaults.
         let Command::Kill(a) = command(&["kill", "8080"]) else {
             panic!("not kill")
         };
         let want = kill::Options::new(vec![target::parse("8080").unwrap()]);
         assert_eq!(a.options().unwrap(), want);
+        let Command::Run(a) = command(&["run", "--", "true"]) else {
+            panic!("not run")
+        };
+        let o = a.options().unwrap();
+        assert_eq!(o.host, run::Host::Ip(IpAddr::from([127, 0, 0, 1])));
+        assert_eq!((o.name, o.port, o.probe), (None, None, false));
     }
 
     #[test]
@@ -216,6 +264,21 @@ mod tests {
         assert_eq!(range("4000").unwrap(), (4000, 4000));
         for bad in ["4000-3000", "0-10", "1-70000", "abc", "localhost:3000"] {
             assert!(range(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn run_hosts() {
+        let ip = |s: &str| run::Host::Ip(s.parse().unwrap());
+        assert_eq!(run_host("127.0.0.1").unwrap(), ip("127.0.0.1"));
+        assert_eq!(run_host("[::1]").unwrap(), ip("::1"));
+        assert_eq!(run_host("[::1]").unwrap().to_string(), "::1");
+        assert_eq!(
+            run_host("localhost").unwrap(),
+            run::Host::Name("localhost".into())
+        );
+        for bad in ["", "-x", "a b", "a;b", "ho$t"] {
+            assert!(run_host(bad).is_err(), "{bad}");
         }
     }
 
