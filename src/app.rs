@@ -46,12 +46,8 @@ pub fn run(command: Option<&Command>, ui: &dyn Ui) -> Result<(Report, Exit)> {
         Some(Command::Reserve(a)) => commands::reserve::run(&a.options()?, ui),
         Some(Command::Release(a)) => commands::reserve::release(&a.options()?, ui),
         Some(Command::Run(a)) => commands::run::run(&a.options()?, ui),
-        Some(Command::CheckConfig(args)) => {
-            commands::project::check(args).map(|(r, code)| (Report::CheckConfig(Box::new(r)), code))
-        }
-        Some(Command::Env(args)) => {
-            commands::project::env(args).map(|(r, code)| (Report::Env(Box::new(r)), code))
-        }
+        Some(Command::CheckConfig(a)) => commands::project::check(&a.options()?, ui),
+        Some(Command::Env(a)) => commands::project::env(&a.options()?, ui),
         Some(Command::Audit(args)) => {
             commands::audit::run(args, ui).map(|(r, code)| (Report::Audit(Box::new(r)), code))
         }

@@ -43,7 +43,6 @@ const NOT_YET: &[&str] = &[
     "src/commands/history.rs -> cli",
     "src/commands/ls.rs -> cli",
     "src/commands/probe.rs -> cli",
-    "src/commands/project/mod.rs -> cli",
     "src/commands/serve.rs -> cli",
     "src/commands/tap.rs -> cli",
     "src/commands/ui.rs -> cli",

@@ -8,8 +8,8 @@
 use std::net::IpAddr;
 use std::time::Duration;
 
-use crate::cli::{KillArgs, PickArgs, ReleaseArgs, ReserveArgs, RunArgs};
-use crate::commands::{kill, pick, reserve, run};
+use crate::cli::{KillArgs, PickArgs, ProjectArgs, ReleaseArgs, ReserveArgs, RunArgs};
+use crate::commands::{kill, pick, project, reserve, run};
 use crate::error::{Error, Result};
 use crate::sys::signal::Sig;
 use crate::target::{self, Target};
@@ -186,6 +186,16 @@ fn run_host(text: &str) -> Result<run::Host> {
     ))
 }
 
+impl ProjectArgs {
+    /// The typed options of `check-config` and `env`.
+    pub fn options(&self) -> Result<project::Options> {
+        Ok(project::Options {
+            config: self.config.clone(),
+            state_dir: self.store.state_dir.clone(),
+        })
+    }
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
@@ -205,6 +215,14 @@ mod tests {
             panic!("not pick")
         };
         assert_eq!(a.options().unwrap(), pick::Options::default());
+        let Command::CheckConfig(a) = command(&["check-config"]) else {
+            panic!("not check-config")
+        };
+        assert_eq!(a.options().unwrap(), project::Options::default());
+        let Command::Env(a) = command(&["env"]) else {
+            panic!("not env")
+        };
+        assert_eq!(a.options().unwrap(), project::Options::default());
         // kill and run need a target or a command; the rest is the defaults.
         let Command::Kill(a) = command(&["kill", "8080"]) else {
             panic!("not kill")
