@@ -17,27 +17,13 @@ pub fn run(command: Option<&Command>, ui: &dyn Ui) -> Result<(Report, Exit)> {
         Some(Command::Doctor(a)) => commands::doctor::run(&a.options()?, ui),
         Some(Command::Probe(a)) => commands::probe::run(&a.options()?, ui),
         Some(Command::Explain(a)) => commands::explain::run(&a.options()?, ui),
-        Some(Command::Kill(args)) => {
-            commands::kill::run(args, ui).map(|(r, code)| (Report::Kill(Box::new(r)), code))
-        }
-        Some(Command::Pick(args)) => {
-            commands::pick::run(args).map(|(r, code)| (Report::Pick(Box::new(r)), code))
-        }
-        Some(Command::Reserve(args)) => {
-            commands::reserve::run(args).map(|(r, code)| (Report::Reserve(Box::new(r)), code))
-        }
-        Some(Command::Release(args)) => {
-            commands::reserve::release(args).map(|(r, code)| (Report::Reserve(Box::new(r)), code))
-        }
-        Some(Command::Run(args)) => {
-            commands::run::run(args, ui).map(|(r, code)| (Report::Run(Box::new(r)), code))
-        }
-        Some(Command::CheckConfig(args)) => {
-            commands::project::check(args).map(|(r, code)| (Report::CheckConfig(Box::new(r)), code))
-        }
-        Some(Command::Env(args)) => {
-            commands::project::env(args).map(|(r, code)| (Report::Env(Box::new(r)), code))
-        }
+        Some(Command::Kill(a)) => commands::kill::run(&a.options()?, ui),
+        Some(Command::Pick(a)) => commands::pick::run(&a.options()?, ui),
+        Some(Command::Reserve(a)) => commands::reserve::run(&a.options()?, ui),
+        Some(Command::Release(a)) => commands::reserve::release(&a.options()?, ui),
+        Some(Command::Run(a)) => commands::run::run(&a.options()?, ui),
+        Some(Command::CheckConfig(a)) => commands::project::check(&a.options()?, ui),
+        Some(Command::Env(a)) => commands::project::env(&a.options()?, ui),
         Some(Command::Audit(a)) => commands::audit::run(&a.options()?, ui),
         // A plugin's bad argument is its UNKNOWN line (exit 3), not a bad-input error.
         Some(Command::Check(a)) => match a.options() {

@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use crate::cli::PickArgs;
+use crate::commands::{Report, Ui};
 use crate::error::{Error, Result};
 use crate::exit::Exit;
 use crate::knowledge::{dev_ports, iana};
@@ -302,46 +302,20 @@ pub fn random_start() -> u64 {
     h.finish()
 }
 
-/// Parse `--range`: `LOW-HIGH` (or one port).
-pub fn parse_range(text: &str) -> Result<(u16, u16)> {
-    match crate::target::parse(text) {
-        Ok(crate::target::Target::Range {
-            start,
-            end,
-            proto: None,
-        }) => Ok((start, end)),
-        Ok(crate::target::Target::Port { port, proto: None }) => Ok((port, port)),
-        Ok(_) => Err(Error::bad_input(
-            format!(
-                "--range {} is not a port range",
-                crate::text::terminal(text)
-            ),
-            "expected LOW-HIGH with ports 1-65535, e.g. --range 3000-3999",
-        )),
-        Err(e) => Err(e),
-    }
-}
-
-/// Parse `--host`: an IP address.
-pub fn parse_host(text: &str) -> Result<IpAddr> {
-    crate::input::ip(text, "--host", "--host 127.0.0.1 or --host ::1")
-}
-
 /// The spec from the common flags: the given range, or the default one (then well-known
-/// ports are avoided too).
+/// ports are avoided too). It cannot fail; the `Result` lets callers chain it with `?`.
 pub fn spec(
-    range: Option<&str>,
-    host: Option<&str>,
+    range: Option<(u16, u16)>,
+    host: Option<IpAddr>,
     udp: bool,
     allow_ephemeral: bool,
     start: u64,
 ) -> Result<Spec> {
-    let given = range.map(parse_range).transpose()?;
     Ok(Spec {
-        range: given.unwrap_or(DEFAULT_RANGE),
-        avoid_well_known: given.is_none(),
+        range: range.unwrap_or(DEFAULT_RANGE),
+        avoid_well_known: range.is_none(),
         allow_ephemeral,
-        host: host.map(parse_host).transpose()?,
+        host,
         udp,
         start,
     })
@@ -374,51 +348,65 @@ pub fn lease_in(
     Ok((ports, avoided))
 }
 
-/// Run `pick`.
-pub fn run(args: &PickArgs) -> Result<(PickReport, Exit)> {
-    let count = match args.count.trim().parse::<usize>() {
-        Ok(n) if (1..=1000).contains(&n) => n,
-        _ => {
-            return Err(Error::bad_input(
-                format!(
-                    "--count {} is not a number from 1 to 1000",
-                    crate::text::terminal(&args.count)
-                ),
-                "expected e.g. --count 3",
-            ));
+/// What `pick` is asked for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Options {
+    /// Pick from this range (`None`: 1024-65535 without the ephemeral range, IANA-assigned
+    /// ports and common dev-server ports).
+    pub range: Option<(u16, u16)>,
+    /// How many ports, 1 to 1000.
+    pub count: usize,
+    /// The ports must be free on UDP too.
+    pub udp: bool,
+    /// Free for this address (`None`: every address, IPv4 and IPv6).
+    pub host: Option<IpAddr>,
+    /// Also consider ports in the kernel's ephemeral range.
+    pub allow_ephemeral: bool,
+    /// How long the pick is held in the registry, at most a day.
+    pub lease: Duration,
+    /// portscope's state directory (`None`: the default one).
+    pub state_dir: Option<PathBuf>,
+}
+
+impl Default for Options {
+    /// One port, any address, TCP, leased for 60 s.
+    fn default() -> Options {
+        Options {
+            range: None,
+            count: 1,
+            udp: false,
+            host: None,
+            allow_ephemeral: false,
+            lease: Duration::from_secs(60),
+            state_dir: None,
         }
-    };
-    let lease = crate::input::duration(&args.lease, "--lease")?;
-    if lease > Duration::from_secs(86_400) {
-        return Err(Error::bad_input(
-            format!("--lease {} is longer than a day", args.lease),
-            "a pick is a short hold until your program listens; use `portscope reserve NAME` for a lasting port",
-        ));
     }
+}
+
+/// Run `pick`: exit 0 with the ports (no free port is bad input, exit 2).
+pub fn run(opts: &Options, _ui: &dyn Ui) -> Result<(Report, Exit)> {
     let spec = spec(
-        args.range.as_deref(),
-        args.host.as_deref(),
-        args.udp,
-        args.allow_ephemeral,
+        opts.range,
+        opts.host,
+        opts.udp,
+        opts.allow_ephemeral,
         random_start(),
     )?;
-    let dir = registry::state_dir(args.store.state_dir.as_deref())?;
+    let dir = registry::state_dir(opts.state_dir.as_deref())?;
     let survey = survey(&spec)?;
     let mut reg = Registry::open(&dir)?;
-    let (ports, avoided) = lease_in(&mut reg, &spec, &survey, count, lease)?;
-    Ok((
-        PickReport {
-            ports,
-            range: spec.range,
-            host: spec.host,
-            udp: spec.udp,
-            avoided_ephemeral: avoided,
-            avoided_well_known: spec.avoid_well_known,
-            lease_seconds: lease.as_secs_f64(),
-            registry: reg.path(),
-        },
-        Exit::Success,
-    ))
+    let (ports, avoided) = lease_in(&mut reg, &spec, &survey, opts.count, opts.lease)?;
+    let report = PickReport {
+        ports,
+        range: spec.range,
+        host: spec.host,
+        udp: spec.udp,
+        avoided_ephemeral: avoided,
+        avoided_well_known: spec.avoid_well_known,
+        lease_seconds: opts.lease.as_secs_f64(),
+        registry: reg.path(),
+    };
+    Ok((Report::Pick(Box::new(report)), Exit::Success))
 }
 
 #[cfg(test)]
@@ -441,14 +429,5 @@ mod tests {
         let w = well_known_ports();
         assert!(w[22] && w[5173] && w[8080] && w[3000]);
         assert!(!(1024..=65535).all(|p| w[p]));
-    }
-
-    #[test]
-    fn range_parsing() {
-        assert_eq!(parse_range("3000-3999").unwrap(), (3000, 3999));
-        assert_eq!(parse_range("4000").unwrap(), (4000, 4000));
-        for bad in ["4000-3000", "0-10", "1-70000", "abc", "localhost:3000"] {
-            assert!(parse_range(bad).is_err(), "{bad}");
-        }
     }
 }

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use crate::cli::{ReleaseArgs, ReserveArgs};
+use crate::commands::{Report, Ui};
 use crate::error::{Error, Result};
 use crate::exit::Exit;
 use crate::store::registry::{self, Registry, Reservation};
@@ -102,7 +102,7 @@ pub fn ensure(
     reg: &mut Registry,
     name: &str,
     port: Option<u16>,
-    range: Option<&str>,
+    range: Option<(u16, u16)>,
     dir: Option<&Path>,
 ) -> Result<(Reservation, bool)> {
     check_name(name)?;
@@ -168,57 +168,99 @@ fn rows(list: &[Reservation]) -> Result<Vec<Row>> {
         .collect())
 }
 
-/// Run `reserve` (and `--list`, `--prune`).
-pub fn run(args: &ReserveArgs) -> Result<(ReserveReport, Exit)> {
-    if let Some(name) = &args.name {
+/// What `reserve` is asked to do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Request {
+    /// Reserve a port for a name (or show the one it has).
+    Name {
+        /// The name: letters, digits and `. _ - / : @ +`.
+        name: String,
+        /// This port (refused when another name holds it).
+        port: Option<u16>,
+        /// Choose from this range (`None`: as `pick` does).
+        range: Option<(u16, u16)>,
+        /// The owner directory recorded with the name (`None`: the current directory).
+        dir: Option<PathBuf>,
+    },
+    /// List the reservations.
+    List,
+    /// Forget reservations whose owner directory no longer exists.
+    Prune,
+}
+
+/// What `reserve` is asked for, and where the registry is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Options {
+    /// Reserve, list or prune.
+    pub request: Request,
+    /// portscope's state directory (`None`: the default one).
+    pub state_dir: Option<PathBuf>,
+}
+
+/// What `release` is asked for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReleaseOptions {
+    /// The reserved name to forget.
+    pub name: String,
+    /// portscope's state directory (`None`: the default one).
+    pub state_dir: Option<PathBuf>,
+}
+
+/// Run `reserve` (and `--list`, `--prune`): exit 0.
+pub fn run(opts: &Options, _ui: &dyn Ui) -> Result<(Report, Exit)> {
+    reserve(opts).map(|(r, code)| (Report::Reserve(Box::new(r)), code))
+}
+
+/// [`run`], with the report as `reserve`'s own type.
+fn reserve(opts: &Options) -> Result<(ReserveReport, Exit)> {
+    if let Request::Name { name, .. } = &opts.request {
         check_name(name)?;
     }
-    let port = args
-        .port
-        .as_deref()
-        .map(crate::target::parse_port)
-        .transpose()?;
-    if let Some(range) = args.range.as_deref() {
-        pick::parse_range(range)?;
-    }
-    let dir = registry::state_dir(args.store.state_dir.as_deref())?;
-    let mut reg = Registry::open(&dir)?;
+    let state = registry::state_dir(opts.state_dir.as_deref())?;
+    let mut reg = Registry::open(&state)?;
     let registry = reg.path();
-    if args.list {
-        return Ok((
-            ReserveReport {
-                action: Action::List,
-                name: None,
-                reservations: rows(&reg.data.reservations)?,
-                notes: Vec::new(),
-                registry,
-            },
-            Exit::Success,
-        ));
-    }
-    if args.prune {
-        let (gone, kept): (Vec<_>, Vec<_>) = reg
-            .data
-            .reservations
-            .drain(..)
-            .partition(|r| r.dir.as_deref().is_some_and(|d| !d.is_dir()));
-        reg.data.reservations = kept;
-        if !gone.is_empty() {
-            reg.save()?;
+    let (name, port, range, dir) = match &opts.request {
+        Request::Name {
+            name,
+            port,
+            range,
+            dir,
+        } => (name, *port, *range, dir),
+        Request::List => {
+            return Ok((
+                ReserveReport {
+                    action: Action::List,
+                    name: None,
+                    reservations: rows(&reg.data.reservations)?,
+                    notes: Vec::new(),
+                    registry,
+                },
+                Exit::Success,
+            ));
         }
-        return Ok((
-            ReserveReport {
-                action: Action::Pruned,
-                name: None,
-                reservations: rows(&gone)?,
-                notes: Vec::new(),
-                registry,
-            },
-            Exit::Success,
-        ));
-    }
-    let name = args.name.as_deref().unwrap_or_default();
-    let owner = match &args.dir {
+        Request::Prune => {
+            let (gone, kept): (Vec<_>, Vec<_>) = reg
+                .data
+                .reservations
+                .drain(..)
+                .partition(|r| r.dir.as_deref().is_some_and(|d| !d.is_dir()));
+            reg.data.reservations = kept;
+            if !gone.is_empty() {
+                reg.save()?;
+            }
+            return Ok((
+                ReserveReport {
+                    action: Action::Pruned,
+                    name: None,
+                    reservations: rows(&gone)?,
+                    notes: Vec::new(),
+                    registry,
+                },
+                Exit::Success,
+            ));
+        }
+    };
+    let owner = match dir {
         Some(d) => Some(std::path::absolute(d).map_err(|e| {
             Error::bad_input(
                 format!("--dir {}: {e}", d.display()),
@@ -227,13 +269,7 @@ pub fn run(args: &ReserveArgs) -> Result<(ReserveReport, Exit)> {
         })?),
         None => std::env::current_dir().ok(),
     };
-    let (r, new) = ensure(
-        &mut reg,
-        name,
-        port,
-        args.range.as_deref(),
-        owner.as_deref(),
-    )?;
+    let (r, new) = ensure(&mut reg, name, port, range, owner.as_deref())?;
     let rows = rows(std::slice::from_ref(&r))?;
     let mut notes = Vec::new();
     if rows.first().is_some_and(|row| row.listening) {
@@ -266,31 +302,30 @@ pub fn run(args: &ReserveArgs) -> Result<(ReserveReport, Exit)> {
     ))
 }
 
-/// Run `release`.
-pub fn release(args: &ReleaseArgs) -> Result<(ReserveReport, Exit)> {
-    check_name(&args.name)?;
-    let dir = registry::state_dir(args.store.state_dir.as_deref())?;
+/// Run `release`: exit 0 when the name was reserved, 1 when it was not.
+pub fn release(opts: &ReleaseOptions, _ui: &dyn Ui) -> Result<(Report, Exit)> {
+    check_name(&opts.name)?;
+    let dir = registry::state_dir(opts.state_dir.as_deref())?;
     let mut reg = Registry::open(&dir)?;
     let registry = reg.path();
-    let removed = reg.data.remove(&args.name);
+    let removed = reg.data.remove(&opts.name);
     if removed.is_some() {
         reg.save()?;
     }
     let found = removed.is_some();
-    Ok((
-        ReserveReport {
-            action: if found {
-                Action::Released
-            } else {
-                Action::NotFound
-            },
-            name: Some(args.name.clone()),
-            reservations: rows(removed.as_slice())?,
-            notes: Vec::new(),
-            registry,
+    let report = ReserveReport {
+        action: if found {
+            Action::Released
+        } else {
+            Action::NotFound
         },
-        if found { Exit::Success } else { Exit::Nothing },
-    ))
+        name: Some(opts.name.clone()),
+        reservations: rows(removed.as_slice())?,
+        notes: Vec::new(),
+        registry,
+    };
+    let code = if found { Exit::Success } else { Exit::Nothing };
+    Ok((Report::Reserve(Box::new(report)), code))
 }
 
 #[cfg(test)]

@@ -13,7 +13,6 @@ use serde::Serialize;
 
 use super::kill::KillReport;
 use super::{Report, Ui};
-use crate::cli::KillArgs;
 use crate::error::Result;
 use crate::exit::Exit;
 use crate::model::Hidden;
@@ -386,32 +385,33 @@ impl LiveFeed for ViewFeed<'_> {
     fn plan_kill(&mut self, listener: &Listener) -> Result<KillReport> {
         let mut args = kill_args(listener);
         args.dry_run = true;
-        super::kill::run(&args, &NoAsk).map(|(r, _)| r)
+        super::kill::free_ports(&args, &NoAsk).map(|(r, _)| r)
     }
 
     fn kill(&mut self, listener: &Listener) -> Result<KillReport> {
-        super::kill::run(&kill_args(listener), &NoAsk).map(|(r, _)| r)
+        super::kill::free_ports(&kill_args(listener), &NoAsk).map(|(r, _)| r)
     }
 }
 
-/// `kill`'s arguments for freeing one listener's port (its address when specific).
-fn kill_args(l: &Listener) -> KillArgs {
-    let proto = l.proto.as_str();
+/// `kill`'s options for freeing one listener's port (its address when specific).
+fn kill_args(l: &Listener) -> super::kill::Options {
+    let proto = Some(l.proto);
     let target = if l.address.is_unspecified() {
-        format!("{}/{proto}", l.port)
+        crate::target::Target::Port {
+            port: l.port,
+            proto,
+        }
     } else {
-        format!("{}/{proto}", std::net::SocketAddr::new(l.address, l.port))
+        crate::target::Target::Addr {
+            host: crate::target::Host::Ip(l.address),
+            port: l.port,
+            proto,
+            scheme: None,
+        }
     };
-    KillArgs {
-        targets: vec![target],
-        connections: false,
+    super::kill::Options {
         yes: true,
-        dry_run: false,
-        signal: "TERM".into(),
-        timeout: "5s".into(),
-        no_escalate: false,
-        tree: false,
-        force: false,
+        ..super::kill::Options::new(vec![target])
     }
 }
 
@@ -457,11 +457,11 @@ mod tests {
             owner: None,
             owner_hidden: false,
         };
-        assert_eq!(kill_args(&l).targets, vec!["127.0.0.1:8000/tcp"]);
+        assert_eq!(kill_args(&l).targets[0].to_string(), "127.0.0.1:8000/tcp");
         l.address = std::net::IpAddr::from([0, 0, 0, 0]);
-        assert_eq!(kill_args(&l).targets, vec!["8000/tcp"]);
+        assert_eq!(kill_args(&l).targets[0].to_string(), "8000/tcp");
         l.address = "::1".parse().unwrap_or(l.address);
         l.proto = Proto::Udp;
-        assert_eq!(kill_args(&l).targets, vec!["[::1]:8000/udp"]);
+        assert_eq!(kill_args(&l).targets[0].to_string(), "[::1]:8000/udp");
     }
 }

@@ -1,1 +1,320 @@
 //! Typed options for the lifecycle verbs, converted from their clap structs.
+//!
+//! `kill`, `pick`, `reserve`, `release`, `run`, `check-config` and `env`: each flag's text is
+//! parsed here once (signals, durations, ports, ranges, addresses), in the order the verbs
+//! checked them before, with the same messages. What needs the live system (does a host name
+//! resolve, is the program on `$PATH`, where is the current directory) stays in the verb.
+
+use std::net::IpAddr;
+use std::time::Duration;
+
+use crate::cli::{KillArgs, PickArgs, ProjectArgs, ReleaseArgs, ReserveArgs, RunArgs};
+use crate::commands::{kill, pick, project, reserve, run};
+use crate::error::{Error, Result};
+use crate::sys::signal::Sig;
+use crate::target::{self, Target};
+use crate::text::terminal;
+
+impl KillArgs {
+    /// The typed options of `kill`: targets (ports, addresses, ranges), then `--signal`, then
+    /// `--timeout`.
+    pub fn options(&self) -> Result<kill::Options> {
+        Ok(kill::Options {
+            targets: kill_targets(&self.targets)?,
+            connections: self.connections,
+            yes: self.yes,
+            dry_run: self.dry_run,
+            signal: signal(&self.signal)?,
+            timeout: crate::input::duration(&self.timeout, "--timeout")?,
+            no_escalate: self.no_escalate,
+            tree: self.tree,
+            force: self.force,
+        })
+    }
+}
+
+/// `kill`'s targets: ports, addresses and ranges only.
+fn kill_targets(texts: &[String]) -> Result<Vec<Target>> {
+    texts
+        .iter()
+        .map(|text| match target::parse(text)? {
+            Target::Pid(_) | Target::Process(_) => Err(kill::names_a_process(text)),
+            t => Ok(t),
+        })
+        .collect()
+}
+
+/// `--signal`: TERM, INT, HUP, QUIT, KILL, USR1 or USR2 (with or without SIG, any case) or
+/// its number.
+fn signal(text: &str) -> Result<Sig> {
+    Sig::parse(text).ok_or_else(|| {
+        Error::bad_input(
+            format!("--signal {} is not a signal kill sends", terminal(text)),
+            "expected TERM, INT, HUP, QUIT, KILL, USR1 or USR2 (with or without SIG, any case) or its number (15, 2, 1, 3, 9, 10, 12)",
+        )
+    })
+}
+
+impl PickArgs {
+    /// The typed options of `pick`: `--count`, `--lease`, `--range`, then `--host`.
+    pub fn options(&self) -> Result<pick::Options> {
+        let count = match self.count.trim().parse::<usize>() {
+            Ok(n) if (1..=1000).contains(&n) => n,
+            _ => {
+                return Err(Error::bad_input(
+                    format!(
+                        "--count {} is not a number from 1 to 1000",
+                        terminal(&self.count)
+                    ),
+                    "expected e.g. --count 3",
+                ));
+            }
+        };
+        let lease = crate::input::duration(&self.lease, "--lease")?;
+        if lease > Duration::from_secs(86_400) {
+            return Err(Error::bad_input(
+                format!("--lease {} is longer than a day", self.lease),
+                "a pick is a short hold until your program listens; use `portscope reserve NAME` for a lasting port",
+            ));
+        }
+        Ok(pick::Options {
+            range: self.range.as_deref().map(range).transpose()?,
+            count,
+            udp: self.udp,
+            host: self.host.as_deref().map(pick_host).transpose()?,
+            allow_ephemeral: self.allow_ephemeral,
+            lease,
+            state_dir: self.store.state_dir.clone(),
+        })
+    }
+}
+
+/// `--range`: `LOW-HIGH` (or one port).
+fn range(text: &str) -> Result<(u16, u16)> {
+    match target::parse(text)? {
+        Target::Range {
+            start,
+            end,
+            proto: None,
+        } => Ok((start, end)),
+        Target::Port { port, proto: None } => Ok((port, port)),
+        _ => Err(Error::bad_input(
+            format!("--range {} is not a port range", terminal(text)),
+            "expected LOW-HIGH with ports 1-65535, e.g. --range 3000-3999",
+        )),
+    }
+}
+
+/// `pick --host`: an IP address.
+fn pick_host(text: &str) -> Result<IpAddr> {
+    crate::input::ip(text, "--host", "--host 127.0.0.1 or --host ::1")
+}
+
+impl ReserveArgs {
+    /// The typed options of `reserve`: the name, then `--port`, then `--range`.
+    pub fn options(&self) -> Result<reserve::Options> {
+        let request = if self.list {
+            reserve::Request::List
+        } else if self.prune {
+            reserve::Request::Prune
+        } else {
+            let name = self.name.clone().unwrap_or_default();
+            reserve::check_name(&name)?;
+            reserve::Request::Name {
+                name,
+                port: self.port.as_deref().map(target::parse_port).transpose()?,
+                range: self.range.as_deref().map(range).transpose()?,
+                dir: self.dir.clone(),
+            }
+        };
+        Ok(reserve::Options {
+            request,
+            state_dir: self.store.state_dir.clone(),
+        })
+    }
+}
+
+impl ReleaseArgs {
+    /// The typed options of `release` (the name is checked by the verb).
+    pub fn options(&self) -> Result<reserve::ReleaseOptions> {
+        Ok(reserve::ReleaseOptions {
+            name: self.name.clone(),
+            state_dir: self.store.state_dir.clone(),
+        })
+    }
+}
+
+impl RunArgs {
+    /// The typed options of `run`: `--name`, `--port`, then `--host` (the program is looked
+    /// up by the verb).
+    pub fn options(&self) -> Result<run::Options> {
+        if let Some(name) = &self.name {
+            reserve::check_name(name)?;
+        }
+        Ok(run::Options {
+            name: self.name.clone(),
+            port: self.port.as_deref().map(target::parse_port).transpose()?,
+            host: run_host(&self.host)?,
+            probe: self.probe,
+            command: self.command.clone(),
+            state_dir: self.store.state_dir.clone(),
+        })
+    }
+}
+
+/// `run --host`: an IP address (`[::1]` too) or a host name.
+fn run_host(text: &str) -> Result<run::Host> {
+    let t = text.trim();
+    if let Ok(ip) = t
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .parse::<IpAddr>()
+    {
+        return Ok(run::Host::Ip(ip));
+    }
+    let name_ok = !t.is_empty()
+        && t.len() <= 253
+        && !t.starts_with(['-', '.'])
+        && t.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.');
+    if name_ok {
+        return Ok(run::Host::Name(t.to_string()));
+    }
+    Err(Error::bad_input(
+        format!("--host {} is not an address or host name", terminal(text)),
+        "expected an IP address or a host name, e.g. --host 127.0.0.1, --host ::1 or --host localhost",
+    ))
+}
+
+impl ProjectArgs {
+    /// The typed options of `check-config` and `env`.
+    pub fn options(&self) -> Result<project::Options> {
+        Ok(project::Options {
+            config: self.config.clone(),
+            state_dir: self.store.state_dir.clone(),
+        })
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+    use crate::cli::{Cli, Command};
+
+    fn command(args: &[&str]) -> Command {
+        let argv = std::iter::once("portscope").chain(args.iter().copied());
+        Cli::try_parse_from(argv).unwrap().command.unwrap()
+    }
+
+    #[test]
+    fn defaults_agree() {
+        let Command::Pick(a) = command(&["pick"]) else {
+            panic!("not pick")
+        };
+        assert_eq!(a.options().unwrap(), pick::Options::default());
+        let Command::CheckConfig(a) = command(&["check-config"]) else {
+            panic!("not check-config")
+        };
+        assert_eq!(a.options().unwrap(), project::Options::default());
+        let Command::Env(a) = command(&["env"]) else {
+            panic!("not env")
+        };
+        assert_eq!(a.options().unwrap(), project::Options::default());
+        // kill and run need a target or a command; the rest is the defaults.
+        let Command::Kill(a) = command(&["kill", "8080"]) else {
+            panic!("not kill")
+        };
+        let want = kill::Options::new(vec![target::parse("8080").unwrap()]);
+        assert_eq!(a.options().unwrap(), want);
+        let Command::Run(a) = command(&["run", "--", "true"]) else {
+            panic!("not run")
+        };
+        let o = a.options().unwrap();
+        assert_eq!(o.host, run::Host::Ip(IpAddr::from([127, 0, 0, 1])));
+        assert_eq!((o.name, o.port, o.probe), (None, None, false));
+    }
+
+    #[test]
+    fn signal_names() {
+        for (text, want) in [
+            ("TERM", Sig::Term),
+            ("SIGTERM", Sig::Term),
+            ("term", Sig::Term),
+            ("sigterm", Sig::Term),
+            ("15", Sig::Term),
+            ("KILL", Sig::Kill),
+            ("9", Sig::Kill),
+            ("INT", Sig::Int),
+            ("2", Sig::Int),
+            ("HUP", Sig::Hup),
+            ("QUIT", Sig::Quit),
+            ("USR1", Sig::Usr1),
+            ("usr2", Sig::Usr2),
+            ("12", Sig::Usr2),
+        ] {
+            assert_eq!(signal(text).unwrap(), want, "{text}");
+        }
+        for bad in [
+            "", "0", "99", "-9", "STOP", "CONT", "SIGSTOP", "19", "TERMX", "SIG", "1.5",
+        ] {
+            assert!(signal(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn process_targets_are_refused() {
+        for t in ["pid:12", "node"] {
+            let e = kill_targets(&[t.to_string()]).unwrap_err().to_string();
+            assert!(
+                e.contains("kill frees ports: give PORT, HOST:PORT or LOW-HIGH"),
+                "{e}"
+            );
+        }
+        assert_eq!(kill_targets(&["8080/udp".into()]).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn range_parsing() {
+        assert_eq!(range("3000-3999").unwrap(), (3000, 3999));
+        assert_eq!(range("4000").unwrap(), (4000, 4000));
+        for bad in ["4000-3000", "0-10", "1-70000", "abc", "localhost:3000"] {
+            assert!(range(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn run_hosts() {
+        let ip = |s: &str| run::Host::Ip(s.parse().unwrap());
+        assert_eq!(run_host("127.0.0.1").unwrap(), ip("127.0.0.1"));
+        assert_eq!(run_host("[::1]").unwrap(), ip("::1"));
+        assert_eq!(run_host("[::1]").unwrap().to_string(), "::1");
+        assert_eq!(
+            run_host("localhost").unwrap(),
+            run::Host::Name("localhost".into())
+        );
+        for bad in ["", "-x", "a b", "a;b", "ho$t"] {
+            assert!(run_host(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn reserve_modes() {
+        let Command::Reserve(a) = command(&["reserve", "--list"]) else {
+            panic!("not reserve")
+        };
+        assert_eq!(a.options().unwrap().request, reserve::Request::List);
+        let Command::Reserve(a) = command(&["reserve", "app", "--port", "8081"]) else {
+            panic!("not reserve")
+        };
+        let want = reserve::Request::Name {
+            name: "app".into(),
+            port: Some(8081),
+            range: None,
+            dir: None,
+        };
+        assert_eq!(a.options().unwrap().request, want);
+    }
+}

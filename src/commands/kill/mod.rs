@@ -17,8 +17,7 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
-use crate::cli::KillArgs;
-use crate::commands::Ui;
+use crate::commands::{Report, Ui};
 use crate::error::{Error, Result};
 use crate::exit::Exit;
 use crate::model::{Endpoint, Process, Proto, SockState, Socket};
@@ -26,7 +25,7 @@ use crate::snapshot::{self, Owners, Request};
 use crate::sys::SocketQuery;
 use crate::sys::procfs::{self, Detail, ProcContext};
 use crate::sys::signal::{self, Lineage, Sent, Sig, Stop, StopPlan, Stopped, Victim};
-use crate::target::{self, Host, Target};
+use crate::target::{Host, Target};
 use crate::text;
 
 mod docker;
@@ -302,33 +301,78 @@ pub struct KillReport {
     pub all_free: bool,
 }
 
-/// Run `kill`.
-pub fn run(args: &KillArgs, ui: &dyn Ui) -> Result<(KillReport, Exit)> {
-    let targets = parse_targets(&args.targets)?;
-    let sig = parse_signal(&args.signal)?;
-    let timeout = crate::input::duration(&args.timeout, "--timeout")?;
-    if !args.yes && !args.dry_run && !ui.can_ask() {
+/// What `kill` is asked to do: which ports, how, and how far to go.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Options {
+    /// The ports to free: ports, addresses and ranges (a pid or a process name is refused).
+    pub targets: Vec<Target>,
+    /// Also stop the processes holding connections on the port, not only listeners.
+    pub connections: bool,
+    /// Do not ask: stop them.
+    pub yes: bool,
+    /// Only show what would be stopped and the signals that would be sent.
+    pub dry_run: bool,
+    /// The first signal.
+    pub signal: Sig,
+    /// How long to wait after the first signal before SIGKILL.
+    pub timeout: Duration,
+    /// Never send SIGKILL: report what is still running instead.
+    pub no_escalate: bool,
+    /// Also stop the holders' descendants and the other members of their process groups.
+    pub tree: bool,
+    /// Stop a docker-proxy too.
+    pub force: bool,
+}
+
+impl Options {
+    /// Free `targets` the way the command line does without flags (SIGTERM, then SIGKILL
+    /// after 5 s; listeners and bound sockets only), asking first.
+    pub fn new(targets: Vec<Target>) -> Options {
+        Options {
+            targets,
+            connections: false,
+            yes: false,
+            dry_run: false,
+            signal: Sig::Term,
+            timeout: Duration::from_secs(5),
+            no_escalate: false,
+            tree: false,
+            force: false,
+        }
+    }
+}
+
+/// Run `kill`. Exit 0 when every port is free at the end (or for a dry run), 1 otherwise
+/// (declined, refused holders, a port still held, a process the kernel would not signal).
+pub fn run(opts: &Options, ui: &dyn Ui) -> Result<(Report, Exit)> {
+    free_ports(opts, ui).map(|(r, code)| (Report::Kill(Box::new(r)), code))
+}
+
+/// [`run`], with the report as `kill`'s own type (for the terminal view).
+pub(crate) fn free_ports(opts: &Options, ui: &dyn Ui) -> Result<(KillReport, Exit)> {
+    check_targets(&opts.targets)?;
+    if !opts.yes && !opts.dry_run && !ui.can_ask() {
         return Err(Error::bad_input(
             "kill asks before stopping anything, and there is no terminal to ask on",
             "pass --yes, or --dry-run to see what would stop",
         ));
     }
     let ctx = ProcContext::new();
-    let plan = build_plan(args, targets, sig, timeout, &signal::own_lineage(), &ctx)?;
+    let plan = build_plan(opts, &signal::own_lineage(), &ctx)?;
     let mut report = KillReport {
         ports: plan.found.clone(),
         plan,
-        dry_run: args.dry_run,
+        dry_run: opts.dry_run,
         declined: false,
         outcomes: Vec::new(),
         signals_sent: Vec::new(),
         all_free: false,
     };
-    if !args.dry_run && !report.plan.stop.is_empty() {
-        if !args.yes && !ui.confirm_kill(&report.plan) {
+    if !opts.dry_run && !report.plan.stop.is_empty() {
+        if !opts.yes && !ui.confirm_kill(&report.plan) {
             report.declined = true;
         } else {
-            (report.outcomes, report.signals_sent) = execute(&report.plan, timeout);
+            (report.outcomes, report.signals_sent) = execute(&report.plan, opts.timeout);
             let exited = report
                 .outcomes
                 .iter()
@@ -344,7 +388,7 @@ pub fn run(args: &KillArgs, ui: &dyn Ui) -> Result<(KillReport, Exit)> {
             .outcomes
             .iter()
             .any(|o| o.outcome == Fate::PermissionDenied);
-    let code = if args.dry_run || !failed {
+    let code = if opts.dry_run || !failed {
         Exit::Success
     } else {
         Exit::Nothing
@@ -352,43 +396,36 @@ pub fn run(args: &KillArgs, ui: &dyn Ui) -> Result<(KillReport, Exit)> {
     Ok((report, code))
 }
 
-/// Parse the targets: ports, addresses and ranges only.
-fn parse_targets(texts: &[String]) -> Result<Vec<Target>> {
-    let mut out = Vec::new();
-    for text in texts {
-        let t = target::parse(text)?;
-        match &t {
-            Target::Pid(_) | Target::Process(_) => {
-                return Err(Error::bad_input(
-                    format!(
-                        "{} names a process, not a port (see its ports with: portscope who {})",
-                        text::terminal(text),
-                        text::shell_word(text.trim())
-                    ),
-                    PORTS_ONLY,
-                ));
-            }
+/// The targets against the system: ports, addresses and ranges only (a caller that did not
+/// parse the command line may pass a pid or a process name), and host names that resolve.
+fn check_targets(targets: &[Target]) -> Result<()> {
+    for t in targets {
+        match t {
+            Target::Pid(_) | Target::Process(_) => return Err(names_a_process(&t.to_string())),
             Target::Addr {
                 host: Host::Name(name),
                 ..
-            } if crate::snapshot::target_addrs(&t).is_none_or(|a| a.is_empty()) => {
+            } if crate::snapshot::target_addrs(t).is_none_or(|a| a.is_empty()) => {
                 return Err(Error::bad_input(
                     format!("{} does not resolve here", text::terminal(name)),
                     "give an address that resolves, or an IP address, e.g. 127.0.0.1:8080",
                 ));
             }
-            _ => out.push(t),
+            _ => {}
         }
     }
-    Ok(out)
+    Ok(())
 }
 
-/// Parse `--signal`.
-pub fn parse_signal(text: &str) -> Result<Sig> {
-    Sig::parse(text).ok_or_else(|| {
-        Error::bad_input(
-            format!("--signal {} is not a signal kill sends", text::terminal(text)),
-            "expected TERM, INT, HUP, QUIT, KILL, USR1 or USR2 (with or without SIG, any case) or its number (15, 2, 1, 3, 9, 10, 12)",
-        )
-    })
+/// The error for a target that names a process (`pid:N`, a name) as the user wrote it:
+/// `kill` frees ports.
+pub fn names_a_process(text: &str) -> Error {
+    Error::bad_input(
+        format!(
+            "{} names a process, not a port (see its ports with: portscope who {})",
+            text::terminal(text),
+            text::shell_word(text.trim())
+        ),
+        PORTS_ONLY,
+    )
 }

@@ -132,23 +132,16 @@ pub(super) fn covers(range: &Target, part: &Target) -> bool {
 }
 
 /// Find the holders, add the tree, decide refusals.
-pub(super) fn build_plan(
-    args: &KillArgs,
-    targets: Vec<Target>,
-    sig: Sig,
-    timeout: Duration,
-    me: &Lineage,
-    ctx: &ProcContext,
-) -> Result<KillPlan> {
+pub(super) fn build_plan(opts: &Options, me: &Lineage, ctx: &ProcContext) -> Result<KillPlan> {
     let mut found = Vec::new();
     let mut procs: BTreeMap<u32, Process> = BTreeMap::new();
     let mut why: BTreeMap<u32, Vec<Why>> = BTreeMap::new();
-    for target in &targets {
+    for target in &opts.targets {
         let snap = snapshot::take(&request(target, Detail::Full))?;
         let mine = on_target(target, &snap.sockets);
         for s in &mine {
             let wanted =
-                holds(s.proto, s.state) || (args.connections && s.state != SockState::TimeWait);
+                holds(s.proto, s.state) || (opts.connections && s.state != SockState::TimeWait);
             for pid in s.pids.iter().filter(|_| wanted) {
                 let Some(p) = snap.process(*pid) else {
                     continue;
@@ -164,7 +157,7 @@ pub(super) fn build_plan(
         found.extend(port_states(target, &mine, &BTreeSet::new(), &snap, ctx));
     }
     let mut notes = Vec::new();
-    if args.tree {
+    if opts.tree {
         expand_tree(&mut why, &mut procs, me, ctx, &mut notes);
     }
     let ports = ports_of(&why);
@@ -180,12 +173,12 @@ pub(super) fn build_plan(
             docker.push(DockerNote {
                 pid,
                 mapping: parse_docker_proxy(&p.cmdline).unwrap_or_default(),
-                forced: args.force,
+                forced: opts.force,
             });
         }
         let ports = ports.get(&pid).cloned().unwrap_or_default();
         let kthread = st.is_some_and(|s| s.kernel_thread);
-        match refusal(pid, &p.comm, kthread, me, args.force) {
+        match refusal(pid, &p.comm, kthread, me, opts.force) {
             Some(reason) => refused.push(refuse(&p, ports, whys, reason, None)),
             None => stop.push(Planned {
                 process: p,
@@ -197,12 +190,12 @@ pub(super) fn build_plan(
     }
     block_useless(&mut stop, &mut refused);
     Ok(KillPlan {
-        targets,
-        signal: sig,
-        timeout_ms: u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX),
-        escalate: !args.no_escalate && sig != Sig::Kill,
-        tree: args.tree,
-        connections: args.connections,
+        targets: opts.targets.clone(),
+        signal: opts.signal,
+        timeout_ms: u64::try_from(opts.timeout.as_millis()).unwrap_or(u64::MAX),
+        escalate: !opts.no_escalate && opts.signal != Sig::Kill,
+        tree: opts.tree,
+        connections: opts.connections,
         euid: rustix::process::geteuid().as_raw(),
         found,
         stop,

@@ -1,4 +1,4 @@
-//! Unit tests of the plan rules and parsers.
+//! Unit tests of the plan rules and the docker-proxy parser.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use super::*;
@@ -38,33 +38,6 @@ fn refusals() {
     );
     assert_eq!(refusal(900, "docker-proxy", false, &me, true), None);
     assert_eq!(refusal(901, "python3", false, &me, false), None);
-}
-
-#[test]
-fn signal_names() {
-    for (text, want) in [
-        ("TERM", Sig::Term),
-        ("SIGTERM", Sig::Term),
-        ("term", Sig::Term),
-        ("sigterm", Sig::Term),
-        ("15", Sig::Term),
-        ("KILL", Sig::Kill),
-        ("9", Sig::Kill),
-        ("INT", Sig::Int),
-        ("2", Sig::Int),
-        ("HUP", Sig::Hup),
-        ("QUIT", Sig::Quit),
-        ("USR1", Sig::Usr1),
-        ("usr2", Sig::Usr2),
-        ("12", Sig::Usr2),
-    ] {
-        assert_eq!(parse_signal(text).unwrap(), want, "{text}");
-    }
-    for bad in [
-        "", "0", "99", "-9", "STOP", "CONT", "SIGSTOP", "19", "TERMX", "SIG", "1.5",
-    ] {
-        assert!(parse_signal(bad).is_err(), "{bad}");
-    }
 }
 
 #[test]
@@ -159,12 +132,16 @@ fn tree_members_are_stopped_for_their_holders_ports() {
 
 #[test]
 fn process_targets_are_refused() {
-    for t in ["pid:12", "node"] {
-        let e = parse_targets(&[t.to_string()]).unwrap_err().to_string();
+    for t in [Target::Pid(12), Target::Process("node".into())] {
+        let e = check_targets(&[t]).unwrap_err().to_string();
         assert!(
             e.contains("kill frees ports: give PORT, HOST:PORT or LOW-HIGH"),
             "{e}"
         );
     }
-    assert_eq!(parse_targets(&["8080/udp".into()]).unwrap().len(), 1);
+    let udp = Target::Port {
+        port: 8080,
+        proto: Some(Proto::Udp),
+    };
+    assert!(check_targets(&[udp]).is_ok());
 }

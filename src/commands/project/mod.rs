@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Serialize, Serializer};
 
-use crate::cli::ProjectArgs;
+use crate::commands::{Report, Ui};
 use crate::error::{Error, Result};
 use crate::exit::Exit;
 use crate::model::{Finding, Hidden, Proto, Severity, Snapshot, SockState};
@@ -181,17 +181,32 @@ pub struct EnvReport {
     pub services: Vec<EnvService>,
 }
 
-/// Find and parse the project file `args` points at (or the nearest `ports.toml`).
-fn load(args: &ProjectArgs) -> Result<Project> {
+/// Which project `check-config` and `env` are about, and where the registry is.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Options {
+    /// The project file, or a directory holding `ports.toml` (`None`: `ports.toml` in the
+    /// current directory or the nearest parent).
+    pub config: Option<PathBuf>,
+    /// portscope's state directory (`None`: the default one).
+    pub state_dir: Option<PathBuf>,
+}
+
+/// Find and parse the project file `opts` points at (or the nearest `ports.toml`).
+fn load(opts: &Options) -> Result<Project> {
     let cwd = std::env::current_dir().map_err(|e| Error::io("reading the current directory", e))?;
-    let path = project::locate(args.config.as_deref(), &cwd)?;
+    let path = project::locate(opts.config.as_deref(), &cwd)?;
     project::load(&path)
 }
 
-/// Run `check-config`.
-pub fn check(args: &ProjectArgs) -> Result<(CheckReport, Exit)> {
-    let project = load(args)?;
-    let state = registry::state_dir(args.store.state_dir.as_deref())?;
+/// Run `check-config`: exit 1 when a finding is a warning or worse, else 0.
+pub fn check(opts: &Options, _ui: &dyn Ui) -> Result<(Report, Exit)> {
+    check_report(opts).map(|(r, code)| (Report::CheckConfig(Box::new(r)), code))
+}
+
+/// [`check`], with the report as `check-config`'s own type.
+fn check_report(opts: &Options) -> Result<(CheckReport, Exit)> {
+    let project = load(opts)?;
+    let state = registry::state_dir(opts.state_dir.as_deref())?;
     let registry = state.join(registry::FILE);
     let data = registry::read_unlocked(&registry)?;
     let sysctls = sysctl::port_sysctls();
@@ -358,10 +373,11 @@ fn status(row: &ServiceRow) -> Status {
     }
 }
 
-/// Run `env`: reserve a port for each service without one, and report every service's.
-pub fn env(args: &ProjectArgs) -> Result<(EnvReport, Exit)> {
-    let project = load(args)?;
-    let state = registry::state_dir(args.store.state_dir.as_deref())?;
+/// Run `env`: reserve a port for each service without one, and report every service's
+/// (exit 0).
+pub fn env(opts: &Options, _ui: &dyn Ui) -> Result<(Report, Exit)> {
+    let project = load(opts)?;
+    let state = registry::state_dir(opts.state_dir.as_deref())?;
     let mut reg = Registry::open(&state)?;
     let declared: Vec<u16> = project.services.iter().filter_map(|s| s.port).collect();
     let mut services = Vec::with_capacity(project.services.len());
@@ -382,20 +398,18 @@ pub fn env(args: &ProjectArgs) -> Result<(EnvReport, Exit)> {
             newly_reserved,
         });
     }
-    Ok((
-        EnvReport {
-            project: ProjectInfo::of(&project),
-            registry: reg.path(),
-            vars: Vars(
-                services
-                    .iter()
-                    .map(|s| (s.env_var.clone(), s.port))
-                    .collect(),
-            ),
-            services,
-        },
-        Exit::Success,
-    ))
+    let report = EnvReport {
+        project: ProjectInfo::of(&project),
+        registry: reg.path(),
+        vars: Vars(
+            services
+                .iter()
+                .map(|s| (s.env_var.clone(), s.port))
+                .collect(),
+        ),
+        services,
+    };
+    Ok((Report::Env(Box::new(report)), Exit::Success))
 }
 
 /// The service's reservation, made if missing: chosen as `reserve` chooses (starting at a
@@ -411,10 +425,9 @@ fn reserve_for(
     if reg.data.reservation(&name).is_some() {
         return reserve::ensure(reg, &name, None, None, Some(&project.dir));
     }
-    let host = s.host.map(|h| h.to_string());
     let spec = pick::spec(
         None,
-        host.as_deref(),
+        s.host,
         s.proto == Proto::Udp,
         false,
         reserve::name_hash(&name),

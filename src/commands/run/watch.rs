@@ -7,7 +7,6 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::mpsc::RecvTimeoutError;
 use std::time::{Duration, Instant};
 
-use crate::cli::RunArgs;
 use crate::commands::Ui;
 use crate::knowledge::dev_servers;
 use crate::model::{Snapshot, SockState};
@@ -16,7 +15,7 @@ use crate::sys::procfs::Detail;
 use crate::sys::supervise::{self, Ended, Event, Watcher};
 use crate::sys::{SocketQuery, sock_diag};
 
-use super::{Advice, Holder, Plan, RunNotice, Stopped};
+use super::{Advice, Holder, Options, Plan, RunNotice, Stopped};
 
 /// How often the descendants' sockets are looked at.
 const POLL: Duration = Duration::from_millis(200);
@@ -74,16 +73,16 @@ pub(super) struct Supervision {
 }
 
 impl Supervision {
-    pub(super) fn new(args: &RunArgs, plan: &Plan, port: u16, child: u32) -> Supervision {
+    pub(super) fn new(opts: &Options, plan: &Plan, port: u16, child: u32) -> Supervision {
         Supervision {
             port,
             host: plan.host.clone(),
             name: plan.name.clone(),
-            probe: args.probe,
-            tls_flag: tls_in_command(&args.command),
-            typed: args.command.clone(),
+            probe: opts.probe,
+            tls_flag: tls_in_command(&opts.command),
+            typed: opts.command.clone(),
             child,
-            program: program_name(&args.command),
+            program: program_name(&opts.command),
             own_pgid: supervise::own_pgid(),
             child_pgid: supervise::pgid_of(child),
             seen: BTreeMap::new(),

@@ -13,7 +13,6 @@ use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 
 use super::Shared;
-use crate::cli::KillArgs;
 use crate::commands::watch::NoAsk;
 use crate::error::{Error, Result};
 
@@ -161,19 +160,17 @@ pub async fn kill(body: Bytes) -> Response {
             ));
         }
     };
-    let args = KillArgs {
-        targets: vec![req.target],
-        connections: false,
+    let target = match crate::target::parse(&req.target) {
+        Ok(t) => t,
+        Err(e) => return bad_request(&e.to_string()),
+    };
+    let opts = crate::commands::kill::Options {
         yes: true,
         dry_run: req.dry_run,
-        signal: "TERM".into(),
-        timeout: "5s".into(),
-        no_escalate: false,
-        tree: false,
-        force: false,
+        ..crate::commands::kill::Options::new(vec![target])
     };
     blocking("kill", move || {
-        crate::commands::kill::run(&args, &NoAsk).map(|(r, _)| r)
+        crate::commands::kill::run(&opts, &NoAsk).map(|(r, _)| r)
     })
     .await
 }
