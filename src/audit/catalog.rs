@@ -118,21 +118,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_help_lists_every_rule() {
-        use clap::CommandFactory;
-        let cli = crate::cli::Cli::command();
-        let audit = cli.find_subcommand("audit").unwrap();
-        let help = audit.get_after_help().unwrap().to_string();
-        for r in RULES {
-            assert!(
-                help.contains(&format!("{},", r.code)) || help.contains(&format!("{} ", r.code)),
-                "{} missing from `audit --help`",
-                r.code
-            );
-        }
-    }
-
-    #[test]
     fn codes_are_unique_and_well_formed() {
         for (i, r) in RULES.iter().enumerate() {
             assert!(r.code.starts_with("AUD-"), "{}", r.code);

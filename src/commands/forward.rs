@@ -85,7 +85,7 @@ fn forward(opts: &Options, ui: &dyn Ui) -> Result<(ForwardReport, Exit)> {
         let (t, s) = rt.block_on(engine::run_udp(sock, cfg.clone(), &emit))?;
         (listen, t, s)
     } else {
-        let listener = crate::commands::exporter::bind(opts.listen, "LISTEN")?;
+        let listener = crate::server::bind::bind(opts.listen, "LISTEN")?;
         // A deeper accept queue than std's for bursts of clients (listen again updates it).
         let _ = socket2::SockRef::from(&listener).listen(4096);
         let listen = listener.local_addr().unwrap_or(opts.listen);

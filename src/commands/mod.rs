@@ -98,6 +98,9 @@ pub trait Ui: Sync {
     fn live_view(&self, feed: &mut dyn watch::LiveFeed) -> Result<()>;
     /// A traffic tool (`serve`, `forward`, `tap`, `bench`) reports something as it runs.
     fn traffic(&self, line: &crate::traffic::Line);
+    /// A long-running server (the dashboard, the exporter) has a line for its log: the URL
+    /// it serves, a warning, why it stopped. `line` is complete, newline included.
+    fn notice(&self, line: &str);
 }
 
 impl Report {

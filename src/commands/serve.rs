@@ -191,13 +191,13 @@ fn listen(ip: Option<IpAddr>, port: Option<u16>, pick: bool) -> Result<(TcpListe
         return Ok((picked(ip)?, Chosen::Pick));
     }
     let chosen = if ip == IpAddr::V4(Ipv4Addr::LOCALHOST) {
-        crate::commands::ui::choose_default(|a| TcpListener::bind(a).ok())
+        crate::server::bind::choose_default(|a| TcpListener::bind(a).ok())
     } else {
-        [crate::commands::ui::DEFAULT_PORT, 0]
+        [crate::server::bind::DEFAULT_PORT, 0]
             .into_iter()
             .zip([
-                crate::commands::ui::Chosen::Default,
-                crate::commands::ui::Chosen::DefaultTaken,
+                crate::server::bind::Chosen::Default,
+                crate::server::bind::Chosen::DefaultTaken,
             ])
             .find_map(|(p, c)| {
                 TcpListener::bind(SocketAddr::new(ip, p))
@@ -206,7 +206,7 @@ fn listen(ip: Option<IpAddr>, port: Option<u16>, pick: bool) -> Result<(TcpListe
             })
     };
     match chosen {
-        Some((l, crate::commands::ui::Chosen::Default)) => Ok((l, Chosen::Default)),
+        Some((l, crate::server::bind::Chosen::Default)) => Ok((l, Chosen::Default)),
         Some((l, _)) => Ok((l, Chosen::DefaultTaken)),
         None => bind(SocketAddr::new(ip, 0)).map(|l| (l, Chosen::DefaultTaken)),
     }
@@ -214,7 +214,7 @@ fn listen(ip: Option<IpAddr>, port: Option<u16>, pick: bool) -> Result<(TcpListe
 
 /// Bind `addr` with the house errors (who holds a taken port, what a bad address is).
 fn bind(addr: SocketAddr) -> Result<TcpListener> {
-    crate::commands::exporter::bind(addr, "--bind")
+    crate::server::bind::bind(addr, "--bind")
 }
 
 /// A port chosen the way `portscope pick` chooses (outside the ephemeral range, not

@@ -437,6 +437,7 @@ impl Ui for NoAsk {
         Ok(())
     }
     fn traffic(&self, _: &crate::traffic::Line) {}
+    fn notice(&self, _line: &str) {}
 }
 
 #[cfg(test)]

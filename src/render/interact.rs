@@ -94,4 +94,10 @@ impl Ui for Terminal {
     fn traffic(&self, line: &crate::traffic::Line) {
         super::traffic::print(line, self.json, &self.out_pal);
     }
+
+    fn notice(&self, line: &str) {
+        // A server runs for days: these lines are its log, and a closed standard error must
+        // not bring it down.
+        super::prometheus::notice(line);
+    }
 }

@@ -20,7 +20,7 @@ pub fn line(l: &ServeLine, _pal: &Palette) -> String {
             let taken = match chosen {
                 Chosen::DefaultTaken => format!(
                     "{} was taken, so the kernel chose this port; ",
-                    crate::commands::ui::DEFAULT_PORT
+                    crate::server::bind::DEFAULT_PORT
                 ),
                 _ => String::new(),
             };

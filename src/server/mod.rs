@@ -3,6 +3,7 @@
 //! ([`limits`]), and serving a router until SIGINT or SIGTERM, with a grace period for
 //! requests in flight.
 
+pub mod bind;
 pub mod limits;
 
 use std::time::Duration;

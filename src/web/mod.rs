@@ -5,5 +5,6 @@
 //! time) so that a flood of requests cannot take the machine with it. The runtime and the
 //! bounds are [`crate::server`]'s, shared with the traffic tools.
 
+pub mod exporter;
 pub mod metrics_server;
 pub mod ui;

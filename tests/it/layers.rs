@@ -20,16 +20,6 @@ fn forbidden(layer: &str) -> &'static [&'static str] {
     }
 }
 
-/// Backward imports the refactor has not removed yet, as `file -> module`. The list only
-/// shrinks: an entry that no longer occurs fails too, so it is taken out when it is fixed.
-const NOT_YET: &[&str] = &[
-    "src/audit/catalog.rs -> cli",
-    "src/commands/exporter/mod.rs -> render",
-    "src/commands/exporter/mod.rs -> web",
-    "src/commands/ui.rs -> render",
-    "src/commands/ui.rs -> web",
-];
-
 #[test]
 fn no_module_names_a_layer_above_it() {
     // PORTSCOPE_LAYERS_SRC checks another tree (an older commit's `src`, for a before/after).
@@ -53,21 +43,10 @@ fn no_module_names_a_layer_above_it() {
             }
         }
     }
-    let known: BTreeSet<String> = NOT_YET.iter().map(|s| (*s).to_owned()).collect();
-    let new: Vec<_> = found.difference(&known).collect();
-    let fixed: Vec<_> = known.difference(&found).collect();
     assert!(
-        new.is_empty() && fixed.is_empty(),
-        "backward imports (a module naming a layer above it):\n  {}\nno longer found (take them out of NOT_YET):\n  {}",
-        new.iter()
-            .map(|s| s.as_str())
-            .collect::<Vec<_>>()
-            .join("\n  "),
-        fixed
-            .iter()
-            .map(|s| s.as_str())
-            .collect::<Vec<_>>()
-            .join("\n  ")
+        found.is_empty(),
+        "backward imports (a module naming a layer above it):\n  {}",
+        found.into_iter().collect::<Vec<_>>().join("\n  ")
     );
 }
 

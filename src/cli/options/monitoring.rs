@@ -354,4 +354,19 @@ mod tests {
         let e = state("unknown", "-r").unwrap_err().to_string();
         assert!(e.contains("expected ok, warn or crit"), "{e}");
     }
+
+    #[test]
+    fn the_help_lists_every_rule() {
+        use clap::CommandFactory;
+        let cli = crate::cli::Cli::command();
+        let audit = cli.find_subcommand("audit").unwrap();
+        let help = audit.get_after_help().unwrap().to_string();
+        for r in crate::audit::catalog::RULES {
+            assert!(
+                help.contains(&format!("{},", r.code)) || help.contains(&format!("{} ", r.code)),
+                "{} missing from `audit --help`",
+                r.code
+            );
+        }
+    }
 }

@@ -11,17 +11,13 @@ pub mod collect;
 
 use std::fs::OpenOptions;
 use std::io::{self, Write};
-use std::net::{Ipv4Addr, SocketAddr, TcpListener};
+use std::net::{Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
 use crate::error::{Error, Result};
-use crate::exit::Exit;
-use crate::render::prometheus as text;
-use collect::{CollectOptions, Collector};
-
-use super::{Report, Ui};
+use collect::Collector;
 
 /// Where `exporter` puts its metrics and what they cover. The default is `portscope
 /// exporter`: served on 127.0.0.1:9797, no probes, the allowlist from its default places.
@@ -92,7 +88,8 @@ pub struct ExporterReport {
 }
 
 impl ExporterReport {
-    fn new(mode: Mode) -> ExporterReport {
+    /// An empty report of this mode.
+    pub fn new(mode: Mode) -> ExporterReport {
         ExporterReport {
             mode,
             listen: None,
@@ -105,131 +102,6 @@ impl ExporterReport {
             failed: Vec::new(),
         }
     }
-}
-
-/// Run `exporter`: exit 0, or 3 when a textfile was written with a collector missing.
-pub fn run(opts: &Options, _ui: &dyn Ui) -> Result<(Report, Exit)> {
-    let collect = CollectOptions {
-        probe: opts.probe,
-        allowlist: opts.allowlist.clone(),
-    };
-    // A missing or malformed allowlist is bad input now (exit 2), not a failed audit
-    // collector on every scrape later.
-    crate::audit::allowlist::resolve(collect.allowlist.as_deref())?;
-    let (report, code) = match &opts.textfile {
-        Some(path) => write_textfile(path, &collect)?,
-        None => serve(opts.listen, collect)?,
-    };
-    Ok((Report::Exporter(Box::new(report)), code))
-}
-
-/// Bind, announce, serve until SIGINT/SIGTERM.
-fn serve(wanted: SocketAddr, opts: CollectOptions) -> Result<(ExporterReport, Exit)> {
-    let listener = bind(wanted, "--listen")?;
-    let addr = listener
-        .local_addr()
-        .map_err(|e| Error::io("reading the exporter's address", e))?;
-    text::notice(&text::startup_line(addr));
-    if let Some(warning) = text::exposure_warning(addr) {
-        text::notice(&warning);
-    }
-    let served = crate::web::metrics_server::serve(listener, opts)?;
-    text::notice(&text::stopped_line(&served.stopped_by, served.collections));
-    let mut report = ExporterReport::new(Mode::Server);
-    report.listen = Some(addr);
-    report.collections = served.collections;
-    report.responses = served.responses;
-    report.stopped_by = Some(served.stopped_by);
-    Ok((report, Exit::Success))
-}
-
-/// Bind the listening socket, turning the usual failures into errors that say what to do;
-/// `what` names the argument that gave the address (`--listen`, `--bind`, `LISTEN`).
-pub(crate) fn bind(addr: SocketAddr, what: &str) -> Result<TcpListener> {
-    TcpListener::bind(addr).map_err(|e| match e.kind() {
-        io::ErrorKind::AddrInUse => Error::Io {
-            context: format!("cannot serve on {addr} ({})", held_by(addr)),
-            source: e,
-        },
-        io::ErrorKind::AddrNotAvailable => Error::bad_input(
-            format!(
-                "{what} {addr}: {} is not an address of this host",
-                addr.ip()
-            ),
-            "expected a local address (see `ip -br addr`), 127.0.0.1, ::1, or 0.0.0.0 for every \
-             interface",
-        ),
-        io::ErrorKind::PermissionDenied => Error::PermissionDenied {
-            what: format!("listening on {addr}"),
-            hint: "ports below net.ipv4.ip_unprivileged_port_start (usually 1024) need root or \
-                   CAP_NET_BIND_SERVICE; choose a port at or above it"
-                .into(),
-        },
-        _ => Error::io(format!("listening on {addr}"), e),
-    })
-}
-
-/// Who holds `addr`'s port, in a few words, for the "port in use" error.
-fn held_by(addr: SocketAddr) -> String {
-    let port = addr.port();
-    let who = format!("see `portscope who {port}`");
-    let Ok(snap) = crate::snapshot::take(&crate::snapshot::Request::port(port)) else {
-        return who;
-    };
-    let holder = snap
-        .sockets
-        .iter()
-        .filter(|s| s.is_listening() && s.proto == crate::model::Proto::Tcp)
-        .filter(|s| s.port() == Some(port))
-        .find(|s| !s.pids.is_empty() || s.owner_hidden);
-    match holder {
-        Some(s) if s.owner_hidden => {
-            format!(
-                "{} is held by a process you may not inspect; {who}",
-                s.local
-            )
-        }
-        Some(s) => {
-            let pid = s.pids.first().copied().unwrap_or_default();
-            let name = snap.process(pid).map_or("?", |p| p.comm.as_str());
-            format!(
-                "{} is held by pid {pid} ({}); {who}",
-                s.local,
-                crate::text::terminal(name)
-            )
-        }
-        None => who,
-    }
-}
-
-/// `--textfile`: collect once, render, replace the file atomically.
-fn write_textfile(path: &Path, opts: &CollectOptions) -> Result<(ExporterReport, Exit)> {
-    if path.extension().and_then(|e| e.to_str()) != Some("prom") {
-        text::notice(&text::textfile_name_warning(path));
-    }
-    let metrics = collect::collect(opts);
-    let body = text::metrics(&metrics);
-    replace_atomically(path, body.as_bytes())?;
-    let mut report = ExporterReport::new(Mode::Textfile);
-    report.textfile = Some(path.to_path_buf());
-    report.samples = text::sample_count(&body);
-    report.bytes = body.len();
-    report.failed = metrics
-        .failures()
-        .map(|(collector, error)| CollectorError {
-            collector,
-            error: error.to_string(),
-        })
-        .collect();
-    for f in &report.failed {
-        text::notice(&text::collector_line(f.collector, Some(&f.error)));
-    }
-    let code = if report.failed.is_empty() {
-        Exit::Success
-    } else {
-        Exit::Failure
-    };
-    Ok((report, code))
 }
 
 /// Write `bytes` to a temporary file beside `path` (a name node_exporter ignores: it reads

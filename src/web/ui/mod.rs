@@ -9,7 +9,10 @@
 pub mod api;
 pub mod assets;
 pub mod graph;
+mod run;
 pub mod security;
+
+pub use run::run;
 
 use std::convert::Infallible;
 use std::path::PathBuf;
