@@ -2,7 +2,7 @@
 //!
 //! These are plain, serialisable values. `sys` fills them from the OS, `commands` turn them into
 //! reports, `render` prints them. Field names here are part of the versioned JSON schema
-//! (`docs/json.md`): rename nothing without bumping [`crate::render::json::SCHEMA_VERSION`].
+//! (`docs/json.md`): rename nothing without bumping `render::json::SCHEMA_VERSION`.
 
 use std::collections::BTreeMap;
 use std::net::IpAddr;
@@ -417,7 +417,7 @@ pub struct Process {
     pub netns: Option<u64>,
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "cli"))]
 impl Process {
     /// A sleeping root process `comm` with pid `pid` and nothing else known (unit tests).
     pub(crate) fn fixture(pid: u32, comm: &str) -> Process {

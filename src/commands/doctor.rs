@@ -1,18 +1,22 @@
 //! `portscope doctor TARGET`: hand the typed question over to [`crate::doctor`] and say
 //! whether it works.
 
+#[cfg(feature = "history")]
 use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::doctor;
 use crate::error::Result;
+#[cfg(feature = "cli")]
 use crate::exit::Exit;
 use crate::target::Target;
 
+#[cfg(feature = "cli")]
 use super::{Report, Ui};
 
-/// What `doctor` diagnoses.
+/// What `doctor` diagnoses. Build it with [`Options::new`] and set what differs.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Options {
     /// What does not work (a port, an address, a URL).
     pub target: Target,
@@ -21,17 +25,41 @@ pub struct Options {
     /// Ask instead why a program cannot listen on the target (a test bind).
     pub bind: bool,
     /// The state directory holding the history store (`None`: the default places).
+    #[cfg(feature = "history")]
     pub state_dir: Option<PathBuf>,
 }
 
-/// Run `doctor`: exit 0 when the connection (or the bind) works, 1 when it does not.
-pub fn run(opts: &Options, _ui: &dyn Ui) -> Result<(Report, Exit)> {
+impl Options {
+    /// Why connecting to `target` fails (or that it works): 500 ms per connect attempt, as
+    /// the command line's default.
+    pub fn new(target: Target) -> Options {
+        Options {
+            target,
+            timeout: Duration::from_millis(500),
+            bind: false,
+            #[cfg(feature = "history")]
+            state_dir: None,
+        }
+    }
+}
+
+/// The diagnosis: the attempts a client would make, the cause, the evidence and the fix.
+pub fn diagnose(opts: &Options) -> Result<doctor::DoctorReport> {
     let target = opts.target.clone();
-    let report = if opts.bind {
-        doctor::bind(target)?
-    } else {
-        doctor::connect(target, opts.timeout, opts.state_dir.as_deref())?
-    };
+    if opts.bind {
+        return doctor::bind(target);
+    }
+    #[cfg(feature = "history")]
+    let state_dir = opts.state_dir.as_deref();
+    #[cfg(not(feature = "history"))]
+    let state_dir = None;
+    doctor::connect(target, opts.timeout, state_dir)
+}
+
+/// Run `doctor`: exit 0 when the connection (or the bind) works, 1 when it does not.
+#[cfg(feature = "cli")]
+pub fn run(opts: &Options, _ui: &dyn Ui) -> Result<(Report, Exit)> {
+    let report = diagnose(opts)?;
     let code = if report.works {
         Exit::Success
     } else {

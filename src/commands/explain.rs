@@ -3,11 +3,13 @@
 //! general knowledge (a registry, an RFC, what tools commonly print).
 
 use std::net::IpAddr;
+#[cfg(feature = "history")]
 use std::path::PathBuf;
 
 use serde::Serialize;
 
 use crate::error::Result;
+#[cfg(feature = "cli")]
 use crate::exit::Exit;
 use crate::knowledge::addr_class::{self, AddrInfo};
 use crate::knowledge::dev_ports::{self, DevPort, Source as PortSource};
@@ -18,16 +20,20 @@ use crate::sys::sysctl::{self, PortSysctls, Resolution};
 use crate::target::{Host, Target};
 
 use super::who::{self, WhoReport};
+#[cfg(feature = "cli")]
 use super::{Report, Ui};
 
-/// What `explain` explains.
+/// What `explain` explains. Build it with [`Options::new`] and set what differs.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Options {
     /// The address or port (a pid or a process name is refused: that is `who`'s question).
     pub target: Target,
     /// Also identify what speaks there now (read-only probes).
+    #[cfg(feature = "probe")]
     pub probe: bool,
     /// The state directory holding the history store (`None`: the default places).
+    #[cfg(feature = "history")]
     pub state_dir: Option<PathBuf>,
 }
 
@@ -116,12 +122,40 @@ fn machine(topic: &'static str, read: &str, text: String) -> Fact {
 }
 
 /// Run `explain`: it always answers (exit 0).
+#[cfg(feature = "cli")]
 pub fn run(opts: &Options, _ui: &dyn Ui) -> Result<(Report, Exit)> {
     explain(opts).map(|r| (Report::Explain(Box::new(r)), Exit::Success))
 }
 
-/// The explanation itself.
-fn explain(opts: &Options) -> Result<ExplainReport> {
+impl Options {
+    /// Explain `target`: no probes, the history store in its default place.
+    pub fn new(target: Target) -> Options {
+        Options {
+            target,
+            #[cfg(feature = "probe")]
+            probe: false,
+            #[cfg(feature = "history")]
+            state_dir: None,
+        }
+    }
+}
+
+/// Everything knowable about an address or port without connecting to it: the address
+/// class, the port's registry entry and range, and what holds it now — each fact with where
+/// it comes from.
+///
+/// ```no_run
+/// use portscope::commands::explain;
+///
+/// // An address from a debugger line.
+/// let target = portscope::target::parse("127.0.0.1:62893")?;
+/// let report = explain::explain(&explain::Options::new(target))?;
+/// for fact in &report.facts {
+///     println!("{}", fact.text);
+/// }
+/// # Ok::<(), portscope::error::Error>(())
+/// ```
+pub fn explain(opts: &Options) -> Result<ExplainReport> {
     let target = opts.target.clone();
     if matches!(target, Target::Pid(_) | Target::Process(_)) {
         return Err(crate::error::Error::bad_input(
@@ -157,13 +191,17 @@ fn explain(opts: &Options) -> Result<ExplainReport> {
         Target::Port { .. } | Target::Addr { .. } | Target::Range { .. } => {
             let report = who::report(&who::Options {
                 target: target.clone(),
+                #[cfg(feature = "probe")]
                 probe: opts.probe,
+                #[cfg(feature = "history")]
                 state_dir: opts.state_dir.clone(),
             })?;
             facts.push(now_fact(&report));
+            #[cfg(feature = "history")]
             if let Some(past) = &report.last_holder {
                 facts.push(past_fact(past));
             }
+            #[cfg(feature = "probe")]
             facts.extend(report.probe.iter().flatten().map(probe_fact));
             Some(report)
         }
@@ -415,7 +453,8 @@ fn ephemeral_fact(port: u16, sys: &PortSysctls, facts: &mut Vec<Fact>) -> Option
 }
 
 /// One sentence about what a probe found.
-fn probe_fact(r: &super::probe::ProbeResult) -> Fact {
+#[cfg(feature = "probe")]
+fn probe_fact(r: &crate::probe::listeners::ProbeResult) -> Fact {
     let addr = std::net::SocketAddr::new(r.addr, r.port);
     let text = match &r.probe.identification {
         Some(id) => {
@@ -442,6 +481,7 @@ fn probe_fact(r: &super::probe::ProbeResult) -> Fact {
 }
 
 /// One sentence about who held the target before, from the history store.
+#[cfg(feature = "history")]
 fn past_fact(past: &crate::store::history::PastHolder) -> Fact {
     let read = format!(
         "the history store {} (recorded by portscope daemon)",

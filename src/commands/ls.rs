@@ -7,6 +7,7 @@ use std::sync::Arc;
 use serde::Serialize;
 
 use crate::error::{Error, Result};
+#[cfg(feature = "cli")]
 use crate::exit::Exit;
 use crate::knowledge::addr_class::{Exposure, exposure};
 use crate::knowledge::iana::iana_service;
@@ -15,6 +16,7 @@ use crate::snapshot::{self, Owners, Request};
 use crate::sys::SocketQuery;
 use crate::sys::procfs::{self, Detail, ProcContext};
 
+#[cfg(feature = "cli")]
 use super::{Report, Ui};
 
 /// Whose sockets `ls --user` keeps.
@@ -29,6 +31,7 @@ pub enum User {
 /// What `ls` lists. The default is `portscope ls` with no flags: every listening TCP and
 /// UDP socket, IPv4 and IPv6, with its owners.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Options {
     /// Every state, not only listeners.
     pub all: bool,
@@ -138,12 +141,13 @@ fn user_uid(ctx: &ProcContext, user: &User) -> Result<u32> {
 }
 
 /// Run `ls`: the listing always answers (exit 0).
+#[cfg(feature = "cli")]
 pub fn run(opts: &Options, _ui: &dyn Ui) -> Result<(Report, Exit)> {
     list(opts).map(|r| (Report::Ls(Box::new(r)), Exit::Success))
 }
 
-/// The listing itself.
-fn list(opts: &Options) -> Result<LsReport> {
+/// The listing itself: sockets with their owners, and what could not be seen.
+pub fn list(opts: &Options) -> Result<LsReport> {
     let (sockets, all) = query(opts);
     let ctx = ProcContext::new();
     let uid_filter = opts.user.as_ref().map(|u| user_uid(&ctx, u)).transpose()?;

@@ -1,33 +1,53 @@
 //! One verb per file. A command asks `sys`/`snapshot` for data and returns a report value;
 //! it never prints (that is `render`'s job).
 
+#[cfg(feature = "cli")]
 pub mod audit;
+#[cfg(feature = "cli")]
 pub mod bench;
+#[cfg(feature = "cli")]
 pub mod check;
 pub mod doctor;
 pub mod explain;
+#[cfg(feature = "cli")]
 pub mod exporter;
+#[cfg(feature = "cli")]
 pub mod forward;
+#[cfg(feature = "cli")]
 pub mod generate;
+#[cfg(feature = "cli")]
 pub mod history;
+#[cfg(feature = "cli")]
 pub mod kill;
 pub mod ls;
+#[cfg(feature = "cli")]
 pub mod pick;
+#[cfg(feature = "cli")]
 pub mod probe;
+#[cfg(feature = "cli")]
 pub mod project;
+#[cfg(feature = "cli")]
 pub mod reserve;
+#[cfg(feature = "cli")]
 pub mod run;
+#[cfg(feature = "cli")]
 pub mod serve;
+#[cfg(feature = "cli")]
 pub mod tap;
+#[cfg(feature = "cli")]
 pub mod ui;
+#[cfg(feature = "cli")]
 pub mod watch;
 pub mod who;
 
+#[cfg(feature = "cli")]
 use serde::Serialize;
 
+#[cfg(feature = "cli")]
 use crate::error::Result;
 
 /// What a command produced, ready for any renderer.
+#[cfg(feature = "cli")]
 #[derive(Debug, Serialize)]
 #[serde(untagged)]
 pub enum Report {
@@ -77,6 +97,7 @@ pub enum Report {
     Generated(Box<generate::GeneratedReport>),
 }
 
+#[cfg(feature = "cli")]
 /// What a command may need from the person running it while it works. `render` implements
 /// it for a terminal; commands only call it, so they never print.
 pub trait Ui: Sync {
@@ -103,6 +124,7 @@ pub trait Ui: Sync {
     fn notice(&self, line: &str);
 }
 
+#[cfg(feature = "cli")]
 impl Report {
     /// The verb's name, as in the JSON envelope's `command` field.
     pub fn command(&self) -> &'static str {

@@ -2,17 +2,18 @@
 //! what the snapshot knows about their owners (to try the likely protocol first); the probe
 //! engine does the talking, bounded in time and bytes.
 
-use std::collections::BTreeSet;
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::time::Duration;
 
 use serde::Serialize;
 
 use crate::error::{Error, Result};
 use crate::exit::Exit;
-use crate::model::{Proto, Snapshot, Socket};
+use crate::model::{Proto, Snapshot};
 use crate::probe::Limits;
-use crate::probe::engine::{self, Context, PortProbe};
+use crate::probe::engine::Context;
+use crate::probe::listeners::{Job, listener_jobs, owner_of, reach, run_jobs};
+pub use crate::probe::listeners::{OwnerRef, ProbeResult, probe_snapshot_listeners};
 use crate::snapshot::{self, Owners, Request};
 use crate::sys::SocketQuery;
 use crate::sys::procfs::{self, Detail};
@@ -51,33 +52,6 @@ impl Default for Options {
     }
 }
 
-/// The process holding a probed port.
-#[derive(Debug, Clone, Serialize)]
-pub struct OwnerRef {
-    /// Pid.
-    pub pid: u32,
-    /// Short name.
-    pub comm: String,
-}
-
-/// One probed address.
-#[derive(Debug, Clone, Serialize)]
-pub struct ProbeResult {
-    /// The target as the user wrote it (or `ADDR:PORT` for listeners found in the snapshot).
-    pub target: String,
-    /// Address probed.
-    pub addr: IpAddr,
-    /// Port probed.
-    pub port: u16,
-    /// Transport: `tcp`, or `udp` (DNS only).
-    pub proto: Proto,
-    /// What the engine found.
-    #[serde(flatten)]
-    pub probe: PortProbe,
-    /// The listening process, when the snapshot names one.
-    pub owner: Option<OwnerRef>,
-}
-
 /// The answer to `probe`.
 #[derive(Debug, Clone, Serialize)]
 pub struct ProbeReport {
@@ -85,14 +59,6 @@ pub struct ProbeReport {
     pub results: Vec<ProbeResult>,
     /// The per-port deadline used, milliseconds.
     pub deadline_ms: u64,
-}
-
-/// An address to probe and what is known about it.
-struct Job {
-    target: String,
-    addr: SocketAddr,
-    owner: Option<OwnerRef>,
-    ctx: Context,
 }
 
 /// Run `probe` (exit 0: a port that does not answer is a result, not a failure); `ui`
@@ -108,42 +74,6 @@ pub fn run(opts: &Options, ui: &dyn Ui) -> Result<(Report, Exit)> {
     Ok((Report::Probe(Box::new(report)), Exit::Success))
 }
 
-/// Probe the TCP listeners of a snapshot that `keep` selects (for `who --probe`,
-/// `explain --probe`).
-pub fn probe_snapshot_listeners(
-    snap: &Snapshot,
-    keep: &dyn Fn(&Socket) -> bool,
-) -> Vec<ProbeResult> {
-    run_jobs(
-        listener_jobs(snap, "", keep),
-        &Limits::default(),
-        16,
-        &|_, _| {},
-    )
-}
-
-/// Probe every job and pair each with its result.
-fn run_jobs(
-    jobs: Vec<Job>,
-    limits: &Limits,
-    concurrency: usize,
-    progress: &(dyn Fn(usize, usize) + Sync),
-) -> Vec<ProbeResult> {
-    let work: Vec<(SocketAddr, Context)> = jobs.iter().map(|j| (j.addr, j.ctx.clone())).collect();
-    let probes = engine::probe_all(&work, limits, concurrency, progress);
-    jobs.into_iter()
-        .zip(probes)
-        .map(|(job, probe)| ProbeResult {
-            target: job.target,
-            addr: job.addr.ip(),
-            port: job.addr.port(),
-            proto: if job.ctx.udp { Proto::Udp } else { Proto::Tcp },
-            probe,
-            owner: job.owner,
-        })
-        .collect()
-}
-
 /// The engine's limits for a per-address deadline: no step may take longer than it.
 fn limits(deadline: Duration) -> Limits {
     let d = Limits::default();
@@ -154,67 +84,6 @@ fn limits(deadline: Duration) -> Limits {
         read: d.read.min(deadline),
         ..d
     }
-}
-
-/// Where to connect for a listener bound to `ip`: the wildcard is reached over loopback.
-fn reach(ip: IpAddr) -> IpAddr {
-    match ip {
-        IpAddr::V4(v4) if v4.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
-        IpAddr::V6(v6) if v6.is_unspecified() => IpAddr::V6(Ipv6Addr::LOCALHOST),
-        other => other,
-    }
-}
-
-/// Owner name and the words probe hints are matched against.
-fn owner_of(snap: &Snapshot, s: &Socket) -> (Option<OwnerRef>, Vec<String>) {
-    let Some(p) = s.pids.first().and_then(|pid| snap.process(*pid)) else {
-        return (None, Vec::new());
-    };
-    let words = Context::process_words(p);
-    (
-        Some(OwnerRef {
-            pid: p.pid,
-            comm: p.comm.clone(),
-        }),
-        words,
-    )
-}
-
-/// Jobs for the TCP listeners of a snapshot that `keep` selects, one per reachable address.
-fn listener_jobs(snap: &Snapshot, label: &str, keep: impl Fn(&Socket) -> bool) -> Vec<Job> {
-    let mut seen = BTreeSet::new();
-    let mut jobs = Vec::new();
-    let mut listeners: Vec<&Socket> = snap
-        .sockets
-        .iter()
-        .filter(|s| s.proto == Proto::Tcp && s.is_listening() && keep(s))
-        .collect();
-    listeners.sort_by_key(|s| (s.port(), s.local.ip()));
-    for s in listeners {
-        let (Some(ip), Some(port)) = (s.local.ip(), s.port()) else {
-            continue;
-        };
-        let addr = SocketAddr::new(reach(ip), port);
-        if !seen.insert(addr) {
-            continue;
-        }
-        let (owner, process_words) = owner_of(snap, s);
-        let target = if label.is_empty() {
-            addr.to_string()
-        } else {
-            label.to_string()
-        };
-        jobs.push(Job {
-            target,
-            addr,
-            owner,
-            ctx: Context {
-                process_words,
-                ..Context::default()
-            },
-        });
-    }
-    jobs
 }
 
 fn listeners_snapshot(port_range: Option<(u16, u16)>, owners: Owners) -> Result<Snapshot> {

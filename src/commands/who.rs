@@ -3,31 +3,39 @@
 //! and, for connections between two local processes, who is at the other end.
 
 use std::collections::{BTreeMap, HashMap};
-use std::path::{Path, PathBuf};
+#[cfg(feature = "history")]
+use std::path::PathBuf;
 
 use serde::Serialize;
 
 use crate::error::{Error, Result};
+#[cfg(feature = "cli")]
 use crate::exit::Exit;
 use crate::knowledge::addr_class::{Exposure, exposure};
 use crate::model::{Endpoint, Hidden, Process, Proto, Snapshot, Socket};
 use crate::snapshot::{self, Owners, Request, serves, target_addrs};
+#[cfg(feature = "history")]
 use crate::store::history::{self, PastHolder};
 use crate::sys::SocketQuery;
 use crate::sys::procfs::{self, Detail};
 use crate::target::Target;
 
-use super::probe::ProbeResult;
+#[cfg(feature = "cli")]
 use super::{Report, Ui};
+#[cfg(feature = "probe")]
+use crate::probe::listeners::ProbeResult;
 
-/// What `who` looks at.
+/// What `who` looks at. Build it with [`Options::new`] and set what differs.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Options {
     /// The port, address, range, process id or process name.
     pub target: Target,
     /// Also identify what speaks on the listening sockets found (read-only probes).
+    #[cfg(feature = "probe")]
     pub probe: bool,
     /// The state directory holding the history store (`None`: the default places).
+    #[cfg(feature = "history")]
     pub state_dir: Option<PathBuf>,
 }
 
@@ -70,17 +78,23 @@ pub struct WhoReport {
     /// What could not be seen.
     pub hidden: Hidden,
     /// With `--probe`: what speaks on each listening socket.
+    #[cfg(feature = "probe")]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub probe: Option<Vec<ProbeResult>>,
     /// When nothing listens on the (single) port now: the last listener the history store
+    #[cfg(feature = "history")]
     /// recorded there, if a store exists.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub last_holder: Option<PastHolder>,
 }
 
+#[cfg(feature = "history")]
 /// The last listener the history store recorded for the target's single port (and serving
 /// its address), when nothing listens there now.
-pub(crate) fn past_holder(report: &WhoReport, state_dir: Option<&Path>) -> Option<PastHolder> {
+pub(crate) fn past_holder(
+    report: &WhoReport,
+    state_dir: Option<&std::path::Path>,
+) -> Option<PastHolder> {
     if report.sockets.iter().any(|s| s.socket.is_listening()) {
         return None;
     }
@@ -90,6 +104,7 @@ pub(crate) fn past_holder(report: &WhoReport, state_dir: Option<&Path>) -> Optio
 /// Run `who`: exit 0 when something holds the target, 1 when nothing does. A pid or process
 /// name with no socket seen while some processes could not be inspected is 3: unknown, not
 /// "free" (the kernel lists every socket on a port, owner seen or not).
+#[cfg(feature = "cli")]
 pub fn run(opts: &Options, _ui: &dyn Ui) -> Result<(Report, Exit)> {
     let r = report(opts)?;
     let code = match (r.held, r.hidden.processes) {
@@ -101,17 +116,57 @@ pub fn run(opts: &Options, _ui: &dyn Ui) -> Result<(Report, Exit)> {
     Ok((Report::Who(Box::new(r)), code))
 }
 
-/// The report `who` prints (`explain` includes it).
-pub(crate) fn report(opts: &Options) -> Result<WhoReport> {
+impl Options {
+    /// Who holds `target`: no probes, the history store in its default place.
+    pub fn new(target: Target) -> Options {
+        Options {
+            target,
+            #[cfg(feature = "probe")]
+            probe: false,
+            #[cfg(feature = "history")]
+            state_dir: None,
+        }
+    }
+}
+
+/// Who holds the target: every socket on it, the processes in full, the other end of
+/// loopback connections, what could not be seen (and, with the `history` feature, the last
+/// recorded holder of a free port).
+///
+/// ```no_run
+/// use portscope::commands::who;
+///
+/// // A dev server's banner said 127.0.0.1:5173: who is that?
+/// let report = who::report(&who::Options::new(portscope::target::parse("127.0.0.1:5173")?))?;
+/// for s in report.sockets.iter().filter(|s| s.socket.is_listening()) {
+///     for pid in &s.socket.pids {
+///         let p = &report.processes[pid];
+///         println!("{} is held by {} (pid {pid}): {}", s.socket.local, p.comm, p.cmdline.join(" "));
+///     }
+/// }
+/// if !report.held {
+///     println!("nothing holds it ({} processes could not be inspected)", report.hidden.processes);
+/// }
+/// # Ok::<(), portscope::error::Error>(())
+/// ```
+pub fn report(opts: &Options) -> Result<WhoReport> {
     let target = opts.target.clone();
     let snap = snapshot::take(&request(&target)?)?;
+    #[cfg(feature = "probe")]
     let probe = opts.probe.then(|| {
         let covers = |s: &Socket| local_socket_matches(&target, s);
-        super::probe::probe_snapshot_listeners(&snap, &covers)
+        crate::probe::listeners::probe_snapshot_listeners(&snap, &covers)
     });
+    #[allow(unused_mut)] // nothing to add without the optional parts
     let mut report = build(target, snap);
-    report.probe = probe;
-    report.last_holder = past_holder(&report, opts.state_dir.as_deref());
+    #[cfg(feature = "probe")]
+    {
+        report.probe = probe;
+    }
+    #[cfg(feature = "history")]
+    {
+        report.last_holder = past_holder(&report, opts.state_dir.as_deref());
+    }
     Ok(report)
 }
 
@@ -145,6 +200,7 @@ fn request(target: &Target) -> Result<Request> {
 }
 
 /// Whether `s` is a socket of the target's own side (its local port and address match).
+#[cfg(feature = "probe")]
 fn local_socket_matches(target: &Target, s: &Socket) -> bool {
     let in_range = match (target.port_range(), s.port()) {
         (Some((lo, hi)), Some(p)) => (lo..=hi).contains(&p),
@@ -240,7 +296,9 @@ fn build(target: Target, snap: Snapshot) -> WhoReport {
     let mut hidden = snap.hidden.clone();
     hidden.sockets = chosen.iter().filter(|w| w.socket.owner_hidden).count();
     WhoReport {
+        #[cfg(feature = "probe")]
         probe: None,
+        #[cfg(feature = "history")]
         last_holder: None,
         held: !chosen.is_empty(),
         target,

@@ -55,9 +55,11 @@ pub struct Context {
     /// Whether the loopback interface `lo` is up in this network namespace.
     pub loopback_up: Option<bool>,
     /// For a URL target that connected: what the port actually speaks (read-only probe).
+    #[cfg(feature = "probe")]
     pub spoken: Option<crate::probe::engine::PortProbe>,
     /// Connect mode, when nothing listens: the last listener the history store recorded on
     /// the port (`portscope daemon`), if there is a store.
+    #[cfg(feature = "history")]
     pub past: Option<crate::store::history::PastHolder>,
 }
 
@@ -177,15 +179,19 @@ fn gather(
         cwd: std::env::current_dir()
             .ok()
             .map(|d| d.to_string_lossy().into_owned()),
+        #[cfg(feature = "probe")]
         spoken: None,
         loopback_up: sysctl::interface_up("lo"),
         foreign: (Vec::new(), 0),
         firewall: Vec::new(),
+        #[cfg(feature = "history")]
         past: None,
     })
 }
 
-/// Diagnose why connecting to `target` fails (or confirm that it works).
+/// Diagnose why connecting to `target` fails (or confirm that it works). `state_dir` holds
+/// the history store (read only with the `history` feature).
+#[cfg_attr(not(feature = "history"), allow(unused_variables))]
 pub fn connect(
     target: Target,
     timeout: Duration,
@@ -198,10 +204,16 @@ pub fn connect(
         .map(|ip| attempt::connect(std::net::SocketAddr::new(*ip, port), timeout))
         .collect();
     let mut ctx = gather(target, port, attempts, Vec::new(), resolution)?;
-    ctx.spoken = probe_if_url(&ctx);
+    #[cfg(feature = "probe")]
+    {
+        ctx.spoken = probe_if_url(&ctx);
+    }
     if ctx.listeners().next().is_none() {
         ctx.foreign = crate::sys::netns::foreign_listeners(port);
-        ctx.past = crate::store::history::last_recorded(&ctx.target, state_dir);
+        #[cfg(feature = "history")]
+        {
+            ctx.past = crate::store::history::last_recorded(&ctx.target, state_dir);
+        }
     }
     if ctx.attempts.iter().any(|a| a.outcome != Outcome::Connected) {
         ctx.firewall = crate::sys::firewall::blocking_rules(port);
@@ -256,6 +268,7 @@ pub fn bind(target: Target) -> Result<DoctorReport> {
 
 /// A URL says which protocol the client speaks: find out what the port speaks (read-only
 /// probe of the first address that connected), so a mismatch can be named.
+#[cfg(feature = "probe")]
 fn probe_if_url(ctx: &Context) -> Option<crate::probe::engine::PortProbe> {
     let Target::Addr {
         scheme: Some(_),

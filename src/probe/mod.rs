@@ -13,6 +13,7 @@ pub mod banner;
 pub mod binary;
 pub mod engine;
 pub mod http;
+pub mod listeners;
 pub mod tls;
 mod tls_client;
 

@@ -2,5 +2,6 @@
 //! history of listeners. Every store is locked and written atomically, so a
 //! crash at any instant leaves it readable and keeps what was committed.
 
+#[cfg(feature = "history")]
 pub mod history;
 pub mod registry;

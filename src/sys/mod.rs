@@ -6,10 +6,12 @@
 #[cfg(target_os = "linux")]
 pub mod linux;
 
+#[cfg(all(target_os = "linux", feature = "web"))]
+pub use linux::splice;
 #[cfg(target_os = "linux")]
 pub use linux::{
     attempt, browser, firewall, fsmeta, netns, packet, proc_net, procfs, random, rlimit, signal,
-    sock_diag, splice, stop, supervise, sysctl,
+    sock_diag, stop, supervise, sysctl,
 };
 
 #[cfg(not(target_os = "linux"))]

@@ -3,9 +3,9 @@
 //!
 //! Commands take "what to look at" as text pasted from logs, browsers, `ss` and `lsof`. This
 //! module turns that text into one typed [`Target`], so no command re-parses strings and there is
-//! one place that decides what ambiguous text means. Parsing is a pure function; every rejection
-//! is a one-line [`Error::BadInput`] that quotes the input (control characters escaped) and says
-//! what is accepted. [`Target`]'s `Display` is canonical: `parse(&t.to_string())` gives back `t`.
+//! one place that decides what ambiguous text means. Parsing is a pure function; every
+//! rejection is a one-line [`crate::error::Error::BadInput`] that quotes the input (control
+//! characters escaped) and says what is accepted. [`Target`]'s `Display` is canonical: `parse(&t.to_string())` gives back `t`.
 //!
 //! How ambiguous text is read, in this order:
 //! - `tcp/…`, `udp/…`, `tcp:…`, `udp:…`, `…/tcp`, `…/udp` set the protocol (once); `pid:N` is a pid;

@@ -12,6 +12,7 @@ mod loopback_down;
 mod nothing_listens;
 mod other_address;
 mod other_netns;
+#[cfg(feature = "probe")]
 mod protocol_mismatch;
 mod queue_full;
 mod stopped;
@@ -31,6 +32,7 @@ pub const CONNECT: &[Rule] = &[
     stopped::check,
     queue_full::check,
     fd_limit::check,
+    #[cfg(feature = "probe")]
     protocol_mismatch::check,
     loopback_down::check,
     ephemeral::check,

@@ -32,10 +32,12 @@ pub fn check(ctx: &Context) -> Vec<Finding> {
             "{recent} connection(s) on port {port} are in TIME_WAIT: something served here within the last minute and has stopped"
         ));
     }
+    #[cfg_attr(not(feature = "history"), allow(unused_mut))]
     let mut fix = vec![
         "start the server, and check its output for the address it actually listens on".into(),
         format!("portscope ls   # what does listen here"),
     ];
+    #[cfg(feature = "history")]
     if let Some(past) = &ctx.past {
         evidence.push(format!(
             "{} (history store {})",

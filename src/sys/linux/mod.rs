@@ -14,6 +14,7 @@ pub mod random;
 pub mod rlimit;
 pub mod signal;
 pub mod sock_diag;
+#[cfg(feature = "web")]
 pub mod splice;
 pub mod stop;
 pub mod supervise;
