@@ -7,6 +7,7 @@ use std::io;
 
 /// Every error portscope reports.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum Error {
     /// The user typed something portscope does not accept.
     #[error("{problem}; {accepted}")]

@@ -12,6 +12,7 @@ use serde::Serialize;
 /// Transport protocol of a socket.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
+#[non_exhaustive]
 pub enum Proto {
     /// TCP (SOCK_STREAM over IP).
     Tcp,
@@ -35,6 +36,7 @@ impl Proto {
 /// Address family of a socket.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
+#[non_exhaustive]
 pub enum Family {
     /// AF_INET.
     Ipv4,
@@ -50,6 +52,7 @@ pub enum Family {
 /// (which `ss` prints as `UNCONN`), a connected one `Established`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum SockState {
     /// TCP_ESTABLISHED (1).
     Established,
@@ -201,6 +204,7 @@ impl SockState {
 /// One end of a socket.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(untagged)]
+#[non_exhaustive]
 pub enum Endpoint {
     /// An IP endpoint. `scope_id` is the interface index of an IPv6 link-local address.
     Inet {
@@ -315,6 +319,7 @@ impl Socket {
 /// Run state of a process, from `/proc/<pid>/stat`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum ProcState {
     /// R
     Running,
@@ -487,6 +492,7 @@ impl Snapshot {
 /// How serious a [`Finding`] is (doctor, audit, check share it).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum Severity {
     /// Worth knowing; nothing is broken.
     Info,

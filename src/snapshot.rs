@@ -36,6 +36,7 @@ use crate::target::{Host, Target};
 
 /// How far to go finding the owners of sockets.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Owners {
     /// Do not look for owners (fastest: the kernel's answer only).
     Skip,
@@ -52,6 +53,7 @@ pub enum Owners {
 
 /// What to take a snapshot of.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Request {
     /// Which sockets to ask the kernel for.
     pub sockets: SocketQuery,

@@ -22,6 +22,7 @@ compile_error!(
 /// Which sockets to ask the kernel for. Filters here are applied in the kernel where it can
 /// (protocol, family, state mask, port range), so a narrow question costs less than a full dump.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct SocketQuery {
     /// Include TCP sockets.
     pub tcp: bool,

@@ -28,6 +28,7 @@ use crate::model::Proto;
 /// The host part of an address target. Serialises as a plain string (`"::1"`, `"localhost"`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(untagged)]
+#[non_exhaustive]
 pub enum Host {
     /// A literal IPv4 or IPv6 address.
     Ip(IpAddr),
@@ -48,6 +49,7 @@ impl fmt::Display for Host {
 /// What the user asked about, as [`parse`] understood it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum Target {
     /// One port on any address: `8080`, `:8080`, `*:8080`, `8080/tcp`, `udp/53`.
     Port {
