@@ -7,3 +7,15 @@ mod follow;
 mod inspect;
 mod lifecycle;
 mod monitoring;
+
+/// The command `portscope ARGS…` parses to (unit tests of the conversions).
+#[cfg(test)]
+#[allow(clippy::expect_used)]
+fn parsed(args: &[&str]) -> super::Command {
+    use clap::Parser;
+    let argv = std::iter::once("portscope").chain(args.iter().copied());
+    super::Cli::try_parse_from(argv)
+        .expect("parses")
+        .command
+        .expect("a command")
+}

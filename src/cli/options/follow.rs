@@ -269,18 +269,10 @@ impl UiArgs {
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
-    use clap::Parser;
-
     use super::*;
-    use crate::cli::{Cli, Command};
+    use crate::cli::Command;
 
-    fn parse(args: &[&str]) -> Command {
-        let argv = std::iter::once("portscope").chain(args.iter().copied());
-        Cli::try_parse_from(argv)
-            .expect("parses")
-            .command
-            .expect("a command")
-    }
+    use crate::cli::options::parsed as parse;
 
     #[test]
     fn defaults_match_the_command_line() {

@@ -199,15 +199,10 @@ impl ProjectArgs {
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
-    use clap::Parser;
-
     use super::*;
-    use crate::cli::{Cli, Command};
+    use crate::cli::Command;
 
-    fn command(args: &[&str]) -> Command {
-        let argv = std::iter::once("portscope").chain(args.iter().copied());
-        Cli::try_parse_from(argv).unwrap().command.unwrap()
-    }
+    use crate::cli::options::parsed as command;
 
     #[test]
     fn defaults_agree() {

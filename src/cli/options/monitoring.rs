@@ -216,16 +216,10 @@ fn timeout(text: &str) -> Result<Duration> {
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
-    use clap::Parser;
-
     use super::*;
-    use crate::cli::{Cli, Command};
+    use crate::cli::Command;
 
-    fn parse(args: &[&str]) -> Command {
-        let mut argv = vec!["portscope"];
-        argv.extend_from_slice(args);
-        Cli::try_parse_from(argv).unwrap().command.unwrap()
-    }
+    use crate::cli::options::parsed as parse;
 
     fn check(args: &[&str]) -> CheckCommand {
         let mut argv = vec!["check"];
