@@ -12,6 +12,7 @@ pub mod addr_class;
 pub mod dev_ports;
 pub mod dev_servers;
 pub mod iana;
+pub mod proxy;
 pub mod ranges;
 
 pub use addr_class::{AddrClass, AddrInfo, Exposure, classify, exposure};

@@ -4,6 +4,7 @@
 pub mod attempt;
 pub mod browser;
 pub mod cgroup;
+pub mod environ;
 pub mod firewall;
 pub mod fsmeta;
 pub mod netns;
