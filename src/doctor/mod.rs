@@ -52,6 +52,11 @@ pub struct Context {
     pub foreign: (Vec<crate::sys::netns::ForeignListener>, usize),
     /// Connect mode, when an attempt failed: firewall rules that drop or reject the port.
     pub firewall: Vec<crate::sys::firewall::BlockingRule>,
+    /// For an `http://`/`https://` target: the clients that would send the request to a
+    /// proxy (from the environment's proxy variables), and the `no_proxy` list they read.
+    pub proxies: Vec<crate::knowledge::proxy::Route>,
+    /// The `no_proxy` (else `NO_PROXY`) value, when set.
+    pub no_proxy: Option<(String, String)>,
     /// Whether the loopback interface `lo` is up in this network namespace.
     pub loopback_up: Option<bool>,
     /// For a URL target that connected: what the port actually speaks (read-only probe).
@@ -181,6 +186,8 @@ fn gather(
             .map(|d| d.to_string_lossy().into_owned()),
         #[cfg(feature = "probe")]
         spoken: None,
+        proxies: Vec::new(),
+        no_proxy: None,
         loopback_up: sysctl::interface_up("lo"),
         foreign: (Vec::new(), 0),
         firewall: Vec::new(),
@@ -204,6 +211,7 @@ pub fn connect(
         .map(|ip| attempt::connect(std::net::SocketAddr::new(*ip, port), timeout))
         .collect();
     let mut ctx = gather(target, port, attempts, Vec::new(), resolution)?;
+    proxy_routes(&mut ctx, &crate::sys::environ::own());
     #[cfg(feature = "probe")]
     {
         ctx.spoken = probe_if_url(&ctx);
@@ -264,6 +272,28 @@ pub fn bind(target: Target) -> Result<DoctorReport> {
         verdict(&ctx, &findings)
     };
     Ok(report(ctx, "bind", works, verdict, findings))
+}
+
+/// For a URL target: which clients the environment sends to a proxy instead of the port.
+fn proxy_routes(ctx: &mut Context, env: &[(String, String)]) {
+    let Target::Addr {
+        scheme: Some(scheme),
+        host,
+        ..
+    } = &ctx.target
+    else {
+        return;
+    };
+    let host = match host {
+        Host::Ip(ip) => ip.to_string(),
+        Host::Name(n) => n.clone(),
+    };
+    ctx.proxies = crate::knowledge::proxy::routes(env, scheme, &host);
+    ctx.no_proxy = ["no_proxy", "NO_PROXY"].iter().find_map(|name| {
+        env.iter()
+            .find(|(k, v)| k == name && !v.trim().is_empty())
+            .cloned()
+    });
 }
 
 /// A URL says which protocol the client speaks: find out what the port speaks (read-only

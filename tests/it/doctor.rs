@@ -337,3 +337,118 @@ fn a_socket_left_with_a_child_after_its_parent_exited_is_named() {
         "{b}"
     );
 }
+
+/// A python HTTP server on 127.0.0.1 port 0; prints `PORT PID`.
+fn http_server() -> crate::harness::Spawned {
+    python(
+        "import http.server,os\n\
+         s=http.server.HTTPServer(('127.0.0.1',0), http.server.SimpleHTTPRequestHandler)\n\
+         print(s.server_address[1], os.getpid(), flush=True)\n\
+         s.serve_forever()\n",
+    )
+}
+
+/// A stand-in for a corporate proxy: it cannot reach this machine's loopback, so it answers
+/// every request 502, and writes each request line it got to `log`. Prints `PORT PID`.
+fn proxy(log: &std::path::Path) -> crate::harness::Spawned {
+    python(&format!(
+        "import http.server,os\n\
+         class P(http.server.BaseHTTPRequestHandler):\n\
+         \x20   def do_GET(self):\n\
+         \x20       open({log:?},'a').write(self.requestline+'\\n')\n\
+         \x20       self.send_response(502); self.end_headers()\n\
+         \x20   def log_message(self,*a): pass\n\
+         s=http.server.HTTPServer(('127.0.0.1',0), P)\n\
+         print(s.server_address[1], os.getpid(), flush=True)\n\
+         s.serve_forever()\n"
+    ))
+}
+
+/// What the proxy has been asked so far.
+fn proxied(log: &std::path::Path) -> String {
+    std::fs::read_to_string(log).unwrap_or_default()
+}
+
+#[test]
+fn a_proxy_the_client_would_use_is_named_and_is_not_works() {
+    let Some(curl) = crate::harness::needs(
+        "a_proxy_the_client_would_use_is_named_and_is_not_works",
+        "curl",
+        "curl",
+    ) else {
+        return;
+    };
+    let dir = crate::harness::TempDir::new("doctor-proxy");
+    let log = dir.0.join("proxy.log");
+    let (http, proxy) = (http_server(), proxy(&log));
+    let url = format!("http://127.0.0.1:{}/", http.words[0]);
+    let proxy_url = format!("http://user:secret@127.0.0.1:{}", proxy.words[0]);
+    let doctor = |no_proxy: Option<&str>| {
+        let mut cmd = crate::harness::portscope();
+        cmd.args(["--json", "doctor", &url])
+            .env("http_proxy", &proxy_url);
+        if let Some(n) = no_proxy {
+            cmd.env("no_proxy", n);
+        }
+        crate::harness::output(&mut cmd)
+    };
+    let curl_status = |no_proxy: Option<&str>| {
+        let mut cmd = std::process::Command::new(&curl);
+        cmd.args(["-s", "-o", "/dev/null", "-w", "%{http_code}", &url]);
+        for var in crate::harness::PROXY_VARS {
+            cmd.env_remove(var);
+        }
+        cmd.env("http_proxy", &proxy_url);
+        if let Some(n) = no_proxy {
+            cmd.env("no_proxy", n);
+        }
+        String::from_utf8(cmd.output().unwrap().stdout).unwrap()
+    };
+
+    // The truth first: curl's request goes to the proxy, which answers 502.
+    assert_eq!(curl_status(None), "502");
+    assert!(
+        proxied(&log).contains(&format!("GET {url} ")),
+        "{}",
+        proxied(&log)
+    );
+    // Doctor says so, with the variable (credentials hidden), and exits 1.
+    let r = doctor(None);
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(
+        !r.stdout.contains("secret"),
+        "credentials shown: {}",
+        r.stdout
+    );
+    let j: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(j["works"], false, "{j}");
+    let f = &j["findings"][0];
+    assert_eq!(f["code"], "DOC-PROXY", "{j}");
+    assert_eq!(f["severity"], "critical");
+    let evidence = f["evidence"].to_string();
+    assert!(
+        evidence.contains(&format!(
+            "http_proxy=http://***@127.0.0.1:{}",
+            proxy.words[0]
+        )),
+        "{evidence}"
+    );
+    assert!(evidence.contains("curl"), "{evidence}");
+
+    // With no_proxy covering the host as written, curl goes direct and doctor agrees.
+    let before = proxied(&log);
+    assert_eq!(curl_status(Some("127.0.0.1")), "200");
+    assert_eq!(
+        proxied(&log),
+        before,
+        "curl used the proxy despite no_proxy"
+    );
+    let r = doctor(Some("127.0.0.1"));
+    assert_eq!(r.code, 0, "{r:?}");
+    let j: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert!(!codes(&j).contains(&"DOC-PROXY".to_string()), "{j}");
+
+    // `localhost` in no_proxy does not cover 127.0.0.1: curl still goes to the proxy.
+    assert_eq!(curl_status(Some("localhost")), "502");
+    assert_eq!(doctor(Some("localhost")).code, 1);
+}

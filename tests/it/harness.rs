@@ -17,10 +17,26 @@ pub struct Run {
     pub stderr: String,
 }
 
+/// The proxy variables HTTP clients read: removed from every run so that doctor judges the
+/// test's URLs the same on a machine behind a proxy (tests that need them set them).
+pub const PROXY_VARS: [&str; 8] = [
+    "http_proxy",
+    "HTTP_PROXY",
+    "https_proxy",
+    "HTTPS_PROXY",
+    "all_proxy",
+    "ALL_PROXY",
+    "no_proxy",
+    "NO_PROXY",
+];
+
 /// The built binary with a clean, colourless environment.
 pub fn portscope() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_portscope"));
     c.env("NO_COLOR", "1").env_remove("RUST_BACKTRACE");
+    for var in PROXY_VARS {
+        c.env_remove(var);
+    }
     c
 }
 

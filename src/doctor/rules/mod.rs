@@ -14,6 +14,7 @@ mod other_address;
 mod other_netns;
 #[cfg(feature = "probe")]
 mod protocol_mismatch;
+mod proxy;
 mod queue_full;
 mod stopped;
 
@@ -35,6 +36,7 @@ pub const CONNECT: &[Rule] = &[
     #[cfg(feature = "probe")]
     protocol_mismatch::check,
     loopback_down::check,
+    proxy::check,
     ephemeral::check,
     inherited::check,
 ];
