@@ -140,6 +140,7 @@ pub struct ProbeArgs {
         ("portscope doctor localhost:5173", "Why connecting fails: tries 127.0.0.1 and ::1 as clients do, names the cause and the fix."),
         ("portscope doctor http://localhost:3000/", "Judges the HTTP answer too, not only the handshake."),
         ("portscope doctor --bind 8080", "Why a server cannot listen on 0.0.0.0:8080 (a test bind)."),
+        ("portscope doctor http://127.0.0.1:8000/ --env-from 4242", "Judge the URL with the proxy settings of the failing client, pid 4242."),
 ]))]
 pub struct DoctorArgs {
     /// What does not work (a port, an address, a URL).
@@ -156,6 +157,11 @@ pub struct DoctorArgs {
     /// 0.0.0.0:PORT).
     #[arg(long)]
     pub bind: bool,
+    /// Read the client's proxy variables (http_proxy, no_proxy, …) from this process's
+    /// environment instead of portscope's own: for a failing client that is a running
+    /// program.
+    #[arg(long, value_name = "PID")]
+    pub env_from: Option<String>,
     #[command(flatten)]
     #[allow(missing_docs)]
     pub store: StoreArgs,

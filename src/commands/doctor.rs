@@ -24,6 +24,8 @@ pub struct Options {
     pub timeout: Duration,
     /// Ask instead why a program cannot listen on the target (a test bind).
     pub bind: bool,
+    /// Judge proxies with this process's environment (`None`: portscope's own).
+    pub env_from: Option<u32>,
     /// The state directory holding the history store (`None`: the default places).
     #[cfg(feature = "history")]
     pub state_dir: Option<PathBuf>,
@@ -37,6 +39,7 @@ impl Options {
             target,
             timeout: Duration::from_millis(500),
             bind: false,
+            env_from: None,
             #[cfg(feature = "history")]
             state_dir: None,
         }
@@ -53,7 +56,7 @@ pub fn diagnose(opts: &Options) -> Result<doctor::DoctorReport> {
     let state_dir = opts.state_dir.as_deref();
     #[cfg(not(feature = "history"))]
     let state_dir = None;
-    doctor::connect(target, opts.timeout, state_dir)
+    doctor::connect(target, opts.timeout, opts.env_from, state_dir)
 }
 
 /// Run `doctor`: exit 0 when the connection (or the bind) works, 1 when it does not.

@@ -57,6 +57,8 @@ pub struct Context {
     pub proxies: Vec<crate::knowledge::proxy::Route>,
     /// The `no_proxy` (else `NO_PROXY`) value, when set.
     pub no_proxy: Option<(String, String)>,
+    /// Whose environment the proxy variables came from (`None`: portscope's own).
+    pub env_from: Option<u32>,
     /// Whether the loopback interface `lo` is up in this network namespace.
     pub loopback_up: Option<bool>,
     /// For a URL target that connected: what the port actually speaks (read-only probe).
@@ -188,6 +190,7 @@ fn gather(
         spoken: None,
         proxies: Vec::new(),
         no_proxy: None,
+        env_from: None,
         loopback_up: sysctl::interface_up("lo"),
         foreign: (Vec::new(), 0),
         firewall: Vec::new(),
@@ -202,6 +205,7 @@ fn gather(
 pub fn connect(
     target: Target,
     timeout: Duration,
+    env_from: Option<u32>,
     state_dir: Option<&std::path::Path>,
 ) -> Result<DoctorReport> {
     let port = one_tcp_port(&target)?;
@@ -210,8 +214,23 @@ pub fn connect(
         .iter()
         .map(|ip| attempt::connect(std::net::SocketAddr::new(*ip, port), timeout))
         .collect();
+    let env = match env_from {
+        Some(pid) => crate::sys::environ::of_pid(pid).map_err(|e| match e {
+            crate::error::Error::Io { source, .. }
+                if source.kind() == std::io::ErrorKind::NotFound =>
+            {
+                crate::error::Error::bad_input(
+                    format!("--env-from {pid}: no process with that pid"),
+                    "expected the pid of the running client (see `portscope who TARGET` or `ps`)",
+                )
+            }
+            other => other,
+        })?,
+        None => crate::sys::environ::own(),
+    };
     let mut ctx = gather(target, port, attempts, Vec::new(), resolution)?;
-    proxy_routes(&mut ctx, &crate::sys::environ::own());
+    ctx.env_from = env_from;
+    proxy_routes(&mut ctx, &env);
     #[cfg(feature = "probe")]
     {
         ctx.spoken = probe_if_url(&ctx);

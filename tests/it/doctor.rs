@@ -451,4 +451,42 @@ fn a_proxy_the_client_would_use_is_named_and_is_not_works() {
     // `localhost` in no_proxy does not cover 127.0.0.1: curl still goes to the proxy.
     assert_eq!(curl_status(Some("localhost")), "502");
     assert_eq!(doctor(Some("localhost")).code, 1);
+
+    // The failing client is a running program: judge with its environment, not ours.
+    let mut client = std::process::Command::new("sleep")
+        .arg("60")
+        .env("http_proxy", &proxy_url)
+        .env_remove("no_proxy")
+        .env_remove("NO_PROXY")
+        .spawn()
+        .unwrap();
+    let from = client.id().to_string();
+    let r = run(&["--json", "doctor", &url, "--env-from", &from]);
+    assert_eq!(r.code, 1, "{r:?}");
+    let j: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(codes(&j), ["DOC-PROXY"], "{j}");
+    assert!(
+        j["findings"][0]["evidence"][0]
+            .as_str()
+            .unwrap()
+            .starts_with(&format!("in the environment of pid {from}: http_proxy=")),
+        "{j}"
+    );
+    // Our own (clean) environment alone: works.
+    assert_eq!(run(&["doctor", &url]).code, 0);
+    let _ = client.kill();
+    let _ = client.wait();
+}
+
+#[test]
+fn env_from_must_name_a_running_process() {
+    for (pid, says) in [
+        ("x", "is not a process id"),
+        ("4194304", "no process with that pid"),
+    ] {
+        let r = run(&["doctor", "http://127.0.0.1:1/", "--env-from", pid]);
+        assert_eq!(r.code, 2, "{r:?}");
+        assert_eq!(r.stderr.lines().count(), 1, "{r:?}");
+        assert!(r.stderr.contains(says), "{r:?}");
+    }
 }

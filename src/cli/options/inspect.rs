@@ -126,9 +126,23 @@ impl DoctorArgs {
             target: target::parse(&self.target)?,
             timeout: Duration::from_millis(self.timeout_ms),
             bind: self.bind,
+            env_from: self.env_from.as_deref().map(env_from).transpose()?,
             state_dir: self.store.state_dir.clone(),
         })
     }
+}
+
+/// `--env-from PID`: a process id.
+fn env_from(text: &str) -> Result<u32> {
+    crate::input::pid(text).map_err(|_| {
+        Error::bad_input(
+            format!(
+                "--env-from {} is not a process id",
+                crate::text::terminal(text)
+            ),
+            "expected the pid of the failing client (1 to 4194304), e.g. --env-from 4242",
+        )
+    })
 }
 
 #[cfg(test)]

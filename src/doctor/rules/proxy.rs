@@ -49,7 +49,10 @@ pub fn check(ctx: &Context) -> Vec<Finding> {
             .map(|r| r.client.label())
             .collect();
         evidence.push(format!(
-            "{var}={proxy} is set: {} {} {scheme}:// requests to it",
+            "{}{var}={proxy} is set: {} {} {scheme}:// requests to it",
+            ctx.env_from.map_or(String::new(), |pid| format!(
+                "in the environment of pid {pid}: "
+            )),
             users.join(", "),
             if users.len() == 1 { "sends" } else { "send" }
         ));
@@ -60,7 +63,11 @@ pub fn check(ctx: &Context) -> Vec<Finding> {
             crate::text::terminal(value),
             names.join(", ")
         ),
-        None => "neither no_proxy nor NO_PROXY is set".into(),
+        None => format!(
+            "neither no_proxy nor NO_PROXY is set{}",
+            ctx.env_from
+                .map_or(String::new(), |pid| format!(" in the environment of pid {pid}"))
+        ),
     });
     let direct: Vec<&str> = Client::ALL
         .iter()
