@@ -20,7 +20,7 @@ use crate::sys::SocketQuery;
 use crate::sys::procfs::Detail;
 use crate::sys::sysctl::{self, Resolution};
 use crate::target::{Host, Target};
-pub use attempt::{Attempt, BindAttempt, BindOutcome, Outcome};
+pub use attempt::{Attempt, BindAttempt, BindOutcome, HttpAttempt, HttpOutcome, Outcome};
 
 /// How far around the port to look for "the same program moved to the next port".
 pub const NEARBY: u16 = 10;
@@ -59,6 +59,8 @@ pub struct Context {
     pub no_proxy: Option<(String, String)>,
     /// Whose environment the proxy variables came from (`None`: portscope's own).
     pub env_from: Option<u32>,
+    /// For an `http://` URL that connected: one GET as a client sends it, and its answer.
+    pub http: Option<HttpAttempt>,
     /// Whether the loopback interface `lo` is up in this network namespace.
     pub loopback_up: Option<bool>,
     /// For a URL target that connected: what the port actually speaks (read-only probe).
@@ -104,6 +106,10 @@ pub struct DoctorReport {
     pub attempts: Vec<Attempt>,
     /// What the test binds did (bind mode).
     pub binds: Vec<BindAttempt>,
+    /// For an `http://` URL that connected: the request a client would send, and how it
+    /// was answered.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub http: Option<HttpAttempt>,
     /// Findings, most serious first.
     pub findings: Vec<Finding>,
 }
@@ -191,6 +197,7 @@ fn gather(
         proxies: Vec::new(),
         no_proxy: None,
         env_from: None,
+        http: None,
         loopback_up: sysctl::interface_up("lo"),
         foreign: (Vec::new(), 0),
         firewall: Vec::new(),
@@ -231,6 +238,7 @@ pub fn connect(
     let mut ctx = gather(target, port, attempts, Vec::new(), resolution)?;
     ctx.env_from = env_from;
     proxy_routes(&mut ctx, &env);
+    ctx.http = http_request(&ctx);
     #[cfg(feature = "probe")]
     {
         ctx.spoken = probe_if_url(&ctx);
@@ -250,11 +258,13 @@ pub fn connect(
         && !findings.iter().any(|f| f.severity == Severity::Critical);
     let verdict = if works {
         let by: Vec<String> = ctx.listeners().map(|s| ctx.owner_label(s)).collect();
-        format!(
-            "{} works: it accepts connections (held by {})",
-            ctx.target,
-            by.join(", ")
-        )
+        let answer = match &ctx.http {
+            Some(h) if h.outcome == HttpOutcome::Answered => {
+                format!("GET / answered {}", h.first_line.as_deref().unwrap_or("?"))
+            }
+            _ => "it accepts connections".into(),
+        };
+        format!("{} works: {answer} (held by {})", ctx.target, by.join(", "))
     } else {
         verdict(&ctx, &findings)
     };
@@ -291,6 +301,43 @@ pub fn bind(target: Target) -> Result<DoctorReport> {
         verdict(&ctx, &findings)
     };
     Ok(report(ctx, "bind", works, verdict, findings))
+}
+
+/// How long the HTTP request may take, connect included: under the prober's deadline, so a
+/// diagnosis stays within 1.5 s.
+const HTTP_DEADLINE: Duration = Duration::from_millis(1000);
+
+/// For an `http://` URL: one GET to the first address that connected, with the Host the URL
+/// carries (the path is not kept by the target grammar yet, so it is `/`).
+fn http_request(ctx: &Context) -> Option<HttpAttempt> {
+    let Target::Addr {
+        scheme: Some(scheme),
+        host,
+        port,
+        ..
+    } = &ctx.target
+    else {
+        return None;
+    };
+    if !scheme.eq_ignore_ascii_case("http") {
+        return None;
+    }
+    let addr = ctx
+        .attempts
+        .iter()
+        .find(|a| a.outcome == Outcome::Connected)?
+        .addr;
+    let name = match host {
+        Host::Ip(IpAddr::V6(ip)) => format!("[{ip}]"),
+        Host::Ip(ip) => ip.to_string(),
+        Host::Name(n) => n.clone(),
+    };
+    let header = if *port == 80 {
+        name
+    } else {
+        format!("{name}:{port}")
+    };
+    Some(attempt::http_get(addr, &header, "/", HTTP_DEADLINE))
 }
 
 /// For a URL target: which clients the environment sends to a proxy instead of the port.
@@ -371,6 +418,7 @@ fn report(
         mode,
         attempts: ctx.attempts,
         binds: ctx.binds,
+        http: ctx.http,
         findings,
     }
 }

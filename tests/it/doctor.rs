@@ -490,3 +490,81 @@ fn env_from_must_name_a_running_process() {
         assert!(r.stderr.contains(says), "{r:?}");
     }
 }
+
+/// A python HTTP server on 127.0.0.1 port 0 that answers GET the way `mode` says: `ok`
+/// (200), `crash` (the handler dies: the connection closes without a byte), `host` (403 from
+/// an allowed-hosts check), `reset` (RST instead of an answer) or `noaccept` (a listening
+/// socket nobody accepts on). Prints `PORT PID`.
+fn answering(mode: &str) -> crate::harness::Spawned {
+    python(&format!(
+        "import http.server,socket,struct,os,time\n\
+         mode={mode:?}\n\
+         if mode=='noaccept':\n\
+         \x20   s=socket.socket(); s.bind(('127.0.0.1',0)); s.listen(8)\n\
+         \x20   print(s.getsockname()[1], os.getpid(), flush=True); time.sleep(120)\n\
+         class H(http.server.BaseHTTPRequestHandler):\n\
+         \x20   def do_GET(self):\n\
+         \x20       if mode=='crash': self.connection.close(); raise SystemExit\n\
+         \x20       if mode=='reset':\n\
+         \x20           self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack('ii',1,0))\n\
+         \x20           self.connection.close(); return\n\
+         \x20       if mode=='host':\n\
+         \x20           self.send_response(403); self.end_headers()\n\
+         \x20           self.wfile.write(b'Blocked request. This host (\"127.0.0.1\") is not allowed.'); return\n\
+         \x20       self.send_response(200); self.end_headers(); self.wfile.write(b'ok')\n\
+         \x20   def log_message(self,*a): pass\n\
+         s=http.server.HTTPServer(('127.0.0.1',0),H)\n\
+         print(s.server_address[1], os.getpid(), flush=True)\n\
+         s.serve_forever()\n"
+    ))
+}
+
+#[test]
+fn a_url_works_only_when_the_request_is_answered() {
+    let ok = answering("ok");
+    let url = format!("http://127.0.0.1:{}/", ok.words[0]);
+    let r = run(&["doctor", &url]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(
+        r.stdout.contains("works: GET / answered HTTP/1.0 200 OK"),
+        "{}",
+        r.stdout
+    );
+    let j = json(&["doctor", &url]);
+    assert_eq!(j["http"]["outcome"], "answered", "{j}");
+    assert_eq!(j["http"]["status"], 200);
+    assert!(codes(&j).is_empty(), "{j}");
+}
+
+#[test]
+fn accepted_but_not_answered_is_named_and_is_not_works() {
+    for (mode, code, evidence) in [
+        ("crash", "DOC-HTTP-EMPTY-REPLY", "sent to 127.0.0.1:"),
+        ("reset", "DOC-HTTP-RESET", "reset"),
+        ("host", "DOC-HTTP-STATUS", "answer: HTTP/1.0 403 Forbidden"),
+        (
+            "noaccept",
+            "DOC-HTTP-NO-ANSWER",
+            "waiting in its accept queue",
+        ),
+    ] {
+        let server = answering(mode);
+        let url = format!("http://127.0.0.1:{}/", server.words[0]);
+        // The truth as a client sees it: the TCP handshake succeeds either way.
+        assert!(TcpStream::connect(("127.0.0.1", server.words[0].parse::<u16>().unwrap())).is_ok());
+        let r = run(&["--json", "doctor", &url]);
+        assert_eq!(r.code, 1, "{mode}: a false works: {r:?}");
+        let j: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+        assert_eq!(j["works"], false, "{mode}: {j}");
+        assert_eq!(codes(&j)[0], code, "{mode}: {j}");
+        let f = &j["findings"][0];
+        assert_eq!(f["severity"], "critical");
+        assert!(f["evidence"].to_string().contains(evidence), "{mode}: {j}");
+        if mode == "host" {
+            assert!(
+                f["fix"][0].as_str().unwrap().contains("allowed hosts"),
+                "{j}"
+            );
+        }
+    }
+}

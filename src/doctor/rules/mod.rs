@@ -7,6 +7,7 @@ mod bind_time_wait;
 mod ephemeral;
 mod fd_limit;
 mod firewall;
+mod http_answer;
 mod inherited;
 mod loopback_down;
 mod nothing_listens;
@@ -39,6 +40,7 @@ pub const CONNECT: &[Rule] = &[
     proxy::check,
     ephemeral::check,
     inherited::check,
+    http_answer::check,
 ];
 
 /// Rules for "why can't my program listen?" (`doctor --bind`).

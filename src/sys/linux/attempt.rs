@@ -177,3 +177,181 @@ pub fn outward_source_addr(v6: bool) -> Option<IpAddr> {
     let ip = socket.local_addr().ok()?.ip();
     (!ip.is_unspecified() && !ip.is_loopback()).then_some(ip)
 }
+
+/// How an HTTP request over a connection that was accepted ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HttpOutcome {
+    /// A status line came back.
+    Answered,
+    /// The server closed the connection without a byte (its handler crashed, or it drops
+    /// requests it does not like).
+    EmptyReply,
+    /// The connection was reset instead of answered.
+    Reset,
+    /// No byte came back before the deadline (nothing accepts, or the handler hangs).
+    NoAnswer,
+    /// Bytes came back, but not an HTTP status line.
+    NotHttp,
+    /// The connection or the request could not be made (its text is in `error`).
+    Failed,
+}
+
+/// One HTTP request as a client makes it: `GET path` with the URL's Host, read until the
+/// status line and headers (at most 4 KiB) or the deadline.
+#[derive(Debug, Clone, Serialize)]
+pub struct HttpAttempt {
+    /// Where it was sent.
+    pub addr: SocketAddr,
+    /// The request line and Host header sent (`GET / HTTP/1.1`, `Host: localhost:3000`).
+    pub request: String,
+    /// How it ended.
+    pub outcome: HttpOutcome,
+    /// The status code, when answered.
+    pub status: Option<u16>,
+    /// The first line of the answer, as text (control characters escaped, at most 200
+    /// characters).
+    pub first_line: Option<String>,
+    /// The `Server` header, when there was one.
+    pub server: Option<String>,
+    /// The start of the body, when it came with the headers (at most 200 characters).
+    pub body_start: Option<String>,
+    /// The OS error text, when there was one.
+    pub error: Option<String>,
+    /// How long it took, milliseconds.
+    pub elapsed_ms: f64,
+}
+
+/// Send `GET path HTTP/1.1` with `Host: host` to `addr` and read the answer's head within
+/// `deadline` (connect included). Read-only for any server that follows HTTP: GET changes
+/// nothing, and the connection is closed after the head.
+pub fn http_get(addr: SocketAddr, host: &str, path: &str, deadline: Duration) -> HttpAttempt {
+    use std::io::Write;
+    let start = Instant::now();
+    let request = format!("GET {path} HTTP/1.1, Host: {host}");
+    let mut out = HttpAttempt {
+        addr,
+        request,
+        outcome: HttpOutcome::Failed,
+        status: None,
+        first_line: None,
+        server: None,
+        body_start: None,
+        error: None,
+        elapsed_ms: 0.0,
+    };
+    let finish = |mut out: HttpAttempt| {
+        out.elapsed_ms = start.elapsed().as_secs_f64() * 1000.0;
+        out
+    };
+    let mut stream = match TcpStream::connect_timeout(&addr, deadline) {
+        Ok(s) => s,
+        Err(e) => {
+            out.error = Some(e.to_string());
+            return finish(out);
+        }
+    };
+    let wire = format!(
+        "GET {path} HTTP/1.1\r\nHost: {host}\r\nUser-Agent: portscope-doctor\r\nAccept: */*\r\nConnection: close\r\n\r\n"
+    );
+    let _ = stream.set_write_timeout(Some(deadline));
+    if let Err(e) = stream.write_all(wire.as_bytes()) {
+        out.outcome = if e.kind() == ErrorKind::ConnectionReset || e.kind() == ErrorKind::BrokenPipe
+        {
+            HttpOutcome::Reset
+        } else {
+            HttpOutcome::Failed
+        };
+        out.error = Some(e.to_string());
+        return finish(out);
+    }
+    let mut head = Vec::new();
+    let mut buf = [0u8; 1024];
+    let outcome = loop {
+        let left = deadline.saturating_sub(start.elapsed());
+        if left.is_zero() {
+            break if head.is_empty() {
+                HttpOutcome::NoAnswer
+            } else {
+                HttpOutcome::Answered
+            };
+        }
+        let _ = stream.set_read_timeout(Some(left));
+        match stream.read(&mut buf) {
+            Ok(0) => {
+                break if head.is_empty() {
+                    HttpOutcome::EmptyReply
+                } else {
+                    HttpOutcome::Answered
+                };
+            }
+            Ok(n) => {
+                head.extend_from_slice(buf.get(..n).unwrap_or_default());
+                if head.len() >= 4096 || head.windows(4).any(|w| w == b"\r\n\r\n") {
+                    break HttpOutcome::Answered;
+                }
+            }
+            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
+                break if head.is_empty() {
+                    HttpOutcome::NoAnswer
+                } else {
+                    HttpOutcome::Answered
+                };
+            }
+            Err(e) if e.kind() == ErrorKind::ConnectionReset && head.is_empty() => {
+                out.error = Some(e.to_string());
+                break HttpOutcome::Reset;
+            }
+            Err(e) if head.is_empty() => {
+                out.error = Some(e.to_string());
+                break HttpOutcome::Failed;
+            }
+            Err(_) => break HttpOutcome::Answered,
+        }
+    };
+    // An error page's text often comes in a write of its own after the head: wait briefly
+    // for it (it says why: "Invalid Host header").
+    if outcome == HttpOutcome::Answered
+        && head.ends_with(b"\r\n\r\n")
+        && !head.starts_with(b"HTTP/1.1 2")
+        && !head.starts_with(b"HTTP/1.0 2")
+    {
+        let _ = stream.set_read_timeout(Some(Duration::from_millis(100)));
+        if let Ok(n) = stream.read(&mut buf) {
+            head.extend_from_slice(buf.get(..n).unwrap_or_default());
+        }
+    }
+    let _ = stream.shutdown(Shutdown::Both);
+    out.outcome = outcome;
+    if outcome == HttpOutcome::Answered {
+        read_head(&head, &mut out);
+    }
+    finish(out)
+}
+
+/// Fill in the status, first line, `Server` and body start from an answer's first bytes.
+fn read_head(head: &[u8], out: &mut HttpAttempt) {
+    let text = String::from_utf8_lossy(head);
+    let short = |s: &str| {
+        let s: String = s.chars().take(200).collect();
+        crate::text::terminal(&s).into_owned()
+    };
+    let (headers, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let mut lines = headers.split("\r\n");
+    let first = lines.next().unwrap_or_default();
+    out.first_line = Some(short(first));
+    let mut words = first.split_whitespace();
+    let status = match (words.next(), words.next()) {
+        (Some(v), Some(code)) if v.starts_with("HTTP/") => code.parse::<u16>().ok(),
+        _ => None,
+    };
+    match status {
+        Some(code) if (100..=999).contains(&code) => out.status = Some(code),
+        _ => out.outcome = HttpOutcome::NotHttp,
+    }
+    out.server = lines
+        .filter_map(|l| l.split_once(':'))
+        .find(|(k, _)| k.trim().eq_ignore_ascii_case("server"))
+        .map(|(_, v)| short(v.trim()));
+    out.body_start = (!body.trim().is_empty()).then(|| short(body.trim()));
+}

@@ -41,6 +41,7 @@ fn doctor(
         mode,
         attempts,
         binds,
+        http: None,
         findings: vec![finding],
     }))
 }
