@@ -73,6 +73,14 @@ pub struct Context {
 }
 
 impl Context {
+    /// The first address a connect attempt reached.
+    pub fn first_connected(&self) -> Option<std::net::SocketAddr> {
+        self.attempts
+            .iter()
+            .find(|a| a.outcome == Outcome::Connected)
+            .map(|a| a.addr)
+    }
+
     /// Listening TCP sockets on exactly the port.
     pub fn listeners(&self) -> impl Iterator<Item = &Socket> {
         self.snapshot
@@ -322,15 +330,10 @@ fn http_request(ctx: &Context) -> Option<HttpAttempt> {
     if !scheme.eq_ignore_ascii_case("http") {
         return None;
     }
-    let addr = ctx
-        .attempts
-        .iter()
-        .find(|a| a.outcome == Outcome::Connected)?
-        .addr;
+    let addr = ctx.first_connected()?;
     let name = match host {
-        Host::Ip(IpAddr::V6(ip)) => format!("[{ip}]"),
-        Host::Ip(ip) => ip.to_string(),
-        Host::Name(n) => n.clone(),
+        Host::Ip(IpAddr::V6(_)) => format!("[{host}]"),
+        _ => host.to_string(),
     };
     let header = if *port == 80 {
         name
@@ -350,11 +353,7 @@ fn proxy_routes(ctx: &mut Context, env: &[(String, String)]) {
     else {
         return;
     };
-    let host = match host {
-        Host::Ip(ip) => ip.to_string(),
-        Host::Name(n) => n.clone(),
-    };
-    ctx.proxies = crate::knowledge::proxy::routes(env, scheme, &host);
+    ctx.proxies = crate::knowledge::proxy::routes(env, scheme, &host.to_string());
     ctx.no_proxy = ["no_proxy", "NO_PROXY"].iter().find_map(|name| {
         env.iter()
             .find(|(k, v)| k == name && !v.trim().is_empty())
@@ -374,11 +373,7 @@ fn probe_if_url(ctx: &Context) -> Option<crate::probe::engine::PortProbe> {
     else {
         return None;
     };
-    let addr = ctx
-        .attempts
-        .iter()
-        .find(|a| a.outcome == Outcome::Connected)?
-        .addr;
+    let addr = ctx.first_connected()?;
     let owner = ctx
         .listeners()
         .find_map(|s| s.pids.first())

@@ -21,10 +21,7 @@ pub fn check(ctx: &Context) -> Vec<Finding> {
     let Some(first) = ctx.proxies.first() else {
         return Vec::new();
     };
-    let host_text = match host {
-        Host::Ip(ip) => ip.to_string(),
-        Host::Name(n) => n.clone(),
-    };
+    let host_text = host.to_string();
     let local = match host {
         Host::Ip(ip) => ip.is_loopback(),
         Host::Name(n) => n.eq_ignore_ascii_case("localhost"),
