@@ -225,9 +225,15 @@ pub fn connect(
 ) -> Result<DoctorReport> {
     let port = one_tcp_port(&target)?;
     let (addrs, resolution) = dial_addresses(&target);
+    // An http:// URL gets a real request, whose answer shows a server that closes at once:
+    // no need to wait for that after each handshake.
+    let watch_close = !is_http_url(&target);
     let attempts = addrs
         .iter()
-        .map(|ip| attempt::connect(std::net::SocketAddr::new(*ip, port), timeout))
+        .map(|ip| {
+            let addr = std::net::SocketAddr::new(*ip, port);
+            attempt::connect_watching(addr, timeout, watch_close)
+        })
         .collect();
     let env = match env_from {
         Some(pid) => crate::sys::environ::of_pid(pid).map_err(|e| match e {
@@ -247,7 +253,13 @@ pub fn connect(
     ctx.env_from = env_from;
     proxy_routes(&mut ctx, &env);
     ctx.http = http_request(&ctx);
+    // The prober tells which protocol answers when the request was not answered in HTTP
+    // (TLS behind http://, Redis behind http://, or an https:// URL).
     #[cfg(feature = "probe")]
+    if !ctx
+        .http
+        .as_ref()
+        .is_some_and(|h| h.outcome == HttpOutcome::Answered)
     {
         ctx.spoken = probe_if_url(&ctx);
     }
@@ -315,21 +327,20 @@ pub fn bind(target: Target) -> Result<DoctorReport> {
 /// diagnosis stays within 1.5 s.
 const HTTP_DEADLINE: Duration = Duration::from_millis(1000);
 
+/// Whether `target` is an `http://` URL (doctor sends it a request).
+fn is_http_url(target: &Target) -> bool {
+    matches!(target, Target::Addr { scheme: Some(s), .. } if s.eq_ignore_ascii_case("http"))
+}
+
 /// For an `http://` URL: one GET to the first address that connected, with the Host the URL
 /// carries (the path is not kept by the target grammar yet, so it is `/`).
 fn http_request(ctx: &Context) -> Option<HttpAttempt> {
-    let Target::Addr {
-        scheme: Some(scheme),
-        host,
-        port,
-        ..
-    } = &ctx.target
-    else {
-        return None;
-    };
-    if !scheme.eq_ignore_ascii_case("http") {
+    if !is_http_url(&ctx.target) {
         return None;
     }
+    let Target::Addr { host, port, .. } = &ctx.target else {
+        return None;
+    };
     let addr = ctx.first_connected()?;
     let name = match host {
         Host::Ip(IpAddr::V6(_)) => format!("[{host}]"),

@@ -44,9 +44,19 @@ pub struct Attempt {
 /// Connect to `addr` within `timeout`; if it connects, wait a moment to see whether the
 /// server closes straight away. Nothing is sent.
 pub fn connect(addr: SocketAddr, timeout: Duration) -> Attempt {
+    connect_watching(addr, timeout, true)
+}
+
+/// [`connect`]; with `watch_close` false the connection is closed at once instead of waited
+/// on (for a caller that sends a request next and sees a closing server in its answer).
+pub fn connect_watching(addr: SocketAddr, timeout: Duration, watch_close: bool) -> Attempt {
     let start = Instant::now();
     let (outcome, error) = match TcpStream::connect_timeout(&addr, timeout) {
-        Ok(stream) => (closes_at_once(&stream), None),
+        Ok(stream) if watch_close => (closes_at_once(&stream), None),
+        Ok(stream) => {
+            let _ = stream.shutdown(Shutdown::Both);
+            (Outcome::Connected, None)
+        }
         Err(e) => {
             let outcome = match e.kind() {
                 ErrorKind::ConnectionRefused => Outcome::Refused,
