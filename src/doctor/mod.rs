@@ -235,20 +235,7 @@ pub fn connect(
             attempt::connect_watching(addr, timeout, watch_close)
         })
         .collect();
-    let env = match env_from {
-        Some(pid) => crate::sys::environ::of_pid(pid).map_err(|e| match e {
-            crate::error::Error::Io { source, .. }
-                if source.kind() == std::io::ErrorKind::NotFound =>
-            {
-                crate::error::Error::bad_input(
-                    format!("--env-from {pid}: no process with that pid"),
-                    "expected the pid of the running client (see `portscope who TARGET` or `ps`)",
-                )
-            }
-            other => other,
-        })?,
-        None => crate::sys::environ::own(),
-    };
+    let env = client_env(env_from)?;
     let mut ctx = gather(target, port, attempts, Vec::new(), resolution)?;
     ctx.env_from = env_from;
     proxy_routes(&mut ctx, &env);
@@ -321,6 +308,25 @@ pub fn bind(target: Target) -> Result<DoctorReport> {
         verdict(&ctx, &findings)
     };
     Ok(report(ctx, "bind", works, verdict, findings))
+}
+
+/// The environment the failing client sees: `pid`'s, else portscope's own (it runs in the
+/// client's shell).
+fn client_env(env_from: Option<u32>) -> Result<Vec<(String, String)>> {
+    Ok(match env_from {
+        Some(pid) => crate::sys::environ::of_pid(pid).map_err(|e| match e {
+            crate::error::Error::Io { source, .. }
+                if source.kind() == std::io::ErrorKind::NotFound =>
+            {
+                crate::error::Error::bad_input(
+                    format!("--env-from {pid}: no process with that pid"),
+                    "expected the pid of the running client (see `portscope who TARGET` or `ps`)",
+                )
+            }
+            other => other,
+        })?,
+        None => crate::sys::environ::own(),
+    })
 }
 
 /// How long the HTTP request may take, connect included: under the prober's deadline, so a

@@ -140,14 +140,10 @@ fn is_local(host: &str) -> bool {
 fn bypassed(client: Client, list: &str, host: &str) -> bool {
     let host = host.to_ascii_lowercase();
     let ip = host.parse::<IpAddr>().ok();
-    let entries = list
+    let mut entries = list
         .split([',', ' '])
         .map(str::trim)
         .filter(|e| !e.is_empty());
-    let mut entries = entries.peekable();
-    if entries.peek().is_none() {
-        return false;
-    }
     entries.any(|entry| {
         let entry = entry.to_ascii_lowercase();
         if entry == "*" {

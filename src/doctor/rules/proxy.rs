@@ -35,7 +35,6 @@ pub fn check(ctx: &Context) -> Vec<Finding> {
         .iter()
         .map(|r| (r.variable.as_str(), r.proxy.as_str()))
         .collect();
-    vars.dedup();
     vars.sort_unstable();
     vars.dedup();
     for (var, proxy) in vars {
@@ -66,16 +65,16 @@ pub fn check(ctx: &Context) -> Vec<Finding> {
                 .map_or(String::new(), |pid| format!(" in the environment of pid {pid}"))
         ),
     });
-    let direct: Vec<&str> = Client::ALL
-        .iter()
-        .filter(|c| !ctx.proxies.iter().any(|r| r.client == **c))
-        .map(|c| c.label())
+    let direct: Vec<Client> = Client::ALL
+        .into_iter()
+        .filter(|c| !ctx.proxies.iter().any(|r| r.client == *c))
         .collect();
     if !direct.is_empty() {
+        let labels: Vec<&str> = direct.iter().map(|c| c.label()).collect();
         evidence.push(format!(
             "{} would connect directly{}",
-            direct.join(", "),
-            if direct.contains(&"Go net/http") && local {
+            labels.join(", "),
+            if direct.contains(&Client::Go) && local {
                 " (Go never proxies localhost or loopback addresses)"
             } else {
                 ""

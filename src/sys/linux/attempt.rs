@@ -277,23 +277,23 @@ pub fn http_get(addr: SocketAddr, host: &str, path: &str, deadline: Duration) ->
     }
     let mut head = Vec::new();
     let mut buf = [0u8; 1024];
+    // The read ended (deadline or close): answered if any byte came, else `silent`.
+    let ended = |head: &[u8], silent| {
+        if head.is_empty() {
+            silent
+        } else {
+            HttpOutcome::Answered
+        }
+    };
     let outcome = loop {
         let left = deadline.saturating_sub(start.elapsed());
         if left.is_zero() {
-            break if head.is_empty() {
-                HttpOutcome::NoAnswer
-            } else {
-                HttpOutcome::Answered
-            };
+            break ended(&head, HttpOutcome::NoAnswer);
         }
         let _ = stream.set_read_timeout(Some(left));
         match stream.read(&mut buf) {
             Ok(0) => {
-                break if head.is_empty() {
-                    HttpOutcome::EmptyReply
-                } else {
-                    HttpOutcome::Answered
-                };
+                break ended(&head, HttpOutcome::EmptyReply);
             }
             Ok(n) => {
                 head.extend_from_slice(buf.get(..n).unwrap_or_default());
@@ -302,11 +302,7 @@ pub fn http_get(addr: SocketAddr, host: &str, path: &str, deadline: Duration) ->
                 }
             }
             Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
-                break if head.is_empty() {
-                    HttpOutcome::NoAnswer
-                } else {
-                    HttpOutcome::Answered
-                };
+                break ended(&head, HttpOutcome::NoAnswer);
             }
             Err(e) if e.kind() == ErrorKind::ConnectionReset && head.is_empty() => {
                 out.error = Some(e.to_string());

@@ -25,17 +25,7 @@ fn pin_exporter(name: &str, report: ExporterReport) {
 }
 
 fn exporter_report(mode: Mode) -> ExporterReport {
-    ExporterReport {
-        mode,
-        listen: None,
-        collections: 0,
-        responses: 0,
-        stopped_by: None,
-        textfile: None,
-        samples: 0,
-        bytes: 0,
-        failed: vec![],
-    }
+    ExporterReport::new(mode)
 }
 
 /// The server stopped by SIGINT: its report (nothing in the table: the exporter's output is
