@@ -407,6 +407,7 @@ fn kill_args(l: &Listener) -> super::kill::Options {
             port: l.port,
             proto,
             scheme: None,
+            path: None,
         }
     };
     super::kill::Options {

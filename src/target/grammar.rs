@@ -213,6 +213,7 @@ fn parse_addr(text: &str) -> Result<Target> {
             port,
             proto: None,
             scheme: None,
+            path: None,
         }),
         (host, None) => {
             let fix = format!("expected e.g. {}", host_port(&host, 8080));
@@ -395,6 +396,7 @@ fn parse_url(text: &str, whole: &str) -> Result<Target> {
     }
     let scheme = scheme.to_ascii_lowercase();
     let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let path = url_path(rest.get(authority.len()..).unwrap_or_default(), whole)?;
     let host_port = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
     if host_port.is_empty() {
         bail!(URL_OK, "URL {} has no host", Q(whole));
@@ -411,6 +413,26 @@ fn parse_url(text: &str, whole: &str) -> Result<Target> {
         port,
         proto: None,
         scheme: Some(scheme),
+        path,
+    })
+}
+
+/// The path and query a client requests (`after` is what follows the authority): `None` for
+/// `/` or nothing, the fragment dropped (clients never send it). Whitespace and control
+/// characters cannot be sent in a request line.
+fn url_path(after: &str, whole: &str) -> Result<Option<String>> {
+    let path = after.split('#').next().unwrap_or_default();
+    if let Some(c) = path.chars().find(|c| c.is_whitespace() || c.is_control()) {
+        bail!(
+            URL_OK,
+            "URL {} has {c:?} in its path; encode it (a space is %20)",
+            Q(whole)
+        );
+    }
+    Ok(match path {
+        "" | "/" => None,
+        p if p.starts_with('?') => Some(format!("/{p}")),
+        p => Some(p.to_string()),
     })
 }
 

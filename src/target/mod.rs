@@ -69,6 +69,10 @@ pub enum Target {
         proto: Option<Proto>,
         /// The lower-cased URL scheme (`http`, `wss`…) when the target was written as a URL.
         scheme: Option<String>,
+        /// A URL's path and query (`/api/health?full=1`), when it has more than `/`: what a
+        /// client requests there.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        path: Option<String>,
     },
     /// A port range, both ends included: `3000-3010`, `3000-3010/udp`.
     Range {
@@ -136,11 +140,13 @@ impl fmt::Display for Target {
                 port,
                 proto,
                 scheme: Some(scheme),
+                path,
             } => {
                 if let Some(p) = proto {
                     write!(f, "{}/", p.as_str())?;
                 }
-                return write!(f, "{scheme}://{}", host_port(host, port));
+                let path = path.as_deref().unwrap_or_default();
+                return write!(f, "{scheme}://{}{path}", host_port(host, port));
             }
             Target::Addr { host, port, .. } => f.write_str(&host_port(host, port))?,
             Target::Range { start, end, .. } => write!(f, "{start}-{end}")?,

@@ -20,6 +20,27 @@ fn addr(host: &str, port: u16, proto: Option<Proto>, scheme: Option<&str>) -> Ta
         port,
         proto,
         scheme: scheme.map(str::to_string),
+        path: None,
+    }
+}
+
+/// `addr` with a URL path.
+fn url(host: &str, port: u16, scheme: &str, path: &str) -> Target {
+    match addr(host, port, None, Some(scheme)) {
+        Target::Addr {
+            host,
+            port,
+            proto,
+            scheme,
+            ..
+        } => Target::Addr {
+            host,
+            port,
+            proto,
+            scheme,
+            path: Some(path.to_string()),
+        },
+        other => other,
     }
 }
 
@@ -63,7 +84,7 @@ fn accepts() {
         ("tcp/localhost:5432", addr("localhost", 5432, TCP, None)),
         (
             "http://127.0.0.1:62893/path",
-            addr("127.0.0.1", 62893, None, Some("http")),
+            url("127.0.0.1", 62893, "http", "/path"),
         ),
         (
             "https://example.test",
@@ -74,15 +95,12 @@ fn accepts() {
             addr("example.test", 80, None, Some("http")),
         ),
         ("ws://localhost", addr("localhost", 80, None, Some("ws"))),
-        (
-            "wss://localhost?x=1",
-            addr("localhost", 443, None, Some("wss")),
-        ),
-        ("http://[::1]:8080/x", addr("::1", 8080, None, Some("http"))),
+        ("wss://localhost?x=1", url("localhost", 443, "wss", "/?x=1")),
+        ("http://[::1]:8080/x", url("::1", 8080, "http", "/x")),
         ("https://[::1]", addr("::1", 443, None, Some("https"))),
         (
             "http://user:pw@host:81/a?b#c",
-            addr("host", 81, None, Some("http")),
+            url("host", 81, "http", "/a?b"),
         ),
         ("http://a@b@host#frag", addr("host", 80, None, Some("http"))),
         (
@@ -193,6 +211,7 @@ fn rejects() {
         ("http://:80", "missing host"),
         ("http://user@/x", "has no host"),
         ("http://h:0", "out of range"),
+        ("http://h:1/a b", "in its path"),
         ("http://h:/", "missing port after ':'"),
         ("http://::1/", "in brackets with a port"),
         ("http://::1:80/", "write [::1]:80"),
@@ -291,8 +310,9 @@ fn display_is_canonical() {
         ("[0:0::1]:5", "[::1]:5"),
         (
             "tcp/HTTPS://u@Example.test/x",
-            "tcp/https://example.test:443",
+            "tcp/https://example.test:443/x",
         ),
+        ("http://h:1/a?b=1#top", "http://h:1/a?b=1"),
         ("3000-3010/udp", "3000-3010/udp"),
         ("pid:007", "pid:7"),
         ("node", "node"),
@@ -354,6 +374,7 @@ fn target() -> impl Strategy<Value = Target> {
                 port,
                 proto,
                 scheme,
+                path: None,
             }
         }),
         (1u16.., 1u16.., proto()).prop_map(|(a, b, proto)| range(a.min(b), a.max(b), proto)),
