@@ -15,7 +15,7 @@ pub mod engine;
 pub mod http;
 pub mod listeners;
 pub mod tls;
-mod tls_client;
+pub mod tls_client;
 
 use std::time::Duration;
 
@@ -196,6 +196,9 @@ pub struct Limits {
     pub deadline: Duration,
     /// Most bytes read on one connection.
     pub max_bytes: usize,
+    /// Whether an identification is refined with further requests (`/json/version` after
+    /// `http`): a caller that needs only the protocol family sends one request, not five.
+    pub refine: bool,
 }
 
 impl Default for Limits {
@@ -207,6 +210,7 @@ impl Default for Limits {
             read: Duration::from_millis(250),
             deadline: Duration::from_millis(1200),
             max_bytes: 64 * 1024,
+            refine: true,
         }
     }
 }

@@ -36,6 +36,126 @@ pub(super) fn handshake(
     Ok(tls)
 }
 
+/// A client's TLS connection to `addr` for the name `sni` (an IP address when `None`), the
+/// handshake done within `deadline`: the session, a handle on the TCP socket under it (for
+/// read timeouts) and the certificate facts. Any certificate is accepted; the facts say
+/// whether a verifying client would accept it.
+pub fn connect(
+    addr: std::net::SocketAddr,
+    sni: Option<&str>,
+    deadline: std::time::Duration,
+) -> io::Result<(Session, TcpStream, TlsFacts)> {
+    let start = std::time::Instant::now();
+    let stream = TcpStream::connect_timeout(&addr, deadline)?;
+    let _ = stream.set_nodelay(true);
+    let sock = stream.try_clone()?;
+    let name = match sni {
+        Some(n) => rustls::pki_types::ServerName::try_from(n.to_string())
+            .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?,
+        None => rustls::pki_types::ServerName::IpAddress(addr.ip().into()),
+    };
+    let conn = rustls::ClientConnection::new(client_config(), name).map_err(io::Error::other)?;
+    let mut tls = rustls::StreamOwned::new(conn, stream);
+    while tls.conn.is_handshaking() {
+        let left = deadline.saturating_sub(start.elapsed());
+        if left.is_zero() {
+            return Err(io::ErrorKind::TimedOut.into());
+        }
+        sock.set_read_timeout(Some(left))?;
+        sock.set_write_timeout(Some(left))?;
+        tls.conn.complete_io(&mut tls.sock)?;
+    }
+    let facts = session_facts(&tls.conn);
+    Ok((tls, sock, facts))
+}
+
+/// The CA bundles curl, OpenSSL and Go read on Linux, in their order; `SSL_CERT_FILE`
+/// first when set.
+const CA_BUNDLES: &[&str] = &[
+    "/etc/ssl/certs/ca-certificates.crt",
+    "/etc/pki/tls/certs/ca-bundle.crt",
+    "/etc/ssl/ca-bundle.pem",
+    "/etc/ssl/cert.pem",
+];
+
+/// Most bytes read from a CA bundle (Debian's is about 220 KiB).
+const MAX_BUNDLE: u64 = 8 * 1024 * 1024;
+
+/// Whether a client that verifies certificates against the system's CA bundle (curl,
+/// OpenSSL, Go, Python) accepts the chain `session` was shown for `name` (an IP address when
+/// `None`): `Err` says why not, or that no bundle could be read.
+pub fn verify_like_clients(
+    conn: &rustls::ClientConnection,
+    name: Option<&str>,
+    ip: std::net::IpAddr,
+) -> Result<(), String> {
+    use rustls::client::danger::ServerCertVerifier;
+    use rustls::pki_types::pem::PemObject;
+    let chain = conn
+        .peer_certificates()
+        .ok_or("the server sent no certificate")?;
+    let (leaf, intermediates) = chain
+        .split_first()
+        .ok_or("the server sent no certificate")?;
+    let from_env = std::env::var("SSL_CERT_FILE").ok();
+    let (path, pem) = from_env
+        .iter()
+        .map(String::as_str)
+        .chain(CA_BUNDLES.iter().copied())
+        .find_map(|p| crate::sys::bounded::read_bounded(std::path::Path::new(p), MAX_BUNDLE).ok().map(|b| (p, b)))
+        .ok_or("no CA bundle could be read (/etc/ssl/certs/ca-certificates.crt: package ca-certificates)")?;
+    let mut roots = rustls::RootCertStore::empty();
+    let (added, _) = roots.add_parsable_certificates(
+        rustls::pki_types::CertificateDer::pem_slice_iter(&pem).filter_map(Result::ok),
+    );
+    if added == 0 {
+        return Err(format!("{path} holds no usable CA certificate"));
+    }
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let verifier =
+        rustls::client::WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider)
+            .build()
+            .map_err(|e| e.to_string())?;
+    let server = match name {
+        Some(n) => {
+            rustls::pki_types::ServerName::try_from(n.to_string()).map_err(|e| e.to_string())?
+        }
+        None => rustls::pki_types::ServerName::IpAddress(ip.into()),
+    };
+    verifier
+        .verify_server_cert(
+            leaf,
+            intermediates,
+            &server,
+            &[],
+            rustls::pki_types::UnixTime::now(),
+        )
+        .map(|_| ())
+        .map_err(|e| format!("{} (checked against {path})", refusal(&e)))
+}
+
+/// A verifier's refusal in the words of a user.
+fn refusal(e: &rustls::Error) -> String {
+    use rustls::CertificateError as C;
+    let rustls::Error::InvalidCertificate(c) = e else {
+        return e.to_string();
+    };
+    match c {
+        C::Expired | C::ExpiredContext { .. } => "the certificate has expired".into(),
+        C::NotValidYet | C::NotValidYetContext { .. } => "the certificate is not valid yet".into(),
+        C::UnknownIssuer => "its issuer is not a CA the system trusts".into(),
+        C::NotValidForName | C::NotValidForNameContext { .. } => {
+            "the certificate does not name the host dialled".into()
+        }
+        C::BadSignature => "its signature does not verify".into(),
+        C::Revoked => "the certificate is revoked".into(),
+        C::Other(o) if format!("{o:?}").contains("CaUsedAsEndEntity") => {
+            "the server presents a CA certificate as its own (a self-signed certificate made with openssl req -x509)".into()
+        }
+        other => format!("{other:?}"),
+    }
+}
+
 /// Version, cipher, ALPN and certificate facts of a finished handshake.
 pub fn session_facts(conn: &rustls::ClientConnection) -> TlsFacts {
     let now = std::time::SystemTime::now()

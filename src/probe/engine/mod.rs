@@ -154,6 +154,25 @@ impl Budget {
     }
 }
 
+/// The note of a port that accepted and closed before a byte was sent either way.
+pub const CLOSED_AT_ONCE: &str = "the server closed the connection without a word (tcpwrapped)";
+
+impl PortProbe {
+    /// The server accepted, then closed before a byte went either way.
+    pub fn closed_at_once(&self) -> bool {
+        self.note.as_deref() == Some(CLOSED_AT_ONCE)
+    }
+
+    /// Not a byte came back to any probe, and the server did not close either: silence.
+    pub fn silent(&self) -> bool {
+        self.state == PortState::Open
+            && self.identification.is_none()
+            && self.evidence.is_empty()
+            && self.tls.is_none()
+            && !self.closed_at_once()
+    }
+}
+
 /// Probe one address.
 pub fn probe(addr: SocketAddr, ctx: &Context, limits: &Limits) -> PortProbe {
     let start = Instant::now();
@@ -209,7 +228,7 @@ fn run(addr: SocketAddr, ctx: &Context, limits: &Limits, budget: &Budget, out: &
             return;
         }
         Banner::Closed => {
-            out.note = Some("the server closed the connection without a word (tcpwrapped)".into());
+            out.note = Some(CLOSED_AT_ONCE.into());
             return;
         }
         Banner::Silent => {}
@@ -331,6 +350,9 @@ fn refine(
     out: &mut PortProbe,
     tls: Option<&Arc<rustls::ClientConfig>>,
 ) -> Identification {
+    if !limits.refine {
+        return id;
+    }
     let mut tried: Vec<&'static str> = Vec::new();
     'levels: loop {
         let mut refinements: Vec<&'static Probe> = all_probes()

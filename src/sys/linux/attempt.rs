@@ -203,6 +203,9 @@ pub enum HttpOutcome {
     NoAnswer,
     /// Bytes came back, but not an HTTP status line.
     NotHttp,
+    /// The TLS handshake failed (an `https://` URL on a port that does not speak TLS, or a
+    /// TLS error; its text is in `error`).
+    TlsFailed,
     /// The connection or the request could not be made (its text is in `error`).
     Failed,
 }
@@ -236,36 +239,62 @@ pub struct HttpAttempt {
 /// `deadline` (connect included). Read-only for any server that follows HTTP: GET changes
 /// nothing, and the connection is closed after the head.
 pub fn http_get(addr: SocketAddr, host: &str, path: &str, deadline: Duration) -> HttpAttempt {
-    use std::io::Write;
     let start = Instant::now();
-    let request = format!("GET {path} HTTP/1.1, Host: {host}");
-    let mut out = HttpAttempt {
-        addr,
-        request,
-        outcome: HttpOutcome::Failed,
-        status: None,
-        first_line: None,
-        server: None,
-        body_start: None,
-        error: None,
-        elapsed_ms: 0.0,
-    };
+    match TcpStream::connect_timeout(&addr, deadline) {
+        Ok(stream) => {
+            let mut on = &stream;
+            http_over(&mut on, &stream, (addr, host, path), deadline, start)
+        }
+        Err(e) => {
+            let mut out = HttpAttempt::new(addr, host, path);
+            out.error = Some(e.to_string());
+            out.elapsed_ms = start.elapsed().as_secs_f64() * 1000.0;
+            out
+        }
+    }
+}
+
+impl HttpAttempt {
+    /// Not sent yet: outcome `Failed` until the exchange says otherwise.
+    pub fn new(addr: SocketAddr, host: &str, path: &str) -> HttpAttempt {
+        HttpAttempt {
+            addr,
+            request: format!("GET {path} HTTP/1.1, Host: {host}"),
+            outcome: HttpOutcome::Failed,
+            status: None,
+            first_line: None,
+            server: None,
+            body_start: None,
+            error: None,
+            elapsed_ms: 0.0,
+        }
+    }
+}
+
+/// [`http_get`] over a connection already made (plain, or a TLS session over `sock`):
+/// `sock` is the TCP socket underneath, whose timeouts bound each read; `start` is when the
+/// attempt began, for `deadline` and `elapsed_ms`.
+pub fn http_over<S: Read + std::io::Write>(
+    stream: &mut S,
+    sock: &TcpStream,
+    target: (SocketAddr, &str, &str),
+    deadline: Duration,
+    start: Instant,
+) -> HttpAttempt {
+    let (addr, host, path) = target;
+    let mut out = HttpAttempt::new(addr, host, path);
     let finish = |mut out: HttpAttempt| {
         out.elapsed_ms = start.elapsed().as_secs_f64() * 1000.0;
         out
     };
-    let mut stream = match TcpStream::connect_timeout(&addr, deadline) {
-        Ok(s) => s,
-        Err(e) => {
-            out.error = Some(e.to_string());
-            return finish(out);
-        }
-    };
     let wire = format!(
         "GET {path} HTTP/1.1\r\nHost: {host}\r\nUser-Agent: portscope-doctor\r\nAccept: */*\r\nConnection: close\r\n\r\n"
     );
-    let _ = stream.set_write_timeout(Some(deadline));
-    if let Err(e) = stream.write_all(wire.as_bytes()) {
+    let _ = sock.set_write_timeout(Some(deadline));
+    if let Err(e) = stream
+        .write_all(wire.as_bytes())
+        .and_then(|()| stream.flush())
+    {
         out.outcome = if e.kind() == ErrorKind::ConnectionReset || e.kind() == ErrorKind::BrokenPipe
         {
             HttpOutcome::Reset
@@ -290,7 +319,7 @@ pub fn http_get(addr: SocketAddr, host: &str, path: &str, deadline: Duration) ->
         if left.is_zero() {
             break ended(&head, HttpOutcome::NoAnswer);
         }
-        let _ = stream.set_read_timeout(Some(left));
+        let _ = sock.set_read_timeout(Some(left));
         match stream.read(&mut buf) {
             Ok(0) => {
                 break ended(&head, HttpOutcome::EmptyReply);
@@ -308,6 +337,10 @@ pub fn http_get(addr: SocketAddr, host: &str, path: &str, deadline: Duration) ->
                 out.error = Some(e.to_string());
                 break HttpOutcome::Reset;
             }
+            // A TLS peer that closes without close_notify: what came is the answer.
+            Err(e) if e.kind() == ErrorKind::UnexpectedEof => {
+                break ended(&head, HttpOutcome::EmptyReply);
+            }
             Err(e) if head.is_empty() => {
                 out.error = Some(e.to_string());
                 break HttpOutcome::Failed;
@@ -322,12 +355,12 @@ pub fn http_get(addr: SocketAddr, host: &str, path: &str, deadline: Duration) ->
         && !head.starts_with(b"HTTP/1.1 2")
         && !head.starts_with(b"HTTP/1.0 2")
     {
-        let _ = stream.set_read_timeout(Some(Duration::from_millis(100)));
+        let _ = sock.set_read_timeout(Some(Duration::from_millis(100)));
         if let Ok(n) = stream.read(&mut buf) {
             head.extend_from_slice(buf.get(..n).unwrap_or_default());
         }
     }
-    let _ = stream.shutdown(Shutdown::Both);
+    let _ = sock.shutdown(Shutdown::Both);
     out.outcome = outcome;
     if outcome == HttpOutcome::Answered {
         read_head(&head, &mut out);

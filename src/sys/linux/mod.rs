@@ -2,6 +2,7 @@
 //! processes, `/proc/sys` for the sysctls that decide what a port means.
 
 pub mod attempt;
+pub mod bounded;
 pub mod browser;
 pub mod cgroup;
 pub mod environ;
