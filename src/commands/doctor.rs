@@ -59,12 +59,15 @@ pub fn diagnose(opts: &Options) -> Result<doctor::DoctorReport> {
     doctor::connect(target, opts.timeout, opts.env_from, state_dir)
 }
 
-/// Run `doctor`: exit 0 when the connection (or the bind) works, 1 when it does not.
+/// Run `doctor`: exit 0 when the client's request (or the bind) works, 1 when it does not,
+/// 3 when the port accepts connections but speaks a protocol portscope cannot try.
 #[cfg(feature = "cli")]
 pub fn run(opts: &Options, _ui: &dyn Ui) -> Result<(Report, Exit)> {
     let report = diagnose(opts)?;
     let code = if report.works {
         Exit::Success
+    } else if report.undecided() {
+        Exit::Failure
     } else {
         Exit::Nothing
     };

@@ -6,6 +6,8 @@
 //! in its own file, returning [`Finding`]s; the most serious come first.
 
 use crate::sys::attempt;
+mod exchange;
+mod holder;
 mod rules;
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
@@ -21,6 +23,7 @@ use crate::sys::procfs::Detail;
 use crate::sys::sysctl::{self, Resolution};
 use crate::target::{Host, Target};
 pub use attempt::{Attempt, BindAttempt, BindOutcome, HttpAttempt, HttpOutcome, Outcome};
+pub use exchange::{Checked, SPEAKS_HTTP};
 
 /// How far around the port to look for "the same program moved to the next port".
 pub const NEARBY: u16 = 10;
@@ -59,11 +62,17 @@ pub struct Context {
     pub no_proxy: Option<(String, String)>,
     /// Whose environment the proxy variables came from (`None`: portscope's own).
     pub env_from: Option<u32>,
-    /// For an `http://` URL that connected: one GET as a client sends it, and its answer.
+    /// One GET as a client sends it, and its answer: for an `http(s)://` URL that
+    /// connected, and for a port that speaks HTTP.
     pub http: Option<HttpAttempt>,
+    /// For a request over TLS: the certificate the server showed, and whether clients that
+    /// verify it accept it.
+    #[cfg(feature = "probe")]
+    pub tls: Option<exchange::TlsSeen>,
     /// Whether the loopback interface `lo` is up in this network namespace.
     pub loopback_up: Option<bool>,
-    /// For a URL target that connected: what the port actually speaks (read-only probe).
+    /// What the port speaks (read-only probe of the first address that connected), unless a
+    /// URL's request was answered.
     #[cfg(feature = "probe")]
     pub spoken: Option<crate::probe::engine::PortProbe>,
     /// Connect mode, when nothing listens: the last listener the history store recorded on
@@ -79,6 +88,23 @@ impl Context {
             .iter()
             .find(|a| a.outcome == Outcome::Connected)
             .map(|a| a.addr)
+    }
+
+    /// Whether the exchange shows that nothing serves the port: the request got no byte,
+    /// or the probe got not a byte to any of its questions.
+    pub fn unserved(&self) -> bool {
+        if self
+            .http
+            .as_ref()
+            .is_some_and(|h| h.outcome == HttpOutcome::NoAnswer)
+        {
+            return true;
+        }
+        #[cfg(feature = "probe")]
+        if self.spoken.as_ref().is_some_and(|p| p.silent()) {
+            return true;
+        }
+        false
     }
 
     /// Listening TCP sockets on exactly the port.
@@ -104,8 +130,15 @@ impl Context {
 pub struct DoctorReport {
     /// What was diagnosed.
     pub target: Target,
-    /// True when an attempt connected and no rule found a critical problem.
+    /// True when the client's exchange succeeded (an HTTP request answered, or the port's
+    /// protocol identified) and no rule found a critical problem.
     pub works: bool,
+    /// What the verdict rests on: `request`, `protocol`, `connect` (the protocol is unknown,
+    /// so no request was tried: `works` is false) or `bind`.
+    pub checked: Checked,
+    /// The protocol the port was seen to speak (`http (Python http.server)`), when known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub protocol: Option<String>,
     /// One sentence: the verdict.
     pub verdict: String,
     /// `connect` ("why can't I connect?") or `bind` ("why can't my program listen?").
@@ -114,12 +147,29 @@ pub struct DoctorReport {
     pub attempts: Vec<Attempt>,
     /// What the test binds did (bind mode).
     pub binds: Vec<BindAttempt>,
-    /// For an `http://` URL that connected: the request a client would send, and how it
-    /// was answered.
+    /// The HTTP request a client would send, and how it was answered.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub http: Option<HttpAttempt>,
     /// Findings, most serious first.
     pub findings: Vec<Finding>,
+}
+
+impl DoctorReport {
+    /// A connect-mode diagnosis that could not decide: an address accepted TCP connections
+    /// and nothing is known to be wrong, but the protocol is unknown, so no request was
+    /// tried (`doctor` exits 3).
+    pub fn undecided(&self) -> bool {
+        !self.works
+            && self.checked == Checked::Connect
+            && self
+                .attempts
+                .iter()
+                .any(|a| a.outcome == Outcome::Connected)
+            && !self
+                .findings
+                .iter()
+                .any(|f| f.severity == Severity::Critical)
+    }
 }
 
 /// The addresses a client dials for a target, in its order.
@@ -206,6 +256,8 @@ fn gather(
         no_proxy: None,
         env_from: None,
         http: None,
+        #[cfg(feature = "probe")]
+        tls: None,
         loopback_up: sysctl::interface_up("lo"),
         foreign: (Vec::new(), 0),
         firewall: Vec::new(),
@@ -225,30 +277,38 @@ pub fn connect(
 ) -> Result<DoctorReport> {
     let port = one_tcp_port(&target)?;
     let (addrs, resolution) = dial_addresses(&target);
-    // An http:// URL gets a real request, whose answer shows a server that closes at once:
-    // no need to wait for that after each handshake.
-    let watch_close = !is_http_url(&target);
-    let attempts = addrs
+    // The exchange that follows sees a server that closes at once: no need to wait for
+    // that after each handshake.
+    let mut attempts: Vec<Attempt> = addrs
         .iter()
-        .map(|ip| {
-            let addr = std::net::SocketAddr::new(*ip, port);
-            attempt::connect_watching(addr, timeout, watch_close)
-        })
+        .map(|ip| attempt::connect_watching(std::net::SocketAddr::new(*ip, port), timeout, false))
         .collect();
     let env = client_env(env_from)?;
+    let first = attempts
+        .iter()
+        .find(|a| a.outcome == Outcome::Connected)
+        .map(|a| a.addr);
+    // Before the snapshot, so that the accept queue shows connections nobody accepted.
+    let exchange = exchange::exchange(&target, first);
+    #[cfg(feature = "probe")]
+    if let Some(a) = attempts.iter_mut().find(|a| {
+        exchange
+            .spoken
+            .as_ref()
+            .is_some_and(|p| p.closed_at_once() && p.addr == a.addr)
+    }) {
+        a.outcome = Outcome::ClosedAtOnce;
+    }
+    let checked = exchange.checked();
+    let protocol = exchange.protocol();
     let mut ctx = gather(target, port, attempts, Vec::new(), resolution)?;
     ctx.env_from = env_from;
     proxy_routes(&mut ctx, &env);
-    ctx.http = http_request(&ctx);
-    // The prober tells which protocol answers when the request was not answered in HTTP
-    // (TLS behind http://, Redis behind http://, or an https:// URL).
+    ctx.http = exchange.http;
     #[cfg(feature = "probe")]
-    if !ctx
-        .http
-        .as_ref()
-        .is_some_and(|h| h.outcome == HttpOutcome::Answered)
     {
-        ctx.spoken = probe_if_url(&ctx);
+        ctx.spoken = exchange.spoken;
+        ctx.tls = exchange.tls;
     }
     if ctx.listeners().next().is_none() {
         ctx.foreign = crate::sys::netns::foreign_listeners(port);
@@ -261,21 +321,38 @@ pub fn connect(
         ctx.firewall = crate::sys::firewall::blocking_rules(port);
     }
     let findings = findings(&ctx, rules::CONNECT);
-    let works = ctx.attempts.iter().any(|a| a.outcome == Outcome::Connected)
-        && !findings.iter().any(|f| f.severity == Severity::Critical);
+    let connected = ctx.attempts.iter().any(|a| a.outcome == Outcome::Connected);
+    let sound = connected && !findings.iter().any(|f| f.severity == Severity::Critical);
+    let works = sound && checked != Checked::Connect;
+    let by: Vec<String> = ctx.listeners().map(|s| ctx.owner_label(s)).collect();
+    let by = if by.is_empty() {
+        String::new()
+    } else {
+        format!(" (held by {})", by.join(", "))
+    };
     let verdict = if works {
-        let by: Vec<String> = ctx.listeners().map(|s| ctx.owner_label(s)).collect();
-        let answer = match &ctx.http {
-            Some(h) if h.outcome == HttpOutcome::Answered => {
-                format!("GET / answered {}", h.first_line.as_deref().unwrap_or("?"))
-            }
-            _ => "it accepts connections".into(),
+        let answer = match (&ctx.http, &protocol) {
+            (Some(h), _) if h.outcome == HttpOutcome::Answered => format!(
+                "{} answered {}",
+                h.request.split(" HTTP/").next().unwrap_or("GET /"),
+                h.first_line.as_deref().unwrap_or("?")
+            ),
+            (_, Some(p)) => format!("it answers as {p}"),
+            _ => "it answers".into(),
         };
-        format!("{} works: {answer} (held by {})", ctx.target, by.join(", "))
+        format!("{} works: {answer}{by}", ctx.target)
+    } else if sound {
+        undecided_verdict(&ctx, &by)
     } else {
         verdict(&ctx, &findings)
     };
-    Ok(report(ctx, "connect", works, verdict, findings))
+    Ok(report(
+        ctx,
+        ("connect", checked, protocol),
+        works,
+        verdict,
+        findings,
+    ))
 }
 
 /// Diagnose why a program cannot listen on `target` (or confirm that it could).
@@ -307,7 +384,13 @@ pub fn bind(target: Target) -> Result<DoctorReport> {
     } else {
         verdict(&ctx, &findings)
     };
-    Ok(report(ctx, "bind", works, verdict, findings))
+    Ok(report(
+        ctx,
+        ("bind", Checked::Bind, None),
+        works,
+        verdict,
+        findings,
+    ))
 }
 
 /// The environment the failing client sees: `pid`'s, else portscope's own (it runs in the
@@ -329,37 +412,6 @@ fn client_env(env_from: Option<u32>) -> Result<Vec<(String, String)>> {
     })
 }
 
-/// How long the HTTP request may take, connect included: under the prober's deadline, so a
-/// diagnosis stays within 1.5 s.
-const HTTP_DEADLINE: Duration = Duration::from_millis(1000);
-
-/// Whether `target` is an `http://` URL (doctor sends it a request).
-fn is_http_url(target: &Target) -> bool {
-    matches!(target, Target::Addr { scheme: Some(s), .. } if s.eq_ignore_ascii_case("http"))
-}
-
-/// For an `http://` URL: one GET to the first address that connected, with the Host the URL
-/// carries (the path is not kept by the target grammar yet, so it is `/`).
-fn http_request(ctx: &Context) -> Option<HttpAttempt> {
-    if !is_http_url(&ctx.target) {
-        return None;
-    }
-    let Target::Addr { host, port, .. } = &ctx.target else {
-        return None;
-    };
-    let addr = ctx.first_connected()?;
-    let name = match host {
-        Host::Ip(IpAddr::V6(_)) => format!("[{host}]"),
-        _ => host.to_string(),
-    };
-    let header = if *port == 80 {
-        name
-    } else {
-        format!("{name}:{port}")
-    };
-    Some(attempt::http_get(addr, &header, "/", HTTP_DEADLINE))
-}
-
 /// For a URL target: which clients the environment sends to a proxy instead of the port.
 fn proxy_routes(ctx: &mut Context, env: &[(String, String)]) {
     let Target::Addr {
@@ -378,54 +430,26 @@ fn proxy_routes(ctx: &mut Context, env: &[(String, String)]) {
     });
 }
 
-/// A URL says which protocol the client speaks: find out what the port speaks (read-only
-/// probe of the first address that connected), so a mismatch can be named.
-#[cfg(feature = "probe")]
-fn probe_if_url(ctx: &Context) -> Option<crate::probe::engine::PortProbe> {
-    let Target::Addr {
-        scheme: Some(_),
-        host,
-        ..
-    } = &ctx.target
-    else {
-        return None;
-    };
-    let addr = ctx.first_connected()?;
-    let owner = ctx
-        .listeners()
-        .find_map(|s| s.pids.first())
-        .and_then(|pid| ctx.snapshot.process(*pid));
-    let probe_ctx = crate::probe::engine::Context {
-        process_words: owner.map_or(Vec::new(), crate::probe::engine::Context::process_words),
-        sni: match host {
-            Host::Name(n) => Some(n.clone()),
-            Host::Ip(_) => None,
-        },
-        udp: false,
-    };
-    Some(crate::probe::engine::probe(
-        addr,
-        &probe_ctx,
-        &crate::probe::Limits::default(),
-    ))
-}
-
 fn findings(ctx: &Context, rules: &[rules::Rule]) -> Vec<Finding> {
     let mut found: Vec<Finding> = rules.iter().flat_map(|rule| rule(ctx)).collect();
     found.sort_by_key(|f| std::cmp::Reverse(f.severity));
     found
 }
 
+/// The report; `how` is the mode, what the verdict rests on and the protocol spoken.
 fn report(
     ctx: Context,
-    mode: &'static str,
+    how: (&'static str, Checked, Option<String>),
     works: bool,
     verdict: String,
     findings: Vec<Finding>,
 ) -> DoctorReport {
+    let (mode, checked, protocol) = how;
     DoctorReport {
         target: ctx.target,
         works,
+        checked,
+        protocol,
         verdict,
         mode,
         attempts: ctx.attempts,
@@ -433,6 +457,32 @@ fn report(
         http: ctx.http,
         findings,
     }
+}
+
+/// Connected, nothing known to be wrong, protocol unknown: say what was checked.
+fn undecided_verdict(ctx: &Context, by: &str) -> String {
+    let target = &ctx.target;
+    let test = "give the URL a client uses to test a request (portscope doctor http://…)";
+    #[cfg(feature = "probe")]
+    if let Some(p) = &ctx.spoken {
+        if p.silent() {
+            return format!(
+                "{target} accepts TCP connections{by} but answered none of {} read-only questions ({}) in {:.0} ms: it speaks a protocol portscope does not know, or hangs before answering; {test}",
+                p.probes.len(),
+                p.probes.join(", "),
+                p.elapsed_ms
+            );
+        }
+        if !p.evidence.is_empty() {
+            return format!(
+                "{target} accepts TCP connections{by} and answers, in a protocol portscope does not know (first bytes: {}), so no request was tried; {test}",
+                p.evidence
+            );
+        }
+    }
+    format!(
+        "{target} accepts TCP connections{by}, but its protocol is unknown, so no request was tried; {test}"
+    )
 }
 
 fn verdict(ctx: &Context, findings: &[Finding]) -> String {

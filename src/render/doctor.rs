@@ -1,7 +1,7 @@
 //! Human layout of `doctor`: the verdict first, then each finding's evidence and fix.
 
 use super::style::Palette;
-use crate::doctor::{BindOutcome, DoctorReport, Outcome};
+use crate::doctor::{BindOutcome, DoctorReport, HttpAttempt, HttpOutcome, Outcome};
 use crate::model::Severity;
 use crate::text;
 
@@ -17,11 +17,34 @@ fn outcome(o: Outcome) -> &'static str {
     }
 }
 
+/// `sent GET / HTTP/1.1, Host: … to ADDR: HTTP/1.0 200 OK (3 ms)`.
+fn request_line(h: &HttpAttempt) -> String {
+    let answer = match h.outcome {
+        HttpOutcome::Answered => h.first_line.clone().unwrap_or_default(),
+        HttpOutcome::EmptyReply => "closed without an answer".into(),
+        HttpOutcome::Reset => "reset".into(),
+        HttpOutcome::NoAnswer => "no answer".into(),
+        HttpOutcome::NotHttp => "not HTTP".into(),
+        HttpOutcome::TlsFailed => format!(
+            "TLS handshake failed: {}",
+            h.error.as_deref().unwrap_or("?")
+        ),
+        HttpOutcome::Failed => format!("failed: {}", h.error.as_deref().unwrap_or("?")),
+    };
+    text::terminal(&format!(
+        "sent {} to {}: {answer} ({:.0} ms)",
+        h.request, h.addr, h.elapsed_ms
+    ))
+    .into_owned()
+}
+
 /// Render `doctor`.
 pub fn render(r: &DoctorReport, pal: &Palette) -> String {
     let verdict = text::terminal(&r.verdict);
     let mut out = if r.works {
         format!("{} {verdict}\n", pal.ok("OK"))
+    } else if r.undecided() {
+        format!("{} {verdict}\n", pal.warn("UNKNOWN"))
     } else {
         format!("{} {verdict}\n", pal.warn("PROBLEM"))
     };
@@ -33,6 +56,12 @@ pub fn render(r: &DoctorReport, pal: &Palette) -> String {
             outcome(a.outcome),
             a.elapsed_ms
         ));
+    }
+    if let Some(h) = &r.http {
+        out.push_str(&format!("  {}\n", request_line(h)));
+    }
+    if let Some(p) = &r.protocol {
+        out.push_str(&format!("  speaks {}\n", text::terminal(p)));
     }
     for b in &r.binds {
         let how = if b.reuseaddr {

@@ -1,13 +1,15 @@
 //! Rule: the connection is accepted, but the request a client sends is not answered well —
 //! an error status (a dev server's allowed-hosts check answers 403 or 400 for a Host it does
 //! not know), an empty reply (the handler crashed), a reset, or no byte at all (nothing
-//! accepts: the listening socket's owner never calls accept, or the handler hangs). A TCP
-//! handshake alone is not "works".
+//! accepts: the listening socket's owner never calls accept, or the handler hangs), or a
+//! TLS handshake that fails. A TCP handshake alone is not "works". A URL the user named is
+//! judged strictly (an error status is their failure); the `GET /` sent to a bare port is
+//! not (an API server answers 404 there), unless the server refuses the Host itself.
 
 use crate::doctor::{Context, HttpOutcome};
 use crate::model::{Finding, Severity};
 
-/// DOC-HTTP-STATUS, DOC-HTTP-EMPTY-REPLY, DOC-HTTP-RESET, DOC-HTTP-NO-ANSWER.
+/// DOC-HTTP-STATUS, DOC-HTTP-EMPTY-REPLY, DOC-HTTP-RESET, DOC-HTTP-NO-ANSWER, DOC-TLS-FAILED.
 pub fn check(ctx: &Context) -> Vec<Finding> {
     let Some(h) = &ctx.http else {
         return Vec::new();
@@ -41,8 +43,13 @@ pub fn check(ctx: &Context) -> Vec<Finding> {
                 .body_start
                 .as_deref()
                 .is_some_and(|b| b.to_ascii_lowercase().contains("host"));
+            let refuses_host = matches!(status, 400 | 403 | 421) && mentions_host;
+            let strict = crate::doctor::exchange::strict(&ctx.target);
+            if !strict && !refuses_host && status < 500 {
+                return Vec::new();
+            }
             let mut fix = Vec::new();
-            if matches!(status, 400 | 403 | 421) && mentions_host {
+            if refuses_host {
                 fix.push(format!(
                     "the server refuses the Host header {}: add it to its allowed hosts (Vite: server.allowedHosts; webpack-dev-server: allowedHosts; Django: ALLOWED_HOSTS; Rails: config.hosts; Angular: --allowed-hosts)",
                     h.request.split("Host: ").nth(1).unwrap_or("?")
@@ -54,11 +61,20 @@ pub fn check(ctx: &Context) -> Vec<Finding> {
             } else {
                 fix.push("check the URL's path and host, and the server's routes".into());
             }
-            (
-                "DOC-HTTP-STATUS",
-                format!("{holder} accepts the connection but answers the request with {line}"),
+            let finding = Finding {
+                code: "DOC-HTTP-STATUS",
+                severity: if strict || refuses_host {
+                    Severity::Critical
+                } else {
+                    Severity::Warning
+                },
+                title: format!(
+                    "{holder} accepts the connection but answers the request with {line}"
+                ),
+                evidence,
                 fix,
-            )
+            };
+            return vec![finding];
         }
         HttpOutcome::EmptyReply => (
             "DOC-HTTP-EMPTY-REPLY",
@@ -99,6 +115,29 @@ pub fn check(ctx: &Context) -> Vec<Finding> {
                 vec![
                     format!("portscope who {}   # who holds the socket, and whether it is the server you think", h.addr.port()),
                     "a process that inherited the listening socket and never accepts (a child of a server that died) must be stopped: portscope kill PORT".into(),
+                ],
+            )
+        }
+        HttpOutcome::TlsFailed => {
+            // A port seen to speak something else is named by the protocol-mismatch rule.
+            #[cfg(feature = "probe")]
+            if ctx
+                .spoken
+                .as_ref()
+                .is_some_and(|p| p.identification.is_some() && p.tls.is_none())
+            {
+                return Vec::new();
+            }
+            if let Some(e) = &h.error {
+                evidence.push(format!("TLS handshake: {e}"));
+            }
+            (
+                "DOC-TLS-FAILED",
+                format!("{holder} accepts the connection, but the TLS handshake fails"),
+                vec![
+                    format!("portscope probe {}   # what the port speaks", h.addr),
+                    "if it speaks plain HTTP, use http://; else check the server's TLS settings"
+                        .into(),
                 ],
             )
         }

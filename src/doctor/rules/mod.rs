@@ -4,12 +4,14 @@ mod bind_held;
 mod bind_not_available;
 mod bind_privileged;
 mod bind_time_wait;
+mod closed_at_once;
 mod ephemeral;
 mod fd_limit;
 mod firewall;
 mod http_answer;
 mod inherited;
 mod loopback_down;
+mod not_accepting;
 mod nothing_listens;
 mod other_address;
 mod other_netns;
@@ -18,6 +20,8 @@ mod protocol_mismatch;
 mod proxy;
 mod queue_full;
 mod stopped;
+#[cfg(feature = "probe")]
+mod tls_certificate;
 
 use super::Context;
 use crate::model::Finding;
@@ -41,6 +45,10 @@ pub const CONNECT: &[Rule] = &[
     ephemeral::check,
     inherited::check,
     http_answer::check,
+    closed_at_once::check,
+    not_accepting::check,
+    #[cfg(feature = "probe")]
+    tls_certificate::check,
 ];
 
 /// Rules for "why can't my program listen?" (`doctor --bind`).

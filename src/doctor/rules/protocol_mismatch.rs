@@ -1,22 +1,9 @@
 //! Rule: the port answers, but not in the protocol the URL asks for: TLS behind an `http://`
 //! URL, plain HTTP behind `https://`, or something that is not HTTP at all.
 
-use crate::doctor::Context;
+use crate::doctor::{Context, SPEAKS_HTTP};
 use crate::model::{Finding, Severity};
 use crate::target::Target;
-
-/// Protocols that answer an HTTP request (identified by portscope's HTTP family).
-const SPEAKS_HTTP: &[&str] = &[
-    "http",
-    "node-inspector",
-    "deno-inspector",
-    "chrome-devtools",
-    "dart-vm-service",
-    "jupyter",
-    "docker-api",
-    "elasticsearch",
-    "prometheus-metrics",
-];
 
 /// DOC-PROTOCOL-MISMATCH.
 pub fn check(ctx: &Context) -> Vec<Finding> {

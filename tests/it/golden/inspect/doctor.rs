@@ -6,7 +6,9 @@
 use std::net::SocketAddr;
 
 use portscope::commands::Report;
-use portscope::doctor::{Attempt, BindAttempt, BindOutcome, DoctorReport, Outcome};
+use portscope::doctor::{
+    Attempt, BindAttempt, BindOutcome, Checked, DoctorReport, HttpAttempt, HttpOutcome, Outcome,
+};
 use portscope::model::{Finding, Severity};
 
 use super::{LO4, LO6, at, pin, target};
@@ -37,6 +39,12 @@ fn doctor(
     Report::Doctor(Box::new(DoctorReport {
         target: target(text),
         works,
+        checked: if mode == "bind" {
+            Checked::Bind
+        } else {
+            Checked::Connect
+        },
+        protocol: None,
         verdict: verdict.into(),
         mode,
         attempts,
@@ -76,14 +84,15 @@ fn wrong_family() {
     pin("inspect-doctor-wrong-family", &report);
 }
 
-/// `doctor localhost:3000` when it works: both addresses tried, the first connected.
+/// `doctor localhost:3000` when it works: both addresses tried, the first connected, and
+/// the port, found to speak HTTP, answered `GET /`.
 #[test]
 fn works() {
-    let report = doctor(
+    let mut report = doctor(
         "localhost:3000",
         "connect",
         true,
-        "localhost:3000 works: it accepts connections (held by node[4242])",
+        "localhost:3000 works: GET / answered HTTP/1.1 200 OK (held by node[4242])",
         vec![
             attempt(at(LO4, 3000), Outcome::Connected, 101.4),
             attempt(at(LO6, 3000), Outcome::Refused, 0.1),
@@ -105,6 +114,17 @@ fn works() {
             ],
         ),
     );
+    if let Report::Doctor(r) = &mut report {
+        let mut h = HttpAttempt::new(at(LO4, 3000), "localhost:3000", "/");
+        h.outcome = HttpOutcome::Answered;
+        h.status = Some(200);
+        h.first_line = Some("HTTP/1.1 200 OK".into());
+        h.server = None;
+        h.elapsed_ms = 2.1;
+        r.http = Some(h);
+        r.checked = Checked::Request;
+        r.protocol = Some("http (Vite)".into());
+    }
     pin("inspect-doctor-works", &report);
 }
 
