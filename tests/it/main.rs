@@ -8,6 +8,7 @@ mod check;
 mod contrib;
 mod docs;
 mod doctor;
+mod doctor_exchange;
 mod doctor_netns;
 mod explain;
 mod exporter;

@@ -135,25 +135,102 @@ pub fn tls_server() -> Option<Server> {
             &cert,
         ]),
     );
-    let mut cmd = Command::new(&openssl);
+    let mut s = s_server(&openssl, dir, &cert, &key);
+    s.cn = Some(TLS_CN.to_string());
+    Some(s)
+}
+
+/// `openssl s_server -www` on a certificate for localhost and 127.0.0.1 issued by a CA of
+/// its own (what `mkcert` makes): the server, and the CA's PEM file, which a client trusts
+/// through `SSL_CERT_FILE` or `--cacert`.
+pub fn tls_server_with_ca() -> Option<(Server, String)> {
+    let openssl = need("openssl", "openssl")?;
+    let dir = TempDir::new("tls-ca");
+    let f = |n: &str| dir.join(n);
+    let run = |what: &str, args: &[&str]| check_output(what, Command::new(&openssl).args(args));
+    let (ca, ca_key) = (f("ca.pem"), f("ca.key"));
+    let (leaf, leaf_key, csr, ext) = (f("leaf.pem"), f("leaf.key"), f("leaf.csr"), f("ext"));
+    run(
+        "openssl req (CA)",
+        &[
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-subj",
+            "/CN=portscope test CA",
+            "-days",
+            "2",
+            "-keyout",
+            &ca_key,
+            "-out",
+            &ca,
+        ],
+    );
+    run(
+        "openssl req (leaf)",
+        &[
+            "req",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-subj",
+            &format!("/CN={TLS_CN}"),
+            "-keyout",
+            &leaf_key,
+            "-out",
+            &csr,
+        ],
+    );
+    fs::write(
+        &ext,
+        "subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\n",
+    )
+    .expect("write the extensions file");
+    run(
+        "openssl x509 (sign)",
+        &[
+            "x509",
+            "-req",
+            "-in",
+            &csr,
+            "-CA",
+            &ca,
+            "-CAkey",
+            &ca_key,
+            "-CAcreateserial",
+            "-days",
+            "2",
+            "-extfile",
+            &ext,
+            "-out",
+            &leaf,
+        ],
+    );
+    let server = s_server(&openssl, dir, &leaf, &leaf_key);
+    Some((server, ca))
+}
+
+/// `openssl s_server -www` with `cert` and `key` on 127.0.0.1 port 0, in `dir`.
+fn s_server(openssl: &Path, dir: TempDir, cert: &str, key: &str) -> Server {
+    let mut cmd = Command::new(openssl);
     cmd.args([
         "s_server",
         "-accept",
         "127.0.0.1:0",
         "-www",
         "-cert",
-        &cert,
+        cert,
         "-key",
-        &key,
+        key,
     ])
     .current_dir(dir.path());
     let mut proc = start("openssl s_server", &dir, "out", &mut cmd);
     let port = wait_for_line("openssl s_server", &mut proc, &dir, READY_TIMEOUT, |l| {
         l.strip_prefix("ACCEPT 127.0.0.1:")?.trim().parse().ok()
     });
-    let mut s = Server::new("openssl s_server", port, proc, dir);
-    s.cn = Some(TLS_CN.to_string());
-    Some(s)
+    Server::new("openssl s_server", port, proc, dir)
 }
 
 /// A JVM (`java Sleep.java`, single-file source launch) with the JDWP agent listening:
