@@ -63,6 +63,9 @@ pub struct Context {
     pub http: Option<HttpAttempt>,
     /// Whether the loopback interface `lo` is up in this network namespace.
     pub loopback_up: Option<bool>,
+    /// Inodes of the port's IPv6 listeners that take IPv6 only (`IPV6_V6ONLY`, as the kernel
+    /// reports it); `None` when the kernel could not be asked (`[::]` then counts as dual-stack).
+    pub v6only: Option<Vec<u64>>,
     /// For a URL target that connected: what the port actually speaks (read-only probe).
     #[cfg(feature = "probe")]
     pub spoken: Option<crate::probe::engine::PortProbe>,
@@ -207,6 +210,7 @@ fn gather(
         env_from: None,
         http: None,
         loopback_up: sysctl::interface_up("lo"),
+        v6only: crate::sys::sock_diag::v6only_listeners(port).ok(),
         foreign: (Vec::new(), 0),
         firewall: Vec::new(),
         #[cfg(feature = "history")]

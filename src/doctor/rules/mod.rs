@@ -5,6 +5,7 @@ mod bind_not_available;
 mod bind_privileged;
 mod bind_time_wait;
 mod ephemeral;
+mod facts;
 mod fd_limit;
 mod firewall;
 mod http_answer;
@@ -18,6 +19,7 @@ mod protocol_mismatch;
 mod proxy;
 mod queue_full;
 mod stopped;
+mod v6only;
 
 use super::Context;
 use crate::model::Finding;
@@ -41,6 +43,7 @@ pub const CONNECT: &[Rule] = &[
     ephemeral::check,
     inherited::check,
     http_answer::check,
+    v6only::check,
 ];
 
 /// Rules for "why can't my program listen?" (`doctor --bind`).
