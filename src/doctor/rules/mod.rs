@@ -18,6 +18,7 @@ mod other_netns;
 mod protocol_mismatch;
 mod proxy;
 mod queue_full;
+mod reuseport;
 mod stopped;
 mod v6only;
 
@@ -43,6 +44,7 @@ pub const CONNECT: &[Rule] = &[
     ephemeral::check,
     inherited::check,
     http_answer::check,
+    reuseport::check,
     v6only::check,
 ];
 
