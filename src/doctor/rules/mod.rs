@@ -19,6 +19,7 @@ mod protocol_mismatch;
 mod proxy;
 mod queue_full;
 mod reuseport;
+mod split_family;
 mod stopped;
 mod v6only;
 
@@ -45,6 +46,7 @@ pub const CONNECT: &[Rule] = &[
     inherited::check,
     http_answer::check,
     reuseport::check,
+    split_family::check,
     v6only::check,
 ];
 
@@ -55,4 +57,5 @@ pub const BIND: &[Rule] = &[
     bind_privileged::check,
     bind_not_available::check,
     inherited::check,
+    split_family::check,
 ];
