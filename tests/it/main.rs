@@ -9,6 +9,7 @@ mod contrib;
 mod docs;
 mod doctor;
 mod doctor_netns;
+mod doctor_sockets;
 mod explain;
 mod exporter;
 mod forward;
