@@ -151,11 +151,11 @@ fn loopback_only_fix(ctx: &Context, s: &Socket, dialed: IpAddr) -> Vec<String> {
             "make the server listen where the client dials: bind {dialed} (or {wildcard} for every address) — e.g. --host {wildcard} (Vite, webpack-dev-server, Flask), runserver {wildcard}:{port} (Django), -b {wildcard} (Rails)"
         ),
         format!(
-            "{} is reachable only from this machine itself; a phone or another computer dials {dialed}, and a container reaches it only with host networking (docker run --network host)",
-            s.local
+            "{} is reachable only from this machine itself: a phone or another computer dials {dialed}, and a container reaches {} only with host networking (docker run --network host)",
+            s.local, s.local
         ),
         format!(
-            "then let the clients in through the firewall: e.g. sudo ufw allow {port}/tcp, or an nftables/iptables accept rule for port {port} (portscope doctor {} names a rule that drops it)",
+            "then let the clients in through the firewall (e.g. sudo ufw allow {port}/tcp, or an nftables/iptables accept rule), and run portscope doctor {} again once the server listens there: it names a rule that drops the port",
             SocketAddr::new(dialed, port)
         ),
         format!(

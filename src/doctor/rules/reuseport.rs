@@ -158,10 +158,15 @@ fn fix(ctx: &Context, group: &[&Socket], kin: Kin, dated: bool) -> Vec<String> {
     }
     let mut fix = Vec::new();
     if kin == Kin::OtherInstance && dated {
+        let (older, newest) = if group.len() == 2 {
+            ("the older", "the newer")
+        } else {
+            ("an older", "the newest")
+        };
         for s in &group[..group.len() - 1] {
             if let Some(p) = pid(s) {
                 fix.push(format!(
-                    "kill {p}   # the older copy, {}; the newest keeps serving",
+                    "kill {p}   # {older} copy, {}; {newest} keeps serving",
                     ctx.owner_label(s)
                 ));
             }
@@ -178,7 +183,7 @@ fn fix(ctx: &Context, group: &[&Socket], kin: Kin, dated: bool) -> Vec<String> {
         }
     }
     fix.push(format!(
-        "then check that one program is left: portscope doctor {}   (portscope kill {port} would stop every holder, all copies)", ctx.target
+        "then check that one is left: portscope doctor {}   (portscope kill {port} would stop every holder, all copies)", ctx.target
     ));
     fix.push("a zero-downtime restart that starts the new copy with SO_REUSEPORT must make the old one exit once the new one listens".into());
     fix
