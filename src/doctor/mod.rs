@@ -71,6 +71,9 @@ pub struct Context {
     pub tls: Option<exchange::TlsSeen>,
     /// Whether the loopback interface `lo` is up in this network namespace.
     pub loopback_up: Option<bool>,
+    /// Inodes of the port's IPv6 listeners that take IPv6 only (`IPV6_V6ONLY`, as the kernel
+    /// reports it); `None` when the kernel could not be asked (`[::]` then counts as dual-stack).
+    pub v6only: Option<Vec<u64>>,
     /// What the port speaks (read-only probe of the first address that connected), unless a
     /// URL's request was answered.
     #[cfg(feature = "probe")]
@@ -259,6 +262,7 @@ fn gather(
         #[cfg(feature = "probe")]
         tls: None,
         loopback_up: sysctl::interface_up("lo"),
+        v6only: crate::sys::sock_diag::v6only_listeners(port).ok(),
         foreign: (Vec::new(), 0),
         firewall: Vec::new(),
         #[cfg(feature = "history")]

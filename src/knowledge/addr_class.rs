@@ -237,17 +237,30 @@ pub fn classify(addr: IpAddr) -> AddrInfo {
     }
 }
 
-/// Whether a socket bound to `bound` receives traffic addressed to `wanted`: the same
-/// address, the wildcard of its family, or (dual-stack, unless `bindv6only`) the IPv6 wildcard
-/// or the v4-mapped form of an IPv4 address.
+/// Whether a dual-stack socket (`IPV6_V6ONLY` unset, the Linux default) bound to `bound`
+/// receives traffic addressed to `wanted`: [`receives`] with `v6only` false.
 pub fn receives_for(bound: IpAddr, wanted: IpAddr) -> bool {
+    receives(bound, false, wanted)
+}
+
+/// Whether a socket bound to `bound` receives traffic addressed to `wanted`: the same
+/// address, the wildcard of its family, or — for an IPv6 socket without `IPV6_V6ONLY`
+/// (`v6only`, which the kernel reports per socket) — the IPv4 address through the IPv6
+/// wildcard or its v4-mapped form. An IPv6-only socket never receives IPv4.
+pub fn receives(bound: IpAddr, v6only: bool, wanted: IpAddr) -> bool {
     match (bound, wanted) {
         _ if bound == wanted => true,
         (IpAddr::V4(b), IpAddr::V4(_)) => b.is_unspecified(),
         (IpAddr::V6(b), IpAddr::V6(_)) => b.is_unspecified(),
+        (IpAddr::V6(_), IpAddr::V4(_)) if v6only => false,
         (IpAddr::V6(b), IpAddr::V4(w)) => b.is_unspecified() || b.to_ipv4_mapped() == Some(w),
         (IpAddr::V4(_), IpAddr::V6(_)) => false,
     }
+}
+
+/// Whether `ip` is a loopback address, the v4-mapped form (`::ffff:127.0.0.1`) included.
+pub fn is_loopback(ip: IpAddr) -> bool {
+    exposure(ip) == Exposure::Loopback
 }
 
 /// Who can reach a socket listening on a given local address.
@@ -402,6 +415,31 @@ mod tests {
             Some("unique_local")
         );
         assert!(json.as_ref().is_some_and(|j| j.get("mapped").is_none()));
+    }
+
+    #[test]
+    fn an_ipv6_only_wildcard_never_receives_ipv4() {
+        let any6 = ip("::");
+        assert!(receives(any6, false, ip("127.0.0.1")));
+        assert!(!receives(any6, true, ip("127.0.0.1")));
+        assert!(!receives(any6, true, ip("192.168.1.20")));
+        assert!(receives(any6, true, ip("::1")));
+        assert!(receives(ip("::1"), true, ip("::1")));
+        assert!(receives(ip("0.0.0.0"), true, ip("10.0.0.1")));
+        assert!(!receives(ip("0.0.0.0"), false, ip("::1")));
+        assert!(receives_for(ip("::ffff:127.0.0.1"), ip("127.0.0.1")));
+        assert!(!receives(ip("::ffff:127.0.0.1"), true, ip("127.0.0.1")));
+    }
+
+    #[test]
+    fn loopback_includes_the_mapped_form() {
+        assert!(is_loopback(ip("127.0.0.2")));
+        assert!(is_loopback(ip("::1")));
+        assert!(is_loopback(ip("::ffff:127.0.0.1")));
+        assert!(!is_loopback(ip("172.17.0.1")));
+        assert!(!is_loopback(ip("192.168.1.20")));
+        assert!(!is_loopback(ip("0.0.0.0")));
+        assert!(!is_loopback(ip("::")));
     }
 
     #[test]

@@ -10,6 +10,7 @@ mod docs;
 mod doctor;
 mod doctor_exchange;
 mod doctor_netns;
+mod doctor_sockets;
 mod explain;
 mod exporter;
 mod forward;

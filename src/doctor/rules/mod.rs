@@ -6,6 +6,7 @@ mod bind_privileged;
 mod bind_time_wait;
 mod closed_at_once;
 mod ephemeral;
+mod facts;
 mod fd_limit;
 mod firewall;
 mod http_answer;
@@ -19,9 +20,12 @@ mod other_netns;
 mod protocol_mismatch;
 mod proxy;
 mod queue_full;
+mod reuseport;
+mod split_family;
 mod stopped;
 #[cfg(feature = "probe")]
 mod tls_certificate;
+mod v6only;
 
 use super::Context;
 use crate::model::Finding;
@@ -49,6 +53,9 @@ pub const CONNECT: &[Rule] = &[
     not_accepting::check,
     #[cfg(feature = "probe")]
     tls_certificate::check,
+    reuseport::check,
+    split_family::check,
+    v6only::check,
 ];
 
 /// Rules for "why can't my program listen?" (`doctor --bind`).
@@ -58,4 +65,5 @@ pub const BIND: &[Rule] = &[
     bind_privileged::check,
     bind_not_available::check,
     inherited::check,
+    split_family::check,
 ];

@@ -1,24 +1,39 @@
 //! Rule: something listens on the port, but on an address the client does not dial: the
-//! other loopback family (`::1` vs `127.0.0.1`, often through how `localhost` resolves),
-//! another loopback address (`127.0.0.2`), or one specific non-loopback address.
+//! other family (`::1` vs `127.0.0.1`, often through how `localhost` resolves, or `0.0.0.0`
+//! for an IPv6 client), another loopback address (`127.0.0.2`), loopback only while the
+//! client dials a non-loopback address (a LAN address, a Docker bridge gateway: what a phone
+//! or a container dials), or one specific non-loopback address. An IPv6-only `[::]` listener
+//! dialled over IPv4 is DOC-V6ONLY's.
 
-use std::net::IpAddr;
+use std::net::{IpAddr, SocketAddr};
 
+use super::facts;
 use crate::doctor::{Context, Outcome};
-use crate::knowledge::addr_class::receives_for;
+use crate::knowledge::addr_class::{classify, is_loopback};
 use crate::model::{Finding, Severity, Socket};
 
-fn code_for(bound: IpAddr, dialed: IpAddr) -> (&'static str, &'static str) {
-    if bound.is_loopback() && dialed.is_loopback() && bound.is_ipv4() != dialed.is_ipv4() {
-        ("DOC-WRONG-FAMILY", "the other loopback family")
-    } else if bound.is_loopback() {
-        (
+/// The code for a listener on `bound` that a client dialling `dialed` does not reach, and
+/// how to say where it listens; `None` for the IPv6 wildcard (only `IPV6_V6ONLY` makes it
+/// refuse a dial: DOC-V6ONLY).
+fn code_for(bound: IpAddr, dialed: IpAddr) -> Option<(&'static str, &'static str)> {
+    let other_family = bound.is_ipv4() != dialed.is_ipv4();
+    if bound.is_unspecified() {
+        return bound
+            .is_ipv4()
+            .then_some(("DOC-WRONG-FAMILY", "every IPv4 address, but no IPv6 one"));
+    }
+    Some(match (is_loopback(bound), is_loopback(dialed)) {
+        (true, true) if other_family => ("DOC-WRONG-FAMILY", "the other loopback family"),
+        (true, true) => (
             "DOC-OTHER-LOOPBACK-ADDRESS",
             "another loopback address (all of 127.0.0.0/8 is loopback, but each address is distinct)",
-        )
-    } else {
-        ("DOC-SPECIFIC-ADDRESS", "one specific address")
-    }
+        ),
+        (true, false) => (
+            "DOC-LOOPBACK-ONLY",
+            "loopback only, which nothing but this machine can reach",
+        ),
+        (false, _) => ("DOC-SPECIFIC-ADDRESS", "one specific address"),
+    })
 }
 
 fn resolution_evidence(ctx: &Context) -> Option<String> {
@@ -45,20 +60,21 @@ pub fn check(ctx: &Context) -> Vec<Finding> {
     let connected_somewhere = ctx.attempts.iter().any(|a| a.outcome == Outcome::Connected);
     let listeners: Vec<&Socket> = ctx.listeners().collect();
     let mut findings = Vec::new();
-    for s in listeners.iter().filter(|s| {
-        s.local
-            .ip()
-            .is_some_and(|b| !failed.iter().any(|d| receives_for(b, *d)))
-    }) {
+    for s in listeners
+        .iter()
+        .filter(|s| !failed.iter().any(|d| facts::receives(ctx, s, *d)))
+    {
         let Some(bound) = s.local.ip() else { continue };
-        let (code, what) = code_for(bound, dialed);
+        let Some((code, what)) = code_for(bound, dialed) else {
+            continue;
+        };
         let mut evidence = vec![
-            format!(
-                "connect to {}: refused",
-                std::net::SocketAddr::new(dialed, ctx.port)
-            ),
+            format!("connect to {}: refused", SocketAddr::new(dialed, ctx.port)),
             format!("{} listens on {} only", ctx.owner_label(s), s.local),
         ];
+        if code == "DOC-LOOPBACK-ONLY" {
+            evidence.push(dialed_evidence(dialed));
+        }
         evidence.extend(resolution_evidence(ctx));
         let severity = if connected_somewhere {
             Severity::Warning
@@ -80,6 +96,16 @@ pub fn check(ctx: &Context) -> Vec<Finding> {
             )
         };
         let wildcard = if dialed.is_ipv4() { "0.0.0.0" } else { "::" };
+        if code == "DOC-LOOPBACK-ONLY" {
+            findings.push(Finding {
+                code,
+                severity,
+                title,
+                evidence,
+                fix: loopback_only_fix(ctx, s, dialed),
+            });
+            continue;
+        }
         let mut fix = vec![
             format!("connect to {} instead", s.local),
             format!(
@@ -100,29 +126,105 @@ pub fn check(ctx: &Context) -> Vec<Finding> {
     findings
 }
 
+/// What the dialled address is (`172.17.0.1 is private (172.16.0.0/12, RFC 1918): …`).
+fn dialed_evidence(dialed: IpAddr) -> String {
+    let info = classify(dialed);
+    let block = if info.block.is_empty() {
+        String::new()
+    } else {
+        format!(" ({}, {})", info.block, info.rfc)
+    };
+    format!(
+        "{dialed} is not loopback: it is {}{block}, an address other machines and containers can dial — a loopback listener never receives it",
+        info.class.label()
+    )
+}
+
+/// The fix for a loopback-only listener dialled at a non-loopback address: the client is
+/// probably not on this machine (a phone, another computer, a container), so "connect to
+/// 127.0.0.1" is no answer.
+fn loopback_only_fix(ctx: &Context, s: &Socket, dialed: IpAddr) -> Vec<String> {
+    let port = ctx.port;
+    let wildcard = if dialed.is_ipv4() { "0.0.0.0" } else { "::" };
+    vec![
+        format!(
+            "make the server listen where the client dials: bind {dialed} (or {wildcard} for every address) — e.g. --host {wildcard} (Vite, webpack-dev-server, Flask), runserver {wildcard}:{port} (Django), -b {wildcard} (Rails)"
+        ),
+        format!(
+            "{} is reachable only from this machine itself: a phone or another computer dials {dialed}, and a container reaches {} only with host networking (docker run --network host)",
+            s.local, s.local
+        ),
+        format!(
+            "then let the clients in through the firewall (e.g. sudo ufw allow {port}/tcp, or an nftables/iptables accept rule), and run portscope doctor {} again once the server listens there: it names a rule that drops the port",
+            SocketAddr::new(dialed, port)
+        ),
+        format!(
+            "{wildcard} also exposes the port to every network this machine is on: bind {dialed} alone to serve only that one"
+        ),
+    ]
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn coverage() {
-        let v4: IpAddr = "127.0.0.1".parse().unwrap_or(IpAddr::from([127, 0, 0, 1]));
+        let v4 = IpAddr::from([127, 0, 0, 1]);
         let v6 = IpAddr::from(std::net::Ipv6Addr::LOCALHOST);
-        assert!(receives_for(IpAddr::from([0, 0, 0, 0]), v4));
-        assert!(!receives_for(v6, v4));
-        assert!(receives_for(
-            IpAddr::from(std::net::Ipv6Addr::UNSPECIFIED),
-            v4
-        ));
-        assert!(!receives_for(IpAddr::from([127, 0, 0, 2]), v4));
-        assert_eq!(code_for(v6, v4).0, "DOC-WRONG-FAMILY");
+        let code = |b: IpAddr, d: IpAddr| code_for(b, d).map(|c| c.0);
+        assert_eq!(code(v6, v4), Some("DOC-WRONG-FAMILY"));
+        assert_eq!(code(v4, v6), Some("DOC-WRONG-FAMILY"));
         assert_eq!(
-            code_for(IpAddr::from([127, 0, 0, 2]), v4).0,
-            "DOC-OTHER-LOOPBACK-ADDRESS"
+            code(IpAddr::from([0, 0, 0, 0]), v6),
+            Some("DOC-WRONG-FAMILY")
         );
         assert_eq!(
-            code_for(IpAddr::from([10, 1, 2, 3]), v4).0,
-            "DOC-SPECIFIC-ADDRESS"
+            code(IpAddr::from([127, 0, 0, 2]), v4),
+            Some("DOC-OTHER-LOOPBACK-ADDRESS")
         );
+        assert_eq!(
+            code(IpAddr::from([10, 1, 2, 3]), v4),
+            Some("DOC-SPECIFIC-ADDRESS")
+        );
+        // An IPv6-only wildcard is DOC-V6ONLY's.
+        assert_eq!(
+            code(IpAddr::from(std::net::Ipv6Addr::UNSPECIFIED), v4),
+            None
+        );
+    }
+
+    #[test]
+    fn a_non_loopback_dial_is_never_called_loopback() {
+        let lo = IpAddr::from([127, 0, 0, 1]);
+        for dialed in [
+            "192.168.1.20",
+            "172.17.0.1",
+            "10.0.0.5",
+            "203.0.113.9",
+            "fd00::5",
+        ] {
+            let dialed: IpAddr = dialed.parse().unwrap_or(lo);
+            assert_ne!(dialed, lo);
+            let (code, what) = code_for(lo, dialed).unwrap_or(("", ""));
+            assert_eq!(code, "DOC-LOOPBACK-ONLY", "{dialed}");
+            assert!(!what.contains("another loopback"), "{what}");
+            assert!(!dialed_evidence(dialed).contains("is loopback"));
+        }
+        let v6lo = IpAddr::from(std::net::Ipv6Addr::LOCALHOST);
+        assert_eq!(
+            code_for(v6lo, IpAddr::from([192, 168, 1, 20])).map(|c| c.0),
+            Some("DOC-LOOPBACK-ONLY")
+        );
+        // A specific LAN address dialled at another LAN address is not a loopback matter.
+        assert_eq!(
+            code_for(
+                IpAddr::from([192, 168, 1, 20]),
+                IpAddr::from([172, 17, 0, 1])
+            )
+            .map(|c| c.0),
+            Some("DOC-SPECIFIC-ADDRESS")
+        );
+        assert!(dialed_evidence(IpAddr::from([172, 17, 0, 1])).contains("172.16.0.0/12"));
     }
 }

@@ -27,6 +27,9 @@ use crate::error::{Error, Result};
 use crate::model::{Endpoint, Family, Proto, Socket};
 use crate::sys::SocketQuery;
 
+mod v6only;
+pub use v6only::v6only_listeners;
+
 /// Receive buffer: the kernel fills at most ~32 KiB per dump datagram.
 const RECV_BUF: usize = 64 * 1024;
 /// `MSG_TRUNC`: make `recv` return the real datagram length so truncation is detected.
