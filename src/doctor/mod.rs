@@ -39,6 +39,8 @@ pub struct Context {
     pub attempts: Vec<Attempt>,
     /// How the host name resolves here (for `localhost` and other names).
     pub resolution: Option<Resolution>,
+    /// For a name: what each family of clients would dial, and reach.
+    pub clients: Vec<crate::knowledge::clients::ClientView>,
     /// TCP sockets on ports `port - NEARBY ..= port + NEARBY`, with owners in full.
     pub snapshot: Snapshot,
     /// `--bind`: test binds, without and with `SO_REUSEADDR`.
@@ -148,6 +150,12 @@ pub struct DoctorReport {
     pub mode: &'static str,
     /// What the connect attempts did (connect mode).
     pub attempts: Vec<Attempt>,
+    /// For a name (a bare port means `localhost`): the resolver's answer and `/etc/hosts`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resolution: Option<Resolution>,
+    /// For a name: what each family of clients dials, and the address it would reach.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub clients: Vec<crate::knowledge::clients::ClientView>,
     /// What the test binds did (bind mode).
     pub binds: Vec<BindAttempt>,
     /// The HTTP request a client would send, and how it was answered.
@@ -175,32 +183,33 @@ impl DoctorReport {
     }
 }
 
-/// The addresses a client dials for a target, in its order.
+/// The addresses clients dial for a target: the resolver's answer in its order, and for
+/// `localhost` (a bare port means it) both loopback addresses, which curl and browsers use
+/// whatever the resolver says (RFC 6761).
 fn dial_addresses(target: &Target) -> (Vec<IpAddr>, Option<Resolution>) {
-    match target {
+    let name = match target {
         Target::Addr {
             host: Host::Ip(ip), ..
-        } => (vec![*ip], None),
+        } => return (vec![*ip], None),
         Target::Addr {
             host: Host::Name(name),
             ..
-        } => {
-            let res = sysctl::resolve(name);
-            (res.addresses.clone(), Some(res))
-        }
-        // A bare port: what `localhost` means here, as most clients dial it.
-        _ => {
-            let res = sysctl::resolve("localhost");
-            let mut addrs = res.addresses.clone();
-            if addrs.is_empty() {
-                addrs = vec![
-                    IpAddr::V4(Ipv4Addr::LOCALHOST),
-                    IpAddr::V6(Ipv6Addr::LOCALHOST),
-                ];
+        } => name.as_str(),
+        _ => "localhost",
+    };
+    let res = sysctl::resolve(name);
+    let mut addrs = res.addresses.clone();
+    if name.eq_ignore_ascii_case("localhost") {
+        for lo in [
+            IpAddr::V4(Ipv4Addr::LOCALHOST),
+            IpAddr::V6(Ipv6Addr::LOCALHOST),
+        ] {
+            if !addrs.contains(&lo) {
+                addrs.push(lo);
             }
-            (addrs, Some(res))
         }
     }
+    (addrs, Some(res))
 }
 
 /// The one port a target names, or a bad-input error.
@@ -246,6 +255,7 @@ fn gather(
         port,
         attempts,
         resolution,
+        clients: Vec::new(),
         snapshot,
         binds,
         sysctls: sysctl::port_sysctls(),
@@ -306,6 +316,14 @@ pub fn connect(
     let checked = exchange.checked();
     let protocol = exchange.protocol();
     let mut ctx = gather(target, port, attempts, Vec::new(), resolution)?;
+    if let Some(res) = &ctx.resolution {
+        let attempts = &ctx.attempts;
+        ctx.clients = crate::knowledge::clients::views(&res.name, &res.addresses, |ip| {
+            attempts
+                .iter()
+                .any(|a| a.addr.ip() == ip && a.outcome == Outcome::Connected)
+        });
+    }
     ctx.env_from = env_from;
     proxy_routes(&mut ctx, &env);
     ctx.http = exchange.http;
@@ -362,29 +380,47 @@ pub fn connect(
 /// Diagnose why a program cannot listen on `target` (or confirm that it could).
 pub fn bind(target: Target) -> Result<DoctorReport> {
     let port = one_tcp_port(&target)?;
-    let ip = match &target {
+    // A name: every address it resolves to, as a server that binds the name binds each (a
+    // server that binds "localhost" fails if any of them cannot be bound).
+    let (ips, resolution) = match &target {
         Target::Addr {
             host: Host::Ip(ip), ..
-        } => *ip,
+        } => (vec![*ip], None),
         Target::Addr {
             host: Host::Name(name),
             ..
-        } => sysctl::resolve(name)
-            .addresses
-            .first()
-            .copied()
-            .unwrap_or(IpAddr::V4(Ipv4Addr::LOCALHOST)),
+        } => {
+            let res = sysctl::resolve(name);
+            (res.addresses.clone(), Some(res))
+        }
         // What most servers bind for "port N": every IPv4 address.
-        _ => IpAddr::V4(Ipv4Addr::UNSPECIFIED),
+        _ => (vec![IpAddr::V4(Ipv4Addr::UNSPECIFIED)], None),
     };
-    let addr = std::net::SocketAddr::new(ip, port);
-    let binds = vec![attempt::bind(addr, false), attempt::bind(addr, true)];
-    let ctx = gather(target, port, Vec::new(), binds, None)?;
+    let binds = ips
+        .iter()
+        .flat_map(|ip| {
+            let addr = std::net::SocketAddr::new(*ip, port);
+            [attempt::bind(addr, false), attempt::bind(addr, true)]
+        })
+        .collect();
+    let ctx = gather(target, port, Vec::new(), binds, resolution)?;
     let findings = findings(&ctx, rules::BIND);
-    let works = ctx.binds.iter().all(|b| b.outcome == BindOutcome::Ok)
+    let works = !ctx.binds.is_empty()
+        && ctx.binds.iter().all(|b| b.outcome == BindOutcome::Ok)
         && !findings.iter().any(|f| f.severity == Severity::Critical);
     let verdict = if works {
-        format!("{addr} is free: a program can listen there now")
+        let addrs: Vec<String> = ips
+            .iter()
+            .map(|ip| std::net::SocketAddr::new(*ip, port).to_string())
+            .collect();
+        match addrs.as_slice() {
+            [one] => format!("{one} is free: a program can listen there now"),
+            all => format!(
+                "{} is free at every address it resolves to ({}): a program can listen there now",
+                ctx.target,
+                all.join(", ")
+            ),
+        }
     } else {
         verdict(&ctx, &findings)
     };
@@ -457,6 +493,8 @@ fn report(
         verdict,
         mode,
         attempts: ctx.attempts,
+        resolution: ctx.resolution,
+        clients: ctx.clients,
         binds: ctx.binds,
         http: ctx.http,
         findings,

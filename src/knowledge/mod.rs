@@ -9,6 +9,7 @@
 //! read.
 
 pub mod addr_class;
+pub mod clients;
 pub mod dev_ports;
 pub mod dev_servers;
 pub mod iana;

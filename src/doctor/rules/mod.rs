@@ -4,6 +4,7 @@ mod bind_held;
 mod bind_not_available;
 mod bind_privileged;
 mod bind_time_wait;
+mod clients_differ;
 mod closed_at_once;
 mod ephemeral;
 mod facts;
@@ -12,6 +13,7 @@ mod firewall;
 mod http_answer;
 mod inherited;
 mod loopback_down;
+mod name_unresolved;
 mod not_accepting;
 mod nothing_listens;
 mod other_address;
@@ -56,6 +58,8 @@ pub const CONNECT: &[Rule] = &[
     reuseport::check,
     split_family::check,
     v6only::check,
+    clients_differ::check,
+    name_unresolved::check,
 ];
 
 /// Rules for "why can't my program listen?" (`doctor --bind`).
@@ -66,4 +70,5 @@ pub const BIND: &[Rule] = &[
     bind_not_available::check,
     inherited::check,
     split_family::check,
+    name_unresolved::check,
 ];

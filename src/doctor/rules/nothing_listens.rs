@@ -6,7 +6,8 @@ use crate::model::{Finding, Severity, SockState};
 
 /// DOC-REFUSED-NOTHING-LISTENING, with DOC-NEARBY-LISTENER for each listener a few ports away.
 pub fn check(ctx: &Context) -> Vec<Finding> {
-    if ctx.listeners().next().is_some()
+    if ctx.attempts.is_empty()
+        || ctx.listeners().next().is_some()
         || !ctx.foreign.0.is_empty()
         || ctx.attempts.iter().any(|a| a.outcome != Outcome::Refused)
     {

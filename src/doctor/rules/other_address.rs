@@ -57,7 +57,19 @@ pub fn check(ctx: &Context) -> Vec<Finding> {
     let Some(&dialed) = failed.first() else {
         return Vec::new();
     };
-    let connected_somewhere = ctx.attempts.iter().any(|a| a.outcome == Outcome::Connected);
+    // An address that reached the listener (even one that closed at once) is "somewhere".
+    let connected_somewhere = ctx
+        .attempts
+        .iter()
+        .any(|a| matches!(a.outcome, Outcome::Connected | Outcome::ClosedAtOnce));
+    // A refused address that no client of the name would dial first, while every client
+    // reaches another, harms nobody (portscope dials both loopback addresses for localhost).
+    if connected_somewhere
+        && !ctx.clients.is_empty()
+        && ctx.clients.iter().all(|c| c.reaches.is_some())
+    {
+        return Vec::new();
+    }
     let listeners: Vec<&Socket> = ctx.listeners().collect();
     let mut findings = Vec::new();
     for s in listeners

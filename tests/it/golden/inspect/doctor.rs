@@ -48,6 +48,8 @@ fn doctor(
         verdict: verdict.into(),
         mode,
         attempts,
+        resolution: None,
+        clients: vec![],
         binds,
         http: None,
         findings: vec![finding],
