@@ -50,8 +50,12 @@ pub struct Context {
     /// Connect mode, when nothing listens here: listeners on the port in other network
     /// namespaces, and how many processes' namespaces could not be read.
     pub foreign: (Vec<crate::sys::netns::ForeignListener>, usize),
-    /// Connect mode, when an attempt failed: firewall rules that drop or reject the port.
+    /// Connect mode, when an attempt failed: firewall rules that drop or reject the port,
+    /// and hooked chains whose default policy drops it.
     pub firewall: Vec<crate::sys::firewall::BlockingRule>,
+    /// Connect mode, when an attempt failed: which firewall tools were read, and chains whose
+    /// answer could not be told.
+    pub firewall_notes: crate::sys::firewall::Notes,
     /// For an `http://`/`https://` target: the clients that would send the request to a
     /// proxy (from the environment's proxy variables), and the `no_proxy` list they read.
     pub proxies: Vec<crate::knowledge::proxy::Route>,
@@ -209,6 +213,7 @@ fn gather(
         loopback_up: sysctl::interface_up("lo"),
         foreign: (Vec::new(), 0),
         firewall: Vec::new(),
+        firewall_notes: Default::default(),
         #[cfg(feature = "history")]
         past: None,
     })
@@ -258,7 +263,12 @@ pub fn connect(
         }
     }
     if ctx.attempts.iter().any(|a| a.outcome != Outcome::Connected) {
-        ctx.firewall = crate::sys::firewall::blocking_rules(port);
+        let failed: Vec<IpAddr> = (ctx.attempts.iter())
+            .filter(|a| a.outcome != Outcome::Connected)
+            .map(|a| a.addr.ip())
+            .collect();
+        let fw = crate::sys::firewall::read(port, &failed);
+        (ctx.firewall, ctx.firewall_notes) = (fw.blocking, fw.notes);
     }
     let findings = findings(&ctx, rules::CONNECT);
     let works = ctx.attempts.iter().any(|a| a.outcome == Outcome::Connected)
