@@ -7,8 +7,8 @@ use std::path::PathBuf;
 use crate::harness::{Spawned, needs, require_root, spawn};
 
 /// A network namespace of this test's own, deleted on drop.
-struct Netns {
-    name: String,
+pub(crate) struct Netns {
+    pub(crate) name: String,
     /// `ip` (iproute2), which makes, enters and deletes it.
     ip: PathBuf,
 }
@@ -16,7 +16,7 @@ struct Netns {
 impl Netns {
     /// A fresh namespace (its `lo` starts down), or `None` when not root or without `ip` (one
     /// skip line).
-    fn new(test: &str, tag: &str, why: &str) -> Option<Netns> {
+    pub(crate) fn new(test: &str, tag: &str, why: &str) -> Option<Netns> {
         if !require_root(test, why) {
             return None;
         }
@@ -32,13 +32,13 @@ impl Netns {
     }
 
     /// `ip ARGS` inside; it must succeed.
-    fn ip(&self, args: &[&str]) {
+    pub(crate) fn ip(&self, args: &[&str]) {
         let ip = self.ip.to_str().expect("a UTF-8 path");
         self.exec(&[&[ip], args].concat());
     }
 
     /// Run `args` inside; they must succeed.
-    fn exec(&self, args: &[&str]) {
+    pub(crate) fn exec(&self, args: &[&str]) {
         let ok = std::process::Command::new(&self.ip)
             .args(["netns", "exec", &self.name])
             .args(args)
@@ -49,23 +49,29 @@ impl Netns {
     }
 
     /// `portscope ARGS --json` inside.
-    fn portscope(&self, args: &[&str]) -> serde_json::Value {
+    pub(crate) fn portscope(&self, args: &[&str]) -> serde_json::Value {
+        self.portscope_code(args).1
+    }
+
+    /// `portscope ARGS --json` inside: its exit code and its report.
+    pub(crate) fn portscope_code(&self, args: &[&str]) -> (i32, serde_json::Value) {
         let mut c = std::process::Command::new(&self.ip);
         c.args(["netns", "exec", &self.name, env!("CARGO_BIN_EXE_portscope")])
             .args(args)
             .arg("--json");
         let out = crate::harness::output(&mut c);
-        serde_json::from_str(&out.stdout).unwrap_or_else(|e| panic!("{e}: {out:?}"))
+        let report = serde_json::from_str(&out.stdout).unwrap_or_else(|e| panic!("{e}: {out:?}"));
+        (out.code, report)
     }
 
     /// A python3 program inside that prints its ready line.
-    fn python(&self, script: &str) -> Spawned {
+    pub(crate) fn python(&self, script: &str) -> Spawned {
         let ip = self.ip.to_str().expect("a UTF-8 path");
         spawn(ip, &["netns", "exec", &self.name, "python3", "-c", script])
     }
 
     /// A TCP listener inside on `addr`, port 0; prints `PORT PID`.
-    fn listener(&self, addr: &str) -> Spawned {
+    pub(crate) fn listener(&self, addr: &str) -> Spawned {
         self.python(&format!(
             "import socket,os,time\n\
              s=socket.socket(); s.bind(('{addr}',0)); s.listen(8)\n\

@@ -7,6 +7,7 @@ mod bind_time_wait;
 mod ephemeral;
 mod fd_limit;
 mod firewall;
+mod firewall_policy;
 mod http_answer;
 mod inherited;
 mod loopback_down;
@@ -28,6 +29,7 @@ pub type Rule = fn(&Context) -> Vec<Finding>;
 /// Rules for "why can't I connect?", in no particular order (findings are sorted later).
 pub const CONNECT: &[Rule] = &[
     firewall::check,
+    firewall_policy::check,
     other_netns::check,
     nothing_listens::check,
     other_address::check,
