@@ -7,6 +7,7 @@
 
 use crate::sys::attempt;
 mod rules;
+pub mod wider;
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::time::Duration;
@@ -65,6 +66,8 @@ pub struct Context {
     pub env_from: Option<u32>,
     /// For an `http://` URL that connected: one GET as a client sends it, and its answer.
     pub http: Option<HttpAttempt>,
+    /// Connect mode, when nothing listens: unix sockets and processes that name the port.
+    pub wider: wider::Wider,
     /// Whether the loopback interface `lo` is up in this network namespace.
     pub loopback_up: Option<bool>,
     /// For a URL target that connected: what the port actually speaks (read-only probe).
@@ -214,6 +217,7 @@ fn gather(
         foreign: (Vec::new(), 0),
         firewall: Vec::new(),
         firewall_notes: Default::default(),
+        wider: Default::default(),
         #[cfg(feature = "history")]
         past: None,
     })
@@ -257,6 +261,7 @@ pub fn connect(
     }
     if ctx.listeners().next().is_none() {
         ctx.foreign = crate::sys::netns::foreign_listeners(port);
+        ctx.wider = wider::look(port);
         #[cfg(feature = "history")]
         {
             ctx.past = crate::store::history::last_recorded(&ctx.target, state_dir);

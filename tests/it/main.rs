@@ -10,6 +10,7 @@ mod docs;
 mod doctor;
 mod doctor_firewall;
 mod doctor_netns;
+mod doctor_wider;
 mod explain;
 mod exporter;
 mod forward;

@@ -10,6 +10,7 @@ mod firewall;
 mod firewall_policy;
 mod http_answer;
 mod inherited;
+mod listens_elsewhere;
 mod loopback_down;
 mod nothing_listens;
 mod other_address;
@@ -19,6 +20,7 @@ mod protocol_mismatch;
 mod proxy;
 mod queue_full;
 mod stopped;
+mod unix_only;
 
 use super::Context;
 use crate::model::Finding;
@@ -31,7 +33,9 @@ pub const CONNECT: &[Rule] = &[
     firewall::check,
     firewall_policy::check,
     other_netns::check,
+    unix_only::check,
     nothing_listens::check,
+    listens_elsewhere::check,
     other_address::check,
     stopped::check,
     queue_full::check,
