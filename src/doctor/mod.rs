@@ -275,7 +275,9 @@ pub fn connect(
         let fw = crate::sys::firewall::read(port, &failed);
         (ctx.firewall, ctx.firewall_notes) = (fw.blocking, fw.notes);
     }
-    let findings = findings(&ctx, rules::CONNECT);
+    let mut findings = findings(&ctx, rules::CONNECT);
+    // Nothing explains a failure: say what was looked at (most serious, so first).
+    findings.splice(0..0, rules::unexplained::check(&ctx, &findings));
     let works = ctx.attempts.iter().any(|a| a.outcome == Outcome::Connected)
         && !findings.iter().any(|f| f.severity == Severity::Critical);
     let verdict = if works {

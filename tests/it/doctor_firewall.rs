@@ -145,3 +145,80 @@ fn an_iptables_input_policy_of_drop_is_named_with_iptables_commands() {
     let (code, r) = ns.portscope_code(&["doctor", &target, "--timeout", "300"]);
     assert_eq!((code, codes(&r).len()), (0, 0), "{r}");
 }
+
+#[test]
+fn a_failure_nothing_explains_lists_what_was_looked_at() {
+    let test = "a_failure_nothing_explains_lists_what_was_looked_at";
+    let Some(ns) = Netns::new(
+        test,
+        "unexpl",
+        "adds nftables chains inside a network namespace of its own",
+    ) else {
+        return;
+    };
+    let Some(nft) = needs(test, "nft", "nftables") else {
+        return;
+    };
+    let nft = nft.to_str().expect("a UTF-8 path");
+    ns.ip(&["link", "set", "lo", "up"]);
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let port = &port.to_string();
+    ns.exec(&[nft, "add", "table", "inet", "pstest"]);
+    ns.exec(&[
+        nft,
+        "add",
+        "chain",
+        "inet",
+        "pstest",
+        "input",
+        "{ type filter hook input priority 0; policy drop; }",
+    ]);
+    // Whether a rate limit lets the packet through depends on traffic: doctor makes no claim
+    // either way. (Either way the attempt times out: no rule lets replies back in.)
+    ns.exec(&[
+        nft, "add", "rule", "inet", "pstest", "input", "tcp", "dport", port, "limit", "rate",
+        "1/minute", "burst", "1", "packets", "accept",
+    ]);
+    let target = format!("127.0.0.1:{port}");
+    let (code, r) = ns.portscope_code(&["doctor", &target, "--timeout", "300"]);
+    assert_eq!(code, 1, "{r}");
+    assert_eq!(r["attempts"][0]["outcome"], "timed_out", "{r}");
+    assert_eq!(codes(&r), ["DOC-UNEXPLAINED"], "{r}");
+    let f = &r["findings"][0];
+    assert_eq!(r["verdict"], f["title"]);
+    assert!(
+        f["title"]
+            .as_str()
+            .unwrap()
+            .contains("no rule explains why"),
+        "{f}"
+    );
+    let evidence: Vec<&str> = f["evidence"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e.as_str().unwrap())
+        .collect();
+    for start in [
+        &format!("connect to {target}: timed out"),
+        &format!("listeners in this network namespace: none on TCP port {port}"),
+        &format!("other network namespaces: 0 listener(s) on port {port}"),
+        "unix sockets: 0 of the ",
+        "processes: 0 of the ",
+        &format!("firewall rules and policies: 0 blocking port {port} (nft -j list ruleset: read"),
+        "firewall, could not tell: nft table inet pstest, chain input",
+    ] {
+        assert!(
+            evidence.iter().any(|e| e.starts_with(start)),
+            "{start:?} in {evidence:#?}"
+        );
+    }
+    assert!(
+        evidence.iter().any(|e| e.contains("`limit`")),
+        "{evidence:#?}"
+    );
+}

@@ -20,6 +20,7 @@ mod protocol_mismatch;
 mod proxy;
 mod queue_full;
 mod stopped;
+pub mod unexplained;
 mod unix_only;
 
 use super::Context;
