@@ -16,7 +16,14 @@ pub fn check(ctx: &Context) -> Vec<Finding> {
     }
     let port = ctx.port;
     let mut out = Vec::new();
-    for n in &ctx.wider.programs {
+    // A program serving the port on a unix socket is DOC-UNIX-SOCKET-ONLY's.
+    let serving_unix = |pid: u32| ctx.wider.unix.sockets.iter().any(|s| s.pids.contains(&pid));
+    for n in ctx
+        .wider
+        .programs
+        .iter()
+        .filter(|n| !serving_unix(n.process.pid))
+    {
         let p = &n.process;
         let who = format!("{}[{}]", p.comm, p.pid);
         let mut evidence = vec![
