@@ -66,9 +66,13 @@ pub fn look(port: u16) -> Wider {
     let mine = own_line();
     let mut found: Vec<(u32, String)> = Vec::new();
     for entry in pids.iter().filter(|e| !mine.contains(&e.pid)) {
+        // Kernel threads (an empty command line, no environment) are not programs.
         let Ok(raw) = std::fs::read(format!("/proc/{}/cmdline", entry.pid)) else {
             continue;
         };
+        if raw.is_empty() {
+            continue;
+        }
         w.processes_seen += 1;
         let args: Vec<String> = raw
             .split(|b| *b == 0)
