@@ -9,6 +9,7 @@ use crate::sys::attempt;
 mod exchange;
 mod holder;
 mod rules;
+pub mod wider;
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::time::Duration;
@@ -55,8 +56,12 @@ pub struct Context {
     /// Connect mode, when nothing listens here: listeners on the port in other network
     /// namespaces, and how many processes' namespaces could not be read.
     pub foreign: (Vec<crate::sys::netns::ForeignListener>, usize),
-    /// Connect mode, when an attempt failed: firewall rules that drop or reject the port.
+    /// Connect mode, when an attempt failed: firewall rules that drop or reject the port,
+    /// and hooked chains whose default policy drops it.
     pub firewall: Vec<crate::sys::firewall::BlockingRule>,
+    /// Connect mode, when an attempt failed: which firewall tools were read, and chains whose
+    /// answer could not be told.
+    pub firewall_notes: crate::sys::firewall::Notes,
     /// For an `http://`/`https://` target: the clients that would send the request to a
     /// proxy (from the environment's proxy variables), and the `no_proxy` list they read.
     pub proxies: Vec<crate::knowledge::proxy::Route>,
@@ -71,6 +76,8 @@ pub struct Context {
     /// verify it accept it.
     #[cfg(feature = "probe")]
     pub tls: Option<exchange::TlsSeen>,
+    /// Connect mode, when nothing listens: unix sockets and processes that name the port.
+    pub wider: wider::Wider,
     /// Whether the loopback interface `lo` is up in this network namespace.
     pub loopback_up: Option<bool>,
     /// Inodes of the port's IPv6 listeners that take IPv6 only (`IPV6_V6ONLY`, as the kernel
@@ -275,6 +282,8 @@ fn gather(
         v6only: crate::sys::sock_diag::v6only_listeners(port).ok(),
         foreign: (Vec::new(), 0),
         firewall: Vec::new(),
+        firewall_notes: Default::default(),
+        wider: Default::default(),
         #[cfg(feature = "history")]
         past: None,
     })
@@ -334,15 +343,23 @@ pub fn connect(
     }
     if ctx.listeners().next().is_none() {
         ctx.foreign = crate::sys::netns::foreign_listeners(port);
+        ctx.wider = wider::look(port);
         #[cfg(feature = "history")]
         {
             ctx.past = crate::store::history::last_recorded(&ctx.target, state_dir);
         }
     }
     if ctx.attempts.iter().any(|a| a.outcome != Outcome::Connected) {
-        ctx.firewall = crate::sys::firewall::blocking_rules(port);
+        let failed: Vec<IpAddr> = (ctx.attempts.iter())
+            .filter(|a| a.outcome != Outcome::Connected)
+            .map(|a| a.addr.ip())
+            .collect();
+        let fw = crate::sys::firewall::read(port, &failed);
+        (ctx.firewall, ctx.firewall_notes) = (fw.blocking, fw.notes);
     }
-    let findings = findings(&ctx, rules::CONNECT);
+    let mut findings = findings(&ctx, rules::CONNECT);
+    // Nothing explains a failure: say what was looked at (most serious, so first).
+    findings.splice(0..0, rules::unexplained::check(&ctx, &findings));
     let connected = ctx.attempts.iter().any(|a| a.outcome == Outcome::Connected);
     let sound = connected && !findings.iter().any(|f| f.severity == Severity::Critical);
     let works = sound && checked != Checked::Connect;

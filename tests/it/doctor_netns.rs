@@ -50,8 +50,14 @@ impl Netns {
 
     /// `portscope ARGS --json` inside.
     pub(crate) fn portscope(&self, args: &[&str]) -> serde_json::Value {
+        self.portscope_code(args).1
+    }
+
+    /// `portscope ARGS --json` inside: its exit code and its report.
+    pub(crate) fn portscope_code(&self, args: &[&str]) -> (i32, serde_json::Value) {
         let out = self.run(&[args, &["--json"]].concat());
-        serde_json::from_str(&out.stdout).unwrap_or_else(|e| panic!("{e}: {out:?}"))
+        let report = serde_json::from_str(&out.stdout).unwrap_or_else(|e| panic!("{e}: {out:?}"));
+        (out.code, report)
     }
 
     /// `portscope ARGS` inside, colourless: its exit code and output.
@@ -69,13 +75,14 @@ impl Netns {
         spawn(ip, &["netns", "exec", &self.name, "python3", "-c", script])
     }
 
-    /// A TCP listener inside on `addr`, port 0; prints `PORT PID`.
+    /// An HTTP server inside on `addr`, port 0 (it answers, so that doctor's exchange can
+    /// succeed where the network lets it); prints `PORT PID`.
     pub(crate) fn listener(&self, addr: &str) -> Spawned {
         self.python(&format!(
-            "import socket,os,time\n\
-             s=socket.socket(); s.bind(('{addr}',0)); s.listen(8)\n\
-             print(s.getsockname()[1], os.getpid(), flush=True)\n\
-             time.sleep(120)\n"
+            "import http.server,os\n\
+             s=http.server.HTTPServer(('{addr}',0), http.server.SimpleHTTPRequestHandler)\n\
+             print(s.server_address[1], os.getpid(), flush=True)\n\
+             s.serve_forever()\n"
         ))
     }
 }

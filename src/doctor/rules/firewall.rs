@@ -3,6 +3,7 @@
 
 use crate::doctor::{Context, Outcome};
 use crate::model::{Finding, Severity};
+use crate::sys::firewall::Cause;
 
 /// DOC-FIREWALL, one per blocking rule, when a connect attempt failed.
 pub fn check(ctx: &Context) -> Vec<Finding> {
@@ -16,7 +17,11 @@ pub fn check(ctx: &Context) -> Vec<Finding> {
     }
     ctx.firewall
         .iter()
-        .map(|r| {
+        .filter_map(|r| match &r.cause {
+            Cause::Rule { delete } => Some((r, delete)),
+            Cause::Policy { .. } => None,
+        })
+        .map(|(r, delete)| {
             let how = if r.verdict == "drop" {
                 "drops the packets (the client waits and times out)"
             } else {
@@ -40,7 +45,7 @@ pub fn check(ctx: &Context) -> Vec<Finding> {
                 title: format!("a {} rule {how} for TCP port {}", r.tool, ctx.port),
                 evidence,
                 fix: vec![
-                    format!("{}   # remove the rule", r.delete),
+                    format!("{delete}   # remove the rule"),
                     "or add an accept rule for this port before it (loopback can be filtered too)"
                         .into(),
                 ],

@@ -10,8 +10,10 @@ mod ephemeral;
 mod facts;
 mod fd_limit;
 mod firewall;
+mod firewall_policy;
 mod http_answer;
 mod inherited;
+mod listens_elsewhere;
 mod loopback_down;
 mod name_unresolved;
 mod not_accepting;
@@ -27,6 +29,8 @@ mod split_family;
 mod stopped;
 #[cfg(feature = "probe")]
 mod tls_certificate;
+pub mod unexplained;
+mod unix_only;
 mod v6only;
 
 use super::Context;
@@ -38,8 +42,11 @@ pub type Rule = fn(&Context) -> Vec<Finding>;
 /// Rules for "why can't I connect?", in no particular order (findings are sorted later).
 pub const CONNECT: &[Rule] = &[
     firewall::check,
+    firewall_policy::check,
     other_netns::check,
+    unix_only::check,
     nothing_listens::check,
+    listens_elsewhere::check,
     other_address::check,
     stopped::check,
     queue_full::check,

@@ -1,22 +1,69 @@
-//! Firewall rules that drop or reject TCP traffic to a port, read with `nft -j list ruleset`
-//! and `iptables-save` when those tools are installed. Parsing is pure (tested on text);
-//! running the tools is the only I/O.
+//! Firewall rules that drop or reject TCP traffic to a port, and chains whose default policy
+//! drops it, read with `nft -j list ruleset`, `iptables-save` and `ip6tables-save` when those
+//! tools are installed. Parsing is pure (tested on text); running the tools is the only I/O.
 
+mod ipt_policy;
+mod nft_policy;
+mod policy;
+
+use std::net::IpAddr;
 use std::process::Command;
 
 use serde_json::Value;
 
-/// One rule that stops traffic to the port.
+use policy::{ChainAnswer, Flow};
+
+/// One rule, or one chain's policy, that stops traffic to the port.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BlockingRule {
-    /// `nft` or `iptables`.
+    /// `nft`, `iptables` or `ip6tables`.
     pub tool: &'static str,
     /// `drop` or `reject`.
     pub verdict: &'static str,
-    /// Where it is: `inet filter input (handle 3)`, or the iptables chain.
+    /// Where it is: `table inet filter, chain input, handle 3`, or the iptables rule.
     pub location: String,
-    /// The command that deletes it.
-    pub delete: String,
+    /// A rule, or a policy.
+    pub cause: Cause,
+}
+
+/// What stops the traffic.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Cause {
+    /// A rule that drops or rejects it.
+    Rule {
+        /// The command that deletes it.
+        delete: String,
+    },
+    /// A chain hooked where the traffic passes whose default policy drops, with no rule
+    /// before it that accepts loopback or the port.
+    Policy {
+        /// The chain as its tool names it: `inet filter input`, `INPUT`, `INPUT (table raw)`.
+        chain: String,
+        /// The hook (`input`, `output`…).
+        hook: &'static str,
+        /// How many rules the chain holds.
+        rules: usize,
+        /// The command that accepts all loopback traffic, then the one that accepts the port.
+        accept: [String; 2],
+    },
+}
+
+/// What the firewall tools showed for a port.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Firewall {
+    /// Rules and policies that stop the traffic.
+    pub blocking: Vec<BlockingRule>,
+    /// What was read, and what could not be judged.
+    pub notes: Notes,
+}
+
+/// What was looked at beside the blocking rules.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Notes {
+    /// One line per tool: `nft -j list ruleset: read`, `iptables-save: not installed …`.
+    pub read: Vec<String>,
+    /// Chains whose answer depends on something portscope does not evaluate, and why.
+    pub unclear: Vec<String>,
 }
 
 /// Whether a JSON `right` operand of an nft match covers `port`: a number, a range, or a set
@@ -88,14 +135,16 @@ pub fn parse_nft(json: &str, port: u16) -> Vec<BlockingRule> {
             tool: "nft",
             verdict,
             location: format!("table {family} {table}, chain {chain}, handle {handle}"),
-            delete: format!("sudo nft delete rule {family} {table} {chain} handle {handle}"),
+            cause: Cause::Rule {
+                delete: format!("sudo nft delete rule {family} {table} {chain} handle {handle}"),
+            },
         });
     }
     out
 }
 
 /// Whether an iptables port spec (`8080`, `8000:9000`, `80,443,8000:8100`) covers `port`.
-fn ipt_covers(spec: &str, port: u16) -> bool {
+pub(crate) fn ipt_covers(spec: &str, port: u16) -> bool {
     spec.split(',').any(|part| match part.split_once(':') {
         Some((a, b)) => {
             let lo = a.parse().unwrap_or(0);
@@ -140,37 +189,240 @@ pub fn parse_iptables_save(text: &str, port: u16) -> Vec<BlockingRule> {
                 tool: "iptables",
                 verdict,
                 location: format!("table {table}: -A {rule}"),
-                delete: format!("sudo iptables -t {table} -D {rule}"),
+                cause: Cause::Rule {
+                    delete: format!("sudo iptables -t {table} -D {rule}"),
+                },
             });
         }
     }
     out
 }
 
-/// The blocking rules for `port` in this network namespace, from whichever tools exist.
-pub fn blocking_rules(port: u16) -> Vec<BlockingRule> {
-    // Administrators' tools live in sbin, which a user's PATH may lack.
-    let run = |cmd: &str, args: &[&str]| {
-        let path = ["/usr/sbin", "/sbin", "/usr/bin", "/bin"]
-            .iter()
-            .map(|d| std::path::Path::new(d).join(cmd))
-            .find(|p| p.exists())?;
-        Command::new(path)
-            .args(args)
-            .output()
-            .ok()
-            .filter(|o| o.status.success())
-            .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
-    };
-    let mut rules = Vec::new();
-    if let Some(json) = run("nft", &["-j", "list", "ruleset"]) {
-        rules.extend(parse_nft(&json, port));
-    }
-    if let Some(text) = run("iptables-save", &[]) {
-        rules.extend(parse_iptables_save(&text, port));
-    }
-    rules
+/// What a firewall tool printed, or why it printed nothing.
+enum Read {
+    Text(String),
+    Missing,
+    Failed(String),
 }
+
+/// Run an administrator's tool (from sbin, which a user's PATH may lack).
+fn run(cmd: &str, args: &[&str]) -> Read {
+    let Some(path) = ["/usr/sbin", "/sbin", "/usr/bin", "/bin"]
+        .iter()
+        .map(|d| std::path::Path::new(d).join(cmd))
+        .find(|p| p.exists())
+    else {
+        return Read::Missing;
+    };
+    match Command::new(path).args(args).output() {
+        Ok(o) if o.status.success() => Read::Text(String::from_utf8_lossy(&o.stdout).into_owned()),
+        Ok(o) => {
+            let err = String::from_utf8_lossy(&o.stderr);
+            Read::Failed(err.lines().next().unwrap_or("failed").trim().to_string())
+        }
+        Err(e) => Read::Failed(e.to_string()),
+    }
+}
+
+/// Whether `ip` is one of this host's own addresses (traffic to it never leaves: it goes
+/// over `lo`, through the input and output hooks).
+pub fn is_local(ip: IpAddr) -> bool {
+    ip.is_loopback() || std::net::TcpListener::bind((ip, 0)).is_ok()
+}
+
+/// Rules that drop or reject TCP `port`, and — for those of `addrs` that are this host's own
+/// — chains whose default policy drops a new connection to them, in this network namespace,
+/// from whichever tools exist.
+pub fn read(port: u16, addrs: &[IpAddr]) -> Firewall {
+    let mut local: Vec<IpAddr> = addrs.iter().copied().filter(|ip| is_local(*ip)).collect();
+    local.dedup();
+    let nft = run("nft", &["-j", "list", "ruleset"]);
+    let saves = [
+        ("iptables", run("iptables-save", &[])),
+        ("ip6tables", run("ip6tables-save", &[])),
+    ];
+    judge_all(port, &local, &nft, &saves)
+}
+
+/// [`read`] once the tools have printed (pure).
+fn judge_all(
+    port: u16,
+    local: &[IpAddr],
+    nft: &Read,
+    saves: &[(&'static str, Read); 2],
+) -> Firewall {
+    let mut fw = Firewall::default();
+    if let Read::Text(json) = nft {
+        fw.blocking.extend(parse_nft(json, port));
+    }
+    if let (_, Read::Text(text)) = &saves[0] {
+        fw.blocking.extend(parse_iptables_save(text, port));
+    }
+    // iptables-nft keeps its tables in nftables, where its matches are opaque (`xt`): read
+    // those tables through iptables-save, which shows them in full.
+    let via_save = |family: &str| {
+        let i = usize::from(family == "ip6");
+        matches!(&saves[i].1, Read::Text(t) if t.lines().next().is_some_and(|l| l.contains("(nf_tables)")))
+    };
+    let mut answers: Vec<(&'static str, ChainAnswer)> = Vec::new();
+    for &ip in local {
+        if let Read::Text(json) = nft {
+            answers.extend(
+                nft_policy::hooked_chains(json, ip, port)
+                    .into_iter()
+                    .filter(|a| !(IPT_TABLES.contains(&a.table.as_str()) && via_save(&a.family)))
+                    .map(|a| ("nft", a)),
+            );
+        }
+        let (tool, save) = &saves[usize::from(ip.is_ipv6())];
+        if let Read::Text(text) = save {
+            answers.extend(
+                ipt_policy::hooked_chains(text, ip, port)
+                    .into_iter()
+                    .map(|a| (*tool, a)),
+            );
+        }
+    }
+    for (tool, a) in answers {
+        judge(&mut fw, tool, &a, port);
+    }
+    fw.notes
+        .read
+        .push(read_line("nft -j list ruleset", nft, "nftables"));
+    for (tool, save) in saves {
+        fw.notes
+            .read
+            .push(read_line(&format!("{tool}-save"), save, "iptables"));
+    }
+    fw
+}
+
+/// The tables iptables (legacy or nf_tables) manages.
+const IPT_TABLES: [&str; 4] = ["filter", "mangle", "raw", "security"];
+
+/// One line of [`Firewall::read`].
+fn read_line(what: &str, r: &Read, package: &str) -> String {
+    match r {
+        Read::Text(_) => format!("{what}: read"),
+        Read::Missing => format!("{what}: not installed (Debian package {package})"),
+        Read::Failed(why) => format!("{what}: could not be read ({why}); as root it can"),
+    }
+}
+
+/// Add what one walked chain says to `fw` (once per chain, whichever address asked).
+fn judge(fw: &mut Firewall, tool: &'static str, a: &ChainAnswer, port: u16) {
+    let nft = tool == "nft";
+    let chain = if nft {
+        format!(
+            "table {} {}, chain {} (hook {}, priority {}, policy {})",
+            a.family,
+            a.table,
+            a.chain,
+            a.hook.name(),
+            a.prio,
+            a.policy
+        )
+    } else {
+        format!("table {}, chain {} (policy {})", a.table, a.chain, a.policy)
+    };
+    match &a.flow {
+        Flow::Accept | Flow::Through => {}
+        Flow::Unclear(why) => {
+            let line = format!("{tool} {chain}: {why}");
+            if !fw.notes.unclear.contains(&line) {
+                fw.notes.unclear.push(line);
+            }
+        }
+        Flow::Drop {
+            rule: None,
+            verdict,
+            ..
+        } => {
+            if fw.blocking.iter().any(|b| b.location == chain) {
+                return;
+            }
+            fw.blocking.push(BlockingRule {
+                tool,
+                verdict,
+                location: chain,
+                cause: Cause::Policy {
+                    chain: if nft {
+                        format!("{} {} {}", a.family, a.table, a.chain)
+                    } else if a.table == "filter" {
+                        a.chain.clone()
+                    } else {
+                        format!("{} (table {})", a.chain, a.table)
+                    },
+                    hook: a.hook.name(),
+                    rules: a.rules,
+                    accept: accept_commands(tool, a, port),
+                },
+            });
+        }
+        Flow::Drop {
+            chain: at,
+            rule: Some(id),
+            verdict,
+        } => {
+            let (location, delete) = if nft {
+                let handle = id.trim_start_matches("handle ");
+                (
+                    format!(
+                        "table {} {}, chain {at}, handle {handle}",
+                        a.family, a.table
+                    ),
+                    format!(
+                        "sudo nft delete rule {} {} {at} handle {handle}",
+                        a.family, a.table
+                    ),
+                )
+            } else {
+                let rule = id.trim_start_matches("-A ");
+                (
+                    format!("table {}: -A {rule}", a.table),
+                    format!("sudo {tool} -t {} -D {rule}", a.table),
+                )
+            };
+            if fw.blocking.iter().any(|b| b.location == location) {
+                return;
+            }
+            fw.blocking.push(BlockingRule {
+                tool,
+                verdict,
+                location,
+                cause: Cause::Rule { delete },
+            });
+        }
+    }
+}
+
+/// The commands that accept loopback, and the port, at the top of the chain.
+fn accept_commands(tool: &str, a: &ChainAnswer, port: u16) -> [String; 2] {
+    let inbound = a.hook.inbound();
+    if tool == "nft" {
+        let at = format!("sudo nft insert rule {} {} {}", a.family, a.table, a.chain);
+        let lo = if inbound { "iif lo" } else { "oif lo" };
+        [
+            format!("{at} {lo} accept"),
+            format!("{at} tcp dport {port} accept"),
+        ]
+    } else {
+        let t = if a.table == "filter" {
+            String::new()
+        } else {
+            format!(" -t {}", a.table)
+        };
+        let at = format!("sudo {tool}{t} -I {}", a.chain);
+        let lo = if inbound { "-i lo" } else { "-o lo" };
+        [
+            format!("{at} {lo} -j ACCEPT"),
+            format!("{at} -p tcp --dport {port} -j ACCEPT"),
+        ]
+    }
+}
+
+#[cfg(test)]
+mod policy_tests;
 
 #[cfg(test)]
 mod tests {
@@ -189,7 +441,12 @@ mod tests {
         let r = parse_nft(NFT, 4242);
         assert_eq!(r.len(), 1);
         assert_eq!(r[0].verdict, "drop");
-        assert_eq!(r[0].delete, "sudo nft delete rule inet pst input handle 2");
+        assert_eq!(
+            r[0].cause,
+            Cause::Rule {
+                delete: "sudo nft delete rule inet pst input handle 2".into()
+            }
+        );
         assert_eq!(parse_nft(NFT, 6005)[0].verdict, "reject");
         assert!(
             parse_nft(NFT, 7000).is_empty(),
@@ -205,8 +462,11 @@ mod tests {
         let r = parse_iptables_save(text, 8080);
         assert_eq!(r.len(), 1);
         assert_eq!(
-            r[0].delete,
-            "sudo iptables -t filter -D INPUT -i lo -p tcp -m tcp --dport 8080 -j DROP"
+            r[0].cause,
+            Cause::Rule {
+                delete: "sudo iptables -t filter -D INPUT -i lo -p tcp -m tcp --dport 8080 -j DROP"
+                    .into()
+            }
         );
         assert_eq!(parse_iptables_save(text, 9050)[0].verdict, "reject");
         assert!(parse_iptables_save(text, 53).is_empty());

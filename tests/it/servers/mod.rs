@@ -381,49 +381,82 @@ pub fn sshd() -> Option<Server> {
 /// Both refuse to run as root, so as root they run as the `postgres` user (made by the
 /// package), which then owns the dir.
 pub fn postgres() -> Option<Server> {
-    // Debian keeps the server off PATH, one directory per major version: take the newest.
-    let bin = harness::find_tool("/usr/lib/postgresql/*/bin/postgres")
-        .or_else(|| need("postgres", "postgresql"))?;
-    let dir = TempDir::new("postgres");
-    let user = if harness::is_root() {
-        let (uid, gid) = user_ids("postgres").unwrap_or_else(|| {
-            panic!("no `postgres` user in /etc/passwd (the postgresql package makes it)")
-        });
-        std::os::unix::fs::chown(dir.path(), Some(uid), Some(gid)).unwrap();
-        Some((uid, gid))
-    } else {
-        None
-    };
-    let as_user = |cmd: &mut Command| {
-        if let Some((uid, gid)) = user {
+    let pg = Postgres::init("postgres")?;
+    let (proc, port) = on_free_port(
+        "postgres",
+        &pg.dir,
+        Some("database system is ready to accept connections"),
+        |port| {
+            let mut cmd = pg.command();
+            cmd.args(["-h", "127.0.0.1", "-p", &port.to_string()])
+                .args(["-k", &pg.dir.join("")]);
+            cmd
+        },
+    );
+    let mut s = Server::new("postgres", port, proc, pg.dir);
+    s.stop = Some(rustix::process::Signal::INT); // fast shutdown: frees its shared memory
+    Some(s)
+}
+
+/// A PostgreSQL data directory made by `initdb`, and how to start the server on it.
+struct Postgres {
+    bin: PathBuf,
+    dir: TempDir,
+    /// The `postgres` user's uid and gid, when the tests run as root.
+    user: Option<(u32, u32)>,
+}
+
+impl Postgres {
+    /// `initdb --auth=trust` into `DIR/data` of a fresh temp dir; `None` (one skip line) when
+    /// PostgreSQL is not installed.
+    fn init(name: &str) -> Option<Postgres> {
+        // Debian keeps the server off PATH, one directory per major version: take the newest.
+        let bin = harness::find_tool("/usr/lib/postgresql/*/bin/postgres")
+            .or_else(|| need("postgres", "postgresql"))?;
+        let dir = TempDir::new(name);
+        let user = if harness::is_root() {
+            let (uid, gid) = user_ids("postgres").unwrap_or_else(|| {
+                panic!("no `postgres` user in /etc/passwd (the postgresql package makes it)")
+            });
+            std::os::unix::fs::chown(dir.path(), Some(uid), Some(gid)).unwrap();
+            Some((uid, gid))
+        } else {
+            None
+        };
+        let pg = Postgres { bin, dir, user };
+        let mut initdb = Command::new(pg.bin.with_file_name("initdb"));
+        initdb.args([
+            "-D",
+            &pg.dir.join("data"),
+            "-U",
+            "postgres",
+            "--auth=trust",
+            "--no-sync",
+        ]);
+        initdb.args(["--encoding=UTF8", "--locale=C"]);
+        pg.as_user(&mut initdb);
+        check_output("initdb", &mut initdb);
+        Some(pg)
+    }
+
+    /// Run `cmd` as the `postgres` user (when root), in the dir.
+    fn as_user(&self, cmd: &mut Command) {
+        if let Some((uid, gid)) = self.user {
             cmd.uid(uid)
                 .gid(gid)
                 .env("HOME", "/tmp")
                 .env("USER", "postgres");
         }
-        cmd.current_dir(dir.path());
-    };
-    let data = dir.join("data");
-    let mut initdb = Command::new(bin.with_file_name("initdb"));
-    initdb.args(["-D", &data, "-U", "postgres", "--auth=trust", "--no-sync"]);
-    initdb.args(["--encoding=UTF8", "--locale=C"]);
-    as_user(&mut initdb);
-    check_output("initdb", &mut initdb);
-    let (proc, port) = on_free_port(
-        "postgres",
-        &dir,
-        Some("database system is ready to accept connections"),
-        |port| {
-            let mut cmd = Command::new(&bin);
-            cmd.args(["-D", &data, "-h", "127.0.0.1", "-p", &port.to_string()])
-                .args(["-k", &dir.join("")]);
-            as_user(&mut cmd);
-            cmd
-        },
-    );
-    let mut s = Server::new("postgres", port, proc, dir);
-    s.stop = Some(rustix::process::Signal::INT); // fast shutdown: frees its shared memory
-    Some(s)
+        cmd.current_dir(self.dir.path());
+    }
+
+    /// `postgres -D DIR/data`, as the `postgres` user; the caller adds where it listens.
+    fn command(&self) -> Command {
+        let mut cmd = Command::new(&self.bin);
+        cmd.args(["-D", &self.dir.join("data")]);
+        self.as_user(&mut cmd);
+        cmd
+    }
 }
 
 /// nginx in the foreground on a config of its own that answers `hello` on `/`.
@@ -550,7 +583,9 @@ up_tests! {
 
 mod exposed;
 mod launch;
+mod unix_only;
 
 use exposed::{Names, memcached_on, node_inspector_on, redis_on};
 pub use exposed::{memcached_bound, node_inspector_bound, redis_bound, redis_exposed};
 use launch::*;
+pub use unix_only::postgres_unix_only;

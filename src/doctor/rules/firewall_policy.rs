@@ -1,0 +1,69 @@
+//! Rule: a firewall chain hooked where the connection passes drops by default (`policy
+//! drop`), and no rule in it accepts loopback or the port — as much a block as an explicit
+//! drop rule, and easier to miss: `ct state established,related accept` lets replies in, not
+//! new connections.
+
+use crate::doctor::{Context, Outcome};
+use crate::model::{Finding, Severity};
+use crate::sys::firewall::Cause;
+
+/// DOC-FIREWALL-POLICY, one per such chain, when a connect attempt failed.
+pub fn check(ctx: &Context) -> Vec<Finding> {
+    let failed: Vec<_> = ctx
+        .attempts
+        .iter()
+        .filter(|a| a.outcome != Outcome::Connected)
+        .collect();
+    if failed.is_empty() {
+        return Vec::new();
+    }
+    let port = ctx.port;
+    ctx.firewall
+        .iter()
+        .filter_map(|r| match &r.cause {
+            Cause::Policy {
+                chain,
+                hook,
+                rules,
+                accept,
+            } => Some((r, chain, hook, rules, accept)),
+            Cause::Rule { .. } => None,
+        })
+        .map(|(r, chain, hook, rules, [lo, port_only])| {
+            let mut evidence: Vec<String> = failed
+                .iter()
+                .map(|a| {
+                    let how = match a.outcome {
+                        Outcome::TimedOut => "timed out: the packets are dropped",
+                        Outcome::Refused => "refused",
+                        Outcome::Unreachable => "unreachable",
+                        _ => "failed",
+                    };
+                    format!("connect to {}: {how} ({:.0} ms)", a.addr, a.elapsed_ms)
+                })
+                .collect();
+            evidence.push(format!("{}: {}", r.tool, r.location));
+            evidence.push(format!(
+                "its {rules} rule(s), and the chains they jump to, accept neither loopback nor a new connection to TCP port {port}: the packet falls through to the policy"
+            ));
+            if ctx.listeners().next().is_some() {
+                evidence.push(format!(
+                    "a process does listen on port {port} here: the firewall is in the way"
+                ));
+            }
+            Finding {
+                code: "DOC-FIREWALL-POLICY",
+                severity: Severity::Critical,
+                title: format!(
+                    "the default policy of the {} chain {chain} (hook {hook}) drops, and no rule accepts loopback or TCP port {port}",
+                    r.tool
+                ),
+                evidence,
+                fix: vec![
+                    format!("{lo}   # accept all loopback traffic (what most rulesets do first)"),
+                    format!("or: {port_only}   # accept this port only"),
+                ],
+            }
+        })
+        .collect()
+}
