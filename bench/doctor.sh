@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
-# bench/doctor.sh - `portscope doctor http://127.0.0.1:PORT/` against its anchor, one `curl` of
-# the same URL, on a healthy python http.server bound to port 0.
+# bench/doctor.sh - `portscope doctor http://127.0.0.1:PORT/` and `portscope doctor PORT` (a bare
+# port: both loopback addresses dialled, the protocol probed, then GET / asked) against their
+# anchors, one `curl` of the URL and, when installed, `nmap -sV` of the port (the other tool
+# that finds out what a port speaks), on a healthy python http.server bound to port 0.
 #
 # doctor does more than curl (a snapshot of the sockets on and near the port with their owners,
 # the connect attempts, the GET a client sends, the rules); the ratio says what that costs over
-# the one request a user would make by hand. Target: a healthy loopback URL in <= 50 ms.
+# the one request a user would make by hand. Target: a healthy loopback target in <= 50 ms.
 #
 #   bash bench/doctor.sh [RUNS]        (default 30; runs alternate doctor, curl, doctor, ...)
 #   NO_BUILD=1 bash bench/doctor.sh    use target/release/portscope as it is
-# Needs: cargo, python3, curl.
+# Needs: cargo, python3, curl (nmap optional).
 set -euo pipefail
 BENCH=doctor.sh
 RUNS=${1:-30}
@@ -30,24 +32,40 @@ print(s.server_address[1], flush=True)
 s.serve_forever()' >"$work/port" 2>/dev/null &
 server=$!
 until [[ -s $work/port ]]; do sleep 0.05; done
-url="http://127.0.0.1:$(head -1 "$work/port")/"
+port=$(head -1 "$work/port")
+url="http://127.0.0.1:$port/"
 
-"$bin" doctor "$url" >/dev/null || { echo "$BENCH: doctor did not say works for $url" >&2; exit 1; }
-env -u http_proxy -u HTTP_PROXY -u all_proxy -u ALL_PROXY python3 - "$RUNS" "$bin" "$url" <<'PY'
+for t in "$url" "$port"; do
+  "$bin" doctor "$t" >/dev/null || { echo "$BENCH: doctor did not say works for $t" >&2; exit 1; }
+done
+nmap=$(command -v nmap || true)
+env -u http_proxy -u HTTP_PROXY -u all_proxy -u ALL_PROXY python3 - "$RUNS" "$bin" "$url" "$port" "$nmap" <<'PY'
 import statistics, subprocess, sys, time
-runs, bin, url = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+runs, bin, url, port, nmap = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5]
 def once(cmd):
     t = time.monotonic()
     subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
     return (time.monotonic() - t) * 1000
-doctor, curl = [], []
+cmds = {
+    f"doctor {url}": [bin, "doctor", url],
+    f"doctor {port}": [bin, "doctor", port],
+    f"curl {url}": ["curl", "-s", "-o", "/dev/null", url],
+}
+if nmap:
+    cmds[f"nmap -sV -p {port} 127.0.0.1"] = [nmap, "-sV", "-Pn", "-n", "-p", port, "127.0.0.1"]
+times = {name: [] for name in cmds}
 for _ in range(runs):
-    doctor.append(once([bin, "doctor", url]))
-    curl.append(once(["curl", "-s", "-o", "/dev/null", url]))
-d, c = statistics.median(doctor), statistics.median(curl)
-print(f"doctor {url}: median {d:.1f} ms (min {min(doctor):.1f}, max {max(doctor):.1f})")
-print(f"curl   {url}: median {c:.1f} ms (min {min(curl):.1f}, max {max(curl):.1f})")
-print(f"ratio doctor/curl: {d / c:.2f}   ({runs} runs each, alternating)")
+    for name, cmd in cmds.items():
+        times[name].append(once(cmd))
+med = {name: statistics.median(t) for name, t in times.items()}
+for name, t in times.items():
+    print(f"{name}: median {med[name]:.1f} ms (min {min(t):.1f}, max {max(t):.1f})")
+curl = med[f"curl {url}"]
+print(f"ratio doctor URL/curl: {med[f'doctor {url}'] / curl:.2f}")
+print(f"ratio doctor PORT/curl: {med[f'doctor {port}'] / curl:.2f}")
+if nmap:
+    print(f"ratio doctor PORT/nmap -sV: {med[f'doctor {port}'] / med[f'nmap -sV -p {port} 127.0.0.1']:.3f}")
+print(f"({runs} runs each, interleaved)")
 PY
 portscope_line "$bin" "$repo"
 echo "machine: $(nproc) x $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); loadavg: $(cut -d' ' -f1-3 /proc/loadavg)"

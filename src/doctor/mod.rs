@@ -349,11 +349,13 @@ pub fn connect(
             ctx.past = crate::store::history::last_recorded(&ctx.target, state_dir);
         }
     }
-    if ctx.attempts.iter().any(|a| a.outcome != Outcome::Connected) {
-        let failed: Vec<IpAddr> = (ctx.attempts.iter())
-            .filter(|a| a.outcome != Outcome::Connected)
-            .map(|a| a.addr.ip())
-            .collect();
+    let failed: Vec<IpAddr> = ctx
+        .attempts
+        .iter()
+        .filter(|a| a.outcome != Outcome::Connected)
+        .map(|a| a.addr.ip())
+        .collect();
+    if needs_firewall(&ctx, &failed) {
         let fw = crate::sys::firewall::read(port, &failed);
         (ctx.firewall, ctx.firewall_notes) = (fw.blocking, fw.notes);
     }
@@ -392,6 +394,31 @@ pub fn connect(
         verdict,
         findings,
     ))
+}
+
+/// Whether a failed attempt could be the firewall's doing: not when every failure is a
+/// refusal at an address no listener here receives (the other loopback family of a
+/// healthy server), which the listeners already explain. Reading the rules runs `nft` and
+/// `iptables-save`, so a healthy diagnosis skips it.
+fn needs_firewall(ctx: &Context, failed: &[IpAddr]) -> bool {
+    if failed.is_empty() {
+        return false;
+    }
+    let listeners: Vec<&Socket> = ctx.listeners().collect();
+    if listeners.is_empty() {
+        return true;
+    }
+    ctx.attempts
+        .iter()
+        .filter(|a| failed.contains(&a.addr.ip()))
+        .any(|a| {
+            a.outcome != Outcome::Refused
+                || listeners.iter().any(|s| {
+                    s.local.ip().is_some_and(|b| {
+                        crate::knowledge::addr_class::receives_for(b, a.addr.ip())
+                    })
+                })
+        })
 }
 
 /// Diagnose why a program cannot listen on `target` (or confirm that it could).
