@@ -6,6 +6,7 @@
 //! in its own file, returning [`Finding`]s; the most serious come first.
 
 use crate::sys::attempt;
+mod backend;
 mod exchange;
 mod holder;
 mod rules;
@@ -82,6 +83,9 @@ pub struct Context {
     /// the port (`portscope daemon`), if there is a store.
     #[cfg(feature = "history")]
     pub past: Option<crate::store::history::PastHolder>,
+    /// Connect mode, when the exchange failed: the connect to where each `docker-proxy` on
+    /// the port forwards (its container's address), made as the proxy makes it.
+    pub backends: Vec<backend::Backend>,
 }
 
 impl Context {
@@ -267,6 +271,7 @@ fn gather(
         firewall: Vec::new(),
         #[cfg(feature = "history")]
         past: None,
+        backends: Vec::new(),
     })
 }
 
@@ -321,6 +326,7 @@ pub fn connect(
             ctx.past = crate::store::history::last_recorded(&ctx.target, state_dir);
         }
     }
+    ctx.backends = backend::gather(&ctx);
     if ctx.attempts.iter().any(|a| a.outcome != Outcome::Connected) {
         ctx.firewall = crate::sys::firewall::blocking_rules(port);
     }
