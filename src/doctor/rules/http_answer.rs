@@ -14,6 +14,14 @@ pub fn check(ctx: &Context) -> Vec<Finding> {
     let Some(h) = &ctx.http else {
         return Vec::new();
     };
+    // A docker-proxy whose container refuses or is gone: that rule names the cause.
+    if matches!(
+        h.outcome,
+        HttpOutcome::EmptyReply | HttpOutcome::Reset | HttpOutcome::NoAnswer
+    ) && super::docker_proxy::explains(ctx).is_some()
+    {
+        return Vec::new();
+    }
     let holder: Vec<String> = ctx.listeners().map(|s| ctx.owner_label(s)).collect();
     let holder = if holder.is_empty() {
         "the listener".to_string()

@@ -5,6 +5,7 @@ mod bind_not_available;
 mod bind_privileged;
 mod bind_time_wait;
 mod closed_at_once;
+mod docker_proxy;
 mod ephemeral;
 mod facts;
 mod fd_limit;
@@ -33,8 +34,10 @@ use crate::model::Finding;
 /// A rule: the findings it has about this context (usually none or one).
 pub type Rule = fn(&Context) -> Vec<Finding>;
 
-/// Rules for "why can't I connect?", in no particular order (findings are sorted later).
+/// Rules for "why can't I connect?". Findings are sorted by severity later, ties kept in this
+/// order: the forwarder's cause comes before the rest.
 pub const CONNECT: &[Rule] = &[
+    docker_proxy::check,
     firewall::check,
     other_netns::check,
     nothing_listens::check,
