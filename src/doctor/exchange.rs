@@ -155,6 +155,7 @@ fn host_header(target: &Target, addr: SocketAddr) -> String {
 }
 
 /// The name a TLS client sends (SNI): the URL's host name, none for an address.
+#[cfg(feature = "probe")]
 fn sni(target: &Target) -> Option<&str> {
     match target {
         Target::Addr {

@@ -3,6 +3,8 @@
 //! activation manager (systemd holds the socket and starts the service on the first
 //! connection). Said from the process's own command line, never guessed from the port.
 
+use std::net::{IpAddr, SocketAddr};
+
 use crate::model::{Process, Socket};
 
 /// A sentence about `p` (which holds `s`) when it is a known kind of middleman.
@@ -26,7 +28,7 @@ pub fn describe(p: &Process, s: &Socket) -> Option<String> {
 }
 
 /// Where a `docker-proxy` forwards (`container-ip:container-port`), from its command line.
-pub fn docker_backend(p: &Process) -> Option<String> {
+pub fn docker_backend(p: &Process) -> Option<SocketAddr> {
     if p.comm != "docker-proxy" {
         return None;
     }
@@ -36,11 +38,7 @@ pub fn docker_backend(p: &Process) -> Option<String> {
             .position(|a| a == name)
             .and_then(|i| p.cmdline.get(i + 1))
     };
-    let ip = arg("-container-ip")?;
-    let port = arg("-container-port")?;
-    Some(if ip.contains(':') {
-        format!("[{ip}]:{port}")
-    } else {
-        format!("{ip}:{port}")
-    })
+    let ip: IpAddr = arg("-container-ip")?.parse().ok()?;
+    let port: u16 = arg("-container-port")?.parse().ok()?;
+    Some(SocketAddr::new(ip, port))
 }

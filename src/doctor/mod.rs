@@ -6,6 +6,7 @@
 //! in its own file, returning [`Finding`]s; the most serious come first.
 
 use crate::sys::attempt;
+mod backend;
 mod exchange;
 mod holder;
 mod rules;
@@ -91,6 +92,9 @@ pub struct Context {
     /// the port (`portscope daemon`), if there is a store.
     #[cfg(feature = "history")]
     pub past: Option<crate::store::history::PastHolder>,
+    /// Connect mode, when the exchange failed: the connect to where each `docker-proxy` on
+    /// the port forwards (its container's address), made as the proxy makes it.
+    pub backends: Vec<backend::Backend>,
 }
 
 impl Context {
@@ -286,6 +290,7 @@ fn gather(
         wider: Default::default(),
         #[cfg(feature = "history")]
         past: None,
+        backends: Vec::new(),
     })
 }
 
@@ -302,6 +307,7 @@ pub fn connect(
     let (addrs, resolution) = dial_addresses(&target);
     // The exchange that follows sees a server that closes at once: no need to wait for
     // that after each handshake.
+    #[cfg_attr(not(feature = "probe"), allow(unused_mut))]
     let mut attempts: Vec<Attempt> = addrs
         .iter()
         .map(|ip| attempt::connect_watching(std::net::SocketAddr::new(*ip, port), timeout, false))
@@ -349,6 +355,7 @@ pub fn connect(
             ctx.past = crate::store::history::last_recorded(&ctx.target, state_dir);
         }
     }
+    ctx.backends = backend::gather(&ctx);
     let failed: Vec<IpAddr> = ctx
         .attempts
         .iter()
@@ -414,9 +421,9 @@ fn needs_firewall(ctx: &Context, failed: &[IpAddr]) -> bool {
         .any(|a| {
             a.outcome != Outcome::Refused
                 || listeners.iter().any(|s| {
-                    s.local.ip().is_some_and(|b| {
-                        crate::knowledge::addr_class::receives_for(b, a.addr.ip())
-                    })
+                    s.local
+                        .ip()
+                        .is_some_and(|b| crate::knowledge::addr_class::receives_for(b, a.addr.ip()))
                 })
         })
 }

@@ -8,6 +8,7 @@ mod check;
 mod contrib;
 mod docs;
 mod doctor;
+mod doctor_docker;
 mod doctor_exchange;
 mod doctor_firewall;
 mod doctor_netns;

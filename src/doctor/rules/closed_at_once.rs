@@ -15,6 +15,10 @@ pub fn check(ctx: &Context) -> Vec<Finding> {
     else {
         return Vec::new();
     };
+    // docker-proxy with a backend that refuses or is gone: that rule names the cause.
+    if super::docker_proxy::explains(ctx).is_some() {
+        return Vec::new();
+    }
     let mut evidence = vec![format!(
         "connect to {}: accepted, then closed before a byte was sent or received",
         a.addr
@@ -31,9 +35,17 @@ pub fn check(ctx: &Context) -> Vec<Finding> {
                     "docker ps --filter publish={}   # is the container still running?",
                     ctx.port
                 ));
-                fix.push(format!(
-                    "inside the container the program must listen on 0.0.0.0 (every address), not 127.0.0.1: docker-proxy connects to {backend}, which is the container's own address"
-                ));
+                if ctx
+                    .backends
+                    .iter()
+                    .any(|b| b.attempt.addr == backend && b.attempt.outcome == Outcome::Connected)
+                {
+                    fix.push(format!("docker logs CONTAINER   # docker-proxy reaches {backend}: the container's program closes each connection"));
+                } else {
+                    fix.push(format!(
+                        "inside the container the program must listen on 0.0.0.0 (every address), not 127.0.0.1: docker-proxy connects to {backend}, which is the container's own address"
+                    ));
+                }
             }
         }
     }

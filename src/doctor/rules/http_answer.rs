@@ -6,7 +6,7 @@
 //! judged strictly (an error status is their failure); the `GET /` sent to a bare port is
 //! not (an API server answers 404 there), unless the server refuses the Host itself.
 
-use crate::doctor::{Context, HttpOutcome};
+use crate::doctor::{Context, HttpOutcome, holder};
 use crate::model::{Finding, Severity};
 
 /// DOC-HTTP-STATUS, DOC-HTTP-EMPTY-REPLY, DOC-HTTP-RESET, DOC-HTTP-NO-ANSWER, DOC-TLS-FAILED.
@@ -14,6 +14,14 @@ pub fn check(ctx: &Context) -> Vec<Finding> {
     let Some(h) = &ctx.http else {
         return Vec::new();
     };
+    // A docker-proxy whose container refuses or is gone: that rule names the cause.
+    if matches!(
+        h.outcome,
+        HttpOutcome::EmptyReply | HttpOutcome::Reset | HttpOutcome::NoAnswer
+    ) && super::docker_proxy::explains(ctx).is_some()
+    {
+        return Vec::new();
+    }
     let holder: Vec<String> = ctx.listeners().map(|s| ctx.owner_label(s)).collect();
     let holder = if holder.is_empty() {
         "the listener".to_string()
@@ -26,6 +34,7 @@ pub fn check(ctx: &Context) -> Vec<Finding> {
         h.request,
         h.elapsed_ms.round()
     )];
+    evidence.extend(middlemen(ctx));
     let (code, title, fix): (&'static str, String, Vec<String>) = match h.outcome {
         HttpOutcome::Answered => {
             let Some(status) = h.status.filter(|s| *s >= 400) else {
@@ -150,4 +159,17 @@ pub fn check(ctx: &Context) -> Vec<Finding> {
         evidence,
         fix,
     }]
+}
+
+/// What a holder of the port is when it only stands in front of the server (docker-proxy,
+/// systemd's socket activation): the answer comes from behind it.
+fn middlemen(ctx: &Context) -> Vec<String> {
+    ctx.listeners()
+        .flat_map(|s| {
+            s.pids
+                .iter()
+                .filter_map(|pid| ctx.snapshot.process(*pid))
+                .filter_map(move |p| holder::describe(p, s))
+        })
+        .collect()
 }

@@ -6,6 +6,7 @@ mod bind_privileged;
 mod bind_time_wait;
 mod clients_differ;
 mod closed_at_once;
+mod docker_proxy;
 mod ephemeral;
 mod facts;
 mod fd_limit;
@@ -39,8 +40,10 @@ use crate::model::Finding;
 /// A rule: the findings it has about this context (usually none or one).
 pub type Rule = fn(&Context) -> Vec<Finding>;
 
-/// Rules for "why can't I connect?", in no particular order (findings are sorted later).
+/// Rules for "why can't I connect?". Findings are sorted by severity later, ties kept in this
+/// order: the forwarder's cause comes before the rest.
 pub const CONNECT: &[Rule] = &[
+    docker_proxy::check,
     firewall::check,
     firewall_policy::check,
     other_netns::check,
