@@ -7,6 +7,8 @@
 
 use crate::sys::attempt;
 mod backend;
+mod bind;
+mod client;
 mod exchange;
 mod holder;
 mod rules;
@@ -25,6 +27,7 @@ use crate::sys::procfs::Detail;
 use crate::sys::sysctl::{self, Resolution};
 use crate::target::{Host, Target};
 pub use attempt::{Attempt, BindAttempt, BindOutcome, HttpAttempt, HttpOutcome, Outcome};
+pub use bind::bind;
 pub use exchange::{Checked, SPEAKS_HTTP};
 
 /// How far around the port to look for "the same program moved to the next port".
@@ -312,7 +315,7 @@ pub fn connect(
         .iter()
         .map(|ip| attempt::connect_watching(std::net::SocketAddr::new(*ip, port), timeout, false))
         .collect();
-    let env = client_env(env_from)?;
+    let env = client::client_env(env_from)?;
     let first = attempts
         .iter()
         .find(|a| a.outcome == Outcome::Connected)
@@ -340,7 +343,7 @@ pub fn connect(
         });
     }
     ctx.env_from = env_from;
-    proxy_routes(&mut ctx, &env);
+    client::proxy_routes(&mut ctx, &env);
     ctx.http = exchange.http;
     #[cfg(feature = "probe")]
     {
@@ -426,99 +429,6 @@ fn needs_firewall(ctx: &Context, failed: &[IpAddr]) -> bool {
                         .is_some_and(|b| crate::knowledge::addr_class::receives_for(b, a.addr.ip()))
                 })
         })
-}
-
-/// Diagnose why a program cannot listen on `target` (or confirm that it could).
-pub fn bind(target: Target) -> Result<DoctorReport> {
-    let port = one_tcp_port(&target)?;
-    // A name: every address it resolves to, as a server that binds the name binds each (a
-    // server that binds "localhost" fails if any of them cannot be bound).
-    let (ips, resolution) = match &target {
-        Target::Addr {
-            host: Host::Ip(ip), ..
-        } => (vec![*ip], None),
-        Target::Addr {
-            host: Host::Name(name),
-            ..
-        } => {
-            let res = sysctl::resolve(name);
-            (res.addresses.clone(), Some(res))
-        }
-        // What most servers bind for "port N": every IPv4 address.
-        _ => (vec![IpAddr::V4(Ipv4Addr::UNSPECIFIED)], None),
-    };
-    let binds = ips
-        .iter()
-        .flat_map(|ip| {
-            let addr = std::net::SocketAddr::new(*ip, port);
-            [attempt::bind(addr, false), attempt::bind(addr, true)]
-        })
-        .collect();
-    let ctx = gather(target, port, Vec::new(), binds, resolution)?;
-    let findings = findings(&ctx, rules::BIND);
-    let works = !ctx.binds.is_empty()
-        && ctx.binds.iter().all(|b| b.outcome == BindOutcome::Ok)
-        && !findings.iter().any(|f| f.severity == Severity::Critical);
-    let verdict = if works {
-        let addrs: Vec<String> = ips
-            .iter()
-            .map(|ip| std::net::SocketAddr::new(*ip, port).to_string())
-            .collect();
-        match addrs.as_slice() {
-            [one] => format!("{one} is free: a program can listen there now"),
-            all => format!(
-                "{} is free at every address it resolves to ({}): a program can listen there now",
-                ctx.target,
-                all.join(", ")
-            ),
-        }
-    } else {
-        verdict(&ctx, &findings)
-    };
-    Ok(report(
-        ctx,
-        ("bind", Checked::Bind, None),
-        works,
-        verdict,
-        findings,
-    ))
-}
-
-/// The environment the failing client sees: `pid`'s, else portscope's own (it runs in the
-/// client's shell).
-fn client_env(env_from: Option<u32>) -> Result<Vec<(String, String)>> {
-    Ok(match env_from {
-        Some(pid) => crate::sys::environ::of_pid(pid).map_err(|e| match e {
-            crate::error::Error::Io { source, .. }
-                if source.kind() == std::io::ErrorKind::NotFound =>
-            {
-                crate::error::Error::bad_input(
-                    format!("--env-from {pid}: no process with that pid"),
-                    "expected the pid of the running client (see `portscope who TARGET` or `ps`)",
-                )
-            }
-            other => other,
-        })?,
-        None => crate::sys::environ::own(),
-    })
-}
-
-/// For a URL target: which clients the environment sends to a proxy instead of the port.
-fn proxy_routes(ctx: &mut Context, env: &[(String, String)]) {
-    let Target::Addr {
-        scheme: Some(scheme),
-        host,
-        ..
-    } = &ctx.target
-    else {
-        return;
-    };
-    ctx.proxies = crate::knowledge::proxy::routes(env, scheme, &host.to_string());
-    ctx.no_proxy = ["no_proxy", "NO_PROXY"].iter().find_map(|name| {
-        env.iter()
-            .find(|(k, v)| k == name && !v.trim().is_empty())
-            .cloned()
-    });
 }
 
 fn findings(ctx: &Context, rules: &[rules::Rule]) -> Vec<Finding> {
