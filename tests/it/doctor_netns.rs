@@ -80,10 +80,22 @@ impl Netns {
     pub(crate) fn listener(&self, addr: &str) -> Spawned {
         self.python(&format!(
             "import http.server,os\n\
-             s=http.server.HTTPServer(('{addr}',0), http.server.SimpleHTTPRequestHandler)\n\
+             class H(http.server.SimpleHTTPRequestHandler):\n\
+             \x20   def log_message(self,*a): pass\n\
+             s=http.server.HTTPServer(('{addr}',0), H)\n\
              print(s.server_address[1], os.getpid(), flush=True)\n\
              s.serve_forever()\n"
         ))
+    }
+}
+
+impl Netns {
+    /// The `/etc/hosts` that programs run inside see: `ip netns exec` bind-mounts
+    /// `/etc/netns/NAME/hosts` over it.
+    pub(crate) fn hosts(&self, text: &str) {
+        let dir = format!("/etc/netns/{}", self.name);
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(format!("{dir}/hosts"), text).unwrap();
     }
 }
 
@@ -92,6 +104,7 @@ impl Drop for Netns {
         let _ = std::process::Command::new(&self.ip)
             .args(["netns", "del", &self.name])
             .status();
+        let _ = std::fs::remove_dir_all(format!("/etc/netns/{}", self.name));
     }
 }
 

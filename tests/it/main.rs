@@ -11,6 +11,7 @@ mod doctor;
 mod doctor_docker;
 mod doctor_exchange;
 mod doctor_firewall;
+mod doctor_names;
 mod doctor_netns;
 mod doctor_sockets;
 mod doctor_wider;
