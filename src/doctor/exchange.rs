@@ -271,11 +271,13 @@ fn https(target: &Target, addr: SocketAddr, header: &str, out: &mut Exchange) {
 
 /// A read-only probe as quick as a loopback server allows: servers that speak first do so
 /// within a few milliseconds here (a slower one is recognised from its answer to the first
-/// request), and one request tells the family — no refinements.
+/// request), and one request tells the family — no refinements. One second in all, so that a
+/// whole diagnosis stays within 1.5 s.
 #[cfg(feature = "probe")]
 fn probe(target: &Target, addr: SocketAddr) -> crate::probe::engine::PortProbe {
     let limits = crate::probe::Limits {
         banner_wait: Duration::from_millis(25),
+        deadline: Duration::from_millis(1000),
         refine: false,
         ..crate::probe::Limits::default()
     };

@@ -308,13 +308,33 @@ pub fn connect(
 ) -> Result<DoctorReport> {
     let port = one_tcp_port(&target)?;
     let (addrs, resolution) = dial_addresses(&target);
-    // The exchange that follows sees a server that closes at once: no need to wait for
-    // that after each handshake.
+    // All addresses at once, so that a dropping firewall costs one timeout, not one per
+    // address. The exchange that follows sees a server that closes at once: no need to wait
+    // for that after each handshake.
     #[cfg_attr(not(feature = "probe"), allow(unused_mut))]
-    let mut attempts: Vec<Attempt> = addrs
-        .iter()
-        .map(|ip| attempt::connect_watching(std::net::SocketAddr::new(*ip, port), timeout, false))
-        .collect();
+    let mut attempts: Vec<Attempt> = std::thread::scope(|s| {
+        let dials: Vec<_> = addrs
+            .iter()
+            .map(|ip| {
+                let addr = std::net::SocketAddr::new(*ip, port);
+                (
+                    addr,
+                    s.spawn(move || attempt::connect_watching(addr, timeout, false)),
+                )
+            })
+            .collect();
+        dials
+            .into_iter()
+            .map(|(addr, dial)| {
+                dial.join().unwrap_or_else(|_| Attempt {
+                    addr,
+                    outcome: Outcome::Failed,
+                    error: Some("the connect attempt's thread panicked".into()),
+                    elapsed_ms: 0.0,
+                })
+            })
+            .collect()
+    });
     let env = client::client_env(env_from)?;
     let first = attempts
         .iter()
