@@ -14,6 +14,9 @@ use serde::Serialize;
 pub struct ClientView {
     /// Who behaves this way.
     pub clients: &'static str,
+    /// The same, short, for a sentence (`curl and browsers`).
+    #[serde(skip)]
+    pub short: &'static str,
     /// How they pick addresses.
     pub how: &'static str,
     /// The addresses they would try, in order.
@@ -42,18 +45,21 @@ pub fn views(name: &str, order: &[IpAddr], connects: impl Fn(IpAddr) -> bool) ->
     vec![
         ClientView {
             clients: "curl, browsers, Go, Node.js ≥ 20",
+            short: "curl and browsers",
             how: "both families raced (Happy Eyeballs); localhost is both loopback addresses",
             reaches: first_ok(&racing),
             dials: racing,
         },
         ClientView {
             clients: "Python, wget, most C programs",
+            short: "Python",
             how: "each address of the resolver's answer in turn",
             reaches: first_ok(order),
             dials: order.to_vec(),
         },
         ClientView {
             clients: "Node.js 17–19, clients that take the first address",
+            short: "Node.js 17–19",
             how: "the resolver's first address only",
             reaches: first_ok(&first),
             dials: first,

@@ -48,7 +48,9 @@ pub fn render(r: &DoctorReport, pal: &Palette) -> String {
     } else {
         format!("{} {verdict}\n", pal.warn("PROBLEM"))
     };
-    out.push('\n');
+    if !r.attempts.is_empty() || !r.binds.is_empty() {
+        out.push('\n');
+    }
     for a in &r.attempts {
         out.push_str(&format!(
             "  tried {}: {} ({:.0} ms)\n",

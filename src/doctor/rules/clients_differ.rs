@@ -48,24 +48,23 @@ pub fn check(ctx: &Context) -> Vec<Finding> {
         ));
     }
     for c in &ctx.clients {
-        evidence.push(match c.reaches {
-            Some(ip) => format!(
-                "{} ({}): dial {} — connect to {}",
-                c.clients,
-                c.how,
-                list(&c.dials),
-                std::net::SocketAddr::new(ip, ctx.port)
-            ),
-            None => format!(
-                "{} ({}): dial {} — none connects",
-                c.clients,
-                c.how,
-                list(&c.dials)
-            ),
-        });
+        let result = match c.reaches {
+            Some(ip) => format!("connects to {}", std::net::SocketAddr::new(ip, ctx.port)),
+            None => "none connects".into(),
+        };
+        evidence.push(format!(
+            "{} — {}: dial {} → {result}",
+            c.clients,
+            c.how,
+            list(&c.dials)
+        ));
     }
     let names = |v: &[&crate::knowledge::clients::ClientView]| {
-        v.iter().map(|c| c.clients).collect::<Vec<_>>().join("; ")
+        let names: Vec<&str> = v.iter().map(|c| c.short).collect();
+        match names.split_last() {
+            Some((last, rest)) if !rest.is_empty() => format!("{} or {last}", rest.join(", ")),
+            _ => names.join(""),
+        }
     };
     let serving: Vec<std::net::SocketAddr> = ctx
         .attempts
@@ -80,11 +79,15 @@ pub fn check(ctx: &Context) -> Vec<Finding> {
             .collect::<Vec<_>>()
             .join(sep)
     };
+    let dialled = failing
+        .first()
+        .map(|c| list(&c.dials).replace(", then ", " and "))
+        .unwrap_or_default();
     vec![Finding {
         code: "DOC-CLIENTS-DIFFER",
         severity: Severity::Critical,
         title: format!(
-            "{} works for some clients and not for others: {} connect, but {} fail — only {} serves",
+            "{} works in {} but not in {}: only {} serves, and they dial {dialled}",
             ctx.target,
             names(&ok),
             names(&failing),
