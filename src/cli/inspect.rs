@@ -137,10 +137,10 @@ pub struct ProbeArgs {
 /// Arguments of `doctor`.
 #[derive(Debug, Clone, Args)]
 #[command(after_help = help("", &[
-        ("portscope doctor localhost:5173", "Why connecting fails: tries 127.0.0.1 and ::1 as clients do, names the cause and the fix."),
-        ("portscope doctor http://localhost:3000/", "Judges the HTTP answer too, not only the handshake."),
-        ("portscope doctor --bind 8080", "Why a server cannot listen on 0.0.0.0:8080 (a test bind)."),
-        ("portscope doctor http://127.0.0.1:8000/ --env-from 4242", "Judge the URL with the proxy settings of the failing client, pid 4242."),
+        ("portscope doctor localhost:5173", "Why connecting fails: dials 127.0.0.1 and ::1 as clients do, says which clients reach the server, names the cause and the fix."),
+        ("portscope doctor 3000", "Probes what the port speaks and asks GET / when it is HTTP: exit 0 works, 1 a problem, 3 undecided (an unknown protocol)."),
+        ("portscope doctor --bind localhost:8080", "Why a server cannot listen there: a test bind at every address localhost resolves to."),
+        ("portscope doctor https://localhost:8443/api --env-from 4242", "Send the URL's own request (over TLS, the certificate verified as curl does) with the proxy settings of the failing client, pid 4242."),
 ]))]
 pub struct DoctorArgs {
     /// What does not work (a port, an address, a URL).
