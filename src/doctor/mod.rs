@@ -14,7 +14,7 @@ mod holder;
 mod rules;
 pub mod wider;
 
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::net::IpAddr;
 use std::time::Duration;
 
 use serde::Serialize;
@@ -212,17 +212,7 @@ fn dial_addresses(target: &Target) -> (Vec<IpAddr>, Option<Resolution>) {
         _ => "localhost",
     };
     let res = sysctl::resolve(name);
-    let mut addrs = res.addresses.clone();
-    if name.eq_ignore_ascii_case("localhost") {
-        for lo in [
-            IpAddr::V4(Ipv4Addr::LOCALHOST),
-            IpAddr::V6(Ipv6Addr::LOCALHOST),
-        ] {
-            if !addrs.contains(&lo) {
-                addrs.push(lo);
-            }
-        }
-    }
+    let addrs = crate::knowledge::clients::as_curl_dials(name, &res.addresses);
     (addrs, Some(res))
 }
 

@@ -29,17 +29,7 @@ pub struct ClientView {
 /// resolver's order); `connects` says whether an address accepted. `localhost` is special
 /// to curl and browsers: both loopback addresses, whatever `/etc/hosts` says (RFC 6761).
 pub fn views(name: &str, order: &[IpAddr], connects: impl Fn(IpAddr) -> bool) -> Vec<ClientView> {
-    let mut racing: Vec<IpAddr> = order.to_vec();
-    if name.eq_ignore_ascii_case("localhost") {
-        for lo in [
-            IpAddr::V6(Ipv6Addr::LOCALHOST),
-            IpAddr::V4(Ipv4Addr::LOCALHOST),
-        ] {
-            if !racing.contains(&lo) {
-                racing.push(lo);
-            }
-        }
-    }
+    let racing = as_curl_dials(name, order);
     let first_ok = |dials: &[IpAddr]| dials.iter().copied().find(|ip| connects(*ip));
     let first: Vec<IpAddr> = order.iter().copied().take(1).collect();
     vec![
@@ -65,6 +55,23 @@ pub fn views(name: &str, order: &[IpAddr], connects: impl Fn(IpAddr) -> bool) ->
             dials: first,
         },
     ]
+}
+
+/// The addresses curl and browsers dial for `name`: the resolver's answer `order`, and for
+/// `localhost` whichever of `127.0.0.1` and `::1` it lacks (RFC 6761: both are localhost).
+pub fn as_curl_dials(name: &str, order: &[IpAddr]) -> Vec<IpAddr> {
+    let mut dials = order.to_vec();
+    if name.eq_ignore_ascii_case("localhost") {
+        for lo in [
+            IpAddr::V4(Ipv4Addr::LOCALHOST),
+            IpAddr::V6(Ipv6Addr::LOCALHOST),
+        ] {
+            if !dials.contains(&lo) {
+                dials.push(lo);
+            }
+        }
+    }
+    dials
 }
 
 #[cfg(test)]

@@ -3,17 +3,7 @@
 
 use std::net::{TcpListener, TcpStream};
 
-use crate::harness::{json, python, run, tcp_listener};
-
-/// The finding codes of a doctor report.
-fn codes(r: &serde_json::Value) -> Vec<String> {
-    r["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["code"].as_str().unwrap().to_string())
-        .collect()
-}
+use crate::harness::{codes, json, python, run, tcp_listener};
 
 /// A port where nothing can listen during the test: a socket bound to it that never calls
 /// listen(), held by a child process (connects to it are refused).

@@ -9,17 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use crate::doctor_netns::Netns;
-use crate::harness::{Spawned, needs, run, spawn};
-
-/// The finding codes of a doctor report.
-fn codes(r: &serde_json::Value) -> Vec<String> {
-    r["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["code"].as_str().unwrap().to_string())
-        .collect()
-}
+use crate::harness::{Spawned, codes, needs, run, spawn};
 
 /// A "container": a namespace with `lo` up and a veth link to this namespace, the host side
 /// `10.200.N.1/24`, the container side (`eth0`) `10.200.N.2/24`. The host side is deleted on drop

@@ -3,18 +3,8 @@
 //! for `https://`, with the certificate verified as curl verifies it. A port whose protocol is
 //! unknown is "undecided" (exit 3), never "works".
 
-use crate::harness::{json, needs, output, portscope, python, run};
+use crate::harness::{codes, json, needs, output, portscope, python, run};
 use crate::servers;
-
-/// The finding codes of a doctor report.
-fn codes(r: &serde_json::Value) -> Vec<String> {
-    r["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["code"].as_str().unwrap().to_string())
-        .collect()
-}
 
 /// A python TCP server on 127.0.0.1 port 0 that, per connection, does what `mode` says:
 /// `silent` (accepts, reads, never answers), `close` (accepts and closes at once),

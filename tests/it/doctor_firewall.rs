@@ -4,17 +4,7 @@
 //! a new connection to a listener on loopback; one loopback accept rule lets it through.
 
 use crate::doctor_netns::Netns;
-use crate::harness::needs;
-
-/// The codes of a report's findings.
-fn codes(r: &serde_json::Value) -> Vec<String> {
-    r["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["code"].as_str().unwrap().to_string())
-        .collect()
-}
+use crate::harness::{codes, needs};
 
 #[test]
 fn an_input_chain_that_drops_by_default_is_named_with_its_fix() {

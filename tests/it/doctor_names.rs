@@ -4,17 +4,7 @@
 //! not resolve. Real curl and Python inside the namespace are the ground truth.
 
 use crate::doctor_netns::Netns;
-use crate::harness::{Spawned, json, needs, python, run};
-
-/// The finding codes of a doctor report.
-fn codes(r: &serde_json::Value) -> Vec<String> {
-    r["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["code"].as_str().unwrap().to_string())
-        .collect()
-}
+use crate::harness::{Spawned, codes, json, needs, python, run};
 
 /// An HTTP server inside `ns` on `[::1]`, port 0; prints `PORT PID`.
 fn http6(ns: &Netns) -> Spawned {

@@ -5,17 +5,7 @@
 //! ports chosen by the kernel.
 
 use crate::doctor_netns::Netns;
-use crate::harness::{Spawned, json, python, run, spawn_env};
-
-/// The finding with `code`, or a panic showing the report.
-fn finding<'a>(r: &'a serde_json::Value, code: &str) -> &'a serde_json::Value {
-    r["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|f| f["code"] == code)
-        .unwrap_or_else(|| panic!("no {code} in {r}"))
-}
+use crate::harness::{Spawned, finding, json, python, run, spawn_env};
 
 fn has(r: &serde_json::Value, code: &str) -> bool {
     r["findings"]

@@ -2,7 +2,7 @@
 //! real PostgreSQL serving its unix socket only, a real program told `--port P` that listens
 //! on another port or on none — and, when nothing explains a failure, says what it checked.
 
-use crate::harness::{self, Spawned};
+use crate::harness::{self, Spawned, finding};
 
 /// A port nothing listens on now (the kernel's pick for a bind to port 0, released).
 fn unused_port() -> u16 {
@@ -18,16 +18,6 @@ fn doctor(args: &[&str]) -> (i32, serde_json::Value) {
     let r = harness::run(&all);
     let report = serde_json::from_str(&r.stdout).unwrap_or_else(|e| panic!("{e}: {r:?}"));
     (r.code, report)
-}
-
-/// The finding with `code`, or a failure showing the report.
-fn finding<'a>(r: &'a serde_json::Value, code: &str) -> &'a serde_json::Value {
-    r["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|f| f["code"] == code)
-        .unwrap_or_else(|| panic!("no {code} in {r}"))
 }
 
 #[test]

@@ -580,3 +580,23 @@ pub fn named_listener(name: &str) -> Spawned {
         words: line.split_whitespace().map(str::to_string).collect(),
     }
 }
+
+/// The finding codes of a `doctor` (or `audit`) report, most serious first.
+pub fn codes(r: &serde_json::Value) -> Vec<String> {
+    r["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["code"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// The finding of a report with `code`, or a panic showing the report.
+pub fn finding<'a>(r: &'a serde_json::Value, code: &str) -> &'a serde_json::Value {
+    r["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["code"] == code)
+        .unwrap_or_else(|| panic!("no {code} in {r}"))
+}

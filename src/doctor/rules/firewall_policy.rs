@@ -3,20 +3,15 @@
 //! drop rule, and easier to miss: `ct state established,related accept` lets replies in, not
 //! new connections.
 
-use crate::doctor::{Context, Outcome};
+use crate::doctor::Context;
 use crate::model::{Finding, Severity};
 use crate::sys::firewall::Cause;
 
 /// DOC-FIREWALL-POLICY, one per such chain, when a connect attempt failed.
 pub fn check(ctx: &Context) -> Vec<Finding> {
-    let failed: Vec<_> = ctx
-        .attempts
-        .iter()
-        .filter(|a| a.outcome != Outcome::Connected)
-        .collect();
-    if failed.is_empty() {
+    let Some(failed) = super::firewall::failed_attempts(ctx) else {
         return Vec::new();
-    }
+    };
     let port = ctx.port;
     ctx.firewall
         .iter()
@@ -30,27 +25,12 @@ pub fn check(ctx: &Context) -> Vec<Finding> {
             Cause::Rule { .. } => None,
         })
         .map(|(r, chain, hook, rules, [lo, port_only])| {
-            let mut evidence: Vec<String> = failed
-                .iter()
-                .map(|a| {
-                    let how = match a.outcome {
-                        Outcome::TimedOut => "timed out: the packets are dropped",
-                        Outcome::Refused => "refused",
-                        Outcome::Unreachable => "unreachable",
-                        _ => "failed",
-                    };
-                    format!("connect to {}: {how} ({:.0} ms)", a.addr, a.elapsed_ms)
-                })
-                .collect();
+            let mut evidence = failed.clone();
             evidence.push(format!("{}: {}", r.tool, r.location));
             evidence.push(format!(
                 "its {rules} rule(s), and the chains they jump to, accept neither loopback nor a new connection to TCP port {port}: the packet falls through to the policy"
             ));
-            if ctx.listeners().next().is_some() {
-                evidence.push(format!(
-                    "a process does listen on port {port} here: the firewall is in the way"
-                ));
-            }
+            evidence.extend(super::firewall::listening_line(ctx));
             Finding {
                 code: "DOC-FIREWALL-POLICY",
                 severity: Severity::Critical,
