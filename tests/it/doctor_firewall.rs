@@ -4,35 +4,24 @@
 //! a new connection to a listener on loopback; one loopback accept rule lets it through.
 
 use crate::doctor_netns::Netns;
-use crate::harness::{codes, needs};
+use crate::harness::codes;
 
 #[test]
 fn an_input_chain_that_drops_by_default_is_named_with_its_fix() {
     let test = "an_input_chain_that_drops_by_default_is_named_with_its_fix";
-    let Some(ns) = Netns::new(
+    let Some((ns, nft)) = Netns::with_tool(
         test,
         "fwpol",
         "adds nftables chains inside a network namespace of its own",
+        "nft",
+        "nftables",
     ) else {
         return;
     };
-    let Some(nft) = needs(test, "nft", "nftables") else {
-        return;
-    };
-    let nft = nft.to_str().expect("a UTF-8 path");
-    ns.ip(&["link", "set", "lo", "up"]);
+    let nft = nft.as_str();
     let inside = ns.listener("127.0.0.1");
     let port = inside.words[0].clone();
-    ns.exec(&[nft, "add", "table", "inet", "pstest"]);
-    ns.exec(&[
-        nft,
-        "add",
-        "chain",
-        "inet",
-        "pstest",
-        "input",
-        "{ type filter hook input priority 0; policy drop; }",
-    ]);
+    ns.nft_input_chain(nft, "drop");
     // The usual first rule: it lets replies in, not new connections.
     ns.exec(&[
         nft,
@@ -97,18 +86,16 @@ fn an_input_chain_that_drops_by_default_is_named_with_its_fix() {
 #[test]
 fn an_iptables_input_policy_of_drop_is_named_with_iptables_commands() {
     let test = "an_iptables_input_policy_of_drop_is_named_with_iptables_commands";
-    let Some(ns) = Netns::new(
+    let Some((ns, iptables)) = Netns::with_tool(
         test,
         "iptpol",
         "sets an iptables policy inside a network namespace of its own",
+        "iptables",
+        "iptables",
     ) else {
         return;
     };
-    let Some(iptables) = needs(test, "iptables", "iptables") else {
-        return;
-    };
-    let iptables = iptables.to_str().expect("a UTF-8 path");
-    ns.ip(&["link", "set", "lo", "up"]);
+    let iptables = iptables.as_str();
     let inside = ns.listener("127.0.0.1");
     let port = inside.words[0].clone();
     ns.exec(&[
@@ -139,34 +126,23 @@ fn an_iptables_input_policy_of_drop_is_named_with_iptables_commands() {
 #[test]
 fn a_failure_nothing_explains_lists_what_was_looked_at() {
     let test = "a_failure_nothing_explains_lists_what_was_looked_at";
-    let Some(ns) = Netns::new(
+    let Some((ns, nft)) = Netns::with_tool(
         test,
         "unexpl",
         "adds nftables chains inside a network namespace of its own",
+        "nft",
+        "nftables",
     ) else {
         return;
     };
-    let Some(nft) = needs(test, "nft", "nftables") else {
-        return;
-    };
-    let nft = nft.to_str().expect("a UTF-8 path");
-    ns.ip(&["link", "set", "lo", "up"]);
+    let nft = nft.as_str();
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
         .unwrap()
         .port();
     let port = &port.to_string();
-    ns.exec(&[nft, "add", "table", "inet", "pstest"]);
-    ns.exec(&[
-        nft,
-        "add",
-        "chain",
-        "inet",
-        "pstest",
-        "input",
-        "{ type filter hook input priority 0; policy drop; }",
-    ]);
+    ns.nft_input_chain(nft, "drop");
     // Whether a rate limit lets the packet through depends on traffic: doctor makes no claim
     // either way. (Either way the attempt times out: no rule lets replies back in.)
     ns.exec(&[

@@ -90,6 +90,29 @@ impl Netns {
 }
 
 impl Netns {
+    /// A fresh namespace with `lo` up and the path of `tool` (from `package`), or `None` with
+    /// one skip line when not root or without the tool.
+    pub(crate) fn with_tool(
+        test: &str,
+        tag: &str,
+        why: &str,
+        tool: &str,
+        package: &str,
+    ) -> Option<(Netns, String)> {
+        let ns = Netns::new(test, tag, why)?;
+        let path = needs(test, tool, package)?;
+        ns.ip(&["link", "set", "lo", "up"]);
+        Some((ns, path.to_str().expect("a UTF-8 path").to_string()))
+    }
+
+    /// Table `inet pstest` with an input chain, its default policy `policy` (`accept` or
+    /// `drop`), made with `nft`.
+    pub(crate) fn nft_input_chain(&self, nft: &str, policy: &str) {
+        self.exec(&[nft, "add", "table", "inet", "pstest"]);
+        let spec = format!("{{ type filter hook input priority 0; policy {policy}; }}");
+        self.exec(&[nft, "add", "chain", "inet", "pstest", "input", &spec]);
+    }
+
     /// The `/etc/hosts` that programs run inside see: `ip netns exec` bind-mounts
     /// `/etc/netns/NAME/hosts` over it.
     pub(crate) fn hosts(&self, text: &str) {
@@ -225,16 +248,7 @@ fn a_firewall_rule_that_drops_the_port_is_named() {
     ns.ip(&["link", "set", "lo", "up"]);
     let inside = ns.listener("127.0.0.1");
     let port = inside.words[0].clone();
-    ns.exec(&[nft, "add", "table", "inet", "pstest"]);
-    ns.exec(&[
-        nft,
-        "add",
-        "chain",
-        "inet",
-        "pstest",
-        "input",
-        "{ type filter hook input priority 0; }",
-    ]);
+    ns.nft_input_chain(nft, "accept");
     ns.exec(&[
         nft, "add", "rule", "inet", "pstest", "input", "tcp", "dport", &port, "drop",
     ]);

@@ -115,29 +115,24 @@ pub fn tls_server() -> Option<Server> {
     let openssl = need("openssl", "openssl")?;
     let dir = TempDir::new("tls");
     let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
-    check_output(
-        "openssl req",
-        Command::new(&openssl).args([
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-subj",
-            &format!("/CN={TLS_CN}"),
-            "-addext",
-            "subjectAltName=DNS:localhost,IP:127.0.0.1",
-            "-days",
-            "2",
-            "-keyout",
-            &key,
-            "-out",
-            &cert,
-        ]),
-    );
+    let names = "subjectAltName=DNS:localhost,IP:127.0.0.1";
+    self_signed(&openssl, &format!("/CN={TLS_CN}"), &[names], &key, &cert);
     let mut s = s_server(&openssl, dir, &cert, &key);
     s.cn = Some(TLS_CN.to_string());
     Some(s)
+}
+
+/// `openssl req -x509`: a self-signed certificate for `subject` (with `-addext` for each of
+/// `extensions`), valid 2 days, its key in `key` and itself in `cert`.
+fn self_signed(openssl: &Path, subject: &str, extensions: &[&str], key: &str, cert: &str) {
+    let mut args = vec![
+        "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-subj", subject,
+    ];
+    for e in extensions {
+        args.extend(["-addext", e]);
+    }
+    args.extend(["-days", "2", "-keyout", key, "-out", cert]);
+    check_output("openssl req -x509", Command::new(openssl).args(&args));
 }
 
 /// `openssl s_server -www` on a certificate for localhost and 127.0.0.1 issued by a CA of
@@ -150,24 +145,7 @@ pub fn tls_server_with_ca() -> Option<(Server, String)> {
     let run = |what: &str, args: &[&str]| check_output(what, Command::new(&openssl).args(args));
     let (ca, ca_key) = (f("ca.pem"), f("ca.key"));
     let (leaf, leaf_key, csr, ext) = (f("leaf.pem"), f("leaf.key"), f("leaf.csr"), f("ext"));
-    run(
-        "openssl req (CA)",
-        &[
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-subj",
-            "/CN=portscope test CA",
-            "-days",
-            "2",
-            "-keyout",
-            &ca_key,
-            "-out",
-            &ca,
-        ],
-    );
+    self_signed(&openssl, "/CN=portscope test CA", &[], &ca_key, &ca);
     run(
         "openssl req (leaf)",
         &[
