@@ -26,6 +26,9 @@ pub fn bind(target: Target) -> Result<DoctorReport> {
             ..
         } => {
             let res = sysctl::resolve(name);
+            if res.addresses.is_empty() {
+                return Err(super::unresolved(&res));
+            }
             (res.addresses.clone(), Some(res))
         }
         // What most servers bind for "port N": every IPv4 address.

@@ -16,7 +16,6 @@ mod http_answer;
 mod inherited;
 mod listens_elsewhere;
 mod loopback_down;
-mod name_unresolved;
 mod not_accepting;
 mod nothing_listens;
 mod other_address;
@@ -69,7 +68,6 @@ pub const CONNECT: &[Rule] = &[
     split_family::check,
     v6only::check,
     clients_differ::check,
-    name_unresolved::check,
 ];
 
 /// Rules for "why can't my program listen?" (`doctor --bind`).
@@ -80,5 +78,4 @@ pub const BIND: &[Rule] = &[
     bind_not_available::check,
     inherited::check,
     split_family::check,
-    name_unresolved::check,
 ];
