@@ -172,11 +172,16 @@ fn captures_a_real_http_exchange_that_tshark_reads() {
     let raw = std::fs::read(&pcap).unwrap();
     assert!(!raw.windows(18).any(|w| w == b"OTHER-PORT-PAYLOAD"));
 
+    // The port is random: tell tshark it carries HTTP, or a port Wireshark assigns to another
+    // protocol is dissected as that one and no request is found.
+    let as_http = format!("tcp.port=={port},http");
     let requests = tshark(
         &tshark_bin,
         &[
             "-r",
             &pcap,
+            "-d",
+            &as_http,
             "-Y",
             "http.request",
             "-T",
