@@ -296,7 +296,9 @@ fn complete_family(scan: &mut FdScan, pids: &[PidEntry], inodes: &HashSet<u64>) 
     }
 }
 
-/// Addresses a target's host stands for (a name is resolved here); `None` = any address.
+/// Addresses a target's host stands for; `None` = any address. A name stands for every
+/// address it resolves to here, and `localhost` for both loopback addresses, as curl and
+/// browsers take it (an unresolvable name stands for none: see [`name_addrs`]).
 pub fn target_addrs(target: &Target) -> Option<Vec<IpAddr>> {
     match target {
         Target::Addr {
@@ -305,9 +307,56 @@ pub fn target_addrs(target: &Target) -> Option<Vec<IpAddr>> {
         Target::Addr {
             host: Host::Name(name),
             ..
-        } => Some(crate::sys::sysctl::resolve(name).addresses),
+        } => Some(name_addrs(name).unwrap_or_default()),
         _ => None,
     }
+}
+
+/// Every address `name` stands for (see [`target_addrs`]), or the error for a name that does
+/// not resolve.
+pub fn name_addrs(name: &str) -> crate::error::Result<Vec<IpAddr>> {
+    let res = crate::sys::sysctl::resolve(name);
+    if res.addresses.is_empty() {
+        return Err(unresolved(&res));
+    }
+    Ok(crate::knowledge::clients::as_curl_dials(
+        name,
+        &res.addresses,
+    ))
+}
+
+/// Whether the target's host name resolves: the error to report when it does not.
+pub fn check_resolves(target: &Target) -> crate::error::Result<()> {
+    match target {
+        Target::Addr {
+            host: Host::Name(name),
+            ..
+        } => name_addrs(name).map(|_| ()),
+        _ => Ok(()),
+    }
+}
+
+/// A name that does not resolve is an error, never "nothing holds it": bad input (exit 2)
+/// when the resolver says the name does not exist, a failure (exit 3) when the resolver
+/// itself could not answer.
+pub fn unresolved(res: &crate::sys::sysctl::Resolution) -> crate::error::Error {
+    let reason = res.error.as_deref().unwrap_or("no address");
+    let transient = ["Temporary failure", "System error", "try again"]
+        .iter()
+        .any(|t| reason.contains(t));
+    if transient {
+        return crate::error::Error::io(
+            format!("resolving {}", res.name),
+            std::io::Error::other(reason.to_string()),
+        );
+    }
+    crate::error::Error::bad_input(
+        format!(
+            "{} does not resolve here: {reason}",
+            crate::text::terminal(&res.name)
+        ),
+        "give a name this machine resolves (getent hosts NAME shows what it says), an IP address, or a port, e.g. 127.0.0.1:8080",
+    )
 }
 
 /// Whether a socket bound to `local` receives connections for any of `addrs`.

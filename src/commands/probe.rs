@@ -132,7 +132,7 @@ fn udp_jobs(text: &str, t: &Target) -> Result<Vec<Job>> {
     };
     let addrs: Vec<IpAddr> = match host {
         Some(Host::Ip(ip)) => vec![*ip],
-        Some(Host::Name(name)) => crate::sys::sysctl::resolve(name).addresses,
+        Some(Host::Name(name)) => snapshot::name_addrs(name)?,
         None => {
             let snap = snapshot::take(&Request {
                 sockets: SocketQuery {
@@ -186,7 +186,7 @@ fn target_jobs(text: &str, t: &Target) -> Result<Vec<Job>> {
     };
     let addrs: Vec<IpAddr> = match host {
         Some(Host::Ip(ip)) => vec![*ip],
-        Some(Host::Name(name)) => crate::sys::sysctl::resolve(name).addresses,
+        Some(Host::Name(name)) => snapshot::name_addrs(name)?,
         None => {
             let found = listener_jobs(&snap, text, |s| s.port() == Some(port));
             if !found.is_empty() {

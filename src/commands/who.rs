@@ -151,6 +151,7 @@ impl Options {
 /// ```
 pub fn report(opts: &Options) -> Result<WhoReport> {
     let target = opts.target.clone();
+    snapshot::check_resolves(&target)?;
     let snap = snapshot::take(&request(&target)?)?;
     #[cfg(feature = "probe")]
     let probe = opts.probe.then(|| {

@@ -27,7 +27,7 @@ pub fn bind(target: Target) -> Result<DoctorReport> {
         } => {
             let res = sysctl::resolve(name);
             if res.addresses.is_empty() {
-                return Err(super::unresolved(&res));
+                return Err(crate::snapshot::unresolved(&res));
             }
             (res.addresses.clone(), Some(res))
         }

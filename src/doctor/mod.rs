@@ -216,29 +216,6 @@ fn dial_addresses(target: &Target) -> (Vec<IpAddr>, Option<Resolution>) {
     (addrs, Some(res))
 }
 
-/// A name that does not resolve is an error, never a diagnosis of the port: bad input (exit
-/// 2) when the resolver says the name does not exist, a failure (exit 3) when the resolver
-/// itself could not answer.
-pub(super) fn unresolved(res: &Resolution) -> crate::error::Error {
-    let reason = res.error.as_deref().unwrap_or("no address");
-    let transient = ["Temporary failure", "System error", "try again"]
-        .iter()
-        .any(|t| reason.contains(t));
-    if transient {
-        return crate::error::Error::io(
-            format!("resolving {}", res.name),
-            std::io::Error::other(reason.to_string()),
-        );
-    }
-    crate::error::Error::bad_input(
-        format!(
-            "{} does not resolve here: {reason}",
-            crate::text::terminal(&res.name)
-        ),
-        "give a name this machine resolves (getent hosts NAME shows what it says), an IP address, or a port, e.g. 127.0.0.1:8080",
-    )
-}
-
 /// The one port a target names, or a bad-input error.
 fn one_tcp_port(target: &Target) -> Result<u16> {
     let Some((port, _)) = target.port_range().filter(|(lo, hi)| lo == hi) else {
@@ -322,7 +299,7 @@ pub fn connect(
     let port = one_tcp_port(&target)?;
     let (addrs, resolution) = dial_addresses(&target);
     if let Some(res) = resolution.as_ref().filter(|r| r.addresses.is_empty()) {
-        return Err(unresolved(res));
+        return Err(snapshot::unresolved(res));
     }
     // All addresses at once, so that a dropping firewall costs one timeout, not one per
     // address. The exchange that follows sees a server that closes at once: no need to wait

@@ -1,0 +1,77 @@
+//! Host names as clients see them, for every verb: `localhost` is both loopback addresses
+//! (curl and browsers try both, RFC 6761), so a listener on `[::1]` only holds
+//! `localhost:PORT` whatever `/etc/hosts` says; a name that does not resolve is an error
+//! (exit 2), never "nothing holds it".
+
+use crate::harness::{json, needs, python, run};
+
+/// An HTTP server on `[::1]` port 0, quiet; prints `PORT PID`.
+fn http6() -> crate::harness::Spawned {
+    python(
+        "import http.server,socket,os\n\
+         class S(http.server.HTTPServer): address_family=socket.AF_INET6\n\
+         class H(http.server.SimpleHTTPRequestHandler):\n\
+         \x20   def log_message(self,*a): pass\n\
+         s=S(('::1',0), H)\n\
+         print(s.server_address[1], os.getpid(), flush=True)\n\
+         s.serve_forever()\n",
+    )
+}
+
+#[test]
+fn a_listener_on_ipv6_loopback_holds_localhost() {
+    let test = "names::a_listener_on_ipv6_loopback_holds_localhost";
+    let Some(curl) = needs(test, "curl", "curl") else {
+        return;
+    };
+    let server = http6();
+    let port = &server.words[0];
+    let target = format!("localhost:{port}");
+    // The oracle: curl reaches it by that name.
+    let ok = std::process::Command::new(curl)
+        .args(["-s", "-o", "/dev/null", &format!("http://{target}/")])
+        .status()
+        .unwrap();
+    assert!(ok.success(), "curl http://{target}/");
+    let r = run(&["who", &target]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(r.stdout.contains(&format!("[::1]:{port}")), "{r:?}");
+    let j = json(&["who", &target]);
+    assert_eq!(j["held"], true, "{j}");
+    let pids: Vec<u64> = j["sockets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["state"] == "listen")
+        .flat_map(|s| s["pids"].as_array().unwrap().clone())
+        .filter_map(|p| p.as_u64())
+        .collect();
+    assert_eq!(pids, [u64::from(server.pid)], "{j}");
+    let e = run(&["explain", &target]);
+    assert!(e.stdout.contains("held right now"), "{e:?}");
+    assert!(
+        !e.stdout.contains("nothing holds it"),
+        "explain agrees with who: {e:?}"
+    );
+}
+
+#[test]
+fn a_name_that_does_not_resolve_is_an_error_for_every_verb() {
+    let server = python(
+        "import socket,os,time\n\
+         s=socket.socket(); s.bind(('127.0.0.1',0)); s.listen(8)\n\
+         print(s.getsockname()[1], os.getpid(), flush=True)\n\
+         time.sleep(120)\n",
+    );
+    let target = format!("nonexistent.invalid:{}", server.words[0]);
+    for verb in ["who", "probe", "doctor", "kill"] {
+        let r = run(&[verb, &target]);
+        assert_eq!(r.code, 2, "{verb}: {r:?}");
+        assert_eq!(r.stderr.lines().count(), 1, "{verb}: {r:?}");
+        assert!(
+            r.stderr
+                .contains("nonexistent.invalid does not resolve here"),
+            "{verb}: {r:?}"
+        );
+    }
+}
