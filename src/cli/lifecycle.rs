@@ -12,7 +12,7 @@ use super::StoreArgs;
 #[command(after_help = help("", &[
         ("portscope kill 3000", "Show who holds port 3000, ask, stop them (TERM, then KILL), check it is free."),
         ("portscope kill 3000 --dry-run", "What would be stopped and with which signals; changes nothing."),
-        ("portscope kill 8000-8010 --yes --tree", "Free a range without asking, with the holders' children."),
+        ("portscope kill 3000,5173 8000-8010 --yes", "In a script: free them without asking; a port nothing holds is no error."),
         ("portscope kill 9229 --signal INT --timeout 2s", "Ctrl+C-like first, SIGKILL after 2 s."),
 ]))]
 pub struct KillArgs {
@@ -20,7 +20,7 @@ pub struct KillArgs {
     #[arg(
         value_name = "TARGET",
         required = true,
-        help = "The port(s) to free: 8080, 8080/tcp, udp/53, 127.0.0.1:8080, [::1]:9229, 3000-3010"
+        help = "The port(s) to free: 8080, 8080/tcp, udp/53, 127.0.0.1:8080, [::1]:9229, 3000-3010; several: 3000,5173 or 3000 5173"
     )]
     pub targets: Vec<String>,
     /// Also stop the processes holding connections on the port (accepted connections,

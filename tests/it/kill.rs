@@ -652,3 +652,61 @@ fn asks_on_a_terminal_and_a_no_stops_nothing() {
     assert!(out.contains(&format!("port {port} is free now")), "{out}");
     assert!(!pid_alive(l.pid));
 }
+
+/// A port nothing holds: bound on port 0 by the kernel's choice, then closed.
+fn free_port() -> u16 {
+    let s = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    s.local_addr().unwrap().port()
+}
+
+#[test]
+fn a_free_port_needs_no_terminal_and_no_yes() {
+    let port = free_port().to_string();
+    let r = output(
+        harness::portscope()
+            .args(["kill", &port])
+            .stdin(std::process::Stdio::null()),
+    );
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(r.stdout, format!("nothing holds port {port}: it is free\n"));
+    assert!(r.stderr.is_empty(), "{}", r.stderr);
+    // Looking first does not lift the question for a port that is held.
+    let l = tcp_listener("127.0.0.1");
+    let held = l.words[0].clone();
+    let r = output(
+        harness::portscope()
+            .args(["kill", &format!("{port},{held}")])
+            .stdin(std::process::Stdio::null()),
+    );
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(r.stdout.is_empty(), "{}", r.stdout);
+    assert!(
+        r.stderr
+            .contains("pass --yes, or --dry-run to see what would stop"),
+        "{}",
+        r.stderr
+    );
+    assert!(pid_alive(l.pid));
+}
+
+#[test]
+fn a_comma_list_frees_each_port() {
+    let (a, b) = (tcp_listener("127.0.0.1"), tcp_listener("127.0.0.1"));
+    let list = format!("{},{}", a.words[0], b.words[0]);
+    let (code, v) = kill_json(&[&list, "--yes"]);
+    assert_eq!(code, 0, "{v}");
+    assert_eq!(v["targets"].as_array().unwrap().len(), 2, "{v}");
+    assert_eq!(v["all_free"], true, "{v}");
+    let mut stopped: Vec<u64> = v["outcomes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["pid"].as_u64().unwrap())
+        .collect();
+    stopped.sort_unstable();
+    let mut want = vec![u64::from(a.pid), u64::from(b.pid)];
+    want.sort_unstable();
+    assert_eq!(stopped, want, "{v}");
+    assert!(!pid_alive(a.pid) && !pid_alive(b.pid));
+    assert!(holding(a.num(0)).is_empty() && holding(b.num(0)).is_empty());
+}

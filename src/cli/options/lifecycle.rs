@@ -33,10 +33,27 @@ impl KillArgs {
     }
 }
 
-/// `kill`'s targets: ports, addresses and ranges only.
+/// `kill`'s targets: ports, addresses and ranges only. A comma separates targets within one
+/// argument (`3000,5173`, `3000, 5173`), as kill-port and fuser users write them; a URL is
+/// kept whole (its query may hold commas).
 fn kill_targets(texts: &[String]) -> Result<Vec<Target>> {
-    texts
-        .iter()
+    let mut parts = Vec::new();
+    for text in texts {
+        if text.contains("://") || !text.contains(',') {
+            parts.push(text.as_str());
+            continue;
+        }
+        let pieces: Vec<&str> = text.split(',').filter(|p| !p.trim().is_empty()).collect();
+        if pieces.is_empty() {
+            return Err(Error::bad_input(
+                format!("{} names no port", terminal(text)),
+                "expected ports separated by commas, e.g. 3000,5173",
+            ));
+        }
+        parts.extend(pieces);
+    }
+    parts
+        .into_iter()
         .map(|text| match target::parse(text)? {
             Target::Pid(_) | Target::Process(_) => Err(kill::names_a_process(text)),
             t => Ok(t),
@@ -269,6 +286,25 @@ mod tests {
             );
         }
         assert_eq!(kill_targets(&["8080/udp".into()]).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn commas_separate_targets() {
+        let shown = |args: &[&str]| -> Vec<String> {
+            let texts: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+            kill_targets(&texts)
+                .unwrap()
+                .iter()
+                .map(ToString::to_string)
+                .collect()
+        };
+        assert_eq!(shown(&["3000,5173"]), ["3000", "5173"]);
+        assert_eq!(shown(&["3000,", "5173", "8080,127.0.0.1:9000"]).len(), 4);
+        assert_eq!(shown(&["3000,5173/udp"]), ["3000", "5173/udp"]);
+        assert_eq!(shown(&["http://localhost:3000/a?x=1,2"]).len(), 1);
+        assert!(kill_targets(&[",".into()]).is_err());
+        assert!(kill_targets(&["3000,pid:1".into()]).is_err());
+        assert!(kill_targets(&["3000,70000".into()]).is_err());
     }
 
     #[test]
