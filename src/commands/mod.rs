@@ -122,6 +122,11 @@ pub trait Ui: Sync {
     /// A long-running server (the dashboard, the exporter) has a line for its log: the URL
     /// it serves, a warning, why it stopped. `line` is complete, newline included.
     fn notice(&self, line: &str);
+    /// Whether the reader of the command's output went away (a `| head -1` that has its
+    /// line): a stream of events then ends. Checked while idle, so an idle stream ends too.
+    fn output_closed(&self) -> bool {
+        false
+    }
 }
 
 #[cfg(feature = "cli")]
