@@ -37,6 +37,8 @@ pub mod tap;
 #[cfg(feature = "cli")]
 pub mod ui;
 #[cfg(feature = "cli")]
+pub mod wait;
+#[cfg(feature = "cli")]
 pub mod watch;
 pub mod who;
 
@@ -93,6 +95,8 @@ pub enum Report {
     Tap(Box<tap::TapReport>),
     /// `bench`
     Bench(Box<bench::BenchReport>),
+    /// `wait`
+    Wait(Box<wait::WaitReport>),
     /// `man`, `completions`
     Generated(Box<generate::GeneratedReport>),
 }
@@ -156,6 +160,7 @@ impl Report {
             Report::Forward(_) => "forward",
             Report::Tap(_) => "tap",
             Report::Bench(_) => "bench",
+            Report::Wait(_) => "wait",
             Report::Generated(r) => r.command,
         }
     }

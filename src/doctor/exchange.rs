@@ -221,6 +221,21 @@ pub fn exchange(target: &Target, addr: Option<SocketAddr>) -> Exchange {
     out
 }
 
+/// One GET of the target's path at `addr`, as a client of `target` sends it (over TLS for an
+/// `https://` or `wss://` URL), and nothing more: no probe when it fails, for a caller that
+/// asks again and again (`wait --http`).
+pub fn request(target: &Target, addr: SocketAddr) -> HttpAttempt {
+    let header = host_header(target, addr);
+    if http_url(target) == Some(true) {
+        let mut out = Exchange::default();
+        https(target, addr, &header, &mut out);
+        if let Some(h) = out.http {
+            return h;
+        }
+    }
+    attempt::http_get(addr, &header, path(target), HTTP_DEADLINE)
+}
+
 /// One GET over TLS; a failed handshake is the attempt's outcome.
 #[cfg_attr(not(feature = "probe"), allow(unused_variables))]
 fn https(target: &Target, addr: SocketAddr, header: &str, out: &mut Exchange) {

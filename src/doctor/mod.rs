@@ -28,7 +28,7 @@ use crate::sys::sysctl::{self, Resolution};
 use crate::target::{Host, Target};
 pub use attempt::{Attempt, BindAttempt, BindOutcome, HttpAttempt, HttpOutcome, Outcome};
 pub use bind::bind;
-pub use exchange::{Checked, SPEAKS_HTTP};
+pub use exchange::{Checked, SPEAKS_HTTP, request};
 
 /// How far around the port to look for "the same program moved to the next port".
 pub const NEARBY: u16 = 10;
@@ -219,7 +219,7 @@ fn dial_addresses(target: &Target) -> (Vec<IpAddr>, Option<Resolution>) {
 /// A name that does not resolve is an error, never a diagnosis of the port: bad input (exit
 /// 2) when the resolver says the name does not exist, a failure (exit 3) when the resolver
 /// itself could not answer.
-pub(super) fn unresolved(res: &Resolution) -> crate::error::Error {
+pub(crate) fn unresolved(res: &Resolution) -> crate::error::Error {
     let reason = res.error.as_deref().unwrap_or("no address");
     let transient = ["Temporary failure", "System error", "try again"]
         .iter()

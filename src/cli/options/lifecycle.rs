@@ -8,8 +8,8 @@
 use std::net::IpAddr;
 use std::time::Duration;
 
-use crate::cli::{KillArgs, PickArgs, ProjectArgs, ReleaseArgs, ReserveArgs, RunArgs};
-use crate::commands::{kill, pick, project, reserve, run};
+use crate::cli::{KillArgs, PickArgs, ProjectArgs, ReleaseArgs, ReserveArgs, RunArgs, WaitArgs};
+use crate::commands::{kill, pick, project, reserve, run, wait};
 use crate::error::{Error, Result};
 use crate::sys::signal::Sig;
 use crate::target::{self, Target};
@@ -59,6 +59,62 @@ fn kill_targets(texts: &[String]) -> Result<Vec<Target>> {
             t => Ok(t),
         })
         .collect()
+}
+
+impl WaitArgs {
+    /// The typed options of `wait`: the target, then `--timeout`, then `--interval`. A URL
+    /// implies `--http` with its path; `--http PATH` written before the target, with no
+    /// target after it (`wait --http 3000`), is the target.
+    pub fn options(&self) -> Result<wait::Options> {
+        let (text, http) = match (&self.target, &self.http) {
+            (Some(t), http) => (t.clone(), http.clone()),
+            (None, Some(p)) if !p.starts_with('/') => (p.clone(), Some("/".into())),
+            (None, _) => {
+                return Err(Error::bad_input(
+                    "wait needs a TARGET",
+                    "expected e.g. portscope wait 3000 or portscope wait http://localhost:3000/health",
+                ));
+            }
+        };
+        let target = target::parse(&text)?;
+        let url_path = match &target {
+            Target::Addr {
+                scheme: Some(s),
+                path,
+                ..
+            } if matches!(s.as_str(), "http" | "https" | "ws" | "wss") => {
+                Some(path.clone().unwrap_or_else(|| "/".into()))
+            }
+            _ => None,
+        };
+        let until = if self.free {
+            wait::Until::Free
+        } else if let Some(path) = http.or(url_path) {
+            if !path.starts_with('/') {
+                return Err(Error::bad_input(
+                    format!("--http {} is not a path", terminal(&path)),
+                    "expected a path starting with /, e.g. --http /health",
+                ));
+            }
+            wait::Until::Http { path }
+        } else {
+            wait::Until::Accepts
+        };
+        let timeout = crate::input::duration(&self.timeout, "--timeout")?;
+        let interval = crate::input::duration(&self.interval, "--interval")?;
+        if interval < std::time::Duration::from_millis(10) {
+            return Err(Error::bad_input(
+                format!("--interval {} is too short", terminal(&self.interval)),
+                "expected 10ms or more, e.g. --interval 200ms",
+            ));
+        }
+        Ok(wait::Options {
+            target,
+            until,
+            timeout,
+            interval,
+        })
+    }
 }
 
 /// `--signal`: TERM, INT, HUP, QUIT, KILL, USR1 or USR2 (with or without SIG, any case) or
