@@ -138,8 +138,10 @@ fn wait(opts: &Options) -> Result<WaitReport> {
             "wait --free works for UDP; to wait for a TCP port give e.g. 3000 or 127.0.0.1:3000",
         ));
     }
+    // What an HTTP client is asked to fetch: a bare port as http://localhost:PORT would be.
     let target = match (&opts.until, &opts.target) {
         (Until::Http { path }, Target::Addr { .. }) => with_path(&opts.target, path),
+        (Until::Http { path }, _) => http_localhost(port, path),
         _ => opts.target.clone(),
     };
     let start = Instant::now();
@@ -147,12 +149,9 @@ fn wait(opts: &Options) -> Result<WaitReport> {
     let mut attempts = 0;
     loop {
         attempts += 1;
-        let cap = deadline
-            .saturating_duration_since(Instant::now())
-            .clamp(Duration::from_millis(50), ATTEMPT_CAP);
         let (met, last) = match &opts.until {
-            Until::Accepts => accepts(&addresses, cap),
-            Until::Http { .. } => answers(&target, &addresses),
+            Until::Accepts => accepts(&addresses, deadline),
+            Until::Http { .. } => answers(&target, &addresses, deadline),
             Until::Free => free(&opts.target, port, &addresses, false)?,
         };
         let now = Instant::now();
@@ -229,11 +228,19 @@ fn with_path(target: &Target, wanted: &str) -> Target {
     t
 }
 
+/// How long the next connect or request may take: what is left before `deadline`, at most
+/// [`ATTEMPT_CAP`], at least a moment (the last look is a real one).
+fn cap(deadline: Instant) -> Duration {
+    deadline
+        .saturating_duration_since(Instant::now())
+        .clamp(Duration::from_millis(50), ATTEMPT_CAP)
+}
+
 /// One connect per address, until one completes.
-fn accepts(addresses: &[SocketAddr], cap: Duration) -> (bool, Vec<Seen>) {
+fn accepts(addresses: &[SocketAddr], deadline: Instant) -> (bool, Vec<Seen>) {
     let mut seen = Vec::new();
     for &addr in addresses {
-        let a = attempt::connect_watching(addr, cap, false);
+        let a = attempt::connect_watching(addr, cap(deadline), false);
         let met = a.outcome == Outcome::Connected;
         seen.push(Seen::Connect {
             addr,
@@ -248,14 +255,10 @@ fn accepts(addresses: &[SocketAddr], cap: Duration) -> (bool, Vec<Seen>) {
 }
 
 /// One GET per address, until one is answered below 400.
-fn answers(target: &Target, addresses: &[SocketAddr]) -> (bool, Vec<Seen>) {
+fn answers(target: &Target, addresses: &[SocketAddr], deadline: Instant) -> (bool, Vec<Seen>) {
     let mut seen = Vec::new();
     for &addr in addresses {
-        // A bare port is asked as http://localhost:PORT/ would be.
-        let h = match target {
-            Target::Addr { .. } => crate::doctor::request(target, addr),
-            _ => crate::doctor::request(&http_localhost(target, addr.port()), addr),
-        };
+        let h = crate::doctor::request(target, addr, cap(deadline));
         let met = h.outcome == HttpOutcome::Answered && h.status.is_some_and(|s| s < 400);
         seen.push(Seen::Http {
             addr,
@@ -271,18 +274,14 @@ fn answers(target: &Target, addresses: &[SocketAddr]) -> (bool, Vec<Seen>) {
     (false, seen)
 }
 
-/// `http://localhost:PORT` with the path a bare port's `--http PATH` asks for.
-fn http_localhost(target: &Target, port: u16) -> Target {
-    let path = match target {
-        Target::Addr { path, .. } => path.clone(),
-        _ => None,
-    };
+/// `http://localhost:PORT/PATH`: what a bare port's `--http PATH` asks for.
+fn http_localhost(port: u16, path: &str) -> Target {
     Target::Addr {
         host: Host::Name("localhost".into()),
         port,
         proto: None,
         scheme: Some("http".into()),
-        path,
+        path: Some(path.to_string()),
     }
 }
 

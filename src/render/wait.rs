@@ -13,6 +13,11 @@ pub fn render(r: &WaitReport, pal: &Palette) -> String {
     if r.met {
         let line = match (&r.until, r.last.last()) {
             (Until::Free, _) => format!("{} is free (after {after})", label(r)),
+            (Until::Http { path }, Some(seen)) => format!(
+                "{} to GET {} (after {after})",
+                seen_text(seen),
+                terminal(path)
+            ),
             (_, Some(seen)) => format!("{} (after {after})", seen_text(seen)),
             (_, None) => format!("{} is ready (after {after})", label(r)),
         };
