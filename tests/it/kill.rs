@@ -8,10 +8,10 @@ use portscope::sys::procfs::pid_alive;
 
 use crate::harness::{self, Spawned, json, output, python, run, spawn_env, tcp_listener};
 
-const BIN: &str = env!("CARGO_BIN_EXE_portscope");
+pub(crate) const BIN: &str = env!("CARGO_BIN_EXE_portscope");
 
 /// Listening or bound sockets whose local port is `port` (from `who --json`).
-fn holding(port: u32) -> Vec<serde_json::Value> {
+pub(crate) fn holding(port: u32) -> Vec<serde_json::Value> {
     let r = json(&["who", &port.to_string()]);
     harness::on_port(&r, port)
         .into_iter()
@@ -20,7 +20,7 @@ fn holding(port: u32) -> Vec<serde_json::Value> {
 }
 
 /// `kill ARGS… --json`, parsed, with its exit code.
-fn kill_json(args: &[&str]) -> (i32, serde_json::Value) {
+pub(crate) fn kill_json(args: &[&str]) -> (i32, serde_json::Value) {
     let mut all = vec!["kill"];
     all.extend_from_slice(args);
     all.push("--json");
@@ -34,7 +34,7 @@ fn kill_json(args: &[&str]) -> (i32, serde_json::Value) {
     (r.code, v)
 }
 
-fn kill(args: &[&str]) -> harness::Run {
+pub(crate) fn kill(args: &[&str]) -> harness::Run {
     let mut all = vec!["kill"];
     all.extend_from_slice(args);
     run(&all)
@@ -371,43 +371,6 @@ fn permission_denied_says_how_to_get_permission() {
 }
 
 #[test]
-fn bad_input_is_exit_2_with_one_line() {
-    let l = tcp_listener("127.0.0.1");
-    let port = l.words[0].clone();
-    for (args, needle) in [
-        (
-            vec!["pid:1", "--yes"],
-            "kill frees ports: give PORT, HOST:PORT or LOW-HIGH",
-        ),
-        (
-            vec!["node", "--yes"],
-            "kill frees ports: give PORT, HOST:PORT or LOW-HIGH",
-        ),
-        (vec!["70000", "--yes"], "70000"),
-        (vec![&port, "--yes", "--signal", "STOP"], "--signal STOP"),
-        (vec![&port, "--yes", "--signal", "99"], "expected TERM, INT"),
-        (vec![&port, "--yes", "--timeout", "5x"], "--timeout 5x"),
-        (vec![&port, "--yes", "--timeout", "-1"], "--timeout"),
-        (
-            vec![&port],
-            "pass --yes, or --dry-run to see what would stop",
-        ),
-    ] {
-        let r = kill(&args);
-        assert_eq!(r.code, 2, "{args:?}: {r:?}");
-        assert!(r.stdout.is_empty(), "{args:?}: {}", r.stdout);
-        assert!(
-            r.stderr.starts_with("portscope: error: "),
-            "{args:?}: {}",
-            r.stderr
-        );
-        assert_eq!(r.stderr.lines().count(), 1, "{args:?}: {}", r.stderr);
-        assert!(r.stderr.contains(needle), "{args:?}: {}", r.stderr);
-    }
-    assert!(pid_alive(l.pid));
-}
-
-#[test]
 fn host_and_protocol_narrow_what_is_stopped() {
     let l = tcp_listener("127.0.0.1");
     let port = l.words[0].clone();
@@ -615,98 +578,4 @@ fn docker_proxy_is_refused_with_the_container_named_unless_forced() {
     assert_eq!(v["docker"][0]["forced"], true);
     assert!(!pid_alive(d.pid));
     assert!(holding(d.num(0)).is_empty());
-}
-
-#[test]
-fn asks_on_a_terminal_and_a_no_stops_nothing() {
-    let Some(script) = harness::needs("asks_on_a_terminal", "script", "bsdutils") else {
-        return;
-    };
-    let l = tcp_listener("127.0.0.1");
-    let port = l.words[0].clone();
-    let ask = |answer: &str| {
-        let out = harness::output_with_stdin(
-            Command::new(&script)
-                .args(["-qec", &format!("'{BIN}' kill {port}"), "/dev/null"])
-                .env("NO_COLOR", "1"),
-            answer.as_bytes(),
-        );
-        (
-            out.status.code().unwrap_or(-1),
-            String::from_utf8_lossy(&out.stdout).into_owned(),
-        )
-    };
-    let (code, out) = ask("n\n");
-    assert_eq!(code, 1, "{out}");
-    assert!(
-        out.contains(&format!(
-            "Send SIGTERM to 1 process(es) (python3[{}])? [y/N]",
-            l.pid
-        )),
-        "{out}"
-    );
-    assert!(out.contains("nothing was stopped"), "{out}");
-    assert!(pid_alive(l.pid));
-    let (code, out) = ask("y\n");
-    assert_eq!(code, 0, "{out}");
-    assert!(out.contains(&format!("port {port} is free now")), "{out}");
-    assert!(!pid_alive(l.pid));
-}
-
-/// A port nothing holds: bound on port 0 by the kernel's choice, then closed.
-fn free_port() -> u16 {
-    let s = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    s.local_addr().unwrap().port()
-}
-
-#[test]
-fn a_free_port_needs_no_terminal_and_no_yes() {
-    let port = free_port().to_string();
-    let r = output(
-        harness::portscope()
-            .args(["kill", &port])
-            .stdin(std::process::Stdio::null()),
-    );
-    assert_eq!(r.code, 0, "{r:?}");
-    assert_eq!(r.stdout, format!("nothing holds port {port}: it is free\n"));
-    assert!(r.stderr.is_empty(), "{}", r.stderr);
-    // Looking first does not lift the question for a port that is held.
-    let l = tcp_listener("127.0.0.1");
-    let held = l.words[0].clone();
-    let r = output(
-        harness::portscope()
-            .args(["kill", &format!("{port},{held}")])
-            .stdin(std::process::Stdio::null()),
-    );
-    assert_eq!(r.code, 2, "{r:?}");
-    assert!(r.stdout.is_empty(), "{}", r.stdout);
-    assert!(
-        r.stderr
-            .contains("pass --yes, or --dry-run to see what would stop"),
-        "{}",
-        r.stderr
-    );
-    assert!(pid_alive(l.pid));
-}
-
-#[test]
-fn a_comma_list_frees_each_port() {
-    let (a, b) = (tcp_listener("127.0.0.1"), tcp_listener("127.0.0.1"));
-    let list = format!("{},{}", a.words[0], b.words[0]);
-    let (code, v) = kill_json(&[&list, "--yes"]);
-    assert_eq!(code, 0, "{v}");
-    assert_eq!(v["targets"].as_array().unwrap().len(), 2, "{v}");
-    assert_eq!(v["all_free"], true, "{v}");
-    let mut stopped: Vec<u64> = v["outcomes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|o| o["pid"].as_u64().unwrap())
-        .collect();
-    stopped.sort_unstable();
-    let mut want = vec![u64::from(a.pid), u64::from(b.pid)];
-    want.sort_unstable();
-    assert_eq!(stopped, want, "{v}");
-    assert!(!pid_alive(a.pid) && !pid_alive(b.pid));
-    assert!(holding(a.num(0)).is_empty() && holding(b.num(0)).is_empty());
 }

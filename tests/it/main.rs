@@ -24,6 +24,7 @@ mod harness;
 mod history;
 mod hostile;
 mod kill;
+mod kill_asking;
 mod layers;
 mod lifecycle;
 mod ls;
