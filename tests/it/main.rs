@@ -37,6 +37,7 @@ mod stream;
 mod tap;
 mod ui;
 mod ui_browser;
+mod wait;
 mod watch;
 mod watch_tui;
 mod who;

@@ -306,6 +306,44 @@ mod tests {
     }
 
     #[test]
+    fn wait_conditions() {
+        let opts = |args: &[&str]| {
+            let mut all = vec!["wait"];
+            all.extend_from_slice(args);
+            let Command::Wait(a) = command(&all) else {
+                panic!("not wait")
+            };
+            a.options()
+        };
+        let o = opts(&["3000"]).unwrap();
+        assert_eq!(o.until, wait::Until::Accepts);
+        assert_eq!(o.timeout, Duration::from_secs(30));
+        let http = |p: &str| wait::Until::Http { path: p.into() };
+        assert_eq!(opts(&["3000", "--http"]).unwrap().until, http("/"));
+        assert_eq!(opts(&["--http", "3000"]).unwrap().until, http("/"));
+        assert_eq!(
+            opts(&["3000", "--http", "/health"]).unwrap().until,
+            http("/health")
+        );
+        let url = opts(&["http://localhost:3000/health?full=1"]).unwrap();
+        assert_eq!(url.until, http("/health?full=1"));
+        assert_eq!(opts(&["http://localhost:3000"]).unwrap().until, http("/"));
+        assert_eq!(opts(&["3000", "--free"]).unwrap().until, wait::Until::Free);
+        assert_eq!(
+            opts(&["3000", "--timeout", "300ms"]).unwrap().timeout,
+            Duration::from_millis(300)
+        );
+        for bad in [
+            vec![],
+            vec!["3000", "--timeout", "soon"],
+            vec!["3000", "--interval", "1ms"],
+            vec!["3000", "--http", "health"],
+        ] {
+            assert!(opts(&bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
     fn signal_names() {
         for (text, want) in [
             ("TERM", Sig::Term),
