@@ -18,6 +18,7 @@ pub fn run(command: Option<&Command>, ui: &dyn Ui) -> Result<(Report, Exit)> {
         Some(Command::Probe(a)) => commands::probe::run(&a.options()?, ui),
         Some(Command::Explain(a)) => commands::explain::run(&a.options()?, ui),
         Some(Command::Kill(a)) => commands::kill::run(&a.options()?, ui),
+        Some(Command::Wait(a)) => commands::wait::run(&a.options()?, ui),
         Some(Command::Pick(a)) => commands::pick::run(&a.options()?, ui),
         Some(Command::Reserve(a)) => commands::reserve::run(&a.options()?, ui),
         Some(Command::Release(a)) => commands::reserve::release(&a.options()?, ui),

@@ -24,7 +24,7 @@ pub use follow::{
 pub use forward::ForwardArgs;
 pub use generate::{CompletionsArgs, ManArgs};
 pub use inspect::{DoctorArgs, ExplainArgs, LsArgs, ProbeArgs, WhoArgs};
-pub use lifecycle::{KillArgs, PickArgs, ProjectArgs, ReleaseArgs, ReserveArgs, RunArgs};
+pub use lifecycle::{KillArgs, PickArgs, ProjectArgs, ReleaseArgs, ReserveArgs, RunArgs, WaitArgs};
 pub use monitoring::{
     AuditArgs, CheckAuditArgs, CheckCommand, CheckConnectArgs, CheckListenArgs, ExporterArgs,
     FailOn,
@@ -85,6 +85,9 @@ pub enum Command {
     Doctor(DoctorArgs),
     /// Free a port: show who holds it, ask, stop them (SIGTERM, then SIGKILL), check it is free.
     Kill(KillArgs),
+    /// Wait until a port accepts connections, answers HTTP below 400 (--http), or is free
+    /// (--free); exit 1 at the timeout.
+    Wait(WaitArgs),
     /// Print free port(s): outside the ephemeral range, free on IPv4 and IPv6, never handed
     /// to two callers at once.
     Pick(PickArgs),

@@ -316,7 +316,8 @@ pub fn target_addrs(target: &Target) -> Option<Vec<IpAddr>> {
 /// not resolve.
 pub fn name_addrs(name: &str) -> crate::error::Result<Vec<IpAddr>> {
     let res = crate::sys::sysctl::resolve(name);
-    if res.addresses.is_empty() {
+    // `localhost` is loopback even where the resolver does not say so (RFC 6761).
+    if res.addresses.is_empty() && !name.eq_ignore_ascii_case("localhost") {
         return Err(unresolved(&res));
     }
     Ok(crate::knowledge::clients::as_curl_dials(

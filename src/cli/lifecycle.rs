@@ -1,5 +1,5 @@
-//! Arguments of the port-lifecycle commands: `kill`, `pick`, `reserve`, `release`, `run`,
-//! `check-config` and `env`.
+//! Arguments of the port-lifecycle commands: `kill`, `wait`, `pick`, `reserve`, `release`,
+//! `run`, `check-config` and `env`.
 
 use clap::Args;
 
@@ -12,7 +12,7 @@ use super::StoreArgs;
 #[command(after_help = help("", &[
         ("portscope kill 3000", "Show who holds port 3000, ask, stop them (TERM, then KILL), check it is free."),
         ("portscope kill 3000 --dry-run", "What would be stopped and with which signals; changes nothing."),
-        ("portscope kill 8000-8010 --yes --tree", "Free a range without asking, with the holders' children."),
+        ("portscope kill 3000,5173 8000-8010 --yes", "In a script: free them without asking; a port nothing holds is no error."),
         ("portscope kill 9229 --signal INT --timeout 2s", "Ctrl+C-like first, SIGKILL after 2 s."),
 ]))]
 pub struct KillArgs {
@@ -20,7 +20,7 @@ pub struct KillArgs {
     #[arg(
         value_name = "TARGET",
         required = true,
-        help = "The port(s) to free: 8080, 8080/tcp, udp/53, 127.0.0.1:8080, [::1]:9229, 3000-3010"
+        help = "The port(s) to free: 8080, 8080/tcp, udp/53, 127.0.0.1:8080, [::1]:9229, 3000-3010; several: 3000,5173 or 3000 5173"
     )]
     pub targets: Vec<String>,
     /// Also stop the processes holding connections on the port (accepted connections,
@@ -61,6 +61,46 @@ pub struct KillArgs {
     /// Stop a docker-proxy too (normally refused: stop the container instead).
     #[arg(long)]
     pub force: bool,
+}
+
+/// Arguments of `wait`.
+#[derive(Debug, Clone, Args)]
+#[command(after_help = help(
+    "Exit codes: 0 the condition was met, 1 the timeout came first, 2 bad input (a name that \
+does not resolve), 3 could not read the system.",
+    &[
+        ("portscope wait 5173 && open http://localhost:5173/", "Until the dev server accepts connections (127.0.0.1 or ::1)."),
+        ("portscope wait http://localhost:3000/health --timeout 2m", "Until GET /health answers with a status below 400."),
+        ("portscope wait 8080 --free", "Until nothing listens on 8080 (after a kill, before a restart)."),
+    ],
+))]
+pub struct WaitArgs {
+    /// What to wait for: 3000, 127.0.0.1:3000, localhost:3000, db:5432, or a URL
+    /// (http://localhost:3000/health implies --http with its path).
+    #[arg(value_name = "TARGET", allow_hyphen_values = true)]
+    pub target: Option<String>,
+    /// Wait until it answers HTTP (GET PATH, default /) with a status below 400.
+    #[arg(long, value_name = "PATH", num_args = 0..=1, default_missing_value = "/", conflicts_with = "free")]
+    pub http: Option<String>,
+    /// Wait until nothing listens on (or is bound to) the port for any of its addresses.
+    #[arg(long)]
+    pub free: bool,
+    /// Give up after this long (exit 1): 30s, 500ms, 2m.
+    #[arg(
+        long,
+        value_name = "DURATION",
+        default_value = "30s",
+        allow_hyphen_values = true
+    )]
+    pub timeout: String,
+    /// How long between looks.
+    #[arg(
+        long,
+        value_name = "DURATION",
+        default_value = "200ms",
+        allow_hyphen_values = true
+    )]
+    pub interval: String,
 }
 
 /// Arguments of `pick`.

@@ -37,6 +37,8 @@ pub mod tap;
 #[cfg(feature = "cli")]
 pub mod ui;
 #[cfg(feature = "cli")]
+pub mod wait;
+#[cfg(feature = "cli")]
 pub mod watch;
 pub mod who;
 
@@ -93,6 +95,8 @@ pub enum Report {
     Tap(Box<tap::TapReport>),
     /// `bench`
     Bench(Box<bench::BenchReport>),
+    /// `wait`
+    Wait(Box<wait::WaitReport>),
     /// `man`, `completions`
     Generated(Box<generate::GeneratedReport>),
 }
@@ -122,6 +126,11 @@ pub trait Ui: Sync {
     /// A long-running server (the dashboard, the exporter) has a line for its log: the URL
     /// it serves, a warning, why it stopped. `line` is complete, newline included.
     fn notice(&self, line: &str);
+    /// Whether the reader of the command's output went away (a `| head -1` that has its
+    /// line): a stream of events then ends. Checked while idle, so an idle stream ends too.
+    fn output_closed(&self) -> bool {
+        false
+    }
 }
 
 #[cfg(feature = "cli")]
@@ -151,6 +160,7 @@ impl Report {
             Report::Forward(_) => "forward",
             Report::Tap(_) => "tap",
             Report::Bench(_) => "bench",
+            Report::Wait(_) => "wait",
             Report::Generated(r) => r.command,
         }
     }

@@ -24,6 +24,8 @@ use crate::watch::{Event, Listener, Tracked};
 
 /// How often the recorder notes that it is alive (what bounds "closed while not recording").
 const HEARTBEAT: Duration = Duration::from_secs(30);
+/// How often the JSON-lines loop checks, while idle, that its output still has a reader.
+const OUTPUT_CHECK: Duration = Duration::from_millis(250);
 /// How often the recorder applies retention.
 const PRUNE_EVERY: Duration = Duration::from_secs(3600);
 
@@ -38,7 +40,8 @@ pub struct WatchReport {
     pub seconds: f64,
     /// The history store the events went into, when recording.
     pub recorded_to: Option<PathBuf>,
-    /// What stopped it: `signal`, `duration`, `quit`.
+    /// What stopped it: `signal`, `duration`, `quit`, `output-closed` (the reader of the
+    /// JSON lines went away).
     pub stopped_by: &'static str,
     /// Events went out as JSON lines, so the summary is one too.
     #[serde(skip)]
@@ -162,7 +165,9 @@ fn watch(opts: &Options, ui: &dyn Ui) -> Result<(WatchReport, Exit)> {
     let view = !opts.events && ui.can_view();
     if !view {
         ui.watch_started(&loop_.started());
-        let report = loop_.run("events", until, &|e| ui.watch_event(e))?;
+        let report = loop_.run("events", until, &|e| ui.watch_event(e), &|| {
+            ui.output_closed()
+        })?;
         return Ok((report, Exit::Success));
     }
     let t0 = Instant::now();
@@ -194,11 +199,18 @@ fn record(opts: &DaemonOptions, ui: &dyn Ui) -> Result<(WatchReport, Exit)> {
     if opts.events {
         ui.watch_started(&loop_.started());
     }
-    let mut report = loop_.run("daemon", until, &|e| {
-        if opts.events {
-            ui.watch_event(e);
-        }
-    })?;
+    // Without --events nothing goes to standard output until the end: a recorder runs on
+    // whether or not anyone reads it.
+    let mut report = loop_.run(
+        "daemon",
+        until,
+        &|e| {
+            if opts.events {
+                ui.watch_event(e);
+            }
+        },
+        &|| opts.events && ui.output_closed(),
+    )?;
     report.lines = opts.events;
     Ok((report, Exit::Success))
 }
@@ -299,12 +311,15 @@ impl Follow {
         Ok(tick.events)
     }
 
-    /// The JSON-lines loop (watch --events, daemon).
+    /// The JSON-lines loop (watch --events, daemon): until a stop signal, `until`, or
+    /// `closed` says the output's reader went away (checked every [`OUTPUT_CHECK`], idle or
+    /// not).
     fn run(
         &mut self,
         mode: &'static str,
         until: Option<Instant>,
         emit: &dyn Fn(&Event),
+        closed: &dyn Fn() -> bool,
     ) -> Result<WatchReport> {
         let t0 = Instant::now();
         for e in std::mem::take(&mut self.caught_up) {
@@ -312,13 +327,19 @@ impl Follow {
         }
         let mut next = Instant::now() + self.interval;
         let stopped_by = loop {
+            if closed() {
+                break "output-closed";
+            }
             let now = Instant::now();
-            let wake = until.map_or(next, |u| u.min(next));
+            let wake = until.map_or(next, |u| u.min(next)).min(now + OUTPUT_CHECK);
             if self.stop.wait(wake.saturating_duration_since(now)) {
                 break "signal";
             }
             if until.is_some_and(|u| Instant::now() >= u) {
                 break "duration";
+            }
+            if Instant::now() < next {
+                continue;
             }
             for e in self.step()? {
                 emit(&e);

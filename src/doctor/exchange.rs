@@ -191,7 +191,7 @@ pub fn exchange(target: &Target, addr: Option<SocketAddr>) -> Exchange {
                 HTTP_DEADLINE,
             ));
         }
-        Some(true) => https(target, addr, &header, &mut out),
+        Some(true) => https(target, addr, &header, &mut out, HTTP_DEADLINE),
         None => {}
     }
     // A request that was answered needs no probe; one that met silence would only meet it
@@ -211,7 +211,7 @@ pub fn exchange(target: &Target, addr: Option<SocketAddr>) -> Exchange {
             .is_some_and(|id| SPEAKS_HTTP.contains(&id.protocol.as_str()));
         if out.http.is_none() && http_family {
             if spoken.tls.is_some() {
-                https(target, addr, &header, &mut out);
+                https(target, addr, &header, &mut out, HTTP_DEADLINE);
             } else {
                 out.http = Some(attempt::http_get(addr, &header, "/", HTTP_DEADLINE));
             }
@@ -221,12 +221,28 @@ pub fn exchange(target: &Target, addr: Option<SocketAddr>) -> Exchange {
     out
 }
 
+/// One GET of the target's path at `addr`, as a client of `target` sends it (over TLS for an
+/// `https://` or `wss://` URL), and nothing more: no probe when it fails, for a caller that
+/// asks again and again (`wait --http`).
+/// `deadline` bounds it all (connect, handshake, answer).
+pub fn request(target: &Target, addr: SocketAddr, deadline: Duration) -> HttpAttempt {
+    let header = host_header(target, addr);
+    if http_url(target) == Some(true) {
+        let mut out = Exchange::default();
+        https(target, addr, &header, &mut out, deadline);
+        if let Some(h) = out.http {
+            return h;
+        }
+    }
+    attempt::http_get(addr, &header, path(target), deadline)
+}
+
 /// One GET over TLS; a failed handshake is the attempt's outcome.
 #[cfg_attr(not(feature = "probe"), allow(unused_variables))]
-fn https(target: &Target, addr: SocketAddr, header: &str, out: &mut Exchange) {
+fn https(target: &Target, addr: SocketAddr, header: &str, out: &mut Exchange, deadline: Duration) {
     let start = std::time::Instant::now();
     #[cfg(feature = "probe")]
-    match crate::probe::tls_client::connect(addr, sni(target), HTTP_DEADLINE) {
+    match crate::probe::tls_client::connect(addr, sni(target), deadline) {
         Ok((mut session, sock, facts)) => {
             let refused = crate::probe::tls_client::verify_like_clients(
                 &session.conn,
@@ -234,7 +250,7 @@ fn https(target: &Target, addr: SocketAddr, header: &str, out: &mut Exchange) {
                 addr.ip(),
             )
             .err();
-            let left = HTTP_DEADLINE.saturating_sub(start.elapsed());
+            let left = deadline.saturating_sub(start.elapsed());
             out.http = Some(attempt::http_over(
                 &mut session,
                 &sock,

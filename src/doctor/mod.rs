@@ -28,7 +28,7 @@ use crate::sys::sysctl::{self, Resolution};
 use crate::target::{Host, Target};
 pub use attempt::{Attempt, BindAttempt, BindOutcome, HttpAttempt, HttpOutcome, Outcome};
 pub use bind::bind;
-pub use exchange::{Checked, SPEAKS_HTTP};
+pub use exchange::{Checked, SPEAKS_HTTP, request};
 
 /// How far around the port to look for "the same program moved to the next port".
 pub const NEARBY: u16 = 10;

@@ -95,6 +95,10 @@ impl Ui for Terminal {
         super::traffic::print(line, self.json, &self.out_pal);
     }
 
+    fn output_closed(&self) -> bool {
+        crate::sys::output::stdout_closed()
+    }
+
     fn notice(&self, line: &str) {
         // A server runs for days: these lines are its log, and a closed standard error must
         // not bring it down.

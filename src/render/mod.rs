@@ -28,6 +28,7 @@ mod project;
 mod run;
 mod serve;
 mod tap;
+mod wait;
 mod who;
 
 use crate::commands::Report;
@@ -67,6 +68,7 @@ pub fn report(report: &Report, cfg: &Config) -> String {
         Report::Forward(r) => forward::render(r, &pal),
         Report::Tap(r) => tap::render(r, &pal),
         Report::Bench(r) => bench::render(r, &pal),
+        Report::Wait(r) => wait::render(r, &pal),
         Report::Generated(r) if r.files.is_empty() => r.text.clone(),
         Report::Generated(r) => r.files.iter().map(|f| format!("{f}\n")).collect(),
     }

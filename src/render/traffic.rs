@@ -2,6 +2,7 @@
 //! output the moment they happen: a human line, or with `--json` one JSON object per line.
 
 use std::io::Write;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::traffic::Line;
 
@@ -27,7 +28,7 @@ pub fn text(line: &Line, json: bool, pal: &Palette) -> String {
 /// before its one report, so they go to standard error as text and standard output stays one
 /// JSON object.
 pub fn print(line: &Line, json: bool, pal: &Palette) {
-    // A closed output must not stop a relay or a server.
+    // A closed output must not stop a relay or a server: it says so once and goes on.
     if let Line::Bench(_) = line {
         let mut err = std::io::stderr().lock();
         let _ = err.write_all(text(line, false, &Palette::new(false)).as_bytes());
@@ -35,6 +36,27 @@ pub fn print(line: &Line, json: bool, pal: &Palette) {
         return;
     }
     let mut out = std::io::stdout().lock();
-    let _ = out.write_all(text(line, json, pal).as_bytes());
-    let _ = out.flush();
+    let written = out
+        .write_all(text(line, json, pal).as_bytes())
+        .and_then(|()| out.flush());
+    if written.is_err() && !LOG_GONE.swap(true, Ordering::Relaxed) {
+        let mut err = std::io::stderr().lock();
+        let _ = err.write_all(gone_notice(line).as_bytes());
+    }
+}
+
+/// Set once a line could not be written: the reader of the log went away (it is said once).
+static LOG_GONE: AtomicBool = AtomicBool::new(false);
+
+/// The one line on standard error when a relay's log has no reader any more.
+fn gone_notice(line: &Line) -> String {
+    let verb = match line {
+        Line::Serve(_) => "serve",
+        Line::Forward(_) => "forward",
+        Line::Tap(_) => "tap",
+        Line::Bench(_) => "bench",
+    };
+    format!(
+        "portscope {verb}: standard output is closed (its reader went away): going on without the log lines\n"
+    )
 }

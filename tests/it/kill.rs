@@ -8,10 +8,10 @@ use portscope::sys::procfs::pid_alive;
 
 use crate::harness::{self, Spawned, json, output, python, run, spawn_env, tcp_listener};
 
-const BIN: &str = env!("CARGO_BIN_EXE_portscope");
+pub(crate) const BIN: &str = env!("CARGO_BIN_EXE_portscope");
 
 /// Listening or bound sockets whose local port is `port` (from `who --json`).
-fn holding(port: u32) -> Vec<serde_json::Value> {
+pub(crate) fn holding(port: u32) -> Vec<serde_json::Value> {
     let r = json(&["who", &port.to_string()]);
     harness::on_port(&r, port)
         .into_iter()
@@ -20,7 +20,7 @@ fn holding(port: u32) -> Vec<serde_json::Value> {
 }
 
 /// `kill ARGS… --json`, parsed, with its exit code.
-fn kill_json(args: &[&str]) -> (i32, serde_json::Value) {
+pub(crate) fn kill_json(args: &[&str]) -> (i32, serde_json::Value) {
     let mut all = vec!["kill"];
     all.extend_from_slice(args);
     all.push("--json");
@@ -34,7 +34,7 @@ fn kill_json(args: &[&str]) -> (i32, serde_json::Value) {
     (r.code, v)
 }
 
-fn kill(args: &[&str]) -> harness::Run {
+pub(crate) fn kill(args: &[&str]) -> harness::Run {
     let mut all = vec!["kill"];
     all.extend_from_slice(args);
     run(&all)
@@ -371,43 +371,6 @@ fn permission_denied_says_how_to_get_permission() {
 }
 
 #[test]
-fn bad_input_is_exit_2_with_one_line() {
-    let l = tcp_listener("127.0.0.1");
-    let port = l.words[0].clone();
-    for (args, needle) in [
-        (
-            vec!["pid:1", "--yes"],
-            "kill frees ports: give PORT, HOST:PORT or LOW-HIGH",
-        ),
-        (
-            vec!["node", "--yes"],
-            "kill frees ports: give PORT, HOST:PORT or LOW-HIGH",
-        ),
-        (vec!["70000", "--yes"], "70000"),
-        (vec![&port, "--yes", "--signal", "STOP"], "--signal STOP"),
-        (vec![&port, "--yes", "--signal", "99"], "expected TERM, INT"),
-        (vec![&port, "--yes", "--timeout", "5x"], "--timeout 5x"),
-        (vec![&port, "--yes", "--timeout", "-1"], "--timeout"),
-        (
-            vec![&port],
-            "pass --yes, or --dry-run to see what would stop",
-        ),
-    ] {
-        let r = kill(&args);
-        assert_eq!(r.code, 2, "{args:?}: {r:?}");
-        assert!(r.stdout.is_empty(), "{args:?}: {}", r.stdout);
-        assert!(
-            r.stderr.starts_with("portscope: error: "),
-            "{args:?}: {}",
-            r.stderr
-        );
-        assert_eq!(r.stderr.lines().count(), 1, "{args:?}: {}", r.stderr);
-        assert!(r.stderr.contains(needle), "{args:?}: {}", r.stderr);
-    }
-    assert!(pid_alive(l.pid));
-}
-
-#[test]
 fn host_and_protocol_narrow_what_is_stopped() {
     let l = tcp_listener("127.0.0.1");
     let port = l.words[0].clone();
@@ -615,40 +578,4 @@ fn docker_proxy_is_refused_with_the_container_named_unless_forced() {
     assert_eq!(v["docker"][0]["forced"], true);
     assert!(!pid_alive(d.pid));
     assert!(holding(d.num(0)).is_empty());
-}
-
-#[test]
-fn asks_on_a_terminal_and_a_no_stops_nothing() {
-    let Some(script) = harness::needs("asks_on_a_terminal", "script", "bsdutils") else {
-        return;
-    };
-    let l = tcp_listener("127.0.0.1");
-    let port = l.words[0].clone();
-    let ask = |answer: &str| {
-        let out = harness::output_with_stdin(
-            Command::new(&script)
-                .args(["-qec", &format!("'{BIN}' kill {port}"), "/dev/null"])
-                .env("NO_COLOR", "1"),
-            answer.as_bytes(),
-        );
-        (
-            out.status.code().unwrap_or(-1),
-            String::from_utf8_lossy(&out.stdout).into_owned(),
-        )
-    };
-    let (code, out) = ask("n\n");
-    assert_eq!(code, 1, "{out}");
-    assert!(
-        out.contains(&format!(
-            "Send SIGTERM to 1 process(es) (python3[{}])? [y/N]",
-            l.pid
-        )),
-        "{out}"
-    );
-    assert!(out.contains("nothing was stopped"), "{out}");
-    assert!(pid_alive(l.pid));
-    let (code, out) = ask("y\n");
-    assert_eq!(code, 0, "{out}");
-    assert!(out.contains(&format!("port {port} is free now")), "{out}");
-    assert!(!pid_alive(l.pid));
 }

@@ -324,3 +324,29 @@ fn bad_input_exits_2_with_one_line() {
         assert!(r.stdout.is_empty(), "{args:?}: {}", r.stdout);
     }
 }
+
+#[test]
+fn a_server_whose_log_reader_leaves_goes_on_and_says_so_once() {
+    let mut child = portscope()
+        .args(["serve", "http", "--pick", "--json"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    out.read_line(&mut line).unwrap();
+    let start: Value = serde_json::from_str(&line).unwrap();
+    let addr: SocketAddr = start["address"].as_str().unwrap().parse().unwrap();
+    drop(out);
+    for _ in 0..3 {
+        assert_eq!(get(addr, "/still-there").0, 200);
+    }
+    let pid = rustix::process::Pid::from_raw(child.id() as i32).unwrap();
+    rustix::process::kill_process(pid, rustix::process::Signal::TERM).unwrap();
+    let done = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&done.stderr);
+    assert_eq!(err.matches("standard output is closed").count(), 1, "{err}");
+    assert!(err.contains("portscope serve: "), "{err}");
+}

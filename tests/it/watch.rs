@@ -255,3 +255,60 @@ fn a_listener_whose_owner_is_hidden_says_so() {
     let _ = child.kill();
     let _ = child.wait();
 }
+
+/// Start `portscope ARGS…` with standard output on a pipe, read its first line, close the
+/// pipe's read end, and return how it exited (`None`: still running after `deadline`; it is
+/// killed then).
+fn exit_after_reader_leaves(args: &[&str], deadline: Duration) -> Option<std::process::ExitStatus> {
+    let mut child = harness::portscope()
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    out.read_line(&mut line).unwrap();
+    assert!(line.contains("\"watch-started\""), "{line}");
+    drop(out);
+    let until = Instant::now() + deadline;
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return Some(status);
+        }
+        if Instant::now() >= until {
+            let _ = child.kill();
+            let _ = child.wait();
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn an_idle_event_stream_ends_when_its_reader_goes_away() {
+    // A long interval: nothing is written after the first line, so only a look at the
+    // descriptor can tell that the reader left.
+    let status = exit_after_reader_leaves(
+        &["watch", "--events", "--interval", "30s"],
+        Duration::from_millis(1500),
+    );
+    let status = status.expect("watch --events still ran 1.5 s after its reader left");
+    assert_eq!(status.code(), Some(0), "{status:?}");
+
+    let dir = TempDir::new("watch-reader");
+    let status = exit_after_reader_leaves(
+        &[
+            "daemon",
+            "--events",
+            "--interval",
+            "30s",
+            "--state-dir",
+            dir.arg(),
+        ],
+        Duration::from_millis(1500),
+    );
+    let status = status.expect("daemon --events still ran 1.5 s after its reader left");
+    assert_eq!(status.code(), Some(0), "{status:?}");
+}

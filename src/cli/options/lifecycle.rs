@@ -8,8 +8,8 @@
 use std::net::IpAddr;
 use std::time::Duration;
 
-use crate::cli::{KillArgs, PickArgs, ProjectArgs, ReleaseArgs, ReserveArgs, RunArgs};
-use crate::commands::{kill, pick, project, reserve, run};
+use crate::cli::{KillArgs, PickArgs, ProjectArgs, ReleaseArgs, ReserveArgs, RunArgs, WaitArgs};
+use crate::commands::{kill, pick, project, reserve, run, wait};
 use crate::error::{Error, Result};
 use crate::sys::signal::Sig;
 use crate::target::{self, Target};
@@ -33,15 +33,88 @@ impl KillArgs {
     }
 }
 
-/// `kill`'s targets: ports, addresses and ranges only.
+/// `kill`'s targets: ports, addresses and ranges only. A comma separates targets within one
+/// argument (`3000,5173`, `3000, 5173`), as kill-port and fuser users write them; a URL is
+/// kept whole (its query may hold commas).
 fn kill_targets(texts: &[String]) -> Result<Vec<Target>> {
-    texts
-        .iter()
+    let mut parts = Vec::new();
+    for text in texts {
+        if text.contains("://") || !text.contains(',') {
+            parts.push(text.as_str());
+            continue;
+        }
+        let pieces: Vec<&str> = text.split(',').filter(|p| !p.trim().is_empty()).collect();
+        if pieces.is_empty() {
+            return Err(Error::bad_input(
+                format!("{} names no port", terminal(text)),
+                "expected ports separated by commas, e.g. 3000,5173",
+            ));
+        }
+        parts.extend(pieces);
+    }
+    parts
+        .into_iter()
         .map(|text| match target::parse(text)? {
             Target::Pid(_) | Target::Process(_) => Err(kill::names_a_process(text)),
             t => Ok(t),
         })
         .collect()
+}
+
+impl WaitArgs {
+    /// The typed options of `wait`: the target, then `--timeout`, then `--interval`. A URL
+    /// implies `--http` with its path; `--http PATH` written before the target, with no
+    /// target after it (`wait --http 3000`), is the target.
+    pub fn options(&self) -> Result<wait::Options> {
+        let (text, http) = match (&self.target, &self.http) {
+            (Some(t), http) => (t.clone(), http.clone()),
+            (None, Some(p)) if !p.starts_with('/') => (p.clone(), Some("/".into())),
+            (None, _) => {
+                return Err(Error::bad_input(
+                    "wait needs a TARGET",
+                    "expected e.g. portscope wait 3000 or portscope wait http://localhost:3000/health",
+                ));
+            }
+        };
+        let target = target::parse(&text)?;
+        let url_path = match &target {
+            Target::Addr {
+                scheme: Some(s),
+                path,
+                ..
+            } if matches!(s.as_str(), "http" | "https" | "ws" | "wss") => {
+                Some(path.clone().unwrap_or_else(|| "/".into()))
+            }
+            _ => None,
+        };
+        let until = if self.free {
+            wait::Until::Free
+        } else if let Some(path) = http.or(url_path) {
+            if !path.starts_with('/') {
+                return Err(Error::bad_input(
+                    format!("--http {} is not a path", terminal(&path)),
+                    "expected a path starting with /, e.g. --http /health",
+                ));
+            }
+            wait::Until::Http { path }
+        } else {
+            wait::Until::Accepts
+        };
+        let timeout = crate::input::duration(&self.timeout, "--timeout")?;
+        let interval = crate::input::duration(&self.interval, "--interval")?;
+        if interval < std::time::Duration::from_millis(10) {
+            return Err(Error::bad_input(
+                format!("--interval {} is too short", terminal(&self.interval)),
+                "expected 10ms or more, e.g. --interval 200ms",
+            ));
+        }
+        Ok(wait::Options {
+            target,
+            until,
+            timeout,
+            interval,
+        })
+    }
 }
 
 /// `--signal`: TERM, INT, HUP, QUIT, KILL, USR1 or USR2 (with or without SIG, any case) or
@@ -233,6 +306,44 @@ mod tests {
     }
 
     #[test]
+    fn wait_conditions() {
+        let opts = |args: &[&str]| {
+            let mut all = vec!["wait"];
+            all.extend_from_slice(args);
+            let Command::Wait(a) = command(&all) else {
+                panic!("not wait")
+            };
+            a.options()
+        };
+        let o = opts(&["3000"]).unwrap();
+        assert_eq!(o.until, wait::Until::Accepts);
+        assert_eq!(o.timeout, Duration::from_secs(30));
+        let http = |p: &str| wait::Until::Http { path: p.into() };
+        assert_eq!(opts(&["3000", "--http"]).unwrap().until, http("/"));
+        assert_eq!(opts(&["--http", "3000"]).unwrap().until, http("/"));
+        assert_eq!(
+            opts(&["3000", "--http", "/health"]).unwrap().until,
+            http("/health")
+        );
+        let url = opts(&["http://localhost:3000/health?full=1"]).unwrap();
+        assert_eq!(url.until, http("/health?full=1"));
+        assert_eq!(opts(&["http://localhost:3000"]).unwrap().until, http("/"));
+        assert_eq!(opts(&["3000", "--free"]).unwrap().until, wait::Until::Free);
+        assert_eq!(
+            opts(&["3000", "--timeout", "300ms"]).unwrap().timeout,
+            Duration::from_millis(300)
+        );
+        for bad in [
+            vec![],
+            vec!["3000", "--timeout", "soon"],
+            vec!["3000", "--interval", "1ms"],
+            vec!["3000", "--http", "health"],
+        ] {
+            assert!(opts(&bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
     fn signal_names() {
         for (text, want) in [
             ("TERM", Sig::Term),
@@ -269,6 +380,25 @@ mod tests {
             );
         }
         assert_eq!(kill_targets(&["8080/udp".into()]).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn commas_separate_targets() {
+        let shown = |args: &[&str]| -> Vec<String> {
+            let texts: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+            kill_targets(&texts)
+                .unwrap()
+                .iter()
+                .map(ToString::to_string)
+                .collect()
+        };
+        assert_eq!(shown(&["3000,5173"]), ["3000", "5173"]);
+        assert_eq!(shown(&["3000,", "5173", "8080,127.0.0.1:9000"]).len(), 4);
+        assert_eq!(shown(&["3000,5173/udp"]), ["3000", "5173/udp"]);
+        assert_eq!(shown(&["http://localhost:3000/a?x=1,2"]).len(), 1);
+        assert!(kill_targets(&[",".into()]).is_err());
+        assert!(kill_targets(&["3000,pid:1".into()]).is_err());
+        assert!(kill_targets(&["3000,70000".into()]).is_err());
     }
 
     #[test]

@@ -351,14 +351,16 @@ pub fn run(opts: &Options, ui: &dyn Ui) -> Result<(Report, Exit)> {
 /// [`run`], with the report as `kill`'s own type (for the terminal view).
 pub(crate) fn free_ports(opts: &Options, ui: &dyn Ui) -> Result<(KillReport, Exit)> {
     check_targets(&opts.targets)?;
-    if !opts.yes && !opts.dry_run && !ui.can_ask() {
+    let ctx = ProcContext::new();
+    // Look first: a port nothing holds is freed already, with no question to ask (a
+    // `"predev": "portscope kill 3000"` script must pass when the port is free).
+    let plan = build_plan(opts, &signal::own_lineage(), &ctx)?;
+    if !plan.stop.is_empty() && !opts.yes && !opts.dry_run && !ui.can_ask() {
         return Err(Error::bad_input(
             "kill asks before stopping anything, and there is no terminal to ask on",
             "pass --yes, or --dry-run to see what would stop",
         ));
     }
-    let ctx = ProcContext::new();
-    let plan = build_plan(opts, &signal::own_lineage(), &ctx)?;
     let mut report = KillReport {
         ports: plan.found.clone(),
         plan,

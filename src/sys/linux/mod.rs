@@ -9,6 +9,7 @@ pub mod environ;
 pub mod firewall;
 pub mod fsmeta;
 pub mod netns;
+pub mod output;
 pub mod packet;
 pub mod proc_net;
 pub mod procfs;
