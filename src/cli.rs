@@ -5,6 +5,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 use examples::help;
 
+mod argv;
 mod bench;
 mod examples;
 mod follow;
@@ -16,6 +17,7 @@ mod monitoring;
 mod options;
 mod serve;
 mod tap;
+mod usage;
 
 pub use bench::BenchArgs;
 pub use follow::{
@@ -31,6 +33,7 @@ pub use monitoring::{
 };
 pub use serve::{ServeArgs, ServeKindArg};
 pub use tap::TapArgs;
+pub use usage::{UsageError, usage_error};
 
 /// portscope — the truth about local ports: what is on them, who started it, what an address means.
 #[derive(Debug, Parser)]
@@ -146,26 +149,6 @@ pub enum Command {
     Man(ManArgs),
     /// Print the shell completion script for bash, zsh, fish, elvish or PowerShell.
     Completions(CompletionsArgs),
-}
-
-/// Clap's usage error as one line: what was wrong, and where to see what is accepted.
-pub fn one_line_error(e: &clap::Error) -> String {
-    let rendered = e.render().to_string();
-    // The first paragraph is the problem; clap may continue it on indented lines.
-    let first: Vec<&str> = rendered
-        .lines()
-        .map(str::trim)
-        .skip_while(|l| l.is_empty())
-        .take_while(|l| !l.is_empty())
-        .collect();
-    let text = first.join(" ");
-    let text = text.trim_start_matches("error: ");
-    let text = if text.is_empty() {
-        "invalid arguments"
-    } else {
-        text
-    };
-    format!("portscope: error: {text}; see 'portscope --help' for what is accepted\n")
 }
 
 impl Cli {

@@ -76,6 +76,36 @@ fn bad_flags_are_rejected_with_one_line() {
 }
 
 #[test]
+fn clap_suggestions_stay_on_the_line() {
+    let table: &[(&[&str], &str)] = &[
+        (
+            &["kil", "3000"],
+            "unrecognized subcommand 'kil'; did you mean 'kill'?",
+        ),
+        (
+            &["ls", "--tpc"],
+            "unexpected argument '--tpc' found; did you mean '--tcp'?",
+        ),
+        (&["who", "3000", "--jsn"], "did you mean '--json'?"),
+        (&["--color", "nevr"], "did you mean 'never'?"),
+        (&["chekc"], "did you mean 'check-config' or 'check'?"),
+    ];
+    for (args, needle) in table {
+        assert_rejected(args, needle);
+    }
+    let r = run(&["kil", "3000"]);
+    assert_eq!(
+        r.stderr,
+        "portscope: error: unrecognized subcommand 'kil'; did you mean 'kill'?\n"
+    );
+    // With nothing similar, the line says where to read what is accepted.
+    assert_rejected(
+        &["ls", "--bogus"],
+        "; see 'portscope ls --help' for what is accepted",
+    );
+}
+
+#[test]
 fn help_and_version_succeed() {
     let h = run(&["--help"]);
     assert_eq!(h.code, 0);
