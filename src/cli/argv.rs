@@ -1,5 +1,6 @@
 //! The command line's words as people type them, read before clap parses them: which verbs
-//! it names ([`verbs`]), so that a usage error can point at the right help.
+//! it names ([`verbs`]), so that a usage error can point at the right help and be told
+//! where those verbs say (`check` answers as a plugin).
 
 use std::ffi::OsString;
 
@@ -24,6 +25,14 @@ pub fn verbs(args: &[OsString]) -> Vec<String> {
         from = at + 1;
     }
     names
+}
+
+/// Whether `--json` was asked for (before any `--`).
+pub fn wants_json(args: &[OsString]) -> bool {
+    args.iter()
+        .skip(1)
+        .take_while(|a| *a != "--")
+        .any(|a| a == "--json")
 }
 
 /// The index of the first word at or after `from` that is neither a global flag nor its
@@ -88,5 +97,12 @@ mod tests {
         assert_eq!(verbs(&argv(&["ls", "--tpc"])), ["ls"]);
         assert!(verbs(&argv(&["kil", "3000"])).is_empty());
         assert!(verbs(&argv(&["--bogus", "check"])).is_empty());
+    }
+
+    #[test]
+    fn json_is_seen_before_the_end_of_flags() {
+        assert!(wants_json(&argv(&["check", "--bogus", "--json"])));
+        assert!(!wants_json(&argv(&["run", "--", "tool", "--json"])));
+        assert!(!wants_json(&argv(&["check", "--bogus"])));
     }
 }

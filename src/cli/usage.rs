@@ -1,6 +1,8 @@
 //! Clap's usage errors as portscope tells them: one line naming the problem and, when clap
 //! found one, the verb, flag or value the user probably meant (`did you mean 'kill'?`),
-//! else where to read what is accepted.
+//! else where to read what is accepted. Under `check` the line is the plugin's own UNKNOWN
+//! status on standard output with exit 3, because a monitoring system reads exit 2 as
+//! CRITICAL.
 
 use std::ffi::OsString;
 
@@ -8,6 +10,7 @@ use clap::CommandFactory;
 use clap::error::{ContextKind, ContextValue, ErrorKind};
 
 use super::argv;
+use crate::commands::check::{self, Plugin};
 use crate::exit::Exit;
 
 /// A usage error, ready to be written: its text, where it goes, and the exit status.
@@ -15,9 +18,9 @@ use crate::exit::Exit;
 pub struct UsageError {
     /// The text, ending in a newline.
     pub text: String,
-    /// Standard output rather than standard error.
+    /// Standard output (a plugin's status line) rather than standard error.
     pub stdout: bool,
-    /// 2 (bad input).
+    /// 2 (bad input), or 3 (UNKNOWN) under `check`.
     pub exit: Exit,
 }
 
@@ -33,6 +36,21 @@ pub fn usage_error(args: &[OsString], e: &clap::Error) -> UsageError {
     next.extend(tips(e));
     let next = next.join("; ");
     let line = crate::text::terminal(&format!("{problem}; {next}")).into_owned();
+    if verbs.first().is_some_and(|v| v == "check") {
+        let plugin = verbs.get(1).and_then(|p| Plugin::from_name(p));
+        let (report, exit) = check::usage_error(plugin, &line);
+        let cfg = crate::config::Config {
+            json: argv::wants_json(args),
+            color: false,
+            pretty: std::io::IsTerminal::is_terminal(&std::io::stdout()),
+            progress: false,
+        };
+        return UsageError {
+            text: crate::render::report(&report, &cfg),
+            stdout: true,
+            exit,
+        };
+    }
     UsageError {
         text: format!("portscope: error: {line}\n"),
         stdout: false,
@@ -220,6 +238,31 @@ mod tests {
         assert!(
             u.text
                 .ends_with("; see 'portscope who --help' for what is accepted\n"),
+            "{}",
+            u.text
+        );
+    }
+
+    #[test]
+    fn check_usage_errors_are_the_plugins_unknown_line() {
+        let u = told(&["check", "--bogus"]);
+        assert_eq!(
+            u.text,
+            "PORTSCOPE UNKNOWN - unexpected argument '--bogus' found; \
+             see 'portscope check --help' for what is accepted\n"
+        );
+        assert_eq!((u.stdout, u.exit.code()), (true, 3));
+        let u = told(&["check"]);
+        assert_eq!(
+            u.text,
+            "PORTSCOPE UNKNOWN - 'portscope check' needs one of: listen, connect, audit; \
+             see 'portscope check --help' for what is accepted\n"
+        );
+        let u = told(&["check", "connect"]);
+        assert!(
+            u.text
+                .starts_with("PORTSCOPE UNKNOWN - the following required arguments")
+                && u.text.contains("'portscope check connect --help'"),
             "{}",
             u.text
         );

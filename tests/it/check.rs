@@ -330,8 +330,56 @@ fn bad_arguments_are_one_unknown_line_exit_3() {
         v["summary"].as_str().unwrap().contains("start is greater"),
         "{v}"
     );
-    // An unknown flag is clap's usage error, before any plugin runs: exit 2, stderr.
-    let r = check(&["connect", "127.0.0.1:1", "--no-such-flag"]);
+}
+
+#[test]
+fn usage_errors_are_one_unknown_line_exit_3() {
+    // What clap rejects before any plugin runs: unknown flags, missing arguments and values,
+    // no plugin or an unknown one. A monitoring system would read exit 2 as CRITICAL.
+    let cases: &[(&[&str], &str)] = &[
+        (&["--bogus"], "unexpected argument '--bogus'"),
+        (
+            &[],
+            "'portscope check' needs one of: listen, connect, audit",
+        ),
+        (&["bogus"], "unrecognized subcommand 'bogus'"),
+        (&["lsten", "80"], "did you mean 'listen'?"),
+        (&["connect"], "required arguments were not provided"),
+        (
+            &["connect", "127.0.0.1:1", "--no-such-flag"],
+            "'--no-such-flag'",
+        ),
+        (&["connect", "127.0.0.1:1", "-w"], "a value is required"),
+        (
+            &["listen", "80", "--bnd", "loopback"],
+            "did you mean '--bind'?",
+        ),
+        (&["listen", "80", "81"], "unexpected argument '81'"),
+    ];
+    for (args, says) in cases {
+        let r = check(args);
+        assert_eq!(r.code, 3, "{args:?}: {r:?}");
+        assert_eq!(r.stdout.lines().count(), 1, "{args:?}: {r:?}");
+        let line = status(&r, "PORTSCOPE");
+        assert!(line.contains(says), "{args:?}: {line}");
+        assert!(!line.contains('|'), "{line}");
+    }
+    let r = check(&["audit", "--bogus"]);
+    assert!(
+        status(&r, "PORTSCOPE").contains("see 'portscope check audit --help'"),
+        "{r:?}"
+    );
+    let (v, code) = check_json(&["connect", "127.0.0.1:1", "--bogus"]);
+    assert_eq!(
+        (code, &v["state"], &v["plugin"]),
+        (3, &"unknown".into(), &"connect".into())
+    );
+    let (v, code) = check_json(&["--bogus"]);
+    assert_eq!((code, &v["service"]), (3, &"PORTSCOPE".into()), "{v}");
+    assert!(v.get("plugin").is_none(), "no plugin was named: {v}");
+    // Help is still help, and other verbs keep exit 2 on standard error.
+    assert_eq!(check(&["--help"]).code, 0);
+    let r = harness::run(&["ls", "--bogus"]);
     assert_eq!(r.code, 2, "{r:?}");
     assert!(
         r.stdout.is_empty() && r.stderr.starts_with("portscope: error:"),
