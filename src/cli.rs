@@ -19,6 +19,7 @@ mod serve;
 mod tap;
 mod usage;
 
+pub use argv::with_lone_target;
 pub use bench::BenchArgs;
 pub use follow::{
     DaemonArgs, FollowArgs, HistoryArgs, ListenerKinds, RetentionArgs, StoreArgs, UiArgs, WatchArgs,
@@ -39,7 +40,7 @@ pub use usage::{UsageError, usage_error};
 #[derive(Debug, Parser)]
 #[command(name = "portscope", version, about, long_about = None, max_term_width = 100)]
 #[command(after_help = help(
-    "With no command, portscope runs `ls`.\n\
+    "With no command, portscope runs `ls`; with a lone port, address or URL, `who` (`portscope 3000` is `portscope who 3000`).\n\
 Exit codes: 0 ok (who: the port is held), 1 nothing found or not done (who: nothing holds it; kill: still held), 2 bad input, 3 could not read the system; run: the command's own status; check: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.",
     &[
         ("portscope", "What listens on this machine, how exposed, owned by whom."),

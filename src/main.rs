@@ -9,7 +9,8 @@ use portscope::cli::{self, Cli};
 use portscope::{app, exit::Exit, render};
 
 fn main() -> ExitCode {
-    let args: Vec<_> = std::env::args_os().collect();
+    // `portscope 3000` is `portscope who 3000`.
+    let args = cli::with_lone_target(std::env::args_os());
     let cli = match Cli::try_parse_from(&args) {
         Ok(cli) => cli,
         Err(e) if !e.use_stderr() => {

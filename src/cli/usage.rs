@@ -185,6 +185,7 @@ mod tests {
             .chain(words.iter().copied())
             .map(OsString::from)
             .collect();
+        let args = argv::with_lone_target(args);
         let e = super::super::Cli::try_parse_from(&args).expect_err("a usage error");
         usage_error(&args, &e)
     }
