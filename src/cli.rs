@@ -5,6 +5,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 use examples::help;
 
+mod argv;
 mod bench;
 mod examples;
 mod follow;
@@ -16,7 +17,9 @@ mod monitoring;
 mod options;
 mod serve;
 mod tap;
+mod usage;
 
+pub use argv::with_lone_target;
 pub use bench::BenchArgs;
 pub use follow::{
     DaemonArgs, FollowArgs, HistoryArgs, ListenerKinds, RetentionArgs, StoreArgs, UiArgs, WatchArgs,
@@ -31,12 +34,13 @@ pub use monitoring::{
 };
 pub use serve::{ServeArgs, ServeKindArg};
 pub use tap::TapArgs;
+pub use usage::{UsageError, usage_error};
 
 /// portscope — the truth about local ports: what is on them, who started it, what an address means.
 #[derive(Debug, Parser)]
 #[command(name = "portscope", version, about, long_about = None, max_term_width = 100)]
 #[command(after_help = help(
-    "With no command, portscope runs `ls`.\n\
+    "With no command, portscope runs `ls`; with a lone port, address or URL, `who` (`portscope 3000` is `portscope who 3000`).\n\
 Exit codes: 0 ok (who: the port is held), 1 nothing found or not done (who: nothing holds it; kill: still held), 2 bad input, 3 could not read the system; run: the command's own status; check: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.",
     &[
         ("portscope", "What listens on this machine, how exposed, owned by whom."),
@@ -149,26 +153,6 @@ pub enum Command {
     Man(ManArgs),
     /// Print the shell completion script for bash, zsh, fish, elvish or PowerShell.
     Completions(CompletionsArgs),
-}
-
-/// Clap's usage error as one line: what was wrong, and where to see what is accepted.
-pub fn one_line_error(e: &clap::Error) -> String {
-    let rendered = e.render().to_string();
-    // The first paragraph is the problem; clap may continue it on indented lines.
-    let first: Vec<&str> = rendered
-        .lines()
-        .map(str::trim)
-        .skip_while(|l| l.is_empty())
-        .take_while(|l| !l.is_empty())
-        .collect();
-    let text = first.join(" ");
-    let text = text.trim_start_matches("error: ");
-    let text = if text.is_empty() {
-        "invalid arguments"
-    } else {
-        text
-    };
-    format!("portscope: error: {text}; see 'portscope --help' for what is accepted\n")
 }
 
 impl Cli {

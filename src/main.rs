@@ -5,18 +5,27 @@ use std::io::Write;
 use std::process::ExitCode;
 
 use clap::Parser;
-use portscope::{app, cli::Cli, exit::Exit, render};
+use portscope::cli::{self, Cli};
+use portscope::{app, exit::Exit, render};
 
 fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    // `portscope 3000` is `portscope who 3000`.
+    let args = cli::with_lone_target(std::env::args_os());
+    let cli = match Cli::try_parse_from(&args) {
         Ok(cli) => cli,
         Err(e) if !e.use_stderr() => {
             let _ = e.print(); // --help / --version: print and succeed
             return Exit::Success.into();
         }
         Err(e) => {
-            eprint!("{}", portscope::cli::one_line_error(&e));
-            return Exit::BadInput.into();
+            // One line: on stderr with exit 2, or under `check` the plugin's UNKNOWN (exit 3).
+            let usage = cli::usage_error(&args, &e);
+            let _ = if usage.stdout {
+                std::io::stdout().lock().write_all(usage.text.as_bytes())
+            } else {
+                std::io::stderr().lock().write_all(usage.text.as_bytes())
+            };
+            return usage.exit.into();
         }
     };
     let cfg = cli.config();

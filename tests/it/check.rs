@@ -13,14 +13,14 @@ const CHECK_TCP: &str = "/usr/lib/nagios/plugins/check_tcp";
 const SSH_BANNER: &str = "SSH-2.0-portscope_test\r\n";
 
 /// `portscope check ARGS…`.
-fn check(args: &[&str]) -> Run {
+pub(crate) fn check(args: &[&str]) -> Run {
     let mut all = vec!["check"];
     all.extend_from_slice(args);
     harness::run(&all)
 }
 
 /// `portscope check ARGS… --json`, with its exit code.
-fn check_json(args: &[&str]) -> (serde_json::Value, i32) {
+pub(crate) fn check_json(args: &[&str]) -> (serde_json::Value, i32) {
     let mut all = args.to_vec();
     all.push("--json");
     let r = check(&all);
@@ -32,7 +32,7 @@ fn check_json(args: &[&str]) -> (serde_json::Value, i32) {
 
 /// The status line, checked to be `SERVICE STATE - text[|perfdata]` with the state that the
 /// exit code stands for, and nothing on standard error.
-fn status<'a>(r: &'a Run, service: &str) -> &'a str {
+pub(crate) fn status<'a>(r: &'a Run, service: &str) -> &'a str {
     assert!(r.stderr.is_empty(), "stderr: {}", r.stderr);
     let line = r.stdout.lines().next().unwrap_or("");
     let word = match r.code {
@@ -289,54 +289,6 @@ fn a_hostile_banner_cannot_break_the_status_line() {
         );
         assert!(!line.contains('\x1b') && !line.contains('\r'), "{line}");
     }
-}
-
-#[test]
-fn bad_arguments_are_one_unknown_line_exit_3() {
-    let cases: &[&[&str]] = &[
-        &["connect", "127.0.0.1:1", "-w", "abc"],
-        &["connect", "127.0.0.1:1", "-c", "10:5"],
-        &["connect", "127.0.0.1:1", "-w", ""],
-        &["connect", "127.0.0.1:1", "-w", "@"],
-        &["connect", "127.0.0.1:1", "-t", "0"],
-        &["connect", "127.0.0.1:1", "-t", "soon"],
-        &["connect", "127.0.0.1:1", "-M", "maybe"],
-        &["connect", "127.0.0.1:1", "-e", ""],
-        &["connect", "8080"],
-        &["connect", "127.0.0.1:1/udp"],
-        &["connect", "bad host!:1"],
-        &["listen", "node"],
-        &["listen", "70000"],
-        &["listen", "80", "--bind", "lan"],
-        &["listen", "80", "--process", ""],
-    ];
-    for args in cases {
-        let r = check(args);
-        assert_eq!(r.code, 3, "{args:?}: {r:?}");
-        assert_eq!(r.stdout.lines().count(), 1, "{args:?}: {r:?}");
-        let line = status(&r, "PORTSCOPE");
-        assert!(
-            line.contains("expected"),
-            "{args:?}: says what is accepted: {line}"
-        );
-        assert!(!line.contains('|'), "{line}");
-    }
-    let (v, code) = check_json(&["connect", "127.0.0.1:1", "-w", "10:5"]);
-    assert_eq!(
-        (code, &v["state"], &v["exit_code"]),
-        (3, &"unknown".into(), &3.into())
-    );
-    assert!(
-        v["summary"].as_str().unwrap().contains("start is greater"),
-        "{v}"
-    );
-    // An unknown flag is clap's usage error, before any plugin runs: exit 2, stderr.
-    let r = check(&["connect", "127.0.0.1:1", "--no-such-flag"]);
-    assert_eq!(r.code, 2, "{r:?}");
-    assert!(
-        r.stdout.is_empty() && r.stderr.starts_with("portscope: error:"),
-        "{r:?}"
-    );
 }
 
 #[test]

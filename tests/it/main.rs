@@ -20,6 +20,7 @@ mod exporter;
 mod forward;
 mod generate;
 mod golden;
+mod habits;
 mod harness;
 mod history;
 mod hostile;

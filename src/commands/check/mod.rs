@@ -6,8 +6,8 @@
 //! never fails the way other commands do: bad arguments and errors reading the system become
 //! an UNKNOWN report (exit 3, one `PORTSCOPE UNKNOWN - …` line on standard output), because a
 //! monitoring system reads exit 2 as CRITICAL: a bad argument value found while the command
-//! line is converted is answered by [`bad_arguments`]. Only clap's own usage errors (an
-//! unknown flag) happen before `check` runs, and exit 2 like every other command.
+//! line is converted is answered by [`bad_arguments`], and a usage error clap finds before
+//! `check` runs (an unknown flag, a missing argument, no plugin named) by [`usage_error`].
 
 pub mod audit;
 pub mod connect;
@@ -53,6 +53,13 @@ impl Plugin {
         }
     }
 
+    /// The plugin named `name` on the command line, if there is one.
+    pub fn from_name(name: &str) -> Option<Plugin> {
+        [Plugin::Listen, Plugin::Connect, Plugin::Audit]
+            .into_iter()
+            .find(|p| p.name() == name)
+    }
+
     /// The first word of its status line.
     fn service(self) -> &'static str {
         match self {
@@ -73,6 +80,10 @@ impl Options {
         }
     }
 }
+
+/// The first word of the status line about bad arguments: they are portscope's problem,
+/// not the service's.
+const ARGUMENTS: &str = "PORTSCOPE";
 
 /// A plugin state, in the order a monitoring system ranks them for aggregation (OK, UNKNOWN,
 /// WARNING, CRITICAL: the Monitoring Plugins' `max_state_alt`).
@@ -164,7 +175,9 @@ impl Perf {
 /// A plugin's result: the status line's parts, the long output, and the facts behind them.
 #[derive(Debug, Clone, Serialize)]
 pub struct CheckReport {
-    /// Which plugin ran: `listen`, `connect`, `audit`.
+    /// Which plugin ran: `listen`, `connect`, `audit`; empty (and left out of the JSON) for a
+    /// usage error that named none (`check --bogus`).
+    #[serde(skip_serializing_if = "str::is_empty")]
     pub plugin: &'static str,
     /// The word that opens the status line: `LISTEN`, `TCP`, `AUDIT`, or `PORTSCOPE` for
     /// bad arguments.
@@ -212,7 +225,7 @@ impl CheckReport {
     /// failure to read the system names the plugin's service.
     fn from_error(plugin: &'static str, service: &'static str, err: &Error) -> Self {
         let service = match err {
-            Error::BadInput { .. } => "PORTSCOPE",
+            Error::BadInput { .. } => ARGUMENTS,
             _ => service,
         };
         CheckReport::new(plugin, service, State::Unknown, safe(&err.to_string()))
@@ -239,6 +252,19 @@ pub fn bad_arguments(plugin: Plugin, err: &Error) -> (Report, Exit) {
         plugin.name(),
         plugin.service(),
         err,
+    ))
+}
+
+/// The answer to a usage error clap found before a plugin could run (`problem`, one line):
+/// the same `PORTSCOPE UNKNOWN - …` report (exit 3) as a bad argument value. `plugin` is the
+/// one named, if any.
+pub fn usage_error(plugin: Option<Plugin>, problem: &str) -> (Report, Exit) {
+    let name = plugin.map_or("", Plugin::name);
+    answer(CheckReport::new(
+        name,
+        ARGUMENTS,
+        State::Unknown,
+        safe(problem),
     ))
 }
 
