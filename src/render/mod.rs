@@ -3,6 +3,7 @@
 //! when `Config` says so.
 
 pub mod events;
+pub mod fit;
 pub mod interact;
 pub mod json;
 pub mod nagios;
