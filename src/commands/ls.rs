@@ -71,7 +71,8 @@ pub struct LsRow {
     pub service: Option<&'static str>,
     /// Name (`comm`) of the first owning process.
     pub process: Option<Arc<str>>,
-    /// User name (or uid) of the first owning process.
+    /// User name (or uid) of the first owning process; for a hidden owner, of the socket's
+    /// uid (the kernel's, so known even when the process is not).
     pub user: Option<Arc<str>>,
 }
 
@@ -166,7 +167,14 @@ pub fn list(opts: &Options) -> Result<LsReport> {
         detail: Detail::Basic,
         threads: 0,
     })?;
-    Ok(build(snap, &opts.states, all, uid_filter, !opts.no_owners))
+    Ok(build(
+        snap,
+        &opts.states,
+        all,
+        uid_filter,
+        !opts.no_owners,
+        &ctx,
+    ))
 }
 
 /// Filter, sort and annotate a snapshot into the report.
@@ -176,6 +184,7 @@ fn build(
     all: bool,
     uid: Option<u32>,
     owners_looked_up: bool,
+    ctx: &ProcContext,
 ) -> LsReport {
     let Snapshot {
         sockets,
@@ -216,7 +225,13 @@ fn build(
                     .and_then(|p| iana_service(p, s.proto))
                     .map(|n| n.name),
                 process: first.map(|(comm, _)| comm.clone()),
-                user: first.map(|(_, user)| user.clone()),
+                // A hidden owner still has the socket's uid, from the kernel.
+                user: first.map(|(_, user)| user.clone()).or_else(|| {
+                    s.owner_hidden.then(|| {
+                        let name = ctx.user_name(s.uid);
+                        Arc::from(name.unwrap_or_else(|| s.uid.to_string()))
+                    })
+                }),
                 socket: s,
             }
         })

@@ -4,7 +4,8 @@
 
 use super::fit;
 
-/// No fitted column is shortened below this many display columns (or its natural width).
+/// No fitted column is shortened below its title, and on a very narrow terminal not below
+/// this many display columns (or its natural width).
 const MIN_FITTED: usize = 6;
 
 /// A table: a header row and data rows, all already sanitised text.
@@ -14,8 +15,8 @@ pub struct Table {
     pub header: Vec<String>,
     /// Rows; each has as many cells as the header.
     pub rows: Vec<Vec<String>>,
-    /// The terminal width to fit, and the columns that may be shortened, most willing first.
-    fit: Option<(usize, Vec<usize>)>,
+    /// The terminal width to fit, and the columns that may be shortened, in tiers.
+    fit: Option<(usize, Vec<Vec<usize>>)>,
 }
 
 impl Table {
@@ -34,15 +35,20 @@ impl Table {
     }
 
     /// Fit the rendered lines into `width` display columns (a terminal's; `None` when piped,
-    /// which leaves the table as it is) by shortening the columns titled `shrink` — the
-    /// widest of them first, ties to the one named first — down to a few columns each.
-    pub fn fit(&mut self, width: Option<usize>, shrink: &[&str]) {
+    /// which leaves the table as it is) by shortening the columns titled in `tiers`: the first
+    /// tier's columns, the widest first (ties to the one named first), down to a few columns
+    /// each; then the next tier's.
+    pub fn fit(&mut self, width: Option<usize>, tiers: &[&[&str]]) {
         self.fit = width.map(|w| {
-            let cols = shrink
+            let tiers = tiers
                 .iter()
-                .filter_map(|name| self.header.iter().position(|h| h == name))
+                .map(|tier| {
+                    tier.iter()
+                        .filter_map(|name| self.header.iter().position(|h| h == name))
+                        .collect()
+                })
                 .collect();
-            (w, cols)
+            (w, tiers)
         });
     }
 
@@ -54,23 +60,31 @@ impl Table {
                 *w = (*w).max(fit::width(cell));
             }
         }
-        let Some((max, shrink)) = &self.fit else {
+        let Some((max, tiers)) = &self.fit else {
             return widths;
         };
         let mut total = widths.iter().sum::<usize>() + 2 * widths.len().saturating_sub(1);
-        while total > *max {
-            // The widest column that may still give a column; the first named on a tie.
-            let widest = shrink
-                .iter()
-                .copied()
-                .filter(|&c| widths.get(c).is_some_and(|&w| w > MIN_FITTED))
-                .fold(None, |best: Option<usize>, c| match best {
-                    Some(b) if widths[b] >= widths[c] => Some(b),
-                    _ => Some(c),
-                });
-            let Some(c) = widest else { break };
-            widths[c] -= 1;
-            total -= 1;
+        // First no column narrower than its title, then (a very narrow terminal) titles too.
+        let titles: Vec<usize> = self.header.iter().map(|h| fit::width(h)).collect();
+        let floors = [|t: usize| t.max(MIN_FITTED), |_| MIN_FITTED];
+        for (floor, tier) in floors
+            .iter()
+            .flat_map(|f| tiers.iter().map(move |t| (f, t)))
+        {
+            while total > *max {
+                // The widest column that may still give a column; the first named on a tie.
+                let widest = tier
+                    .iter()
+                    .copied()
+                    .filter(|&c| widths.get(c).is_some_and(|&w| w > floor(titles[c])))
+                    .fold(None, |best: Option<usize>, c| match best {
+                        Some(b) if widths[b] >= widths[c] => Some(b),
+                        _ => Some(c),
+                    });
+                let Some(c) = widest else { break };
+                widths[c] -= 1;
+                total -= 1;
+            }
         }
         widths
     }
@@ -144,9 +158,9 @@ mod tests {
             "node /home/developer/app/node_modules/.bin/vite --host".into(),
         ]);
         let natural = t.render(|h| h.to_string());
-        t.fit(None, &["COMMAND", "USER"]);
+        t.fit(None, &[&["COMMAND", "USER"]]);
         assert_eq!(t.render(|h| h.to_string()), natural, "no width: unchanged");
-        t.fit(Some(40), &["COMMAND", "USER"]);
+        t.fit(Some(40), &[&["COMMAND", "USER"]]);
         let fitted = t.render(|h| h.to_string());
         assert!(fitted.lines().all(|l| fit::width(l) <= 40), "{fitted}");
         let row = fitted.lines().nth(1).unwrap_or_default();
@@ -156,8 +170,13 @@ mod tests {
             "USER is narrow enough to keep: {row}"
         );
         // Too narrow for anything: columns stop at a few characters, never at nothing.
-        t.fit(Some(10), &["COMMAND", "USER"]);
+        t.fit(Some(10), &[&["COMMAND", "USER"]]);
         let squeezed = t.render(|h| h.to_string());
         assert!(squeezed.contains("devel…"), "{squeezed}");
+        // A later tier gives columns only once the first is down to its floor.
+        t.fit(Some(36), &[&["USER"], &["COMMAND"]]);
+        let tiered = t.render(|h| h.to_string());
+        assert!(tiered.contains("devel…"), "{tiered}");
+        assert!(tiered.lines().all(|l| fit::width(l) <= 36), "{tiered}");
     }
 }

