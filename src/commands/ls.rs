@@ -24,7 +24,7 @@ use super::{Report, Ui};
 pub enum User {
     /// A numeric uid.
     Uid(u32),
-    /// A user name, looked up in `/etc/passwd` when `ls` runs.
+    /// A user name, looked up through NSS when `ls` runs.
     Name(String),
 }
 
@@ -136,7 +136,7 @@ fn user_uid(ctx: &ProcContext, user: &User) -> Result<u32> {
                 "no user named '{}' on this machine",
                 crate::text::terminal(user)
             ),
-            "expected a user name from /etc/passwd or a numeric uid",
+            "expected a user name this system knows (through NSS: /etc/passwd, LDAP, SSSD, systemd) or a numeric uid",
         )
     })
 }

@@ -22,3 +22,4 @@ pub mod stop;
 pub mod supervise;
 pub mod sysctl;
 pub mod terminal;
+pub mod users;
