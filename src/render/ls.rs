@@ -49,7 +49,7 @@ pub fn render(r: &LsReport, pal: &Palette, width: Option<usize>) -> String {
             pid_cell(s),
             process_cell(row),
             row.user.as_deref().unwrap_or("").to_string(),
-            row.service.unwrap_or("").to_string(),
+            row.service.as_deref().unwrap_or("").to_string(),
         ];
         let mut cells = if r.all_states {
             vec![

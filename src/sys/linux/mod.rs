@@ -14,6 +14,7 @@ pub mod proc_net;
 pub mod procfs;
 pub mod random;
 pub mod rlimit;
+pub mod services;
 pub mod signal;
 pub mod sock_diag;
 #[cfg(feature = "web")]
