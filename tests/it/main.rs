@@ -33,6 +33,7 @@ mod run;
 mod serve;
 mod servers;
 mod stream;
+mod tables;
 mod tap;
 mod ui;
 mod ui_browser;
