@@ -172,6 +172,19 @@ impl Cli {
             color,
             pretty: std::io::stdout().is_terminal(),
             progress: !self.json && std::io::stderr().is_terminal(),
+            width: (!self.json && std::io::stdout().is_terminal())
+                .then(terminal_width)
+                .flatten(),
         }
     }
+}
+
+/// The width to fit on a terminal: `COLUMNS` when it holds a positive number (a person
+/// asking for another width), else what the terminal says.
+fn terminal_width() -> Option<usize> {
+    std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.trim().parse::<usize>().ok())
+        .filter(|&c| c > 0)
+        .or_else(|| crate::sys::terminal::columns(std::io::stdout()))
 }

@@ -1,4 +1,5 @@
-//! The output settings every renderer shares: JSON or text, colour, indentation, progress.
+//! The output settings every renderer shares: JSON or text, colour, indentation, progress,
+//! the terminal's width.
 //! The command line resolves them once, at start-up (`Cli::config`).
 
 /// Output settings every command and renderer share.
@@ -12,4 +13,8 @@ pub struct Config {
     pub pretty: bool,
     /// Show progress bars on stderr (a terminal, and not JSON).
     pub progress: bool,
+    /// Fit tables and notes into this many display columns: the width of the terminal
+    /// standard output goes to (`COLUMNS` overrides it there). `None` when piped, so what a
+    /// program reads never changes with the window.
+    pub width: Option<usize>,
 }

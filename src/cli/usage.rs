@@ -44,6 +44,7 @@ pub fn usage_error(args: &[OsString], e: &clap::Error) -> UsageError {
             color: false,
             pretty: std::io::IsTerminal::is_terminal(&std::io::stdout()),
             progress: false,
+            width: None,
         };
         return UsageError {
             text: crate::render::report(&report, &cfg),

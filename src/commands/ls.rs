@@ -15,6 +15,7 @@ use crate::model::{Hidden, Process, Proto, Snapshot, SockState, Socket};
 use crate::snapshot::{self, Owners, Request};
 use crate::sys::SocketQuery;
 use crate::sys::procfs::{self, Detail, ProcContext};
+use crate::sys::services::{self, Services};
 
 #[cfg(feature = "cli")]
 use super::{Report, Ui};
@@ -24,7 +25,7 @@ use super::{Report, Ui};
 pub enum User {
     /// A numeric uid.
     Uid(u32),
-    /// A user name, looked up in `/etc/passwd` when `ls` runs.
+    /// A user name, looked up through NSS when `ls` runs.
     Name(String),
 }
 
@@ -67,11 +68,13 @@ pub struct LsRow {
     pub socket: Socket,
     /// Who can reach a listener: loopback only, all interfaces, or one address.
     pub exposure: Option<Exposure>,
-    /// IANA service name registered for the local port and protocol.
-    pub service: Option<&'static str>,
+    /// Service name of the local port and protocol: the system's (`/etc/services`, as `ss`
+    /// says it), else the IANA registry's.
+    pub service: Option<Arc<str>>,
     /// Name (`comm`) of the first owning process.
     pub process: Option<Arc<str>>,
-    /// User name (or uid) of the first owning process.
+    /// User name (or uid) of the first owning process; for a hidden owner, of the socket's
+    /// uid (the kernel's, so known even when the process is not).
     pub user: Option<Arc<str>>,
 }
 
@@ -135,7 +138,7 @@ fn user_uid(ctx: &ProcContext, user: &User) -> Result<u32> {
                 "no user named '{}' on this machine",
                 crate::text::terminal(user)
             ),
-            "expected a user name from /etc/passwd or a numeric uid",
+            "expected a user name this system knows (through NSS: /etc/passwd, LDAP, SSSD, systemd) or a numeric uid",
         )
     })
 }
@@ -166,7 +169,33 @@ pub fn list(opts: &Options) -> Result<LsReport> {
         detail: Detail::Basic,
         threads: 0,
     })?;
-    Ok(build(snap, &opts.states, all, uid_filter, !opts.no_owners))
+    let names = Names {
+        users: &ctx,
+        services: &services::read(),
+    };
+    Ok(build(
+        snap,
+        &opts.states,
+        all,
+        uid_filter,
+        !opts.no_owners,
+        &names,
+    ))
+}
+
+/// Where a row's names come from: users through NSS, services from the system first.
+struct Names<'a> {
+    users: &'a ProcContext,
+    services: &'a Services,
+}
+
+impl Names<'_> {
+    /// The service on `port`/`proto`: the system's name, else the IANA registry's.
+    fn service(&self, port: u16, proto: Proto) -> Option<Arc<str>> {
+        self.services
+            .name(port, proto)
+            .or_else(|| iana_service(port, proto).map(|s| Arc::from(s.name)))
+    }
 }
 
 /// Filter, sort and annotate a snapshot into the report.
@@ -176,6 +205,7 @@ fn build(
     all: bool,
     uid: Option<u32>,
     owners_looked_up: bool,
+    names_of: &Names<'_>,
 ) -> LsReport {
     let Snapshot {
         sockets,
@@ -213,10 +243,15 @@ fn build(
                 service: s
                     .port()
                     .filter(|_| s.proto != Proto::Unix)
-                    .and_then(|p| iana_service(p, s.proto))
-                    .map(|n| n.name),
+                    .and_then(|p| names_of.service(p, s.proto)),
                 process: first.map(|(comm, _)| comm.clone()),
-                user: first.map(|(_, user)| user.clone()),
+                // A hidden owner still has the socket's uid, from the kernel.
+                user: first.map(|(_, user)| user.clone()).or_else(|| {
+                    s.owner_hidden.then(|| {
+                        let name = names_of.users.user_name(s.uid);
+                        Arc::from(name.unwrap_or_else(|| s.uid.to_string()))
+                    })
+                }),
                 socket: s,
             }
         })

@@ -9,7 +9,8 @@ use crate::model::Severity;
 use crate::text;
 
 /// The human report (or SARIF).
-pub fn render(r: &AuditCommandReport, pal: &Palette) -> String {
+/// `width`: the terminal's, to wrap the hidden-owner note (`None` when piped).
+pub fn render(r: &AuditCommandReport, pal: &Palette, width: Option<usize>) -> String {
     if r.sarif {
         return sarif(&r.audit);
     }
@@ -62,7 +63,7 @@ pub fn render(r: &AuditCommandReport, pal: &Palette) -> String {
             "not probed (--no-probe): findings that need a probe's answer rest on the port and the process\n",
         );
     }
-    if let Some(line) = super::hidden_line(&a.hidden, pal) {
+    if let Some(line) = super::hidden_line(&a.hidden, pal, width) {
         out.push_str(&line);
         out.push('\n');
     }
@@ -160,7 +161,7 @@ mod tests {
 
     #[test]
     fn findings_are_grouped_and_summed_up() {
-        let text = render(&report(false, false), &Palette::new(false));
+        let text = render(&report(false, false), &Palette::new(false), None);
         let crit = text.find("CRITICAL (1)").unwrap();
         let warn = text.find("WARNING (1)").unwrap();
         let info = text.find("INFO (1)").unwrap();
@@ -171,7 +172,7 @@ mod tests {
             text.contains("3 findings: 1 critical, 1 warning, 1 info (7 listeners examined, 1 allowed: --show-allowed lists them)\n"),
             "{text}"
         );
-        let shown = render(&report(true, false), &Palette::new(false));
+        let shown = render(&report(true, false), &Palette::new(false), None);
         assert!(
             shown.contains("ALLOWED (1)") && shown.contains("  allowed: keys only\n"),
             "{shown}"
@@ -184,7 +185,7 @@ mod tests {
 
     #[test]
     fn sarif_is_json() {
-        let text = render(&report(false, true), &Palette::new(true));
+        let text = render(&report(false, true), &Palette::new(true), None);
         let v: serde_json::Value = serde_json::from_str(&text).unwrap();
         assert_eq!(v["version"], "2.1.0");
         assert_eq!(v["runs"][0]["results"].as_array().unwrap().len(), 4);

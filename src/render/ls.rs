@@ -24,8 +24,16 @@ fn process_cell(row: &LsRow) -> String {
         .unwrap_or_default()
 }
 
-/// Render `ls`.
-pub fn render(r: &LsReport, pal: &Palette) -> String {
+/// The columns a terminal too narrow for the table shortens: names first (the widest first),
+/// then addresses, then the exposure; the port, protocol, state and pids stay whole.
+const SHORTEN: [&[&str]; 3] = [
+    &["PROCESS", "SERVICE", "USER"],
+    &["ADDRESS", "LOCAL", "REMOTE"],
+    &["EXPOSURE"],
+];
+
+/// Render `ls`; on a terminal (`width`) the table and the notes fit its width.
+pub fn render(r: &LsReport, pal: &Palette, width: Option<usize>) -> String {
     let mut t = if r.all_states {
         Table::new(&[
             "PROTO", "STATE", "LOCAL", "REMOTE", "PID", "PROCESS", "USER", "SERVICE",
@@ -41,7 +49,7 @@ pub fn render(r: &LsReport, pal: &Palette) -> String {
             pid_cell(s),
             process_cell(row),
             row.user.as_deref().unwrap_or("").to_string(),
-            row.service.unwrap_or("").to_string(),
+            row.service.as_deref().unwrap_or("").to_string(),
         ];
         let mut cells = if r.all_states {
             vec![
@@ -64,6 +72,7 @@ pub fn render(r: &LsReport, pal: &Palette) -> String {
     let mut out = if r.sockets.is_empty() {
         String::new()
     } else {
+        t.fit(width, &SHORTEN);
         t.render(|h| pal.header(h))
     };
     let what = if r.all_states {
@@ -83,7 +92,7 @@ pub fn render(r: &LsReport, pal: &Palette) -> String {
     }
     out.push_str(&pal.dim(&summary));
     out.push('\n');
-    if let Some(line) = hidden_line(&r.hidden, pal) {
+    if let Some(line) = hidden_line(&r.hidden, pal, width) {
         out.push_str(&line);
         out.push('\n');
     }

@@ -3,6 +3,7 @@
 //! when `Config` says so.
 
 pub mod events;
+pub mod fit;
 pub mod interact;
 pub mod json;
 pub mod nagios;
@@ -47,8 +48,8 @@ pub fn report(report: &Report, cfg: &Config) -> String {
     }
     let pal = Palette::new(cfg.color);
     match report {
-        Report::Ls(r) => ls::render(r, &pal),
-        Report::Who(r) => who::render(r, &pal),
+        Report::Ls(r) => ls::render(r, &pal, cfg.width),
+        Report::Who(r) => who::render(r, &pal, cfg.width),
         Report::Explain(r) => explain::render(r, &pal),
         Report::Probe(r) => probe::render(r, &pal),
         Report::Doctor(r) => doctor::render(r, &pal),
@@ -56,9 +57,9 @@ pub fn report(report: &Report, cfg: &Config) -> String {
         Report::Pick(r) => lifecycle::pick(r),
         Report::Reserve(r) => lifecycle::reserve(r, &pal, cfg.pretty),
         Report::Run(r) => run::render(r, &pal),
-        Report::CheckConfig(r) => project::check(r, &pal),
+        Report::CheckConfig(r) => project::check(r, &pal, cfg.width),
         Report::Env(r) => project::env(r),
-        Report::Audit(r) => audit::render(r, &pal),
+        Report::Audit(r) => audit::render(r, &pal, cfg.width),
         Report::Check(r) => nagios::render(r),
         Report::Exporter(r) => prometheus::render_report(r),
         Report::Watch(r) => events::summary(r),
@@ -103,13 +104,22 @@ fn addr_cell(s: &Socket) -> String {
     }
 }
 
-/// The footer line about hidden owners, if any.
-fn hidden_line(h: &Hidden, pal: &Palette) -> Option<String> {
+/// The footer line about hidden owners, if any; on a terminal (`width`) wrapped to it, each
+/// line coloured on its own.
+fn hidden_line(h: &Hidden, pal: &Palette, width: Option<usize>) -> Option<String> {
     (h.sockets > 0).then(|| {
-        pal.warn(&format!(
+        let text = format!(
             "{} socket(s) with a hidden owner: {}; {}.",
             h.sockets, h.reason, h.hint
-        ))
+        );
+        match width {
+            None => pal.warn(&text),
+            Some(w) => fit::wrap(&text, w, 2)
+                .lines()
+                .map(|l| pal.warn(l))
+                .collect::<Vec<_>>()
+                .join("\n"),
+        }
     })
 }
 

@@ -9,7 +9,8 @@ use super::table::Table;
 use crate::text::terminal;
 
 /// The `check-config` table of declared services and what collides with them.
-pub fn check(r: &CheckReport, pal: &Palette) -> String {
+/// `width`: the terminal's, to wrap the hidden-owner note (`None` when piped).
+pub fn check(r: &CheckReport, pal: &Palette, width: Option<usize>) -> String {
     let mut out = format!(
         "{} {} ({})\n",
         pal.header("project"),
@@ -56,7 +57,7 @@ pub fn check(r: &CheckReport, pal: &Palette) -> String {
     }
     out.push('\n');
     out.push_str(&summary(r, pal));
-    if let Some(line) = super::hidden_line(&r.hidden, pal) {
+    if let Some(line) = super::hidden_line(&r.hidden, pal, width) {
         out.push_str(&line);
         out.push('\n');
     }

@@ -119,14 +119,22 @@ fn past_line(past: &crate::store::history::PastHolder, pal: &Palette) -> String 
     )
 }
 
-/// Render `who`.
-pub fn render(r: &WhoReport, pal: &Palette) -> String {
+/// The columns a terminal too narrow for the table shortens: names first (the widest first),
+/// then addresses.
+const SHORTEN: [&[&str]; 2] = [&["OTHER END", "PROCESS"], &["LOCAL", "REMOTE"]];
+
+/// Render `who`; on a terminal (`width`) the table and the notes fit its width.
+pub fn render(r: &WhoReport, pal: &Palette, width: Option<usize>) -> String {
     let target = r.target.to_string();
     if !r.held && r.hidden.processes > 0 && r.target.port_range().is_none() {
-        return format!(
-            "unknown: no socket of {target} could be seen, because {}; {}\n",
+        let text = format!(
+            "unknown: no socket of {target} could be seen, because {}; {}",
             r.hidden.reason, r.hidden.hint
         );
+        return match width {
+            Some(w) => super::fit::wrap(&text, w, 2) + "\n",
+            None => text + "\n",
+        };
     }
     if !r.held {
         let mut out = format!(
@@ -164,6 +172,7 @@ pub fn render(r: &WhoReport, pal: &Palette) -> String {
         r.sockets.len(),
         r.processes.len()
     );
+    t.fit(width, &SHORTEN);
     out.push_str(&t.render(|h| pal.header(h)));
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -176,7 +185,7 @@ pub fn render(r: &WhoReport, pal: &Palette) -> String {
         out.push('\n');
         out.push_str(&super::probe::summary_lines(probes));
     }
-    if let Some(line) = hidden_line(&r.hidden, pal) {
+    if let Some(line) = hidden_line(&r.hidden, pal, width) {
         out.push('\n');
         out.push_str(&line);
         out.push('\n');

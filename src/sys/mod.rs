@@ -11,7 +11,7 @@ pub use linux::splice;
 #[cfg(target_os = "linux")]
 pub use linux::{
     attempt, bounded, browser, environ, firewall, fsmeta, netns, output, packet, proc_net, procfs,
-    random, rlimit, signal, sock_diag, stop, supervise, sysctl,
+    random, rlimit, services, signal, sock_diag, stop, supervise, sysctl, terminal, users,
 };
 
 #[cfg(not(target_os = "linux"))]

@@ -391,3 +391,61 @@ fn netlink_agrees_with_ss_on_own_sockets() {
     let diff: Vec<_> = a.symmetric_difference(&b).collect();
     assert!(diff.is_empty(), "netlink vs ss differ: {diff:?}");
 }
+
+/// The SERVICE column names a port as the system does (`/etc/services`, as `ss` prints it),
+/// not as the IANA registry does where the two differ: 80 is `http`, not `www-http`. The
+/// listener takes 80 when it can (root, port free), else another port whose names differ.
+#[test]
+fn services_are_named_as_the_system_names_them() {
+    use portscope::knowledge::iana_service;
+    use portscope::sys::services;
+    let Some(ss) = crate::harness::needs(&crate::harness::current_test(), "ss", "iproute2") else {
+        return;
+    };
+    let system = services::read();
+    if system.is_empty() {
+        assert!(
+            std::env::var("PORTSCOPE_REQUIRE_ROOT").as_deref() != Ok("1"),
+            "no /etc/services (Debian package netbase): .ci/run installs it"
+        );
+        crate::harness::skipped(
+            &crate::harness::current_test(),
+            "needs /etc/services (Debian package netbase)",
+        );
+        return;
+    }
+    assert_eq!(system.name(80, Proto::Tcp).as_deref(), Some("http"));
+    assert_eq!(
+        iana_service(80, Proto::Tcp).map(|s| s.name),
+        Some("www-http")
+    );
+    let differ: Vec<u16> = (1..=u16::MAX)
+        .filter(|&p| p >= 1024 || crate::harness::is_root())
+        .filter(|&p| {
+            let ours = system.name(p, Proto::Tcp);
+            ours.is_some() && ours.as_deref() != iana_service(p, Proto::Tcp).map(|s| s.name)
+        })
+        .collect();
+    let l = python(&format!(
+        "import socket,os,time\n\
+         for p in {differ:?}:\n    \
+           s=socket.socket()\n    \
+           try:\n        s.bind(('127.0.0.1',p)); s.listen(4); break\n    \
+           except OSError:\n        s.close()\n\
+         print(s.getsockname()[1], os.getpid(), flush=True)\n\
+         time.sleep(120)\n"
+    ));
+    let port = u16::try_from(l.num(0)).unwrap();
+    let want = system.name(port, Proto::Tcp).unwrap();
+    let r = json(&["ls", "--tcp"]);
+    let rows = on_port(&r, u32::from(port));
+    assert_eq!(rows.len(), 1, "{r}");
+    assert_eq!(rows[0]["service"], *want, "port {port}: {r}");
+    // ss, which asks getservbyport, says the same.
+    let out = Command::new(ss).args(["-tl", "-4"]).output().unwrap();
+    let ss_text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        ss_text.contains(&format!("127.0.0.1:{want} ")),
+        "ss does not name {port} {want}:\n{ss_text}"
+    );
+}

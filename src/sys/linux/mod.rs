@@ -15,6 +15,7 @@ pub mod proc_net;
 pub mod procfs;
 pub mod random;
 pub mod rlimit;
+pub mod services;
 pub mod signal;
 pub mod sock_diag;
 #[cfg(feature = "web")]
@@ -22,3 +23,5 @@ pub mod splice;
 pub mod stop;
 pub mod supervise;
 pub mod sysctl;
+pub mod terminal;
+pub mod users;

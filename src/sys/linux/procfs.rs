@@ -20,6 +20,7 @@ use rustix::fs::{AtFlags, Mode, OFlags, RawDir};
 use rustix::io::Errno;
 
 use super::cgroup;
+use super::users::Names;
 use crate::error::{Error, Result};
 use crate::model::{Ancestor, ProcState, Process};
 
@@ -279,34 +280,31 @@ pub enum Detail {
     Full,
 }
 
-/// Cached facts that do not change during a run: boot time, clock ticks, the passwd table.
+/// Cached facts that do not change during a run: boot time, clock ticks, user names.
 pub struct ProcContext {
     boot_time: Option<u64>,
     ticks: u64,
-    users: HashMap<u32, String>,
+    users: Names,
 }
 
 impl ProcContext {
-    /// Read boot time and `/etc/passwd` once.
+    /// Read boot time once; user names are asked of NSS as they are needed.
     pub fn new() -> ProcContext {
         ProcContext {
             boot_time: procfs::boot_time_secs().ok(),
             ticks: procfs::ticks_per_second().max(1),
-            users: read_passwd(),
+            users: Names::new(),
         }
     }
 
-    /// The uid of user `name`, from `/etc/passwd`.
+    /// The uid of user `name`, through NSS (`/etc/passwd`, LDAP, SSSD, systemd…).
     pub fn uid_of(&self, name: &str) -> Option<u32> {
-        self.users
-            .iter()
-            .find(|(_, n)| n.as_str() == name)
-            .map(|(uid, _)| *uid)
+        self.users.uid(name)
     }
 
-    /// The user name of `uid`, from `/etc/passwd`.
+    /// The user name of `uid`, through NSS (`/etc/passwd`, LDAP, SSSD, systemd…).
     pub fn user_name(&self, uid: u32) -> Option<String> {
-        self.users.get(&uid).cloned()
+        self.users.name(uid)
     }
 }
 
@@ -314,27 +312,6 @@ impl Default for ProcContext {
     fn default() -> Self {
         Self::new()
     }
-}
-
-/// uid → name from `/etc/passwd` (NSS sources such as LDAP are not consulted).
-fn read_passwd() -> HashMap<u32, String> {
-    let text = std::fs::read_to_string("/etc/passwd").unwrap_or_default();
-    parse_passwd(&text)
-}
-
-/// Parse passwd-format text into uid → name (first name wins for a shared uid).
-pub fn parse_passwd(text: &str) -> HashMap<u32, String> {
-    let mut map = HashMap::new();
-    for line in text.lines() {
-        let mut fields = line.split(':');
-        let (Some(name), Some(_), Some(uid)) = (fields.next(), fields.next(), fields.next()) else {
-            continue;
-        };
-        if let Ok(uid) = uid.parse::<u32>() {
-            map.entry(uid).or_insert_with(|| name.to_string());
-        }
-    }
-    map
 }
 
 /// Read one process. `None` when it no longer exists.
@@ -460,15 +437,6 @@ mod tests {
         assert_eq!(socket_inode(b"socket:[12a]"), None);
         assert_eq!(socket_inode(b"socket:[99999999999999999999999]"), None);
         assert_eq!(socket_inode(b"/dev/null"), None);
-    }
-
-    #[test]
-    fn passwd_parsing() {
-        let m =
-            parse_passwd("root:x:0:0:root:/root:/bin/bash\nbad line\nnobody:x:65534:65534::/:/x\n");
-        assert_eq!(m.get(&0).map(String::as_str), Some("root"));
-        assert_eq!(m.get(&65534).map(String::as_str), Some("nobody"));
-        assert_eq!(m.len(), 2);
     }
 
     /// A listener of this process and its socket inode.

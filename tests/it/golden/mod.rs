@@ -58,6 +58,7 @@ pub fn pin_with(name: &str, report: &Report, extra: &[(&str, &str)]) {
         color: false,
         pretty: true,
         progress: false,
+        width: None,
     };
     let text = render::report(report, &config(false));
     let json = render::report(report, &config(true));

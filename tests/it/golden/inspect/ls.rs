@@ -8,23 +8,34 @@ use portscope::commands::Report;
 use portscope::commands::ls::{LsReport, LsRow};
 use portscope::knowledge::{addr_class, iana};
 use portscope::model::{Hidden, Process, Proto, SockState, Socket};
+use portscope::sys::services;
 
 use super::{
     ANY4, ANY6, CURL_HEALTH, LO4, LO6, NEXT_DEV, basic, connected, hidden, hidden_owner, listen,
     pin, processes, sock,
 };
 
-/// An `ls` row as `ls` annotates it: exposure, IANA service, first owner's name and user.
+/// The service names a Debian system lists (`/etc/services`, as `netbase` ships it) for the
+/// fixtures' ports: `ls` prefers them to IANA's (80 is `http`, not IANA's `www-http`).
+const SYSTEM_SERVICES: &str = "ssh 22/tcp\nhttp 80/tcp www # WorldWideWeb HTTP\nmdns 5353/udp\n";
+
+/// An `ls` row as `ls` annotates it: exposure, service name (the system's, else IANA's),
+/// first owner's name and user —
+/// for a hidden owner, the socket's uid's name (the fixtures' hidden sockets are root's).
 fn ls_row(socket: Socket, procs: &BTreeMap<u32, Process>) -> LsRow {
     let first = socket.pids.first().and_then(|p| procs.get(p));
+    let hidden_user = (socket.owner_hidden && socket.uid == 0).then(|| "root".into());
     LsRow {
         exposure: socket.local.ip().map(addr_class::exposure),
-        service: socket
-            .port()
-            .and_then(|p| iana::iana_service(p, socket.proto))
-            .map(|s| s.name),
+        service: socket.port().and_then(|p| {
+            services::parse(SYSTEM_SERVICES)
+                .name(p, socket.proto)
+                .or_else(|| iana::iana_service(p, socket.proto).map(|s| s.name.into()))
+        }),
         process: first.map(|p| p.comm.as_str().into()),
-        user: first.map(|p| p.user.clone().unwrap_or_default().into()),
+        user: first
+            .map(|p| p.user.clone().unwrap_or_default().into())
+            .or(hidden_user),
         socket,
     }
 }
@@ -48,13 +59,15 @@ fn ls(
 }
 
 /// `ls`: listeners on loopback, all interfaces (v4 and v6) and IPv6 loopback; a UDP socket;
-/// sshd's owner hidden from a non-root user, and the footer saying so.
+/// sshd's owner hidden from a non-root user (USER still names the socket's uid), and the
+/// footer saying so; a web server on 80, named `http` as the system names it.
 #[test]
 fn listeners() {
     let report = ls(
         false,
         vec![
             hidden_owner(listen(Proto::Tcp, ANY4, 22, 18_211, 0, &[])),
+            listen(Proto::Tcp, ANY4, 80, 18_300, 1000, &[4100]),
             listen(Proto::Tcp, LO4, 3000, 91_402, 1000, &[4242]),
             listen(Proto::Tcp, ANY6, 5173, 91_877, 1000, &[4311]),
             listen(Proto::Udp, ANY4, 5353, 20_114, 1000, &[3817]),
@@ -62,6 +75,7 @@ fn listeners() {
         ],
         vec![
             basic(3817, "chrome", &["/opt/google/chrome/chrome"]),
+            basic(4100, "caddy", &["caddy", "run"]),
             basic(4242, "node", NEXT_DEV),
             basic(
                 4311,

@@ -94,6 +94,7 @@ fn audit_sarif() {
             color: false,
             pretty: true,
             progress: false,
+            width: None,
         },
     );
     let log: serde_json::Value = serde_json::from_str(&text).expect("SARIF is JSON");
