@@ -10,8 +10,8 @@ pub mod linux;
 pub use linux::splice;
 #[cfg(target_os = "linux")]
 pub use linux::{
-    attempt, bounded, browser, environ, firewall, fsmeta, netns, packet, proc_net, procfs, random,
-    rlimit, signal, sock_diag, stop, supervise, sysctl,
+    attempt, bounded, browser, creds, environ, firewall, fsmeta, netns, packet, proc_net, procfs,
+    random, rlimit, signal, sock_diag, stop, supervise, sysctl,
 };
 
 #[cfg(not(target_os = "linux"))]

@@ -39,6 +39,7 @@ fn listener(addr: IpAddr, port: u16, inode: u64, uid: u32, pids: &[u32]) -> Sock
         netns: Some(4_026_531_840),
         pids: pids.to_vec(),
         owner_hidden: pids.is_empty(),
+        ownerless: false,
     }
 }
 
