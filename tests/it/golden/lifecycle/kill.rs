@@ -112,6 +112,7 @@ fn state(target: Target, sockets: Vec<Socket>, owners: &[(u32, &str)]) -> PortSt
         time_wait: 0,
         hidden: 0,
         hidden_users: vec![],
+        ownerless: 0,
     }
 }
 
