@@ -182,11 +182,15 @@ fn join(
             s.pids.clone_from(pids);
         }
     }
+    // Unreadable processes that are not exiting: the ones that may hide something.
+    let mut unreadable = Vec::new();
     if let Looked::Walked { again } = looked {
-        attribute::classify(&mut sockets, &attribute::suspects(&scan.unreadable));
+        let suspects = attribute::suspects(&scan.unreadable);
+        attribute::classify(&mut sockets, &suspects);
         if let Some(query) = again {
             attribute::recheck_hidden(&mut sockets, query);
         }
+        unreadable = suspects.into_iter().map(|(e, _)| e).collect();
     }
 
     let ctx = ProcContext::new();
@@ -201,7 +205,7 @@ fn join(
         }
     }
 
-    let hidden = hidden_summary(&sockets, &scan.unreadable);
+    let hidden = hidden_summary(&sockets, &unreadable);
     Snapshot {
         sockets,
         processes,

@@ -10,7 +10,8 @@
 //! or received; the kernel records as a socket's uid the fs uid of its creator, and a received
 //! descriptor keeps it. An unreadable process is taken to be a possible holder of the sockets
 //! whose uid is one of its real, effective, saved or fs uids (read from `/proc/<pid>/status`,
-//! which stays readable). That is a heuristic: it covers the creator, a server that bound as
+//! which stays readable); a zombie or a process already exiting is no suspect. That is a
+//! heuristic: it covers the creator, a server that bound as
 //! root and switched user (root stays its saved uid, or its root master is the unreadable
 //! one), and descendants that inherited the socket; it misses a descriptor received from
 //! another user (systemd's fd store in an unreadable pid 1 holding a service's socket), which
@@ -49,15 +50,21 @@ impl Suspect {
     }
 }
 
-/// The unreadable processes as suspects; those that exited meanwhile hold nothing any more.
-pub(crate) fn suspects(unreadable: &[PidEntry]) -> Vec<Suspect> {
+/// The unreadable processes as suspects. Those that exited meanwhile, or are exiting (a
+/// process of one's own becomes unreadable once it lets go of its memory on the way out),
+/// hold nothing any more.
+pub(crate) fn suspects(unreadable: &[PidEntry]) -> Vec<(PidEntry, Suspect)> {
     unreadable
         .iter()
-        .filter_map(|e| match creds::uids(e.pid) {
-            Ok(uids) if uids.is_empty() => Some(Suspect::Uids(vec![e.uid])),
-            Ok(uids) => Some(Suspect::Uids(uids)),
-            Err(err) if err.kind() == std::io::ErrorKind::NotFound => None,
-            Err(_) => Some(Suspect::Any),
+        .filter_map(|e| {
+            let suspect = match creds::read(e.pid) {
+                Ok(c) if c.exiting => return None,
+                Ok(c) if c.uids.is_empty() => Suspect::Uids(vec![e.uid]),
+                Ok(c) => Suspect::Uids(c.uids),
+                Err(err) if err.kind() == std::io::ErrorKind::NotFound => return None,
+                Err(_) => Suspect::Any,
+            };
+            Some((*e, suspect))
         })
         .collect()
 }
@@ -108,7 +115,7 @@ pub(crate) fn second_look(sockets: &[Socket], scan: &mut FdScan, threads: usize)
 }
 
 /// Mark each socket without a holder hidden or ownerless (pure: `suspects` already read).
-pub(crate) fn classify(sockets: &mut [Socket], suspects: &[Suspect]) {
+pub(crate) fn classify(sockets: &mut [Socket], suspects: &[(PidEntry, Suspect)]) {
     for s in sockets {
         s.owner_hidden = false;
         s.ownerless = false;
@@ -118,7 +125,7 @@ pub(crate) fn classify(sockets: &mut [Socket], suspects: &[Suspect]) {
         let hidden = if s.netns.is_none() {
             !suspects.is_empty()
         } else {
-            suspects.iter().any(|p| p.could_hold(s))
+            suspects.iter().any(|(_, p)| p.could_hold(s))
         };
         s.owner_hidden = hidden;
         s.ownerless = !hidden;
@@ -153,6 +160,10 @@ fn settle_closed(sockets: &mut [Socket], open: &HashSet<u64>) {
 mod tests {
     use super::*;
     use crate::model::{Endpoint, Family, Proto, SockState};
+
+    fn unseen(suspect: Suspect) -> Vec<(PidEntry, Suspect)> {
+        vec![(PidEntry { pid: 1, uid: 0 }, suspect)]
+    }
 
     fn socket(inode: u64, uid: u32, pids: &[u32]) -> Socket {
         Socket {
@@ -189,7 +200,7 @@ mod tests {
             socket(11, 65534, &[]),
             socket(12, 0, &[7]),
         ];
-        classify(&mut sockets, &[Suspect::Uids(vec![0])]);
+        classify(&mut sockets, &unseen(Suspect::Uids(vec![0])));
         assert_eq!(
             states(&sockets),
             vec![(true, false), (false, true), (false, false)]
@@ -206,18 +217,18 @@ mod tests {
     #[test]
     fn unknown_uids_or_namespace_stay_hidden() {
         let mut sockets = vec![socket(10, 1000, &[])];
-        classify(&mut sockets, &[Suspect::Any]);
+        classify(&mut sockets, &unseen(Suspect::Any));
         assert_eq!(states(&sockets), vec![(true, false)]);
         let mut sockets = vec![socket(10, 1000, &[])];
         sockets[0].netns = None;
-        classify(&mut sockets, &[Suspect::Uids(vec![0])]);
+        classify(&mut sockets, &unseen(Suspect::Uids(vec![0])));
         assert_eq!(states(&sockets), vec![(true, false)]);
     }
 
     #[test]
     fn a_hidden_socket_gone_from_the_kernel_was_let_go_of() {
         let mut sockets = vec![socket(10, 0, &[]), socket(11, 0, &[])];
-        classify(&mut sockets, &[Suspect::Uids(vec![0])]);
+        classify(&mut sockets, &unseen(Suspect::Uids(vec![0])));
         settle_closed(&mut sockets, &HashSet::from([11]));
         assert_eq!(states(&sockets), vec![(false, true), (true, false)]);
     }
@@ -229,6 +240,8 @@ mod tests {
             uid: rustix::process::geteuid().as_raw(),
         };
         let found = suspects(&[me]);
-        assert!(matches!(&found[..], [Suspect::Uids(u)] if u.contains(&me.uid)));
+        assert!(
+            matches!(&found[..], [(e, Suspect::Uids(u))] if e.pid == me.pid && u.contains(&me.uid))
+        );
     }
 }
