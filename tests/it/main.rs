@@ -27,6 +27,7 @@ mod kill;
 mod layers;
 mod lifecycle;
 mod ls;
+mod ownerless;
 mod probe;
 mod project;
 mod run;
