@@ -53,6 +53,7 @@ pub fn read(pid: u32) -> std::io::Result<Creds> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
