@@ -424,7 +424,7 @@ mod tests {
         let helps: Vec<&str> = t.lines().filter(|l| l.starts_with("# HELP ")).collect();
         let types: Vec<&str> = t.lines().filter(|l| l.starts_with("# TYPE ")).collect();
         assert_eq!(helps.len(), types.len());
-        assert_eq!(sample_count(&t), 14);
+        assert_eq!(sample_count(&t), 15);
         assert!(t.ends_with('\n'));
     }
 
