@@ -299,9 +299,16 @@ pub struct Socket {
     pub netns: Option<u64>,
     /// Pids of every process with an open file descriptor on this socket, ascending.
     pub pids: Vec<u32>,
-    /// True when no owner was found *and* some processes could not be inspected, so the owner
-    /// may be one of them. Such a socket is never reported as ownerless or free.
+    /// True when no owner was found *and* a process that could not be inspected may hold it:
+    /// one running as the socket's uid (see `snapshot` for why the uid decides), or any, when
+    /// the socket's namespace is unknown. Such a socket is never reported as ownerless or free.
     pub owner_hidden: bool,
+    /// True when the socket still has a file (its inode is not 0) but no process holds a
+    /// descriptor on it, and none portscope could not inspect could: its process is exiting,
+    /// or its only descriptor is in flight in a unix socket's queue (`SCM_RIGHTS`). No
+    /// permission would show more. Serialized only when true.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub ownerless: bool,
 }
 
 impl Socket {
@@ -456,12 +463,41 @@ pub struct Hidden {
     pub reason: String,
     /// How to see them (empty when nothing is hidden).
     pub hint: String,
+    /// Sockets no process holds right now (see [`Socket::ownerless`]): not hidden, so not in
+    /// `sockets`. Serialized only when not 0.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub ownerless: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 impl Hidden {
     /// True when nothing was hidden.
     pub fn is_empty(&self) -> bool {
         self.sockets == 0 && self.processes == 0
+    }
+
+    /// Count the hidden and the ownerless among `sockets` (a report's subset of a snapshot),
+    /// keeping the reason; nothing at all when neither is left and no process was unreadable.
+    pub fn recount<'a>(&self, sockets: impl IntoIterator<Item = &'a Socket>) -> Hidden {
+        let (mut hidden, mut ownerless) = (0, 0);
+        for s in sockets {
+            hidden += usize::from(s.owner_hidden);
+            ownerless += usize::from(s.ownerless);
+        }
+        if hidden == 0 && self.processes == 0 {
+            return Hidden {
+                ownerless,
+                ..Hidden::default()
+            };
+        }
+        Hidden {
+            sockets: hidden,
+            ownerless,
+            ..self.clone()
+        }
     }
 }
 

@@ -23,6 +23,8 @@
 //! # Ok::<(), portscope::error::Error>(())
 //! ```
 
+mod attribute;
+
 use std::collections::{HashMap, HashSet};
 use std::net::IpAddr;
 
@@ -105,7 +107,7 @@ pub fn take(req: &Request) -> Result<Snapshot> {
     } else {
         req.threads
     };
-    let (mut sockets, scan) = match &req.owners {
+    let (mut sockets, mut scan) = match &req.owners {
         Owners::Skip => (sock_diag::dump(&req.sockets)?, FdScan::default()),
         Owners::Targeted => {
             let sockets = sock_diag::dump(&req.sockets)?;
@@ -123,16 +125,19 @@ pub fn take(req: &Request) -> Result<Snapshot> {
         })?,
     };
 
-    if let Owners::OnlyPids(_) = req.owners {
-        sockets.retain(|s| scan.owners.contains_key(&s.inode));
+    match req.owners {
+        Owners::OnlyPids(_) => sockets.retain(|s| scan.owners.contains_key(&s.inode)),
+        Owners::Skip => {}
+        Owners::All | Owners::Targeted => attribute::second_look(&sockets, &mut scan, threads),
     }
-    Ok(join(
-        sockets,
-        &scan,
-        req.owners != Owners::Skip,
-        req.detail,
-        taken_at,
-    ))
+    let looked = if req.owners == Owners::Skip {
+        Looked::Not
+    } else {
+        Looked::Walked {
+            again: Some(&req.sockets),
+        }
+    };
+    Ok(join(sockets, &scan, looked, req.detail, taken_at))
 }
 
 /// Owners for sockets already dumped: the targeted walk (see [`Owners::Targeted`]) over just
@@ -141,26 +146,51 @@ pub fn take(req: &Request) -> Result<Snapshot> {
 pub fn with_owners(sockets: Vec<Socket>, detail: Detail) -> Result<Snapshot> {
     let taken_at = crate::time::now();
     let threads = std::thread::available_parallelism().map_or(1, usize::from);
-    let scan = targeted_scan(&sockets, threads)?;
-    Ok(join(sockets, &scan, true, detail, taken_at))
+    let mut scan = targeted_scan(&sockets, threads)?;
+    attribute::second_look(&sockets, &mut scan, threads);
+    Ok(join(
+        sockets,
+        &scan,
+        Looked::Walked { again: None },
+        detail,
+        taken_at,
+    ))
 }
 
-/// Attach the walk's owners to the sockets and read the owning processes.
+/// Whether owners were looked for, and the query to ask the kernel again about sockets that
+/// seem hidden (when there is one).
+enum Looked<'a> {
+    /// The kernel's answer only.
+    Not,
+    /// The fd tables were walked.
+    Walked { again: Option<&'a SocketQuery> },
+}
+
+/// Attach the walk's owners to the sockets, tell hidden owners from none (see [`attribute`]),
+/// and read the owning processes.
 fn join(
     mut sockets: Vec<Socket>,
     scan: &FdScan,
-    looked: bool,
+    looked: Looked<'_>,
     detail: Detail,
     taken_at: f64,
 ) -> Snapshot {
     let netns = procfs::self_netns();
-    let may_hide = looked && !scan.unreadable.is_empty();
     for s in &mut sockets {
         s.netns = netns;
         if let Some(pids) = scan.owners.get(&s.inode).filter(|_| s.inode != 0) {
             s.pids.clone_from(pids);
         }
-        s.owner_hidden = may_hide && s.pids.is_empty() && s.inode != 0;
+    }
+    // Unreadable processes that are not exiting: the ones that may hide something.
+    let mut unreadable = Vec::new();
+    if let Looked::Walked { again } = looked {
+        let suspects = attribute::suspects(&scan.unreadable);
+        attribute::classify(&mut sockets, &suspects);
+        if let Some(query) = again {
+            attribute::recheck_hidden(&mut sockets, query);
+        }
+        unreadable = suspects.into_iter().map(|(e, _)| e).collect();
     }
 
     let ctx = ProcContext::new();
@@ -175,10 +205,7 @@ fn join(
         }
     }
 
-    let hidden = hidden_summary(
-        sockets.iter().filter(|s| s.owner_hidden).count(),
-        &scan.unreadable,
-    );
+    let hidden = hidden_summary(&sockets, &unreadable);
     Snapshot {
         sockets,
         processes,
@@ -204,10 +231,14 @@ fn independent_scan(owners: &Owners, threads: usize) -> Result<FdScan> {
     })
 }
 
-/// Describe what could not be seen.
-fn hidden_summary(sockets: usize, unreadable: &[PidEntry]) -> Hidden {
+/// Describe what could not be seen, and count what no process holds.
+fn hidden_summary(sockets: &[Socket], unreadable: &[PidEntry]) -> Hidden {
+    let ownerless = sockets.iter().filter(|s| s.ownerless).count();
     if unreadable.is_empty() {
-        return Hidden::default();
+        return Hidden {
+            ownerless,
+            ..Hidden::default()
+        };
     }
     let mut uids: Vec<u32> = unreadable.iter().map(|e| e.uid).collect();
     uids.sort_unstable();
@@ -219,7 +250,8 @@ fn hidden_summary(sockets: usize, unreadable: &[PidEntry]) -> Hidden {
         .collect::<Vec<_>>()
         .join(", ");
     Hidden {
-        sockets,
+        sockets: sockets.iter().filter(|s| s.owner_hidden).count(),
+        ownerless,
         processes: unreadable.len(),
         reason: format!(
             "the file descriptors of {} process(es) (uid {uid_list}) could not be read",

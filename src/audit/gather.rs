@@ -92,16 +92,18 @@ fn hidden(snap: &Snapshot, ports: &[u16], wanted: &dyn Fn(&Socket) -> bool) -> H
     if ports.is_empty() {
         return snap.hidden.clone();
     }
-    let sockets = snap
-        .sockets
-        .iter()
-        .filter(|s| s.owner_hidden && wanted(s))
-        .count();
+    let on_ports = || snap.sockets.iter().filter(|s| wanted(s));
+    let sockets = on_ports().filter(|s| s.owner_hidden).count();
+    let ownerless = on_ports().filter(|s| s.ownerless).count();
     if sockets == 0 {
-        return Hidden::default();
+        return Hidden {
+            ownerless,
+            ..Hidden::default()
+        };
     }
     Hidden {
         sockets,
+        ownerless,
         ..snap.hidden.clone()
     }
 }

@@ -482,6 +482,7 @@ pub(crate) mod tests {
             netns: None,
             pids: pids.to_vec(),
             owner_hidden: false,
+            ownerless: false,
         }
     }
 

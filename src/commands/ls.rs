@@ -275,11 +275,7 @@ fn build(
         .into_iter()
         .filter_map(|pid| all_processes.remove(&pid).map(|p| (pid, p)))
         .collect();
-    let mut hidden = hidden;
-    hidden.sockets = rows.iter().filter(|r| r.socket.owner_hidden).count();
-    if hidden.sockets == 0 && hidden.processes == 0 {
-        hidden = Hidden::default();
-    }
+    let hidden = hidden.recount(rows.iter().map(|r| &r.socket));
     LsReport {
         all_states: all,
         sockets: rows,

@@ -294,8 +294,7 @@ fn build(target: Target, snap: Snapshot) -> WhoReport {
         .filter(|(pid, _)| named.contains(pid))
         .map(|(pid, p)| (*pid, p.clone()))
         .collect();
-    let mut hidden = snap.hidden.clone();
-    hidden.sockets = chosen.iter().filter(|w| w.socket.owner_hidden).count();
+    let hidden = snap.hidden.recount(chosen.iter().map(|w| &w.socket));
     WhoReport {
         #[cfg(feature = "probe")]
         probe: None,

@@ -44,6 +44,8 @@ fn socket_text(proto: &str, state: &str, local: &str) -> String {
 fn socket_line(s: &Socket, st: &PortState) -> String {
     let owners: Vec<String> = if s.owner_hidden {
         vec!["(hidden owner)".into()]
+    } else if s.ownerless {
+        vec![super::NO_PROCESS.into()]
     } else if s.pids.is_empty() {
         vec!["(no process)".into()]
     } else {
@@ -104,6 +106,19 @@ fn hidden_text(st: &PortState, euid: u32) -> String {
         st.hidden,
         label(&st.target),
         who.join(", ")
+    )
+}
+
+/// Sockets on the port that no process holds: there is nothing to stop and nothing sudo
+/// would show.
+fn ownerless_text(st: &PortState) -> String {
+    format!(
+        "{} socket(s) on {} are held by no process right now: {} — there is nothing to stop, \
+         and sudo would not show more; the port frees itself once the descriptor is received \
+         and closed, or the process is gone",
+        st.ownerless,
+        label(&st.target),
+        super::NO_PROCESS_WHY
     )
 }
 
@@ -259,6 +274,10 @@ pub fn plan(plan: &KillPlan, pal: &Palette) -> String {
         out.push_str(&pal.warn(&hidden_text(st, plan.euid)));
         out.push('\n');
     }
+    for st in plan.found.iter().filter(|s| s.ownerless > 0) {
+        out.push_str(&pal.warn(&ownerless_text(st)));
+        out.push('\n');
+    }
     for n in &plan.notes {
         out.push_str(&format!("note: {n}\n"));
     }
@@ -358,6 +377,9 @@ fn final_line(st: &PortState, r: &KillReport, pal: &Palette) -> String {
             .any(|o| o.ports.iter().any(|p| (lo..=hi).contains(p)));
     if st.hidden > 0 {
         return format!("{}\n", pal.warn(&hidden_text(st, r.plan.euid)));
+    }
+    if st.ownerless > 0 && st.ownerless == st.sockets.len() {
+        return format!("{}\n", pal.warn(&ownerless_text(st)));
     }
     if !st.free {
         let mut out = pal.warn(&format!("{} is still held:", label(&st.target)));

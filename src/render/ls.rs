@@ -18,6 +18,9 @@ fn process_cell(row: &LsRow) -> String {
     if row.socket.owner_hidden {
         return "(hidden)".into();
     }
+    if row.socket.ownerless {
+        return super::NO_PROCESS.into();
+    }
     row.process
         .as_deref()
         .map(|p| text::terminal(p).into_owned())

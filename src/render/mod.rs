@@ -104,24 +104,45 @@ fn addr_cell(s: &Socket) -> String {
     }
 }
 
-/// The footer line about hidden owners, if any; on a terminal (`width`) wrapped to it, each
-/// line coloured on its own.
+/// The footer about hidden owners and sockets no process holds, if any: one line each, on a
+/// terminal (`width`) wrapped to it, each line coloured on its own.
 fn hidden_line(h: &Hidden, pal: &Palette, width: Option<usize>) -> Option<String> {
-    (h.sockets > 0).then(|| {
+    let paint = |text: &str, colour: &dyn Fn(&str) -> String| match width {
+        None => colour(text),
+        Some(w) => fit::wrap(text, w, 2)
+            .lines()
+            .map(colour)
+            .collect::<Vec<_>>()
+            .join("\n"),
+    };
+    let hidden = (h.sockets > 0).then(|| {
         let text = format!(
             "{} socket(s) with a hidden owner: {}; {}.",
             h.sockets, h.reason, h.hint
         );
-        match width {
-            None => pal.warn(&text),
-            Some(w) => fit::wrap(&text, w, 2)
-                .lines()
-                .map(|l| pal.warn(l))
-                .collect::<Vec<_>>()
-                .join("\n"),
-        }
-    })
+        paint(&text, &|l| pal.warn(l))
+    });
+    let ownerless =
+        (h.ownerless > 0).then(|| paint(&ownerless_sentence(h.ownerless), &|l| pal.dim(l)));
+    match (hidden, ownerless) {
+        (Some(a), Some(b)) => Some(format!("{a}\n{b}")),
+        (a, b) => a.or(b),
+    }
 }
+
+/// What a socket no process holds is, and that no permission would show more.
+pub(crate) fn ownerless_sentence(n: usize) -> String {
+    format!(
+        "{n} socket(s) held by no process right now: {NO_PROCESS_WHY}; no permission would show more."
+    )
+}
+
+/// Why a socket with a file can have no process holding it.
+pub(crate) const NO_PROCESS_WHY: &str =
+    "its process is exiting, or its descriptor is in flight over a unix socket (SCM_RIGHTS)";
+
+/// The PROCESS cell of a socket no process holds.
+const NO_PROCESS: &str = "(no process)";
 
 /// A byte count for people: `78 B`, `1.5 KiB`, `3.2 MiB`, `1.0 GiB` (binary units).
 pub(crate) fn bytes(n: u64) -> String {

@@ -136,6 +136,16 @@ fn listeners(out: &mut Out, m: &Metrics) {
         out.sample("portscope_hidden_sockets", &[], n);
     }
     out.family(
+        "portscope_ownerless_sockets",
+        "gauge",
+        "Listening sockets no process holds right now: the process is exiting, or the descriptor \
+         is in flight over a unix socket (SCM_RIGHTS). Not hidden: no permission would show more, \
+         so they are not in portscope_hidden_sockets.",
+    );
+    if let Some(n) = m.ownerless_sockets {
+        out.sample("portscope_ownerless_sockets", &[], n);
+    }
+    out.family(
         "portscope_hidden_processes",
         "gauge",
         "Processes whose file descriptors could not be read.",
@@ -351,6 +361,7 @@ mod tests {
                 count: 3,
             }],
             hidden_sockets: Some(0),
+            ownerless_sockets: Some(2),
             hidden_processes: None,
             findings: vec![FindingCount {
                 rule: "AUD-X",
@@ -396,6 +407,7 @@ mod tests {
         ));
         assert!(t.contains("portscope_sockets{proto=\"tcp\",state=\"listen\"} 3\n"));
         assert!(t.contains("portscope_hidden_sockets 0\n"));
+        assert!(t.contains("portscope_ownerless_sockets 2\n"));
         assert!(!t.contains("\nportscope_hidden_processes "));
         assert!(t.contains("# TYPE portscope_hidden_processes gauge\n"));
         assert!(t.contains("portscope_scrape_duration_seconds 0.75\n"));
@@ -412,7 +424,7 @@ mod tests {
         let helps: Vec<&str> = t.lines().filter(|l| l.starts_with("# HELP ")).collect();
         let types: Vec<&str> = t.lines().filter(|l| l.starts_with("# TYPE ")).collect();
         assert_eq!(helps.len(), types.len());
-        assert_eq!(sample_count(&t), 14);
+        assert_eq!(sample_count(&t), 15);
         assert!(t.ends_with('\n'));
     }
 

@@ -34,6 +34,9 @@ fn owner_names(w: &WhoSocket, r: &WhoReport) -> String {
     if w.socket.owner_hidden {
         return "(hidden)".into();
     }
+    if w.socket.ownerless {
+        return super::NO_PROCESS.into();
+    }
     let mut names: Vec<String> = w
         .socket
         .pids

@@ -47,7 +47,18 @@ pub fn run(args: &[&str]) -> Run {
 
 /// Run a prepared command and collect its output.
 pub fn output(cmd: &mut Command) -> Run {
-    let out = cmd.output().expect("run portscope");
+    // A binary copied for other users moments ago can be busy: another test thread forked
+    // while the copy's write descriptor was open, and its child has not exec'd yet.
+    let mut tries = 0;
+    let out = loop {
+        match cmd.output() {
+            Err(e) if e.kind() == std::io::ErrorKind::ExecutableFileBusy && tries < 50 => {
+                tries += 1;
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            other => break other.expect("run portscope"),
+        }
+    };
     Run {
         code: out.status.code().unwrap_or(-1),
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),

@@ -31,6 +31,7 @@ mod lifecycle;
 mod ls;
 mod names;
 mod nss;
+mod ownerless;
 mod probe;
 mod project;
 mod run;

@@ -149,6 +149,9 @@ pub struct Metrics {
     pub sockets: Vec<StateCount>,
     /// Listening sockets whose owner could not be inspected (`None` if that failed).
     pub hidden_sockets: Option<usize>,
+    /// Listening sockets no process holds right now: exiting, or a descriptor in flight, so
+    /// not hidden (`None` if that failed).
+    pub ownerless_sockets: Option<usize>,
     /// Processes whose file descriptors could not be read (`None` if that failed).
     pub hidden_processes: Option<usize>,
     /// Findings by rule and severity.
@@ -184,6 +187,7 @@ pub fn collect(opts: &CollectOptions) -> Metrics {
         let snap = snapshot::take(&Request::listeners())?;
         m.listeners = listener_series(&snap);
         m.hidden_sockets = Some(snap.hidden.sockets);
+        m.ownerless_sockets = Some(snap.hidden.ownerless);
         m.hidden_processes = Some(snap.hidden.processes);
         Ok(())
     });

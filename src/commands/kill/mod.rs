@@ -209,6 +209,14 @@ pub struct PortState {
     pub hidden: usize,
     /// Who created those hidden sockets.
     pub hidden_users: Vec<HiddenUser>,
+    /// Listening/bound sockets no process holds right now (exiting, or a descriptor in
+    /// flight): nothing to stop, and no permission would show more. Omitted when 0.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub ownerless: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 /// What `kill` is about to do (shown before asking).

@@ -110,6 +110,7 @@ pub(super) fn port_state(
             .count(),
         time_wait: on.iter().filter(|s| s.state == SockState::TimeWait).count(),
         hidden: holding.iter().filter(|s| s.owner_hidden).count(),
+        ownerless: holding.iter().filter(|s| s.ownerless).count(),
         hidden_users: hidden_uids
             .into_iter()
             .map(|uid| HiddenUser {

@@ -217,14 +217,17 @@ fn check_report(opts: &Options) -> Result<(CheckReport, Exit)> {
         .collect();
     let snap = listeners(&rows)?;
     let mut found = Vec::new();
-    // The snapshot spans the lowest to the highest port: count only hidden owners on
-    // the services' ports.
-    let mut hidden_sockets = 0;
+    // The snapshot spans the lowest to the highest port: count only hidden owners (and
+    // listeners no process holds) on the services' ports.
+    let (mut hidden_sockets, mut ownerless) = (0, 0);
     for row in &mut rows {
-        hidden_sockets += listened(row, &snap, &project.dir);
+        let (hidden, none) = listened(row, &snap, &project.dir);
+        hidden_sockets += hidden;
+        ownerless += none;
     }
     let hidden = Hidden {
         sockets: hidden_sockets,
+        ownerless,
         ..snap.hidden
     };
     duplicates(&rows, &mut found);
@@ -316,10 +319,10 @@ fn listeners(rows: &[ServiceRow]) -> Result<Snapshot> {
 }
 
 /// Fill `holders` and `owner_hidden` from the listeners on the row's port; returns how
-/// many of them have an owner hidden from portscope.
-fn listened(row: &mut ServiceRow, snap: &Snapshot, dir: &Path) -> usize {
-    let Some(port) = row.port else { return 0 };
-    let mut hidden = 0;
+/// many of them have an owner hidden from portscope, and how many no process holds.
+fn listened(row: &mut ServiceRow, snap: &Snapshot, dir: &Path) -> (usize, usize) {
+    let Some(port) = row.port else { return (0, 0) };
+    let (mut hidden, mut ownerless) = (0, 0);
     for s in &snap.sockets {
         let clash = s.is_listening()
             && s.proto == row.proto
@@ -329,6 +332,7 @@ fn listened(row: &mut ServiceRow, snap: &Snapshot, dir: &Path) -> usize {
             continue;
         }
         hidden += usize::from(s.owner_hidden);
+        ownerless += usize::from(s.ownerless);
         // No owner seen: hidden from portscope, or held by no process it can see (a kernel
         // socket, another pid namespace). Either way the port is taken.
         row.owner_hidden |= s.pids.is_empty();
@@ -349,7 +353,7 @@ fn listened(row: &mut ServiceRow, snap: &Snapshot, dir: &Path) -> usize {
             });
         }
     }
-    hidden
+    (hidden, ownerless)
 }
 
 /// The one-word state from the codes of the findings about the row.

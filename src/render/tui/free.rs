@@ -182,6 +182,7 @@ mod tests {
             time_wait: 0,
             hidden,
             hidden_users: vec![],
+            ownerless: 0,
         }
     }
 

@@ -5,6 +5,7 @@ pub mod attempt;
 pub mod bounded;
 pub mod browser;
 pub mod cgroup;
+pub mod creds;
 pub mod environ;
 pub mod firewall;
 pub mod fsmeta;

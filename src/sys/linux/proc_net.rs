@@ -87,6 +87,7 @@ pub(super) fn new_socket(proto: Proto, family: Family, state: u8, local: Endpoin
         netns: None,
         pids: Vec::new(),
         owner_hidden: false,
+        ownerless: false,
     }
 }
 

@@ -75,6 +75,7 @@ fn sock(
         netns: Some(4_026_531_840),
         pids: pids.to_vec(),
         owner_hidden: false,
+        ownerless: false,
     }
 }
 
@@ -162,6 +163,7 @@ fn processes(list: Vec<Process>) -> BTreeMap<u32, Process> {
 fn hidden(sockets: usize, processes: usize) -> Hidden {
     Hidden {
         sockets,
+        ownerless: 0,
         processes,
         reason: format!(
             "the file descriptors of {processes} process(es) (uid 0) could not be read"

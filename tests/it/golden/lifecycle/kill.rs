@@ -39,6 +39,7 @@ fn listener(addr: IpAddr, port: u16, inode: u64, uid: u32, pids: &[u32]) -> Sock
         netns: Some(4_026_531_840),
         pids: pids.to_vec(),
         owner_hidden: pids.is_empty(),
+        ownerless: false,
     }
 }
 
@@ -111,6 +112,7 @@ fn state(target: Target, sockets: Vec<Socket>, owners: &[(u32, &str)]) -> PortSt
         time_wait: 0,
         hidden: 0,
         hidden_users: vec![],
+        ownerless: 0,
     }
 }
 

@@ -166,6 +166,7 @@ fn metrics() -> Metrics {
         ],
         sockets,
         hidden_sockets: Some(1),
+        ownerless_sockets: Some(1),
         hidden_processes: Some(1),
         findings: collect::with_every_rule(collect::finding_counts(&report.findings)),
         finding_series: collect::finding_series(&report.findings),

@@ -36,6 +36,7 @@ fn firewall(port: u16) -> String {
 fn hidden_as_root() -> Hidden {
     Hidden {
         sockets: 1,
+        ownerless: 0,
         processes: 1,
         reason: "the file descriptors of 1 process(es) (uid 0) could not be read".into(),
         hint: "even root was refused: a security module (Yama ptrace scope, AppArmor, SELinux) or \

@@ -13,6 +13,7 @@ use super::{check, hidden_line, pin_check};
 fn hidden_as_user() -> Hidden {
     Hidden {
         sockets: 1,
+        ownerless: 0,
         processes: 86,
         reason: "the file descriptors of 86 process(es) (uid 0) could not be read".into(),
         hint: "to see them, run as root (sudo portscope …) or grant CAP_SYS_PTRACE and \

@@ -1,0 +1,247 @@
+//! Whether a socket the fd walk found no holder for is hidden, or held by no process at all.
+//!
+//! A socket keeps a file (a non-zero inode) while any descriptor refers to it: a process's fd,
+//! or a descriptor in flight in a unix socket's receive queue (`SCM_RIGHTS`, not yet received).
+//! So "no holder seen" has two readings. Either a process portscope could not inspect holds it
+//! (hidden: more permission would show it), or nothing does right now: its process is exiting,
+//! or its descriptor is in flight (ownerless: no permission would show more).
+//!
+//! The walk cannot tell them apart, so the uid decides. A process holds only sockets it created
+//! or received; the kernel records as a socket's uid the fs uid of its creator, and a received
+//! descriptor keeps it. An unreadable process is taken to be a possible holder of the sockets
+//! whose uid is one of its real, effective, saved or fs uids (read from `/proc/<pid>/status`,
+//! which stays readable); a zombie or a process already exiting is no suspect. That is a
+//! heuristic: it covers the creator, a server that bound as
+//! root and switched user (root stays its saved uid, or its root master is the unreadable
+//! one), and descendants that inherited the socket; it misses a descriptor received from
+//! another user (systemd's fd store in an unreadable pid 1 holding a service's socket), which
+//! is then called ownerless. A process whose uids cannot be read, or a socket whose network
+//! namespace or uid is unknown, keeps the old, cautious answer: hidden.
+//!
+//! Processes come and go between the kernel's socket dump and the fd walk, so before deciding,
+//! the fds of the processes running as the unattributed sockets' uids are read once more (a
+//! process started after the pid list was taken is seen then); and a socket still called hidden
+//! is looked for again in the kernel: one that is gone was let go of, not hidden.
+
+use std::collections::HashSet;
+
+use crate::model::Socket;
+use crate::sys::SocketQuery;
+use crate::sys::creds;
+use crate::sys::procfs::{self, FdScan, PidEntry, Wanted};
+use crate::sys::sock_diag;
+
+/// An unreadable process as a possible holder of sockets.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Suspect {
+    /// It runs under these uids: it may hold their sockets.
+    Uids(Vec<u32>),
+    /// Its uids could not be read: it may hold any socket.
+    Any,
+}
+
+impl Suspect {
+    fn could_hold(&self, socket: &Socket) -> bool {
+        match self {
+            // u32::MAX: a kernel that does not say (unix sockets before Linux 5.3).
+            Suspect::Uids(uids) => socket.uid == u32::MAX || uids.contains(&socket.uid),
+            Suspect::Any => true,
+        }
+    }
+}
+
+/// The unreadable processes as suspects. Those that exited meanwhile, or are exiting (a
+/// process of one's own becomes unreadable once it lets go of its memory on the way out),
+/// hold nothing any more.
+pub(crate) fn suspects(unreadable: &[PidEntry]) -> Vec<(PidEntry, Suspect)> {
+    unreadable
+        .iter()
+        .filter_map(|e| {
+            let suspect = match creds::read(e.pid) {
+                Ok(c) if c.exiting => return None,
+                Ok(c) if c.uids.is_empty() => Suspect::Uids(vec![e.uid]),
+                Ok(c) => Suspect::Uids(c.uids),
+                Err(err) if err.kind() == std::io::ErrorKind::NotFound => return None,
+                Err(_) => Suspect::Any,
+            };
+            Some((*e, suspect))
+        })
+        .collect()
+}
+
+/// Inodes of sockets that have a file but no holder in `scan`.
+fn unattributed(sockets: &[Socket], scan: &FdScan) -> HashSet<u64> {
+    sockets
+        .iter()
+        .filter(|s| s.inode != 0 && !scan.owners.contains_key(&s.inode))
+        .map(|s| s.inode)
+        .collect()
+}
+
+/// Read once more the fds of the processes running as the uids of sockets left without a
+/// holder, and add what they hold (and any newly unreadable process) to `scan`.
+pub(crate) fn second_look(sockets: &[Socket], scan: &mut FdScan, threads: usize) {
+    let missing = unattributed(sockets, scan);
+    if missing.is_empty() {
+        return;
+    }
+    let uids: HashSet<u32> = sockets
+        .iter()
+        .filter(|s| missing.contains(&s.inode))
+        .map(|s| s.uid)
+        .collect();
+    let Ok(pids) = procfs::list_pids() else {
+        return;
+    };
+    let again: Vec<PidEntry> = pids.into_iter().filter(|e| uids.contains(&e.uid)).collect();
+    let wanted = Wanted {
+        inodes: &missing,
+        stop_early: true,
+    };
+    let more = procfs::scan_fds(&again, Some(&wanted), threads);
+    for (inode, holders) in more.owners {
+        let list = scan.owners.entry(inode).or_default();
+        list.extend(holders);
+        list.sort_unstable();
+        list.dedup();
+    }
+    let known: HashSet<u32> = scan.unreadable.iter().map(|e| e.pid).collect();
+    scan.unreadable.extend(
+        more.unreadable
+            .into_iter()
+            .filter(|e| !known.contains(&e.pid)),
+    );
+    scan.unreadable.sort_unstable_by_key(|e| e.pid);
+}
+
+/// Mark each socket without a holder hidden or ownerless (pure: `suspects` already read).
+pub(crate) fn classify(sockets: &mut [Socket], suspects: &[(PidEntry, Suspect)]) {
+    for s in sockets {
+        s.owner_hidden = false;
+        s.ownerless = false;
+        if s.inode == 0 || !s.pids.is_empty() {
+            continue;
+        }
+        let hidden = if s.netns.is_none() {
+            !suspects.is_empty()
+        } else {
+            suspects.iter().any(|(_, p)| p.could_hold(s))
+        };
+        s.owner_hidden = hidden;
+        s.ownerless = !hidden;
+    }
+}
+
+/// Ask the kernel again for the sockets still called hidden: one no longer there (or there
+/// without a file) was closed by whoever held it, so nothing hides it.
+pub(crate) fn recheck_hidden(sockets: &mut [Socket], query: &SocketQuery) {
+    if !sockets.iter().any(|s| s.owner_hidden) {
+        return;
+    }
+    let Ok(now) = sock_diag::dump(query) else {
+        return;
+    };
+    let open: HashSet<u64> = now.iter().map(|s| s.inode).filter(|&i| i != 0).collect();
+    settle_closed(sockets, &open);
+}
+
+/// The pure half of [`recheck_hidden`]: hidden sockets whose inode is not in `open` are
+/// ownerless.
+fn settle_closed(sockets: &mut [Socket], open: &HashSet<u64>) {
+    for s in sockets.iter_mut().filter(|s| s.owner_hidden) {
+        if !open.contains(&s.inode) {
+            s.owner_hidden = false;
+            s.ownerless = true;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Endpoint, Family, Proto, SockState};
+
+    fn unseen(suspect: Suspect) -> Vec<(PidEntry, Suspect)> {
+        vec![(PidEntry { pid: 1, uid: 0 }, suspect)]
+    }
+
+    fn socket(inode: u64, uid: u32, pids: &[u32]) -> Socket {
+        Socket {
+            proto: Proto::Tcp,
+            family: Family::Ipv4,
+            state: SockState::Listen,
+            local: Endpoint::inet(std::net::Ipv4Addr::LOCALHOST.into(), 8080),
+            remote: None,
+            inode,
+            peer_inode: None,
+            uid,
+            recv_q: 0,
+            send_q: 0,
+            netns: Some(4_026_531_840),
+            pids: pids.to_vec(),
+            owner_hidden: false,
+            ownerless: false,
+        }
+    }
+
+    fn states(sockets: &[Socket]) -> Vec<(bool, bool)> {
+        sockets
+            .iter()
+            .map(|s| (s.owner_hidden, s.ownerless))
+            .collect()
+    }
+
+    #[test]
+    fn only_a_suspect_of_the_sockets_uid_hides_it() {
+        // An unreadable pid 1 running as root: root's unheld socket may be its; nobody's
+        // cannot be.
+        let mut sockets = vec![
+            socket(10, 0, &[]),
+            socket(11, 65534, &[]),
+            socket(12, 0, &[7]),
+        ];
+        classify(&mut sockets, &unseen(Suspect::Uids(vec![0])));
+        assert_eq!(
+            states(&sockets),
+            vec![(true, false), (false, true), (false, false)]
+        );
+    }
+
+    #[test]
+    fn no_suspect_means_ownerless_and_no_file_means_neither() {
+        let mut sockets = vec![socket(10, 0, &[]), socket(0, 0, &[])];
+        classify(&mut sockets, &[]);
+        assert_eq!(states(&sockets), vec![(false, true), (false, false)]);
+    }
+
+    #[test]
+    fn unknown_uids_or_namespace_stay_hidden() {
+        let mut sockets = vec![socket(10, 1000, &[])];
+        classify(&mut sockets, &unseen(Suspect::Any));
+        assert_eq!(states(&sockets), vec![(true, false)]);
+        let mut sockets = vec![socket(10, 1000, &[])];
+        sockets[0].netns = None;
+        classify(&mut sockets, &unseen(Suspect::Uids(vec![0])));
+        assert_eq!(states(&sockets), vec![(true, false)]);
+    }
+
+    #[test]
+    fn a_hidden_socket_gone_from_the_kernel_was_let_go_of() {
+        let mut sockets = vec![socket(10, 0, &[]), socket(11, 0, &[])];
+        classify(&mut sockets, &unseen(Suspect::Uids(vec![0])));
+        settle_closed(&mut sockets, &HashSet::from([11]));
+        assert_eq!(states(&sockets), vec![(false, true), (true, false)]);
+    }
+
+    #[test]
+    fn this_process_is_its_own_suspect() {
+        let me = PidEntry {
+            pid: std::process::id(),
+            uid: rustix::process::geteuid().as_raw(),
+        };
+        let found = suspects(&[me]);
+        assert!(
+            matches!(&found[..], [(e, Suspect::Uids(u))] if e.pid == me.pid && u.contains(&me.uid))
+        );
+    }
+}
