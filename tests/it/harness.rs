@@ -9,6 +9,8 @@ use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 
+pub use crate::reports::{codes, finding, on_port, pids};
+
 /// What a run of portscope produced.
 #[derive(Debug)]
 pub struct Run {
@@ -479,27 +481,6 @@ fn tools_are_found_on_path_by_absolute_path_and_by_pattern() {
     assert_eq!(find_tool(&dir.join("*/bin/other")), None);
 }
 
-/// The sockets of a JSON report whose local port is `port`.
-pub fn on_port(report: &serde_json::Value, port: u32) -> Vec<serde_json::Value> {
-    report["sockets"]
-        .as_array()
-        .expect("sockets array")
-        .iter()
-        .filter(|s| s["local"]["port"].as_u64() == Some(u64::from(port)))
-        .cloned()
-        .collect()
-}
-
-/// The `pids` array of a socket as numbers.
-pub fn pids(socket: &serde_json::Value) -> Vec<u32> {
-    socket["pids"]
-        .as_array()
-        .expect("pids array")
-        .iter()
-        .map(|p| p.as_u64().expect("pid") as u32)
-        .collect()
-}
-
 /// Unix time now, in seconds (to compare with the times portscope reports).
 pub fn now_s() -> f64 {
     std::time::SystemTime::now()
@@ -590,24 +571,4 @@ pub fn named_listener(name: &str) -> Spawned {
         child,
         words: line.split_whitespace().map(str::to_string).collect(),
     }
-}
-
-/// The finding codes of a `doctor` (or `audit`) report, most serious first.
-pub fn codes(r: &serde_json::Value) -> Vec<String> {
-    r["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["code"].as_str().unwrap().to_string())
-        .collect()
-}
-
-/// The finding of a report with `code`, or a panic showing the report.
-pub fn finding<'a>(r: &'a serde_json::Value, code: &str) -> &'a serde_json::Value {
-    r["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|f| f["code"] == code)
-        .unwrap_or_else(|| panic!("no {code} in {r}"))
 }
