@@ -378,11 +378,15 @@ fn netlink_agrees_with_ss_on_own_sockets() {
         .iter()
         .filter_map(row)
         .collect();
-    // An ephemeral port of ours may also be the local end of an earlier test's
-    // connection now in TIME-WAIT (another peer, same local address): not ours.
+    // An ephemeral port of ours may also be the local end of an earlier test's connection
+    // now closing (TIME-WAIT, FIN-WAIT-2…: another peer, same local address): not ours. Ours
+    // are listening, established or (UDP) unconnected.
     let keep = |set: &BTreeSet<(Proto, String, String)>| -> BTreeSet<_> {
         set.iter()
-            .filter(|r| r.1 != "TIME-WAIT" && ours.contains(&(r.0, r.2.clone())))
+            .filter(|r| {
+                ["LISTEN", "ESTAB", "UNCONN"].contains(&r.1.as_str())
+                    && ours.contains(&(r.0, r.2.clone()))
+            })
             .cloned()
             .collect()
     };
