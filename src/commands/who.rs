@@ -77,6 +77,12 @@ pub struct WhoReport {
     pub processes: BTreeMap<u32, Process>,
     /// What could not be seen.
     pub hidden: Hidden,
+    /// For a host name with one port: what each family of clients dials for it and the
+    /// address it would reach (a listener on it), since they differ — curl and browsers take
+    /// `localhost` as both loopback addresses, Python the resolver's answer, Node.js 17–19
+    /// its first address.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub clients: Vec<crate::knowledge::clients::ClientView>,
     /// With `--probe`: what speaks on each listening socket.
     #[cfg(feature = "probe")]
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -211,6 +217,32 @@ fn local_socket_matches(target: &Target, s: &Socket) -> bool {
     in_range && target_addrs(target).is_none_or(|a| serves(&s.local, &a))
 }
 
+/// For a name and one port: what each family of clients would reach among the listeners.
+fn clients(target: &Target, chosen: &[WhoSocket]) -> Vec<crate::knowledge::clients::ClientView> {
+    let (
+        Target::Addr {
+            host: crate::target::Host::Name(name),
+            ..
+        },
+        Some((port, hi)),
+    ) = (target, target.port_range())
+    else {
+        return Vec::new();
+    };
+    if port != hi {
+        return Vec::new();
+    }
+    let order = crate::sys::sysctl::resolve(name).addresses;
+    let listening = |ip: std::net::IpAddr| {
+        chosen.iter().any(|w| {
+            w.socket.is_listening()
+                && w.socket.port() == Some(port)
+                && serves(&w.socket.local, &[ip])
+        })
+    };
+    crate::knowledge::clients::views(name, &order, listening)
+}
+
 /// Select, pair and order the sockets.
 fn build(target: Target, snap: Snapshot) -> WhoReport {
     let range = target.port_range();
@@ -295,7 +327,9 @@ fn build(target: Target, snap: Snapshot) -> WhoReport {
         .map(|(pid, p)| (*pid, p.clone()))
         .collect();
     let hidden = snap.hidden.recount(chosen.iter().map(|w| &w.socket));
+    let clients = clients(&target, &chosen);
     WhoReport {
+        clients,
         #[cfg(feature = "probe")]
         probe: None,
         #[cfg(feature = "history")]

@@ -122,6 +122,31 @@ fn past_line(past: &crate::store::history::PastHolder, pal: &Palette) -> String 
     )
 }
 
+/// When clients of the name part ways (some reach a listener, some do not), a line each:
+/// which addresses they dial and what they reach.
+fn clients_lines(r: &WhoReport, pal: &Palette) -> String {
+    let reach = r.clients.iter().filter(|c| c.reaches.is_some()).count();
+    if reach == 0 || reach == r.clients.len() {
+        return String::new();
+    }
+    let port = r.target.port_range().map_or(0, |(p, _)| p);
+    let at = |ip: std::net::IpAddr| std::net::SocketAddr::new(ip, port).to_string();
+    let mut out = format!("\n{}\n", pal.header("which clients reach it"));
+    for c in &r.clients {
+        let dials: Vec<String> = c.dials.iter().map(|ip| at(*ip)).collect();
+        let result = match c.reaches {
+            Some(ip) => format!("reach {}", at(ip)),
+            None => "refused: nothing listens there".to_string(),
+        };
+        out.push_str(&format!(
+            "  {}: dial {} → {result}\n",
+            c.short,
+            dials.join(", then ")
+        ));
+    }
+    out
+}
+
 /// The columns a terminal too narrow for the table shortens: names first (the widest first),
 /// then addresses.
 const SHORTEN: [&[&str]; 2] = [&["OTHER END", "PROCESS"], &["LOCAL", "REMOTE"]];
@@ -177,6 +202,7 @@ pub fn render(r: &WhoReport, pal: &Palette, width: Option<usize>) -> String {
     );
     t.fit(width, &SHORTEN);
     out.push_str(&t.render(|h| pal.header(h)));
+    out.push_str(&clients_lines(r, pal));
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());

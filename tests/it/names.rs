@@ -47,6 +47,26 @@ fn a_listener_on_ipv6_loopback_holds_localhost() {
         .filter_map(|p| p.as_u64())
         .collect();
     assert_eq!(pids, [u64::from(server.pid)], "{j}");
+    // Which clients reach it: curl and browsers always (both loopback addresses); the others
+    // only when the resolver gives ::1 for localhost here.
+    let clients = j["clients"].as_array().unwrap();
+    assert_eq!(clients[0]["reaches"], "::1", "{j}");
+    let resolver_has_v6 = clients[1]["dials"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|d| d == "::1");
+    if resolver_has_v6 {
+        assert_eq!(clients[1]["reaches"], "::1", "{j}");
+    } else {
+        assert_eq!(clients[1]["reaches"], serde_json::Value::Null, "{j}");
+        assert!(r.stdout.contains("which clients reach it"), "{r:?}");
+        assert!(
+            r.stdout
+                .contains(&format!("Python: dial 127.0.0.1:{port} → refused")),
+            "{r:?}"
+        );
+    }
     let e = run(&["explain", &target]);
     assert!(e.stdout.contains("held right now"), "{e:?}");
     assert!(

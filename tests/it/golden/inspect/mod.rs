@@ -185,6 +185,7 @@ fn who_report(
         sockets,
         processes: processes(procs),
         hidden,
+        clients: vec![],
         probe: None,
         last_holder: None,
     }
