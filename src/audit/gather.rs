@@ -45,7 +45,11 @@ fn patient_limits() -> Limits {
 
 /// Gather everything the rules look at; probe TCP listeners when `probe`. With `ports`, only
 /// the listeners on them (and no unix sockets).
-pub fn gather(probe: bool, ports: &[u16]) -> Result<Context> {
+pub fn gather(
+    probe: bool,
+    ports: &[u16],
+    progress: &(dyn Fn(usize, usize) + Sync),
+) -> Result<Context> {
     let snap = snapshot::take(&Request {
         sockets: SocketQuery {
             unix: true,
@@ -81,7 +85,7 @@ pub fn gather(probe: bool, ports: &[u16]) -> Result<Context> {
             .filter(|s| s.proto != Proto::Unix && kept(s, ephemeral) && wanted(s))
             .count();
     if probe {
-        probe_listeners(&mut ctx);
+        probe_listeners(&mut ctx, progress);
     }
     ctx.container_sides = container_sides(&ctx);
     Ok(ctx)
@@ -231,7 +235,7 @@ fn reach(l: &Listener) -> SocketAddr {
 
 /// Probe every TCP listener once (bounded), in parallel; listeners a debugger flag already
 /// identifies are not touched (connecting to a JDWP agent ends its listening for a while).
-fn probe_listeners(ctx: &mut Context) {
+fn probe_listeners(ctx: &mut Context, progress: &(dyn Fn(usize, usize) + Sync)) {
     let mut jobs: Vec<(usize, SocketAddr, ProbeContext)> = Vec::new();
     let mut seen = BTreeSet::new();
     for (i, l) in ctx.listeners.iter().enumerate() {
@@ -262,7 +266,7 @@ fn probe_listeners(ctx: &mut Context) {
     }
     let work: Vec<(SocketAddr, ProbeContext)> =
         jobs.iter().map(|(_, a, c)| (*a, c.clone())).collect();
-    let results = engine::probe_all(&work, &limits(), CONCURRENCY, &|_, _| {});
+    let results = engine::probe_all(&work, &limits(), CONCURRENCY, progress);
     let mut retry = Vec::new();
     for ((i, addr, pctx), result) in jobs.into_iter().zip(results) {
         let missed = result.state == PortState::Open

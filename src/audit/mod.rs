@@ -146,8 +146,17 @@ pub fn audit(opts: &AuditOptions) -> Result<AuditReport> {
 /// Run every audit rule on the listeners of these ports only (none = every listener): only
 /// they are probed, and unix sockets are left out.
 pub fn audit_ports(opts: &AuditOptions, ports: &[u16]) -> Result<AuditReport> {
+    audit_ports_with(opts, ports, &|_, _| {})
+}
+
+/// [`audit_ports`], telling `progress` how far probing is (`(done, total)` after each port).
+pub fn audit_ports_with(
+    opts: &AuditOptions,
+    ports: &[u16],
+    progress: &(dyn Fn(usize, usize) + Sync),
+) -> Result<AuditReport> {
     let allowlist = allowlist::resolve(opts.allowlist.as_deref())?;
-    let ctx = gather::gather(opts.probe, ports)?;
+    let ctx = gather::gather(opts.probe, ports, progress)?;
     Ok(evaluate(&ctx, allowlist.as_ref()))
 }
 

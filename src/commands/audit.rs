@@ -93,12 +93,14 @@ fn fail_on_name(fail_on: FailOn) -> &'static str {
 }
 
 /// Run `audit`: exit 1 when a finding (not allowed) is at least as severe as `--fail-on`.
-pub fn run(opts: &Options, _ui: &dyn Ui) -> Result<(Report, Exit)> {
+pub fn run(opts: &Options, ui: &dyn Ui) -> Result<(Report, Exit)> {
     let audit_opts = crate::audit::AuditOptions {
         probe: opts.probe,
         allowlist: opts.allowlist.clone(),
     };
-    let audit = crate::audit::audit_ports(&audit_opts, &opts.ports)?;
+    let audit = crate::audit::audit_ports_with(&audit_opts, &opts.ports, &|done, total| {
+        ui.progress(done, total)
+    })?;
     let failed = threshold(opts.fail_on)
         .zip(audit.worst())
         .is_some_and(|(limit, worst)| worst >= limit);

@@ -123,8 +123,9 @@ fn machine(topic: &'static str, read: &str, text: String) -> Fact {
 
 /// Run `explain`: it always answers (exit 0).
 #[cfg(feature = "cli")]
-pub fn run(opts: &Options, _ui: &dyn Ui) -> Result<(Report, Exit)> {
-    explain(opts).map(|r| (Report::Explain(Box::new(r)), Exit::Success))
+pub fn run(opts: &Options, ui: &dyn Ui) -> Result<(Report, Exit)> {
+    explain_with(opts, &|done, total| ui.progress(done, total))
+        .map(|r| (Report::Explain(Box::new(r)), Exit::Success))
 }
 
 impl Options {
@@ -156,6 +157,14 @@ impl Options {
 /// # Ok::<(), portscope::error::Error>(())
 /// ```
 pub fn explain(opts: &Options) -> Result<ExplainReport> {
+    explain_with(opts, &|_, _| {})
+}
+
+/// [`explain`], telling `progress` how far `--probe` is (`(done, total)` after each listener).
+pub fn explain_with(
+    opts: &Options,
+    progress: &(dyn Fn(usize, usize) + Sync),
+) -> Result<ExplainReport> {
     let target = opts.target.clone();
     if matches!(target, Target::Pid(_) | Target::Process(_)) {
         return Err(crate::error::Error::bad_input(
@@ -189,13 +198,14 @@ pub fn explain(opts: &Options) -> Result<ExplainReport> {
     }
     let now = match &target {
         Target::Port { .. } | Target::Addr { .. } | Target::Range { .. } => {
-            let report = who::report(&who::Options {
+            let who_opts = who::Options {
                 target: target.clone(),
                 #[cfg(feature = "probe")]
                 probe: opts.probe,
                 #[cfg(feature = "history")]
                 state_dir: opts.state_dir.clone(),
-            })?;
+            };
+            let report = who::report_with(&who_opts, progress)?;
             facts.push(now_fact(&report));
             #[cfg(feature = "history")]
             if let Some(past) = &report.last_holder {

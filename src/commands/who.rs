@@ -111,8 +111,8 @@ pub(crate) fn past_holder(
 /// name with no socket seen while some processes could not be inspected is 3: unknown, not
 /// "free" (the kernel lists every socket on a port, owner seen or not).
 #[cfg(feature = "cli")]
-pub fn run(opts: &Options, _ui: &dyn Ui) -> Result<(Report, Exit)> {
-    let r = report(opts)?;
+pub fn run(opts: &Options, ui: &dyn Ui) -> Result<(Report, Exit)> {
+    let r = report_with(opts, &|done, total| ui.progress(done, total))?;
     let code = match (r.held, r.hidden.processes) {
         (true, _) => Exit::Success,
         (false, 0) => Exit::Nothing,
@@ -156,13 +156,19 @@ impl Options {
 /// # Ok::<(), portscope::error::Error>(())
 /// ```
 pub fn report(opts: &Options) -> Result<WhoReport> {
+    report_with(opts, &|_, _| {})
+}
+
+/// [`report`], telling `progress` how far `--probe` is (`(done, total)` after each listener).
+#[cfg_attr(not(feature = "probe"), allow(unused_variables))]
+pub fn report_with(opts: &Options, progress: &(dyn Fn(usize, usize) + Sync)) -> Result<WhoReport> {
     let target = opts.target.clone();
     snapshot::check_resolves(&target)?;
     let snap = snapshot::take(&request(&target)?)?;
     #[cfg(feature = "probe")]
     let probe = opts.probe.then(|| {
         let covers = |s: &Socket| local_socket_matches(&target, s);
-        crate::probe::listeners::probe_snapshot_listeners(&snap, &covers)
+        crate::probe::listeners::probe_snapshot_listeners(&snap, &covers, progress)
     });
     #[allow(unused_mut)] // nothing to add without the optional parts
     let mut report = build(target, snap);

@@ -50,17 +50,21 @@ pub struct Job {
     pub ctx: Context,
 }
 
+/// How far a long piece of work is: `(done, total)` after each item.
+pub type Progress<'a> = &'a (dyn Fn(usize, usize) + Sync);
+
 /// Probe the TCP listeners of a snapshot that `keep` selects (for `who --probe`,
-/// `explain --probe`).
+/// `explain --probe`), telling `progress` after each.
 pub fn probe_snapshot_listeners(
     snap: &Snapshot,
     keep: &dyn Fn(&Socket) -> bool,
+    progress: Progress,
 ) -> Vec<ProbeResult> {
     run_jobs(
         listener_jobs(snap, "", keep),
         &Limits::default(),
         16,
-        &|_, _| {},
+        progress,
     )
 }
 

@@ -1,59 +1,97 @@
 //! A progress bar on standard error for work that takes longer than a second (probing many
-//! ports). Hidden when stderr is not a terminal, and for the first second.
+//! ports, an audit, `who --probe`). Hidden when stderr is not a terminal, and for the first
+//! second. The work says `(0, total)` when it starts; a drawing thread then shows the bar
+//! after one second even while no item has finished yet (a silent port takes a second to give
+//! up on), and refreshes it until the work is done.
 
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
+/// How long work runs before its progress is shown.
+const QUIET: Duration = Duration::from_secs(1);
+
+/// How often the bar is redrawn from the latest counts.
+const REFRESH: Duration = Duration::from_millis(100);
+
 /// Shows progress once the work has taken more than a second.
 pub struct Progress {
-    start: Instant,
-    bar: Mutex<Option<ProgressBar>>,
     enabled: bool,
+    /// `(done, total)` as last told.
+    counts: Arc<Mutex<(usize, usize)>>,
+    stop: Arc<AtomicBool>,
+    drawer: Mutex<Option<JoinHandle<()>>>,
 }
 
 impl Progress {
     /// A progress reporter; `enabled` = stderr is a terminal and output is for people.
     pub fn new(enabled: bool) -> Progress {
         Progress {
-            start: Instant::now(),
-            bar: Mutex::new(None),
             enabled,
+            counts: Arc::new(Mutex::new((0, 0))),
+            stop: Arc::new(AtomicBool::new(false)),
+            drawer: Mutex::new(None),
         }
     }
 
-    /// `done` of `total` items are finished.
+    /// `done` of `total` items are finished (`(0, total)` when the work starts).
     pub fn tick(&self, done: usize, total: usize) {
-        if !self.enabled || self.start.elapsed() < Duration::from_secs(1) {
+        if !self.enabled {
             return;
         }
-        let Ok(mut slot) = self.bar.lock() else {
+        if let Ok(mut c) = self.counts.lock() {
+            *c = (done, total);
+        }
+        let Ok(mut drawer) = self.drawer.lock() else {
             return;
         };
-        let bar = slot.get_or_insert_with(|| {
-            let bar =
-                ProgressBar::with_draw_target(Some(total as u64), ProgressDrawTarget::stderr());
-            if let Ok(style) = ProgressStyle::with_template(
-                "{spinner} probing {pos}/{len} ports [{elapsed}] {wide_bar}",
-            ) {
-                bar.set_style(style);
-            }
-            bar
-        });
-        bar.set_position(done as u64);
-        if done >= total {
-            bar.finish_and_clear();
+        if drawer.is_none() && done < total {
+            let (counts, stop) = (Arc::clone(&self.counts), Arc::clone(&self.stop));
+            *drawer = Some(std::thread::spawn(move || draw(&counts, &stop)));
         }
     }
 }
 
+/// The drawing thread: quiet for a second, then the bar until the work is done or dropped.
+fn draw(counts: &Mutex<(usize, usize)>, stop: &AtomicBool) {
+    let start = Instant::now();
+    let current = || counts.lock().map_or((0, 0), |c| *c);
+    let finished = || {
+        let (done, total) = current();
+        stop.load(Ordering::Relaxed) || done >= total
+    };
+    while start.elapsed() < QUIET {
+        if finished() {
+            return;
+        }
+        std::thread::sleep(REFRESH);
+    }
+    let bar = ProgressBar::with_draw_target(Some(current().1 as u64), ProgressDrawTarget::stderr());
+    if let Ok(style) =
+        ProgressStyle::with_template("{spinner} probing {pos}/{len} ports [{elapsed}] {wide_bar}")
+    {
+        bar.set_style(style);
+    }
+    while !finished() {
+        let (done, total) = current();
+        bar.set_length(total as u64);
+        bar.set_position(done as u64);
+        bar.tick();
+        std::thread::sleep(REFRESH);
+    }
+    bar.finish_and_clear();
+}
+
 impl Drop for Progress {
     fn drop(&mut self) {
-        if let Ok(mut slot) = self.bar.lock()
-            && let Some(bar) = slot.take()
+        self.stop.store(true, Ordering::Relaxed);
+        if let Ok(mut drawer) = self.drawer.lock()
+            && let Some(handle) = drawer.take()
         {
-            bar.finish_and_clear();
+            let _ = handle.join();
         }
     }
 }

@@ -33,6 +33,7 @@ mod names;
 mod nss;
 mod ownerless;
 mod probe;
+mod progress;
 mod project;
 mod reports;
 mod run;

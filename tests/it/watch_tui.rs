@@ -9,14 +9,14 @@ use std::time::{Duration, Instant};
 use crate::harness;
 
 /// What the pane's shell prints after portscope, before its exit status.
-const EXITED: &str = "portscope exited with status ";
+pub(crate) const EXITED: &str = "portscope exited with status ";
 
 /// How long anything the view should show may take to show.
 const PATIENCE: Duration = Duration::from_secs(10);
 
 /// A tmux server of its own (`-S` socket in a private directory) running one pane; the server
 /// is killed and the directory removed however the test ends.
-struct Tmux {
+pub(crate) struct Tmux {
     dir: PathBuf,
     /// The `tmux` program ([`harness::needs`]).
     tmux: PathBuf,
@@ -27,6 +27,11 @@ impl Tmux {
     /// after portscope exits (`remain-on-exit`), so the test can look at how it left. `None`
     /// without tmux, after one line saying the running test was skipped.
     fn watch(args: &str, width: u16, height: u16) -> Option<Tmux> {
+        Tmux::portscope(&format!("watch {args}"), width, height)
+    }
+
+    /// Start `portscope ARGS…` in a detached `width`×`height` session, as [`Tmux::watch`].
+    pub(crate) fn portscope(args: &str, width: u16, height: u16) -> Option<Tmux> {
         let tmux = harness::needs(&harness::current_test(), "tmux", "tmux")?;
         static N: AtomicUsize = AtomicUsize::new(0);
         let dir = std::env::temp_dir().join(format!(
@@ -40,7 +45,7 @@ impl Tmux {
         let bin = env!("CARGO_BIN_EXE_portscope");
         // tmux runs it with `sh -c`; the shell says how portscope exited.
         let cmd = format!(
-            "'{}' watch {args}; echo \"{EXITED}$?\"",
+            "'{}' {args}; echo \"{EXITED}$?\"",
             bin.replace('\'', r"'\''")
         );
         let (w, h) = (width.to_string(), height.to_string());
@@ -75,7 +80,7 @@ impl Tmux {
     }
 
     /// The screen as text.
-    fn screen(&self) -> String {
+    pub(crate) fn screen(&self) -> String {
         self.run(&["capture-pane", "-p"])
     }
 

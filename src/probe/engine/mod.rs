@@ -414,6 +414,8 @@ pub fn probe_all(
     concurrency: usize,
     progress: &(dyn Fn(usize, usize) + Sync),
 ) -> Vec<PortProbe> {
+    // Started: a progress display can show the total before the first port is done.
+    progress(0, jobs.len());
     let next = AtomicUsize::new(0);
     let done = AtomicUsize::new(0);
     let workers = concurrency.clamp(1, 64).min(jobs.len().max(1));
