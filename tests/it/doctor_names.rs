@@ -8,15 +8,7 @@ use crate::harness::{Spawned, codes, needs, python, run};
 
 /// An HTTP server inside `ns` on `[::1]`, port 0; prints `PORT PID`.
 fn http6(ns: &Netns) -> Spawned {
-    ns.python(
-        "import http.server,socket,os\n\
-         class S(http.server.HTTPServer): address_family=socket.AF_INET6\n\
-         class H(http.server.SimpleHTTPRequestHandler):\n\
-         \x20   def log_message(self,*a): pass\n\
-         s=S(('::1',0), H)\n\
-         print(s.server_address[1], os.getpid(), flush=True)\n\
-         s.serve_forever()\n",
-    )
+    ns.python(crate::harness::HTTP_ON_IPV6_LOOPBACK)
 }
 
 /// Exit status of `args` run inside `ns`.

@@ -572,3 +572,13 @@ pub fn named_listener(name: &str) -> Spawned {
         words: line.split_whitespace().map(str::to_string).collect(),
     }
 }
+
+/// Python for a quiet HTTP server on `[::1]` port 0 that prints `PORT PID` (run it with
+/// [`python`], or inside a namespace).
+pub const HTTP_ON_IPV6_LOOPBACK: &str = "import http.server,socket,os\n\
+    class S(http.server.HTTPServer): address_family=socket.AF_INET6\n\
+    class H(http.server.SimpleHTTPRequestHandler):\n\
+    \x20   def log_message(self,*a): pass\n\
+    s=S(('::1',0), H)\n\
+    print(s.server_address[1], os.getpid(), flush=True)\n\
+    s.serve_forever()\n";

@@ -5,26 +5,13 @@
 
 use crate::harness::{json, needs, python, run};
 
-/// An HTTP server on `[::1]` port 0, quiet; prints `PORT PID`.
-fn http6() -> crate::harness::Spawned {
-    python(
-        "import http.server,socket,os\n\
-         class S(http.server.HTTPServer): address_family=socket.AF_INET6\n\
-         class H(http.server.SimpleHTTPRequestHandler):\n\
-         \x20   def log_message(self,*a): pass\n\
-         s=S(('::1',0), H)\n\
-         print(s.server_address[1], os.getpid(), flush=True)\n\
-         s.serve_forever()\n",
-    )
-}
-
 #[test]
 fn a_listener_on_ipv6_loopback_holds_localhost() {
     let test = "names::a_listener_on_ipv6_loopback_holds_localhost";
     let Some(curl) = needs(test, "curl", "curl") else {
         return;
     };
-    let server = http6();
+    let server = python(crate::harness::HTTP_ON_IPV6_LOOPBACK);
     let port = &server.words[0];
     let target = format!("localhost:{port}");
     // The oracle: curl reaches it by that name.
