@@ -121,6 +121,37 @@ fn machine(topic: &'static str, read: &str, text: String) -> Fact {
     }
 }
 
+/// When clients of a name part ways (some reach a listener, some do not): which reach what.
+fn clients_fact(report: &who::WhoReport) -> Option<Fact> {
+    let c = &report.clients;
+    let reach = c.iter().filter(|v| v.reaches.is_some()).count();
+    if reach == 0 || reach == c.len() {
+        return None;
+    }
+    let port = report.target.port_range().map_or(0, |(p, _)| p);
+    let at = |ip: IpAddr| std::net::SocketAddr::new(ip, port).to_string();
+    let parts: Vec<String> = c
+        .iter()
+        .map(|v| match v.reaches {
+            Some(ip) => format!("{} → {}", v.short, at(ip)),
+            None => format!(
+                "{} → {}, where nothing listens",
+                v.short,
+                v.dials
+                    .iter()
+                    .map(|ip| at(*ip))
+                    .collect::<Vec<_>>()
+                    .join(" then ")
+            ),
+        })
+        .collect();
+    Some(machine(
+        "clients",
+        "getaddrinfo() and netlink sock_diag",
+        format!("not every client reaches it: {}", parts.join("; ")),
+    ))
+}
+
 /// Run `explain`: it always answers (exit 0).
 #[cfg(feature = "cli")]
 pub fn run(opts: &Options, ui: &dyn Ui) -> Result<(Report, Exit)> {
@@ -207,6 +238,7 @@ pub fn explain_with(
             };
             let report = who::report_with(&who_opts, progress)?;
             facts.push(now_fact(&report));
+            facts.extend(clients_fact(&report));
             #[cfg(feature = "history")]
             if let Some(past) = &report.last_holder {
                 facts.push(past_fact(past));

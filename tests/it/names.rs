@@ -56,6 +56,14 @@ fn a_listener_on_ipv6_loopback_holds_localhost() {
     }
     let e = run(&["explain", &target]);
     assert!(e.stdout.contains("held right now"), "{e:?}");
+    if !resolver_has_v6 {
+        assert!(
+            e.stdout.contains(&format!(
+                "not every client reaches it: curl and browsers → [::1]:{port}"
+            )),
+            "{e:?}"
+        );
+    }
     assert!(
         !e.stdout.contains("nothing holds it"),
         "explain agrees with who: {e:?}"
