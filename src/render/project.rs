@@ -80,7 +80,9 @@ fn status_cell(row: &ServiceRow, all: &[ServiceRow], pal: &Palette) -> String {
         }
         Status::InUse => {
             let mut who = holders(false);
-            if row.owner_hidden {
+            if row.ownerless {
+                who.push("no process right now (exiting, or a descriptor in flight)".into());
+            } else if row.owner_hidden {
                 who.push("a process portscope cannot see".into());
             }
             parts.push(pal.warn(&format!("in use by {}", who.join(", "))));

@@ -18,7 +18,7 @@ const AS_NOBODY: &str = "import os, ctypes, socket, array, time\n\
 /// A TCP listener whose only descriptor is in flight: sent over a unix socketpair with
 /// `SCM_RIGHTS`, never received, and closed by the sender. The kernel keeps it listening
 /// while the message waits in the queue. Prints `PORT`.
-fn listener_in_flight() -> Spawned {
+pub(crate) fn listener_in_flight() -> Spawned {
     python(&format!(
         "{AS_NOBODY}import socket, array, time\n\
          l = socket.socket(); l.bind(('127.0.0.1', 0)); l.listen(16)\n\

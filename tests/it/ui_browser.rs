@@ -582,3 +582,19 @@ async fn ui_browser_row_click_fills_the_detail() {
     }
     b.close().await;
 }
+
+#[tokio::test]
+async fn ui_browser_ownerless_is_not_hidden() {
+    let Some(paths) = have_browser("ui_browser_ownerless_is_not_hidden") else {
+        return;
+    };
+    let (ui, held) = (Ui::start(), crate::ownerless::listener_in_flight());
+    let b = Browser::start(&paths).await;
+    b.open(&ui, held.num(0)).await;
+    let process = b.text(&format!("{} td.process", row(held.num(0)))).await;
+    assert_eq!(
+        process, "(no process)",
+        "a descriptor in flight is no hidden owner"
+    );
+    b.close().await;
+}

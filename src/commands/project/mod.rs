@@ -118,6 +118,10 @@ pub struct ServiceRow {
     /// Something listens on the port but no owner was seen: a process portscope may not
     /// inspect, or none it can see.
     pub owner_hidden: bool,
+    /// Of those, a socket that no process holds right now (its process exiting, or its
+    /// descriptor in flight): no permission would show an owner. Present only when true.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub ownerless: bool,
     /// Codes of the findings about this service.
     pub codes: Vec<&'static str>,
 }
@@ -294,6 +298,7 @@ fn row(project: &Project, s: &Service, data: &Data) -> ServiceRow {
         status: Status::Free,
         holders: Vec::new(),
         owner_hidden: false,
+        ownerless: false,
         codes: Vec::new(),
     }
 }
@@ -336,6 +341,7 @@ fn listened(row: &mut ServiceRow, snap: &Snapshot, dir: &Path) -> (usize, usize)
         // No owner seen: hidden from portscope, or held by no process it can see (a kernel
         // socket, another pid namespace). Either way the port is taken.
         row.owner_hidden |= s.pids.is_empty();
+        row.ownerless |= s.ownerless;
         for &pid in &s.pids {
             if row.holders.iter().any(|h| h.pid == pid) {
                 continue;

@@ -154,7 +154,9 @@
     td.replaceChildren.apply(td, parts);
   }
 
-  // One row: d = {proto, address, port, inode, exposure, pid, hidden, process, user, container}.
+  // One row: d = {proto, address, port, inode, exposure, pid, hidden, ownerless, process, user,
+  // container}. `hidden`: no owner to act on; `ownerless`: because no process holds it right
+  // now (exiting, or its descriptor in flight), not because portscope may not look.
   function row(d) {
     const tr = document.createElement("tr");
     tr.className = "listener";
@@ -166,8 +168,8 @@
     tr.appendChild(cell(d.address));
     tr.appendChild(cell(d.port, "num"));
     tr.appendChild(badge(d.exposure));
-    tr.appendChild(cell(d.hidden ? "?" : d.pid, "num"));
-    const proc = cell(d.hidden ? "(hidden)" : d.process, "process");
+    tr.appendChild(cell(d.ownerless ? "-" : d.hidden ? "?" : d.pid, "num"));
+    const proc = cell(d.ownerless ? "(no process)" : d.hidden ? "(hidden)" : d.process, "process");
     if (d.cmdline) proc.title = d.cmdline;
     tr.appendChild(proc);
     tr.appendChild(cell(d.user));
@@ -236,6 +238,7 @@
       exposure: s.exposure,
       pid: pid,
       hidden: s.owner_hidden || pid === null,
+      ownerless: !!s.ownerless || (!s.owner_hidden && pid === null),
       process: s.process,
       cmdline: p ? joinArgs(p.cmdline) : null,
       user: s.user !== null ? s.user : s.uid,
@@ -252,6 +255,7 @@
       exposure: exposureOf(e.address),
       pid: e.pid,
       hidden: !!e.owner_hidden || e.pid === null || e.pid === undefined,
+      ownerless: !e.owner_hidden && (e.pid === null || e.pid === undefined),
       process: e.process,
       cmdline: e.cmdline ? joinArgs(e.cmdline) : null,
       user: e.user !== null && e.user !== undefined ? e.user : e.uid,

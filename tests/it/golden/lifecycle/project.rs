@@ -53,6 +53,7 @@ fn service(name: &str, port: Option<u16>, line: usize, status: Status) -> Servic
         status,
         holders: vec![],
         owner_hidden: false,
+        ownerless: false,
         codes: vec![],
     }
 }
