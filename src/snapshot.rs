@@ -347,26 +347,21 @@ pub fn target_addrs(target: &Target) -> Option<Vec<IpAddr>> {
 /// Every address `name` stands for (see [`target_addrs`]), or the error for a name that does
 /// not resolve.
 pub fn name_addrs(name: &str) -> crate::error::Result<Vec<IpAddr>> {
-    let res = crate::sys::sysctl::resolve(name);
-    // `localhost` is loopback even where the resolver does not say so (RFC 6761).
-    if res.addresses.is_empty() && !name.eq_ignore_ascii_case("localhost") {
-        return Err(unresolved(&res));
-    }
+    let res = resolve_name(name)?;
     Ok(crate::knowledge::clients::as_curl_dials(
         name,
         &res.addresses,
     ))
 }
 
-/// Whether the target's host name resolves: the error to report when it does not.
-pub fn check_resolves(target: &Target) -> crate::error::Result<()> {
-    match target {
-        Target::Addr {
-            host: Host::Name(name),
-            ..
-        } => name_addrs(name).map(|_| ()),
-        _ => Ok(()),
+/// How `name` resolves here, or the error for a name that does not (`localhost` always
+/// resolves: it is loopback even where the resolver does not say so, RFC 6761).
+pub fn resolve_name(name: &str) -> crate::error::Result<crate::sys::sysctl::Resolution> {
+    let res = crate::sys::sysctl::resolve(name);
+    if res.addresses.is_empty() && !name.eq_ignore_ascii_case("localhost") {
+        return Err(unresolved(&res));
     }
+    Ok(res)
 }
 
 /// A name that does not resolve is an error, never "nothing holds it": bad input (exit 2)

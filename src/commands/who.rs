@@ -3,6 +3,7 @@
 //! and, for connections between two local processes, who is at the other end.
 
 use std::collections::{BTreeMap, HashMap};
+use std::net::IpAddr;
 #[cfg(feature = "history")]
 use std::path::PathBuf;
 
@@ -18,6 +19,7 @@ use crate::snapshot::{self, Owners, Request, serves, target_addrs};
 use crate::store::history::{self, PastHolder};
 use crate::sys::SocketQuery;
 use crate::sys::procfs::{self, Detail};
+use crate::sys::sysctl::Resolution;
 use crate::target::Target;
 
 #[cfg(feature = "cli")]
@@ -163,15 +165,29 @@ pub fn report(opts: &Options) -> Result<WhoReport> {
 #[cfg_attr(not(feature = "probe"), allow(unused_variables))]
 pub fn report_with(opts: &Options, progress: &(dyn Fn(usize, usize) + Sync)) -> Result<WhoReport> {
     let target = opts.target.clone();
-    snapshot::check_resolves(&target)?;
+    // A name is resolved once, here: an error when it does not resolve.
+    let resolution = match &target {
+        Target::Addr {
+            host: crate::target::Host::Name(name),
+            ..
+        } => Some(snapshot::resolve_name(name)?),
+        _ => None,
+    };
+    let addrs = match &resolution {
+        Some(r) => Some(crate::knowledge::clients::as_curl_dials(
+            &r.name,
+            &r.addresses,
+        )),
+        None => target_addrs(&target),
+    };
     let snap = snapshot::take(&request(&target)?)?;
     #[cfg(feature = "probe")]
     let probe = opts.probe.then(|| {
-        let covers = |s: &Socket| local_socket_matches(&target, s);
+        let covers = |s: &Socket| local_socket_matches(&target, addrs.as_deref(), s);
         crate::probe::listeners::probe_snapshot_listeners(&snap, &covers, progress)
     });
     #[allow(unused_mut)] // nothing to add without the optional parts
-    let mut report = build(target, snap);
+    let mut report = build(target, snap, addrs, resolution.as_ref());
     #[cfg(feature = "probe")]
     {
         report.probe = probe;
@@ -214,31 +230,28 @@ fn request(target: &Target) -> Result<Request> {
 
 /// Whether `s` is a socket of the target's own side (its local port and address match).
 #[cfg(feature = "probe")]
-fn local_socket_matches(target: &Target, s: &Socket) -> bool {
+fn local_socket_matches(target: &Target, addrs: Option<&[IpAddr]>, s: &Socket) -> bool {
     let in_range = match (target.port_range(), s.port()) {
         (Some((lo, hi)), Some(p)) => (lo..=hi).contains(&p),
         (None, _) => true,
         (Some(_), None) => false,
     };
-    in_range && target_addrs(target).is_none_or(|a| serves(&s.local, &a))
+    in_range && addrs.is_none_or(|a| serves(&s.local, a))
 }
 
-/// For a name and one port: what each family of clients would reach among the listeners.
-fn clients(target: &Target, chosen: &[WhoSocket]) -> Vec<crate::knowledge::clients::ClientView> {
-    let (
-        Target::Addr {
-            host: crate::target::Host::Name(name),
-            ..
-        },
-        Some((port, hi)),
-    ) = (target, target.port_range())
-    else {
+/// For a name (resolved as `res`) and one port: what each family of clients would reach
+/// among the listeners.
+fn clients(
+    target: &Target,
+    res: Option<&Resolution>,
+    chosen: &[WhoSocket],
+) -> Vec<crate::knowledge::clients::ClientView> {
+    let (Some(res), Some((port, hi))) = (res, target.port_range()) else {
         return Vec::new();
     };
     if port != hi {
         return Vec::new();
     }
-    let order = crate::sys::sysctl::resolve(name).addresses;
     let listening = |ip: std::net::IpAddr| {
         chosen.iter().any(|w| {
             w.socket.is_listening()
@@ -246,13 +259,18 @@ fn clients(target: &Target, chosen: &[WhoSocket]) -> Vec<crate::knowledge::clien
                 && serves(&w.socket.local, &[ip])
         })
     };
-    crate::knowledge::clients::views(name, &order, listening)
+    crate::knowledge::clients::views(&res.name, &res.addresses, listening)
 }
 
-/// Select, pair and order the sockets.
-fn build(target: Target, snap: Snapshot) -> WhoReport {
+/// Select, pair and order the sockets; `addrs` are the addresses the target stands for
+/// (`None`: any), `res` how its name resolved.
+fn build(
+    target: Target,
+    snap: Snapshot,
+    addrs: Option<Vec<IpAddr>>,
+    res: Option<&Resolution>,
+) -> WhoReport {
     let range = target.port_range();
-    let addrs = target_addrs(&target);
     let in_range = |p: Option<u16>| match (range, p) {
         (Some((lo, hi)), Some(p)) => (lo..=hi).contains(&p),
         (None, _) => true,
@@ -333,7 +351,7 @@ fn build(target: Target, snap: Snapshot) -> WhoReport {
         .map(|(pid, p)| (*pid, p.clone()))
         .collect();
     let hidden = snap.hidden.recount(chosen.iter().map(|w| &w.socket));
-    let clients = clients(&target, &chosen);
+    let clients = clients(&target, res, &chosen);
     WhoReport {
         clients,
         #[cfg(feature = "probe")]

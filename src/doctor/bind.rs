@@ -9,7 +9,6 @@ use super::{
 };
 use crate::error::Result;
 use crate::model::Severity;
-use crate::sys::sysctl;
 use crate::target::{Host, Target};
 
 /// Diagnose why a program cannot listen on `target` (or confirm that it could).
@@ -25,10 +24,7 @@ pub fn bind(target: Target) -> Result<DoctorReport> {
             host: Host::Name(name),
             ..
         } => {
-            let res = sysctl::resolve(name);
-            if res.addresses.is_empty() {
-                return Err(crate::snapshot::unresolved(&res));
-            }
+            let res = crate::snapshot::resolve_name(name)?;
             (res.addresses.clone(), Some(res))
         }
         // What most servers bind for "port N": every IPv4 address.

@@ -200,20 +200,20 @@ impl DoctorReport {
 /// The addresses clients dial for a target: the resolver's answer in its order, and for
 /// `localhost` (a bare port means it) both loopback addresses, which curl and browsers use
 /// whatever the resolver says (RFC 6761).
-fn dial_addresses(target: &Target) -> (Vec<IpAddr>, Option<Resolution>) {
+fn dial_addresses(target: &Target) -> Result<(Vec<IpAddr>, Option<Resolution>)> {
     let name = match target {
         Target::Addr {
             host: Host::Ip(ip), ..
-        } => return (vec![*ip], None),
+        } => return Ok((vec![*ip], None)),
         Target::Addr {
             host: Host::Name(name),
             ..
         } => name.as_str(),
         _ => "localhost",
     };
-    let res = sysctl::resolve(name);
+    let res = snapshot::resolve_name(name)?;
     let addrs = crate::knowledge::clients::as_curl_dials(name, &res.addresses);
-    (addrs, Some(res))
+    Ok((addrs, Some(res)))
 }
 
 /// The one port a target names, or a bad-input error.
@@ -297,10 +297,7 @@ pub fn connect(
     state_dir: Option<&std::path::Path>,
 ) -> Result<DoctorReport> {
     let port = one_tcp_port(&target)?;
-    let (addrs, resolution) = dial_addresses(&target);
-    if let Some(res) = resolution.as_ref().filter(|r| r.addresses.is_empty()) {
-        return Err(snapshot::unresolved(res));
-    }
+    let (addrs, resolution) = dial_addresses(&target)?;
     // All addresses at once, so that a dropping firewall costs one timeout, not one per
     // address. The exchange that follows sees a server that closes at once: no need to wait
     // for that after each handshake.
