@@ -124,8 +124,7 @@ fn machine(topic: &'static str, read: &str, text: String) -> Fact {
 /// When clients of a name part ways (some reach a listener, some do not): which reach what.
 fn clients_fact(report: &who::WhoReport) -> Option<Fact> {
     let c = &report.clients;
-    let reach = c.iter().filter(|v| v.reaches.is_some()).count();
-    if reach == 0 || reach == c.len() {
+    if !crate::knowledge::clients::part_ways(c) {
         return None;
     }
     let port = report.target.port_range().map_or(0, |(p, _)| p);

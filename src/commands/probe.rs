@@ -59,6 +59,28 @@ pub struct ProbeReport {
     pub results: Vec<ProbeResult>,
     /// The per-port deadline used, milliseconds.
     pub deadline_ms: u64,
+    /// For each host-name target with one TCP port: what each family of clients dials for
+    /// it and which address it would reach, judged from the probes.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub clients: Vec<NameClients>,
+}
+
+/// Which clients of a host name reach what (see [`crate::knowledge::clients`]).
+#[derive(Debug, Clone, Serialize)]
+pub struct NameClients {
+    /// The target, as written.
+    pub target: String,
+    /// The port.
+    pub port: u16,
+    /// A family of clients each.
+    pub clients: Vec<crate::knowledge::clients::ClientView>,
+}
+
+/// A host-name target's resolver answer, to judge its clients by once the probes are in.
+struct Named {
+    text: String,
+    res: crate::sys::sysctl::Resolution,
+    port: u16,
 }
 
 /// Run `probe` (exit 0: a port that does not answer is a result, not a failure); `ui`
@@ -66,10 +88,30 @@ pub struct ProbeReport {
 pub fn run(opts: &Options, ui: &dyn Ui) -> Result<(Report, Exit)> {
     let limits = limits(opts.deadline);
     let progress = |done, total| ui.progress(done, total);
-    let results = run_jobs(jobs(&opts.targets)?, &limits, opts.concurrency, &progress);
+    let mut named = Vec::new();
+    let jobs = jobs(&opts.targets, &mut named)?;
+    let results = run_jobs(jobs, &limits, opts.concurrency, &progress);
+    let clients = named
+        .into_iter()
+        .map(|n| {
+            let open = |ip: IpAddr| {
+                results.iter().any(|r| {
+                    r.target == n.text
+                        && r.addr == ip
+                        && r.probe.state == crate::probe::engine::PortState::Open
+                })
+            };
+            NameClients {
+                clients: crate::knowledge::clients::views(&n.res.name, &n.res.addresses, open),
+                target: n.text,
+                port: n.port,
+            }
+        })
+        .collect();
     let report = ProbeReport {
         results,
         deadline_ms: u64::try_from(limits.deadline.as_millis()).unwrap_or(u64::MAX),
+        clients,
     };
     Ok((Report::Probe(Box::new(report)), Exit::Success))
 }
@@ -100,8 +142,8 @@ fn listeners_snapshot(port_range: Option<(u16, u16)>, owners: Owners) -> Result<
     })
 }
 
-/// Turn the targets into addresses to probe.
-fn jobs(targets: &[ProbeTarget]) -> Result<Vec<Job>> {
+/// Turn the targets into addresses to probe; host-name targets are also kept in `named`.
+fn jobs(targets: &[ProbeTarget], named: &mut Vec<Named>) -> Result<Vec<Job>> {
     if targets.is_empty() {
         let snap = listeners_snapshot(None, Owners::All)?;
         return Ok(listener_jobs(&snap, "", |_| true));
@@ -111,7 +153,7 @@ fn jobs(targets: &[ProbeTarget]) -> Result<Vec<Job>> {
         if t.proto() == Some(Proto::Udp) {
             jobs.extend(udp_jobs(text, t)?);
         } else {
-            jobs.extend(target_jobs(text, t)?);
+            jobs.extend(target_jobs(text, t, named)?);
         }
     }
     Ok(jobs)
@@ -172,7 +214,7 @@ fn udp_jobs(text: &str, t: &Target) -> Result<Vec<Job>> {
         .collect())
 }
 
-fn target_jobs(text: &str, t: &Target) -> Result<Vec<Job>> {
+fn target_jobs(text: &str, t: &Target, named: &mut Vec<Named>) -> Result<Vec<Job>> {
     let owners = match t {
         Target::Pid(pid) => Owners::OnlyPids(vec![*pid]),
         Target::Process(name) => Owners::OnlyPids(procfs::pids_named(name)?),
@@ -186,7 +228,16 @@ fn target_jobs(text: &str, t: &Target) -> Result<Vec<Job>> {
     };
     let addrs: Vec<IpAddr> = match host {
         Some(Host::Ip(ip)) => vec![*ip],
-        Some(Host::Name(name)) => snapshot::name_addrs(name)?,
+        Some(Host::Name(name)) => {
+            let res = snapshot::resolve_name(name)?;
+            let dials = crate::knowledge::clients::as_curl_dials(name, &res.addresses);
+            named.push(Named {
+                text: text.to_string(),
+                res,
+                port,
+            });
+            dials
+        }
         None => {
             let found = listener_jobs(&snap, text, |s| s.port() == Some(port));
             if !found.is_empty() {

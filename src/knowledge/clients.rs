@@ -57,6 +57,25 @@ pub fn views(name: &str, order: &[IpAddr], connects: impl Fn(IpAddr) -> bool) ->
     ]
 }
 
+impl ClientView {
+    /// `curl and browsers: dial 127.0.0.1:5173, then [::1]:5173 → reach [::1]:5173`, with
+    /// `failed` after the arrow when they reach nothing.
+    pub fn sentence(&self, port: u16, failed: &str) -> String {
+        let at = |ip: IpAddr| std::net::SocketAddr::new(ip, port).to_string();
+        let dials: Vec<String> = self.dials.iter().map(|ip| at(*ip)).collect();
+        let result = self
+            .reaches
+            .map_or_else(|| failed.to_string(), |ip| format!("reach {}", at(ip)));
+        format!("{}: dial {} → {result}", self.short, dials.join(", then "))
+    }
+}
+
+/// Whether clients part ways: some reach the server and some do not.
+pub fn part_ways(views: &[ClientView]) -> bool {
+    let reach = views.iter().filter(|c| c.reaches.is_some()).count();
+    reach > 0 && reach < views.len()
+}
+
 /// The addresses curl and browsers dial for `name`: the resolver's answer `order`, and for
 /// `localhost` whichever of `127.0.0.1` and `::1` it lacks (RFC 6761: both are localhost).
 pub fn as_curl_dials(name: &str, order: &[IpAddr]) -> Vec<IpAddr> {

@@ -201,6 +201,16 @@ fn found_line(st: &PortState, pal: &Palette) -> String {
     for s in &st.sockets {
         out.push_str(&socket_line(s, st));
     }
+    if crate::knowledge::clients::part_ways(&st.clients) {
+        let port = st.target.port_range().map_or(0, |(p, _)| p);
+        out.push_str("  which clients reach it:\n");
+        for c in &st.clients {
+            out.push_str(&format!(
+                "    {}\n",
+                c.sentence(port, "refused: nothing listens there")
+            ));
+        }
+    }
     out
 }
 
@@ -240,7 +250,7 @@ fn signals_line(plan: &KillPlan, verb: &str) -> String {
 }
 
 fn planned_block(p: &Planned, now: u64, pal: &Palette) -> String {
-    let mut out = process_block(&p.process, now, pal);
+    let mut out = process_block(&p.process, now, pal, None);
     for w in &p.why {
         out.push_str(&format!("  {:<9} {}\n", "why", why_text(w)));
     }

@@ -127,6 +127,21 @@ pub fn render(report: &ProbeReport, pal: &Palette) -> String {
             out.push('\n');
         }
     }
+    for n in &report.clients {
+        if crate::knowledge::clients::part_ways(&n.clients) {
+            out.push_str(&format!(
+                "\n{}\n",
+                pal.header(&format!(
+                    "which clients reach {}",
+                    text::terminal(&n.target)
+                ))
+            ));
+            for c in &n.clients {
+                out.push_str(&format!("  {}\n", c.sentence(n.port, "no connection")));
+            }
+            out.push('\n');
+        }
+    }
     let identified = report
         .results
         .iter()

@@ -68,6 +68,42 @@ fn a_listener_on_ipv6_loopback_holds_localhost() {
         !e.stdout.contains("nothing holds it"),
         "explain agrees with who: {e:?}"
     );
+    // probe, kill and check dial both addresses too, and say the same of the clients.
+    let python_refused = |text: &str| text.contains(&format!("Python: dial 127.0.0.1:{port} →"));
+    let p = run(&["probe", &target]);
+    assert_eq!(p.code, 0, "{p:?}");
+    assert!(
+        p.stdout.contains(&format!("[::1]:{port}      open")),
+        "{p:?}"
+    );
+    let pj = json(&["probe", &target]);
+    assert_eq!(pj["clients"][0]["clients"][0]["reaches"], "::1", "{pj}");
+    let k = run(&["kill", "--dry-run", &target]);
+    assert_eq!(k.code, 0, "{k:?}");
+    assert!(
+        k.stdout.contains(&format!("tcp LISTEN [::1]:{port}")),
+        "{k:?}"
+    );
+    let c = run(&["check", "connect", &target]);
+    assert_eq!(c.code, 0, "{c:?}");
+    assert!(c.stdout.starts_with("TCP OK - "), "{c:?}");
+    assert!(
+        c.stdout.contains(&format!("[::1]:{port}: connected")),
+        "{c:?}"
+    );
+    if !resolver_has_v6 {
+        for (verb, text) in [
+            ("probe", &p.stdout),
+            ("kill", &k.stdout),
+            ("check", &c.stdout),
+        ] {
+            assert!(python_refused(text), "{verb}: {text}");
+        }
+        assert!(
+            c.stdout.contains(&format!("127.0.0.1:{port}: refused")),
+            "{c:?}"
+        );
+    }
 }
 
 #[test]
@@ -79,7 +115,7 @@ fn a_name_that_does_not_resolve_is_an_error_for_every_verb() {
          time.sleep(120)\n",
     );
     let target = format!("nonexistent.invalid:{}", server.words[0]);
-    for verb in ["who", "probe", "doctor", "kill"] {
+    for verb in ["who", "explain", "probe", "doctor", "kill", "wait"] {
         let r = run(&[verb, &target]);
         assert_eq!(r.code, 2, "{verb}: {r:?}");
         assert_eq!(r.stderr.lines().count(), 1, "{verb}: {r:?}");
@@ -89,4 +125,14 @@ fn a_name_that_does_not_resolve_is_an_error_for_every_verb() {
             "{verb}: {r:?}"
         );
     }
+    // A monitoring plugin answers on standard output, as check_tcp does: CRITICAL (2), with
+    // the resolver's reason.
+    let c = run(&["check", "connect", &target]);
+    assert_eq!(c.code, 2, "{c:?}");
+    assert!(
+        c.stdout.starts_with(
+            "TCP CRITICAL - Invalid hostname, address or socket: nonexistent.invalid ("
+        ) && c.stdout.contains("Name or service not known"),
+        "{c:?}"
+    );
 }

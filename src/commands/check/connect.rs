@@ -35,8 +35,16 @@ pub struct ConnectFacts {
     pub port: u16,
     /// The address connected to (or, when none did, the last one tried).
     pub address: Option<SocketAddr>,
-    /// Every address the host resolved to, in the order tried.
+    /// Every address the host stands for, in the order tried: a name's resolver answer,
+    /// and for `localhost` both loopback addresses, as curl and browsers take it.
     pub addresses: Vec<SocketAddr>,
+    /// The addresses dialled, in order, each with how it ended (dialling stops at the first
+    /// that connects, as check_tcp's does).
+    pub attempts: Vec<super::dial::Attempt>,
+    /// For a host name: what each family of clients dials and whether it would connect
+    /// (`reaches`), judged from `attempts`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub clients: Vec<crate::knowledge::clients::ClientView>,
     /// How it ended.
     pub outcome: Outcome,
     /// The OS error text, when there was one.
@@ -104,6 +112,10 @@ fn verdict(plan: &Options, d: Dialed) -> CheckReport {
             State::Critical,
             format!("Invalid hostname, address or socket: {host} ({os_error})"),
         ),
+        Outcome::ResolverFailed => (
+            State::Unknown,
+            format!("Could not resolve {host}: the resolver failed ({os_error})"),
+        ),
         Outcome::Refused => (
             plan.refuse,
             format!("connect to address {addr_text} and port {port}: Connection refused"),
@@ -167,6 +179,8 @@ fn verdict(plan: &Options, d: Dialed) -> CheckReport {
         }
     };
     let mut report = CheckReport::new("connect", SERVICE, state, summary);
+    let clients = clients(plan, &d);
+    report.details = details(&d, &clients, port);
     if perf {
         report.perfdata.push(Perf {
             label: "time".into(),
@@ -184,6 +198,8 @@ fn verdict(plan: &Options, d: Dialed) -> CheckReport {
         port,
         address: d.address,
         addresses: d.addresses,
+        attempts: d.attempts,
+        clients,
         outcome: d.outcome,
         error: d.error,
         time_seconds: secs,
@@ -200,6 +216,53 @@ fn verdict(plan: &Options, d: Dialed) -> CheckReport {
 
 /// The banner for the status line: trailing white space dropped (as check_tcp does), made
 /// safe, and cut to [`SHOWN`] characters.
+/// For a host name: which clients would connect, judged from the attempts (every client
+/// dials a prefix of the addresses tried, so an address not tried is never consulted).
+fn clients(plan: &Options, d: &Dialed) -> Vec<crate::knowledge::clients::ClientView> {
+    let (Host::Name(name), Some(order)) = (&plan.host, &d.resolved) else {
+        return Vec::new();
+    };
+    crate::knowledge::clients::views(name, order, |ip| {
+        d.attempts
+            .iter()
+            .any(|a| a.address.ip() == ip && a.outcome == Outcome::Connected)
+    })
+}
+
+/// Long output for a name of several addresses: how each attempt ended, and, when clients
+/// part ways, which reach the server.
+fn details(
+    d: &Dialed,
+    clients: &[crate::knowledge::clients::ClientView],
+    port: u16,
+) -> Vec<String> {
+    if d.addresses.len() < 2 {
+        return Vec::new();
+    }
+    let mut lines: Vec<String> = d
+        .attempts
+        .iter()
+        .map(|a| {
+            let how = match a.outcome {
+                Outcome::Connected => "connected".to_string(),
+                Outcome::Refused => "refused".to_string(),
+                Outcome::TimedOut => "no answer before the timeout".to_string(),
+                _ => a.error.as_deref().map(safe).unwrap_or_default(),
+            };
+            format!("{}: {how}", a.address)
+        })
+        .collect();
+    if crate::knowledge::clients::part_ways(clients) {
+        lines.push("not every client connects:".into());
+        lines.extend(
+            clients
+                .iter()
+                .map(|c| safe(&c.sentence(port, "no connection"))),
+        );
+    }
+    lines
+}
+
 fn show_banner(banner: &str) -> String {
     let text = safe(banner.trim_end());
     if text.chars().count() <= SHOWN {
@@ -242,6 +305,8 @@ mod tests {
     fn dialed(outcome: Outcome, ms: u64, banner: &[u8], matched: Option<bool>) -> Dialed {
         Dialed {
             addresses: vec!["127.0.0.1:8080".parse().unwrap()],
+            attempts: Vec::new(),
+            resolved: None,
             address: Some("127.0.0.1:8080".parse().unwrap()),
             outcome,
             error: (outcome != Outcome::Connected && outcome != Outcome::TimedOut)

@@ -3,7 +3,7 @@
 //! byte. Kept apart from the verdict ([`super::connect`]), which is pure.
 
 use std::io::{ErrorKind, Read};
-use std::net::{Shutdown, SocketAddr, TcpStream, ToSocketAddrs};
+use std::net::{Shutdown, SocketAddr, TcpStream};
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
@@ -29,6 +29,8 @@ pub enum Outcome {
     NoData,
     /// The host name did not resolve.
     Unresolved,
+    /// The resolver itself failed (a temporary failure): UNKNOWN, not an outage.
+    ResolverFailed,
     /// Another error (unreachable, reset…): see `error`.
     Failed,
 }
@@ -58,11 +60,28 @@ fn contains(hay: &[u8], needle: &[u8]) -> bool {
     needle.is_empty() || hay.windows(needle.len()).any(|w| w == needle)
 }
 
+/// One address tried, and how the attempt ended.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Attempt {
+    /// The address dialled.
+    pub address: SocketAddr,
+    /// `connected`, `refused`, `timed_out` or `failed`.
+    pub outcome: Outcome,
+    /// The OS error text, when there was one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
 /// What [`dial`] found.
 #[derive(Debug, Clone)]
 pub struct Dialed {
-    /// Every address tried, in order.
+    /// Every address the host stands for, in the order they are tried.
     pub addresses: Vec<SocketAddr>,
+    /// The addresses dialled, in order, each with how it ended (the rest were not needed).
+    pub attempts: Vec<Attempt>,
+    /// The resolver's own answer for a host name (before `localhost` gains both loopback
+    /// addresses): the order clients that trust the resolver dial.
+    pub resolved: Option<Vec<std::net::IpAddr>>,
     /// The address connected to, or the last one tried.
     pub address: Option<SocketAddr>,
     /// How it ended.
@@ -84,6 +103,8 @@ pub fn dial(host: &Host, port: u16, timeout: Duration, expect: &Expect) -> Diale
     let deadline = start + timeout;
     let mut d = Dialed {
         addresses: Vec::new(),
+        attempts: Vec::new(),
+        resolved: None,
         address: None,
         outcome: Outcome::TimedOut,
         error: None,
@@ -91,15 +112,18 @@ pub fn dial(host: &Host, port: u16, timeout: Duration, expect: &Expect) -> Diale
         banner: Vec::new(),
         matched: None,
     };
-    d.addresses = match resolve(host, port) {
-        Ok(a) => a,
-        Err(e) => {
-            d.outcome = Outcome::Unresolved;
+    match resolve(host, port) {
+        Ok((addresses, resolved)) => {
+            d.addresses = addresses;
+            d.resolved = resolved;
+        }
+        Err((outcome, e)) => {
+            d.outcome = outcome;
             d.error = Some(e);
             d.elapsed = start.elapsed();
             return d;
         }
-    };
+    }
     let mut stream = None;
     for addr in &d.addresses {
         let Some(left) = remaining(deadline) else {
@@ -109,6 +133,11 @@ pub fn dial(host: &Host, port: u16, timeout: Duration, expect: &Expect) -> Diale
         match TcpStream::connect_timeout(addr, left) {
             Ok(s) => {
                 stream = Some(s);
+                d.attempts.push(Attempt {
+                    address: *addr,
+                    outcome: Outcome::Connected,
+                    error: None,
+                });
                 break;
             }
             Err(e) => {
@@ -118,6 +147,11 @@ pub fn dial(host: &Host, port: u16, timeout: Duration, expect: &Expect) -> Diale
                     _ => Outcome::Failed,
                 };
                 d.error = Some(e.to_string());
+                d.attempts.push(Attempt {
+                    address: *addr,
+                    outcome: d.outcome,
+                    error: d.error.clone(),
+                });
             }
         }
     }
@@ -142,18 +176,33 @@ fn remaining(deadline: Instant) -> Option<Duration> {
         .filter(|d| !d.is_zero())
 }
 
-fn resolve(host: &Host, port: u16) -> std::result::Result<Vec<SocketAddr>, String> {
-    let addrs: Vec<SocketAddr> = match host {
-        Host::Ip(ip) => vec![SocketAddr::new(*ip, port)],
-        Host::Name(name) => (name.as_str(), port)
-            .to_socket_addrs()
-            .map_err(|e| e.to_string())?
-            .collect(),
-    };
-    if addrs.is_empty() {
-        return Err("the name has no address".into());
+/// The addresses to dial, and for a name the resolver's own answer.
+type Resolved = (Vec<SocketAddr>, Option<Vec<std::net::IpAddr>>);
+
+/// Every address `host` stands for, in the order dialled — a name as curl takes it: the
+/// resolver's answer, and for `localhost` both loopback addresses (RFC 6761) — and, for a
+/// name, the resolver's own answer. A name that does not resolve is [`Outcome::Unresolved`];
+/// a resolver that could not answer, [`Outcome::ResolverFailed`].
+fn resolve(host: &Host, port: u16) -> std::result::Result<Resolved, (Outcome, String)> {
+    match host {
+        Host::Ip(ip) => Ok((vec![SocketAddr::new(*ip, port)], None)),
+        Host::Name(name) => {
+            let res = crate::sys::sysctl::resolve(name);
+            if res.addresses.is_empty() && !name.eq_ignore_ascii_case("localhost") {
+                let outcome = match crate::snapshot::unresolved(&res) {
+                    crate::error::Error::BadInput { .. } => Outcome::Unresolved,
+                    _ => Outcome::ResolverFailed,
+                };
+                let reason = res
+                    .error
+                    .unwrap_or_else(|| "the name has no address".into());
+                return Err((outcome, reason));
+            }
+            let dials = crate::knowledge::clients::as_curl_dials(name, &res.addresses);
+            let addrs = dials.iter().map(|ip| SocketAddr::new(*ip, port)).collect();
+            Ok((addrs, Some(res.addresses)))
+        }
     }
-    Ok(addrs)
 }
 
 /// Read until the strings are in, the server closes or resets, it is quiet for

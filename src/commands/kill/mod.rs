@@ -213,6 +213,10 @@ pub struct PortState {
     /// flight): nothing to stop, and no permission would show more. Omitted when 0.
     #[serde(skip_serializing_if = "is_zero")]
     pub ownerless: usize,
+    /// For a host name: what each family of clients dials for it and which address it
+    /// reaches among these sockets (omitted for ports and addresses).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub clients: Vec<crate::knowledge::clients::ClientView>,
 }
 
 fn is_zero(n: &usize) -> bool {

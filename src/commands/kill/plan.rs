@@ -95,6 +95,7 @@ pub(super) fn port_state(
         .map(|s| s.uid)
         .collect();
     PortState {
+        clients: clients(&target, &holding),
         target,
         free: holding.is_empty(),
         owners: pids
@@ -120,6 +121,26 @@ pub(super) fn port_state(
             .collect(),
         sockets: holding,
     }
+}
+
+/// For a host-name target: which clients reach which of the `holding` sockets.
+fn clients(target: &Target, holding: &[Socket]) -> Vec<crate::knowledge::clients::ClientView> {
+    let Target::Addr {
+        host: crate::target::Host::Name(name),
+        port,
+        ..
+    } = target
+    else {
+        return Vec::new();
+    };
+    let Ok(res) = crate::snapshot::resolve_name(name) else {
+        return Vec::new();
+    };
+    crate::knowledge::clients::views(name, &res.addresses, |ip| {
+        holding.iter().any(|s| {
+            s.is_listening() && s.port() == Some(*port) && crate::snapshot::serves(&s.local, &[ip])
+        })
+    })
 }
 
 /// Whether `part` (one port of a range, as `port_states` narrows it) lies in `range`.

@@ -183,6 +183,7 @@ mod tests {
             hidden,
             hidden_users: vec![],
             ownerless: 0,
+            clients: vec![],
         }
     }
 

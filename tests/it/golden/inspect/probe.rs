@@ -45,6 +45,7 @@ fn probe(results: Vec<ProbeResult>) -> Report {
     Report::Probe(Box::new(ProbeReport {
         results,
         deadline_ms: 1200,
+        clients: vec![],
     }))
 }
 
@@ -147,4 +148,31 @@ fn unidentified_and_refused() {
     refused.target = "9000".into();
     refused.probe.elapsed_ms = 0.2;
     pin("inspect-probe-unidentified", &probe(vec![r, refused]));
+}
+
+/// `probe localhost:5173` with Vite on `[::1]` only and `/etc/hosts` giving `127.0.0.1`:
+/// both loopback addresses probed, and which clients of the name reach the server.
+#[test]
+fn localhost_clients_part_ways() {
+    let vite = Identification::new("http", Confidence::Certain).product("Vite");
+    let mut v4 = probed(at(LO4, 5173), PortState::Refused, None, b"", vec![], None);
+    let mut v6 = probed(
+        at(LO6, 5173),
+        PortState::Open,
+        Some(vite),
+        b"HTTP/1.1 200 OK\r\n",
+        vec!["http-get"],
+        Some((5120, "node")),
+    );
+    v4.target = "localhost:5173".into();
+    v6.target = "localhost:5173".into();
+    let Report::Probe(mut report) = probe(vec![v4, v6]) else {
+        unreachable!()
+    };
+    report.clients = vec![portscope::commands::probe::NameClients {
+        target: "localhost:5173".into(),
+        port: 5173,
+        clients: portscope::knowledge::clients::views("localhost", &[LO4], |ip| ip == LO6),
+    }];
+    pin("inspect-probe-localhost", &Report::Probe(report));
 }

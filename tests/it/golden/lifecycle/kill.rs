@@ -113,6 +113,7 @@ fn state(target: Target, sockets: Vec<Socket>, owners: &[(u32, &str)]) -> PortSt
         hidden: 0,
         hidden_users: vec![],
         ownerless: 0,
+        clients: vec![],
     }
 }
 

@@ -2,7 +2,7 @@
 //! refused or timed out, UNKNOWN on a bad range.
 
 use portscope::commands::check::connect::ConnectFacts;
-use portscope::commands::check::dial::Outcome;
+use portscope::commands::check::dial::{Attempt, Outcome};
 use portscope::commands::check::threshold::Range;
 use portscope::commands::check::{Perf, State};
 
@@ -34,6 +34,16 @@ fn connect_facts(host: &str, port: u16, outcome: Outcome, time_seconds: f64) -> 
         port,
         address: Some(address),
         addresses: vec![address],
+        attempts: vec![Attempt {
+            address,
+            outcome: match outcome {
+                Outcome::NoData => Outcome::Connected,
+                o => o,
+            },
+            error: (outcome == Outcome::Refused)
+                .then(|| "Connection refused (os error 111)".to_string()),
+        }],
+        clients: vec![],
         outcome,
         error: None,
         time_seconds,
@@ -49,10 +59,21 @@ fn connect_facts(host: &str, port: u16, outcome: Outcome, time_seconds: f64) -> 
 
 const SSH_BANNER: &str = "SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u10\r\n";
 
-/// `check connect localhost:2222 -w 0.5 -c 1 -e SSH`: OK with the banner; `localhost` tried
-/// `::1` (refused) before `127.0.0.1`.
+/// `check connect localhost:2222 -w 0.5 -c 1 -e SSH`: OK with the banner. `/etc/hosts` says
+/// `::1 localhost` only; 127.0.0.1 is added (localhost is both) and the server listens there,
+/// so `::1` is refused first, and clients that dial only the resolver's first address fail
+/// (the long output says so).
 #[test]
 fn check_connect_ok_banner() {
+    let (v6, v4) = (addr("[::1]:2222"), addr("127.0.0.1:2222"));
+    let clients = portscope::knowledge::clients::views("localhost", &[v6.ip()], |ip| ip == v4.ip());
+    let mut details = vec![
+        format!("{v6}: refused"),
+        format!("{v4}: connected"),
+        "not every client connects:".to_string(),
+    ];
+    details.extend(clients.iter().map(|c| c.sentence(2222, "no connection")));
+    let details: Vec<&str> = details.iter().map(String::as_str).collect();
     let mut r = check(
         "connect",
         "TCP",
@@ -60,10 +81,19 @@ fn check_connect_ok_banner() {
         "0.010 second response time on localhost port 2222 [SSH-2.0-OpenSSH_9.2p1 \
          Debian-2+deb12u10]",
         vec![time_perf(0.010_328, Some("0.5"), Some("1"), 10.0)],
-        &[],
+        &details,
     );
     let mut facts = connect_facts("localhost", 2222, Outcome::Connected, 0.010_328);
-    facts.addresses = vec![addr("[::1]:2222"), addr("127.0.0.1:2222")];
+    facts.addresses = vec![v6, v4];
+    facts.attempts.insert(
+        0,
+        Attempt {
+            address: v6,
+            outcome: Outcome::Refused,
+            error: Some("Connection refused (os error 111)".into()),
+        },
+    );
+    facts.clients = clients;
     facts.warning = Some(range("0.5", "-w"));
     facts.critical = Some(range("1", "-c"));
     facts.expect = vec!["SSH".into()];
