@@ -48,6 +48,11 @@ impl Options {
 
 /// The diagnosis: the attempts a client would make, the cause, the evidence and the fix.
 pub fn diagnose(opts: &Options) -> Result<doctor::DoctorReport> {
+    diagnose_with(opts, &|_, _, _| {})
+}
+
+/// [`diagnose`], telling `step` as each step of the diagnosis begins.
+pub fn diagnose_with(opts: &Options, step: doctor::Step) -> Result<doctor::DoctorReport> {
     let target = opts.target.clone();
     if opts.bind {
         return doctor::bind(target);
@@ -56,14 +61,14 @@ pub fn diagnose(opts: &Options) -> Result<doctor::DoctorReport> {
     let state_dir = opts.state_dir.as_deref();
     #[cfg(not(feature = "history"))]
     let state_dir = None;
-    doctor::connect(target, opts.timeout, opts.env_from, state_dir)
+    doctor::connect(target, opts.timeout, opts.env_from, state_dir, step)
 }
 
 /// Run `doctor`: exit 0 when the client's request (or the bind) works, 1 when it does not,
 /// 3 when the port accepts connections but speaks a protocol portscope cannot try.
 #[cfg(feature = "cli")]
-pub fn run(opts: &Options, _ui: &dyn Ui) -> Result<(Report, Exit)> {
-    let report = diagnose(opts)?;
+pub fn run(opts: &Options, ui: &dyn Ui) -> Result<(Report, Exit)> {
+    let report = diagnose_with(opts, &|what, done, total| ui.step(what, done, total))?;
     let code = if report.works {
         Exit::Success
     } else if report.undecided() {

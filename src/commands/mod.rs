@@ -107,6 +107,12 @@ pub enum Report {
 pub trait Ui: Sync {
     /// `done` of `total` items are finished (long-running work such as probing many ports).
     fn progress(&self, done: usize, total: usize);
+    /// Step `done` of `total` of one slow task has begun, doing `what` (`doctor`: "reading
+    /// the firewall"); shown like [`Ui::progress`], with the step's name.
+    fn step(&self, what: &'static str, done: usize, total: usize) {
+        let _ = what;
+        self.progress(done, total);
+    }
     /// Whether there is a person to ask (standard input and error are a terminal).
     fn can_ask(&self) -> bool;
     /// Show what `kill` is about to do and ask; `false` means do not.

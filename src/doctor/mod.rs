@@ -287,17 +287,33 @@ fn gather(
     })
 }
 
+/// Told as each step of a diagnosis begins: what it does, its number from 0, how many.
+pub type Step<'a> = &'a (dyn Fn(&'static str, usize, usize) + Sync);
+
+/// The steps of [`connect`], in order, as [`Step`] names them.
+const STEPS: [&str; 5] = [
+    "dialling as clients do",
+    "asking the server",
+    "reading sockets and processes",
+    "looking wider (namespaces, containers, history)",
+    "reading the firewall",
+];
+
 /// Diagnose why connecting to `target` fails (or confirm that it works). `state_dir` holds
-/// the history store (read only with the `history` feature).
+/// the history store (read only with the `history` feature); `step` hears as each step
+/// begins.
 #[cfg_attr(not(feature = "history"), allow(unused_variables))]
 pub fn connect(
     target: Target,
     timeout: Duration,
     env_from: Option<u32>,
     state_dir: Option<&std::path::Path>,
+    step: Step,
 ) -> Result<DoctorReport> {
     let port = one_tcp_port(&target)?;
     let (addrs, resolution) = dial_addresses(&target)?;
+    let at = |n: usize| step(STEPS[n], n, STEPS.len());
+    at(0);
     // All addresses at once, so that a dropping firewall costs one timeout, not one per
     // address. The exchange that follows sees a server that closes at once: no need to wait
     // for that after each handshake.
@@ -326,6 +342,7 @@ pub fn connect(
             .collect()
     });
     let env = client::client_env(env_from)?;
+    at(1);
     let first = attempts
         .iter()
         .find(|a| a.outcome == Outcome::Connected)
@@ -343,6 +360,7 @@ pub fn connect(
     }
     let checked = exchange.checked();
     let protocol = exchange.protocol();
+    at(2);
     let mut ctx = gather(target, port, attempts, Vec::new(), resolution)?;
     if let Some(res) = &ctx.resolution {
         let attempts = &ctx.attempts;
@@ -360,6 +378,7 @@ pub fn connect(
         ctx.spoken = exchange.spoken;
         ctx.tls = exchange.tls;
     }
+    at(3);
     if ctx.listeners().next().is_none() {
         ctx.foreign = crate::sys::netns::foreign_listeners(port);
         ctx.wider = wider::look(port);
@@ -376,9 +395,11 @@ pub fn connect(
         .map(|a| a.addr.ip())
         .collect();
     if needs_firewall(&ctx, &failed) {
+        at(4);
         let fw = crate::sys::firewall::read(port, &failed);
         (ctx.firewall, ctx.firewall_notes) = (fw.blocking, fw.notes);
     }
+    step("", STEPS.len(), STEPS.len());
     let mut findings = findings(&ctx, rules::CONNECT);
     // Nothing explains a failure: say what was looked at (most serious, so first).
     findings.splice(0..0, rules::unexplained::check(&ctx, &findings));

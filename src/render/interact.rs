@@ -48,6 +48,10 @@ impl Ui for Terminal {
         self.progress.tick(done, total);
     }
 
+    fn step(&self, what: &'static str, done: usize, total: usize) {
+        self.progress.step(what, done, total);
+    }
+
     fn can_ask(&self) -> bool {
         std::io::stdin().is_terminal() && std::io::stderr().is_terminal()
     }

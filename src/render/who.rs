@@ -48,7 +48,9 @@ fn owner_names(w: &WhoSocket, r: &WhoReport) -> String {
     names.join(",")
 }
 
-pub(crate) fn process_block(p: &Process, now: u64, pal: &Palette) -> String {
+/// A process in full: a `key value` line per fact; on a terminal (`width`) a long value (a
+/// command line) wraps under itself rather than past the edge.
+pub(crate) fn process_block(p: &Process, now: u64, pal: &Palette, width: Option<usize>) -> String {
     let mut out = format!("{} [pid {}]", pal.header(&text::terminal(&p.comm)), p.pid);
     if p.state == ProcState::Stopped || p.state == ProcState::TracingStop {
         out.push_str(&format!(
@@ -62,7 +64,15 @@ pub(crate) fn process_block(p: &Process, now: u64, pal: &Palette) -> String {
         out.push_str(&format!("  {}", pal.warn("ZOMBIE")));
     }
     out.push('\n');
-    let mut line = |k: &str, v: String| out.push_str(&format!("  {:<9} {v}\n", k));
+    const VALUE_AT: usize = 12;
+    let mut line = |k: &str, v: String| {
+        let v = match width {
+            Some(w) => super::fit::wrap(&v, w.saturating_sub(VALUE_AT), 0)
+                .replace('\n', &format!("\n{:VALUE_AT$}", "")),
+            None => v,
+        };
+        out.push_str(&format!("  {:<9} {v}\n", k));
+    };
     if !p.cmdline.is_empty() {
         line("command", text::command_line(&p.cmdline));
     }
@@ -125,23 +135,15 @@ fn past_line(past: &crate::store::history::PastHolder, pal: &Palette) -> String 
 /// When clients of the name part ways (some reach a listener, some do not), a line each:
 /// which addresses they dial and what they reach.
 fn clients_lines(r: &WhoReport, pal: &Palette) -> String {
-    let reach = r.clients.iter().filter(|c| c.reaches.is_some()).count();
-    if reach == 0 || reach == r.clients.len() {
+    if !crate::knowledge::clients::part_ways(&r.clients) {
         return String::new();
     }
     let port = r.target.port_range().map_or(0, |(p, _)| p);
-    let at = |ip: std::net::IpAddr| std::net::SocketAddr::new(ip, port).to_string();
     let mut out = format!("\n{}\n", pal.header("which clients reach it"));
     for c in &r.clients {
-        let dials: Vec<String> = c.dials.iter().map(|ip| at(*ip)).collect();
-        let result = match c.reaches {
-            Some(ip) => format!("reach {}", at(ip)),
-            None => "refused: nothing listens there".to_string(),
-        };
         out.push_str(&format!(
-            "  {}: dial {} → {result}\n",
-            c.short,
-            dials.join(", then ")
+            "  {}\n",
+            c.sentence(port, "refused: nothing listens there")
         ));
     }
     out
@@ -208,7 +210,7 @@ pub fn render(r: &WhoReport, pal: &Palette, width: Option<usize>) -> String {
         .map_or(0, |d| d.as_secs());
     for p in r.processes.values() {
         out.push('\n');
-        out.push_str(&process_block(p, now, pal));
+        out.push_str(&process_block(p, now, pal, width));
     }
     if let Some(probes) = &r.probe {
         out.push('\n');

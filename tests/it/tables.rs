@@ -124,6 +124,17 @@ fn in_tmux(args: &str, width: u16) -> Option<String> {
     Some(screen)
 }
 
+/// Every line of `screen` is at most `width` columns.
+fn assert_fits(screen: &str, width: usize) {
+    for line in screen.lines() {
+        assert!(
+            line.width() <= width,
+            "{} columns: {line}\n{screen}",
+            line.width()
+        );
+    }
+}
+
 #[test]
 fn ls_fits_an_80_column_terminal() {
     let dir = TempDir::new("tables-fit");
@@ -133,13 +144,7 @@ fn ls_fits_an_80_column_terminal() {
     let Some(screen) = in_tmux("ls --unix", 80) else {
         return;
     };
-    for line in screen.lines() {
-        assert!(
-            line.width() <= 80,
-            "{} columns: {line}\n{screen}",
-            line.width()
-        );
-    }
+    assert_fits(&screen, 80);
     let row = screen
         .lines()
         .find(|l| l.split_whitespace().any(|w| w == pid))
@@ -182,4 +187,33 @@ fn piped_output_is_never_fitted() {
     assert!(!r.stdout.contains('…'), "{}", r.stdout);
     let widest = r.stdout.lines().map(UnicodeWidthStr::width).max();
     assert!(widest > Some(80), "{}", r.stdout);
+}
+
+#[test]
+fn who_wraps_a_long_command_line_under_itself() {
+    let l = harness::python(
+        "import socket,os,time\n\
+         s=socket.socket(); s.bind(('127.0.0.1',0)); s.listen(4)\n\
+         print(s.getsockname()[1], os.getpid(), flush=True)\n\
+         time.sleep(120)  # a command line longer than any terminal line: the whole script\n",
+    );
+    let port = l.words[0].clone();
+    let Some(screen) = in_tmux(&format!("who {port}"), 80) else {
+        return;
+    };
+    assert_fits(&screen, 80);
+    // The command wraps under its first line, and none of it is lost.
+    let lines: Vec<&str> = screen.lines().collect();
+    let at = lines
+        .iter()
+        .position(|l| l.starts_with("  command   "))
+        .unwrap_or_else(|| panic!("no command line:\n{screen}"));
+    assert!(lines[at + 1].starts_with(&" ".repeat(12)), "{screen}");
+    let joined: String = lines[at..]
+        .iter()
+        .take_while(|l| l.starts_with("  command") || l.starts_with(&" ".repeat(12)))
+        .map(|l| l.trim())
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert!(joined.contains("longer than any terminal line"), "{joined}");
 }
