@@ -1,9 +1,10 @@
 //! What every portscope server shares — the dashboard, the exporter and the traffic tools
 //! (`serve`, `forward`): a small current-thread runtime, the bounded listener
-//! ([`limits`]), and serving a router until SIGINT or SIGTERM, with a grace period for
-//! requests in flight.
+//! ([`limits`]), HTTP with deadlines ([`http`]), and serving a router until SIGINT or
+//! SIGTERM, with a grace period for requests in flight.
 
 pub mod bind;
+pub mod http;
 pub mod limits;
 
 use std::time::Duration;
@@ -28,6 +29,8 @@ pub struct Bounds {
     pub connections: usize,
     /// A connection that moves no byte for this long is closed.
     pub idle: Duration,
+    /// How long a request's head and its handler may take.
+    pub deadlines: http::Deadlines,
 }
 
 /// A current-thread runtime with at most `blocking` threads for blocking work.
@@ -66,22 +69,15 @@ pub async fn serve(
     let listener = LimitedListener::new(listener, bounds.connections, bounds.idle);
 
     let stop_rx = stop_tx.subscribe();
-    let mut grace_rx = stop_rx.clone();
     let stopping = async move {
         let name = tokio::select! {
             _ = term.recv() => "SIGTERM",
             _ = int.recv() => "SIGINT",
         };
         let _ = stop_tx.send(Some(name));
+        name
     };
-    let server = axum::serve(listener, router).with_graceful_shutdown(stopping);
-    tokio::select! {
-        r = server.into_future() => r.map_err(|e| Error::io(format!("serving {what}"), e))?,
-        _ = async {
-            let _ = grace_rx.wait_for(Option::is_some).await;
-            tokio::time::sleep(GRACE).await;
-        } => {}
-    }
+    http::serve(listener, router, bounds.deadlines, stopping, GRACE).await;
     let stopped_by = (*stop_rx.borrow()).unwrap_or("end of input");
     Ok(stopped_by)
 }

@@ -27,9 +27,15 @@ use crate::server;
 pub const REUSE: Duration = Duration::from_secs(1);
 /// Connections served at once (more wait in the kernel's accept queue).
 const MAX_CONNECTIONS: usize = 128;
-/// A connection that moves no byte for this long is closed (longer than any usual scrape
-/// interval, so Prometheus's keep-alive connection survives between scrapes).
+/// A connection that moves no byte for this long is closed.
 const IDLE: Duration = Duration::from_secs(150);
+/// A request's head must arrive within 5 s of the connection opening (or of the previous
+/// response: a keep-alive connection idle longer is closed, and Prometheus reconnects); a
+/// collection has 20 s (Prometheus's scrape timeout is 10 s by default).
+const DEADLINES: server::http::Deadlines = server::http::Deadlines {
+    head: Duration::from_secs(5),
+    request: Duration::from_secs(20),
+};
 
 /// What a server run did.
 #[derive(Debug, Clone)]
@@ -64,6 +70,7 @@ async fn run(listener: std::net::TcpListener, shared: Arc<Shared>) -> Result<&'s
     let bounds = server::Bounds {
         connections: MAX_CONNECTIONS,
         idle: IDLE,
+        deadlines: DEADLINES,
     };
     let (stop_tx, _) = server::stop_channel();
     server::serve(listener, router(shared), bounds, stop_tx, "/metrics").await

@@ -40,6 +40,7 @@ mod run;
 mod run_terminal;
 mod serve;
 mod servers;
+mod slowloris;
 mod stream;
 mod tables;
 mod tap;

@@ -13,15 +13,15 @@ use crate::harness;
 const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
 
 /// A running `portscope ui`.
-struct Ui {
+pub(crate) struct Ui {
     child: Child,
     /// `127.0.0.1:PORT`.
-    host: String,
+    pub(crate) host: String,
     token: String,
 }
 
 impl Ui {
-    fn start() -> Ui {
+    pub(crate) fn start() -> Ui {
         let state = std::env::temp_dir().join(format!("portscope-ui-test-{}", std::process::id()));
         let mut child = harness::portscope()
             .args(["ui", "--listen", "127.0.0.1:0"])
@@ -49,7 +49,7 @@ impl Ui {
         }
     }
 
-    fn cookie(&self) -> String {
+    pub(crate) fn cookie(&self) -> String {
         format!("Cookie: portscope_token={}\r\n", self.token)
     }
 
@@ -71,7 +71,7 @@ impl Ui {
         Response::parse(&String::from_utf8_lossy(&raw))
     }
 
-    fn get(&self, path: &str, extra: &str) -> Response {
+    pub(crate) fn get(&self, path: &str, extra: &str) -> Response {
         self.send(
             &format!("GET {path} HTTP/1.1\r\nHost: {}\r\n{extra}", self.host),
             "",
@@ -116,8 +116,8 @@ impl Drop for Ui {
     }
 }
 
-struct Response {
-    status: u16,
+pub(crate) struct Response {
+    pub(crate) status: u16,
     /// Header lines, names in lower case.
     headers: Vec<(String, String)>,
     body: String,

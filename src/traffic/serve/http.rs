@@ -14,12 +14,11 @@ use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderValue, StatusCode, header, request::Parts};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::serve::ListenerExt;
 use serde::Serialize;
 
 use super::ServeKind;
-use super::{HTTP_IDLE, MAX_CONNECTIONS, ServeLine, Setup, Sink, Totals};
-use crate::error::{Error, Result};
+use super::{DEADLINES, HTTP_IDLE, MAX_CONNECTIONS, ServeLine, Setup, Sink, Totals};
+use crate::error::Result;
 use crate::server::limits::LimitedListener;
 
 /// Request bodies up to this size are read; larger ones get 413.
@@ -54,29 +53,9 @@ pub(super) async fn serve(
         _ => Router::new().fallback(echo).with_state(shared.clone()),
     }
     .layer(middleware::from_fn_with_state(shared, log));
-    let listener = LimitedListener::new(listener, MAX_CONNECTIONS, HTTP_IDLE)
-        .counting(totals.io.clone())
-        .tap_io(|_| {});
-    let (stopped_tx, mut stopped_rx) = tokio::sync::watch::channel(None);
-    let stopping = async move {
-        let name = stop.await;
-        let _ = stopped_tx.send(Some(name));
-    };
-    let server = axum::serve(
-        listener,
-        router.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(stopping);
-    let mut grace_rx = stopped_rx.clone();
-    let grace = setup.grace;
-    tokio::select! {
-        r = server.into_future() => r.map_err(|e| Error::io("serving HTTP", e))?,
-        _ = async {
-            let _ = grace_rx.wait_for(Option::is_some).await;
-            tokio::time::sleep(grace).await;
-        } => {}
-    }
-    let name = stopped_rx.borrow_and_update().unwrap_or("end of input");
+    let listener =
+        LimitedListener::new(listener, MAX_CONNECTIONS, HTTP_IDLE).counting(totals.io.clone());
+    let name = crate::server::http::serve(listener, router, DEADLINES, stop, setup.grace).await;
     Ok(name)
 }
 

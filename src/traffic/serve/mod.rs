@@ -27,6 +27,12 @@ pub use http::{Echoed, echo_text};
 pub const MAX_CONNECTIONS: usize = 1024;
 /// An HTTP connection that moves no byte for this long is closed.
 pub const HTTP_IDLE: Duration = Duration::from_secs(60);
+/// `serve http|static`: a request's head within 5 s of the connection opening (or of the
+/// previous response), a response within 30 s.
+pub const DEADLINES: crate::server::http::Deadlines = crate::server::http::Deadlines {
+    head: Duration::from_secs(5),
+    request: Duration::from_secs(30),
+};
 /// An echo/discard connection that moves no byte for this long is closed.
 pub const STREAM_IDLE: Duration = Duration::from_secs(300);
 /// Request paths are cut to this many bytes in live lines.

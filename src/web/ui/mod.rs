@@ -43,6 +43,13 @@ const MAX_CONNECTIONS: usize = 64;
 /// A connection that moves no byte for this long is closed (event streams send a comment
 /// every [`KEEP_ALIVE`], so they stay).
 const IDLE: Duration = Duration::from_secs(120);
+/// A request's head must arrive within 5 s of the connection opening (or of the previous
+/// response); the handler has 30 s (`/api/kill` waits out a SIGTERM grace and checks the
+/// port stays free).
+const DEADLINES: server::http::Deadlines = server::http::Deadlines {
+    head: Duration::from_secs(5),
+    request: Duration::from_secs(30),
+};
 /// How often an idle event stream gets a keep-alive comment.
 const KEEP_ALIVE: Duration = Duration::from_secs(15);
 /// Events buffered per client before it is told it lagged.
@@ -117,6 +124,7 @@ pub fn serve(listener: std::net::TcpListener, opts: Options) -> Result<Served> {
     let bounds = Bounds {
         connections: MAX_CONNECTIONS,
         idle: IDLE,
+        deadlines: DEADLINES,
     };
     let served = rt.block_on(server::serve(
         listener,
