@@ -189,3 +189,71 @@ impl http_body::Body for Guarded {
         self.inner.size_hint()
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+    use axum::routing::get;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::{TcpListener, TcpStream};
+
+    async fn answer(addr: SocketAddr, request: &[u8]) -> (String, Duration) {
+        let started = std::time::Instant::now();
+        let mut c = TcpStream::connect(addr).await.unwrap();
+        c.write_all(request).await.unwrap();
+        let mut raw = Vec::new();
+        let _ = c.read_to_end(&mut raw).await;
+        (
+            String::from_utf8_lossy(&raw).into_owned(),
+            started.elapsed(),
+        )
+    }
+
+    #[tokio::test]
+    async fn deadlines_on_the_head_and_on_the_handler() {
+        let inner = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = inner.local_addr().unwrap();
+        let listener = LimitedListener::new(inner, 8, Duration::from_secs(60));
+        let router = Router::new()
+            .route("/slow", get(|| tokio::time::sleep(Duration::from_secs(5))))
+            .route("/", get(|| async { "ok" }));
+        let deadlines = Deadlines {
+            head: Duration::from_millis(300),
+            request: Duration::from_millis(200),
+        };
+        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+        let server = tokio::spawn(serve(
+            listener,
+            router,
+            deadlines,
+            async move {
+                let _ = stop_rx.await;
+                "test"
+            },
+            Duration::from_millis(100),
+        ));
+        let (ok, _) = answer(
+            addr,
+            b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        )
+        .await;
+        assert!(ok.starts_with("HTTP/1.1 200"), "{ok}");
+        let (slow, took) = answer(
+            addr,
+            b"GET /slow HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        )
+        .await;
+        assert!(slow.starts_with("HTTP/1.1 503"), "{slow}");
+        assert!(took < Duration::from_secs(2), "{took:?}");
+        // A head that never ends: closed at its deadline, with nothing served.
+        let (cut, took) = answer(addr, b"GET / HTTP/1.1\r\nHost: x\r\n").await;
+        assert!(!cut.contains("200 OK"), "{cut}");
+        assert!(
+            took >= Duration::from_millis(250) && took < Duration::from_secs(2),
+            "{took:?}"
+        );
+        let _ = stop_tx.send(());
+        assert_eq!(server.await.unwrap(), "test");
+    }
+}
