@@ -292,6 +292,21 @@ pub fn needs(test: &str, tool: &str, package: &str) -> Option<PathBuf> {
     )
 }
 
+/// For a test that needs something a Debian package installs that is not a program (a file,
+/// an NSS module): `found`, to go on. When not found, writes one line `skipped TEST: needs
+/// NEEDS` — or fails, when `PORTSCOPE_REQUIRE_ROOT=1` (CI: `.ci/run` installs the package).
+pub fn needs_installed(test: &str, found: bool, needs: &str) -> bool {
+    let required = required("PORTSCOPE_REQUIRE_ROOT");
+    or_skip(
+        found.then_some(()),
+        required,
+        test,
+        needs,
+        ".ci/run installs it",
+    )
+    .is_some()
+}
+
 /// For a browser test: `(chromium, chromedriver)`, to go on. When either is missing, writes one
 /// line saying the test was skipped — or fails, when `PORTSCOPE_REQUIRE_BROWSER=1` (CI:
 /// `.ci/run` installs both).

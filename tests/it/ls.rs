@@ -407,15 +407,9 @@ fn services_are_named_as_the_system_names_them() {
         return;
     };
     let system = services::read();
-    if system.is_empty() {
-        assert!(
-            std::env::var("PORTSCOPE_REQUIRE_ROOT").as_deref() != Ok("1"),
-            "no /etc/services (Debian package netbase): .ci/run installs it"
-        );
-        crate::harness::skipped(
-            &crate::harness::current_test(),
-            "needs /etc/services (Debian package netbase)",
-        );
+    let needs = "/etc/services (Debian package netbase)";
+    if !crate::harness::needs_installed(&crate::harness::current_test(), !system.is_empty(), needs)
+    {
         return;
     }
     assert_eq!(system.name(80, Proto::Tcp).as_deref(), Some("http"));
