@@ -21,6 +21,7 @@ use toml::Spanned;
 use super::AuditFinding;
 use super::catalog;
 use crate::error::{Error, Result};
+use crate::text::Lines;
 
 /// The file name looked for in the current directory.
 pub const FILE_NAME: &str = "portscope-audit.toml";
@@ -101,7 +102,7 @@ impl Allowlist {
             )
         })?;
         let text = String::from_utf8(bytes).map_err(|e| {
-            let line = line_of(e.as_bytes(), e.utf8_error().valid_up_to());
+            let line = Lines::of(e.as_bytes()).line_of(e.utf8_error().valid_up_to());
             Error::bad_input(
                 format!("{} line {line}: not UTF-8 text", path.display()),
                 ACCEPTED,
@@ -112,12 +113,13 @@ impl Allowlist {
 
     /// Parse the text of an allowlist; `path` names it in errors. Pure.
     pub fn parse(text: &str, path: &Path) -> Result<Allowlist> {
+        let lines = Lines::of(text.as_bytes());
         let at = |span: std::ops::Range<usize>, problem: &str| {
             Error::bad_input(
                 format!(
                     "{} line {}: {problem}",
                     path.display(),
-                    line_of(text.as_bytes(), span.start)
+                    lines.line_of(span.start)
                 ),
                 ACCEPTED,
             )
@@ -190,7 +192,7 @@ impl Allowlist {
                 process,
                 address,
                 reason,
-                line: line_of(text.as_bytes(), span.start),
+                line: lines.line_of(span.start),
             });
         }
         Ok(Allowlist {
@@ -243,12 +245,6 @@ fn default_path(
     .into_iter()
     .flatten()
     .find(|p| exists(p))
-}
-
-/// The 1-based line holding byte `offset` of `text`.
-fn line_of(text: &[u8], offset: usize) -> usize {
-    let end = offset.min(text.len());
-    text[..end].iter().filter(|&&b| b == b'\n').count() + 1
 }
 
 #[derive(Debug, Deserialize)]

@@ -35,6 +35,7 @@ mod ownerless;
 mod probe;
 mod progress;
 mod project;
+mod project_scale;
 mod reports;
 mod run;
 mod run_terminal;
