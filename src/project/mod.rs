@@ -32,10 +32,15 @@ use toml::Spanned;
 
 use crate::error::{Error, Result};
 use crate::model::Proto;
+use crate::sys::bounded::{read_regular_bounded, size_text};
 use crate::text::Lines;
 
 /// The file name looked for in the current directory and its parents.
 pub const FILE_NAME: &str = "ports.toml";
+
+/// The largest `ports.toml` read: a thousand times what a project of a thousand services
+/// needs; a bigger one is refused (exit 2) before a byte of it is read.
+pub const MAX_FILE_BYTES: u64 = 1 << 20;
 
 /// What the format accepts, in one line (the second half of every parse error).
 const ACCEPTED: &str = "ports.toml takes an optional [project] table with name = \"NAME\", and \
@@ -205,7 +210,9 @@ fn clashing(bindings: &[Binding], set: &[usize]) -> Vec<usize> {
 }
 
 /// The project file to use: `config` when given (a directory means its `ports.toml`),
-/// else `ports.toml` in `start` or its nearest parent.
+/// else `ports.toml` in `start` or its nearest parent. Whatever is named `ports.toml` stops
+/// the search — a FIFO, a directory or a huge file too: [`load`] then says what is wrong with
+/// it rather than a `ports.toml` further up (or none) being used without a word.
 pub fn locate(config: Option<&Path>, start: &Path) -> Result<PathBuf> {
     if let Some(given) = config {
         let path = if given.is_dir() {
@@ -218,7 +225,7 @@ pub fn locate(config: Option<&Path>, start: &Path) -> Result<PathBuf> {
     start
         .ancestors()
         .map(|dir| dir.join(FILE_NAME))
-        .find(|candidate| candidate.is_file())
+        .find(|candidate| candidate.symlink_metadata().is_ok())
         .ok_or_else(|| {
             Error::bad_input(
                 match start.parent() {
@@ -237,18 +244,23 @@ pub fn locate(config: Option<&Path>, start: &Path) -> Result<PathBuf> {
 }
 
 /// Read and parse the project file at `path` (the project directory is its directory,
-/// with symbolic links resolved).
+/// with symbolic links resolved). At most [`MAX_FILE_BYTES`], and only a regular file: the
+/// upward search may meet a `ports.toml` someone else put in a shared directory (`/tmp`).
 pub fn load(path: &Path) -> Result<Project> {
     let unreadable = |e: std::io::Error| {
-        Error::bad_input(
-            format!("cannot read the project file {}: {e}", path.display()),
+        Error::unreadable_file(
+            "the project file",
+            path,
+            &e,
             format!(
-                "pass --config FILE naming a readable {FILE_NAME}, or run portscope where one is"
+                "{FILE_NAME} must be a regular file of at most {}: pass --config FILE naming one, \
+                 or run portscope where one is",
+                size_text(MAX_FILE_BYTES)
             ),
         )
     };
     let file = std::fs::canonicalize(path).map_err(unreadable)?;
-    let bytes = std::fs::read(&file).map_err(unreadable)?;
+    let bytes = read_regular_bounded(&file, MAX_FILE_BYTES).map_err(unreadable)?;
     let text = String::from_utf8(bytes).map_err(|e| {
         let line = Lines::of(e.as_bytes()).line_of(e.utf8_error().valid_up_to());
         Error::bad_input(

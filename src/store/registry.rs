@@ -6,7 +6,8 @@
 //! whole by every command that uses it, and people read (and version) it. The lock makes
 //! every read-modify-write a transaction; the rename makes a crash at any instant leave
 //! either the old or the new file, never a torn one. A corrupt or unreadable file is
-//! reported with its path and never overwritten.
+//! reported with its path and never overwritten, and so is one that is not a regular file or
+//! is larger than [`MAX_BYTES`] (people edit it, and may put anything there).
 
 use std::fs::{File, OpenOptions};
 use std::io::{self, Write};
@@ -16,6 +17,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
+use crate::sys::bounded::{read_regular_bounded, size_text};
 
 /// The file name of the registry inside the state directory.
 pub const FILE: &str = "registry.json";
@@ -23,6 +25,9 @@ const LOCK: &str = "registry.lock";
 const TEMP: &str = "registry.json.tmp";
 /// How long to wait for another portscope holding the lock.
 const LOCK_WAIT: Duration = Duration::from_secs(30);
+/// The largest registry read: 16 MiB, over a hundred thousand entries — more than there are
+/// ports. A bigger file is refused (exit 2) before a byte of it is read.
+pub const MAX_BYTES: u64 = 16 << 20;
 
 /// A name's port.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -137,12 +142,7 @@ impl Registry {
         // A writer killed between writing the temporary file and renaming it leaves it
         // behind; under the lock nobody else is writing it.
         let _ = std::fs::remove_file(dir.join(TEMP));
-        let path = dir.join(FILE);
-        let data = match std::fs::read(&path) {
-            Ok(bytes) => parse(&bytes, &path)?,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => Data::default(),
-            Err(e) => return Err(unusable(&path, "cannot read", &e)),
-        };
+        let data = read(&dir.join(FILE))?;
         Ok(Registry {
             dir: dir.to_path_buf(),
             data,
@@ -179,12 +179,26 @@ impl Registry {
 /// commands that only look (writers replace the file atomically, so a read sees a whole
 /// version). A missing file is an empty registry.
 pub fn read_unlocked(path: &Path) -> Result<Data> {
-    match std::fs::read(path) {
+    read(path)
+}
+
+/// The registry file at `path`, parsed and checked: a regular file of at most
+/// [`MAX_BYTES`]; a missing one is an empty registry. Anything else is bad input naming it.
+fn read(path: &Path) -> Result<Data> {
+    match read_regular_bounded(path, MAX_BYTES) {
         Ok(bytes) => parse(&bytes, path),
         Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(Data::default()),
-        Err(e) => Err(Error::io(
-            format!("reading the registry {}", path.display()),
-            e,
+        Err(e) => Err(Error::unreadable_file(
+            "the registry",
+            path,
+            &e,
+            format!(
+                "the registry is a regular file of at most {}; it was left untouched: fix its \
+                 permissions or move it aside (mv {1} {1}.bad), or pass --state-dir DIR (or set \
+                 PORTSCOPE_STATE_DIR) to use another directory",
+                size_text(MAX_BYTES),
+                path.display()
+            ),
         )),
     }
 }
