@@ -341,9 +341,12 @@ pub fn lease_in(
     let (ports, avoided) = choose_in(&reg.data, spec, survey, count)?;
     let pid = std::process::id();
     let expires = now + hold.as_secs_f64();
-    reg.data
-        .leases
-        .extend(ports.iter().map(|&port| Lease { port, pid, expires }));
+    reg.data.leases.extend(ports.iter().map(|&port| Lease {
+        port,
+        pid,
+        expires,
+        extra: serde_json::Map::new(),
+    }));
     reg.save()?;
     Ok((ports, avoided))
 }

@@ -37,6 +37,7 @@ mod probe;
 mod progress;
 mod project;
 mod project_scale;
+mod registry_edits;
 mod reports;
 mod run;
 mod run_terminal;

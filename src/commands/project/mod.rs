@@ -448,12 +448,12 @@ fn reserve_for(
     // The declared ports count as taken: a copy of the registry that reserves them.
     let mut view = reg.data.clone();
     for &port in declared {
-        view.insert(Reservation {
-            name: format!("\u{0}declared/{port}"),
+        view.insert(Reservation::new(
+            format!("\u{0}declared/{port}"),
             port,
-            dir: None,
-            created: 0,
-        });
+            None,
+            0,
+        ));
     }
     let port = pick::choose_in(&view, &spec, &survey, 1)?
         .0

@@ -6,8 +6,12 @@
 //! whole by every command that uses it, and people read (and version) it. The lock makes
 //! every read-modify-write a transaction; the rename makes a crash at any instant leave
 //! either the old or the new file, never a torn one. A corrupt or unreadable file is
-//! reported with its path and never overwritten, and so is one that is not a regular file or
-//! is larger than [`MAX_BYTES`] (people edit it, and may put anything there).
+//! reported with its path and never overwritten.
+//!
+//! Because people edit it by hand, a read checks what JSON cannot say (no two reservations
+//! of one name or one port: [`checks`]), refuses a file that is not regular or is larger than
+//! [`MAX_BYTES`], and keeps fields it does not know (at the top level and in each entry)
+//! through every rewrite.
 
 use std::fs::{File, OpenOptions};
 use std::io::{self, Write};
@@ -15,9 +19,12 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
 
 use crate::error::{Error, Result};
 use crate::sys::bounded::{read_regular_bounded, size_text};
+
+mod checks;
 
 /// The file name of the registry inside the state directory.
 pub const FILE: &str = "registry.json";
@@ -41,6 +48,23 @@ pub struct Reservation {
     pub dir: Option<PathBuf>,
     /// When it was reserved (Unix seconds).
     pub created: i64,
+    /// Fields portscope does not know (added by hand, or by a newer portscope): kept as they
+    /// are when the registry is rewritten.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl Reservation {
+    /// A reservation with no extra fields.
+    pub fn new(name: impl Into<String>, port: u16, dir: Option<PathBuf>, created: i64) -> Self {
+        Reservation {
+            name: name.into(),
+            port,
+            dir,
+            created,
+            extra: Map::new(),
+        }
+    }
 }
 
 /// A port handed out by `pick`, held for a short while so no other caller gets it.
@@ -52,6 +76,9 @@ pub struct Lease {
     pub pid: u32,
     /// When the lease ends (Unix seconds); earlier once something listens on the port.
     pub expires: f64,
+    /// Fields portscope does not know: kept as they are.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
 }
 
 /// The registry's content.
@@ -65,6 +92,9 @@ pub struct Data {
     /// Live picks.
     #[serde(default)]
     pub leases: Vec<Lease>,
+    /// Top-level fields portscope does not know: kept as they are.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
 }
 
 impl Default for Data {
@@ -73,6 +103,7 @@ impl Default for Data {
             schema_version: 1,
             reservations: Vec::new(),
             leases: Vec::new(),
+            extra: Map::new(),
         }
     }
 }
@@ -233,7 +264,8 @@ fn lock_within(file: &File, path: &Path, wait: Duration) -> Result<()> {
     }
 }
 
-/// Parse the file's bytes; anything else is reported with the path and left as it is.
+/// Parse the file's bytes and check them ([`checks`]); anything else is reported with the
+/// path and left as it is.
 pub fn parse(bytes: &[u8], path: &Path) -> Result<Data> {
     let data: Data = serde_json::from_slice(bytes).map_err(|e| {
         Error::bad_input(
@@ -260,6 +292,7 @@ pub fn parse(bytes: &[u8], path: &Path) -> Result<Data> {
             "it was left untouched: use the portscope that wrote it, or pass --state-dir DIR to use another registry",
         ));
     }
+    checks::no_duplicates(&data, bytes, path)?;
     Ok(data)
 }
 
@@ -316,12 +349,7 @@ mod tests {
         let mut reg = Registry::open(&dir).unwrap();
         assert_eq!(reg.data, Data::default());
         for (name, port) in [("web", 4100), ("api", 4200)] {
-            reg.data.insert(Reservation {
-                name: name.into(),
-                port,
-                dir: None,
-                created: 1,
-            });
+            reg.data.insert(Reservation::new(name, port, None, 1));
         }
         reg.save().unwrap();
         drop(reg);
@@ -366,6 +394,7 @@ mod tests {
                 port,
                 pid: 1,
                 expires,
+                extra: Map::new(),
             });
         }
         assert!(d.leased(5001, 50.0) && !d.leased(5000, 50.0));
