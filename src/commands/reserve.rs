@@ -139,7 +139,7 @@ pub fn ensure(
         }
         None => {
             let spec = pick::spec(range, None, false, false, name_hash(name))?;
-            let survey = pick::survey(&spec)?;
+            let survey = pick::survey()?;
             reg.data
                 .expire_leases(crate::time::now(), |p| survey.listening.contains(&p));
             pick::choose_in(&reg.data, &spec, &survey, 1)?.0[0]

@@ -133,6 +133,17 @@ impl Data {
         self.reservations.insert(at, r);
     }
 
+    /// Add many reservations (each replacing one of the same name), keeping the list sorted
+    /// by name: one sort, where [`Data::insert`] for each would shift the list each time.
+    pub fn add_all(&mut self, new: impl IntoIterator<Item = Reservation>) {
+        let new: Vec<Reservation> = new.into_iter().collect();
+        let names: std::collections::HashSet<&str> = new.iter().map(|r| r.name.as_str()).collect();
+        self.reservations
+            .retain(|r| !names.contains(r.name.as_str()));
+        self.reservations.extend(new);
+        self.reservations.sort_by(|a, b| a.name.cmp(&b.name));
+    }
+
     /// Remove `name`'s reservation, returning it.
     pub fn remove(&mut self, name: &str) -> Option<Reservation> {
         let at = self.reservations.iter().position(|r| r.name == name)?;
