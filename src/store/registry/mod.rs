@@ -9,7 +9,7 @@
 //! reported with its path and never overwritten.
 //!
 //! Because people edit it by hand, a read checks what JSON cannot say (no two reservations
-//! of one name or one port: [`checks`]), refuses a file that is not regular or is larger than
+//! of one name or one port: `checks.rs`), refuses a file that is not regular or is larger than
 //! [`MAX_BYTES`], and keeps fields it does not know (at the top level and in each entry)
 //! through every rewrite.
 
@@ -275,8 +275,8 @@ fn lock_within(file: &File, path: &Path, wait: Duration) -> Result<()> {
     }
 }
 
-/// Parse the file's bytes and check them ([`checks`]); anything else is reported with the
-/// path and left as it is.
+/// Parse the file's bytes and check them (no name or port reserved twice); anything else is
+/// reported with the path and left as it is.
 pub fn parse(bytes: &[u8], path: &Path) -> Result<Data> {
     let data: Data = serde_json::from_slice(bytes).map_err(|e| {
         Error::bad_input(
