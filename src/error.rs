@@ -4,6 +4,7 @@
 //! accepted). Everything the OS refuses or fails at is another variant, with a hint.
 
 use std::io;
+use std::path::Path;
 
 /// Every error portscope reports.
 #[derive(Debug, thiserror::Error)]
@@ -54,6 +55,22 @@ impl Error {
             problem: problem.into(),
             accepted: accepted.into(),
         }
+    }
+
+    /// A file portscope could not use as `what` (`the project file`), as bad input naming it
+    /// and why: what it is instead of a regular file, its size and the bound (the refusals of
+    /// [`crate::sys::bounded::read_regular_bounded`]), or the OS's reason; then `accepted`.
+    pub fn unreadable_file(
+        what: &str,
+        path: &Path,
+        e: &io::Error,
+        accepted: impl Into<String>,
+    ) -> Error {
+        let problem = match crate::sys::bounded::refusal(e) {
+            Some(refused) => format!("{what} {} is {refused}", path.display()),
+            None => format!("cannot read {what} {}: {e}", path.display()),
+        };
+        Error::bad_input(problem, accepted)
     }
 
     /// Wrap an I/O error with context; EACCES/EPERM become [`Error::PermissionDenied`].

@@ -12,6 +12,7 @@
 //! ```
 //!
 //! An entry matches a finding when every field it gives matches; it must give at least one.
+//! The file is read only when it is a regular file of at most [`MAX_FILE_BYTES`].
 
 use std::path::{Path, PathBuf};
 
@@ -21,9 +22,15 @@ use toml::Spanned;
 use super::AuditFinding;
 use super::catalog;
 use crate::error::{Error, Result};
+use crate::sys::bounded::{read_regular_bounded, size_text};
+use crate::text::Lines;
 
 /// The file name looked for in the current directory.
 pub const FILE_NAME: &str = "portscope-audit.toml";
+
+/// The largest allowlist read (1 MiB: thousands of entries); a bigger one is refused before
+/// a byte of it is read.
+pub const MAX_FILE_BYTES: u64 = 1 << 20;
 
 /// What the format accepts, in one line (the second half of every parse error).
 const ACCEPTED: &str = "portscope-audit.toml holds [[allow]] entries with reason = \"WHY\" \
@@ -92,16 +99,22 @@ impl Allowlist {
             .map(|e| e.reason.as_str())
     }
 
-    /// Read and parse the file at `path`.
+    /// Read and parse the file at `path`: a regular file of at most [`MAX_FILE_BYTES`].
     pub fn load(path: &Path) -> Result<Allowlist> {
-        let bytes = std::fs::read(path).map_err(|e| {
-            Error::bad_input(
-                format!("cannot read the allowlist {}: {e}", path.display()),
-                "pass --allowlist FILE naming a readable portscope-audit.toml",
+        let bytes = read_regular_bounded(path, MAX_FILE_BYTES).map_err(|e| {
+            Error::unreadable_file(
+                "the allowlist",
+                path,
+                &e,
+                format!(
+                    "pass --allowlist FILE naming a readable portscope-audit.toml, a regular file \
+                     of at most {}",
+                    size_text(MAX_FILE_BYTES)
+                ),
             )
         })?;
         let text = String::from_utf8(bytes).map_err(|e| {
-            let line = line_of(e.as_bytes(), e.utf8_error().valid_up_to());
+            let line = Lines::of(e.as_bytes()).line_of(e.utf8_error().valid_up_to());
             Error::bad_input(
                 format!("{} line {line}: not UTF-8 text", path.display()),
                 ACCEPTED,
@@ -112,12 +125,13 @@ impl Allowlist {
 
     /// Parse the text of an allowlist; `path` names it in errors. Pure.
     pub fn parse(text: &str, path: &Path) -> Result<Allowlist> {
+        let lines = Lines::of(text.as_bytes());
         let at = |span: std::ops::Range<usize>, problem: &str| {
             Error::bad_input(
                 format!(
                     "{} line {}: {problem}",
                     path.display(),
-                    line_of(text.as_bytes(), span.start)
+                    lines.line_of(span.start)
                 ),
                 ACCEPTED,
             )
@@ -190,7 +204,7 @@ impl Allowlist {
                 process,
                 address,
                 reason,
-                line: line_of(text.as_bytes(), span.start),
+                line: lines.line_of(span.start),
             });
         }
         Ok(Allowlist {
@@ -202,6 +216,8 @@ impl Allowlist {
 
 /// The allowlist to use: `given` (which must exist), else `./portscope-audit.toml`, else
 /// `$XDG_CONFIG_HOME/portscope/audit.toml` (`~/.config/portscope/audit.toml`), when present.
+/// Present means anything by that name: a FIFO or a directory there is an error naming it,
+/// not skipped.
 pub fn resolve(given: Option<&Path>) -> Result<Option<Allowlist>> {
     if let Some(path) = given {
         if !path.is_file() {
@@ -220,7 +236,7 @@ pub fn resolve(given: Option<&Path>) -> Result<Option<Allowlist>> {
     let cwd = std::env::current_dir().ok();
     let xdg = std::env::var_os("XDG_CONFIG_HOME").map(PathBuf::from);
     let home = std::env::var_os("HOME").map(PathBuf::from);
-    match default_path(cwd, xdg, home, |p| p.is_file()) {
+    match default_path(cwd, xdg, home, |p| p.symlink_metadata().is_ok()) {
         Some(path) => Allowlist::load(&path).map(Some),
         None => Ok(None),
     }
@@ -243,12 +259,6 @@ fn default_path(
     .into_iter()
     .flatten()
     .find(|p| exists(p))
-}
-
-/// The 1-based line holding byte `offset` of `text`.
-fn line_of(text: &[u8], offset: usize) -> usize {
-    let end = offset.min(text.len());
-    text[..end].iter().filter(|&&b| b == b'\n').count() + 1
 }
 
 #[derive(Debug, Deserialize)]

@@ -67,7 +67,7 @@ pub struct Spec {
 pub type Chosen = (Vec<u16>, Option<(u16, u16)>);
 
 /// Why candidates were passed over (for the "no free port" message).
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone, Copy)]
 struct Skipped {
     in_use: usize,
     registry: usize,
@@ -77,27 +77,37 @@ struct Skipped {
 
 /// What the machine says, read before choosing — and before taking the registry lock, so
 /// the lock is held only for the choice itself. A port taken after the survey still fails
-/// its test bind.
+/// its test bind. One survey serves any number of choices (`env` makes thousands).
 #[derive(Debug, Clone)]
 pub struct Survey {
     sysctls: sysctl::PortSysctls,
-    /// Local ports of sockets (any state) that overlap the spec's host and protocols.
-    in_use: HashSet<u16>,
+    /// Protocol, local address and port of every socket (any state).
+    locals: Vec<(Proto, Option<IpAddr>, u16)>,
     /// Ports something listens on (TCP LISTEN, bound UDP), to end leases early.
     pub listening: HashSet<u16>,
 }
 
-/// Read the sysctls and one socket dump for `spec`.
-pub fn survey(spec: &Spec) -> Result<Survey> {
+impl Survey {
+    /// Local ports of sockets that overlap the spec's host and protocols.
+    fn in_use(&self, spec: &Spec) -> HashSet<u16> {
+        self.locals
+            .iter()
+            .filter(|(proto, _, _)| spec.udp || *proto != Proto::Udp)
+            .filter(|(_, local, _)| match (spec.host, local) {
+                (None, _) | (_, None) => true,
+                (Some(h), Some(l)) => overlaps(h, *l),
+            })
+            .map(|&(_, _, port)| port)
+            .collect()
+    }
+}
+
+/// Read the sysctls and one socket dump.
+pub fn survey() -> Result<Survey> {
     let sockets = sock_diag::dump(&SocketQuery::default())?;
-    let in_use = sockets
+    let locals = sockets
         .iter()
-        .filter(|s| spec.udp || s.proto != Proto::Udp)
-        .filter(|s| match (spec.host, s.local.ip()) {
-            (None, _) | (_, None) => true,
-            (Some(h), Some(l)) => overlaps(h, l),
-        })
-        .filter_map(|s| s.port())
+        .filter_map(|s| Some((s.proto, s.local.ip(), s.port()?)))
         .collect();
     let listening = sockets
         .iter()
@@ -106,7 +116,7 @@ pub fn survey(spec: &Spec) -> Result<Survey> {
         .collect();
     Ok(Survey {
         sysctls: sysctl::port_sysctls(),
-        in_use,
+        locals,
         listening,
     })
 }
@@ -114,71 +124,164 @@ pub fn survey(spec: &Spec) -> Result<Survey> {
 /// Choose `count` ports for `spec`, given the registry's data (locked by the caller).
 /// Returns the ports and the ephemeral range that was avoided.
 pub fn choose(data: &Data, spec: &Spec, count: usize) -> Result<Chosen> {
-    choose_in(data, spec, &survey(spec)?, count)
+    choose_in(data, spec, &survey()?, count)
 }
 
 /// [`choose`] with a survey taken beforehand.
 pub fn choose_in(data: &Data, spec: &Spec, survey: &Survey, count: usize) -> Result<Chosen> {
-    let sysctls = &survey.sysctls;
-    let ephemeral = sysctls.ephemeral.filter(|_| !spec.allow_ephemeral);
-    let in_use = &survey.in_use;
-    let now = crate::time::now();
-    let taken: HashSet<u16> = data
-        .reservations
-        .iter()
-        .map(|r| r.port)
-        .chain(
-            data.leases
-                .iter()
-                .filter(|l| l.expires > now)
-                .map(|l| l.port),
-        )
-        .collect();
-    let well_known = spec.avoid_well_known.then(well_known_ports);
-    let (lo, hi) = spec.range;
-    let mut skipped = Skipped::default();
-    // Cheap checks first, then start at a point among what is left (starting among all
-    // ports would send every start inside the ephemeral block to the port just above it).
-    let candidates: Vec<u16> = (lo.max(1)..=hi)
-        .filter(|&port| {
-            if ephemeral.is_some_and(|(a, b)| (a..=b).contains(&port))
-                || sysctls
-                    .reserved
+    Pool::new(data, spec, survey).take(spec, count)
+}
+
+/// One port for each spec, in order: the ports [`choose_in`] would give if each were
+/// reserved in `data` before the next was chosen. The candidates are listed once per kind of
+/// spec (everything but its start), not once per spec: `env` chooses for thousands of
+/// services in one pass over the range, not one each.
+pub fn choose_each(data: &Data, specs: &[Spec], survey: &Survey) -> Result<Vec<u16>> {
+    let mut pools: Vec<Pool> = Vec::new();
+    let mut chosen: Vec<u16> = Vec::with_capacity(specs.len());
+    for spec in specs {
+        let at = match pools.iter().position(|p| p.serves(spec)) {
+            Some(at) => at,
+            None => {
+                pools.push(Pool::new(data, spec, survey));
+                pools.len() - 1
+            }
+        };
+        let pool = &mut pools[at];
+        pool.forget(&chosen);
+        chosen.push(pool.take(spec, 1)?.0[0]);
+    }
+    Ok(chosen)
+}
+
+/// The candidates for a kind of spec: the range without the ephemeral range, reserved and
+/// well-known ports, what the registry holds and what is in use — before the test binds.
+#[derive(Debug)]
+struct Pool {
+    /// The spec it was made for (its `start` does not matter).
+    spec: Spec,
+    /// Ascending.
+    candidates: Vec<u16>,
+    skipped: Skipped,
+    ephemeral: Option<(u16, u16)>,
+    /// How many ports of a [`choose_each`] batch were taken out already.
+    forgotten: usize,
+}
+
+impl Pool {
+    fn new(data: &Data, spec: &Spec, survey: &Survey) -> Pool {
+        let sysctls = &survey.sysctls;
+        let ephemeral = sysctls.ephemeral.filter(|_| !spec.allow_ephemeral);
+        let in_use = survey.in_use(spec);
+        let now = crate::time::now();
+        let taken: HashSet<u16> = data
+            .reservations
+            .iter()
+            .map(|r| r.port)
+            .chain(
+                data.leases
                     .iter()
-                    .any(|&(a, b)| (a..=b).contains(&port))
-            {
-                skipped.ephemeral += 1;
-            } else if well_known.as_ref().is_some_and(|w| w[usize::from(port)]) {
-                skipped.well_known += 1;
-            } else if taken.contains(&port) {
-                skipped.registry += 1;
-            } else if in_use.contains(&port) {
-                skipped.in_use += 1;
-            } else {
-                return true;
-            }
-            false
-        })
-        .collect();
-    let mut chosen = Vec::with_capacity(count);
-    if !candidates.is_empty() {
-        let first = usize::try_from(spec.start % candidates.len() as u64).unwrap_or(0);
-        let (before, after) = candidates.split_at(first);
-        for &port in after.iter().chain(before) {
-            if chosen.len() == count {
-                break;
-            }
-            if binds(port, spec.host, spec.udp) {
-                chosen.push(port);
-            } else {
-                skipped.in_use += 1;
-            }
+                    .filter(|l| l.expires > now)
+                    .map(|l| l.port),
+            )
+            .collect();
+        let well_known = spec.avoid_well_known.then(well_known_ports);
+        let (lo, hi) = spec.range;
+        let mut skipped = Skipped::default();
+        let candidates: Vec<u16> = (lo.max(1)..=hi)
+            .filter(|&port| {
+                if ephemeral.is_some_and(|(a, b)| (a..=b).contains(&port))
+                    || sysctls
+                        .reserved
+                        .iter()
+                        .any(|&(a, b)| (a..=b).contains(&port))
+                {
+                    skipped.ephemeral += 1;
+                } else if well_known.as_ref().is_some_and(|w| w[usize::from(port)]) {
+                    skipped.well_known += 1;
+                } else if taken.contains(&port) {
+                    skipped.registry += 1;
+                } else if in_use.contains(&port) {
+                    skipped.in_use += 1;
+                } else {
+                    return true;
+                }
+                false
+            })
+            .collect();
+        Pool {
+            spec: spec.clone(),
+            candidates,
+            skipped,
+            ephemeral,
+            forgotten: 0,
         }
     }
-    if chosen.len() < count {
-        return Err(exhausted(spec, count, chosen.len(), &skipped, ephemeral));
+
+    /// Whether `spec` differs from the pool's only in where it starts.
+    fn serves(&self, spec: &Spec) -> bool {
+        let s = &self.spec;
+        (
+            s.range,
+            s.avoid_well_known,
+            s.allow_ephemeral,
+            s.host,
+            s.udp,
+        ) == (
+            spec.range,
+            spec.avoid_well_known,
+            spec.allow_ephemeral,
+            spec.host,
+            spec.udp,
+        )
     }
-    Ok((chosen, ephemeral))
+
+    /// Take out the ports of `chosen` it has not seen yet: reserved now, as if in the registry.
+    fn forget(&mut self, chosen: &[u16]) {
+        for port in &chosen[self.forgotten.min(chosen.len())..] {
+            if let Ok(at) = self.candidates.binary_search(port) {
+                self.candidates.remove(at);
+                self.skipped.registry += 1;
+            }
+        }
+        self.forgotten = chosen.len();
+    }
+
+    /// `count` candidates that pass the test bind, from a point among them that `spec.start`
+    /// picks (starting among all ports would send every start inside the ephemeral block to
+    /// the port just above it).
+    fn take(&self, spec: &Spec, count: usize) -> Result<Chosen> {
+        let mut skipped_in_use = self.skipped.in_use;
+        let mut chosen = Vec::with_capacity(count);
+        if !self.candidates.is_empty() {
+            let first = usize::try_from(spec.start % self.candidates.len() as u64).unwrap_or(0);
+            let (before, after) = self.candidates.split_at(first);
+            for &port in after.iter().chain(before) {
+                if chosen.len() == count {
+                    break;
+                }
+                if binds(port, spec.host, spec.udp) {
+                    chosen.push(port);
+                } else {
+                    skipped_in_use += 1;
+                }
+            }
+        }
+        if chosen.len() < count {
+            let skipped = Skipped {
+                in_use: skipped_in_use,
+                ..self.skipped
+            };
+            return Err(exhausted(
+                spec,
+                count,
+                chosen.len(),
+                &skipped,
+                self.ephemeral,
+            ));
+        }
+        Ok((chosen, self.ephemeral))
+    }
 }
 
 fn exhausted(
@@ -324,7 +427,7 @@ pub fn spec(
 /// Choose `count` ports for `spec` and lease them for `hold` in the (locked) registry:
 /// until the lease ends, or something listens on the port, nobody else is handed it.
 pub fn lease(reg: &mut Registry, spec: &Spec, count: usize, hold: Duration) -> Result<Chosen> {
-    lease_in(reg, spec, &survey(spec)?, count, hold)
+    lease_in(reg, spec, &survey()?, count, hold)
 }
 
 /// [`lease`] with a survey taken beforehand (before the lock, ideally).
@@ -341,9 +444,12 @@ pub fn lease_in(
     let (ports, avoided) = choose_in(&reg.data, spec, survey, count)?;
     let pid = std::process::id();
     let expires = now + hold.as_secs_f64();
-    reg.data
-        .leases
-        .extend(ports.iter().map(|&port| Lease { port, pid, expires }));
+    reg.data.leases.extend(ports.iter().map(|&port| Lease {
+        port,
+        pid,
+        expires,
+        extra: serde_json::Map::new(),
+    }));
     reg.save()?;
     Ok((ports, avoided))
 }
@@ -393,7 +499,7 @@ pub fn run(opts: &Options, _ui: &dyn Ui) -> Result<(Report, Exit)> {
         random_start(),
     )?;
     let dir = registry::state_dir(opts.state_dir.as_deref())?;
-    let survey = survey(&spec)?;
+    let survey = survey()?;
     let mut reg = Registry::open(&dir)?;
     let (ports, avoided) = lease_in(&mut reg, &spec, &survey, opts.count, opts.lease)?;
     let report = PickReport {
@@ -422,6 +528,40 @@ mod tests {
         assert!(overlaps(ip("::ffff:127.0.0.1"), ip("127.0.0.1")));
         assert!(!overlaps(ip("127.0.0.1"), ip("127.0.0.2")));
         assert!(!overlaps(ip("::1"), ip("127.0.0.1")));
+    }
+
+    #[test]
+    fn a_batch_chooses_what_one_at_a_time_would() {
+        use crate::store::registry::Reservation;
+        let survey = survey().unwrap();
+        let ip = |s: &str| Some(s.parse::<IpAddr>().unwrap());
+        let specs: Vec<Spec> = (0..60u64)
+            .map(|i| {
+                let host = [None, ip("127.0.0.1"), None, ip("::1")][(i % 4) as usize];
+                spec(
+                    None,
+                    host,
+                    i % 3 == 0,
+                    false,
+                    i.wrapping_mul(0x9e37_79b9_7f4a_7c15),
+                )
+                .unwrap()
+            })
+            .collect();
+        let batch = choose_each(&Data::default(), &specs, &survey).unwrap();
+        let mut data = Data::default();
+        let one_by_one: Vec<u16> = specs
+            .iter()
+            .enumerate()
+            .map(|(i, spec)| {
+                let port = choose_in(&data, spec, &survey, 1).unwrap().0[0];
+                data.insert(Reservation::new(format!("n{i}"), port, None, 0));
+                port
+            })
+            .collect();
+        assert_eq!(batch, one_by_one);
+        let distinct: HashSet<u16> = batch.iter().copied().collect();
+        assert_eq!(distinct.len(), specs.len());
     }
 
     #[test]

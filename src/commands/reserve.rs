@@ -139,18 +139,18 @@ pub fn ensure(
         }
         None => {
             let spec = pick::spec(range, None, false, false, name_hash(name))?;
-            let survey = pick::survey(&spec)?;
+            let survey = pick::survey()?;
             reg.data
                 .expire_leases(crate::time::now(), |p| survey.listening.contains(&p));
             pick::choose_in(&reg.data, &spec, &survey, 1)?.0[0]
         }
     };
-    let r = Reservation {
-        name: name.to_string(),
+    let r = Reservation::new(
+        name,
         port,
-        dir: dir.map(Path::to_path_buf),
-        created: crate::time::now() as i64,
-    };
+        dir.map(Path::to_path_buf),
+        crate::time::now() as i64,
+    );
     reg.data.insert(r.clone());
     reg.save()?;
     Ok((r, true))
@@ -161,7 +161,11 @@ fn rows(list: &[Reservation]) -> Result<Vec<Row>> {
     Ok(list
         .iter()
         .map(|r| Row {
-            reservation: r.clone(),
+            // Fields added by hand stay in the registry, out of the report's schema.
+            reservation: Reservation {
+                extra: serde_json::Map::new(),
+                ..r.clone()
+            },
             listening: listening.contains(&r.port),
             dir_exists: r.dir.as_deref().map(Path::is_dir),
         })

@@ -229,7 +229,7 @@ fn picked(ip: IpAddr) -> Result<TcpListener> {
             host: Some(ip),
             ..spec
         };
-        let survey = pick::survey(&spec)?;
+        let survey = pick::survey()?;
         // The registry is read under its lock when there is one; without a usable state
         // directory, only the machine's sockets count.
         let reg = registry::state_dir(None)

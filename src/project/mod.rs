@@ -22,6 +22,7 @@
 //!
 //! Unknown keys and bad values are rejected with the file, the line and what is accepted.
 
+use std::collections::HashMap;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
@@ -31,9 +32,15 @@ use toml::Spanned;
 
 use crate::error::{Error, Result};
 use crate::model::Proto;
+use crate::sys::bounded::{read_regular_bounded, size_text};
+use crate::text::Lines;
 
 /// The file name looked for in the current directory and its parents.
 pub const FILE_NAME: &str = "ports.toml";
+
+/// The largest `ports.toml` read: a thousand times what a project of a thousand services
+/// needs; a bigger one is refused (exit 2) before a byte of it is read.
+pub const MAX_FILE_BYTES: u64 = 1 << 20;
 
 /// What the format accepts, in one line (the second half of every parse error).
 const ACCEPTED: &str = "ports.toml takes an optional [project] table with name = \"NAME\", and \
@@ -113,18 +120,22 @@ pub fn env_var(service: &str) -> String {
 /// address) on the same port would clash: the same address, `0.0.0.0` and any IPv4
 /// address, `::` and anything (dual-stack); IPv4-mapped IPv6 addresses count as IPv4.
 pub fn overlaps(a: Option<IpAddr>, b: Option<IpAddr>) -> bool {
-    let canon = |ip: IpAddr| match ip {
-        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
-        v4 => v4,
-    };
     let wildcard_over = |w: IpAddr, other: IpAddr| match w {
         // The IPv6 wildcard is dual-stack unless bindv6only is set: assume the clash.
         IpAddr::V6(v6) => v6.is_unspecified(),
         IpAddr::V4(v4) => v4.is_unspecified() && other.is_ipv4(),
     };
-    match (a.map(canon), b.map(canon)) {
+    match (a.map(canonical), b.map(canonical)) {
         (Some(a), Some(b)) => a == b || wildcard_over(a, b) || wildcard_over(b, a),
         _ => true,
+    }
+}
+
+/// An IPv4-mapped IPv6 address as the IPv4 address it is; any other as it is.
+fn canonical(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
+        v4 => v4,
     }
 }
 
@@ -141,37 +152,67 @@ pub struct Binding {
 
 /// Groups of indexes into `bindings` that clash: same port and protocol, overlapping
 /// addresses. Each group lists, ascending, every binding that clashes with another of the
-/// group's port and protocol; groups are ordered by their first index.
+/// group's port and protocol; groups are ordered by the first binding of their port and
+/// protocol. Linear: one map by port and protocol, then counts per address kind in each
+/// (it compared every binding with every later one).
 pub fn clashes(bindings: &[Binding]) -> Vec<Vec<usize>> {
-    let mut groups: Vec<Vec<usize>> = Vec::new();
-    let mut seen = vec![false; bindings.len()];
-    for (i, a) in bindings.iter().enumerate() {
-        if seen[i] {
-            continue;
-        }
-        let same: Vec<usize> = (i..bindings.len())
-            .filter(|&j| bindings[j].port == a.port && bindings[j].proto == a.proto)
-            .collect();
-        for &j in &same {
-            seen[j] = true;
-        }
-        let group: Vec<usize> = same
-            .iter()
-            .copied()
-            .filter(|&j| {
-                same.iter()
-                    .any(|&k| k != j && overlaps(bindings[j].host, bindings[k].host))
-            })
-            .collect();
-        if group.len() > 1 {
-            groups.push(group);
+    let mut by_port: HashMap<(u16, Proto), usize> = HashMap::new();
+    let mut sets: Vec<Vec<usize>> = Vec::new();
+    for (i, b) in bindings.iter().enumerate() {
+        let at = *by_port.entry((b.port, b.proto)).or_insert_with(|| {
+            sets.push(Vec::new());
+            sets.len() - 1
+        });
+        sets[at].push(i);
+    }
+    sets.iter()
+        .map(|set| clashing(bindings, set))
+        .filter(|group| group.len() > 1)
+        .collect()
+}
+
+/// The members of `set` (bindings of one port and protocol) that [`overlaps`] another
+/// member, found by counting instead of comparing every pair: an undeclared address or `::`
+/// overlaps everything, `0.0.0.0` every IPv4 address, any address itself.
+fn clashing(bindings: &[Binding], set: &[usize]) -> Vec<usize> {
+    if set.len() < 2 {
+        return Vec::new();
+    }
+    let host = |i: usize| bindings[i].host.map(canonical);
+    let (mut everywhere, mut v4, mut v4_wildcard) = (0, 0, 0);
+    let mut same: HashMap<IpAddr, usize> = HashMap::new();
+    for &i in set {
+        match host(i) {
+            None => everywhere += 1,
+            Some(ip) if ip.is_ipv6() && ip.is_unspecified() => everywhere += 1,
+            Some(ip) => {
+                if ip.is_ipv4() {
+                    v4 += 1;
+                    v4_wildcard += usize::from(ip.is_unspecified());
+                }
+                *same.entry(ip).or_default() += 1;
+            }
         }
     }
-    groups
+    set.iter()
+        .copied()
+        .filter(|&i| match host(i) {
+            None => true,
+            Some(ip) if ip.is_unspecified() && ip.is_ipv6() => true,
+            Some(ip) if ip.is_unspecified() => everywhere > 0 || v4 > 1,
+            Some(ip) => {
+                everywhere > 0
+                    || (ip.is_ipv4() && v4_wildcard > 0)
+                    || same.get(&ip).is_some_and(|&n| n > 1)
+            }
+        })
+        .collect()
 }
 
 /// The project file to use: `config` when given (a directory means its `ports.toml`),
-/// else `ports.toml` in `start` or its nearest parent.
+/// else `ports.toml` in `start` or its nearest parent. Whatever is named `ports.toml` stops
+/// the search — a FIFO, a directory or a huge file too: [`load`] then says what is wrong with
+/// it rather than a `ports.toml` further up (or none) being used without a word.
 pub fn locate(config: Option<&Path>, start: &Path) -> Result<PathBuf> {
     if let Some(given) = config {
         let path = if given.is_dir() {
@@ -184,7 +225,7 @@ pub fn locate(config: Option<&Path>, start: &Path) -> Result<PathBuf> {
     start
         .ancestors()
         .map(|dir| dir.join(FILE_NAME))
-        .find(|candidate| candidate.is_file())
+        .find(|candidate| candidate.symlink_metadata().is_ok())
         .ok_or_else(|| {
             Error::bad_input(
                 match start.parent() {
@@ -203,20 +244,25 @@ pub fn locate(config: Option<&Path>, start: &Path) -> Result<PathBuf> {
 }
 
 /// Read and parse the project file at `path` (the project directory is its directory,
-/// with symbolic links resolved).
+/// with symbolic links resolved). At most [`MAX_FILE_BYTES`], and only a regular file: the
+/// upward search may meet a `ports.toml` someone else put in a shared directory (`/tmp`).
 pub fn load(path: &Path) -> Result<Project> {
     let unreadable = |e: std::io::Error| {
-        Error::bad_input(
-            format!("cannot read the project file {}: {e}", path.display()),
+        Error::unreadable_file(
+            "the project file",
+            path,
+            &e,
             format!(
-                "pass --config FILE naming a readable {FILE_NAME}, or run portscope where one is"
+                "{FILE_NAME} must be a regular file of at most {}: pass --config FILE naming one, \
+                 or run portscope where one is",
+                size_text(MAX_FILE_BYTES)
             ),
         )
     };
     let file = std::fs::canonicalize(path).map_err(unreadable)?;
-    let bytes = std::fs::read(&file).map_err(unreadable)?;
+    let bytes = read_regular_bounded(&file, MAX_FILE_BYTES).map_err(unreadable)?;
     let text = String::from_utf8(bytes).map_err(|e| {
-        let line = line_of(e.as_bytes(), e.utf8_error().valid_up_to());
+        let line = Lines::of(e.as_bytes()).line_of(e.utf8_error().valid_up_to());
         Error::bad_input(
             format!("{} line {line}: not UTF-8 text", file.display()),
             ACCEPTED,
@@ -228,7 +274,6 @@ pub fn load(path: &Path) -> Result<Project> {
 
 mod file;
 
-use file::line_of;
 pub use file::parse;
 #[cfg(test)]
 mod tests;

@@ -198,3 +198,65 @@ fn duplicate_detection() {
     );
     assert!(clashes(&list[..2]).is_empty());
 }
+
+#[test]
+fn clashes_counted_agree_with_every_pair_compared() {
+    let hosts: Vec<Option<IpAddr>> = [
+        None,
+        Some("0.0.0.0"),
+        Some("::"),
+        Some("::ffff:0.0.0.0"),
+        Some("127.0.0.1"),
+        Some("::ffff:127.0.0.1"),
+        Some("127.0.0.2"),
+        Some("::1"),
+    ]
+    .iter()
+    .map(|h| h.map(|h| h.parse().unwrap()))
+    .collect();
+    let choices: Vec<Binding> = hosts
+        .iter()
+        .flat_map(|&host| {
+            [1, 2].map(|port| Binding {
+                port,
+                proto: Proto::Tcp,
+                host,
+            })
+        })
+        .collect();
+    // The definition: per port and protocol (in first-seen order), every binding that
+    // overlaps another.
+    let pairwise = |list: &[Binding]| -> Vec<Vec<usize>> {
+        let mut firsts: Vec<u16> = Vec::new();
+        for b in list {
+            if !firsts.contains(&b.port) {
+                firsts.push(b.port);
+            }
+        }
+        firsts
+            .iter()
+            .map(|&port| {
+                (0..list.len())
+                    .filter(|&j| {
+                        list[j].port == port
+                            && (0..list.len()).any(|k| {
+                                k != j
+                                    && list[k].port == port
+                                    && overlaps(list[j].host, list[k].host)
+                            })
+                    })
+                    .collect::<Vec<usize>>()
+            })
+            .filter(|g| g.len() > 1)
+            .collect()
+    };
+    let n = choices.len();
+    for a in 0..n {
+        for b in 0..n {
+            for c in 0..n {
+                let list = [choices[a], choices[b], choices[c]];
+                assert_eq!(clashes(&list), pairwise(&list), "{list:?}");
+            }
+        }
+    }
+}

@@ -17,10 +17,10 @@ use crate::harness::{self, Run};
 use crate::servers;
 
 /// An empty directory, removed on drop: the audit's working directory and config home.
-struct Scratch(PathBuf);
+pub(crate) struct Scratch(PathBuf);
 
 impl Scratch {
-    fn new() -> Scratch {
+    pub(crate) fn new() -> Scratch {
         static N: AtomicU32 = AtomicU32::new(0);
         let n = N.fetch_add(1, Ordering::Relaxed);
         let path =
@@ -30,7 +30,7 @@ impl Scratch {
         Scratch(path)
     }
 
-    fn path(&self) -> &Path {
+    pub(crate) fn path(&self) -> &Path {
         &self.0
     }
 
@@ -52,7 +52,7 @@ impl Drop for Scratch {
 }
 
 /// Run `portscope audit ARGS` in `dir` (also its config home).
-fn run_in(dir: &Scratch, args: &[&str]) -> Run {
+pub(crate) fn run_in(dir: &Scratch, args: &[&str]) -> Run {
     harness::output(
         harness::portscope()
             .arg("audit")

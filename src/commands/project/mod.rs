@@ -3,6 +3,7 @@
 //! taking its lock or creating anything); `env` reserves ports for the services that
 //! declare none, under `<project>/<service>`, and says which port each service has.
 
+use std::collections::{HashMap, HashSet};
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
@@ -389,14 +390,26 @@ pub fn env(opts: &Options, _ui: &dyn Ui) -> Result<(Report, Exit)> {
     let project = load(opts)?;
     let state = registry::state_dir(opts.state_dir.as_deref())?;
     let mut reg = Registry::open(&state)?;
-    let declared: Vec<u16> = project.services.iter().filter_map(|s| s.port).collect();
+    let new = reserve_missing(&mut reg, &project)?;
+    let reserved: HashMap<&str, u16> = reg
+        .data
+        .reservations
+        .iter()
+        .map(|r| (r.name.as_str(), r.port))
+        .collect();
     let mut services = Vec::with_capacity(project.services.len());
     for s in &project.services {
         let (port, port_from, newly_reserved) = match s.port {
             Some(p) => (p, PortFrom::Declared, false),
             None => {
-                let (r, new) = reserve_for(&mut reg, &project, s, &declared)?;
-                (r.port, PortFrom::Reserved, new)
+                let name = project.reservation_name(&s.name);
+                let Some(&port) = reserved.get(name.as_str()) else {
+                    return Err(Error::io(
+                        format!("reserving {name}"),
+                        std::io::Error::other("the reservation made is not in the registry"),
+                    ));
+                };
+                (port, PortFrom::Reserved, new.contains(&name))
             }
         };
         services.push(EnvService {
@@ -422,42 +435,61 @@ pub fn env(opts: &Options, _ui: &dyn Ui) -> Result<(Report, Exit)> {
     Ok((Report::Env(Box::new(report)), Exit::Success))
 }
 
-/// The service's reservation, made if missing: chosen as `reserve` chooses (starting at a
-/// hash of the name, so it is stable), but never one of the project's declared ports, free
-/// on the service's protocol and address; recorded with the project directory as owner.
-fn reserve_for(
-    reg: &mut Registry,
-    project: &Project,
-    s: &Service,
-    declared: &[u16],
-) -> Result<(Reservation, bool)> {
-    let name = project.reservation_name(&s.name);
-    if reg.data.reservation(&name).is_some() {
-        return reserve::ensure(reg, &name, None, None, Some(&project.dir));
+/// Reserve a port for every service that declares none and has no reservation yet, in one
+/// batch under the registry lock: one socket survey, one pass over the port range, one save
+/// (one fsync) — not one of each per service. Each port is chosen as `reserve` chooses
+/// (starting at a hash of the name, so it is stable), never one of the project's declared
+/// ports, free on the service's protocol and address; recorded with the project directory
+/// as owner. Returns the names reserved.
+fn reserve_missing(reg: &mut Registry, project: &Project) -> Result<HashSet<String>> {
+    let existing: HashSet<&str> = reg
+        .data
+        .reservations
+        .iter()
+        .map(|r| r.name.as_str())
+        .collect();
+    let missing: Vec<(&Service, String)> = project
+        .services
+        .iter()
+        .filter(|s| s.port.is_none())
+        .map(|s| (s, project.reservation_name(&s.name)))
+        .filter(|(_, name)| !existing.contains(name.as_str()))
+        .collect();
+    if missing.is_empty() {
+        return Ok(HashSet::new());
     }
-    let spec = pick::spec(
-        None,
-        s.host,
-        s.proto == Proto::Udp,
-        false,
-        reserve::name_hash(&name),
-    )?;
-    let survey = pick::survey(&spec)?;
+    let specs = missing
+        .iter()
+        .map(|(s, name)| {
+            reserve::check_name(name)?;
+            pick::spec(
+                None,
+                s.host,
+                s.proto == Proto::Udp,
+                false,
+                reserve::name_hash(name),
+            )
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let survey = pick::survey()?;
+    let now = crate::time::now();
     reg.data
-        .expire_leases(crate::time::now(), |p| survey.listening.contains(&p));
+        .expire_leases(now, |p| survey.listening.contains(&p));
     // The declared ports count as taken: a copy of the registry that reserves them.
     let mut view = reg.data.clone();
-    for &port in declared {
-        view.insert(Reservation {
-            name: format!("\u{0}declared/{port}"),
-            port,
-            dir: None,
-            created: 0,
-        });
-    }
-    let port = pick::choose_in(&view, &spec, &survey, 1)?
-        .0
-        .first()
-        .copied();
-    reserve::ensure(reg, &name, port, None, Some(&project.dir))
+    view.reservations.extend(
+        project
+            .services
+            .iter()
+            .filter_map(|s| s.port)
+            .map(|port| Reservation::new(format!("\u{0}declared/{port}"), port, None, 0)),
+    );
+    let ports = pick::choose_each(&view, &specs, &survey)?;
+    let made: HashSet<String> = missing.iter().map(|(_, name)| name.clone()).collect();
+    reg.data
+        .add_all(missing.into_iter().zip(ports).map(|((_, name), port)| {
+            Reservation::new(name, port, Some(project.dir.clone()), now as i64)
+        }));
+    reg.save()?;
+    Ok(made)
 }

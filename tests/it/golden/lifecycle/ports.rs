@@ -60,12 +60,7 @@ fn pick_range_host() {
 
 fn row(name: &str, port: u16, dir: Option<&str>, listening: bool, exists: bool) -> Row {
     Row {
-        reservation: Reservation {
-            name: name.into(),
-            port,
-            dir: dir.map(PathBuf::from),
-            created: CREATED,
-        },
+        reservation: Reservation::new(name, port, dir.map(PathBuf::from), CREATED),
         listening,
         dir_exists: dir.map(|_| exists),
     }

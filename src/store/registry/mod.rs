@@ -7,6 +7,11 @@
 //! every read-modify-write a transaction; the rename makes a crash at any instant leave
 //! either the old or the new file, never a torn one. A corrupt or unreadable file is
 //! reported with its path and never overwritten.
+//!
+//! Because people edit it by hand, a read checks what JSON cannot say (no two reservations
+//! of one name or one port: `checks.rs`), refuses a file that is not regular or is larger than
+//! [`MAX_BYTES`], and keeps fields it does not know (at the top level and in each entry)
+//! through every rewrite.
 
 use std::fs::{File, OpenOptions};
 use std::io::{self, Write};
@@ -14,8 +19,12 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
 
 use crate::error::{Error, Result};
+use crate::sys::bounded::{read_regular_bounded, size_text};
+
+mod checks;
 
 /// The file name of the registry inside the state directory.
 pub const FILE: &str = "registry.json";
@@ -23,6 +32,9 @@ const LOCK: &str = "registry.lock";
 const TEMP: &str = "registry.json.tmp";
 /// How long to wait for another portscope holding the lock.
 const LOCK_WAIT: Duration = Duration::from_secs(30);
+/// The largest registry read: 16 MiB, over a hundred thousand entries — more than there are
+/// ports. A bigger file is refused (exit 2) before a byte of it is read.
+pub const MAX_BYTES: u64 = 16 << 20;
 
 /// A name's port.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -36,6 +48,23 @@ pub struct Reservation {
     pub dir: Option<PathBuf>,
     /// When it was reserved (Unix seconds).
     pub created: i64,
+    /// Fields portscope does not know (added by hand, or by a newer portscope): kept as they
+    /// are when the registry is rewritten.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl Reservation {
+    /// A reservation with no extra fields.
+    pub fn new(name: impl Into<String>, port: u16, dir: Option<PathBuf>, created: i64) -> Self {
+        Reservation {
+            name: name.into(),
+            port,
+            dir,
+            created,
+            extra: Map::new(),
+        }
+    }
 }
 
 /// A port handed out by `pick`, held for a short while so no other caller gets it.
@@ -47,6 +76,9 @@ pub struct Lease {
     pub pid: u32,
     /// When the lease ends (Unix seconds); earlier once something listens on the port.
     pub expires: f64,
+    /// Fields portscope does not know: kept as they are.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
 }
 
 /// The registry's content.
@@ -60,6 +92,9 @@ pub struct Data {
     /// Live picks.
     #[serde(default)]
     pub leases: Vec<Lease>,
+    /// Top-level fields portscope does not know: kept as they are.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
 }
 
 impl Default for Data {
@@ -68,6 +103,7 @@ impl Default for Data {
             schema_version: 1,
             reservations: Vec::new(),
             leases: Vec::new(),
+            extra: Map::new(),
         }
     }
 }
@@ -95,6 +131,17 @@ impl Data {
         self.reservations.retain(|x| x.name != r.name);
         let at = self.reservations.partition_point(|x| x.name < r.name);
         self.reservations.insert(at, r);
+    }
+
+    /// Add many reservations (each replacing one of the same name), keeping the list sorted
+    /// by name: one sort, where [`Data::insert`] for each would shift the list each time.
+    pub fn add_all(&mut self, new: impl IntoIterator<Item = Reservation>) {
+        let new: Vec<Reservation> = new.into_iter().collect();
+        let names: std::collections::HashSet<&str> = new.iter().map(|r| r.name.as_str()).collect();
+        self.reservations
+            .retain(|r| !names.contains(r.name.as_str()));
+        self.reservations.extend(new);
+        self.reservations.sort_by(|a, b| a.name.cmp(&b.name));
     }
 
     /// Remove `name`'s reservation, returning it.
@@ -137,12 +184,7 @@ impl Registry {
         // A writer killed between writing the temporary file and renaming it leaves it
         // behind; under the lock nobody else is writing it.
         let _ = std::fs::remove_file(dir.join(TEMP));
-        let path = dir.join(FILE);
-        let data = match std::fs::read(&path) {
-            Ok(bytes) => parse(&bytes, &path)?,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => Data::default(),
-            Err(e) => return Err(unusable(&path, "cannot read", &e)),
-        };
+        let data = read(&dir.join(FILE))?;
         Ok(Registry {
             dir: dir.to_path_buf(),
             data,
@@ -179,12 +221,26 @@ impl Registry {
 /// commands that only look (writers replace the file atomically, so a read sees a whole
 /// version). A missing file is an empty registry.
 pub fn read_unlocked(path: &Path) -> Result<Data> {
-    match std::fs::read(path) {
+    read(path)
+}
+
+/// The registry file at `path`, parsed and checked: a regular file of at most
+/// [`MAX_BYTES`]; a missing one is an empty registry. Anything else is bad input naming it.
+fn read(path: &Path) -> Result<Data> {
+    match read_regular_bounded(path, MAX_BYTES) {
         Ok(bytes) => parse(&bytes, path),
         Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(Data::default()),
-        Err(e) => Err(Error::io(
-            format!("reading the registry {}", path.display()),
-            e,
+        Err(e) => Err(Error::unreadable_file(
+            "the registry",
+            path,
+            &e,
+            format!(
+                "the registry is a regular file of at most {}; it was left untouched: fix its \
+                 permissions or move it aside (mv {1} {1}.bad), or pass --state-dir DIR (or set \
+                 PORTSCOPE_STATE_DIR) to use another directory",
+                size_text(MAX_BYTES),
+                path.display()
+            ),
         )),
     }
 }
@@ -219,7 +275,8 @@ fn lock_within(file: &File, path: &Path, wait: Duration) -> Result<()> {
     }
 }
 
-/// Parse the file's bytes; anything else is reported with the path and left as it is.
+/// Parse the file's bytes and check them (no name or port reserved twice); anything else is
+/// reported with the path and left as it is.
 pub fn parse(bytes: &[u8], path: &Path) -> Result<Data> {
     let data: Data = serde_json::from_slice(bytes).map_err(|e| {
         Error::bad_input(
@@ -246,6 +303,7 @@ pub fn parse(bytes: &[u8], path: &Path) -> Result<Data> {
             "it was left untouched: use the portscope that wrote it, or pass --state-dir DIR to use another registry",
         ));
     }
+    checks::no_duplicates(&data, bytes, path)?;
     Ok(data)
 }
 
@@ -302,12 +360,7 @@ mod tests {
         let mut reg = Registry::open(&dir).unwrap();
         assert_eq!(reg.data, Data::default());
         for (name, port) in [("web", 4100), ("api", 4200)] {
-            reg.data.insert(Reservation {
-                name: name.into(),
-                port,
-                dir: None,
-                created: 1,
-            });
+            reg.data.insert(Reservation::new(name, port, None, 1));
         }
         reg.save().unwrap();
         drop(reg);
@@ -352,6 +405,7 @@ mod tests {
                 port,
                 pid: 1,
                 expires,
+                extra: Map::new(),
             });
         }
         assert!(d.leased(5001, 50.0) && !d.leased(5000, 50.0));
