@@ -102,7 +102,7 @@ pub fn verify_like_clients(
         .iter()
         .map(String::as_str)
         .chain(CA_BUNDLES.iter().copied())
-        .find_map(|p| crate::sys::bounded::read_bounded(std::path::Path::new(p), MAX_BUNDLE).ok().map(|b| (p, b)))
+        .find_map(|p| crate::sys::bounded::read_regular_bounded(std::path::Path::new(p), MAX_BUNDLE).ok().map(|b| (p, b)))
         .ok_or("no CA bundle could be read (/etc/ssl/certs/ca-certificates.crt: package ca-certificates)")?;
     let mut roots = rustls::RootCertStore::empty();
     let (added, _) = roots.add_parsable_certificates(
