@@ -96,7 +96,10 @@ impl Allowlist {
     pub fn load(path: &Path) -> Result<Allowlist> {
         let bytes = std::fs::read(path).map_err(|e| {
             Error::bad_input(
-                format!("cannot read the allowlist {}: {e}", path.display()),
+                format!(
+                    "cannot read the allowlist {}: {e}",
+                    crate::text::echo(&path.to_string_lossy())
+                ),
                 "pass --allowlist FILE naming a readable portscope-audit.toml",
             )
         })?;
@@ -211,7 +214,10 @@ pub fn resolve(given: Option<&Path>) -> Result<Option<Allowlist>> {
                 "no such file"
             };
             return Err(Error::bad_input(
-                format!("--allowlist {}: {what}", path.display()),
+                format!(
+                    "--allowlist {}: {what}",
+                    crate::text::echo(&path.to_string_lossy())
+                ),
                 "pass the path of an existing portscope-audit.toml (or leave --allowlist out)",
             ));
         }

@@ -405,7 +405,7 @@ fn prepare(opts: &Options) -> Result<Plan> {
             "not found in $PATH"
         };
         Error::bad_input(
-            format!("{}: {what}", terminal(first)),
+            format!("{}: {what}", crate::text::echo(first)),
             "expected a program on $PATH or the path of an executable, e.g. portscope run -- python3 -m http.server '$PORT'",
         )
     })?;

@@ -207,7 +207,10 @@ pub fn locate(config: Option<&Path>, start: &Path) -> Result<PathBuf> {
 pub fn load(path: &Path) -> Result<Project> {
     let unreadable = |e: std::io::Error| {
         Error::bad_input(
-            format!("cannot read the project file {}: {e}", path.display()),
+            format!(
+                "cannot read the project file {}: {e}",
+                crate::text::echo(&path.to_string_lossy())
+            ),
             format!(
                 "pass --config FILE naming a readable {FILE_NAME}, or run portscope where one is"
             ),

@@ -17,6 +17,7 @@ mod doctor_sockets;
 mod doctor_wider;
 mod explain;
 mod exporter;
+mod flag_checks;
 mod forward;
 mod generate;
 mod golden;

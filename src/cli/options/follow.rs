@@ -70,7 +70,7 @@ fn interval(text: &str) -> Result<Duration> {
     let d = crate::input::duration(text, "--interval")?;
     if d < Duration::from_millis(100) || d > Duration::from_secs(3600) {
         return Err(Error::bad_input(
-            format!("--interval {text} is out of range"),
+            format!("--interval {} is out of range", crate::text::echo(text)),
             "expected a duration from 100ms to 1h, e.g. 1s or 500ms",
         ));
     }
@@ -97,7 +97,7 @@ fn retention(args: &RetentionArgs) -> Result<Retention> {
     let keep = crate::input::span(&args.keep, "--keep")?;
     if keep < Duration::from_secs(60) {
         return Err(Error::bad_input(
-            format!("--keep {} is too short", args.keep),
+            format!("--keep {} is too short", crate::text::echo(&args.keep)),
             "expected at least 1m, e.g. 30d, 12h or 90m",
         ));
     }
@@ -111,7 +111,7 @@ fn retention(args: &RetentionArgs) -> Result<Retention> {
 fn parse_size(text: &str) -> Result<u64> {
     let bad = || {
         Error::bad_input(
-            format!("--max-size {text:?} is not a size"),
+            format!("--max-size {} is not a size", crate::text::echo(text)),
             "expected a size of at least 1MiB, e.g. 256MiB, 1GiB, 500MB or 1048576 (bytes)",
         )
     };
@@ -138,8 +138,9 @@ impl HistoryArgs {
         {
             return Err(Error::bad_input(
                 format!(
-                    "two process names given ({name} and --process {})",
-                    self.process.as_deref().unwrap_or("")
+                    "two process names given ({} and --process {})",
+                    crate::text::echo(name),
+                    crate::text::echo(self.process.as_deref().unwrap_or(""))
                 ),
                 "give the process name once, as the target or with --process",
             ));
@@ -162,8 +163,8 @@ impl HistoryArgs {
             return Err(Error::bad_input(
                 format!(
                     "--until {} is before --since {}",
-                    self.until.as_deref().unwrap_or(""),
-                    self.since.as_deref().unwrap_or("1h")
+                    crate::text::echo(self.until.as_deref().unwrap_or("")),
+                    crate::text::echo(self.since.as_deref().unwrap_or("1h"))
                 ),
                 "expected --until later than --since",
             ));
@@ -185,7 +186,7 @@ fn parse_limit(text: &str) -> Result<usize> {
     match text.trim().parse::<usize>() {
         Ok(n) if (1..=max).contains(&n) => Ok(n),
         _ => Err(Error::bad_input(
-            format!("--limit {} is not a row count", crate::text::terminal(text)),
+            format!("--limit {} is not a row count", crate::text::echo(text)),
             format!("expected a whole number from 1 to {max}, e.g. --limit 50"),
         )),
     }
@@ -198,7 +199,7 @@ fn parse_when(text: &str, flag: &str, now: f64, tz: &TimeZone) -> Result<f64> {
     let t = text.trim();
     let bad = || {
         Error::bad_input(
-            format!("{flag} {} is not a time", crate::text::terminal(text)),
+            format!("{flag} {} is not a time", crate::text::echo(text)),
             "expected a span ago (90s, 30m, 1h, 2d, 1w) or a time (13:40, 2026-11-22T13:40, \
              '2026-11-22 13:40:00', 2026-11-22T13:40:00Z), local unless it gives an offset",
         )

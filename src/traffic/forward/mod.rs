@@ -58,7 +58,7 @@ impl Cidr {
     pub fn parse(text: &str) -> Result<Cidr> {
         let bad = || {
             Error::bad_input(
-                format!("--allow {} is not a network", crate::text::terminal(text)),
+                format!("--allow {} is not a network", crate::text::echo(text)),
                 "expected an IPv4 or IPv6 address with an optional prefix length, e.g. \
                  --allow 192.168.1.0/24, --allow 10.0.0.7 or --allow fd00::/8",
             )
