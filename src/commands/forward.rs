@@ -168,13 +168,9 @@ fn warnings(listen: SocketAddr, allow: &[Cidr]) -> Vec<String> {
 
 fn bind_error(addr: SocketAddr, e: std::io::Error) -> Error {
     match e.kind() {
-        std::io::ErrorKind::AddrNotAvailable => Error::bad_input(
-            format!(
-                "LISTEN {addr}: {} is not an address of this host",
-                addr.ip()
-            ),
-            "expected a local address (see `ip -br addr`), 127.0.0.1, or 0.0.0.0 for every interface",
-        ),
+        std::io::ErrorKind::AddrNotAvailable => {
+            crate::server::bind::not_local(&format!("LISTEN {addr}"), addr.ip())
+        }
         _ => Error::io(format!("listening on {addr}/udp"), e),
     }
 }

@@ -1,7 +1,35 @@
-//! Errors that repeat what the user typed cut it short: each case is exit 2 with one line
-//! on standard error.
+//! Addresses that must be this machine's (`pick --host`), and errors that repeat what the
+//! user typed cutting it short: each case is exit 2 with one line on standard error.
 
-use crate::harness;
+use crate::harness::{self, TempDir};
+
+/// Exit 2, nothing on standard output, one line on standard error that holds `needle`.
+fn rejected(r: &harness::Run, needle: &str) {
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(r.stdout.is_empty(), "{r:?}");
+    assert_eq!(r.stderr.matches('\n').count(), 1, "{r:?}");
+    assert!(r.stderr.starts_with("portscope: error: "), "{r:?}");
+    assert!(r.stderr.contains(needle), "expected {needle:?} in {r:?}");
+}
+
+/// `portscope ARGS` with a fresh state directory.
+fn run_with_state(args: &[&str]) -> harness::Run {
+    let state = TempDir::new("flags");
+    harness::output(
+        harness::portscope()
+            .args(args)
+            .env("PORTSCOPE_STATE_DIR", state.path()),
+    )
+}
+
+#[test]
+fn pick_host_not_on_this_machine_is_an_error_not_every_port_in_use() {
+    // 192.0.2.0/24 is TEST-NET-1: documentation only, never an address of a real host.
+    let r = run_with_state(&["pick", "--host", "192.0.2.77"]);
+    rejected(&r, "--host 192.0.2.77 is not an address of this host");
+    let r = run_with_state(&["pick", "--host", "127.0.0.1"]);
+    assert_eq!(r.code, 0, "{r:?}");
+}
 
 #[test]
 fn a_100kb_argument_is_not_repeated_whole() {
