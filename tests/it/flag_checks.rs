@@ -1,4 +1,4 @@
-//! Addresses that must be this machine's (`pick --host`), and errors that repeat what the
+//! Addresses that must be this machine's (`pick --host`, `run --host`), and errors that repeat what the
 //! user typed cutting it short: each case is exit 2 with one line on standard error.
 
 use crate::harness::{self, TempDir};
@@ -29,6 +29,23 @@ fn pick_host_not_on_this_machine_is_an_error_not_every_port_in_use() {
     rejected(&r, "--host 192.0.2.77 is not an address of this host");
     let r = run_with_state(&["pick", "--host", "127.0.0.1"]);
     assert_eq!(r.code, 0, "{r:?}");
+}
+
+#[test]
+fn run_host_is_an_address_of_this_machine_or_localhost() {
+    rejected(
+        &run_with_state(&["run", "--host", "300.1.1.1", "--", "true"]),
+        "--host 300.1.1.1 is not an IP address",
+    );
+    rejected(
+        &run_with_state(&["run", "--host", "192.0.2.77", "--", "true"]),
+        "--host 192.0.2.77 is not an address of this host",
+    );
+    for host in ["localhost", "127.0.0.1", "0.0.0.0"] {
+        let r = run_with_state(&["run", "--host", host, "--", "true"]);
+        assert_eq!(r.code, 0, "{host}: {r:?}");
+        assert!(r.stderr.contains(&format!("HOST={host}")), "{r:?}");
+    }
 }
 
 #[test]

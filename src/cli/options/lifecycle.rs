@@ -235,15 +235,23 @@ impl RunArgs {
     }
 }
 
-/// `run --host`: an IP address (`[::1]` too) or a host name.
+/// `run --host`: an IP address (`[::1]` too) or a host name. Digits and dots alone, or a
+/// colon, mean an address (`300.1.1.1` is a bad one, not a name); whether it is this
+/// machine's is the verb's question.
 fn run_host(text: &str) -> Result<run::Host> {
     let t = text.trim();
-    if let Ok(ip) = t
-        .trim_start_matches('[')
-        .trim_end_matches(']')
-        .parse::<IpAddr>()
-    {
+    let bare = t.trim_start_matches('[').trim_end_matches(']');
+    if let Ok(ip) = bare.parse::<IpAddr>() {
         return Ok(run::Host::Ip(ip));
+    }
+    if !bare.is_empty()
+        && (bare.contains(':') || bare.chars().all(|c| c.is_ascii_digit() || c == '.'))
+    {
+        return Err(Error::bad_input(
+            format!("--host {} is not an IP address", echo(text)),
+            "expected an address of this machine or a name, e.g. --host 127.0.0.1, --host ::1, \
+             --host 0.0.0.0 (every interface) or --host localhost",
+        ));
     }
     let name_ok = !t.is_empty()
         && t.len() <= 253
@@ -420,9 +428,14 @@ mod tests {
             run_host("localhost").unwrap(),
             run::Host::Name("localhost".into())
         );
-        for bad in ["", "-x", "a b", "a;b", "ho$t"] {
+        for bad in ["", "-x", "a b", "a;b", "ho$t", "300.1.1.1", "1.2.3", "::g"] {
             assert!(run_host(bad).is_err(), "{bad}");
         }
+        let e = run_host("300.1.1.1").unwrap_err().to_string();
+        assert!(
+            e.starts_with("--host 300.1.1.1 is not an IP address"),
+            "{e}"
+        );
     }
 
     #[test]
