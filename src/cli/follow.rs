@@ -58,7 +58,8 @@ pub struct FollowArgs {
         allow_hyphen_values = true
     )]
     pub interval: String,
-    /// Stop after this long (default: until q or Ctrl+C in the view, SIGINT, SIGTERM or SIGHUP).
+    /// Stop after this long, 100ms to 24h (default: until q or Ctrl+C in the view, SIGINT,
+    /// SIGTERM or SIGHUP).
     #[arg(long, value_name = "DURATION", allow_hyphen_values = true)]
     pub duration: Option<String>,
     #[command(flatten)]

@@ -1,5 +1,6 @@
-//! Addresses that must be this machine's (`pick --host`, `run --host`), and errors that repeat what the
-//! user typed cutting it short: each case is exit 2 with one line on standard error.
+//! Flag values checked whether or not the mode that uses them is on, addresses that must be
+//! this machine's (`pick --host`, `run --host`), and errors that repeat what the user typed
+//! cutting it short: each case is exit 2 with one line on standard error.
 
 use crate::harness::{self, TempDir};
 
@@ -29,6 +30,22 @@ fn pick_host_not_on_this_machine_is_an_error_not_every_port_in_use() {
     rejected(&r, "--host 192.0.2.77 is not an address of this host");
     let r = run_with_state(&["pick", "--host", "127.0.0.1"]);
     assert_eq!(r.code, 0, "{r:?}");
+}
+
+#[test]
+fn watch_checks_retention_flags_without_record_and_refuses_duration_0() {
+    for (args, needle) in [
+        (&["--keep", "abc"][..], "--keep abc is not a duration"),
+        (&["--max-size", "abc"], "--max-size abc is not a size"),
+        (&["--keep", "10s"], "--keep 10s is too short"),
+    ] {
+        // --duration: on a build that lets the flag through, watch ends instead of hanging.
+        let all = [&["watch", "--events", "--duration", "1s"][..], args].concat();
+        rejected(&run_with_state(&all), needle);
+    }
+    let r = run_with_state(&["watch", "--events", "--duration", "0"]);
+    rejected(&r, "--duration 0 is too short");
+    assert!(r.stderr.contains("100ms to 24h"), "{r:?}");
 }
 
 #[test]
@@ -66,6 +83,7 @@ fn a_100kb_argument_is_not_repeated_whole() {
         vec!["history", "--since", &long],
         vec!["audit", "--allowlist", &path],
         vec!["check-config", "--config", &path],
+        vec!["watch", "--keep", &long],
     ];
     for args in cases {
         let r = harness::run(&args);

@@ -19,13 +19,13 @@ use crate::target::Target;
 use crate::watch::observe::Kinds;
 
 impl WatchArgs {
-    /// `watch`'s typed options. `--keep` and `--max-size` are read only with `--record`: the
-    /// store is opened only then.
+    /// `watch`'s typed options. `--keep` and `--max-size` are checked with or without
+    /// `--record` (a typo is an error, not a surprise on the day recording is turned on).
     pub fn options(&self) -> Result<watch::Options> {
         Ok(watch::Options {
             events: self.events,
             record: self.record,
-            follow: self.follow.options(self.record)?,
+            follow: self.follow.options()?,
         })
     }
 }
@@ -35,31 +35,22 @@ impl DaemonArgs {
     pub fn options(&self) -> Result<watch::DaemonOptions> {
         Ok(watch::DaemonOptions {
             events: self.events,
-            follow: self.follow.options(true)?,
+            follow: self.follow.options()?,
         })
     }
 }
 
 impl FollowArgs {
-    /// The shared flags, all parsed before anything starts; the retention only when
-    /// `record` (else the defaults, unused).
-    fn options(&self, record: bool) -> Result<watch::FollowOptions> {
+    /// The shared flags, every one parsed before anything starts (the retention too, though
+    /// only recording uses it).
+    fn options(&self) -> Result<watch::FollowOptions> {
         let interval = interval(&self.interval)?;
-        let duration = self
-            .duration
-            .as_deref()
-            .map(|t| crate::input::duration(t, "--duration"))
-            .transpose()?;
-        let retention = if record {
-            retention(&self.retention)?
-        } else {
-            watch::FollowOptions::default().retention
-        };
+        let duration = self.duration.as_deref().map(duration).transpose()?;
         Ok(watch::FollowOptions {
             interval,
             duration,
             kinds: kinds(&self.kinds),
-            retention,
+            retention: retention(&self.retention)?,
             state_dir: self.store.state_dir.clone(),
         })
     }
@@ -72,6 +63,20 @@ fn interval(text: &str) -> Result<Duration> {
         return Err(Error::bad_input(
             format!("--interval {} is out of range", crate::text::echo(text)),
             "expected a duration from 100ms to 1h, e.g. 1s or 500ms",
+        ));
+    }
+    Ok(d)
+}
+
+/// `--duration`: from 100ms (the shortest `--interval`) to a day; 0 would stop before the
+/// first look.
+fn duration(text: &str) -> Result<Duration> {
+    let d = crate::input::duration(text, "--duration")?;
+    if d < Duration::from_millis(100) {
+        return Err(Error::bad_input(
+            format!("--duration {} is too short", crate::text::echo(text)),
+            "expected a duration from 100ms to 24h, e.g. --duration 30s (without it: until \
+             stopped)",
         ));
     }
     Ok(d)
@@ -296,15 +301,27 @@ mod tests {
     }
 
     #[test]
-    fn retention_is_read_only_when_recording() {
-        let Command::Watch(w) = parse(&["watch", "--keep", "bogus"]) else {
+    fn every_flag_is_checked_with_or_without_record() {
+        for args in [
+            &["watch", "--keep", "bogus"][..],
+            &["watch", "--record", "--keep", "bogus"],
+            &["watch", "--max-size", "abc"],
+            &["watch", "--duration", "0"],
+            &["daemon", "--duration", "50ms"],
+        ] {
+            let e = match parse(args) {
+                Command::Watch(w) => w.options().map(|_| ()),
+                Command::Daemon(d) => d.options().map(|_| ()),
+                _ => panic!("{args:?}"),
+            };
+            assert!(matches!(e, Err(Error::BadInput { .. })), "{args:?}");
+        }
+        let Command::Watch(w) = parse(&["watch", "--duration", "100ms", "--keep", "1h"]) else {
             panic!("watch")
         };
-        assert!(w.options().is_ok());
-        let Command::Watch(w) = parse(&["watch", "--record", "--keep", "bogus"]) else {
-            panic!("watch")
-        };
-        assert!(matches!(w.options(), Err(Error::BadInput { .. })));
+        let o = w.options().unwrap();
+        assert_eq!(o.follow.duration, Some(Duration::from_millis(100)));
+        assert_eq!(o.follow.retention.keep_s, 3600.0);
         let Command::Daemon(d) = parse(&["daemon", "--keep", "12h", "--max-size", "1GiB"]) else {
             panic!("daemon")
         };
