@@ -394,3 +394,50 @@ fn bad_input_exits_2_with_one_line() {
         assert!(r.stdout.is_empty(), "{args:?}: {}", r.stdout);
     }
 }
+
+#[test]
+fn a_relay_to_itself_is_refused_before_any_connection() {
+    // The test holds the ports, so whatever forward did would show as a connection (or a
+    // datagram) here; and a build without the check fails to bind them instead of looping.
+    let held = TcpListener::bind("127.0.0.1:0").unwrap();
+    held.set_nonblocking(true).unwrap();
+    let port = held.local_addr().unwrap().port().to_string();
+    let same = format!("127.0.0.1:{port}");
+    let any4 = format!("0.0.0.0:{port}");
+    let any6 = format!("[::]:{port}");
+    let udp = UdpSocket::bind("127.0.0.1:0").unwrap();
+    udp.set_nonblocking(true).unwrap();
+    let udp_same = udp.local_addr().unwrap().to_string();
+    let mut cases = vec![
+        vec![same.as_str(), same.as_str()],
+        vec![port.as_str(), port.as_str()], // a bare port is on 127.0.0.1
+        vec![any4.as_str(), same.as_str()], // a wildcard receives 127.0.0.1's connections
+        vec!["--udp", udp_same.as_str(), udp_same.as_str()],
+    ];
+    // `::` receives IPv4 too unless net.ipv6.bindv6only says otherwise.
+    let v6only = std::fs::read_to_string("/proc/sys/net/ipv6/bindv6only").unwrap_or_default();
+    if v6only.trim() != "1" {
+        cases.push(vec![any6.as_str(), same.as_str()]);
+    }
+    for args in cases {
+        let r = run(&[&["forward"][..], &args].concat());
+        assert_eq!(r.code, 2, "{args:?}: {r:?}");
+        assert_eq!(r.stderr.lines().count(), 1, "{args:?}: {}", r.stderr);
+        assert!(
+            r.stderr.contains("forward would relay to itself"),
+            "{args:?}: {}",
+            r.stderr
+        );
+        assert!(r.stdout.is_empty(), "{args:?}: {}", r.stdout);
+    }
+    let accepted = held.accept();
+    assert!(
+        matches!(&accepted, Err(e) if e.kind() == std::io::ErrorKind::WouldBlock),
+        "a connection reached the target: {accepted:?}"
+    );
+    let mut buf = [0u8; 64];
+    assert!(
+        udp.recv_from(&mut buf).is_err(),
+        "a datagram reached the target"
+    );
+}

@@ -120,6 +120,33 @@ pub fn allowed(allow: &[Cidr], ip: IpAddr) -> bool {
     allow.iter().any(|c| c.contains(ip))
 }
 
+/// Whether a relay listening on `listen` would accept its own connections to `target`:
+/// the same socket, or a wildcard listener on the target's port when the target is an
+/// address of this machine (`is_local`) — a wildcard receives connections for every local
+/// address, and the IPv6 one for IPv4 too when `dual_stack` (`net.ipv6.bindv6only` = 0).
+/// A v4-mapped address counts as its IPv4 address. Pure: the caller asks the system.
+pub fn relays_to_itself(
+    listen: SocketAddr,
+    target: SocketAddr,
+    dual_stack: bool,
+    is_local: impl Fn(IpAddr) -> bool,
+) -> bool {
+    if listen.port() != target.port() {
+        return false;
+    }
+    let (l, t) = (canonical(listen.ip()), canonical(target.ip()));
+    if l == t {
+        return true;
+    }
+    let covers = match (l, t) {
+        (IpAddr::V4(l), IpAddr::V4(_)) => l.is_unspecified(),
+        (IpAddr::V6(l), IpAddr::V6(_)) => l.is_unspecified(),
+        (IpAddr::V6(l), IpAddr::V4(_)) => l.is_unspecified() && dual_stack,
+        (IpAddr::V4(_), IpAddr::V6(_)) => false,
+    };
+    covers && is_local(t)
+}
+
 fn canonical(ip: IpAddr) -> IpAddr {
     match ip {
         IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(IpAddr::V6(v6), IpAddr::V4),
@@ -352,6 +379,31 @@ mod tests {
             let e = Cidr::parse(bad).unwrap_err().to_string();
             assert!(e.contains("--allow"), "{bad}: {e}");
         }
+    }
+
+    #[test]
+    fn a_relay_to_itself_is_seen() {
+        let a = |s: &str| s.parse::<SocketAddr>().unwrap();
+        let lo = |ip: IpAddr| ip.is_loopback() || ip == IpAddr::from([192, 168, 1, 5]);
+        let loops = |l, t| relays_to_itself(a(l), a(t), true, lo);
+        assert!(loops("127.0.0.1:8080", "127.0.0.1:8080"));
+        assert!(loops("[::ffff:127.0.0.1]:8080", "127.0.0.1:8080"));
+        assert!(loops("0.0.0.0:8080", "127.0.0.1:8080"));
+        assert!(loops("0.0.0.0:8080", "192.168.1.5:8080"));
+        assert!(loops("[::]:8080", "[::1]:8080"));
+        assert!(loops("[::]:8080", "127.0.0.1:8080"));
+        assert!(!relays_to_itself(
+            a("[::]:8080"),
+            a("127.0.0.1:8080"),
+            false,
+            lo
+        ));
+        assert!(!loops("127.0.0.1:8080", "127.0.0.1:8081"));
+        assert!(!loops("127.0.0.1:8080", "127.0.0.2:8080"));
+        assert!(!loops("127.0.0.1:8080", "[::1]:8080"));
+        assert!(!loops("0.0.0.0:8080", "[::1]:8080"));
+        assert!(!loops("0.0.0.0:8080", "192.168.1.9:8080"));
+        assert!(!loops("127.0.0.1:0", "127.0.0.1:8080"));
     }
 
     #[test]
