@@ -441,3 +441,40 @@ fn a_relay_to_itself_is_refused_before_any_connection() {
         "a datagram reached the target"
     );
 }
+
+#[test]
+fn allow_with_a_v4_mapped_address_admits_that_ipv4_client() {
+    let echo = echo_server();
+    let mut fwd = Fwd::start(&[
+        "127.0.0.1:0",
+        &echo.to_string(),
+        "--allow",
+        "::ffff:127.0.0.1",
+    ]);
+    // The start line says what is admitted, as clients are compared: IPv4.
+    assert_eq!(fwd.start["allow"][0], "127.0.0.1/32", "{}", fwd.start);
+    assert_eq!(fwd.start["warnings"].as_array().map(Vec::len), Some(0));
+    let mut c = TcpStream::connect(fwd.listen).unwrap();
+    c.write_all(b"mapped").unwrap();
+    c.shutdown(Shutdown::Write).unwrap();
+    assert_eq!(read_all(&mut c).unwrap(), b"mapped");
+    assert!(
+        fwd.expect("open")["client"]
+            .as_str()
+            .unwrap()
+            .starts_with("127.0.0.1:")
+    );
+
+    let mut other = Fwd::start(&[
+        "127.0.0.1:0",
+        &echo.to_string(),
+        "--allow",
+        "::ffff:127.0.0.2",
+    ]);
+    assert_eq!(other.start["allow"][0], "127.0.0.2/32", "{}", other.start);
+    let mut c = TcpStream::connect(other.listen).unwrap();
+    let _ = c.write_all(b"x");
+    assert!(read_all(&mut c).unwrap_or_default().is_empty());
+    let denied = other.expect("denied");
+    assert!(denied["client"].as_str().unwrap().starts_with("127.0.0.1:"));
+}

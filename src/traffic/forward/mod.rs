@@ -54,7 +54,9 @@ impl Serialize for Cidr {
 }
 
 impl Cidr {
-    /// Parse `IP/PREFIX` or a bare IP (one host); bad input names `--allow`.
+    /// Parse `IP/PREFIX` or a bare IP (one host); bad input names `--allow`. A network
+    /// inside `::ffff:0:0/96` (IPv4-mapped) becomes its IPv4 network, as client addresses
+    /// do: `::ffff:127.0.0.1` is `127.0.0.1/32`, `::ffff:0:0/96` is `0.0.0.0/0`.
     pub fn parse(text: &str) -> Result<Cidr> {
         let bad = || {
             Error::bad_input(
@@ -77,7 +79,22 @@ impl Cidr {
         Ok(Cidr {
             addr: mask(addr, prefix),
             prefix,
-        })
+        }
+        .unmapped())
+    }
+
+    /// An IPv4-mapped network (prefix 96 or longer) as its IPv4 network; others unchanged.
+    fn unmapped(self) -> Cidr {
+        match self.addr {
+            IpAddr::V6(v6) if self.prefix >= 96 => match v6.to_ipv4_mapped() {
+                Some(v4) => Cidr {
+                    addr: IpAddr::V4(v4),
+                    prefix: self.prefix - 96,
+                },
+                None => self,
+            },
+            _ => self,
+        }
     }
 
     /// Whether `ip` is inside this network (a v4-mapped IPv6 address counts as its IPv4).
@@ -379,6 +396,25 @@ mod tests {
             let e = Cidr::parse(bad).unwrap_err().to_string();
             assert!(e.contains("--allow"), "{bad}: {e}");
         }
+    }
+
+    #[test]
+    fn v4_mapped_networks_are_ipv4_networks() {
+        for (text, want) in [
+            ("::ffff:127.0.0.1", "127.0.0.1/32"),
+            ("::ffff:127.0.0.1/128", "127.0.0.1/32"),
+            ("::ffff:10.1.2.3/104", "10.0.0.0/8"),
+            ("::ffff:0:0/96", "0.0.0.0/0"),
+            ("::1", "::1/128"),
+            ("::/0", "::/0"),
+        ] {
+            assert_eq!(Cidr::parse(text).unwrap().to_string(), want, "{text}");
+        }
+        let lo = Cidr::parse("::ffff:127.0.0.1").unwrap();
+        assert!(lo.contains("127.0.0.1".parse().unwrap()));
+        assert!(lo.contains("::ffff:127.0.0.1".parse().unwrap()));
+        assert!(!lo.contains("127.0.0.2".parse().unwrap()));
+        assert!(lo.is_loopback());
     }
 
     #[test]
