@@ -47,6 +47,7 @@ mod tap;
 mod ui;
 mod ui_browser;
 mod ui_browser_util;
+mod ui_token;
 mod wait;
 mod watch;
 mod watch_tui;

@@ -5,7 +5,7 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
-use std::process::{Child, Stdio};
+use std::process::{Child, ChildStderr, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::harness;
@@ -13,43 +13,60 @@ use crate::harness;
 const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
 
 /// A running `portscope ui`.
-struct Ui {
+pub(crate) struct Ui {
     child: Child,
     /// `127.0.0.1:PORT`.
     host: String,
-    token: String,
+    pub(crate) token: String,
+    /// The rest of its standard error, after the line that says where it serves.
+    stderr: BufReader<ChildStderr>,
 }
 
 impl Ui {
     fn start() -> Ui {
+        let ui = Ui::start_with(&[]);
+        assert_eq!(ui.token.len(), 64, "{}", ui.token);
+        ui
+    }
+
+    /// `portscope ui --listen 127.0.0.1:0 ARGS`, without a token in the environment, once
+    /// it says where it serves.
+    pub(crate) fn start_with(args: &[&str]) -> Ui {
         let state = std::env::temp_dir().join(format!("portscope-ui-test-{}", std::process::id()));
         let mut child = harness::portscope()
             .args(["ui", "--listen", "127.0.0.1:0"])
+            .args(args)
             .env("PORTSCOPE_STATE_DIR", &state)
             .env_remove("PORTSCOPE_UI_TOKEN")
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
             .unwrap();
+        let mut stderr = BufReader::new(child.stderr.take().unwrap());
         let mut line = String::new();
-        BufReader::new(child.stderr.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
+        stderr.read_line(&mut line).unwrap();
         let url = line
             .trim_end()
             .strip_prefix("portscope ui: serving http://")
             .unwrap_or_else(|| panic!("unexpected start line {line:?}"));
         let (host, token) = url.split_once("/?token=").unwrap();
         assert!(host.starts_with("127.0.0.1:"), "{line}");
-        assert_eq!(token.len(), 64, "{line}");
         Ui {
             child,
             host: host.into(),
             token: token.into(),
+            stderr,
         }
     }
 
-    fn cookie(&self) -> String {
+    /// The next line on its standard error.
+    pub(crate) fn stderr_line(&mut self) -> String {
+        let mut line = String::new();
+        self.stderr.read_line(&mut line).unwrap();
+        line
+    }
+
+    pub(crate) fn cookie(&self) -> String {
         format!("Cookie: portscope_token={}\r\n", self.token)
     }
 
@@ -71,7 +88,7 @@ impl Ui {
         Response::parse(&String::from_utf8_lossy(&raw))
     }
 
-    fn get(&self, path: &str, extra: &str) -> Response {
+    pub(crate) fn get(&self, path: &str, extra: &str) -> Response {
         self.send(
             &format!("GET {path} HTTP/1.1\r\nHost: {}\r\n{extra}", self.host),
             "",
@@ -116,8 +133,8 @@ impl Drop for Ui {
     }
 }
 
-struct Response {
-    status: u16,
+pub(crate) struct Response {
+    pub(crate) status: u16,
     /// Header lines, names in lower case.
     headers: Vec<(String, String)>,
     body: String,

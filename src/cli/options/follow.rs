@@ -12,6 +12,7 @@ use jiff::tz::TimeZone;
 use crate::cli::{
     DaemonArgs, FollowArgs, HistoryArgs, ListenerKinds, RetentionArgs, UiArgs, WatchArgs,
 };
+use crate::commands::ui::TokenExposure;
 use crate::commands::{history, ui, watch};
 use crate::error::{Error, Result};
 use crate::store::history::Retention;
@@ -245,31 +246,91 @@ fn parse_when(text: &str, flag: &str, now: f64, tz: &TimeZone) -> Result<f64> {
 }
 
 impl UiArgs {
-    /// `ui`'s typed options: `--listen` parsed, `--token` checked (the verb refuses a
-    /// non-loopback address without one, and makes one when none is given).
+    /// `ui`'s typed options: `--listen` parsed, the token checked — `--token`, the first
+    /// line of `--token-file`, or `$PORTSCOPE_UI_TOKEN` (the verb refuses a non-loopback
+    /// address without one, and makes one when none is given).
     pub fn options(&self) -> Result<ui::Options> {
         let listen = self
             .listen
             .as_deref()
             .map(crate::input::listen)
             .transpose()?;
-        if self
-            .token
-            .as_deref()
-            .is_some_and(|t| !crate::web::ui::security::token_ok(t))
-        {
-            return Err(Error::bad_input(
-                "--token is not usable",
-                "expected 16 to 256 characters from A-Z a-z 0-9 - . _ ~",
-            ));
-        }
+        let env = std::env::var(TOKEN_VAR).ok().filter(|t| !t.is_empty());
+        let (token, token_exposure) = self.token(env)?;
         Ok(ui::Options {
             listen,
-            token: self.token.clone(),
+            token,
+            token_exposure,
             open: self.open,
             state_dir: self.store.state_dir.clone(),
         })
     }
+
+    /// The token and where others could read it, from the flags or else `env` (the
+    /// variable's value).
+    fn token(&self, env: Option<String>) -> Result<(Option<String>, Option<TokenExposure>)> {
+        let (token, exposure, what) = match (&self.token, &self.token_file) {
+            (Some(t), _) => (
+                t.clone(),
+                Some(TokenExposure::CommandLine),
+                "--token".into(),
+            ),
+            (None, Some(path)) => {
+                let (token, mode) = token_file(path)?;
+                let exposure = (mode & 0o044 != 0).then(|| TokenExposure::ReadableFile {
+                    path: path.clone(),
+                    mode,
+                });
+                let what = format!("--token-file {}", echo_path(path));
+                (token, exposure, what)
+            }
+            (None, None) => match env {
+                Some(t) => (t, None, format!("${TOKEN_VAR}")),
+                None => return Ok((None, None)),
+            },
+        };
+        if !crate::web::ui::security::token_ok(&token) {
+            return Err(Error::bad_input(
+                format!("{what}: the token is not usable"),
+                TOKEN_OK,
+            ));
+        }
+        Ok((Some(token), exposure))
+    }
+}
+
+/// The variable `ui` reads its token from when no flag gives one.
+const TOKEN_VAR: &str = "PORTSCOPE_UI_TOKEN";
+
+/// What a token may be.
+const TOKEN_OK: &str = "expected 16 to 256 characters from A-Z a-z 0-9 - . _ ~";
+
+/// The largest token file read (a token has at most 256 characters).
+const TOKEN_FILE_MAX: u64 = 4096;
+
+/// `--token-file`: its text without trailing line ends, and the file's permission bits.
+fn token_file(path: &std::path::Path) -> Result<(String, u32)> {
+    let what = format!("--token-file {}", echo_path(path));
+    let (bytes, mode) =
+        crate::sys::bounded::read_bounded_mode(path, TOKEN_FILE_MAX).map_err(|e| {
+            Error::bad_input(
+                format!("{what}: cannot read it ({e})"),
+                "expected a readable file holding the token, e.g. made with \
+                 (umask 077; openssl rand -hex 16 > ~/.config/portscope/ui-token)",
+            )
+        })?;
+    let text = String::from_utf8(bytes)
+        .map_err(|_| Error::bad_input(format!("{what}: not UTF-8 text"), TOKEN_OK))?;
+    let token = text.trim_end_matches(['\r', '\n']);
+    if token.is_empty() {
+        return Err(Error::bad_input(format!("{what} is empty"), TOKEN_OK));
+    }
+    Ok((token.to_string(), mode))
+}
+
+/// A path as an error repeats it.
+fn echo_path(path: &std::path::Path) -> String {
+    crate::text::echo(&path.to_string_lossy()).into_owned()
 }
 
 #[cfg(test)]
@@ -439,5 +500,60 @@ mod tests {
             panic!("ui")
         };
         assert!(matches!(u.options(), Err(Error::BadInput { .. })));
+    }
+
+    #[test]
+    fn token_sources_and_where_others_could_read_them() {
+        use std::os::unix::fs::PermissionsExt;
+        let ui = |args: &[&str]| {
+            let argv: Vec<&str> = std::iter::once("ui").chain(args.iter().copied()).collect();
+            let Command::Ui(u) = parse(&argv) else {
+                panic!("ui")
+            };
+            u
+        };
+        let env = || Some("token-from-the-env-0".to_string());
+        let (t, e) = ui(&["--token", "a-good-token-0123"]).token(env()).unwrap();
+        assert_eq!(t.as_deref(), Some("a-good-token-0123"));
+        assert_eq!(e, Some(TokenExposure::CommandLine));
+        assert_eq!(ui(&[]).token(env()).unwrap(), (env(), None));
+        assert_eq!(ui(&[]).token(None).unwrap(), (None, None));
+        assert!(ui(&[]).token(Some("short".into())).is_err());
+
+        let dir = std::env::temp_dir().join(format!("portscope-token-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("token");
+        let path = file.to_str().unwrap();
+        std::fs::write(&file, "a-good-token-from-file\r\n").unwrap();
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).unwrap();
+        let (t, e) = ui(&["--token-file", path]).token(env()).unwrap();
+        assert_eq!((t.as_deref(), e), (Some("a-good-token-from-file"), None));
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let (_, e) = ui(&["--token-file", path]).token(None).unwrap();
+        let mode = 0o644;
+        assert_eq!(
+            e,
+            Some(TokenExposure::ReadableFile {
+                path: file.clone(),
+                mode
+            })
+        );
+        for (text, want) in [("\n", "is empty"), ("bad token\n", "not usable")] {
+            std::fs::write(&file, text).unwrap();
+            let e = ui(&["--token-file", path])
+                .token(None)
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains(want), "{e}");
+        }
+        std::fs::write(&file, "x".repeat(5000)).unwrap();
+        let e = ui(&["--token-file", path])
+            .token(None)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("larger than 4096 bytes"), "{e}");
+        let _ = std::fs::remove_dir_all(&dir);
+        let e = ui(&["--token-file", path]).token(None).unwrap_err();
+        assert!(matches!(e, Error::BadInput { .. }), "{e}");
     }
 }
