@@ -2,15 +2,14 @@
 //! this machine's (`pick --host`, `run --host`), and errors that repeat what the user typed
 //! cutting it short: each case is exit 2 with one line on standard error.
 
+use crate::bad_input::assert_bad_input;
 use crate::harness::{self, TempDir};
 
-/// Exit 2, nothing on standard output, one line on standard error that holds `needle`.
-fn rejected(r: &harness::Run, needle: &str) {
-    assert_eq!(r.code, 2, "{r:?}");
-    assert!(r.stdout.is_empty(), "{r:?}");
-    assert_eq!(r.stderr.matches('\n').count(), 1, "{r:?}");
-    assert!(r.stderr.starts_with("portscope: error: "), "{r:?}");
-    assert!(r.stderr.contains(needle), "expected {needle:?} in {r:?}");
+/// `portscope ARGS` (with a fresh state directory) is exit 2 with one line holding `needle`.
+fn rejected(args: &[&str], needle: &str) -> harness::Run {
+    let r = run_with_state(args);
+    assert_bad_input(&r, args, needle);
+    r
 }
 
 /// `portscope ARGS` with a fresh state directory.
@@ -26,8 +25,10 @@ fn run_with_state(args: &[&str]) -> harness::Run {
 #[test]
 fn pick_host_not_on_this_machine_is_an_error_not_every_port_in_use() {
     // 192.0.2.0/24 is TEST-NET-1: documentation only, never an address of a real host.
-    let r = run_with_state(&["pick", "--host", "192.0.2.77"]);
-    rejected(&r, "--host 192.0.2.77 is not an address of this host");
+    rejected(
+        &["pick", "--host", "192.0.2.77"],
+        "--host 192.0.2.77 is not an address of this host",
+    );
     let r = run_with_state(&["pick", "--host", "127.0.0.1"]);
     assert_eq!(r.code, 0, "{r:?}");
 }
@@ -41,21 +42,23 @@ fn watch_checks_retention_flags_without_record_and_refuses_duration_0() {
     ] {
         // --duration: on a build that lets the flag through, watch ends instead of hanging.
         let all = [&["watch", "--events", "--duration", "1s"][..], args].concat();
-        rejected(&run_with_state(&all), needle);
+        rejected(&all, needle);
     }
-    let r = run_with_state(&["watch", "--events", "--duration", "0"]);
-    rejected(&r, "--duration 0 is too short");
+    let r = rejected(
+        &["watch", "--events", "--duration", "0"],
+        "--duration 0 is too short",
+    );
     assert!(r.stderr.contains("100ms to 24h"), "{r:?}");
 }
 
 #[test]
 fn run_host_is_an_address_of_this_machine_or_localhost() {
     rejected(
-        &run_with_state(&["run", "--host", "300.1.1.1", "--", "true"]),
+        &["run", "--host", "300.1.1.1", "--", "true"],
         "--host 300.1.1.1 is not an IP address",
     );
     rejected(
-        &run_with_state(&["run", "--host", "192.0.2.77", "--", "true"]),
+        &["run", "--host", "192.0.2.77", "--", "true"],
         "--host 192.0.2.77 is not an address of this host",
     );
     for host in ["localhost", "127.0.0.1", "0.0.0.0"] {

@@ -3,6 +3,7 @@
 
 use std::os::unix::fs::PermissionsExt;
 
+use crate::bad_input::assert_bad_input;
 use crate::harness::{self, TempDir};
 use crate::ui::Ui;
 
@@ -66,15 +67,13 @@ fn a_missing_or_empty_token_file_is_exit_2() {
     let missing = dir.join("none");
     let empty = token_file(&dir, "\n", 0o600);
     for (path, needle) in [(&missing, "cannot read it"), (&empty, "is empty")] {
+        let args = ["ui", "--listen", "127.0.0.1:0", "--token-file", path];
         let r = harness::output(
             harness::portscope()
-                .args(["ui", "--listen", "127.0.0.1:0", "--token-file", path])
+                .args(args)
                 .env_remove("PORTSCOPE_UI_TOKEN"),
         );
-        assert_eq!(r.code, 2, "{path}: {r:?}");
-        assert_eq!(r.stderr.lines().count(), 1, "{r:?}");
-        assert!(r.stderr.contains(&format!("--token-file {path}")), "{r:?}");
+        assert_bad_input(&r, &args, &format!("--token-file {path}"));
         assert!(r.stderr.contains(needle), "{r:?}");
-        assert!(r.stdout.is_empty(), "{r:?}");
     }
 }
