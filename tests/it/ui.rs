@@ -5,7 +5,7 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
-use std::process::{Child, ChildStderr, Stdio};
+use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::harness;
@@ -18,8 +18,8 @@ pub(crate) struct Ui {
     /// `127.0.0.1:PORT`.
     host: String,
     pub(crate) token: String,
-    /// The rest of its standard error, after the line that says where it serves.
-    stderr: BufReader<ChildStderr>,
+    /// The lines of its standard error after the one that says where it serves.
+    stderr: std::sync::mpsc::Receiver<String>,
 }
 
 impl Ui {
@@ -51,19 +51,25 @@ impl Ui {
             .unwrap_or_else(|| panic!("unexpected start line {line:?}"));
         let (host, token) = url.split_once("/?token=").unwrap();
         assert!(host.starts_with("127.0.0.1:"), "{line}");
+        let (tx, lines) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in stderr.lines().map_while(Result::ok) {
+                let _ = tx.send(line);
+            }
+        });
         Ui {
             child,
             host: host.into(),
             token: token.into(),
-            stderr,
+            stderr: lines,
         }
     }
 
-    /// The next line on its standard error.
-    pub(crate) fn stderr_line(&mut self) -> String {
-        let mut line = String::new();
-        self.stderr.read_line(&mut line).unwrap();
-        line
+    /// The next line on its standard error (without its newline), within 20 s.
+    pub(crate) fn stderr_line(&self) -> String {
+        self.stderr
+            .recv_timeout(Duration::from_secs(20))
+            .expect("no further line on standard error within 20 s")
     }
 
     pub(crate) fn cookie(&self) -> String {

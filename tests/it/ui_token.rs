@@ -39,7 +39,7 @@ fn token_file_is_the_token() {
 fn a_token_file_others_may_read_is_warned_about() {
     let dir = TempDir::new("ui-token");
     let path = token_file(&dir, TOKEN, 0o644);
-    let mut ui = Ui::start_with(&["--token-file", &path]);
+    let ui = Ui::start_with(&["--token-file", &path]);
     let warning = ui.stderr_line();
     assert!(
         warning.starts_with("portscope ui: warning: --token-file ")
@@ -50,7 +50,7 @@ fn a_token_file_others_may_read_is_warned_about() {
 
 #[test]
 fn token_on_the_command_line_is_warned_about() {
-    let mut ui = Ui::start_with(&["--token", TOKEN]);
+    let ui = Ui::start_with(&["--token", TOKEN]);
     assert_eq!(ui.token, TOKEN);
     let warning = ui.stderr_line();
     assert!(
