@@ -66,9 +66,10 @@ impl Error {
         e: &io::Error,
         accepted: impl Into<String>,
     ) -> Error {
+        let shown = crate::text::echo(&path.to_string_lossy()).into_owned();
         let problem = match crate::sys::bounded::refusal(e) {
-            Some(refused) => format!("{what} {} is {refused}", path.display()),
-            None => format!("cannot read {what} {}: {e}", path.display()),
+            Some(refused) => format!("{what} {shown} is {refused}"),
+            None => format!("cannot read {what} {shown}: {e}"),
         };
         Error::bad_input(problem, accepted)
     }

@@ -8,7 +8,7 @@
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
 use crate::error::{Error, Result};
-use crate::text::terminal;
+use crate::text::echo;
 
 /// A port flag: a decimal number 1-65535 (0 too when `zero` says it means "any free port").
 /// The error is `{flag} {text} is not a port; {expected}`.
@@ -16,7 +16,7 @@ pub fn port(text: &str, flag: &str, zero: bool, expected: &str) -> Result<u16> {
     match text.trim().parse::<u16>() {
         Ok(p) if p > 0 || zero => Ok(p),
         _ => Err(Error::bad_input(
-            format!("{flag} {} is not a port", terminal(text)),
+            format!("{flag} {} is not a port", echo(text)),
             expected,
         )),
     }
@@ -31,7 +31,7 @@ pub fn ip(text: &str, flag: &str, examples: &str) -> Result<IpAddr> {
         .parse()
         .map_err(|_| {
             Error::bad_input(
-                format!("{flag} {} is not an IP address", terminal(text)),
+                format!("{flag} {} is not an IP address", echo(text)),
                 format!("expected an IPv4 or IPv6 address, e.g. {examples}"),
             )
         })
@@ -58,7 +58,7 @@ fn socket_addr(text: &str, bare_port: bool) -> Option<SocketAddr> {
 pub fn endpoint(text: &str, what: &str) -> Result<SocketAddr> {
     socket_addr(text, true).ok_or_else(|| {
         Error::bad_input(
-            format!("{what} {} is not an address", terminal(text)),
+            format!("{what} {} is not an address", echo(text)),
             "expected PORT (on 127.0.0.1), IP:PORT, [IPv6]:PORT or localhost:PORT, e.g. 8080, \
              127.0.0.1:8080 or [::1]:8080",
         )
@@ -70,7 +70,7 @@ pub fn endpoint(text: &str, what: &str) -> Result<SocketAddr> {
 pub fn listen(text: &str) -> Result<SocketAddr> {
     socket_addr(text, false).ok_or_else(|| {
         Error::bad_input(
-            format!("--listen {} is not ADDR:PORT", terminal(text)),
+            format!("--listen {} is not ADDR:PORT", echo(text)),
             "expected an IP address and a port 0-65535, e.g. --listen 127.0.0.1:8080, \
              --listen [::1]:8080, or --listen 0.0.0.0:8080 to serve every interface \
              (port 0: any free port)",
@@ -84,7 +84,7 @@ pub fn pid(text: &str) -> Result<u32> {
     match t.parse::<u32>() {
         Ok(p) if (1..=4_194_304).contains(&p) => Ok(p),
         _ => Err(Error::bad_input(
-            format!("'{}' is not a process id", terminal(text)),
+            format!("'{}' is not a process id", echo(text)),
             "expected a whole number from 1 to 4194304, e.g. --pid 1234",
         )),
     }
@@ -96,7 +96,7 @@ pub fn duration(text: &str, flag: &str) -> Result<std::time::Duration> {
         Error::bad_input(
             format!(
                 "{flag} {} is not a duration",
-                terminal(text)
+                echo(text)
             ),
             format!(
                 "expected a number with an optional unit ms, s, m or h, up to a day, e.g. {flag} 5s or {flag} 500ms"
@@ -112,7 +112,7 @@ pub fn span(text: &str, flag: &str) -> Result<std::time::Duration> {
         Error::bad_input(
             format!(
                 "{flag} {} is not a duration",
-                terminal(text)
+                echo(text)
             ),
             format!(
                 "expected a number with a unit ms, s, m, h, d or w, up to ten years, e.g. {flag} 30d or {flag} 12h"

@@ -381,7 +381,7 @@ pub fn unresolved(res: &crate::sys::sysctl::Resolution) -> crate::error::Error {
     crate::error::Error::bad_input(
         format!(
             "{} does not resolve here: {reason}",
-            crate::text::terminal(&res.name)
+            crate::text::echo(&res.name)
         ),
         "give a name this machine resolves (getent hosts NAME shows what it says), an IP address, or a port, e.g. 127.0.0.1:8080",
     )

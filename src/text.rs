@@ -1,8 +1,9 @@
 //! Make text from other processes safe to print, and quote it for a shell: process names and
 //! command lines are chosen by whoever started the process and may carry terminal escape
 //! sequences. Below every layer: engines use it in their findings, renderers in their tables.
-//! Also [`Lines`], the line number of a byte offset, for the parsers that name the line of
-//! a mistake in a file.
+//! User input that an error message repeats is escaped the same way, and cut short. Also
+//! [`Lines`], the line number of a byte offset, for the parsers that name the line of a
+//! mistake in a file.
 
 /// Replace control characters (C0, DEL, C1) with a visible `\xNN` escape.
 pub fn terminal(text: &str) -> std::borrow::Cow<'_, str> {
@@ -18,6 +19,23 @@ pub fn terminal(text: &str) -> std::borrow::Cow<'_, str> {
         }
     }
     std::borrow::Cow::Owned(out)
+}
+
+/// How many characters of a user's input an error message repeats: enough to recognise it,
+/// never a whole 100 KB argument.
+pub const ECHOED: usize = 80;
+
+/// User input (a flag's value, a target, a name, a path) for a one-line message: control
+/// characters escaped as by [`terminal`], and past [`ECHOED`] characters cut, ending with "…".
+pub fn echo(text: &str) -> std::borrow::Cow<'_, str> {
+    let safe = terminal(text);
+    match safe.char_indices().nth(ECHOED) {
+        None => safe,
+        Some(_) => {
+            let head: String = safe.chars().take(ECHOED - 1).collect();
+            std::borrow::Cow::Owned(format!("{head}…"))
+        }
+    }
 }
 
 fn is_control(c: char) -> bool {
@@ -93,5 +111,18 @@ mod tests {
             "python3 -m 'http server'"
         );
         assert_eq!(shell_word(""), "''");
+    }
+
+    #[test]
+    fn echoes_are_short() {
+        assert_eq!(echo("3000"), "3000");
+        let exact = "x".repeat(ECHOED);
+        assert_eq!(echo(&exact), exact.as_str());
+        let long = echo(&"é".repeat(100_000)).into_owned();
+        assert_eq!(long.chars().count(), ECHOED);
+        assert!(long.ends_with("é…"), "{long}");
+        let controls = echo(&"\x1b".repeat(100)).into_owned();
+        assert_eq!(controls.chars().count(), ECHOED);
+        assert!(!controls.contains('\x1b'));
     }
 }

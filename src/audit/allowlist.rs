@@ -227,7 +227,10 @@ pub fn resolve(given: Option<&Path>) -> Result<Option<Allowlist>> {
                 "no such file"
             };
             return Err(Error::bad_input(
-                format!("--allowlist {}: {what}", path.display()),
+                format!(
+                    "--allowlist {}: {what}",
+                    crate::text::echo(&path.to_string_lossy())
+                ),
                 "pass the path of an existing portscope-audit.toml (or leave --allowlist out)",
             ));
         }

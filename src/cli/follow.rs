@@ -58,7 +58,8 @@ pub struct FollowArgs {
         allow_hyphen_values = true
     )]
     pub interval: String,
-    /// Stop after this long (default: until q or Ctrl+C in the view, SIGINT, SIGTERM or SIGHUP).
+    /// Stop after this long, 100ms to 24h (default: until q or Ctrl+C in the view, SIGINT,
+    /// SIGTERM or SIGHUP).
     #[arg(long, value_name = "DURATION", allow_hyphen_values = true)]
     pub duration: Option<String>,
     #[command(flatten)]
@@ -150,6 +151,7 @@ pub struct HistoryArgs {
         ("portscope ui", "The dashboard on 127.0.0.1:62893 (or a free port); prints its URL with a token."),
         ("portscope ui --open", "The same, opened in the browser."),
         ("PORTSCOPE_UI_TOKEN=\"$(openssl rand -hex 16)\" portscope ui --listen 0.0.0.0:8099", "Reachable from other hosts, with a token you choose."),
+        ("portscope ui --listen 0.0.0.0:8099 --token-file ~/.config/portscope/ui-token", "The same, the token read from a file only you may read."),
 ]))]
 pub struct UiArgs {
     /// Where to serve the dashboard (default: 127.0.0.1:62893 when free, else a free
@@ -158,19 +160,19 @@ pub struct UiArgs {
         long,
         value_name = "ADDR:PORT",
         allow_hyphen_values = true,
-        help = "Where to serve the dashboard: IP:PORT or [IPv6]:PORT (port 0 = any free port). Default: 127.0.0.1:62893 when free, else any free loopback port. A non-loopback address needs --token"
+        help = "Where to serve the dashboard: IP:PORT or [IPv6]:PORT (port 0 = any free port). Default: 127.0.0.1:62893 when free, else any free loopback port. A non-loopback address needs a token (--token-file, $PORTSCOPE_UI_TOKEN or --token)"
     )]
     pub listen: Option<String>,
-    /// The access token (default: 32 random bytes, new each run); required with a
-    /// non-loopback --listen.
-    #[arg(
-        long,
-        value_name = "TOKEN",
-        env = "PORTSCOPE_UI_TOKEN",
-        hide_env_values = true,
-        allow_hyphen_values = true
-    )]
+    /// The access token (default: $PORTSCOPE_UI_TOKEN, else 32 random bytes, new each run);
+    /// required with a non-loopback --listen. Every local user can read a command line:
+    /// prefer --token-file or $PORTSCOPE_UI_TOKEN (a warning says so).
+    #[arg(long, value_name = "TOKEN", allow_hyphen_values = true)]
     pub token: Option<String>,
+    /// Read the access token from this file: its text, without the trailing newline
+    /// (16-256 characters from A-Z a-z 0-9 - . _ ~). A warning says when the file's group
+    /// or others may read it (chmod 600 it).
+    #[arg(long, value_name = "PATH", conflicts_with = "token")]
+    pub token_file: Option<std::path::PathBuf>,
     /// Open the dashboard in the browser (xdg-open).
     #[arg(long)]
     pub open: bool,

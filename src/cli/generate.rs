@@ -139,7 +139,10 @@ pub fn man_page(path: &[String]) -> Result<Page> {
         cmd = cmd.find_subcommand(word).ok_or_else(|| {
             let names: Vec<&str> = cmd.get_subcommands().map(clap::Command::get_name).collect();
             Error::bad_input(
-                format!("portscope has no command {:?}", path.join(" ")),
+                format!(
+                    "portscope has no command \"{}\"",
+                    crate::text::echo(&path.join(" "))
+                ),
                 format!("expected one of: {}", names.join(", ")),
             )
         })?;

@@ -222,8 +222,9 @@ pub struct RunArgs {
     /// Use this port (with --name: a new reservation gets it; an existing one must have it).
     #[arg(short, long, value_name = "PORT", allow_hyphen_values = true)]
     pub port: Option<String>,
-    /// The HOST exported to the command (and put in its arguments for $HOST): an IP
-    /// address or a host name.
+    /// The HOST exported to the command (and put in its arguments for $HOST): an address
+    /// of this machine (0.0.0.0 or :: for every interface), localhost, or a name that
+    /// resolves to an address of this machine.
     #[arg(
         long,
         value_name = "ADDR",

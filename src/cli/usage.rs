@@ -35,7 +35,8 @@ pub fn usage_error(args: &[OsString], e: &clap::Error) -> UsageError {
     let mut next = vec![similar(e, &verbs).unwrap_or(help)];
     next.extend(tips(e));
     let next = next.join("; ");
-    let line = crate::text::terminal(&format!("{problem}; {next}")).into_owned();
+    let line = cut_input(&format!("{problem}; {next}"), args);
+    let line = crate::text::terminal(&line).into_owned();
     if verbs.first().is_some_and(|v| v == "check") {
         let plugin = verbs.get(1).and_then(|p| Plugin::from_name(p));
         let (report, exit) = check::usage_error(plugin, &line);
@@ -80,6 +81,37 @@ fn problem(e: &clap::Error, verbs: &[String]) -> String {
         text => text.to_string(),
     }
 }
+
+/// The line with each long word of the user's input cut short, as bad-input errors show
+/// input ([`crate::text::echo`]): clap repeats an unknown argument or a bad value whole, and
+/// a 100 KB argument must not become a 100 KB error. An argument's value after `=` counts
+/// as a word; whatever else is left long is cut at [`MAX_PROBLEM`] characters.
+fn cut_input(line: &str, args: &[OsString]) -> String {
+    let mut long: Vec<String> = args
+        .iter()
+        .skip(1)
+        .map(|a| a.to_string_lossy().into_owned())
+        .flat_map(|a| {
+            let value = a.split_once('=').map(|(_, v)| v.to_string());
+            std::iter::once(a).chain(value)
+        })
+        .filter(|a| a.chars().count() > crate::text::ECHOED)
+        .collect();
+    long.sort_by_key(|a| std::cmp::Reverse(a.len()));
+    let mut out = line.to_string();
+    for word in long {
+        if out.contains(&word) {
+            out = out.replace(&word, &crate::text::echo(&word));
+        }
+    }
+    match out.char_indices().nth(MAX_PROBLEM) {
+        Some((cut, _)) => format!("{}…", out.get(..cut).unwrap_or_default()),
+        None => out,
+    }
+}
+
+/// The most characters a usage error's line may have once the user's words are cut.
+const MAX_PROBLEM: usize = 400;
 
 /// `'portscope check' needs one of: listen, connect, audit`, for the innermost verb named.
 fn missing_subcommand(verbs: &[String]) -> Option<String> {
@@ -206,6 +238,22 @@ mod tests {
         );
         let u = told(&["--color", "nevr"]);
         assert!(u.text.ends_with("; did you mean 'never'?\n"), "{}", u.text);
+    }
+
+    #[test]
+    fn long_input_is_cut() {
+        let long = "x".repeat(100_000);
+        for words in [
+            vec![format!("--{long}")],
+            vec!["who".into(), "1".into(), long.clone()],
+            vec![format!("--color={long}")],
+            vec![long.clone()],
+        ] {
+            let words: Vec<&str> = words.iter().map(String::as_str).collect();
+            let u = told(&words);
+            assert!(u.text.len() < 300, "{}", &u.text[..300]);
+            assert!(u.text.contains("xxx…"), "{}", u.text);
+        }
     }
 
     #[test]

@@ -61,6 +61,7 @@ pub fn run(opts: &Options, ui: &dyn Ui) -> Result<(Report, Exit)> {
 }
 
 fn forward(opts: &Options, ui: &dyn Ui) -> Result<(ForwardReport, Exit)> {
+    refuse_loop(opts.listen, opts.target)?;
     let cfg = config(opts);
     if !opts.udp {
         fit_fds(cfg.max_conns)?;
@@ -81,6 +82,7 @@ fn forward(opts: &Options, ui: &dyn Ui) -> Result<(ForwardReport, Exit)> {
         let sock =
             std::net::UdpSocket::bind(opts.listen).map_err(|e| bind_error(opts.listen, e))?;
         let listen = sock.local_addr().unwrap_or(opts.listen);
+        refuse_loop(listen, cfg.target)?; // port 0: the kernel may have chosen TARGET's
         emit(start(listen));
         let (t, s) = rt.block_on(engine::run_udp(sock, cfg.clone(), &emit))?;
         (listen, t, s)
@@ -89,6 +91,7 @@ fn forward(opts: &Options, ui: &dyn Ui) -> Result<(ForwardReport, Exit)> {
         // A deeper accept queue than std's for bursts of clients (listen again updates it).
         let _ = socket2::SockRef::from(&listener).listen(4096);
         let listen = listener.local_addr().unwrap_or(opts.listen);
+        refuse_loop(listen, cfg.target)?;
         emit(start(listen));
         let (t, s) = rt.block_on(engine::run_tcp(listener, cfg.clone(), &emit))?;
         (listen, t, s)
@@ -116,6 +119,26 @@ fn config(opts: &Options) -> Config {
         idle: opts.idle_timeout,
         quiet: opts.quiet,
     }
+}
+
+/// Refuse a relay that would accept its own connections to the target (LISTEN and TARGET
+/// the same socket, or a wildcard LISTEN on the port of a TARGET on this machine): one
+/// client would become a thousand connections to itself in a tenth of a second.
+fn refuse_loop(listen: SocketAddr, target: SocketAddr) -> Result<()> {
+    let dual_stack = crate::sys::sysctl::port_sysctls().bindv6only != Some(true);
+    if !engine::relays_to_itself(listen, target, dual_stack, crate::sys::local::is_local) {
+        return Ok(());
+    }
+    let how = if listen.ip().is_unspecified() {
+        format!("receives the connections for TARGET {target}, an address of this host")
+    } else {
+        format!("and TARGET {target} are the same socket")
+    };
+    Err(Error::bad_input(
+        format!("LISTEN {listen} {how}: forward would relay to itself"),
+        "expected a TARGET on another port or host, or a LISTEN that does not cover it, e.g. \
+         portscope forward 8081 127.0.0.1:8080",
+    ))
 }
 
 /// Raise the open-file limit and check `max_conns` connections fit in it.
@@ -168,13 +191,9 @@ fn warnings(listen: SocketAddr, allow: &[Cidr]) -> Vec<String> {
 
 fn bind_error(addr: SocketAddr, e: std::io::Error) -> Error {
     match e.kind() {
-        std::io::ErrorKind::AddrNotAvailable => Error::bad_input(
-            format!(
-                "LISTEN {addr}: {} is not an address of this host",
-                addr.ip()
-            ),
-            "expected a local address (see `ip -br addr`), 127.0.0.1, or 0.0.0.0 for every interface",
-        ),
+        std::io::ErrorKind::AddrNotAvailable => {
+            crate::server::bind::not_local(&format!("LISTEN {addr}"), addr.ip())
+        }
         _ => Error::io(format!("listening on {addr}/udp"), e),
     }
 }

@@ -136,7 +136,7 @@ fn user_uid(ctx: &ProcContext, user: &User) -> Result<u32> {
         Error::bad_input(
             format!(
                 "no user named '{}' on this machine",
-                crate::text::terminal(user)
+                crate::text::echo(user)
             ),
             "expected a user name this system knows (through NSS: /etc/passwd, LDAP, SSSD, systemd) or a numeric uid",
         )

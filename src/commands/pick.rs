@@ -489,8 +489,12 @@ impl Default for Options {
     }
 }
 
-/// Run `pick`: exit 0 with the ports (no free port is bad input, exit 2).
+/// Run `pick`: exit 0 with the ports (no free port is bad input, exit 2; so is a `--host`
+/// that is not this host's, where every test bind would fail).
 pub fn run(opts: &Options, _ui: &dyn Ui) -> Result<(Report, Exit)> {
+    if let Some(host) = opts.host {
+        crate::server::bind::require_local(host, &format!("--host {host}"))?;
+    }
     let spec = spec(
         opts.range,
         opts.host,

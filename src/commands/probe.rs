@@ -167,7 +167,10 @@ fn udp_jobs(text: &str, t: &Target) -> Result<Vec<Job>> {
         Target::Port { port, .. } => (None, *port),
         _ => {
             return Err(Error::bad_input(
-                format!("'{text}': over UDP only one port or address can be probed"),
+                format!(
+                    "'{}': over UDP only one port or address can be probed",
+                    crate::text::echo(text)
+                ),
                 "expected e.g. 53/udp or udp/127.0.0.1:53",
             ));
         }

@@ -83,7 +83,10 @@ pub fn check_name(name: &str) -> Result<()> {
         return Ok(());
     }
     Err(Error::bad_input(
-        format!("'{}' is not a valid reservation name", terminal(name)),
+        format!(
+            "'{}' is not a valid reservation name",
+            crate::text::echo(name)
+        ),
         "expected 1-128 letters, digits and . _ - / : @ +, starting with a letter or digit, e.g. myapp or shop/api",
     ))
 }
@@ -267,7 +270,7 @@ fn reserve(opts: &Options) -> Result<(ReserveReport, Exit)> {
     let owner = match dir {
         Some(d) => Some(std::path::absolute(d).map_err(|e| {
             Error::bad_input(
-                format!("--dir {}: {e}", d.display()),
+                format!("--dir {}: {e}", crate::text::echo(&d.to_string_lossy())),
                 "expected a directory path",
             )
         })?),

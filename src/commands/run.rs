@@ -9,7 +9,6 @@
 //! descendants, and when the child ends stops whatever it left behind and checks the port is
 //! free. Everything said on the way is a [`RunNotice`] for `ui.run_notice`.
 
-use std::net::IpAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -28,7 +27,10 @@ use crate::text::terminal;
 
 use super::{pick, reserve};
 
+mod host;
 mod watch;
+
+pub use host::Host;
 
 use watch::Supervision;
 
@@ -232,25 +234,6 @@ pub struct RunReport {
     pub exit_status: u8,
 }
 
-/// The `HOST` given to the command: an IP address or a host name.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Host {
-    /// An IP address (IPv6 without brackets in `HOST`).
-    Ip(IpAddr),
-    /// A host name: letters, digits, `-` and `.`, as given.
-    Name(String),
-}
-
-impl std::fmt::Display for Host {
-    /// The address or the name, as `HOST` holds it.
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Host::Ip(ip) => write!(f, "{ip}"),
-            Host::Name(name) => f.write_str(name),
-        }
-    }
-}
-
 /// What `run` is asked to do.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Options {
@@ -385,11 +368,13 @@ fn exit_for(status: u8) -> Exit {
     Exit::Child(status)
 }
 
-/// Check what needs the system (the program exists and may run); nothing is changed yet.
+/// Check what needs the system (`--host` is a place to listen here, the program exists and
+/// may run); nothing is changed yet.
 fn prepare(opts: &Options) -> Result<Plan> {
     if let Some(name) = &opts.name {
         reserve::check_name(name)?;
     }
+    host::check(&opts.host)?;
     let Some(first) = opts.command.first() else {
         return Err(Error::bad_input(
             "no command to run",
@@ -405,7 +390,7 @@ fn prepare(opts: &Options) -> Result<Plan> {
             "not found in $PATH"
         };
         Error::bad_input(
-            format!("{}: {what}", terminal(first)),
+            format!("{}: {what}", crate::text::echo(first)),
             "expected a program on $PATH or the path of an executable, e.g. portscope run -- python3 -m http.server '$PORT'",
         )
     })?;

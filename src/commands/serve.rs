@@ -150,7 +150,7 @@ fn signals() -> Result<impl std::future::Future<Output = &'static str> + Send + 
 /// `static` needs an existing directory; the other kinds take none. The command line checks
 /// this first, so its error comes before those of the flags after it.
 pub fn check_dir(kind: ServeKind, dir: Option<&PathBuf>) -> Result<Option<PathBuf>> {
-    let shown = |d: &PathBuf| crate::text::terminal(&d.to_string_lossy()).into_owned();
+    let shown = |d: &PathBuf| crate::text::echo(&d.to_string_lossy()).into_owned();
     match (kind, dir) {
         (ServeKind::Static, None) => Err(Error::bad_input(
             "serve static needs a directory",

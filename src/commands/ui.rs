@@ -33,8 +33,24 @@ pub struct Options {
     /// The access token, already checked (16 to 256 characters from A-Z a-z 0-9 - . _ ~);
     /// `None`: 32 random bytes, new each run.
     pub token: Option<String>,
+    /// Where other local users could read the given token (warned about at start).
+    pub token_exposure: Option<TokenExposure>,
     /// Open the dashboard in the browser.
     pub open: bool,
     /// The state directory (`None`: the user's default), for the history and `who` views.
     pub state_dir: Option<PathBuf>,
+}
+
+/// Where a token given to `ui` could be read by other local users.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TokenExposure {
+    /// `--token VALUE`: every local user may read a command line (`ps`, `/proc/PID/cmdline`).
+    CommandLine,
+    /// `--token-file PATH` whose group or others may read it.
+    ReadableFile {
+        /// The file.
+        path: PathBuf,
+        /// Its permission bits.
+        mode: u32,
+    },
 }

@@ -333,7 +333,7 @@ pub fn textfile_name_warning(path: &Path) -> String {
     format!(
         "portscope exporter: warning: node_exporter's textfile collector reads only *.prom \
          files; {} will be ignored by it\n",
-        crate::text::terminal(&path.display().to_string())
+        crate::text::echo(&path.to_string_lossy())
     )
 }
 

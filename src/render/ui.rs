@@ -4,7 +4,7 @@
 
 use std::net::SocketAddr;
 
-use crate::commands::ui::UiReport;
+use crate::commands::ui::{TokenExposure, UiReport};
 
 pub use super::prometheus::notice;
 
@@ -29,6 +29,21 @@ pub fn exposure_warning(addr: SocketAddr) -> Option<String> {
              token can see this machine's processes and stop them\n"
         )
     })
+}
+
+/// The warning for a token other local users could read.
+pub fn token_exposure_warning(exposure: &TokenExposure) -> String {
+    match exposure {
+        TokenExposure::CommandLine => "portscope ui: warning: --token on the command line can be \
+             read by every local user (ps, /proc/PID/cmdline); use --token-file PATH or \
+             PORTSCOPE_UI_TOKEN instead\n"
+            .to_string(),
+        TokenExposure::ReadableFile { path, mode } => format!(
+            "portscope ui: warning: --token-file {} (mode {mode:04o}) can be read by other \
+             users, and so can the token; chmod 600 it\n",
+            crate::text::terminal(&path.to_string_lossy())
+        ),
+    }
 }
 
 /// `--open` could not open the browser.

@@ -34,14 +34,7 @@ pub fn bind(addr: SocketAddr, what: &str) -> Result<TcpListener> {
             context: format!("cannot serve on {addr} ({})", held_by(addr)),
             source: e,
         },
-        io::ErrorKind::AddrNotAvailable => Error::bad_input(
-            format!(
-                "{what} {addr}: {} is not an address of this host",
-                addr.ip()
-            ),
-            "expected a local address (see `ip -br addr`), 127.0.0.1, ::1, or 0.0.0.0 for every \
-             interface",
-        ),
+        io::ErrorKind::AddrNotAvailable => not_local(&format!("{what} {addr}"), addr.ip()),
         io::ErrorKind::PermissionDenied => Error::PermissionDenied {
             what: format!("listening on {addr}"),
             hint: "ports below net.ipv4.ip_unprivileged_port_start (usually 1024) need root or \
@@ -50,6 +43,33 @@ pub fn bind(addr: SocketAddr, what: &str) -> Result<TcpListener> {
         },
         _ => Error::io(format!("listening on {addr}"), e),
     })
+}
+
+/// The error for an address that is not this host's (`EADDRNOTAVAIL`, or
+/// [`require_local`]'s check): `given` is the argument as the user gave it (`--listen
+/// 192.0.2.7:80`, `--host 192.0.2.7`; the address is not said twice).
+pub fn not_local(given: &str, ip: IpAddr) -> Error {
+    let problem = if given.ends_with(&format!(" {ip}")) {
+        format!("{given} is not an address of this host")
+    } else {
+        format!("{given}: {ip} is not an address of this host")
+    };
+    Error::bad_input(
+        problem,
+        "expected a local address (see `ip -br addr`), 127.0.0.1, ::1, or 0.0.0.0 for every \
+         interface",
+    )
+}
+
+/// Refuse `ip` unless it is an address of this host (loopback, an interface's address, or a
+/// wildcard) before anything binds it: a bind to another address fails with EADDRNOTAVAIL,
+/// which a caller testing ports would otherwise read as "in use".
+pub fn require_local(ip: IpAddr, given: &str) -> Result<()> {
+    if crate::sys::local::is_local(ip) {
+        Ok(())
+    } else {
+        Err(not_local(given, ip))
+    }
 }
 
 /// Who holds `addr`'s port, in a few words, for the "port in use" error.

@@ -21,6 +21,9 @@ macro_rules! bail {
 const ANY: &str = "expected a port (8080), HOST:PORT (127.0.0.1:8080, [::1]:8080, \
                    localhost:8080), a URL (http://localhost:3000), a range (3000-3010), pid:N, \
                    or a process name (1-64 characters of A-Z a-z 0-9 . _ + @ : -)";
+/// [`ANY`] without the examples, after a problem that already takes a line's room.
+const ANY_SHORT: &str = "expected a port, HOST:PORT, a URL, a range, pid:N or a process name, \
+                         e.g. 8080, localhost:8080 or node";
 const PORT_OK: &str = "expected a port from 1 to 65535, e.g. 8080";
 const PORT_DIGITS: &str = "expected a port from 1 to 65535 written as plain digits, e.g. 8080";
 const PROTO_OK: &str = "expected tcp or udp, e.g. 53/udp or tcp/8080";
@@ -439,9 +442,15 @@ fn url_path(after: &str, whole: &str) -> Result<Option<String>> {
 fn parse_process(text: &str) -> Result<Target> {
     let allowed = |c: char| c.is_ascii_alphanumeric() || "._+@:-".contains(c);
     let len = text.chars().count();
-    let why = if len > 64 {
-        format!("it is {len} characters long; process names have at most 64")
-    } else if let Some(c) = text.chars().find(|c| !allowed(*c)) {
+    if len > 64 {
+        // Q says how long it is; the short list keeps a 100 KB argument's line short.
+        let q = Q(text);
+        bail!(
+            ANY_SHORT,
+            "{q} is too long for a process name (at most 64 characters)"
+        );
+    }
+    let why = if let Some(c) = text.chars().find(|c| !allowed(*c)) {
         format!("{c:?} is not allowed in a process name")
     } else if text.starts_with('-') {
         "a process name cannot start with '-'".to_string()

@@ -235,7 +235,7 @@ fn rejects() {
         ("nodé", "'é' is not allowed"),
         ("a\u{7}b", "'\\u{7}' is not allowed"),
         ("-node", "cannot start with '-'"),
-        (&long, "65 characters long"),
+        (&long, "(65 characters) is too long for a process name"),
     ];
     let wrong: Vec<String> = cases
         .iter()

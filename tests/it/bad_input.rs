@@ -5,7 +5,13 @@ use crate::check::{check, check_json, status};
 use crate::harness::{self, run};
 
 fn assert_rejected(args: &[&str], needle: &str) {
-    let r = run(args);
+    assert_bad_input(&run(args), args, needle);
+}
+
+/// Exit 2, nothing on standard output, and one line on standard error that starts with
+/// `portscope: error: ` and holds `needle` (any case); `args` names the run in messages.
+pub(crate) fn assert_bad_input(r: &harness::Run, args: &[&str], needle: &str) {
+    let args: Vec<String> = args.iter().map(|a| a.chars().take(40).collect()).collect();
     assert_eq!(r.code, 2, "{args:?} → {r:?}");
     assert!(
         r.stdout.is_empty(),

@@ -6,6 +6,7 @@ use std::io::{Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream, UdpSocket};
 use std::time::{Duration, Instant};
 
+use crate::bad_input::assert_bad_input;
 use crate::harness::run;
 use crate::stream::EventStream;
 
@@ -387,10 +388,77 @@ fn bad_input_exits_2_with_one_line() {
         (&["0", "1", "--max-conns", "100001"][..], "--max-conns"),
         (&["0", "1", "--idle-timeout", "soon"][..], "--idle-timeout"),
     ] {
-        let r = run(&[&["forward"][..], args].concat());
-        assert_eq!(r.code, 2, "{args:?}: {r:?}");
-        assert!(r.stderr.contains(what), "{args:?}: {}", r.stderr);
-        assert_eq!(r.stderr.trim().lines().count(), 1, "{args:?}: {}", r.stderr);
-        assert!(r.stdout.is_empty(), "{args:?}: {}", r.stdout);
+        let args = [&["forward"][..], args].concat();
+        assert_bad_input(&run(&args), &args, what);
+    }
+}
+
+#[test]
+fn a_relay_to_itself_is_refused_before_any_connection() {
+    // The test holds the ports, so whatever forward did would show as a connection (or a
+    // datagram) here; and a build without the check fails to bind them instead of looping.
+    let held = TcpListener::bind("127.0.0.1:0").unwrap();
+    held.set_nonblocking(true).unwrap();
+    let port = held.local_addr().unwrap().port().to_string();
+    let same = format!("127.0.0.1:{port}");
+    let any4 = format!("0.0.0.0:{port}");
+    let any6 = format!("[::]:{port}");
+    let udp = UdpSocket::bind("127.0.0.1:0").unwrap();
+    udp.set_nonblocking(true).unwrap();
+    let udp_same = udp.local_addr().unwrap().to_string();
+    let mut cases = vec![
+        vec![same.as_str(), same.as_str()],
+        vec![port.as_str(), port.as_str()], // a bare port is on 127.0.0.1
+        vec![any4.as_str(), same.as_str()], // a wildcard receives 127.0.0.1's connections
+        vec!["--udp", udp_same.as_str(), udp_same.as_str()],
+    ];
+    // `::` receives IPv4 too unless net.ipv6.bindv6only says otherwise.
+    let v6only = std::fs::read_to_string("/proc/sys/net/ipv6/bindv6only").unwrap_or_default();
+    if v6only.trim() != "1" {
+        cases.push(vec![any6.as_str(), same.as_str()]);
+    }
+    for args in cases {
+        let args = [&["forward"][..], &args].concat();
+        assert_bad_input(&run(&args), &args, "forward would relay to itself");
+    }
+    let accepted = held.accept();
+    assert!(
+        matches!(&accepted, Err(e) if e.kind() == std::io::ErrorKind::WouldBlock),
+        "a connection reached the target: {accepted:?}"
+    );
+    let mut buf = [0u8; 64];
+    assert!(
+        udp.recv_from(&mut buf).is_err(),
+        "a datagram reached the target"
+    );
+}
+
+#[test]
+fn allow_with_a_v4_mapped_address_admits_that_ipv4_client() {
+    let echo = echo_server();
+    for (allow, shown, admitted) in [
+        ("::ffff:127.0.0.1", "127.0.0.1/32", true),
+        ("::ffff:127.0.0.2", "127.0.0.2/32", false),
+    ] {
+        let mut fwd = Fwd::start(&["127.0.0.1:0", &echo.to_string(), "--allow", allow]);
+        // The start line says what is admitted, as clients are compared: IPv4 (loopback,
+        // so no warning about exposure).
+        assert_eq!(fwd.start["allow"][0], shown, "{}", fwd.start);
+        assert_eq!(fwd.start["warnings"].as_array().map(Vec::len), Some(0));
+        let mut c = TcpStream::connect(fwd.listen).unwrap();
+        let _ = c.write_all(b"mapped");
+        let _ = c.shutdown(Shutdown::Write);
+        let got = read_all(&mut c).unwrap_or_default();
+        let (want, event): (&[u8], _) = if admitted {
+            (b"mapped", "open")
+        } else {
+            (b"", "denied")
+        };
+        assert_eq!(got, want, "--allow {allow}");
+        let client = &fwd.expect(event)["client"];
+        assert!(
+            client.as_str().unwrap().starts_with("127.0.0.1:"),
+            "{client}"
+        );
     }
 }

@@ -17,36 +17,59 @@ pub(crate) struct Ui {
     child: Child,
     /// `127.0.0.1:PORT`.
     pub(crate) host: String,
-    token: String,
+    pub(crate) token: String,
+    /// The lines of its standard error after the one that says where it serves.
+    stderr: std::sync::mpsc::Receiver<String>,
 }
 
 impl Ui {
     pub(crate) fn start() -> Ui {
+        let ui = Ui::start_with(&[]);
+        assert_eq!(ui.token.len(), 64, "{}", ui.token);
+        ui
+    }
+
+    /// `portscope ui --listen 127.0.0.1:0 ARGS`, without a token in the environment, once
+    /// it says where it serves.
+    pub(crate) fn start_with(args: &[&str]) -> Ui {
         let state = std::env::temp_dir().join(format!("portscope-ui-test-{}", std::process::id()));
         let mut child = harness::portscope()
             .args(["ui", "--listen", "127.0.0.1:0"])
+            .args(args)
             .env("PORTSCOPE_STATE_DIR", &state)
             .env_remove("PORTSCOPE_UI_TOKEN")
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
             .unwrap();
+        let mut stderr = BufReader::new(child.stderr.take().unwrap());
         let mut line = String::new();
-        BufReader::new(child.stderr.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
+        stderr.read_line(&mut line).unwrap();
         let url = line
             .trim_end()
             .strip_prefix("portscope ui: serving http://")
             .unwrap_or_else(|| panic!("unexpected start line {line:?}"));
         let (host, token) = url.split_once("/?token=").unwrap();
         assert!(host.starts_with("127.0.0.1:"), "{line}");
-        assert_eq!(token.len(), 64, "{line}");
+        let (tx, lines) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in stderr.lines().map_while(Result::ok) {
+                let _ = tx.send(line);
+            }
+        });
         Ui {
             child,
             host: host.into(),
             token: token.into(),
+            stderr: lines,
         }
+    }
+
+    /// The next line on its standard error (without its newline), within 20 s.
+    pub(crate) fn stderr_line(&self) -> String {
+        self.stderr
+            .recv_timeout(Duration::from_secs(20))
+            .expect("no further line on standard error within 20 s")
     }
 
     pub(crate) fn cookie(&self) -> String {

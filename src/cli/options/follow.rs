@@ -12,6 +12,7 @@ use jiff::tz::TimeZone;
 use crate::cli::{
     DaemonArgs, FollowArgs, HistoryArgs, ListenerKinds, RetentionArgs, UiArgs, WatchArgs,
 };
+use crate::commands::ui::TokenExposure;
 use crate::commands::{history, ui, watch};
 use crate::error::{Error, Result};
 use crate::store::history::Retention;
@@ -19,13 +20,13 @@ use crate::target::Target;
 use crate::watch::observe::Kinds;
 
 impl WatchArgs {
-    /// `watch`'s typed options. `--keep` and `--max-size` are read only with `--record`: the
-    /// store is opened only then.
+    /// `watch`'s typed options. `--keep` and `--max-size` are checked with or without
+    /// `--record` (a typo is an error, not a surprise on the day recording is turned on).
     pub fn options(&self) -> Result<watch::Options> {
         Ok(watch::Options {
             events: self.events,
             record: self.record,
-            follow: self.follow.options(self.record)?,
+            follow: self.follow.options()?,
         })
     }
 }
@@ -35,31 +36,22 @@ impl DaemonArgs {
     pub fn options(&self) -> Result<watch::DaemonOptions> {
         Ok(watch::DaemonOptions {
             events: self.events,
-            follow: self.follow.options(true)?,
+            follow: self.follow.options()?,
         })
     }
 }
 
 impl FollowArgs {
-    /// The shared flags, all parsed before anything starts; the retention only when
-    /// `record` (else the defaults, unused).
-    fn options(&self, record: bool) -> Result<watch::FollowOptions> {
+    /// The shared flags, every one parsed before anything starts (the retention too, though
+    /// only recording uses it).
+    fn options(&self) -> Result<watch::FollowOptions> {
         let interval = interval(&self.interval)?;
-        let duration = self
-            .duration
-            .as_deref()
-            .map(|t| crate::input::duration(t, "--duration"))
-            .transpose()?;
-        let retention = if record {
-            retention(&self.retention)?
-        } else {
-            watch::FollowOptions::default().retention
-        };
+        let duration = self.duration.as_deref().map(duration).transpose()?;
         Ok(watch::FollowOptions {
             interval,
             duration,
             kinds: kinds(&self.kinds),
-            retention,
+            retention: retention(&self.retention)?,
             state_dir: self.store.state_dir.clone(),
         })
     }
@@ -70,8 +62,22 @@ fn interval(text: &str) -> Result<Duration> {
     let d = crate::input::duration(text, "--interval")?;
     if d < Duration::from_millis(100) || d > Duration::from_secs(3600) {
         return Err(Error::bad_input(
-            format!("--interval {text} is out of range"),
+            format!("--interval {} is out of range", crate::text::echo(text)),
             "expected a duration from 100ms to 1h, e.g. 1s or 500ms",
+        ));
+    }
+    Ok(d)
+}
+
+/// `--duration`: from 100ms (the shortest `--interval`) to a day; 0 would stop before the
+/// first look.
+fn duration(text: &str) -> Result<Duration> {
+    let d = crate::input::duration(text, "--duration")?;
+    if d < Duration::from_millis(100) {
+        return Err(Error::bad_input(
+            format!("--duration {} is too short", crate::text::echo(text)),
+            "expected a duration from 100ms to 24h, e.g. --duration 30s (without it: until \
+             stopped)",
         ));
     }
     Ok(d)
@@ -97,7 +103,7 @@ fn retention(args: &RetentionArgs) -> Result<Retention> {
     let keep = crate::input::span(&args.keep, "--keep")?;
     if keep < Duration::from_secs(60) {
         return Err(Error::bad_input(
-            format!("--keep {} is too short", args.keep),
+            format!("--keep {} is too short", crate::text::echo(&args.keep)),
             "expected at least 1m, e.g. 30d, 12h or 90m",
         ));
     }
@@ -111,7 +117,7 @@ fn retention(args: &RetentionArgs) -> Result<Retention> {
 fn parse_size(text: &str) -> Result<u64> {
     let bad = || {
         Error::bad_input(
-            format!("--max-size {text:?} is not a size"),
+            format!("--max-size {} is not a size", crate::text::echo(text)),
             "expected a size of at least 1MiB, e.g. 256MiB, 1GiB, 500MB or 1048576 (bytes)",
         )
     };
@@ -138,8 +144,9 @@ impl HistoryArgs {
         {
             return Err(Error::bad_input(
                 format!(
-                    "two process names given ({name} and --process {})",
-                    self.process.as_deref().unwrap_or("")
+                    "two process names given ({} and --process {})",
+                    crate::text::echo(name),
+                    crate::text::echo(self.process.as_deref().unwrap_or(""))
                 ),
                 "give the process name once, as the target or with --process",
             ));
@@ -162,8 +169,8 @@ impl HistoryArgs {
             return Err(Error::bad_input(
                 format!(
                     "--until {} is before --since {}",
-                    self.until.as_deref().unwrap_or(""),
-                    self.since.as_deref().unwrap_or("1h")
+                    crate::text::echo(self.until.as_deref().unwrap_or("")),
+                    crate::text::echo(self.since.as_deref().unwrap_or("1h"))
                 ),
                 "expected --until later than --since",
             ));
@@ -185,7 +192,7 @@ fn parse_limit(text: &str) -> Result<usize> {
     match text.trim().parse::<usize>() {
         Ok(n) if (1..=max).contains(&n) => Ok(n),
         _ => Err(Error::bad_input(
-            format!("--limit {} is not a row count", crate::text::terminal(text)),
+            format!("--limit {} is not a row count", crate::text::echo(text)),
             format!("expected a whole number from 1 to {max}, e.g. --limit 50"),
         )),
     }
@@ -198,7 +205,7 @@ fn parse_when(text: &str, flag: &str, now: f64, tz: &TimeZone) -> Result<f64> {
     let t = text.trim();
     let bad = || {
         Error::bad_input(
-            format!("{flag} {} is not a time", crate::text::terminal(text)),
+            format!("{flag} {} is not a time", crate::text::echo(text)),
             "expected a span ago (90s, 30m, 1h, 2d, 1w) or a time (13:40, 2026-11-22T13:40, \
              '2026-11-22 13:40:00', 2026-11-22T13:40:00Z), local unless it gives an offset",
         )
@@ -239,31 +246,91 @@ fn parse_when(text: &str, flag: &str, now: f64, tz: &TimeZone) -> Result<f64> {
 }
 
 impl UiArgs {
-    /// `ui`'s typed options: `--listen` parsed, `--token` checked (the verb refuses a
-    /// non-loopback address without one, and makes one when none is given).
+    /// `ui`'s typed options: `--listen` parsed, the token checked — `--token`, the first
+    /// line of `--token-file`, or `$PORTSCOPE_UI_TOKEN` (the verb refuses a non-loopback
+    /// address without one, and makes one when none is given).
     pub fn options(&self) -> Result<ui::Options> {
         let listen = self
             .listen
             .as_deref()
             .map(crate::input::listen)
             .transpose()?;
-        if self
-            .token
-            .as_deref()
-            .is_some_and(|t| !crate::web::ui::security::token_ok(t))
-        {
-            return Err(Error::bad_input(
-                "--token is not usable",
-                "expected 16 to 256 characters from A-Z a-z 0-9 - . _ ~",
-            ));
-        }
+        let env = std::env::var(TOKEN_VAR).ok().filter(|t| !t.is_empty());
+        let (token, token_exposure) = self.token(env)?;
         Ok(ui::Options {
             listen,
-            token: self.token.clone(),
+            token,
+            token_exposure,
             open: self.open,
             state_dir: self.store.state_dir.clone(),
         })
     }
+
+    /// The token and where others could read it, from the flags or else `env` (the
+    /// variable's value).
+    fn token(&self, env: Option<String>) -> Result<(Option<String>, Option<TokenExposure>)> {
+        let (token, exposure, what) = match (&self.token, &self.token_file) {
+            (Some(t), _) => (
+                t.clone(),
+                Some(TokenExposure::CommandLine),
+                "--token".into(),
+            ),
+            (None, Some(path)) => {
+                let (token, mode) = token_file(path)?;
+                let exposure = (mode & 0o044 != 0).then(|| TokenExposure::ReadableFile {
+                    path: path.clone(),
+                    mode,
+                });
+                let what = format!("--token-file {}", echo_path(path));
+                (token, exposure, what)
+            }
+            (None, None) => match env {
+                Some(t) => (t, None, format!("${TOKEN_VAR}")),
+                None => return Ok((None, None)),
+            },
+        };
+        if !crate::web::ui::security::token_ok(&token) {
+            return Err(Error::bad_input(
+                format!("{what}: the token is not usable"),
+                TOKEN_OK,
+            ));
+        }
+        Ok((Some(token), exposure))
+    }
+}
+
+/// The variable `ui` reads its token from when no flag gives one.
+const TOKEN_VAR: &str = "PORTSCOPE_UI_TOKEN";
+
+/// What a token may be.
+const TOKEN_OK: &str = "expected 16 to 256 characters from A-Z a-z 0-9 - . _ ~";
+
+/// The largest token file read (a token has at most 256 characters).
+const TOKEN_FILE_MAX: u64 = 4096;
+
+/// `--token-file`: its text without trailing line ends, and the file's permission bits.
+fn token_file(path: &std::path::Path) -> Result<(String, u32)> {
+    let what = format!("--token-file {}", echo_path(path));
+    let (bytes, mode) = crate::sys::bounded::read_regular_bounded_mode(path, TOKEN_FILE_MAX)
+        .map_err(|e| {
+            Error::bad_input(
+                format!("{what}: cannot read it ({e})"),
+                "expected a readable file holding the token, e.g. made with \
+                 (umask 077; openssl rand -hex 16 > ~/.config/portscope/ui-token)",
+            )
+        })?;
+    let text = String::from_utf8(bytes)
+        .map_err(|_| Error::bad_input(format!("{what}: not UTF-8 text"), TOKEN_OK))?;
+    let token = text.trim_end_matches(['\r', '\n']);
+    if token.is_empty() {
+        return Err(Error::bad_input(format!("{what} is empty"), TOKEN_OK));
+    }
+    Ok((token.to_string(), mode))
+}
+
+/// A path as an error repeats it.
+fn echo_path(path: &std::path::Path) -> String {
+    crate::text::echo(&path.to_string_lossy()).into_owned()
 }
 
 #[cfg(test)]
@@ -295,15 +362,27 @@ mod tests {
     }
 
     #[test]
-    fn retention_is_read_only_when_recording() {
-        let Command::Watch(w) = parse(&["watch", "--keep", "bogus"]) else {
+    fn every_flag_is_checked_with_or_without_record() {
+        for args in [
+            &["watch", "--keep", "bogus"][..],
+            &["watch", "--record", "--keep", "bogus"],
+            &["watch", "--max-size", "abc"],
+            &["watch", "--duration", "0"],
+            &["daemon", "--duration", "50ms"],
+        ] {
+            let e = match parse(args) {
+                Command::Watch(w) => w.options().map(|_| ()),
+                Command::Daemon(d) => d.options().map(|_| ()),
+                _ => panic!("{args:?}"),
+            };
+            assert!(matches!(e, Err(Error::BadInput { .. })), "{args:?}");
+        }
+        let Command::Watch(w) = parse(&["watch", "--duration", "100ms", "--keep", "1h"]) else {
             panic!("watch")
         };
-        assert!(w.options().is_ok());
-        let Command::Watch(w) = parse(&["watch", "--record", "--keep", "bogus"]) else {
-            panic!("watch")
-        };
-        assert!(matches!(w.options(), Err(Error::BadInput { .. })));
+        let o = w.options().unwrap();
+        assert_eq!(o.follow.duration, Some(Duration::from_millis(100)));
+        assert_eq!(o.follow.retention.keep_s, 3600.0);
         let Command::Daemon(d) = parse(&["daemon", "--keep", "12h", "--max-size", "1GiB"]) else {
             panic!("daemon")
         };
@@ -421,5 +500,60 @@ mod tests {
             panic!("ui")
         };
         assert!(matches!(u.options(), Err(Error::BadInput { .. })));
+    }
+
+    #[test]
+    fn token_sources_and_where_others_could_read_them() {
+        use std::os::unix::fs::PermissionsExt;
+        let ui = |args: &[&str]| {
+            let argv: Vec<&str> = std::iter::once("ui").chain(args.iter().copied()).collect();
+            let Command::Ui(u) = parse(&argv) else {
+                panic!("ui")
+            };
+            u
+        };
+        let env = || Some("token-from-the-env-0".to_string());
+        let (t, e) = ui(&["--token", "a-good-token-0123"]).token(env()).unwrap();
+        assert_eq!(t.as_deref(), Some("a-good-token-0123"));
+        assert_eq!(e, Some(TokenExposure::CommandLine));
+        assert_eq!(ui(&[]).token(env()).unwrap(), (env(), None));
+        assert_eq!(ui(&[]).token(None).unwrap(), (None, None));
+        assert!(ui(&[]).token(Some("short".into())).is_err());
+
+        let dir = std::env::temp_dir().join(format!("portscope-token-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("token");
+        let path = file.to_str().unwrap();
+        std::fs::write(&file, "a-good-token-from-file\r\n").unwrap();
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).unwrap();
+        let (t, e) = ui(&["--token-file", path]).token(env()).unwrap();
+        assert_eq!((t.as_deref(), e), (Some("a-good-token-from-file"), None));
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let (_, e) = ui(&["--token-file", path]).token(None).unwrap();
+        let mode = 0o644;
+        assert_eq!(
+            e,
+            Some(TokenExposure::ReadableFile {
+                path: file.clone(),
+                mode
+            })
+        );
+        for (text, want) in [("\n", "is empty"), ("bad token\n", "not usable")] {
+            std::fs::write(&file, text).unwrap();
+            let e = ui(&["--token-file", path])
+                .token(None)
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains(want), "{e}");
+        }
+        std::fs::write(&file, "x".repeat(5000)).unwrap();
+        let e = ui(&["--token-file", path])
+            .token(None)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("more than the limit of 4 KiB"), "{e}");
+        let _ = std::fs::remove_dir_all(&dir);
+        let e = ui(&["--token-file", path]).token(None).unwrap_err();
+        assert!(matches!(e, Error::BadInput { .. }), "{e}");
     }
 }

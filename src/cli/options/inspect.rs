@@ -10,7 +10,7 @@ use crate::commands::{doctor, explain, ls, probe, who};
 use crate::error::{Error, Result};
 use crate::model::SockState;
 use crate::target::{self, Target};
-use crate::text::terminal;
+use crate::text::echo;
 
 impl LsArgs {
     /// The typed options of `ls`.
@@ -21,7 +21,7 @@ impl LsArgs {
             .map(|text| {
                 SockState::parse(text).ok_or_else(|| {
                     Error::bad_input(
-                        format!("unknown state '{}'", terminal(text)),
+                        format!("unknown state '{}'", echo(text)),
                         "expected one of listen, established, syn_sent, syn_recv, fin_wait1, fin_wait2, time_wait, close (unconn), close_wait, last_ack, closing, new_syn_recv",
                     )
                 })
@@ -136,10 +136,7 @@ impl DoctorArgs {
 fn env_from(text: &str) -> Result<u32> {
     crate::input::pid(text).map_err(|_| {
         Error::bad_input(
-            format!(
-                "--env-from {} is not a process id",
-                crate::text::terminal(text)
-            ),
+            format!("--env-from {} is not a process id", crate::text::echo(text)),
             "expected the pid of the failing client (1 to 4194304), e.g. --env-from 4242",
         )
     })

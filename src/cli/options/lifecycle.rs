@@ -13,7 +13,7 @@ use crate::commands::{kill, pick, project, reserve, run, wait};
 use crate::error::{Error, Result};
 use crate::sys::signal::Sig;
 use crate::target::{self, Target};
-use crate::text::terminal;
+use crate::text::echo;
 
 impl KillArgs {
     /// The typed options of `kill`: targets (ports, addresses, ranges), then `--signal`, then
@@ -46,7 +46,7 @@ fn kill_targets(texts: &[String]) -> Result<Vec<Target>> {
         let pieces: Vec<&str> = text.split(',').filter(|p| !p.trim().is_empty()).collect();
         if pieces.is_empty() {
             return Err(Error::bad_input(
-                format!("{} names no port", terminal(text)),
+                format!("{} names no port", echo(text)),
                 "expected ports separated by commas, e.g. 3000,5173",
             ));
         }
@@ -92,7 +92,7 @@ impl WaitArgs {
         } else if let Some(path) = http.or(url_path) {
             if !path.starts_with('/') {
                 return Err(Error::bad_input(
-                    format!("--http {} is not a path", terminal(&path)),
+                    format!("--http {} is not a path", echo(&path)),
                     "expected a path starting with /, e.g. --http /health",
                 ));
             }
@@ -104,7 +104,7 @@ impl WaitArgs {
         let interval = crate::input::duration(&self.interval, "--interval")?;
         if interval < std::time::Duration::from_millis(10) {
             return Err(Error::bad_input(
-                format!("--interval {} is too short", terminal(&self.interval)),
+                format!("--interval {} is too short", echo(&self.interval)),
                 "expected 10ms or more, e.g. --interval 200ms",
             ));
         }
@@ -122,7 +122,7 @@ impl WaitArgs {
 fn signal(text: &str) -> Result<Sig> {
     Sig::parse(text).ok_or_else(|| {
         Error::bad_input(
-            format!("--signal {} is not a signal kill sends", terminal(text)),
+            format!("--signal {} is not a signal kill sends", echo(text)),
             "expected TERM, INT, HUP, QUIT, KILL, USR1 or USR2 (with or without SIG, any case) or its number (15, 2, 1, 3, 9, 10, 12)",
         )
     })
@@ -137,7 +137,7 @@ impl PickArgs {
                 return Err(Error::bad_input(
                     format!(
                         "--count {} is not a number from 1 to 1000",
-                        terminal(&self.count)
+                        echo(&self.count)
                     ),
                     "expected e.g. --count 3",
                 ));
@@ -146,7 +146,7 @@ impl PickArgs {
         let lease = crate::input::duration(&self.lease, "--lease")?;
         if lease > Duration::from_secs(86_400) {
             return Err(Error::bad_input(
-                format!("--lease {} is longer than a day", self.lease),
+                format!("--lease {} is longer than a day", echo(&self.lease)),
                 "a pick is a short hold until your program listens; use `portscope reserve NAME` for a lasting port",
             ));
         }
@@ -172,7 +172,7 @@ fn range(text: &str) -> Result<(u16, u16)> {
         } => Ok((start, end)),
         Target::Port { port, proto: None } => Ok((port, port)),
         _ => Err(Error::bad_input(
-            format!("--range {} is not a port range", terminal(text)),
+            format!("--range {} is not a port range", echo(text)),
             "expected LOW-HIGH with ports 1-65535, e.g. --range 3000-3999",
         )),
     }
@@ -235,15 +235,23 @@ impl RunArgs {
     }
 }
 
-/// `run --host`: an IP address (`[::1]` too) or a host name.
+/// `run --host`: an IP address (`[::1]` too) or a host name. Digits and dots alone, or a
+/// colon, mean an address (`300.1.1.1` is a bad one, not a name); whether it is this
+/// machine's is the verb's question.
 fn run_host(text: &str) -> Result<run::Host> {
     let t = text.trim();
-    if let Ok(ip) = t
-        .trim_start_matches('[')
-        .trim_end_matches(']')
-        .parse::<IpAddr>()
-    {
+    let bare = t.trim_start_matches('[').trim_end_matches(']');
+    if let Ok(ip) = bare.parse::<IpAddr>() {
         return Ok(run::Host::Ip(ip));
+    }
+    if !bare.is_empty()
+        && (bare.contains(':') || bare.chars().all(|c| c.is_ascii_digit() || c == '.'))
+    {
+        return Err(Error::bad_input(
+            format!("--host {} is not an IP address", echo(text)),
+            "expected an address of this machine or a name, e.g. --host 127.0.0.1, --host ::1, \
+             --host 0.0.0.0 (every interface) or --host localhost",
+        ));
     }
     let name_ok = !t.is_empty()
         && t.len() <= 253
@@ -254,7 +262,7 @@ fn run_host(text: &str) -> Result<run::Host> {
         return Ok(run::Host::Name(t.to_string()));
     }
     Err(Error::bad_input(
-        format!("--host {} is not an address or host name", terminal(text)),
+        format!("--host {} is not an address or host name", echo(text)),
         "expected an IP address or a host name, e.g. --host 127.0.0.1, --host ::1 or --host localhost",
     ))
 }
@@ -420,9 +428,14 @@ mod tests {
             run_host("localhost").unwrap(),
             run::Host::Name("localhost".into())
         );
-        for bad in ["", "-x", "a b", "a;b", "ho$t"] {
+        for bad in ["", "-x", "a b", "a;b", "ho$t", "300.1.1.1", "1.2.3", "::g"] {
             assert!(run_host(bad).is_err(), "{bad}");
         }
+        let e = run_host("300.1.1.1").unwrap_err().to_string();
+        assert!(
+            e.starts_with("--host 300.1.1.1 is not an IP address"),
+            "{e}"
+        );
     }
 
     #[test]

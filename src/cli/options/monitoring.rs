@@ -85,7 +85,10 @@ impl CheckConnectArgs {
                 ..
             } => {
                 return Err(Error::bad_input(
-                    format!("{}: check connect speaks TCP only", safe(&self.target)),
+                    format!(
+                        "{}: check connect speaks TCP only",
+                        safe(&crate::text::echo(&self.target))
+                    ),
                     TARGET_OK,
                 ));
             }
@@ -100,7 +103,7 @@ impl CheckConnectArgs {
                 return Err(Error::bad_input(
                     format!(
                         "check connect takes HOST:PORT, not {}",
-                        safe(&other.to_string())
+                        safe(&crate::text::echo(&other.to_string()))
                     ),
                     TARGET_OK,
                 ));
@@ -167,7 +170,7 @@ fn listen_port(text: &str) -> Result<(u16, Proto)> {
         other => Err(Error::bad_input(
             format!(
                 "check listen takes a port, not {}",
-                safe(&other.to_string())
+                safe(&crate::text::echo(&other.to_string()))
             ),
             PORT_OK,
         )),
@@ -180,7 +183,7 @@ fn bind_rule(text: &str) -> Result<BindRule> {
         "loopback" => Ok(BindRule::Loopback),
         "any" => Ok(BindRule::Any),
         _ => Err(Error::bad_input(
-            format!("--bind '{}' is not a place", safe(text)),
+            format!("--bind '{}' is not a place", safe(&crate::text::echo(text))),
             BIND_OK,
         )),
     }
@@ -194,7 +197,7 @@ fn state(text: &str, flag: &str) -> Result<State> {
         "warn" | "warning" => Ok(State::Warning),
         "crit" | "critical" => Ok(State::Critical),
         _ => Err(Error::bad_input(
-            format!("{flag} '{}' is not a state", crate::text::terminal(text)),
+            format!("{flag} '{}' is not a state", crate::text::echo(text)),
             format!("expected ok, warn or crit, e.g. {flag} crit"),
         )),
     }
@@ -207,7 +210,7 @@ fn timeout(text: &str) -> Result<Duration> {
     match t.parse::<f64>() {
         Ok(s) if plain && s > 0.0 && s <= 86_400.0 => Ok(Duration::from_secs_f64(s)),
         _ => Err(Error::bad_input(
-            format!("-t '{}' is not a timeout", safe(text)),
+            format!("-t '{}' is not a timeout", safe(&crate::text::echo(text))),
             "expected seconds greater than 0 (at most 86400), e.g. -t 10 or -t 0.5",
         )),
     }

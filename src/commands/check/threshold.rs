@@ -36,7 +36,7 @@ impl Range {
         let t = text.trim();
         let bad = |why: &str| {
             Error::bad_input(
-                format!("{flag} {}: {why}", crate::text::terminal(&quote(text))),
+                format!("{flag} {}: {why}", quote(&crate::text::echo(text))),
                 ACCEPTED,
             )
         };

@@ -111,7 +111,10 @@ pub fn replace_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
     use std::os::unix::fs::OpenOptionsExt;
     let name = path.file_name().ok_or_else(|| {
         Error::bad_input(
-            format!("--textfile {} names no file", path.display()),
+            format!(
+                "--textfile {} names no file",
+                crate::text::echo(&path.to_string_lossy())
+            ),
             "expected a file path such as /var/lib/prometheus/node-exporter/portscope.prom",
         )
     })?;
@@ -139,7 +142,13 @@ pub fn replace_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
     };
     write().map_err(|e| {
         let _ = std::fs::remove_file(&temp);
-        Error::io(format!("writing the textfile {}", path.display()), e)
+        Error::io(
+            format!(
+                "writing the textfile {}",
+                crate::text::echo(&path.to_string_lossy())
+            ),
+            e,
+        )
     })
 }
 

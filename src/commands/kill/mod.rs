@@ -421,7 +421,7 @@ fn check_targets(targets: &[Target]) -> Result<()> {
                 ..
             } if crate::snapshot::target_addrs(t).is_none_or(|a| a.is_empty()) => {
                 return Err(Error::bad_input(
-                    format!("{} does not resolve here", text::terminal(name)),
+                    format!("{} does not resolve here", text::echo(name)),
                     "give an address that resolves, or an IP address, e.g. 127.0.0.1:8080",
                 ));
             }
@@ -437,7 +437,7 @@ pub fn names_a_process(text: &str) -> Error {
     Error::bad_input(
         format!(
             "{} names a process, not a port (see its ports with: portscope who {})",
-            text::terminal(text),
+            text::echo(text),
             text::shell_word(text.trim())
         ),
         PORTS_ONLY,

@@ -315,7 +315,7 @@ fn first_clause(msg: &str) -> &str {
 /// A registry file or directory that cannot be used: said with its path, exit 2.
 fn unusable(path: &Path, what: &str, e: &io::Error) -> Error {
     Error::bad_input(
-        format!("{what} {}: {e}", path.display()),
+        format!("{what} {}: {e}", crate::text::echo(&path.to_string_lossy())),
         "the registry was left untouched: fix the permissions, or pass --state-dir DIR (or set PORTSCOPE_STATE_DIR) to use another directory",
     )
 }

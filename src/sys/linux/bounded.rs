@@ -1,5 +1,5 @@
 //! Reading a file whose size portscope does not control (a CA bundle named by
-//! `SSL_CERT_FILE`, a configuration, the registry) with a bound: more than the bound is an
+//! `SSL_CERT_FILE`, a configuration, the registry, a token file) with a bound: more than the bound is an
 //! error, never an unbounded allocation.
 //!
 //! Files a user — or another user, through a world-writable directory such as `/tmp` — may
@@ -11,7 +11,7 @@
 use std::fmt;
 use std::fs::File;
 use std::io::{self, Read};
-use std::os::unix::fs::FileTypeExt;
+use std::os::unix::fs::{FileTypeExt, MetadataExt};
 use std::path::Path;
 
 use rustix::fs::{Mode, OFlags};
@@ -80,7 +80,7 @@ pub fn read_bounded(path: &Path, max: u64) -> io::Result<Vec<u8>> {
     if bytes.len() as u64 > max {
         return Err(io::Error::new(
             io::ErrorKind::InvalidData,
-            format!("{} is larger than {max} bytes", path.display()),
+            format!("it is larger than {max} bytes"),
         ));
     }
     Ok(bytes)
@@ -96,6 +96,13 @@ pub fn read_bounded(path: &Path, max: u64) -> io::Result<Vec<u8>> {
 /// which is what counts — the path may be swapped between the two. The open itself is
 /// non-blocking, so a FIFO that appears there in between cannot hang it.
 pub fn read_regular_bounded(path: &Path, max: u64) -> io::Result<Vec<u8>> {
+    read_regular_bounded_mode(path, max).map(|(bytes, _)| bytes)
+}
+
+/// [`read_regular_bounded`], with the permission bits (`st_mode & 0o7777`) of the file that
+/// was read: asked of the same open descriptor, so a file renamed over `path` meanwhile
+/// cannot answer for it (a token file others may read is warned about).
+pub fn read_regular_bounded_mode(path: &Path, max: u64) -> io::Result<(Vec<u8>, u32)> {
     check_type(&std::fs::metadata(path)?.file_type())?;
     let fd = rustix::fs::open(
         path,
@@ -108,12 +115,13 @@ pub fn read_regular_bounded(path: &Path, max: u64) -> io::Result<Vec<u8>> {
     if meta.len() > max {
         return Err(too_large(Some(meta.len()), max));
     }
+    let mode = meta.mode() & 0o7777;
     // The size may grow after the fstat: the read stops one byte past the bound anyway.
     let bytes = read_at_most(file, max)?;
     if bytes.len() as u64 > max {
         return Err(too_large(None, max));
     }
-    Ok(bytes)
+    Ok((bytes, mode))
 }
 
 /// Up to `max + 1` bytes of `file` (one more than allowed, so the caller can tell).

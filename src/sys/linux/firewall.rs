@@ -11,6 +11,7 @@ use std::process::Command;
 
 use serde_json::Value;
 
+use super::local::is_local;
 use policy::{ChainAnswer, Flow};
 
 /// One rule, or one chain's policy, that stops traffic to the port.
@@ -222,12 +223,6 @@ fn run(cmd: &str, args: &[&str]) -> Read {
         }
         Err(e) => Read::Failed(e.to_string()),
     }
-}
-
-/// Whether `ip` is one of this host's own addresses (traffic to it never leaves: it goes
-/// over `lo`, through the input and output hooks).
-pub fn is_local(ip: IpAddr) -> bool {
-    ip.is_loopback() || std::net::TcpListener::bind((ip, 0)).is_ok()
 }
 
 /// Rules that drop or reject TCP `port`, and — for those of `addrs` that are this host's own

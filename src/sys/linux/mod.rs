@@ -9,6 +9,7 @@ pub mod creds;
 pub mod environ;
 pub mod firewall;
 pub mod fsmeta;
+pub mod local;
 pub mod netns;
 pub mod output;
 pub mod packet;

@@ -54,11 +54,13 @@ impl Serialize for Cidr {
 }
 
 impl Cidr {
-    /// Parse `IP/PREFIX` or a bare IP (one host); bad input names `--allow`.
+    /// Parse `IP/PREFIX` or a bare IP (one host); bad input names `--allow`. A network
+    /// inside `::ffff:0:0/96` (IPv4-mapped) becomes its IPv4 network, as client addresses
+    /// do: `::ffff:127.0.0.1` is `127.0.0.1/32`, `::ffff:0:0/96` is `0.0.0.0/0`.
     pub fn parse(text: &str) -> Result<Cidr> {
         let bad = || {
             Error::bad_input(
-                format!("--allow {} is not a network", crate::text::terminal(text)),
+                format!("--allow {} is not a network", crate::text::echo(text)),
                 "expected an IPv4 or IPv6 address with an optional prefix length, e.g. \
                  --allow 192.168.1.0/24, --allow 10.0.0.7 or --allow fd00::/8",
             )
@@ -77,7 +79,22 @@ impl Cidr {
         Ok(Cidr {
             addr: mask(addr, prefix),
             prefix,
-        })
+        }
+        .unmapped())
+    }
+
+    /// An IPv4-mapped network (prefix 96 or longer) as its IPv4 network; others unchanged.
+    fn unmapped(self) -> Cidr {
+        match self.addr {
+            IpAddr::V6(v6) if self.prefix >= 96 => match v6.to_ipv4_mapped() {
+                Some(v4) => Cidr {
+                    addr: IpAddr::V4(v4),
+                    prefix: self.prefix - 96,
+                },
+                None => self,
+            },
+            _ => self,
+        }
     }
 
     /// Whether `ip` is inside this network (a v4-mapped IPv6 address counts as its IPv4).
@@ -118,6 +135,33 @@ pub fn loopback_only() -> Vec<Cidr> {
 /// Whether any network in `allow` admits `ip`.
 pub fn allowed(allow: &[Cidr], ip: IpAddr) -> bool {
     allow.iter().any(|c| c.contains(ip))
+}
+
+/// Whether a relay listening on `listen` would accept its own connections to `target`:
+/// the same socket, or a wildcard listener on the target's port when the target is an
+/// address of this machine (`is_local`) — a wildcard receives connections for every local
+/// address, and the IPv6 one for IPv4 too when `dual_stack` (`net.ipv6.bindv6only` = 0).
+/// A v4-mapped address counts as its IPv4 address. Pure: the caller asks the system.
+pub fn relays_to_itself(
+    listen: SocketAddr,
+    target: SocketAddr,
+    dual_stack: bool,
+    is_local: impl Fn(IpAddr) -> bool,
+) -> bool {
+    if listen.port() != target.port() {
+        return false;
+    }
+    let (l, t) = (canonical(listen.ip()), canonical(target.ip()));
+    if l == t {
+        return true;
+    }
+    let covers = match (l, t) {
+        (IpAddr::V4(l), IpAddr::V4(_)) => l.is_unspecified(),
+        (IpAddr::V6(l), IpAddr::V6(_)) => l.is_unspecified(),
+        (IpAddr::V6(l), IpAddr::V4(_)) => l.is_unspecified() && dual_stack,
+        (IpAddr::V4(_), IpAddr::V6(_)) => false,
+    };
+    covers && is_local(t)
 }
 
 fn canonical(ip: IpAddr) -> IpAddr {
@@ -352,6 +396,50 @@ mod tests {
             let e = Cidr::parse(bad).unwrap_err().to_string();
             assert!(e.contains("--allow"), "{bad}: {e}");
         }
+    }
+
+    #[test]
+    fn v4_mapped_networks_are_ipv4_networks() {
+        for (text, want) in [
+            ("::ffff:127.0.0.1", "127.0.0.1/32"),
+            ("::ffff:127.0.0.1/128", "127.0.0.1/32"),
+            ("::ffff:10.1.2.3/104", "10.0.0.0/8"),
+            ("::ffff:0:0/96", "0.0.0.0/0"),
+            ("::1", "::1/128"),
+            ("::/0", "::/0"),
+        ] {
+            assert_eq!(Cidr::parse(text).unwrap().to_string(), want, "{text}");
+        }
+        let lo = Cidr::parse("::ffff:127.0.0.1").unwrap();
+        assert!(lo.contains("127.0.0.1".parse().unwrap()));
+        assert!(lo.contains("::ffff:127.0.0.1".parse().unwrap()));
+        assert!(!lo.contains("127.0.0.2".parse().unwrap()));
+        assert!(lo.is_loopback());
+    }
+
+    #[test]
+    fn a_relay_to_itself_is_seen() {
+        let a = |s: &str| s.parse::<SocketAddr>().unwrap();
+        let lo = |ip: IpAddr| ip.is_loopback() || ip == IpAddr::from([192, 168, 1, 5]);
+        let loops = |l, t| relays_to_itself(a(l), a(t), true, lo);
+        assert!(loops("127.0.0.1:8080", "127.0.0.1:8080"));
+        assert!(loops("[::ffff:127.0.0.1]:8080", "127.0.0.1:8080"));
+        assert!(loops("0.0.0.0:8080", "127.0.0.1:8080"));
+        assert!(loops("0.0.0.0:8080", "192.168.1.5:8080"));
+        assert!(loops("[::]:8080", "[::1]:8080"));
+        assert!(loops("[::]:8080", "127.0.0.1:8080"));
+        assert!(!relays_to_itself(
+            a("[::]:8080"),
+            a("127.0.0.1:8080"),
+            false,
+            lo
+        ));
+        assert!(!loops("127.0.0.1:8080", "127.0.0.1:8081"));
+        assert!(!loops("127.0.0.1:8080", "127.0.0.2:8080"));
+        assert!(!loops("127.0.0.1:8080", "[::1]:8080"));
+        assert!(!loops("0.0.0.0:8080", "[::1]:8080"));
+        assert!(!loops("0.0.0.0:8080", "192.168.1.9:8080"));
+        assert!(!loops("127.0.0.1:0", "127.0.0.1:8080"));
     }
 
     #[test]

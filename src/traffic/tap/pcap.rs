@@ -51,7 +51,12 @@ impl Pcap {
     /// Create (or truncate) `path`, mode 0600, and write the pcap header.
     pub fn create(path: &Path) -> Result<Pcap> {
         use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
-        let context = || format!("creating the pcap file {}", path.display());
+        let context = || {
+            format!(
+                "creating the pcap file {}",
+                crate::text::echo(&path.to_string_lossy())
+            )
+        };
         let file = std::fs::OpenOptions::new()
             .write(true)
             .create(true)

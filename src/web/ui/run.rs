@@ -34,6 +34,9 @@ fn serve(opts: &Options, ui: &dyn Ui) -> Result<(UiReport, Exit)> {
     if let Some(warning) = text::exposure_warning(addr) {
         ui.notice(&warning);
     }
+    if let Some(exposure) = &opts.token_exposure {
+        ui.notice(&text::token_exposure_warning(exposure));
+    }
     if opts.open
         && let Err(why) = crate::sys::browser::open(&url)
     {
@@ -62,8 +65,9 @@ fn token(given: Option<&str>, wanted: Option<SocketAddr>) -> Result<String> {
         (Some(t), _) => Ok(t.to_owned()),
         (None, Some(addr)) if !addr.ip().is_loopback() => Err(Error::bad_input(
             format!("--listen {addr} is not loopback and no --token was given"),
-            "expected --token TOKEN (16-256 characters from A-Z a-z 0-9 - . _ ~) with a \
-             non-loopback --listen, or a loopback address such as --listen 127.0.0.1:0",
+            "expected a token (--token-file PATH, $PORTSCOPE_UI_TOKEN or --token TOKEN; \
+             16-256 characters from A-Z a-z 0-9 - . _ ~) with a non-loopback --listen, or a \
+             loopback address such as --listen 127.0.0.1:0",
         )),
         (None, _) => {
             let mut bytes = [0u8; 32];

@@ -74,7 +74,7 @@ impl ForwardArgs {
                 Error::bad_input(
                     format!(
                         "--max-conns {} is not a connection count",
-                        crate::text::terminal(&self.max_conns)
+                        crate::text::echo(&self.max_conns)
                     ),
                     "expected a whole number 1-100000, e.g. --max-conns 1024",
                 )
@@ -82,7 +82,10 @@ impl ForwardArgs {
         let idle_timeout = crate::input::duration(&self.idle_timeout, "--idle-timeout")?;
         if idle_timeout < Duration::from_millis(100) {
             return Err(Error::bad_input(
-                format!("--idle-timeout {} is too short", self.idle_timeout.trim()),
+                format!(
+                    "--idle-timeout {} is too short",
+                    crate::text::echo(self.idle_timeout.trim())
+                ),
                 "expected at least 100ms, e.g. --idle-timeout 30s (default 10m)",
             ));
         }
@@ -158,7 +161,7 @@ impl BenchArgs {
                 let d = crate::input::duration(t, "--duration")?;
                 if d < bench::MIN_DURATION || d > bench::MAX_DURATION {
                     return Err(Error::bad_input(
-                        format!("--duration {} is out of range", crate::text::terminal(t)),
+                        format!("--duration {} is out of range", crate::text::echo(t)),
                         "expected 10ms to 60s, e.g. --duration 2s or --duration 500ms",
                     ));
                 }
@@ -187,7 +190,7 @@ impl BenchArgs {
 /// A loopback endpoint (127.0.0.0/8 or ::1, port 1-65535).
 fn loopback(text: &str, what: &str) -> Result<SocketAddr> {
     let addr = endpoint(text, what)?;
-    let shown = crate::text::terminal(text);
+    let shown = crate::text::echo(text);
     if !addr.ip().to_canonical().is_loopback() {
         return Err(Error::bad_input(
             format!("{what} {shown} is not a loopback address"),
@@ -209,7 +212,7 @@ fn count(text: &str, flag: &str, max: u64) -> Result<u64> {
     match text.trim().parse::<u64>() {
         Ok(n) if (1..=max).contains(&n) => Ok(n),
         _ => Err(Error::bad_input(
-            format!("{flag} {} is not a count", crate::text::terminal(text)),
+            format!("{flag} {} is not a count", crate::text::echo(text)),
             format!("expected a whole number from 1 to {max}, e.g. {flag} 100"),
         )),
     }
@@ -219,10 +222,7 @@ fn count(text: &str, flag: &str, max: u64) -> Result<u64> {
 fn request_size(text: &str) -> Result<u64> {
     let bad = || {
         Error::bad_input(
-            format!(
-                "--size {} is not a request size",
-                crate::text::terminal(text)
-            ),
+            format!("--size {} is not a request size", crate::text::echo(text)),
             "expected 1 byte to 1MiB, e.g. --size 64, --size 4KiB or --size 1MiB",
         )
     };

@@ -42,6 +42,11 @@ fn ui_lines() {
     out += &text::startup_line(&format!("http://127.0.0.1:39107/?token={token}"));
     out += &text::exposure_warning(addr("0.0.0.0:8090")).unwrap_or_default();
     out += &text::exposure_warning(addr("127.0.0.1:8090")).unwrap_or_default();
+    out += &text::token_exposure_warning(&ui_cmd::TokenExposure::CommandLine);
+    out += &text::token_exposure_warning(&ui_cmd::TokenExposure::ReadableFile {
+        path: "/home/ana/.config/portscope/ui-token".into(),
+        mode: 0o644,
+    });
     out += &text::open_failed_line("xdg-open: no method available\nfor opening URLs");
     pin_text("follow-ui-lines.txt", &out, &[]);
 }
