@@ -20,7 +20,8 @@
 # Not run by CI (an hour). Run from anywhere:
 #   bash bench/soak.sh
 #   DURATION=300 EVERY=15 bash bench/soak.sh     # a five-minute rehearsal
-# Options (environment variables): DURATION=3600 EVERY=60 RATE=200 SSE=5 WARMUP=2 NO_BUILD=0
+# Options (environment variables): DURATION=3600 EVERY=60 RATE=200 SSE=5 WARMUP=10 NO_BUILD=0
+# (WARMUP counts samples: the daemon's SQLite page cache fills over the first 8 minutes.)
 # Needs: cargo, python3.
 set -euo pipefail
 BENCH=soak.sh
@@ -31,7 +32,7 @@ DURATION=${DURATION:-3600}
 EVERY=${EVERY:-60}
 RATE=${RATE:-200}
 SSE=${SSE:-5}
-WARMUP=${WARMUP:-2}
+WARMUP=${WARMUP:-10}
 NO_BUILD=${NO_BUILD:-0}
 require_positive_ints DURATION EVERY RATE SSE WARMUP
 
