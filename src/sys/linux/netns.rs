@@ -56,21 +56,36 @@ pub fn foreign_listeners(port: u16) -> (Vec<ForeignListener>, usize) {
     let names = named_namespaces();
     let mut out = Vec::new();
     for (netns, pid) in seen {
-        for (file, family) in [("tcp", Family::Ipv4), ("tcp6", Family::Ipv6)] {
-            let Ok(text) = std::fs::read_to_string(format!("/proc/{pid}/net/{file}")) else {
-                continue;
-            };
-            for s in proc_net::parse_inet(&text, Proto::Tcp, family) {
-                if s.is_listening() && s.port() == Some(port) {
-                    out.push(ForeignListener {
-                        netns,
-                        name: names.get(&netns).cloned(),
-                        pid,
-                        socket: s,
-                    });
-                }
-            }
+        for s in listeners_in(pid, Proto::Tcp, port) {
+            out.push(ForeignListener {
+                netns,
+                name: names.get(&netns).cloned(),
+                pid,
+                socket: s,
+            });
         }
     }
     (out, hidden)
+}
+
+/// The listening sockets (TCP `LISTEN`, bound UDP) on `port` in the network namespace of
+/// process `pid`, read from its `/proc/<pid>/net/` tables as that namespace sees them (no
+/// owner pids: their inodes lead to the holders). Unreadable tables give nothing.
+pub fn listeners_in(pid: u32, proto: Proto, port: u16) -> Vec<Socket> {
+    let files = match proto {
+        Proto::Udp => [("udp", Family::Ipv4), ("udp6", Family::Ipv6)],
+        _ => [("tcp", Family::Ipv4), ("tcp6", Family::Ipv6)],
+    };
+    let mut out = Vec::new();
+    for (file, family) in files {
+        let Ok(text) = std::fs::read_to_string(format!("/proc/{pid}/net/{file}")) else {
+            continue;
+        };
+        out.extend(
+            proc_net::parse_inet(&text, proto, family)
+                .into_iter()
+                .filter(|s| s.is_listening() && s.port() == Some(port)),
+        );
+    }
+    out
 }
