@@ -59,6 +59,7 @@ pub mod cli;
 pub mod commands;
 #[cfg(feature = "cli")]
 pub mod config;
+pub mod containers;
 pub mod doctor;
 pub mod error;
 pub mod exit;

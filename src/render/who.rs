@@ -4,6 +4,7 @@ use super::style::Palette;
 use super::table::Table;
 use super::{hidden_line, pid_cell};
 use crate::commands::who::{WhoReport, WhoSocket};
+use crate::containers::ContainerRef;
 use crate::model::{ProcState, Process};
 use crate::text;
 use crate::time;
@@ -45,12 +46,24 @@ fn owner_names(w: &WhoSocket, r: &WhoReport) -> String {
         .map(|p| text::terminal(&p.comm).into_owned())
         .collect();
     names.dedup();
-    names.join(",")
+    let names = names.join(",");
+    match &w.container {
+        Some(c) => format!("{names} → {}", text::terminal(&c.name)),
+        None => names,
+    }
 }
 
 /// A process in full: a `key value` line per fact; on a terminal (`width`) a long value (a
-/// command line) wraps under itself rather than past the edge.
-pub(crate) fn process_block(p: &Process, now: u64, pal: &Palette, width: Option<usize>) -> String {
+/// command line) wraps under itself rather than past the edge. `containers` are those the
+/// process holds sockets for (named by their engine); without them, the container its cgroup
+/// names, if any.
+pub(crate) fn process_block(
+    p: &Process,
+    containers: &[&ContainerRef],
+    now: u64,
+    pal: &Palette,
+    width: Option<usize>,
+) -> String {
     let mut out = format!("{} [pid {}]", pal.header(&text::terminal(&p.comm)), p.pid);
     if p.state == ProcState::Stopped || p.state == ProcState::TracingStop {
         out.push_str(&format!(
@@ -109,12 +122,90 @@ pub(crate) fn process_block(p: &Process, now: u64, pal: &Palette, width: Option<
     if let Some(unit) = &p.origin.systemd_unit {
         line("unit", text::terminal(unit).into_owned());
     }
-    if let Some(id) = &p.origin.container_id {
+    if containers.is_empty()
+        && let Some(id) = &p.origin.container_id
+    {
         let runtime = p.origin.container_runtime.as_deref().unwrap_or("container");
         line(
             "container",
             format!("{} {}", text::terminal(runtime), id.get(..12).unwrap_or(id)),
         );
+    }
+    for c in containers {
+        for (k, v) in container_lines(c) {
+            line(k, v);
+        }
+    }
+    out
+}
+
+/// What a process block says of a container: name, engine, id, image and state; its compose
+/// project and service; the mapping published; who listens inside.
+fn container_lines(c: &ContainerRef) -> Vec<(&'static str, String)> {
+    let t = |s: &str| text::terminal(s).into_owned();
+    let mut out = vec![(
+        "container",
+        format!(
+            "{} ({} {}), image {}, {}",
+            t(&c.name),
+            c.engine,
+            c.short_id(),
+            t(&c.image),
+            t(&c.state)
+        ),
+    )];
+    let compose = [
+        c.compose_project
+            .as_deref()
+            .map(|p| format!("project {}", t(p))),
+        c.compose_service
+            .as_deref()
+            .map(|s| format!("service {}", t(s))),
+    ];
+    let compose: Vec<String> = compose.into_iter().flatten().collect();
+    if !compose.is_empty() {
+        out.push(("compose", compose.join(", ")));
+    }
+    if let Some(p) = &c.published {
+        let host = match p.host_ip.parse::<std::net::IpAddr>() {
+            Ok(ip) => std::net::SocketAddr::new(ip, p.host_port).to_string(),
+            Err(_) => format!("{}:{}", t(&p.host_ip), p.host_port),
+        };
+        out.push((
+            "publishes",
+            format!(
+                "{host} → {}/{} in the container",
+                p.container_port,
+                t(&p.proto)
+            ),
+        ));
+    }
+    if let Some(i) = &c.inner {
+        let mut serves = format!(
+            "{}[{}] listens on {} inside",
+            t(&i.comm),
+            i.pid,
+            std::net::SocketAddr::new(i.addr, i.port)
+        );
+        if !i.cmdline.is_empty() {
+            serves.push_str(&format!(": {}", text::command_line(&i.cmdline)));
+        }
+        out.push(("serves", serves));
+    }
+    out
+}
+
+/// The containers a process holds listeners for, each once, in the order of the sockets.
+fn containers_of(r: &WhoReport, pid: u32) -> Vec<&ContainerRef> {
+    let mut out: Vec<&ContainerRef> = Vec::new();
+    for w in r.sockets.iter().filter(|w| w.socket.pids.contains(&pid)) {
+        if let Some(c) = &w.container
+            && !out
+                .iter()
+                .any(|o| o.id == c.id && o.published == c.published)
+        {
+            out.push(c);
+        }
     }
     out
 }
@@ -210,7 +301,7 @@ pub fn render(r: &WhoReport, pal: &Palette, width: Option<usize>) -> String {
         .map_or(0, |d| d.as_secs());
     for p in r.processes.values() {
         out.push('\n');
-        out.push_str(&process_block(p, now, pal, width));
+        out.push_str(&process_block(p, &containers_of(r, p.pid), now, pal, width));
     }
     if let Some(probes) = &r.probe {
         out.push('\n');
@@ -219,6 +310,11 @@ pub fn render(r: &WhoReport, pal: &Palette, width: Option<usize>) -> String {
     if let Some(line) = hidden_line(&r.hidden, pal, width) {
         out.push('\n');
         out.push_str(&line);
+        out.push('\n');
+    }
+    if let Some(note) = &r.container_note {
+        out.push('\n');
+        out.push_str(&super::note_line(note, pal, width));
         out.push('\n');
     }
     if let Some(past) = &r.last_holder {

@@ -185,6 +185,7 @@ fn who_report(
         sockets,
         processes: processes(procs),
         hidden,
+        container_note: None,
         clients: vec![],
         probe: None,
         last_holder: None,
@@ -196,6 +197,7 @@ fn who_listener(exposure: Exposure, socket: Socket) -> WhoSocket {
     WhoSocket {
         exposure: Some(exposure),
         peer: None,
+        container: None,
         socket,
     }
 }
