@@ -1,0 +1,305 @@
+//! Who really serves a port held for a container, with real engines: a `dockerd` and a Podman
+//! API service of the tests' own (see `engines.rs`), containers running busybox's `httpd`
+//! published on ports picked at run time, and portscope pointed at the engines' private
+//! sockets. `who` and `ls` (text and JSON) must name the container, its image, its compose
+//! project and service, the mapping and the `httpd` inside; without an engine they must work
+//! as before and say once why container details are missing.
+
+use serde_json::Value;
+
+use crate::engines::{Engine, IMAGE, Init, dockerd, podman, unique};
+use crate::harness::{Run, TempDir, needs, output, portscope};
+
+/// portscope with `args`, its engines at `docker` and `podman` (`DOCKER_HOST`,
+/// `CONTAINER_HOST`) and no rootless ones.
+fn run_with(docker: &str, podman: &str, args: &[&str]) -> Run {
+    output(
+        portscope()
+            .env("DOCKER_HOST", docker)
+            .env("CONTAINER_HOST", podman)
+            .env_remove("XDG_RUNTIME_DIR")
+            .args(args),
+    )
+}
+
+/// [`run_with`] of `args --json`, which must exit 0: the report.
+fn json_with(docker: &str, podman: &str, args: &[&str]) -> Value {
+    let r = run_with(docker, podman, &[args, &["--json"]].concat());
+    assert_eq!(r.code, 0, "{args:?}: {r:?}");
+    serde_json::from_str(&r.stdout).unwrap_or_else(|e| panic!("{e}: {r:?}"))
+}
+
+/// The environment for one engine: its socket for its kind, a socket that does not exist
+/// for the other (so that no engine of the machine's own answers instead).
+fn env_for(e: &Engine, missing: &TempDir) -> (String, String) {
+    let none = format!("unix://{}", missing.join("none.sock"));
+    match e.kind {
+        "docker" => (e.url(), none),
+        _ => (none, e.url()),
+    }
+}
+
+/// The row or socket of `report` whose local port is `port`.
+fn on(report: &Value, port: u16) -> &Value {
+    report["sockets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["local"]["port"] == port)
+        .unwrap_or_else(|| panic!("no socket on {port}: {report}"))
+}
+
+/// `who PORT` and `ls` (text and JSON) name the container `web` of `e` published on `port`,
+/// held by `holder`, with compose project `shop` and service `web`, and `httpd` inside: the
+/// container's first process, or (`Init::Shell`) a child of it.
+fn assert_named(
+    e: &Engine,
+    port: u16,
+    web: &crate::engines::Container<'_>,
+    holder: &str,
+    init_kind: Init,
+) {
+    let missing = TempDir::new("no-engine");
+    let (docker, podman) = env_for(e, &missing);
+    let name = &web.name;
+    let id = web.inspect("{{.Id}}");
+    let init: u32 = web.inspect("{{.State.Pid}}").parse().unwrap();
+    let httpd = match init_kind {
+        Init::Httpd => init,
+        Init::Shell => child_named(init, "httpd"),
+    };
+    let p = port.to_string();
+
+    let r = run_with(&docker, &podman, &["who", &p]);
+    assert_eq!(r.code, 0, "{r:?}");
+    let out = &r.stdout;
+    for want in [
+        format!("{holder} → {name}"),
+        format!("container {name} ({} {}), image ", e.kind, &id[..12]),
+        format!("{IMAGE}, running"),
+        "compose   project shop, service web".to_string(),
+        format!("publishes 127.0.0.1:{port} → 80/tcp in the container"),
+        format!("serves    httpd[{httpd}] listens on "),
+        ":80 inside: /bin/httpd -f -p 80 -h /www".to_string(),
+    ] {
+        assert!(out.contains(&want), "who lacks {want:?}:\n{out}");
+    }
+    assert!(!out.contains("note:"), "nothing is missing:\n{out}");
+
+    let j = json_with(&docker, &podman, &["who", &p]);
+    assert!(j.get("container_note").is_none(), "{j}");
+    let s = on(&j, port);
+    let holder_pid = s["pids"][0].as_u64().unwrap().to_string();
+    assert_eq!(j["processes"][&holder_pid]["comm"], holder, "{j}");
+    let c = &s["container"];
+    assert_eq!(c["engine"], e.kind, "{c}");
+    assert_eq!(c["engine_socket"], e.socket.display().to_string(), "{c}");
+    assert_eq!(c["name"], name.as_str(), "{c}");
+    assert_eq!(c["id"], id.as_str(), "{c}");
+    assert!(c["image"].as_str().unwrap().ends_with(IMAGE), "{c}");
+    assert_eq!(c["state"], "running", "{c}");
+    assert_eq!(c["compose_project"], "shop", "{c}");
+    assert_eq!(c["compose_service"], "web", "{c}");
+    assert_eq!(
+        c["published"],
+        serde_json::json!({"host_ip": "127.0.0.1", "host_port": port, "container_port": 80, "proto": "tcp"}),
+        "{c}"
+    );
+    assert_eq!(c["inner"]["pid"], httpd, "{c}");
+    assert_eq!(c["inner"]["comm"], "httpd", "{c}");
+    assert_eq!(c["inner"]["port"], 80, "{c}");
+    assert_eq!(c["inner"]["cmdline"][0], "/bin/httpd", "{c}");
+
+    let r = run_with(&docker, &podman, &["ls"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    let header = r.stdout.lines().next().unwrap_or("");
+    assert!(
+        header.contains(" PROCESS ") && header.contains(" CONTAINER "),
+        "{}",
+        r.stdout
+    );
+    let row = r
+        .stdout
+        .lines()
+        .find(|l| l.starts_with(&format!("{port} ")))
+        .unwrap_or_else(|| panic!("no row for {port}:\n{}", r.stdout));
+    assert!(row.contains(holder) && row.contains(name.as_str()), "{row}");
+    let j = json_with(&docker, &podman, &["ls"]);
+    let c = &on(&j, port)["container"];
+    assert_eq!(c["name"], name.as_str(), "{c}");
+    assert_eq!(c["compose_service"], "web", "{c}");
+    assert_eq!(c["inner"]["comm"], "httpd", "{c}");
+}
+
+/// The child of `pid` named `comm`.
+fn child_named(pid: u32, comm: &str) -> u32 {
+    let kids = std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children")).unwrap();
+    kids.split_whitespace()
+        .map(|k| k.parse::<u32>().unwrap())
+        .find(|k| {
+            std::fs::read_to_string(format!("/proc/{k}/comm")).is_ok_and(|c| c.trim() == comm)
+        })
+        .unwrap_or_else(|| panic!("no child {comm} of {pid}"))
+}
+
+#[test]
+fn docker_names_the_container_and_the_process_inside() {
+    let Some(e) = dockerd("docker_names_the_container_and_the_process_inside") else {
+        return;
+    };
+    let (port, web) = e.web(&unique("web"), &COMPOSE_LABELS, Init::Httpd);
+    assert_named(e, port, &web, "docker-proxy", Init::Httpd);
+}
+
+#[test]
+fn podman_names_the_container_and_the_process_inside() {
+    let Some(e) = podman("podman_names_the_container_and_the_process_inside") else {
+        return;
+    };
+    let (port, web) = e.web(&unique("pweb"), &COMPOSE_LABELS, Init::Shell);
+    assert_named(e, port, &web, "conmon", Init::Shell);
+}
+
+/// What `docker compose` would put on the service `web` of project `shop`.
+const COMPOSE_LABELS: [&str; 4] = [
+    "--label",
+    "com.docker.compose.project=shop",
+    "--label",
+    "com.docker.compose.service=web",
+];
+
+/// A container on the host's network holds its port itself: its cgroup names the container,
+/// and the engine names it (no mapping, nothing further inside).
+#[test]
+fn a_container_on_the_host_network_is_named_from_its_cgroup() {
+    let Some(e) = dockerd("a_container_on_the_host_network_is_named_from_its_cgroup") else {
+        return;
+    };
+    let missing = TempDir::new("no-engine");
+    let (docker, podman) = env_for(e, &missing);
+    let name = unique("hostnet");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let listen = format!("127.0.0.1:{port}");
+    let web = e.run_detached(
+        &name,
+        &["--network", "host"],
+        &["/bin/httpd", "-f", "-p", &listen, "-h", "/www"],
+    );
+    crate::engines::wait_http(port);
+    let id = web.inspect("{{.Id}}");
+    let r = run_with(&docker, &podman, &["who", &port.to_string()]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(
+        r.stdout.contains(&format!("httpd → {name}")),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout.contains(&format!(
+            "container {name} (docker {}), image {IMAGE}, running",
+            &id[..12]
+        )),
+        "{}",
+        r.stdout
+    );
+    assert!(!r.stdout.contains("publishes"), "{}", r.stdout);
+    let j = json_with(&docker, &podman, &["ls"]);
+    let c = &on(&j, port)["container"];
+    assert_eq!(c["id"], id.as_str(), "{c}");
+    assert_eq!(c["published"], Value::Null, "{c}");
+    assert_eq!(c["inner"], Value::Null, "{c}");
+}
+
+/// With no engine to ask, a port held by docker-proxy reads as it always did (the proxy, its
+/// command line), and one note says why no container is named — once, in text and JSON. A
+/// port that no container forwarder holds gets no note, and no engine is asked.
+#[test]
+fn without_an_engine_who_and_ls_say_once_why() {
+    let test = "without_an_engine_who_and_ls_say_once_why";
+    let Some(proxy_bin) = needs(test, "docker-proxy", "docker.io") else {
+        return;
+    };
+    let (port, proxy) = crate::doctor_docker::docker_proxy(&proxy_bin, "127.0.0.1", "9");
+    let missing = TempDir::new("no-engine");
+    let docker = format!("unix://{}", missing.join("docker.sock"));
+    let podman = format!("unix://{}", missing.join("podman.sock"));
+    let p = port.to_string();
+    let note = format!(
+        "note: container details are missing for 127.0.0.1:{port} (held by docker-proxy[{}]): \
+         no container engine answered (docker at {} (DOCKER_HOST): no such socket; podman at {} \
+         (CONTAINER_HOST): no such socket); start the engine's API (Podman: podman system \
+         service), or point DOCKER_HOST or CONTAINER_HOST at its socket (unix:///path)",
+        proxy.pid,
+        missing.join("docker.sock"),
+        missing.join("podman.sock"),
+    );
+
+    let r = run_with(&docker, &podman, &["who", &p]);
+    assert_eq!(r.code, 0, "{r:?}");
+    let table_row = r.stdout.lines().find(|l| l.starts_with("tcp ")).unwrap();
+    assert!(
+        table_row.trim_end().ends_with("docker-proxy"),
+        "{}",
+        r.stdout
+    );
+    assert!(r.stdout.contains("docker-proxy [pid "), "{}", r.stdout);
+    assert!(
+        r.stdout.contains(&format!("-host-port {port}")),
+        "{}",
+        r.stdout
+    );
+    assert_eq!(r.stdout.matches("note:").count(), 1, "{}", r.stdout);
+    assert!(r.stdout.trim_end().ends_with(&note), "{}", r.stdout);
+    assert!(r.stderr.is_empty(), "{r:?}");
+    let j = json_with(&docker, &podman, &["who", &p]);
+    assert_eq!(
+        j["container_note"],
+        note.trim_start_matches("note: "),
+        "{j}"
+    );
+    assert!(on(&j, port).get("container").is_none(), "{j}");
+
+    let r = run_with(&docker, &podman, &["ls"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(
+        !r.stdout.lines().next().unwrap_or("").contains("CONTAINER"),
+        "{}",
+        r.stdout
+    );
+    assert_eq!(
+        r.stdout
+            .matches("note: container details are missing")
+            .count(),
+        1,
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout.contains("no container engine answered"),
+        "{}",
+        r.stdout
+    );
+    let j = json_with(&docker, &podman, &["ls"]);
+    assert!(j["container_note"].as_str().is_some(), "{j}");
+    assert!(on(&j, port).get("container").is_none(), "{j}");
+
+    // An engine URL portscope does not speak to says so.
+    let j = json_with("tcp://127.0.0.1:2375", &podman, &["who", &p]);
+    let text = j["container_note"].as_str().unwrap();
+    assert!(
+        text.contains("DOCKER_HOST=tcp://127.0.0.1:2375 is not a unix socket"),
+        "{text}"
+    );
+
+    // A port no container forwarder holds: no engine asked, no note.
+    let plain = crate::harness::tcp_listener("127.0.0.1");
+    let r = run_with(&docker, &podman, &["who", &plain.words[0]]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(!r.stdout.contains("note:"), "{}", r.stdout);
+    let j = json_with(&docker, &podman, &["who", &plain.words[0]]);
+    assert!(j.get("container_note").is_none(), "{j}");
+}
