@@ -2,6 +2,7 @@
 //! `doctor`, one file each, every report built here with fixed values. This file holds what
 //! they share: addresses, sockets, processes, `who` reports and the hidden-owner footer.
 
+mod containers;
 mod doctor;
 mod explain;
 mod ls;
