@@ -213,17 +213,35 @@ fn forwarded_id(p: &Process) -> Option<String> {
 
 /// Ask every engine socket at once (one thread each, each call bounded).
 fn ask(sockets: Vec<EngineSocket>) -> Vec<Answer> {
+    let lanes = sockets.len();
+    in_parallel(sockets, lanes, |socket| {
+        let listing = engine::list(&socket);
+        Answer { socket, listing }
+    })
+}
+
+/// `f` of every item, on at most `lanes` threads at once (one, the caller's, when there is
+/// one lane), in no particular order.
+fn in_parallel<T: Send, R: Send>(items: Vec<T>, lanes: usize, f: impl Fn(T) -> R + Sync) -> Vec<R> {
+    let lanes = lanes.clamp(1, items.len().max(1));
+    if lanes == 1 {
+        return items.into_iter().map(f).collect();
+    }
+    let mut queues: Vec<Vec<T>> = (0..lanes).map(|_| Vec::new()).collect();
+    for (i, item) in items.into_iter().enumerate() {
+        queues[i % lanes].push(item);
+    }
+    let f = &f;
     std::thread::scope(|scope| {
-        let handles: Vec<_> = sockets
+        let handles: Vec<_> = queues
             .into_iter()
-            .map(|socket| {
-                scope.spawn(move || {
-                    let listing = engine::list(&socket);
-                    Answer { socket, listing }
-                })
-            })
+            .map(|queue| scope.spawn(move || queue.into_iter().map(f).collect::<Vec<R>>()))
             .collect();
-        handles.into_iter().filter_map(|h| h.join().ok()).collect()
+        handles
+            .into_iter()
+            .filter_map(|h| h.join().ok())
+            .flatten()
+            .collect()
     })
 }
 
@@ -303,27 +321,13 @@ fn init_pids(answers: &[Answer], found: &[Option<Hit>]) -> HashMap<(usize, Strin
         .collect();
     wanted.sort();
     wanted.dedup();
-    let lanes = wanted.len().clamp(1, 4);
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..lanes)
-            .map(|lane| {
-                let mine: Vec<&(usize, String)> = wanted.iter().skip(lane).step_by(lanes).collect();
-                scope.spawn(move || {
-                    mine.into_iter()
-                        .filter_map(|(a, id)| {
-                            let pid = engine::init_pid(&answers[*a].socket.path, id).ok()??;
-                            Some(((*a, id.clone()), pid))
-                        })
-                        .collect::<Vec<_>>()
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .filter_map(|h| h.join().ok())
-            .flatten()
-            .collect()
+    in_parallel(wanted, 4, |(a, id)| {
+        let pid = engine::init_pid(&answers[a].socket.path, &id).ok()??;
+        Some(((a, id), pid))
     })
+    .into_iter()
+    .flatten()
+    .collect()
 }
 
 /// The reference a report carries (`published`: the mapping and the socket it serves).
@@ -358,5 +362,122 @@ fn reference(
             proto: p.proto.clone(),
         }),
         inner,
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+    use crate::model::{Endpoint, Family, SockState};
+
+    fn listener(addr: &str, port: u16) -> Socket {
+        let ip: IpAddr = addr.parse().unwrap();
+        Socket {
+            proto: Proto::Tcp,
+            family: if ip.is_ipv4() {
+                Family::Ipv4
+            } else {
+                Family::Ipv6
+            },
+            state: SockState::Listen,
+            local: Endpoint::inet(ip, port),
+            remote: None,
+            inode: 7,
+            peer_inode: None,
+            uid: 0,
+            recv_q: 0,
+            send_q: 4096,
+            netns: None,
+            pids: vec![1],
+            owner_hidden: false,
+            ownerless: false,
+        }
+    }
+
+    fn mapping(ip: Option<&str>, public: u16, proto: &str) -> Port {
+        Port {
+            ip: ip.map(str::to_string),
+            private_port: 80,
+            public_port: Some(public),
+            proto: proto.into(),
+        }
+    }
+
+    #[test]
+    fn a_mapping_matches_its_own_address_before_a_wildcard() {
+        let lo = listener("127.0.0.1", 8080);
+        assert_eq!(
+            publishes(&mapping(Some("127.0.0.1"), 8080, "tcp"), &lo, 8080),
+            Some(2)
+        );
+        assert_eq!(
+            publishes(&mapping(Some(""), 8080, "tcp"), &lo, 8080),
+            Some(1)
+        );
+        assert_eq!(publishes(&mapping(None, 8080, "tcp"), &lo, 8080), Some(1));
+        assert_eq!(
+            publishes(&mapping(Some("0.0.0.0"), 8080, "tcp"), &lo, 8080),
+            None
+        );
+        assert_eq!(
+            publishes(&mapping(Some("127.0.0.1"), 8081, "tcp"), &lo, 8080),
+            None
+        );
+        assert_eq!(
+            publishes(&mapping(Some("127.0.0.1"), 8080, "udp"), &lo, 8080),
+            None
+        );
+        let any6 = listener("::", 8080);
+        assert_eq!(
+            publishes(&mapping(Some("::"), 8080, "tcp"), &any6, 8080),
+            Some(2)
+        );
+        assert_eq!(
+            publishes(&mapping(Some("0.0.0.0"), 8080, "tcp"), &any6, 8080),
+            Some(1)
+        );
+    }
+
+    #[test]
+    fn conmon_names_its_container() {
+        let mut p = Process {
+            pid: 9,
+            ppid: 1,
+            pgid: None,
+            comm: "conmon".into(),
+            cmdline: [
+                "/usr/bin/conmon",
+                "--api-version",
+                "1",
+                "-c",
+                "8f9fa229",
+                "-u",
+                "x",
+            ]
+            .map(String::from)
+            .to_vec(),
+            exe: None,
+            cwd: None,
+            uid: 0,
+            user: None,
+            start_time: None,
+            state: crate::model::ProcState::Sleeping,
+            ancestry: vec![],
+            origin: Origin::default(),
+            netns: None,
+        };
+        assert_eq!(forwarded_id(&p).as_deref(), Some("8f9fa229"));
+        p.comm = "docker-proxy".into();
+        assert_eq!(forwarded_id(&p), None);
+    }
+
+    #[test]
+    fn work_is_spread_and_all_of_it_done() {
+        let mut got = in_parallel((0..10).collect(), 4, |i: u32| i * 2);
+        got.sort_unstable();
+        assert_eq!(got, (0..10).map(|i| i * 2).collect::<Vec<_>>());
+        assert_eq!(in_parallel(Vec::<u32>::new(), 4, |i| i), Vec::<u32>::new());
+        assert_eq!(in_parallel(vec![3], 0, |i: u32| i + 1), vec![4]);
     }
 }

@@ -144,20 +144,22 @@ fn child_named(pid: u32, comm: &str) -> u32 {
 
 #[test]
 fn docker_names_the_container_and_the_process_inside() {
-    let Some(e) = dockerd("docker_names_the_container_and_the_process_inside") else {
-        return;
-    };
-    let (port, web) = e.web(&unique("web"), &COMPOSE_LABELS, Init::Httpd);
-    assert_named(e, port, &web, "docker-proxy", Init::Httpd);
+    let e = dockerd("docker_names_the_container_and_the_process_inside");
+    web_is_named(e, "docker-proxy", Init::Httpd);
 }
 
 #[test]
 fn podman_names_the_container_and_the_process_inside() {
-    let Some(e) = podman("podman_names_the_container_and_the_process_inside") else {
-        return;
-    };
-    let (port, web) = e.web(&unique("pweb"), &COMPOSE_LABELS, Init::Shell);
-    assert_named(e, port, &web, "conmon", Init::Shell);
+    let e = podman("podman_names_the_container_and_the_process_inside");
+    web_is_named(e, "conmon", Init::Shell);
+}
+
+/// A container of `engine` (when there is one) with the compose labels, started as `init`
+/// says, is named in full behind `holder`.
+fn web_is_named(engine: Option<&Engine>, holder: &str, init: Init) {
+    let Some(e) = engine else { return };
+    let (port, web) = e.web(&unique("web"), &COMPOSE_LABELS, init);
+    assert_named(e, port, &web, holder, init);
 }
 
 /// What `docker compose` would put on the service `web` of project `shop`.
@@ -178,11 +180,7 @@ fn a_container_on_the_host_network_is_named_from_its_cgroup() {
     let missing = TempDir::new("no-engine");
     let (docker, podman) = env_for(e, &missing);
     let name = unique("hostnet");
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = crate::engines::free_port();
     let listen = format!("127.0.0.1:{port}");
     let web = e.run_detached(
         &name,

@@ -107,12 +107,7 @@ pub(crate) fn free_net(ip: &Path, prefix: &str) -> String {
 /// started as dockerd starts it: fd 3 is where it says `0` once it listens (here, its
 /// stdout: the ready line). Its log (each failed forward) is discarded. `(port, proxy)`.
 pub(crate) fn docker_proxy(bin: &Path, to_ip: &str, to_port: &str) -> (u16, Spawned) {
-    for _ in 0..5 {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
+    crate::engines::on_a_free_port("docker-proxy", |port| {
         let proxy = spawn(
             "sh",
             &[
@@ -131,11 +126,8 @@ pub(crate) fn docker_proxy(bin: &Path, to_ip: &str, to_port: &str) -> (u16, Spaw
                 to_port,
             ],
         );
-        if proxy.words.first().map(String::as_str) == Some("0") {
-            return (port, proxy);
-        }
-    }
-    panic!("docker-proxy did not start on a free port in 5 tries");
+        (proxy.words.first().map(String::as_str) == Some("0")).then_some(proxy)
+    })
 }
 
 /// curl's exit status for `url` (0: answered).

@@ -5,13 +5,15 @@
 //! a watchdog shell that waits for this test binary to exit, then stops it and removes its
 //! directory (and dockerd's bridge), however the tests ended.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-use crate::harness::{Run, TempDir, find_tool, needs, needs_installed, output, require_root};
+use crate::harness::{
+    Run, TempDir, find_tool, needs, needs_installed, output, require_root, spawn_env,
+};
 
 /// The image every test container runs: `/bin/busybox` and links to it (`httpd`, `sh`).
 pub const IMAGE: &str = "local/bb:1";
@@ -84,38 +86,52 @@ impl Engine {
     /// are more flags (labels). `HTTPD` is the container's first process, or, with
     /// [`Init::Shell`], a child of a shell that is. Removed on drop.
     pub fn web(&self, name: &str, extra: &[&str], init: Init) -> (u16, Container<'_>) {
-        for _ in 0..5 {
-            let port = std::net::TcpListener::bind("127.0.0.1:0")
-                .unwrap()
-                .local_addr()
-                .unwrap()
-                .port();
+        let command: &[&str] = match init {
+            Init::Httpd => &["/bin/httpd", "-f", "-p", "80", "-h", "/www"],
+            Init::Shell => &["/bin/sh", "-c", "/bin/httpd -f -p 80 -h /www & wait"],
+        };
+        let what = format!("{} run -p", self.kind);
+        let (port, ()) = on_a_free_port(&what, |port| {
             let publish = format!("127.0.0.1:{port}:80");
-            let mut flags = vec!["-p", publish.as_str()];
-            flags.extend(extra);
-            let command: &[&str] = match init {
-                Init::Httpd => &["/bin/httpd", "-f", "-p", "80", "-h", "/www"],
-                Init::Shell => &["/bin/sh", "-c", "/bin/httpd -f -p 80 -h /www & wait"],
-            };
+            let flags = [&["-p", publish.as_str()], extra].concat();
             let r = self.client(&self.run_args(name, &flags, command));
             if r.code == 0 {
-                wait_http(port);
-                let c = Container {
-                    engine: self,
-                    name: name.to_string(),
-                };
-                return (port, c);
+                return Some(());
             }
             let _ = self.client(&["rm", "-f", name]);
             let busy = ["already allocated", "address already in use", "bind"];
-            assert!(
-                busy.iter().any(|b| r.stderr.contains(b)),
-                "{} run: {r:?}",
-                self.kind
-            );
-        }
-        panic!("{} could not publish a free port in 5 tries", self.kind);
+            assert!(busy.iter().any(|b| r.stderr.contains(b)), "{what}: {r:?}");
+            None
+        });
+        wait_http(port);
+        let c = Container {
+            engine: self,
+            name: name.to_string(),
+        };
+        (port, c)
     }
+}
+
+/// A TCP port free on 127.0.0.1 now (bound, then let go: another program may take it before
+/// the caller does; [`on_a_free_port`] tries again).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// `start` on a port picked free now: `Some` when it took it; on `None` (another program took
+/// the port first) again on another, five times at most.
+pub fn on_a_free_port<T>(what: &str, mut start: impl FnMut(u16) -> Option<T>) -> (u16, T) {
+    for _ in 0..5 {
+        let port = free_port();
+        if let Some(it) = start(port) {
+            return (port, it);
+        }
+    }
+    panic!("{what} did not start on a free port in 5 tries");
 }
 
 /// What a test container runs first.
@@ -323,7 +339,6 @@ fn remove(dir: &Path) -> String {
 /// to exit, then stops it (SIGTERM; SIGKILL after 20 s) and runs `cleanup`. Its output goes
 /// to `log`.
 fn daemon_until_exit(argv: &[String], log: &Path, cleanup: &str) {
-    use std::os::unix::process::CommandExt;
     let script = r#"
         "$@" >"$LOG" 2>&1 </dev/null &
         d=$!
@@ -336,28 +351,18 @@ fn daemon_until_exit(argv: &[String], log: &Path, cleanup: &str) {
         kill -9 "$d"
         eval "$CLEANUP"
     "#;
-    let mut child = Command::new("sh")
-        .args(["-c", script, "engine-watchdog"])
-        .args(argv)
-        .env("LOG", log)
-        .env("WATCH", std::process::id().to_string())
-        .env("CLEANUP", cleanup)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .process_group(0)
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    assert!(
-        !line.trim().is_empty(),
-        "the watchdog of {argv:?} did not start it"
-    );
-    // Not waited for: it outlives this binary, by design.
-    std::mem::forget(child);
+    let args: Vec<&str> = ["-c", script, "engine-watchdog"]
+        .into_iter()
+        .chain(argv.iter().map(String::as_str))
+        .collect();
+    let (log, watch) = (log.display().to_string(), std::process::id().to_string());
+    let env = [
+        ("LOG", log.as_str()),
+        ("WATCH", &watch),
+        ("CLEANUP", cleanup),
+    ];
+    // Its first line is the daemon's pid. Not killed nor waited for: it outlives this binary.
+    std::mem::forget(spawn_env("sh", &args, &env));
 }
 
 /// Wait (30 s at most) until the engine answers `GET /_ping` on its socket.
