@@ -219,6 +219,33 @@ fn attach_containers(report: &mut WhoReport) {
     report.container_note = attached.note;
 }
 
+/// The containers the target's listeners are held for: `container web1 (docker, image
+/// nginx:1.27; served inside by nginx[2177])`, each once.
+pub(crate) fn containers_served(report: &WhoReport) -> Vec<String> {
+    let t = |s: &str| crate::text::terminal(s).into_owned();
+    let mut out: Vec<String> = report
+        .sockets
+        .iter()
+        .filter_map(|s| s.container.as_ref())
+        .map(|c| {
+            let inner = c
+                .inner
+                .as_ref()
+                .map(|i| format!("; served inside by {}[{}]", t(&i.comm), i.pid))
+                .unwrap_or_default();
+            format!(
+                "container {} ({}, image {}{inner})",
+                t(&c.name),
+                c.engine,
+                t(&c.image)
+            )
+        })
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
 /// The snapshot request a target needs.
 fn request(target: &Target) -> Result<Request> {
     let proto_query = |proto: Option<Proto>| SocketQuery {

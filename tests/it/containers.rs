@@ -1,9 +1,9 @@
 //! Who really serves a port held for a container, with real engines: a `dockerd` and a Podman
 //! API service of the tests' own (see `engines.rs`), containers running busybox's `httpd`
 //! published on ports picked at run time, and portscope pointed at the engines' private
-//! sockets. `who` and `ls` (text and JSON) must name the container, its image, its compose
-//! project and service, the mapping and the `httpd` inside; without an engine they must work
-//! as before and say once why container details are missing.
+//! sockets. `who` and `ls` (text and JSON, and `explain`'s "now") must name the container,
+//! its image, its compose project and service, the mapping and the `httpd` inside; without an
+//! engine they must work as before and say once why container details are missing.
 
 use serde_json::Value;
 
@@ -109,6 +109,19 @@ fn assert_named(
     assert_eq!(c["inner"]["comm"], "httpd", "{c}");
     assert_eq!(c["inner"]["port"], 80, "{c}");
     assert_eq!(c["inner"]["cmdline"][0], "/bin/httpd", "{c}");
+
+    // explain's "now" fact names it too.
+    let r = run_with(&docker, &podman, &["explain", &format!("127.0.0.1:{port}")]);
+    let want = format!(
+        " for container {name} ({}, image {}; served inside by httpd[{httpd}])",
+        e.kind,
+        c["image"].as_str().unwrap()
+    );
+    assert!(
+        r.stdout.contains(&want),
+        "explain lacks {want:?}:\n{}",
+        r.stdout
+    );
 
     let r = run_with(&docker, &podman, &["ls"]);
     assert_eq!(r.code, 0, "{r:?}");
