@@ -7,10 +7,13 @@
 //! process into its network namespace to the process that listens there on the container
 //! port ([`inside`]).
 //!
-//! No engine is asked unless a socket is held by such a process. When one is and no engine
-//! says which container it serves, [`Attached::note`] says once why (no socket, no
-//! permission, no engine running, no container publishing it), and everything else reads
-//! as it would without engines.
+//! No engine is asked unless a socket is held by such a process, or by one portscope may not
+//! inspect (a user in the `docker` group cannot read root's `docker-proxy`, but may ask the
+//! engine, which names the container publishing that address and port). When a socket held
+//! by a forwarder or a containerised process has no container named, [`Attached::note`] says
+//! once why (no socket, no permission, no engine running, no container publishing it), and
+//! everything else reads as it would without engines; a hidden owner that no container
+//! explains is no reason for a note.
 
 mod inside;
 mod note;
@@ -96,10 +99,11 @@ pub struct Attached {
     pub note: Option<String>,
 }
 
-/// A socket held by a container's forwarder or by a process in a container.
+/// A socket held by a container's forwarder or by a process in a container, or whose owner
+/// could not be inspected (`holder: None`).
 struct Candidate<'a> {
     socket: &'a Socket,
-    holder: &'a Process,
+    holder: Option<&'a Process>,
     /// The container id the holder's cgroup names (a container on the host's network).
     id: Option<String>,
 }
@@ -130,7 +134,10 @@ pub fn attach<'a>(
     if candidates.is_empty() {
         return Attached::default();
     }
-    let mut uids: Vec<u32> = candidates.iter().map(|c| c.holder.uid).collect();
+    let mut uids: Vec<u32> = candidates
+        .iter()
+        .map(|c| c.holder.map_or(c.socket.uid, |h| h.uid))
+        .collect();
     uids.sort_unstable();
     uids.dedup();
     let answers = ask(engine::sockets(&uids));
@@ -153,14 +160,15 @@ pub fn attach<'a>(
     let missing: Vec<&Candidate<'_>> = candidates
         .iter()
         .zip(&found)
-        .filter(|(_, hit)| hit.is_none())
+        .filter(|(c, hit)| hit.is_none() && c.holder.is_some())
         .map(|(c, _)| c)
         .collect();
     out.note = note::why_missing(&missing, &answers);
     out
 }
 
-/// The listening IP sockets held by a forwarder or by a process in a container.
+/// The listening IP sockets held by a forwarder or by a process in a container, or by a
+/// process that could not be inspected.
 fn candidates<'a>(
     sockets: impl IntoIterator<Item = &'a Socket>,
     processes: &'a BTreeMap<u32, Process>,
@@ -194,8 +202,14 @@ fn candidates<'a>(
         if let Some((holder, id)) = found {
             out.push(Candidate {
                 socket: s,
-                holder,
+                holder: Some(holder),
                 id,
+            });
+        } else if s.owner_hidden {
+            out.push(Candidate {
+                socket: s,
+                holder: None,
+                id: None,
             });
         }
     }

@@ -8,10 +8,10 @@ use crate::sys::engine::EngineError;
 /// Why the containers of `missing` are not named, or `None` when none is missing.
 pub(super) fn why_missing(missing: &[&Candidate<'_>], answers: &[Answer]) -> Option<String> {
     let first = missing.first()?;
-    let mut what = format!(
-        "{} (held by {}[{}])",
-        first.socket.local, first.holder.comm, first.holder.pid
-    );
+    let mut what = match first.holder {
+        Some(h) => format!("{} (held by {}[{}])", first.socket.local, h.comm, h.pid),
+        None => first.socket.local.to_string(),
+    };
     if missing.len() > 1 {
         what.push_str(&format!(" and {} more socket(s)", missing.len() - 1));
     }

@@ -32,21 +32,21 @@ fn other_end(w: &WhoSocket, r: &WhoReport) -> String {
 }
 
 fn owner_names(w: &WhoSocket, r: &WhoReport) -> String {
-    if w.socket.owner_hidden {
-        return "(hidden)".into();
-    }
-    if w.socket.ownerless {
-        return super::NO_PROCESS.into();
-    }
-    let mut names: Vec<String> = w
-        .socket
-        .pids
-        .iter()
-        .filter_map(|pid| r.processes.get(pid))
-        .map(|p| text::terminal(&p.comm).into_owned())
-        .collect();
-    names.dedup();
-    let names = names.join(",");
+    let names = if w.socket.owner_hidden {
+        "(hidden)".to_string()
+    } else if w.socket.ownerless {
+        super::NO_PROCESS.to_string()
+    } else {
+        let mut names: Vec<String> = w
+            .socket
+            .pids
+            .iter()
+            .filter_map(|pid| r.processes.get(pid))
+            .map(|p| text::terminal(&p.comm).into_owned())
+            .collect();
+        names.dedup();
+        names.join(",")
+    };
     match &w.container {
         Some(c) => format!("{names} → {}", text::terminal(&c.name)),
         None => names,
@@ -77,15 +77,7 @@ pub(crate) fn process_block(
         out.push_str(&format!("  {}", pal.warn("ZOMBIE")));
     }
     out.push('\n');
-    const VALUE_AT: usize = 12;
-    let mut line = |k: &str, v: String| {
-        let v = match width {
-            Some(w) => super::fit::wrap(&v, w.saturating_sub(VALUE_AT), 0)
-                .replace('\n', &format!("\n{:VALUE_AT$}", "")),
-            None => v,
-        };
-        out.push_str(&format!("  {:<9} {v}\n", k));
-    };
+    let mut line = |k: &str, v: String| out.push_str(&fact_line(k, &v, width));
     if !p.cmdline.is_empty() {
         line("command", text::command_line(&p.cmdline));
     }
@@ -135,6 +127,36 @@ pub(crate) fn process_block(
         for (k, v) in container_lines(c) {
             line(k, v);
         }
+    }
+    out
+}
+
+/// A `  key      value` line of a block; on a terminal (`width`) a long value wraps under
+/// itself.
+fn fact_line(key: &str, value: &str, width: Option<usize>) -> String {
+    const VALUE_AT: usize = 12;
+    let value = match width {
+        Some(w) => super::fit::wrap(value, w.saturating_sub(VALUE_AT), 0)
+            .replace('\n', &format!("\n{:VALUE_AT$}", "")),
+        None => value.to_string(),
+    };
+    format!("  {key:<9} {value}\n")
+}
+
+/// The container behind a listener whose holder could not be inspected (its engine named it
+/// from the address and port): a block like a process's.
+fn hidden_holder_block(
+    w: &WhoSocket,
+    c: &ContainerRef,
+    pal: &Palette,
+    width: Option<usize>,
+) -> String {
+    let mut out = format!(
+        "{} (held by a process you may not inspect)\n",
+        pal.header(&text::terminal(&w.socket.local.to_string()))
+    );
+    for (k, v) in container_lines(c) {
+        out.push_str(&fact_line(k, &v, width));
     }
     out
 }
@@ -302,6 +324,12 @@ pub fn render(r: &WhoReport, pal: &Palette, width: Option<usize>) -> String {
     for p in r.processes.values() {
         out.push('\n');
         out.push_str(&process_block(p, &containers_of(r, p.pid), now, pal, width));
+    }
+    for w in r.sockets.iter().filter(|w| w.socket.owner_hidden) {
+        if let Some(c) = &w.container {
+            out.push('\n');
+            out.push_str(&hidden_holder_block(w, c, pal, width));
+        }
     }
     if let Some(probes) = &r.probe {
         out.push('\n');

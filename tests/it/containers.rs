@@ -314,3 +314,67 @@ fn without_an_engine_who_and_ls_say_once_why() {
     let j = json_with(&docker, &podman, &["who", &plain.words[0]]);
     assert!(j.get("container_note").is_none(), "{j}");
 }
+
+/// A user who may not read root's docker-proxy but may ask the engine (here: the engine's
+/// socket is opened to gid 65534, as the `docker` group opens it to its members) sees the
+/// container behind the hidden holder; without an engine, a hidden owner is no reason for a
+/// note.
+#[test]
+fn a_user_who_may_not_see_the_proxy_sees_the_container() {
+    let Some(e) = dockerd("a_user_who_may_not_see_the_proxy_sees_the_container") else {
+        return;
+    };
+    let (port, web) = e.web(&unique("hid"), &COMPOSE_LABELS, Init::Httpd);
+    let name = &web.name;
+    e.open_to_gid(65534);
+    let bin = crate::harness::binary_for_other_users();
+    let missing = TempDir::new("no-engine");
+    let (docker, podman) = env_for(e, &missing);
+    let who = |docker: &str, json: bool| {
+        let mut args = vec!["who".to_string(), port.to_string()];
+        if json {
+            args.push("--json".into());
+        }
+        output(
+            bin.as_nobody()
+                .env("DOCKER_HOST", docker)
+                .env("CONTAINER_HOST", &podman)
+                .env_remove("XDG_RUNTIME_DIR")
+                .args(&args),
+        )
+    };
+    let r = who(&docker, false);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(
+        r.stdout.contains(&format!("(hidden) → {name}")),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout.contains(&format!(
+            "127.0.0.1:{port} (held by a process you may not inspect)\n  container {name} (docker "
+        )),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout.contains("compose   project shop, service web"),
+        "{}",
+        r.stdout
+    );
+    assert!(!r.stdout.contains("note:"), "{}", r.stdout);
+    let j: Value = serde_json::from_str(&who(&docker, true).stdout).unwrap();
+    let s = on(&j, port);
+    assert_eq!(s["owner_hidden"], true, "{j}");
+    assert_eq!(s["container"]["name"], name.as_str(), "{j}");
+    assert!(j.get("container_note").is_none(), "{j}");
+
+    let nowhere = format!("unix://{}", missing.join("none.sock"));
+    let r = who(&nowhere, false);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(
+        !r.stdout.contains("→") && !r.stdout.contains("note:"),
+        "{}",
+        r.stdout
+    );
+}

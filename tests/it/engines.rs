@@ -45,6 +45,12 @@ impl Engine {
         )
     }
 
+    /// Let group `gid` open the engine's socket (as Docker lets its `docker` group).
+    pub fn open_to_gid(&self, gid: u32) {
+        let gid = rustix::fs::Gid::from_raw(gid);
+        rustix::fs::chown(&self.socket, None, Some(gid)).unwrap();
+    }
+
     /// The client with `args`, which must succeed; its stdout, trimmed.
     pub fn ok(&self, args: &[&str]) -> String {
         let r = self.client(args);

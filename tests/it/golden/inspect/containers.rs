@@ -1,6 +1,7 @@
 //! `who` and `ls` with containers pinned: a port published by Docker (docker-proxy → the
 //! container, its compose project and service, the mapping, the `httpd` inside), one by
-//! Podman (conmon), a container on the host's network, and the note when no engine answers.
+//! Podman (conmon), a container on the host's network, one behind a holder the user may not
+//! inspect, and the note when no engine answers.
 
 use std::collections::BTreeMap;
 
@@ -10,7 +11,9 @@ use portscope::containers::{ContainerRef, Inner, Published};
 use portscope::knowledge::addr_class::Exposure;
 use portscope::model::{Hidden, Process, Proto};
 
-use super::{ANY6, LO4, basic, full, listen, pin, processes, who_listener, who_report};
+use super::{
+    ANY6, LO4, basic, full, hidden, hidden_owner, listen, pin, processes, who_listener, who_report,
+};
 
 const WEB_ID: &str = "f13ea9134cc661f2a8d51c9d39897165a2f0e182599d9ad0113b087233b4762d";
 const PWEB_ID: &str = "8f9fa229eeca9b8b64f2988f40a75517a4a6f658926d28f25b8688de14644085";
@@ -125,6 +128,25 @@ fn docker_proxy_without_an_engine() {
     );
     pin(
         "inspect-who-container-no-engine",
+        &Report::Who(Box::new(report)),
+    );
+}
+
+/// `who 8080` as a user who may not inspect root's docker-proxy but may ask Docker: the
+/// engine names the container from the address and port.
+#[test]
+fn a_hidden_holder_for_a_container() {
+    let mut s = who_listener(
+        Exposure::Loopback,
+        hidden_owner(listen(Proto::Tcp, LO4, 8080, 4_602_609, 0, &[])),
+    );
+    s.container = Some(ContainerRef {
+        inner: None,
+        ..web1()
+    });
+    let report = who_report("8080", vec![s], vec![], hidden(1, 84));
+    pin(
+        "inspect-who-container-hidden",
         &Report::Who(Box::new(report)),
     );
 }
