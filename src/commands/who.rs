@@ -196,7 +196,6 @@ pub fn report_with(opts: &Options, progress: &(dyn Fn(usize, usize) + Sync)) -> 
         let covers = |s: &Socket| local_socket_matches(&target, addrs.as_deref(), s);
         crate::probe::listeners::probe_snapshot_listeners(&snap, &covers, progress)
     });
-    #[allow(unused_mut)] // nothing to add without the optional parts
     let mut report = build(target, snap, addrs, resolution.as_ref());
     attach_containers(&mut report);
     #[cfg(feature = "probe")]
