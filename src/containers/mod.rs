@@ -5,7 +5,7 @@
 //! and Podman, over their unix sockets, all at once and each call bounded), joins their
 //! answer to the sockets by published port or container id, and follows the container's first
 //! process into its network namespace to the process that listens there on the container
-//! port ([`inside`]).
+//! port (`containers/inside.rs`).
 //!
 //! No engine is asked unless a socket is held by such a process, or by one portscope may not
 //! inspect (a user in the `docker` group cannot read root's `docker-proxy`, but may ask the
