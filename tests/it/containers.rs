@@ -39,6 +39,16 @@ fn env_for(e: &Engine, missing: &TempDir) -> (String, String) {
     }
 }
 
+/// `out` holds each of `wanted` and none of `unwanted`.
+fn says(out: &str, wanted: &[&str], unwanted: &[&str]) {
+    for w in wanted {
+        assert!(out.contains(w), "lacks {w:?}:\n{out}");
+    }
+    for u in unwanted {
+        assert!(!out.contains(u), "has {u:?}:\n{out}");
+    }
+}
+
 /// The row or socket of `report` whose local port is `port`.
 fn on(report: &Value, port: u16) -> &Value {
     report["sockets"]
@@ -72,19 +82,19 @@ fn assert_named(
 
     let r = run_with(&docker, &podman, &["who", &p]);
     assert_eq!(r.code, 0, "{r:?}");
-    let out = &r.stdout;
-    for want in [
-        format!("{holder} → {name}"),
-        format!("container {name} ({} {}), image ", e.kind, &id[..12]),
-        format!("{IMAGE}, running"),
-        "compose   project shop, service web".to_string(),
-        format!("publishes 127.0.0.1:{port} → 80/tcp in the container"),
-        format!("serves    httpd[{httpd}] listens on "),
-        ":80 inside: /bin/httpd -f -p 80 -h /www".to_string(),
-    ] {
-        assert!(out.contains(&want), "who lacks {want:?}:\n{out}");
-    }
-    assert!(!out.contains("note:"), "nothing is missing:\n{out}");
+    says(
+        &r.stdout,
+        &[
+            &format!("{holder} → {name}"),
+            &format!("container {name} ({} {}), image ", e.kind, &id[..12]),
+            &format!("{IMAGE}, running"),
+            "compose   project shop, service web",
+            &format!("publishes 127.0.0.1:{port} → 80/tcp in the container"),
+            &format!("serves    httpd[{httpd}] listens on "),
+            ":80 inside: /bin/httpd -f -p 80 -h /www",
+        ],
+        &["note:"],
+    );
 
     let j = json_with(&docker, &podman, &["who", &p]);
     assert!(j.get("container_note").is_none(), "{j}");
@@ -204,20 +214,15 @@ fn a_container_on_the_host_network_is_named_from_its_cgroup() {
     let id = web.inspect("{{.Id}}");
     let r = run_with(&docker, &podman, &["who", &port.to_string()]);
     assert_eq!(r.code, 0, "{r:?}");
-    assert!(
-        r.stdout.contains(&format!("httpd → {name}")),
-        "{}",
-        r.stdout
+    let container = format!(
+        "container {name} (docker {}), image {IMAGE}, running",
+        &id[..12]
     );
-    assert!(
-        r.stdout.contains(&format!(
-            "container {name} (docker {}), image {IMAGE}, running",
-            &id[..12]
-        )),
-        "{}",
-        r.stdout
+    says(
+        &r.stdout,
+        &[&format!("httpd → {name}"), &container],
+        &["publishes", "note:"],
     );
-    assert!(!r.stdout.contains("publishes"), "{}", r.stdout);
     let j = json_with(&docker, &podman, &["ls"]);
     let c = &on(&j, port)["container"];
     assert_eq!(c["id"], id.as_str(), "{c}");
@@ -257,11 +262,10 @@ fn without_an_engine_who_and_ls_say_once_why() {
         "{}",
         r.stdout
     );
-    assert!(r.stdout.contains("docker-proxy [pid "), "{}", r.stdout);
-    assert!(
-        r.stdout.contains(&format!("-host-port {port}")),
-        "{}",
-        r.stdout
+    says(
+        &r.stdout,
+        &["docker-proxy [pid ", &format!("-host-port {port}")],
+        &[],
     );
     assert_eq!(r.stdout.matches("note:").count(), 1, "{}", r.stdout);
     assert!(r.stdout.trim_end().ends_with(&note), "{}", r.stdout);
@@ -345,24 +349,18 @@ fn a_user_who_may_not_see_the_proxy_sees_the_container() {
     };
     let r = who(&docker, false);
     assert_eq!(r.code, 0, "{r:?}");
-    assert!(
-        r.stdout.contains(&format!("(hidden) → {name}")),
-        "{}",
-        r.stdout
+    let block = format!(
+        "127.0.0.1:{port} (held by a process you may not inspect)\n  container {name} (docker "
     );
-    assert!(
-        r.stdout.contains(&format!(
-            "127.0.0.1:{port} (held by a process you may not inspect)\n  container {name} (docker "
-        )),
-        "{}",
-        r.stdout
+    says(
+        &r.stdout,
+        &[
+            &format!("(hidden) → {name}"),
+            &block,
+            "compose   project shop, service web",
+        ],
+        &["note:"],
     );
-    assert!(
-        r.stdout.contains("compose   project shop, service web"),
-        "{}",
-        r.stdout
-    );
-    assert!(!r.stdout.contains("note:"), "{}", r.stdout);
     let j: Value = serde_json::from_str(&who(&docker, true).stdout).unwrap();
     let s = on(&j, port);
     assert_eq!(s["owner_hidden"], true, "{j}");
