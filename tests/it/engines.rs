@@ -319,7 +319,8 @@ fn start_podman((podman, busybox): (PathBuf, PathBuf)) -> Engine {
         "--time=0".into(),
         format!("unix://{}", socket.display()),
     ]);
-    daemon_until_exit(&argv, &dir.join("podman.log"), &remove(&dir));
+    let cleanup = format!("{}; {}", remove(&dir), cni_cleanup());
+    daemon_until_exit(&argv, &dir.join("podman.log"), &cleanup);
     let engine = Engine {
         kind: "podman",
         client,
@@ -329,6 +330,35 @@ fn start_podman((podman, busybox): (PathBuf, PathBuf)) -> Engine {
     wait_for_api(&engine);
     import_image(&engine, &busybox);
     engine
+}
+
+/// Shell that removes what rootful podman's CNI plugins leave once its containers are gone —
+/// the `cni-podman0` bridge and the standing `CNI-*` iptables chains and their jumps — when
+/// none of it was there before the tests (so a machine's own podman keeps its own).
+fn cni_cleanup() -> String {
+    let Some(iptables) = find_tool("iptables") else {
+        return String::new();
+    };
+    let ipt = iptables.display();
+    let had_chains = Command::new(&iptables)
+        .args(["-S", "CNI-FORWARD"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    let had_bridge = Path::new("/sys/class/net/cni-podman0").exists();
+    if had_chains || had_bridge {
+        return String::new();
+    }
+    let dnat = "-m addrtype --dst-type LOCAL -j CNI-HOSTPORT-DNAT";
+    format!(
+        "{ipt} -D FORWARD -m comment --comment 'CNI firewall plugin rules' -j CNI-FORWARD; \
+         {ipt} -F CNI-FORWARD; {ipt} -F CNI-ADMIN; {ipt} -X CNI-FORWARD; {ipt} -X CNI-ADMIN; \
+         {ipt} -t nat -D PREROUTING {dnat}; {ipt} -t nat -D OUTPUT {dnat}; \
+         {ipt} -t nat -D POSTROUTING -m comment --comment 'CNI portfwd requiring masquerade' \
+           -j CNI-HOSTPORT-MASQ; \
+         for c in CNI-HOSTPORT-DNAT CNI-HOSTPORT-MASQ CNI-HOSTPORT-SETMARK; do \
+           {ipt} -t nat -F $c; {ipt} -t nat -X $c; done; \
+         ip link del cni-podman0"
+    )
 }
 
 /// Shell that removes `dir` once its engine stopped: first what is still mounted below it
