@@ -18,6 +18,7 @@
 //! | `probe` | the prober: what speaks on a port, TLS certificates (rustls, x509-parser) |
 //! | `history` | the history store (bundled SQLite): a free port's last holder |
 //! | `web` | `server`: the bounded HTTP server runtime (tokio, axum) |
+//! | `engines` | asking Docker and Podman which container a published port serves (httparse) |
 //! | `tui`, `capture` | the crates of the live terminal view (ratatui) and of `tap` (etherparse, pcap-file); only the command line uses them today |
 //! | `cli` (default) | the command line, the renderers and every verb; needs all of the above |
 //!
@@ -59,6 +60,7 @@ pub mod cli;
 pub mod commands;
 #[cfg(feature = "cli")]
 pub mod config;
+pub mod containers;
 pub mod doctor;
 pub mod error;
 pub mod exit;

@@ -8,18 +8,9 @@ use crate::model::{Process, Severity};
 
 use super::{AuditFinding, Context, Listener, finding};
 
-/// Processes that hold published container ports on the host.
-const PORT_PROXIES: &[&str] = &[
-    "docker-proxy",
-    "rootlessport",
-    "conmon",
-    "slirp4netns",
-    "pasta",
-];
-
 /// Whether `p` holds ports on behalf of containers (`docker-proxy`, rootless port forwarders).
 pub fn is_port_proxy(p: &Process) -> bool {
-    PORT_PROXIES.contains(&p.comm.as_str())
+    crate::knowledge::containers::is_port_forwarder(&p.comm)
 }
 
 /// AUD-CONTAINER-PUBLISHED and AUD-CONTAINER-HOST-NETWORK.

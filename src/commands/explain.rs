@@ -567,6 +567,13 @@ fn now_fact(report: &WhoReport) -> Fact {
         if !names.is_empty() {
             t.push_str(&format!(", by {}", names.join(", ")));
         }
+        let containers = who::containers_served(report);
+        if !containers.is_empty() {
+            t.push_str(&format!(" for {}", containers.join(", ")));
+        }
+        if let Some(note) = &report.container_note {
+            t.push_str(&format!("; {note}"));
+        }
         if hidden > 0 {
             t.push_str(&format!(
                 "; {hidden} socket(s) owned by processes you may not inspect (run as root)"

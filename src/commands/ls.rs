@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
+use crate::containers::{self, ContainerRef};
 use crate::error::{Error, Result};
 #[cfg(feature = "cli")]
 use crate::exit::Exit;
@@ -76,6 +77,9 @@ pub struct LsRow {
     /// User name (or uid) of the first owning process; for a hidden owner, of the socket's
     /// uid (the kernel's, so known even when the process is not).
     pub user: Option<Arc<str>>,
+    /// For a listener held for a container: the container (as in `who`). Absent otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub container: Option<ContainerRef>,
 }
 
 /// The result of `ls`.
@@ -91,6 +95,10 @@ pub struct LsReport {
     pub owners_looked_up: bool,
     /// What could not be seen.
     pub hidden: Hidden,
+    /// Why a listener held for a container has no container named, in one sentence (as in
+    /// `who`). Absent when nothing is missing.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub container_note: Option<String>,
 }
 
 /// Turn the options into a kernel query plus whether every state is listed.
@@ -173,14 +181,13 @@ pub fn list(opts: &Options) -> Result<LsReport> {
         users: &ctx,
         services: &services::read(),
     };
-    Ok(build(
-        snap,
-        &opts.states,
-        all,
-        uid_filter,
-        !opts.no_owners,
-        &names,
-    ))
+    let mut report = build(snap, &opts.states, all, uid_filter, !opts.no_owners, &names);
+    let attached = containers::attach(report.sockets.iter().map(|r| &r.socket), &report.processes);
+    for row in &mut report.sockets {
+        row.container = attached.by_inode.get(&row.socket.inode).cloned();
+    }
+    report.container_note = attached.note;
+    Ok(report)
 }
 
 /// Where a row's names come from: users through NSS, services from the system first.
@@ -252,6 +259,7 @@ fn build(
                         Arc::from(name.unwrap_or_else(|| s.uid.to_string()))
                     })
                 }),
+                container: None,
                 socket: s,
             }
         })
@@ -282,5 +290,6 @@ fn build(
         processes,
         owners_looked_up,
         hidden,
+        container_note: None,
     }
 }

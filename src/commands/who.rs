@@ -9,6 +9,7 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
+use crate::containers::{self, ContainerRef};
 use crate::error::{Error, Result};
 #[cfg(feature = "cli")]
 use crate::exit::Exit;
@@ -64,6 +65,11 @@ pub struct WhoSocket {
     pub exposure: Option<Exposure>,
     /// For a connection to another local socket: the process at the other end.
     pub peer: Option<Peer>,
+    /// For a listener held for a container (by `docker-proxy`, `conmon`, … or by a process in
+    /// the container): the container, the mapping published and the process inside that
+    /// listens on the container port. Absent otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub container: Option<ContainerRef>,
 }
 
 /// The answer to `who`.
@@ -79,6 +85,10 @@ pub struct WhoReport {
     pub processes: BTreeMap<u32, Process>,
     /// What could not be seen.
     pub hidden: Hidden,
+    /// Why a listener held for a container has no container named (no engine answered, or
+    /// none publishes the port), in one sentence. Absent when nothing is missing.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub container_note: Option<String>,
     /// For a host name with one port: what each family of clients dials for it and the
     /// address it would reach (a listener on it), since they differ — curl and browsers take
     /// `localhost` as both loopback addresses, Python the resolver's answer, Node.js 17–19
@@ -186,8 +196,8 @@ pub fn report_with(opts: &Options, progress: &(dyn Fn(usize, usize) + Sync)) -> 
         let covers = |s: &Socket| local_socket_matches(&target, addrs.as_deref(), s);
         crate::probe::listeners::probe_snapshot_listeners(&snap, &covers, progress)
     });
-    #[allow(unused_mut)] // nothing to add without the optional parts
     let mut report = build(target, snap, addrs, resolution.as_ref());
+    attach_containers(&mut report);
     #[cfg(feature = "probe")]
     {
         report.probe = probe;
@@ -197,6 +207,42 @@ pub fn report_with(opts: &Options, progress: &(dyn Fn(usize, usize) + Sync)) -> 
         report.last_holder = past_holder(&report, opts.state_dir.as_deref());
     }
     Ok(report)
+}
+
+/// Name the containers behind the listeners (see [`containers::attach`]).
+fn attach_containers(report: &mut WhoReport) {
+    let attached = containers::attach(report.sockets.iter().map(|w| &w.socket), &report.processes);
+    for w in &mut report.sockets {
+        w.container = attached.by_inode.get(&w.socket.inode).cloned();
+    }
+    report.container_note = attached.note;
+}
+
+/// The containers the target's listeners are held for: `container web1 (docker, image
+/// nginx:1.27; served inside by nginx[2177])`, each once.
+pub(crate) fn containers_served(report: &WhoReport) -> Vec<String> {
+    let t = |s: &str| crate::text::terminal(s).into_owned();
+    let mut out: Vec<String> = report
+        .sockets
+        .iter()
+        .filter_map(|s| s.container.as_ref())
+        .map(|c| {
+            let inner = c
+                .inner
+                .as_ref()
+                .map(|i| format!("; served inside by {}[{}]", t(&i.comm), i.pid))
+                .unwrap_or_default();
+            format!(
+                "container {} ({}, image {}{inner})",
+                t(&c.name),
+                c.engine,
+                t(&c.image)
+            )
+        })
+        .collect();
+    out.sort();
+    out.dedup();
+    out
 }
 
 /// The snapshot request a target needs.
@@ -319,6 +365,7 @@ fn build(
                 .then(|| s.local.ip().map(exposure))
                 .flatten(),
             peer,
+            container: None,
             socket: s.clone(),
         });
     }
@@ -363,5 +410,6 @@ fn build(
         sockets: chosen,
         processes,
         hidden,
+        container_note: None,
     }
 }

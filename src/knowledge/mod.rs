@@ -10,6 +10,7 @@
 
 pub mod addr_class;
 pub mod clients;
+pub mod containers;
 pub mod dev_ports;
 pub mod dev_servers;
 pub mod iana;

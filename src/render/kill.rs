@@ -250,7 +250,7 @@ fn signals_line(plan: &KillPlan, verb: &str) -> String {
 }
 
 fn planned_block(p: &Planned, now: u64, pal: &Palette) -> String {
-    let mut out = process_block(&p.process, now, pal, None);
+    let mut out = process_block(&p.process, &[], now, pal, None);
     for w in &p.why {
         out.push_str(&format!("  {:<9} {}\n", "why", why_text(w)));
     }

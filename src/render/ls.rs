@@ -30,30 +30,40 @@ fn process_cell(row: &LsRow) -> String {
 /// The columns a terminal too narrow for the table shortens: names first (the widest first),
 /// then addresses, then the exposure; the port, protocol, state and pids stay whole.
 const SHORTEN: [&[&str]; 3] = [
-    &["PROCESS", "SERVICE", "USER"],
+    &["PROCESS", "CONTAINER", "SERVICE", "USER"],
     &["ADDRESS", "LOCAL", "REMOTE"],
     &["EXPOSURE"],
 ];
 
 /// Render `ls`; on a terminal (`width`) the table and the notes fit its width.
 pub fn render(r: &LsReport, pal: &Palette, width: Option<usize>) -> String {
-    let mut t = if r.all_states {
-        Table::new(&[
-            "PROTO", "STATE", "LOCAL", "REMOTE", "PID", "PROCESS", "USER", "SERVICE",
-        ])
+    // A CONTAINER column only when a row has a container.
+    let containers = r.sockets.iter().any(|row| row.container.is_some());
+    let mut header = if r.all_states {
+        vec!["PROTO", "STATE", "LOCAL", "REMOTE", "PID", "PROCESS"]
     } else {
-        Table::new(&[
-            "PORT", "PROTO", "ADDRESS", "EXPOSURE", "PID", "PROCESS", "USER", "SERVICE",
-        ])
+        vec!["PORT", "PROTO", "ADDRESS", "EXPOSURE", "PID", "PROCESS"]
     };
+    if containers {
+        header.push("CONTAINER");
+    }
+    header.extend(["USER", "SERVICE"]);
+    let mut t = Table::new(&header);
     for row in &r.sockets {
         let s = &row.socket;
-        let owner = [
-            pid_cell(s),
-            process_cell(row),
+        let mut owner = vec![pid_cell(s), process_cell(row)];
+        if containers {
+            owner.push(
+                row.container
+                    .as_ref()
+                    .map(|c| text::terminal(&c.name).into_owned())
+                    .unwrap_or_default(),
+            );
+        }
+        owner.extend([
             row.user.as_deref().unwrap_or("").to_string(),
             row.service.as_deref().unwrap_or("").to_string(),
-        ];
+        ]);
         let mut cells = if r.all_states {
             vec![
                 s.proto.as_str().to_string(),
@@ -97,6 +107,10 @@ pub fn render(r: &LsReport, pal: &Palette, width: Option<usize>) -> String {
     out.push('\n');
     if let Some(line) = hidden_line(&r.hidden, pal, width) {
         out.push_str(&line);
+        out.push('\n');
+    }
+    if let Some(note) = &r.container_note {
+        out.push_str(&super::note_line(note, pal, width));
         out.push('\n');
     }
     out

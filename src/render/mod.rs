@@ -107,14 +107,7 @@ fn addr_cell(s: &Socket) -> String {
 /// The footer about hidden owners and sockets no process holds, if any: one line each, on a
 /// terminal (`width`) wrapped to it, each line coloured on its own.
 fn hidden_line(h: &Hidden, pal: &Palette, width: Option<usize>) -> Option<String> {
-    let paint = |text: &str, colour: &dyn Fn(&str) -> String| match width {
-        None => colour(text),
-        Some(w) => fit::wrap(text, w, 2)
-            .lines()
-            .map(colour)
-            .collect::<Vec<_>>()
-            .join("\n"),
-    };
+    let paint = |text: &str, colour: &dyn Fn(&str) -> String| wrapped(text, width, colour);
     let hidden = (h.sockets > 0).then(|| {
         let text = format!(
             "{} socket(s) with a hidden owner: {}; {}.",
@@ -128,6 +121,25 @@ fn hidden_line(h: &Hidden, pal: &Palette, width: Option<usize>) -> Option<String
         (Some(a), Some(b)) => Some(format!("{a}\n{b}")),
         (a, b) => a.or(b),
     }
+}
+
+/// `text` in `colour`, wrapped to a terminal's `width` (continuation lines indented by 2),
+/// each line coloured on its own.
+fn wrapped(text: &str, width: Option<usize>, colour: &dyn Fn(&str) -> String) -> String {
+    match width {
+        None => colour(text),
+        Some(w) => fit::wrap(text, w, 2)
+            .lines()
+            .map(colour)
+            .collect::<Vec<_>>()
+            .join("\n"),
+    }
+}
+
+/// A note under a report (`note: …`), dimmed, wrapped to a terminal's `width`.
+pub(crate) fn note_line(note: &str, pal: &Palette, width: Option<usize>) -> String {
+    let text = format!("note: {}", crate::text::terminal(note));
+    wrapped(&text, width, &|l| pal.dim(l))
 }
 
 /// What a socket no process holds is, and that no permission would show more.

@@ -4,6 +4,7 @@ use super::style::Palette;
 use super::table::Table;
 use super::{hidden_line, pid_cell};
 use crate::commands::who::{WhoReport, WhoSocket};
+use crate::containers::ContainerRef;
 use crate::model::{ProcState, Process};
 use crate::text;
 use crate::time;
@@ -31,26 +32,38 @@ fn other_end(w: &WhoSocket, r: &WhoReport) -> String {
 }
 
 fn owner_names(w: &WhoSocket, r: &WhoReport) -> String {
-    if w.socket.owner_hidden {
-        return "(hidden)".into();
+    let names = if w.socket.owner_hidden {
+        "(hidden)".to_string()
+    } else if w.socket.ownerless {
+        super::NO_PROCESS.to_string()
+    } else {
+        let mut names: Vec<String> = w
+            .socket
+            .pids
+            .iter()
+            .filter_map(|pid| r.processes.get(pid))
+            .map(|p| text::terminal(&p.comm).into_owned())
+            .collect();
+        names.dedup();
+        names.join(",")
+    };
+    match &w.container {
+        Some(c) => format!("{names} → {}", text::terminal(&c.name)),
+        None => names,
     }
-    if w.socket.ownerless {
-        return super::NO_PROCESS.into();
-    }
-    let mut names: Vec<String> = w
-        .socket
-        .pids
-        .iter()
-        .filter_map(|pid| r.processes.get(pid))
-        .map(|p| text::terminal(&p.comm).into_owned())
-        .collect();
-    names.dedup();
-    names.join(",")
 }
 
 /// A process in full: a `key value` line per fact; on a terminal (`width`) a long value (a
-/// command line) wraps under itself rather than past the edge.
-pub(crate) fn process_block(p: &Process, now: u64, pal: &Palette, width: Option<usize>) -> String {
+/// command line) wraps under itself rather than past the edge. `containers` are those the
+/// process holds sockets for (named by their engine); without them, the container its cgroup
+/// names, if any.
+pub(crate) fn process_block(
+    p: &Process,
+    containers: &[&ContainerRef],
+    now: u64,
+    pal: &Palette,
+    width: Option<usize>,
+) -> String {
     let mut out = format!("{} [pid {}]", pal.header(&text::terminal(&p.comm)), p.pid);
     if p.state == ProcState::Stopped || p.state == ProcState::TracingStop {
         out.push_str(&format!(
@@ -64,15 +77,7 @@ pub(crate) fn process_block(p: &Process, now: u64, pal: &Palette, width: Option<
         out.push_str(&format!("  {}", pal.warn("ZOMBIE")));
     }
     out.push('\n');
-    const VALUE_AT: usize = 12;
-    let mut line = |k: &str, v: String| {
-        let v = match width {
-            Some(w) => super::fit::wrap(&v, w.saturating_sub(VALUE_AT), 0)
-                .replace('\n', &format!("\n{:VALUE_AT$}", "")),
-            None => v,
-        };
-        out.push_str(&format!("  {:<9} {v}\n", k));
-    };
+    let mut line = |k: &str, v: String| out.push_str(&fact_line(k, &v, width));
     if !p.cmdline.is_empty() {
         line("command", text::command_line(&p.cmdline));
     }
@@ -109,12 +114,120 @@ pub(crate) fn process_block(p: &Process, now: u64, pal: &Palette, width: Option<
     if let Some(unit) = &p.origin.systemd_unit {
         line("unit", text::terminal(unit).into_owned());
     }
-    if let Some(id) = &p.origin.container_id {
+    if containers.is_empty()
+        && let Some(id) = &p.origin.container_id
+    {
         let runtime = p.origin.container_runtime.as_deref().unwrap_or("container");
         line(
             "container",
             format!("{} {}", text::terminal(runtime), id.get(..12).unwrap_or(id)),
         );
+    }
+    for c in containers {
+        for (k, v) in container_lines(c) {
+            line(k, v);
+        }
+    }
+    out
+}
+
+/// A `  key      value` line of a block; on a terminal (`width`) a long value wraps under
+/// itself.
+fn fact_line(key: &str, value: &str, width: Option<usize>) -> String {
+    const VALUE_AT: usize = 12;
+    let value = match width {
+        Some(w) => super::fit::wrap(value, w.saturating_sub(VALUE_AT), 0)
+            .replace('\n', &format!("\n{:VALUE_AT$}", "")),
+        None => value.to_string(),
+    };
+    format!("  {key:<9} {value}\n")
+}
+
+/// The container behind a listener whose holder could not be inspected (its engine named it
+/// from the address and port): a block like a process's.
+fn hidden_holder_block(
+    w: &WhoSocket,
+    c: &ContainerRef,
+    pal: &Palette,
+    width: Option<usize>,
+) -> String {
+    let mut out = format!(
+        "{} (held by a process you may not inspect)\n",
+        pal.header(&text::terminal(&w.socket.local.to_string()))
+    );
+    for (k, v) in container_lines(c) {
+        out.push_str(&fact_line(k, &v, width));
+    }
+    out
+}
+
+/// What a process block says of a container: name, engine, id, image and state; its compose
+/// project and service; the mapping published; who listens inside.
+fn container_lines(c: &ContainerRef) -> Vec<(&'static str, String)> {
+    let t = |s: &str| text::terminal(s).into_owned();
+    let mut out = vec![(
+        "container",
+        format!(
+            "{} ({} {}), image {}, {}",
+            t(&c.name),
+            c.engine,
+            c.short_id(),
+            t(&c.image),
+            t(&c.state)
+        ),
+    )];
+    let compose = [
+        c.compose_project
+            .as_deref()
+            .map(|p| format!("project {}", t(p))),
+        c.compose_service
+            .as_deref()
+            .map(|s| format!("service {}", t(s))),
+    ];
+    let compose: Vec<String> = compose.into_iter().flatten().collect();
+    if !compose.is_empty() {
+        out.push(("compose", compose.join(", ")));
+    }
+    if let Some(p) = &c.published {
+        let host = match p.host_ip.parse::<std::net::IpAddr>() {
+            Ok(ip) => std::net::SocketAddr::new(ip, p.host_port).to_string(),
+            Err(_) => format!("{}:{}", t(&p.host_ip), p.host_port),
+        };
+        out.push((
+            "publishes",
+            format!(
+                "{host} → {}/{} in the container",
+                p.container_port,
+                t(&p.proto)
+            ),
+        ));
+    }
+    if let Some(i) = &c.inner {
+        let mut serves = format!(
+            "{}[{}] listens on {} inside",
+            t(&i.comm),
+            i.pid,
+            std::net::SocketAddr::new(i.addr, i.port)
+        );
+        if !i.cmdline.is_empty() {
+            serves.push_str(&format!(": {}", text::command_line(&i.cmdline)));
+        }
+        out.push(("serves", serves));
+    }
+    out
+}
+
+/// The containers a process holds listeners for, each once, in the order of the sockets.
+fn containers_of(r: &WhoReport, pid: u32) -> Vec<&ContainerRef> {
+    let mut out: Vec<&ContainerRef> = Vec::new();
+    for w in r.sockets.iter().filter(|w| w.socket.pids.contains(&pid)) {
+        if let Some(c) = &w.container
+            && !out
+                .iter()
+                .any(|o| o.id == c.id && o.published == c.published)
+        {
+            out.push(c);
+        }
     }
     out
 }
@@ -210,7 +323,13 @@ pub fn render(r: &WhoReport, pal: &Palette, width: Option<usize>) -> String {
         .map_or(0, |d| d.as_secs());
     for p in r.processes.values() {
         out.push('\n');
-        out.push_str(&process_block(p, now, pal, width));
+        out.push_str(&process_block(p, &containers_of(r, p.pid), now, pal, width));
+    }
+    for w in r.sockets.iter().filter(|w| w.socket.owner_hidden) {
+        if let Some(c) = &w.container {
+            out.push('\n');
+            out.push_str(&hidden_holder_block(w, c, pal, width));
+        }
     }
     if let Some(probes) = &r.probe {
         out.push('\n');
@@ -219,6 +338,11 @@ pub fn render(r: &WhoReport, pal: &Palette, width: Option<usize>) -> String {
     if let Some(line) = hidden_line(&r.hidden, pal, width) {
         out.push('\n');
         out.push_str(&line);
+        out.push('\n');
+    }
+    if let Some(note) = &r.container_note {
+        out.push('\n');
+        out.push_str(&super::note_line(note, pal, width));
         out.push('\n');
     }
     if let Some(past) = &r.last_holder {

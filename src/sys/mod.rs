@@ -10,8 +10,8 @@ pub mod linux;
 pub use linux::splice;
 #[cfg(target_os = "linux")]
 pub use linux::{
-    attempt, bounded, browser, creds, environ, firewall, fsmeta, local, netns, output, packet,
-    proc_net, procfs, random, rlimit, services, signal, sock_diag, stop, supervise, sysctl,
+    attempt, bounded, browser, creds, engine, environ, firewall, fsmeta, local, netns, output,
+    packet, proc_net, procfs, random, rlimit, services, signal, sock_diag, stop, supervise, sysctl,
     terminal, users,
 };
 

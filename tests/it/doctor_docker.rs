@@ -29,7 +29,7 @@ impl Container {
         // At most 15 bytes; the container's side is eth0, made inside, as Docker names it.
         let host_if = format!("psd{tag}{}", std::process::id());
         let peer = "eth0";
-        let net = free_net(&ip);
+        let net = free_net(&ip, "10.200");
         host_ip(
             &ip,
             &[
@@ -89,8 +89,8 @@ fn host_ip(ip: &Path, args: &[&str]) {
     assert!(ok, "ip {args:?}");
 }
 
-/// `10.200.N` with no address of this namespace in it, N from the pid.
-fn free_net(ip: &Path) -> String {
+/// `PREFIX.N` (`10.200.N`) with no address of this namespace in it, N from the pid.
+pub(crate) fn free_net(ip: &Path, prefix: &str) -> String {
     let out = Command::new(ip)
         .args(["-o", "-4", "addr", "show"])
         .output()
@@ -98,21 +98,16 @@ fn free_net(ip: &Path) -> String {
     let used = String::from_utf8_lossy(&out.stdout).into_owned();
     let start = std::process::id() % 250;
     (0..250)
-        .map(|i| format!("10.200.{}", 1 + (start + i) % 250))
+        .map(|i| format!("{prefix}.{}", 1 + (start + i) % 250))
         .find(|net| !used.contains(&format!("{net}.")))
-        .expect("a free 10.200.N.0/24")
+        .expect("a free /24")
 }
 
 /// `docker-proxy` on 127.0.0.1, a port picked at run time, forwarding to `to_ip:to_port`,
 /// started as dockerd starts it: fd 3 is where it says `0` once it listens (here, its
 /// stdout: the ready line). Its log (each failed forward) is discarded. `(port, proxy)`.
-fn docker_proxy(bin: &Path, to_ip: &str, to_port: &str) -> (u16, Spawned) {
-    for _ in 0..5 {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
+pub(crate) fn docker_proxy(bin: &Path, to_ip: &str, to_port: &str) -> (u16, Spawned) {
+    crate::engines::on_a_free_port("docker-proxy", |port| {
         let proxy = spawn(
             "sh",
             &[
@@ -131,11 +126,8 @@ fn docker_proxy(bin: &Path, to_ip: &str, to_port: &str) -> (u16, Spawned) {
                 to_port,
             ],
         );
-        if proxy.words.first().map(String::as_str) == Some("0") {
-            return (port, proxy);
-        }
-    }
-    panic!("docker-proxy did not start on a free port in 5 tries");
+        (proxy.words.first().map(String::as_str) == Some("0")).then_some(proxy)
+    })
 }
 
 /// curl's exit status for `url` (0: answered).

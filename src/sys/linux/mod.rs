@@ -1,11 +1,13 @@
 //! Linux implementation of the OS boundary: netlink sock_diag for sockets, `/proc` for
-//! processes, `/proc/sys` for the sysctls that decide what a port means.
+//! processes, `/proc/sys` for the sysctls that decide what a port means, and the container
+//! engines' unix sockets for what they publish.
 
 pub mod attempt;
 pub mod bounded;
 pub mod browser;
 pub mod cgroup;
 pub mod creds;
+pub mod engine;
 pub mod environ;
 pub mod firewall;
 pub mod fsmeta;

@@ -1,11 +1,15 @@
-//! Other network namespaces, seen without entering them: each process's `/proc/<pid>/net/tcp*`
-//! shows the sockets of *its* namespace, and `/run/netns/*` names the ones `ip netns` made.
+//! Other network namespaces: their listeners asked of the kernel through a netlink socket made
+//! inside them (a short-lived thread joins the namespace for that, which takes
+//! `CAP_SYS_ADMIN`), or else read from a member process's `/proc/<pid>/net/tcp*`, which show
+//! the sockets of *its* namespace (slower: the kernel walks every socket of the machine for
+//! each read); `/run/netns/*` names the ones `ip netns` made.
 
 use std::collections::BTreeMap;
 use std::os::unix::fs::MetadataExt;
 
-use super::{proc_net, procfs};
-use crate::model::{Family, Proto, Socket};
+use super::{proc_net, procfs, sock_diag};
+use crate::model::{Family, Proto, SockState, Socket};
+use crate::sys::SocketQuery;
 
 /// A TCP listener in a network namespace other than portscope's.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -56,21 +60,74 @@ pub fn foreign_listeners(port: u16) -> (Vec<ForeignListener>, usize) {
     let names = named_namespaces();
     let mut out = Vec::new();
     for (netns, pid) in seen {
-        for (file, family) in [("tcp", Family::Ipv4), ("tcp6", Family::Ipv6)] {
-            let Ok(text) = std::fs::read_to_string(format!("/proc/{pid}/net/{file}")) else {
-                continue;
-            };
-            for s in proc_net::parse_inet(&text, Proto::Tcp, family) {
-                if s.is_listening() && s.port() == Some(port) {
-                    out.push(ForeignListener {
-                        netns,
-                        name: names.get(&netns).cloned(),
-                        pid,
-                        socket: s,
-                    });
-                }
-            }
+        for s in listeners_in(pid, Proto::Tcp, port) {
+            out.push(ForeignListener {
+                netns,
+                name: names.get(&netns).cloned(),
+                pid,
+                socket: s,
+            });
         }
     }
     (out, hidden)
+}
+
+/// The listening sockets (TCP `LISTEN`, bound UDP) on `port` in the network namespace of
+/// process `pid`, as that namespace sees them (no owner pids: their inodes lead to the
+/// holders): from netlink inside the namespace when portscope may join it, else from the
+/// process's `/proc/<pid>/net/` tables. Unreadable tables give nothing.
+pub fn listeners_in(pid: u32, proto: Proto, port: u16) -> Vec<Socket> {
+    let listening = |s: &Socket| s.is_listening() && s.port() == Some(port);
+    if let Some(mut found) = diag_inside(pid, proto, port) {
+        found.retain(listening);
+        return found;
+    }
+    let files = match proto {
+        Proto::Udp => [("udp", Family::Ipv4), ("udp6", Family::Ipv6)],
+        _ => [("tcp", Family::Ipv4), ("tcp6", Family::Ipv6)],
+    };
+    let mut out = Vec::new();
+    for (file, family) in files {
+        let Ok(text) = std::fs::read_to_string(format!("/proc/{pid}/net/{file}")) else {
+            continue;
+        };
+        out.extend(
+            proc_net::parse_inet(&text, proto, family)
+                .into_iter()
+                .filter(listening),
+        );
+    }
+    out
+}
+
+/// The sockets on `port` in `pid`'s network namespace in a listening state, from a netlink
+/// dump made by a thread that joined that namespace (the kernel filters by state and port,
+/// and walks only its listening table); `None` when the namespace may not be joined.
+fn diag_inside(pid: u32, proto: Proto, port: u16) -> Option<Vec<Socket>> {
+    use std::os::fd::AsFd;
+    let ns = std::fs::File::open(format!("/proc/{pid}/ns/net")).ok()?;
+    let state = match proto {
+        Proto::Udp => SockState::Close,
+        _ => SockState::Listen,
+    };
+    let query = SocketQuery {
+        tcp: proto == Proto::Tcp,
+        udp: proto == Proto::Udp,
+        unix: false,
+        ipv4: true,
+        ipv6: true,
+        states: 1 << state.kernel_number(),
+        port_range: Some((port, port)),
+    };
+    std::thread::scope(|scope| {
+        scope
+            .spawn(|| {
+                let net = Some(rustix::thread::LinkNameSpaceType::Network);
+                rustix::thread::move_into_link_name_space(ns.as_fd(), net).ok()?;
+                sock_diag::dump_netlink(&query).ok()
+            })
+            .join()
+            .ok()
+            .flatten()
+    })
 }

@@ -22,7 +22,7 @@ use rustix::io::Errno;
 use super::cgroup;
 use super::users::Names;
 use crate::error::{Error, Result};
-use crate::model::{Ancestor, ProcState, Process};
+use crate::model::{Ancestor, Origin, ProcState, Process};
 
 /// A process as listed in `/proc`: its pid and effective uid (owner of `/proc/<pid>`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -271,6 +271,82 @@ pub fn ppid(pid: u32) -> Option<u32> {
     u32::try_from(stat.ppid).ok()
 }
 
+/// Where `pid` came from, from `/proc/<pid>/cgroup` (unit, container); empty when unreadable.
+pub fn origin(pid: u32) -> Origin {
+    std::fs::read_to_string(format!("/proc/{pid}/cgroup"))
+        .map(|t| cgroup::parse(&t))
+        .unwrap_or_default()
+}
+
+/// The short name of `pid` (`/proc/<pid>/comm`); `None` when it is gone.
+pub fn comm(pid: u32) -> Option<String> {
+    std::fs::read_to_string(format!("/proc/{pid}/comm"))
+        .ok()
+        .map(|c| c.trim_end_matches('\n').to_string())
+}
+
+/// The arguments of `pid` (`/proc/<pid>/cmdline`); empty when it is gone or has none.
+pub fn cmdline(pid: u32) -> Vec<String> {
+    i32::try_from(pid)
+        .ok()
+        .and_then(|id| procfs::process::Process::new(id).ok())
+        .and_then(|p| p.cmdline().ok())
+        .unwrap_or_default()
+}
+
+/// `pid` and its descendants, parents first, at most `max`: the children of each of their
+/// threads (`/proc/<pid>/task/<tid>/children`), or, on a kernel without those files, the
+/// processes whose parent chain leads to `pid`.
+pub fn family(pid: u32, max: usize) -> Vec<u32> {
+    if children(pid).is_some() {
+        return descend(pid, max, children);
+    }
+    let parents: Vec<(u32, u32)> = list_pids()
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|e| Some((e.pid, ppid(e.pid)?)))
+        .collect();
+    descend(pid, max, |parent| {
+        Some(
+            parents
+                .iter()
+                .filter(|(p, pp)| *pp == parent && *p != parent)
+                .map(|(p, _)| *p)
+                .collect(),
+        )
+    })
+}
+
+/// The children of every thread of `pid`; `None` when a `children` file cannot be read.
+fn children(pid: u32) -> Option<Vec<u32>> {
+    let tasks = std::fs::read_dir(format!("/proc/{pid}/task")).ok()?;
+    let mut kids = Vec::new();
+    for t in tasks.flatten() {
+        let text = std::fs::read_to_string(t.path().join("children")).ok()?;
+        kids.extend(
+            text.split_whitespace()
+                .filter_map(|k| k.parse::<u32>().ok()),
+        );
+    }
+    Some(kids)
+}
+
+/// `root` and, breadth first, what `kids_of` gives for each process found (at most `max`).
+fn descend(root: u32, max: usize, mut kids_of: impl FnMut(u32) -> Option<Vec<u32>>) -> Vec<u32> {
+    let mut out = vec![root];
+    let mut i = 0;
+    while i < out.len() && out.len() < max {
+        for k in kids_of(out[i]).unwrap_or_default() {
+            if !out.contains(&k) {
+                out.push(k);
+            }
+        }
+        i += 1;
+    }
+    out.truncate(max);
+    out
+}
+
 /// How much to read about a process.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Detail {
@@ -343,9 +419,7 @@ pub fn process(ctx: &ProcContext, pid: u32, detail: Detail) -> Option<Process> {
         proc.exe = p.exe().ok().map(|x| x.to_string_lossy().into_owned());
         proc.cwd = p.cwd().ok().map(|x| x.to_string_lossy().into_owned());
         proc.ancestry = ancestry(proc.ppid);
-        proc.origin = std::fs::read_to_string(format!("/proc/{pid}/cgroup"))
-            .map(|t| cgroup::parse(&t))
-            .unwrap_or_default();
+        proc.origin = origin(pid);
         proc.netns = netns_of(&format!("/proc/{pid}/ns/net"));
     }
     Some(proc)

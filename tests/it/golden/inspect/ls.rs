@@ -36,6 +36,7 @@ fn ls_row(socket: Socket, procs: &BTreeMap<u32, Process>) -> LsRow {
         user: first
             .map(|p| p.user.clone().unwrap_or_default().into())
             .or(hidden_user),
+        container: None,
         socket,
     }
 }
@@ -55,6 +56,7 @@ fn ls(
         processes: procs,
         owners_looked_up,
         hidden,
+        container_note: None,
     }))
 }
 

@@ -2,6 +2,7 @@
 //! `doctor`, one file each, every report built here with fixed values. This file holds what
 //! they share: addresses, sockets, processes, `who` reports and the hidden-owner footer.
 
+mod containers;
 mod doctor;
 mod explain;
 mod ls;
@@ -185,6 +186,7 @@ fn who_report(
         sockets,
         processes: processes(procs),
         hidden,
+        container_note: None,
         clients: vec![],
         probe: None,
         last_holder: None,
@@ -196,6 +198,7 @@ fn who_listener(exposure: Exposure, socket: Socket) -> WhoSocket {
     WhoSocket {
         exposure: Some(exposure),
         peer: None,
+        container: None,
         socket,
     }
 }

@@ -44,6 +44,7 @@ fn listener_and_peer() {
                     pids: vec![4300],
                     owner_hidden: false,
                 }),
+                container: None,
                 socket: connected((LO4, 3000), (LO4, 51514), 91_950, 1000, &[4242]),
             },
         ],
