@@ -358,10 +358,16 @@ pub fn name_addrs(name: &str) -> crate::error::Result<Vec<IpAddr>> {
 /// resolves: it is loopback even where the resolver does not say so, RFC 6761).
 pub fn resolve_name(name: &str) -> crate::error::Result<crate::sys::sysctl::Resolution> {
     let res = crate::sys::sysctl::resolve(name);
-    if res.addresses.is_empty() && !name.eq_ignore_ascii_case("localhost") {
+    if !resolves(&res) {
         return Err(unresolved(&res));
     }
     Ok(res)
+}
+
+/// Whether the name `res` answers for stands for any address here: it resolved, or it is
+/// `localhost`, which is loopback whatever the resolver says (RFC 6761).
+pub fn resolves(res: &crate::sys::sysctl::Resolution) -> bool {
+    !res.addresses.is_empty() || res.name.eq_ignore_ascii_case("localhost")
 }
 
 /// A name that does not resolve is an error, never "nothing holds it": bad input (exit 2)

@@ -108,12 +108,7 @@ fn a_listener_on_ipv6_loopback_holds_localhost() {
 
 #[test]
 fn a_name_that_does_not_resolve_is_an_error_for_every_verb() {
-    let server = python(
-        "import socket,os,time\n\
-         s=socket.socket(); s.bind(('127.0.0.1',0)); s.listen(8)\n\
-         print(s.getsockname()[1], os.getpid(), flush=True)\n\
-         time.sleep(120)\n",
-    );
+    let server = crate::harness::tcp_listener("127.0.0.1");
     let target = format!("nonexistent.invalid:{}", server.words[0]);
     for verb in ["who", "explain", "probe", "doctor", "kill", "wait"] {
         let r = run(&[verb, &target]);

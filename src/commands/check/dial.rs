@@ -188,7 +188,7 @@ fn resolve(host: &Host, port: u16) -> std::result::Result<Resolved, (Outcome, St
         Host::Ip(ip) => Ok((vec![SocketAddr::new(*ip, port)], None)),
         Host::Name(name) => {
             let res = crate::sys::sysctl::resolve(name);
-            if res.addresses.is_empty() && !name.eq_ignore_ascii_case("localhost") {
+            if !crate::snapshot::resolves(&res) {
                 let outcome = match crate::snapshot::unresolved(&res) {
                     crate::error::Error::BadInput { .. } => Outcome::Unresolved,
                     _ => Outcome::ResolverFailed,
