@@ -157,8 +157,17 @@ fn a_free_port_names_its_last_holder_in_who_explain_and_doctor() {
     assert_eq!(code, 0);
     let p = port.to_string();
 
+    // The freed port can be handed to another test's client as its source port: that socket
+    // holds the port (exit 0) but is no listener, so the past holder is still named.
     let who = run(&["who", &p, "--state-dir", d]);
-    assert_eq!(who.code, 1, "{}", who.stderr);
+    let j = harness::json(&["who", &p, "--state-dir", d]);
+    assert!(
+        who.code == 1 || (who.code == 0 && j.get("last_holder").is_some()),
+        "exit {}\n{}{}",
+        who.code,
+        who.stdout,
+        who.stderr
+    );
     assert!(who.stdout.contains("free since"), "{}", who.stdout);
     assert!(
         who.stdout.contains(&format!("python3 (pid {pid})")),
@@ -167,7 +176,6 @@ fn a_free_port_names_its_last_holder_in_who_explain_and_doctor() {
     );
     assert!(who.stdout.contains("process exited"), "{}", who.stdout);
 
-    let j = harness::json(&["who", &p, "--state-dir", d]);
     let stay = &j["last_holder"]["stay"];
     assert_eq!(stay["pid"], pid, "{j}");
     assert!(
