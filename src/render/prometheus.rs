@@ -105,7 +105,8 @@ fn listeners(out: &mut Out, m: &Metrics) {
         "gauge",
         "A listening TCP socket or bound UDP socket (info series: the value is always 1; one \
          series per distinct port, proto, address, exposure and process; process is the owner's \
-         name, \"(hidden)\" when it may not be inspected, \"(none)\" when no process holds it).",
+         name, \"(hidden)\" when it may not be inspected, \"(none)\" when no process holds it; \
+         container and image only on a listener held for a container its engine named).",
     );
     for l in &m.listeners {
         let port = l.port.to_string();
@@ -114,17 +115,18 @@ fn listeners(out: &mut Out, m: &Metrics) {
             Holder::Hidden => "(hidden)",
             Holder::Nobody => "(none)",
         };
-        out.sample(
-            "portscope_listener_info",
-            &[
-                ("port", &port),
-                ("proto", l.proto.as_str()),
-                ("address", &l.address),
-                ("exposure", exposure_label(l.exposure)),
-                ("process", process),
-            ],
-            1,
-        );
+        let mut labels = vec![
+            ("port", port.as_str()),
+            ("proto", l.proto.as_str()),
+            ("address", &l.address),
+            ("exposure", exposure_label(l.exposure)),
+            ("process", process),
+        ];
+        if let Some((name, image)) = &l.container {
+            labels.push(("container", name));
+            labels.push(("image", image));
+        }
+        out.sample("portscope_listener_info", &labels, 1);
     }
     out.family(
         "portscope_hidden_sockets",
@@ -354,6 +356,7 @@ mod tests {
                 address: "127.0.0.1".into(),
                 exposure: Exposure::Loopback,
                 process: Holder::Process("we\"ird\\na\nme".into()),
+                container: None,
             }],
             sockets: vec![StateCount {
                 proto: Proto::Tcp,

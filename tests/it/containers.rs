@@ -152,6 +152,26 @@ fn assert_named(
     assert_eq!(c["name"], name.as_str(), "{c}");
     assert_eq!(c["compose_service"], "web", "{c}");
     assert_eq!(c["inner"]["comm"], "httpd", "{c}");
+
+    // The exporter labels the listener with the container and its image.
+    let textfile = missing.join("portscope.prom");
+    let r = run_with(&docker, &podman, &["exporter", "--textfile", &textfile]);
+    assert_eq!(r.code, 0, "{r:?}");
+    let metrics = std::fs::read_to_string(&textfile).unwrap();
+    let series = metrics
+        .lines()
+        .find(|l| {
+            l.starts_with("portscope_listener_info{")
+                && l.contains(&format!("port=\"{port}\""))
+                && l.contains("address=\"127.0.0.1\"")
+        })
+        .unwrap_or_else(|| panic!("no series for {port}:\n{metrics}"));
+    assert!(
+        series.contains(&format!(
+            "process=\"{holder}\",container=\"{name}\",image=\""
+        )) && series.contains(&format!("{IMAGE}\"}} 1")),
+        "{series}"
+    );
 }
 
 /// The child of `pid` named `comm`.

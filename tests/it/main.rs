@@ -52,6 +52,8 @@ mod tables;
 mod tap;
 mod ui;
 mod ui_browser;
+mod ui_browser_containers;
+mod ui_browser_session;
 mod ui_browser_util;
 mod ui_token;
 mod wait;

@@ -86,6 +86,9 @@ pub struct ListenerSeries {
     pub exposure: Exposure,
     /// Who holds it.
     pub process: Holder,
+    /// The container it is held for (as its engine names it), when a container engine named
+    /// one: `(name, image)`.
+    pub container: Option<(String, String)>,
 }
 
 /// Sockets of one protocol in one state.
@@ -186,6 +189,8 @@ pub fn collect(opts: &CollectOptions) -> Metrics {
     let run = timed(Collector::Listeners, || {
         let snap = snapshot::take(&Request::listeners())?;
         m.listeners = listener_series(&snap);
+        #[cfg(feature = "engines")]
+        name_containers(&mut m.listeners, &snap);
         m.hidden_sockets = Some(snap.hidden.sockets);
         m.ownerless_sockets = Some(snap.hidden.ownerless);
         m.hidden_processes = Some(snap.hidden.processes);
@@ -256,6 +261,7 @@ pub fn listener_series(snap: &Snapshot) -> Vec<ListenerSeries> {
                 address: ip.to_string(),
                 exposure: exposure(ip),
                 process,
+                container: None,
             })
         })
         .collect();
@@ -264,6 +270,31 @@ pub fn listener_series(snap: &Snapshot) -> Vec<ListenerSeries> {
     });
     series.dedup();
     series
+}
+
+/// Label the series held for a container with its name and image (the engines are asked only
+/// when some listener is held by a port forwarder or a containerised process, as in `ls`).
+#[cfg(feature = "engines")]
+fn name_containers(series: &mut [ListenerSeries], snap: &Snapshot) {
+    let attached = crate::containers::attach(&snap.sockets, &snap.processes);
+    if attached.by_inode.is_empty() {
+        return;
+    }
+    for s in snap.sockets.iter().filter(|s| s.is_listening()) {
+        let Some(c) = attached.by_inode.get(&s.inode) else {
+            continue;
+        };
+        let (Some(port), Some(ip)) = (s.port(), s.local.ip()) else {
+            continue;
+        };
+        let address = ip.to_string();
+        for l in series
+            .iter_mut()
+            .filter(|l| l.port == port && l.proto == s.proto && l.address == address)
+        {
+            l.container = Some((c.name.clone(), c.image.clone()));
+        }
+    }
 }
 
 /// Counts by protocol and state: every TCP state and UDP's `close` (unconnected) and

@@ -173,7 +173,9 @@
     if (d.cmdline) proc.title = d.cmdline;
     tr.appendChild(proc);
     tr.appendChild(cell(d.user));
-    tr.appendChild(cell(d.container));
+    const container = cell(d.container);
+    if (d.image) container.title = "image " + d.image;
+    tr.appendChild(container);
     const service = el("td", null, "service");
     fillService(service, d);
     tr.appendChild(service);
@@ -242,7 +244,10 @@
       process: s.process,
       cmdline: p ? joinArgs(p.cmdline) : null,
       user: s.user !== null ? s.user : s.uid,
-      container: origin.container_id ? origin.container_id.slice(0, 12) : null,
+      container: s.container
+        ? s.container.name + " (" + s.container.engine + ")"
+        : origin.container_id ? origin.container_id.slice(0, 12) : null,
+      image: s.container ? s.container.image : null,
     };
   }
 
@@ -261,6 +266,13 @@
       user: e.user !== null && e.user !== undefined ? e.user : e.uid,
       container: e.container ? e.container.slice(0, 12) : null,
     };
+  }
+
+  // A container as `who` names it: "web1 (docker f13ea9134cc6), image local/bb:1, running".
+  function containerText(c) {
+    return c.name + " (" + c.engine + " " + c.id.slice(0, 12) + "), image " + c.image + ", " + c.state +
+      (c.compose_project ? "; compose project " + c.compose_project +
+        (c.compose_service ? ", service " + c.compose_service : "") : "");
   }
 
   async function load() {
@@ -386,6 +398,9 @@
       const card = el("div", null, "proc");
       card.appendChild(el("h3", p.comm + "[" + p.pid + "]" + (holders.has(p.pid) ? " · holds it" : " · other end")));
       const origin = p.origin || {};
+      const held = (who.sockets || [])
+        .filter(function (s) { return s.container && s.pids.indexOf(p.pid) >= 0; })
+        .map(function (s) { return s.container; })[0];
       const ancestry = (p.ancestry || []).map(function (a) { return a.comm + "[" + a.pid + "]"; });
       card.appendChild(dl([
         ["command", joinArgs(p.cmdline)],
@@ -394,8 +409,16 @@
         ["started", p.start_time ? when(p.start_time) : null],
         ["ancestry", ancestry.length ? ancestry.join(" ← ") : null],
         ["unit", origin.systemd_unit],
-        ["container", origin.container_id
-          ? (origin.container_runtime ? origin.container_runtime + " " : "") + origin.container_id.slice(0, 12)
+        ["container", held ? containerText(held)
+          : origin.container_id
+            ? (origin.container_runtime ? origin.container_runtime + " " : "") + origin.container_id.slice(0, 12)
+            : null],
+        ["publishes", held && held.published
+          ? held.published.host_ip + ":" + held.published.host_port + " → " +
+            held.published.container_port + "/" + held.published.proto + " in the container"
+          : null],
+        ["serves", held && held.inner
+          ? held.inner.comm + "[" + held.inner.pid + "] listens on " + held.inner.addr + ":" + held.inner.port + " inside"
           : null],
       ]));
       parts.push(card);

@@ -78,6 +78,7 @@ fn series(
         address: address.into(),
         exposure,
         process,
+        container: None,
     }
 }
 
@@ -149,6 +150,16 @@ fn metrics() -> Metrics {
                 Exposure::AllInterfaces,
                 named("redis-server"),
             ),
+            ListenerSeries {
+                container: Some(("web1".into(), "nginx:1.27".into())),
+                ..series(
+                    8080,
+                    Proto::Tcp,
+                    "127.0.0.1",
+                    Exposure::Loopback,
+                    named("docker-proxy"),
+                )
+            },
             series(
                 9229,
                 Proto::Tcp,
