@@ -105,8 +105,7 @@ fn listeners(out: &mut Out, m: &Metrics) {
         "gauge",
         "A listening TCP socket or bound UDP socket (info series: the value is always 1; one \
          series per distinct port, proto, address, exposure and process; process is the owner's \
-         name, \"(hidden)\" when it may not be inspected, \"(none)\" when no process holds it; \
-         container and image only on a listener held for a container its engine named).",
+         name, \"(hidden)\" when it may not be inspected, \"(none)\" when no process holds it).",
     );
     for l in &m.listeners {
         let port = l.port.to_string();
