@@ -2,7 +2,8 @@
 //! own (`engines.rs`), a busybox `httpd` container published on a port picked at run time,
 //! and `portscope ui` pointed at that engine, opened in headless Chromium. The table's
 //! container column and the detail panel must say what `who` says: the container, its engine
-//! and image, the mapping and the process inside.
+//! and image, the mapping and the process inside — for a container running when the page
+//! loads and for one started while it is open.
 
 use std::time::Duration;
 
@@ -65,6 +66,21 @@ async fn ui_browser_names_the_container_behind_a_published_port() {
         ),
         Duration::from_secs(10),
         &format!("the detail naming the container: {wanted:?}"),
+    )
+    .await;
+
+    // A container started while the page is open: its row comes from the event stream, and
+    // the container's name follows from the engine.
+    let (later, second) = e.web(&unique("uiweb"), &[], Init::Httpd);
+    b.wait_row(u32::from(later), Duration::from_secs(10)).await;
+    b.wait_for(
+        &format!(
+            "document.querySelector('{}').children[7].textContent === {:?}",
+            row(u32::from(later)),
+            format!("{} (docker)", second.name)
+        ),
+        Duration::from_secs(10),
+        "the live row naming the second container",
     )
     .await;
     b.close().await;

@@ -746,6 +746,32 @@
     }, 1000);
   }
 
+  // The processes that hold a published port for a container (knowledge/containers.rs).
+  const FORWARDERS = ["docker-proxy", "rootlessport", "conmon", "slirp4netns", "pasta", "pasta.avx2"];
+  // The container cell's place in a row (see row()).
+  const CONTAINER_COLUMN = 7;
+  let containersTimer = null;
+  function containersSoon() {
+    if (containersTimer !== null) return;
+    containersTimer = setTimeout(function () {
+      containersTimer = null;
+      getJson("/api/ls").then(function (ls) {
+        for (const s of ls.sockets) {
+          if (!s.container) continue;
+          const e = rows.get(key(s.proto, s.local.addr, s.local.port, s.inode));
+          const named = s.container.name + " (" + s.container.engine + ")";
+          if (e && e.data.container !== named) {
+            e.data.container = named;
+            e.data.image = s.container.image;
+            const td = e.tr.children[CONTAINER_COLUMN];
+            td.textContent = named;
+            td.title = "image " + s.container.image;
+          }
+        }
+      }).catch(function () {});
+    }, 300);
+  }
+
   function follow() {
     const events = new EventSource("/api/events");
     events.addEventListener("ready", function () { setStatus("live", "live"); });
@@ -756,6 +782,9 @@
         probeLater(d);
       }
       refreshSoon();
+      // Events carry a container id only from the holder's cgroup; the name of the container
+      // behind a published port's forwarder comes from the engine, through /api/ls.
+      if (FORWARDERS.indexOf(d.process) >= 0 && !d.container) containersSoon();
     });
     events.addEventListener("listen-closed", function (m) {
       const e = JSON.parse(m.data);
