@@ -220,9 +220,8 @@ pub fn list(opts: &Options) -> Result<LsReport> {
             .map(|r| &r.socket)
             .filter(|s| s.is_listening())
             .collect();
-        let family_ok = |ip: std::net::IpAddr| {
-            (ip.is_ipv4() && sockets.ipv4) || (ip.is_ipv6() && sockets.ipv6)
-        };
+        let family_ok =
+            |ip: std::net::IpAddr| (ip.is_ipv4() && sockets.ipv4) || (ip.is_ipv6() && sockets.ipv6);
         report.published = containers::unheld(&engines, &dnat, &listeners, |_, proto| {
             (proto == Proto::Tcp && sockets.tcp) || (proto == Proto::Udp && sockets.udp)
         });

@@ -43,7 +43,11 @@ fn find_in(engines: &Engines, name: &str) -> Result<Found, String> {
         .iter()
         .map(|a| match &a.listing {
             Ok(l) => format!("{} at {}", l.kind.as_str(), a.socket.path.display()),
-            Err(e) => format!("{} at {}: {e}", a.socket.kind.as_str(), a.socket.path.display()),
+            Err(e) => format!(
+                "{} at {}: {e}",
+                a.socket.kind.as_str(),
+                a.socket.path.display()
+            ),
         })
         .collect();
     if asked.is_empty() {

@@ -220,7 +220,10 @@ pub fn attach_with<'a>(
         .map(|(a, _)| format!("docker at {}", a.socket.path.display()))
         .collect();
     if !docker.is_empty() {
-        for c in missing.iter().filter(|c| c.holder.is_some_and(|h| h.comm == "docker-proxy")) {
+        for c in missing
+            .iter()
+            .filter(|c| c.holder.is_some_and(|h| h.comm == "docker-proxy"))
+        {
             out.leftover.insert(c.socket.inode, docker.join(" and "));
         }
     }

@@ -66,7 +66,9 @@ pub fn unheld(
             s.proto == proto
                 && s.port() == Some(port)
                 && s.local.ip().is_some_and(|l| {
-                    l == ip || l.is_unspecified() || (ip.is_unspecified() && l.is_ipv4() == ip.is_ipv4())
+                    l == ip
+                        || l.is_unspecified()
+                        || (ip.is_unspecified() && l.is_ipv4() == ip.is_ipv4())
                 })
         })
     };
@@ -129,7 +131,10 @@ pub fn unheld(
         if !local || !wanted(d.port, d.proto) || held(d.port, d.proto, ip) {
             continue;
         }
-        if out.iter().any(|o| o.rule.as_deref() == Some(d.rule.as_str())) {
+        if out
+            .iter()
+            .any(|o| o.rule.as_deref() == Some(d.rule.as_str()))
+        {
             continue;
         }
         out.push(NatPublished {

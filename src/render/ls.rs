@@ -39,8 +39,7 @@ const SHORTEN: [&[&str]; 3] = [
 /// Render `ls`; on a terminal (`width`) the table and the notes fit its width.
 pub fn render(r: &LsReport, pal: &Palette, width: Option<usize>) -> String {
     // A CONTAINER column only when a row has a container (or is a published port).
-    let containers =
-        r.sockets.iter().any(|row| row.container.is_some()) || !r.published.is_empty();
+    let containers = r.sockets.iter().any(|row| row.container.is_some()) || !r.published.is_empty();
     let mut header = if r.all_states {
         vec!["PROTO", "STATE", "LOCAL", "REMOTE", "PID", "PROCESS"]
     } else {

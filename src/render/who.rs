@@ -186,7 +186,11 @@ fn published_block(
         )),
     }
     if let Some(to) = p.to {
-        out.push_str(&fact_line("forwards", &format!("to {to} (destination NAT)"), width));
+        out.push_str(&fact_line(
+            "forwards",
+            &format!("to {to} (destination NAT)"),
+            width,
+        ));
     }
     if let Some(rule) = &p.rule {
         out.push_str(&fact_line("rule", &text::terminal(rule), width));

@@ -52,7 +52,13 @@ fn finding(ctx: &Context, c: &ContainerRef) -> Option<Finding> {
         .attempts
         .iter()
         .filter(|a| a.outcome != Outcome::Connected)
-        .map(|a| format!("connect to {}: {}", a.addr, docker_proxy::outcome(a.outcome)))
+        .map(|a| {
+            format!(
+                "connect to {}: {}",
+                a.addr,
+                docker_proxy::outcome(a.outcome)
+            )
+        })
         .collect();
     evidence.push(format!(
         "container {name} ({} {}) publishes {}:{port} → {inside}/{} in the container",
@@ -81,9 +87,18 @@ fn finding(ctx: &Context, c: &ContainerRef) -> Option<Finding> {
                 ),
                 evidence,
                 fix: vec![
-                    format!("make the program listen on {any} inside the container, not {}: e.g. --host {any} (Vite, Flask), HOST={any} in its environment, -b {any} (Rails, gunicorn), runserver {any}:{inside} (Django)", i.addr),
-                    format!("{exec}   # then shows {any}:{inside} instead of {}:{inside}", i.addr),
-                    format!("{} restart {name}   # after changing its command or environment", c.engine),
+                    format!(
+                        "make the program listen on {any} inside the container, not {}: e.g. --host {any} (Vite, Flask), HOST={any} in its environment, -b {any} (Rails, gunicorn), runserver {any}:{inside} (Django)",
+                        i.addr
+                    ),
+                    format!(
+                        "{exec}   # then shows {any}:{inside} instead of {}:{inside}",
+                        i.addr
+                    ),
+                    format!(
+                        "{} restart {name}   # after changing its command or environment",
+                        c.engine
+                    ),
                 ],
             })
         }
@@ -100,9 +115,15 @@ fn finding(ctx: &Context, c: &ContainerRef) -> Option<Finding> {
                 ),
                 evidence,
                 fix: vec![
-                    format!("{} logs {name}   # did the program start, and on which port?", c.engine),
+                    format!(
+                        "{} logs {name}   # did the program start, and on which port?",
+                        c.engine
+                    ),
                     format!("{exec}   # what listens inside"),
-                    format!("publish the port the program listens on: -p {}:{port}:PORT", p.host_ip),
+                    format!(
+                        "publish the port the program listens on: -p {}:{port}:PORT",
+                        p.host_ip
+                    ),
                 ],
             })
         }

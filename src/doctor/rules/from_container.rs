@@ -88,7 +88,9 @@ pub fn check(ctx: &Context) -> Vec<Finding> {
         let at = SocketAddr::new(g, port);
         let served = host.iter().any(|s| reaches(s, g));
         if served || host.is_empty() {
-            fix.push(format!("dial {at} from the container (the host, as the container sees it)"));
+            fix.push(format!(
+                "dial {at} from the container (the host, as the container sees it)"
+            ));
         } else {
             let owner = host.first().map(|s| ctx.owner_label(s)).unwrap_or_default();
             fix.push(format!(

@@ -87,7 +87,10 @@ pub fn check(ctx: &Context) -> Vec<Finding> {
             evidence.push(dialed_evidence(dialed));
         }
         evidence.extend(resolution_evidence(ctx));
-        let container = ctx.containers.of(s).map(|c| container_lines(c, dialed, ctx.port));
+        let container = ctx
+            .containers
+            .of(s)
+            .map(|c| container_lines(c, dialed, ctx.port));
         if let Some((seen, _)) = &container {
             evidence.push(seen.clone());
         }
@@ -167,10 +170,9 @@ fn container_lines(
     port: u16,
 ) -> (String, String) {
     let name = crate::text::terminal(&c.name).into_owned();
-    let (host, inside) = c
-        .published
-        .as_ref()
-        .map_or((String::new(), 0), |p| (p.host_ip.clone(), p.container_port));
+    let (host, inside) = c.published.as_ref().map_or((String::new(), 0), |p| {
+        (p.host_ip.clone(), p.container_port)
+    });
     let any = if dialed.is_ipv4() { "0.0.0.0" } else { "::" };
     (
         format!(
