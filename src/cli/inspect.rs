@@ -141,7 +141,6 @@ pub struct ProbeArgs {
         ("portscope doctor 3000", "Probes what the port speaks and asks GET / when it is HTTP: exit 0 works, 1 a problem, 3 undecided (an unknown protocol)."),
         ("portscope doctor --bind localhost:8080", "Why a server cannot listen there: a test bind at every address localhost resolves to."),
         ("portscope doctor https://localhost:8443/api --env-from 4242", "Send the URL's own request (over TLS, the certificate verified as curl does) with the proxy settings of the failing client, pid 4242."),
-        ("portscope doctor localhost:5432 --from-container web", "The client runs in container web: its localhost is the container's own; the fix names the bridge gateway and host.docker.internal."),
 ]))]
 pub struct DoctorArgs {
     /// What does not work (a port, an address, a URL).
