@@ -162,6 +162,10 @@ pub struct DoctorArgs {
     /// program.
     #[arg(long, value_name = "PID")]
     pub env_from: Option<String>,
+    /// The client runs in this container (name or id, asked of Docker or Podman): look at
+    /// the port from inside its network namespace, where localhost is the container's own.
+    #[arg(long, value_name = "CONTAINER", conflicts_with = "bind")]
+    pub from_container: Option<String>,
     #[command(flatten)]
     #[allow(missing_docs)]
     pub store: StoreArgs,

@@ -26,6 +26,9 @@ pub struct Options {
     pub bind: bool,
     /// Judge proxies with this process's environment (`None`: portscope's own).
     pub env_from: Option<u32>,
+    /// The client runs in this container (name or id): look at the port from inside its
+    /// network namespace (`localhost` there is the container's own).
+    pub from_container: Option<String>,
     /// The state directory holding the history store (`None`: the default places).
     #[cfg(feature = "history")]
     pub state_dir: Option<PathBuf>,
@@ -40,6 +43,7 @@ impl Options {
             timeout: Duration::from_millis(500),
             bind: false,
             env_from: None,
+            from_container: None,
             #[cfg(feature = "history")]
             state_dir: None,
         }
@@ -61,7 +65,11 @@ pub fn diagnose_with(opts: &Options, step: doctor::Step) -> Result<doctor::Docto
     let state_dir = opts.state_dir.as_deref();
     #[cfg(not(feature = "history"))]
     let state_dir = None;
-    doctor::connect(target, opts.timeout, opts.env_from, state_dir, step)
+    let client = doctor::Client {
+        env_from: opts.env_from,
+        from_container: opts.from_container.as_deref(),
+    };
+    doctor::connect(target, opts.timeout, client, state_dir, step)
 }
 
 /// Run `doctor`: exit 0 when the client's request (or the bind) works, 1 when it does not,

@@ -99,6 +99,11 @@ pub struct LsReport {
     /// `who`). Absent when nothing is missing.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub container_note: Option<String>,
+    /// Ports published through NAT that no socket here holds: by a container its engine
+    /// names, or by a DNAT rule alone. Absent when there are none (and with `--pid`,
+    /// `--process`, `--user`, which no NAT rule matches).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub published: Vec<containers::NatPublished>,
 }
 
 /// Turn the options into a kernel query plus whether every state is listed.
@@ -171,22 +176,57 @@ pub fn list(opts: &Options) -> Result<LsReport> {
     } else {
         Owners::All
     };
-    let snap = snapshot::take(&Request {
-        sockets,
-        owners,
-        detail: Detail::Basic,
-        threads: 0,
-    })?;
+    let nat_wanted = opts.pid.is_none()
+        && opts.process.is_none()
+        && opts.user.is_none()
+        && (opts.states.is_empty() || opts.states.contains(&SockState::Listen));
+    // The engines whose socket exists, and the DNAT rules, are read while the kernel is.
+    let (snap, mut engines, dnat) = std::thread::scope(|scope| {
+        let side = scope.spawn(|| {
+            if !nat_wanted {
+                return (containers::Engines::default(), Vec::new());
+            }
+            let dnat = crate::sys::firewall::nat::dnat_rules();
+            (containers::ask_present(), dnat)
+        });
+        let snap = snapshot::take(&Request {
+            sockets: sockets.clone(),
+            owners,
+            detail: Detail::Basic,
+            threads: 0,
+        });
+        let (engines, dnat) = side.join().unwrap_or_default();
+        (snap, engines, dnat)
+    });
+    let snap = snap?;
     let names = Names {
         users: &ctx,
         services: &services::read(),
     };
     let mut report = build(snap, &opts.states, all, uid_filter, !opts.no_owners, &names);
-    let attached = containers::attach(report.sockets.iter().map(|r| &r.socket), &report.processes);
+    let attached = containers::attach_with(
+        report.sockets.iter().map(|r| &r.socket),
+        &report.processes,
+        &mut engines,
+    );
     for row in &mut report.sockets {
         row.container = attached.by_inode.get(&row.socket.inode).cloned();
     }
     report.container_note = attached.note;
+    if nat_wanted {
+        let listeners: Vec<&Socket> = report
+            .sockets
+            .iter()
+            .map(|r| &r.socket)
+            .filter(|s| s.is_listening())
+            .collect();
+        let family_ok =
+            |ip: std::net::IpAddr| (ip.is_ipv4() && sockets.ipv4) || (ip.is_ipv6() && sockets.ipv6);
+        report.published = containers::unheld(&engines, &dnat, &listeners, |_, proto| {
+            (proto == Proto::Tcp && sockets.tcp) || (proto == Proto::Udp && sockets.udp)
+        });
+        report.published.retain(|p| family_ok(p.host_ip));
+    }
     Ok(report)
 }
 
@@ -291,5 +331,6 @@ fn build(
         owners_looked_up,
         hidden,
         container_note: None,
+        published: Vec::new(),
     }
 }

@@ -89,6 +89,11 @@ pub struct WhoReport {
     /// none publishes the port), in one sentence. Absent when nothing is missing.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub container_note: Option<String>,
+    /// The target's ports published through NAT that no socket here holds (a container's
+    /// engine lists them, or only a DNAT rule shows them): connections to them reach the
+    /// container, so they count as held. Absent when there are none.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub published: Vec<containers::NatPublished>,
     /// For a host name with one port: what each family of clients dials for it and the
     /// address it would reach (a listener on it), since they differ — curl and browsers take
     /// `localhost` as both loopback addresses, Python the resolver's answer, Node.js 17–19
@@ -196,8 +201,8 @@ pub fn report_with(opts: &Options, progress: &(dyn Fn(usize, usize) + Sync)) -> 
         let covers = |s: &Socket| local_socket_matches(&target, addrs.as_deref(), s);
         crate::probe::listeners::probe_snapshot_listeners(&snap, &covers, progress)
     });
-    let mut report = build(target, snap, addrs, resolution.as_ref());
-    attach_containers(&mut report);
+    let mut report = build(target, snap, addrs.clone(), resolution.as_ref());
+    attach_containers(&mut report, addrs.as_deref());
     #[cfg(feature = "probe")]
     {
         report.probe = probe;
@@ -209,13 +214,46 @@ pub fn report_with(opts: &Options, progress: &(dyn Fn(usize, usize) + Sync)) -> 
     Ok(report)
 }
 
-/// Name the containers behind the listeners (see [`containers::attach`]).
-fn attach_containers(report: &mut WhoReport) {
-    let attached = containers::attach(report.sockets.iter().map(|w| &w.socket), &report.processes);
+/// Name the containers behind the listeners (see [`containers::attach`]), and, for a port
+/// target, the ports published through NAT with no socket here (`addrs`: the addresses the
+/// target stands for; `None`: any).
+fn attach_containers(report: &mut WhoReport, addrs: Option<&[IpAddr]>) {
+    let range = report.target.port_range();
+    let mut engines = match range {
+        Some(_) => containers::ask_present(),
+        None => containers::Engines::default(),
+    };
+    let attached = containers::attach_with(
+        report.sockets.iter().map(|w| &w.socket),
+        &report.processes,
+        &mut engines,
+    );
     for w in &mut report.sockets {
         w.container = attached.by_inode.get(&w.socket.inode).cloned();
     }
     report.container_note = attached.note;
+    let Some((lo, hi)) = range else { return };
+    let listeners: Vec<&Socket> = report
+        .sockets
+        .iter()
+        .map(|w| &w.socket)
+        .filter(|s| s.is_listening())
+        .collect();
+    let proto = report.target.proto();
+    // The rules are read only when a port of the target is free here.
+    let free = (lo..=hi).any(|p| !listeners.iter().any(|s| s.port() == Some(p)));
+    let dnat = if free {
+        crate::sys::firewall::nat::dnat_rules()
+    } else {
+        Vec::new()
+    };
+    let mut published = containers::unheld(&engines, &dnat, &listeners, |port, pr| {
+        (lo..=hi).contains(&port) && proto.is_none_or(|p| p == pr)
+    });
+    // A published wildcard receives every address of its family; one address, only itself.
+    published.retain(|p| addrs.is_none_or(|a| a.iter().any(|ip| p.receives(*ip))));
+    report.held |= !published.is_empty();
+    report.published = published;
 }
 
 /// The containers the target's listeners are held for: `container web1 (docker, image
@@ -411,5 +449,6 @@ fn build(
         processes,
         hidden,
         container_note: None,
+        published: Vec::new(),
     }
 }

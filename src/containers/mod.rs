@@ -16,7 +16,12 @@
 //! explains is no reason for a note.
 
 mod inside;
+mod lookup;
 mod note;
+mod published;
+
+pub use lookup::{Found, find_container};
+pub use published::{NatPublished, unheld};
 
 use std::collections::{BTreeMap, HashMap};
 use std::net::IpAddr;
@@ -97,6 +102,36 @@ pub struct Attached {
     /// Why a socket held for a container has none, in one sentence (`None` when every such
     /// socket has its container, or when no socket is held for one).
     pub note: Option<String>,
+    /// Sockets held by a `docker-proxy` that no container publishes although a Docker engine
+    /// answered: proxies left behind by a removed container. By inode, the engines that
+    /// answered (`docker at /var/run/docker.sock`).
+    pub leftover: HashMap<u64, String>,
+}
+
+/// The engines' answers, asked once and shared by the callers that need them (`ls` asks
+/// them while the kernel is read).
+#[derive(Default)]
+pub struct Engines {
+    answers: Vec<Answer>,
+}
+
+impl Engines {
+    /// Whether some engine answered.
+    pub fn answered(&self) -> bool {
+        self.answers.iter().any(|a| a.listing.is_ok())
+    }
+}
+
+/// Ask the engines whose socket file exists now (a stat each when none runs: no engine
+/// socket, no call), all at once.
+pub fn ask_present() -> Engines {
+    let present: Vec<EngineSocket> = engine::sockets(&[])
+        .into_iter()
+        .filter(|s| s.unusable.is_none() && s.path.exists())
+        .collect();
+    Engines {
+        answers: ask(present),
+    }
 }
 
 /// A socket held by a container's forwarder or by a process in a container, or whose owner
@@ -130,6 +165,16 @@ pub fn attach<'a>(
     sockets: impl IntoIterator<Item = &'a Socket>,
     processes: &'a BTreeMap<u32, Process>,
 ) -> Attached {
+    attach_with(sockets, processes, &mut Engines::default())
+}
+
+/// [`attach`], with the engines' answers already in `known` (those it lacks are asked and
+/// kept there).
+pub fn attach_with<'a>(
+    sockets: impl IntoIterator<Item = &'a Socket>,
+    processes: &'a BTreeMap<u32, Process>,
+    known: &mut Engines,
+) -> Attached {
     let candidates = candidates(sockets, processes);
     if candidates.is_empty() {
         return Attached::default();
@@ -140,9 +185,14 @@ pub fn attach<'a>(
         .collect();
     uids.sort_unstable();
     uids.dedup();
-    let answers = ask(engine::sockets(&uids));
-    let found: Vec<Option<Hit>> = candidates.iter().map(|c| find(c, &answers)).collect();
-    let pids = init_pids(&answers, &found);
+    let wanted: Vec<EngineSocket> = engine::sockets(&uids)
+        .into_iter()
+        .filter(|s| !known.answers.iter().any(|a| a.socket.path == s.path))
+        .collect();
+    known.answers.extend(ask(wanted));
+    let answers = &known.answers;
+    let found: Vec<Option<Hit>> = candidates.iter().map(|c| find(c, answers)).collect();
+    let pids = init_pids(answers, &found);
     let mut out = Attached::default();
     for (c, hit) in candidates.iter().zip(&found) {
         let Some(hit) = *hit else { continue };
@@ -153,7 +203,7 @@ pub fn attach<'a>(
             let pid = pids.get(&(hit.answer, container.id.clone())).copied()?;
             inside::listener(pid, c.socket.proto, p.private_port)
         });
-        let published = published.map(|p| (p, c.socket));
+        let published = published.map(|p| (p, c.socket.local.ip()));
         let reference = reference(answer, container, published, inner);
         out.by_inode.insert(c.socket.inode, reference);
     }
@@ -163,7 +213,25 @@ pub fn attach<'a>(
         .filter(|(c, hit)| hit.is_none() && c.holder.is_some())
         .map(|(c, _)| c)
         .collect();
-    out.note = note::why_missing(&missing, &answers);
+    let docker: Vec<String> = answers
+        .iter()
+        .filter_map(|a| Some((a, a.listing.as_ref().ok()?)))
+        .filter(|(_, l)| l.kind == engine::Kind::Docker)
+        .map(|(a, _)| format!("docker at {}", a.socket.path.display()))
+        .collect();
+    if !docker.is_empty() {
+        for c in missing
+            .iter()
+            .filter(|c| c.holder.is_some_and(|h| h.comm == "docker-proxy"))
+        {
+            out.leftover.insert(c.socket.inode, docker.join(" and "));
+        }
+    }
+    let leftover_port = missing
+        .iter()
+        .find(|c| out.leftover.contains_key(&c.socket.inode))
+        .and_then(|c| c.socket.port());
+    out.note = note::why_missing(&missing, answers, leftover_port);
     out
 }
 
@@ -194,7 +262,8 @@ fn candidates<'a>(
             .iter()
             .filter_map(|pid| processes.get(pid))
             .find_map(|p| {
-                if is_port_forwarder(&p.comm) {
+                // dockerd keeps a published port bound itself when its userland proxy is off.
+                if is_port_forwarder(&p.comm) || p.comm == "dockerd" {
                     return Some((p, forwarded_id(p)));
                 }
                 container_of(p).map(|id| (p, Some(id)))
@@ -344,11 +413,12 @@ fn init_pids(answers: &[Answer], found: &[Option<Hit>]) -> HashMap<(usize, Strin
     .collect()
 }
 
-/// The reference a report carries (`published`: the mapping and the socket it serves).
+/// The reference a report carries (`published`: the mapping and the address of the socket
+/// it serves).
 fn reference(
     answer: &Answer,
     c: &Container,
-    published: Option<(&Port, &Socket)>,
+    published: Option<(&Port, Option<IpAddr>)>,
     inner: Option<Inner>,
 ) -> ContainerRef {
     let kind = answer
@@ -364,13 +434,13 @@ fn reference(
         state: c.state.clone(),
         compose_project: c.labels.get(COMPOSE_PROJECT).cloned(),
         compose_service: c.labels.get(COMPOSE_SERVICE).cloned(),
-        published: published.map(|(p, s)| Published {
+        published: published.map(|(p, local)| Published {
             // No address from the engine: every address, as the socket is bound.
             host_ip: p
                 .ip
                 .clone()
                 .filter(|ip| !ip.trim().is_empty())
-                .unwrap_or_else(|| s.local.ip().map_or_else(String::new, |ip| ip.to_string())),
+                .unwrap_or_else(|| local.map_or_else(|| "0.0.0.0".into(), |ip| ip.to_string())),
             host_port: p.public_port.unwrap_or(0),
             container_port: p.private_port,
             proto: p.proto.clone(),

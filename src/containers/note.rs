@@ -6,7 +6,11 @@ use super::{Answer, Candidate};
 use crate::sys::engine::EngineError;
 
 /// Why the containers of `missing` are not named, or `None` when none is missing.
-pub(super) fn why_missing(missing: &[&Candidate<'_>], answers: &[Answer]) -> Option<String> {
+pub(super) fn why_missing(
+    missing: &[&Candidate<'_>],
+    answers: &[Answer],
+    leftover: Option<u16>,
+) -> Option<String> {
     let first = missing.first()?;
     let mut what = match first.holder {
         Some(h) => format!("{} (held by {}[{}])", first.socket.local, h.comm, h.pid),
@@ -41,6 +45,11 @@ pub(super) fn why_missing(missing: &[&Candidate<'_>], answers: &[Answer]) -> Opt
     );
     if !unreached.is_empty() {
         text.push_str(&format!(" (not reached: {failures})"));
+    }
+    if let Some(port) = leftover {
+        text.push_str(&format!(
+            "; the docker-proxy on port {port} is left over from a removed container: restart Docker (sudo systemctl restart docker), or stop it with portscope kill --force {port}"
+        ));
     }
     Some(text)
 }

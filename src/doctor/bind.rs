@@ -37,7 +37,8 @@ pub fn bind(target: Target) -> Result<DoctorReport> {
             [attempt::bind(addr, false), attempt::bind(addr, true)]
         })
         .collect();
-    let ctx = gather(target, port, Vec::new(), binds, resolution)?;
+    let mut ctx = gather(target, port, Vec::new(), binds, resolution)?;
+    ctx.containers = super::container::gather(&ctx, None)?;
     let findings = findings(&ctx, rules::BIND);
     let works = !ctx.binds.is_empty()
         && ctx.binds.iter().all(|b| b.outcome == BindOutcome::Ok)

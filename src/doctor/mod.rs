@@ -9,6 +9,7 @@ use crate::sys::attempt;
 mod backend;
 mod bind;
 mod client;
+pub mod container;
 mod exchange;
 mod holder;
 mod rules;
@@ -98,6 +99,9 @@ pub struct Context {
     /// Connect mode, when the exchange failed: the connect to where each `docker-proxy` on
     /// the port forwards (its container's address), made as the proxy makes it.
     pub backends: Vec<backend::Backend>,
+    /// What the container engines and the NAT rules say about the port (and, with
+    /// `--from-container`, the client's container).
+    pub containers: container::Containers,
 }
 
 impl Context {
@@ -284,7 +288,18 @@ fn gather(
         #[cfg(feature = "history")]
         past: None,
         backends: Vec::new(),
+        containers: Default::default(),
     })
+}
+
+/// Who the client is: whose environment holds its proxy settings, and the container it
+/// runs in.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Client<'a> {
+    /// Judge proxies with this process's environment (`None`: portscope's own).
+    pub env_from: Option<u32>,
+    /// The client runs in this container (name or id): look at the port from inside it.
+    pub from_container: Option<&'a str>,
 }
 
 /// Told as each step of a diagnosis begins: what it does, its number from 0, how many.
@@ -306,10 +321,14 @@ const STEPS: [&str; 5] = [
 pub fn connect(
     target: Target,
     timeout: Duration,
-    env_from: Option<u32>,
+    client: Client<'_>,
     state_dir: Option<&std::path::Path>,
     step: Step,
 ) -> Result<DoctorReport> {
+    let Client {
+        env_from,
+        from_container,
+    } = client;
     let port = one_tcp_port(&target)?;
     let (addrs, resolution) = dial_addresses(&target)?;
     let at = |n: usize| step(STEPS[n], n, STEPS.len());
@@ -388,6 +407,7 @@ pub fn connect(
         }
     }
     ctx.backends = backend::gather(&ctx);
+    ctx.containers = container::gather(&ctx, from_container)?;
     let failed: Vec<IpAddr> = ctx
         .attempts
         .iter()

@@ -4,7 +4,8 @@ use super::style::Palette;
 use super::table::Table;
 use super::{addr_cell, hidden_line, pid_cell};
 use crate::commands::ls::{LsReport, LsRow};
-use crate::knowledge::addr_class::Exposure;
+use crate::containers::NatPublished;
+use crate::knowledge::addr_class::{Exposure, exposure};
 use crate::text;
 
 fn exposure_cell(row: &LsRow) -> String {
@@ -37,8 +38,8 @@ const SHORTEN: [&[&str]; 3] = [
 
 /// Render `ls`; on a terminal (`width`) the table and the notes fit its width.
 pub fn render(r: &LsReport, pal: &Palette, width: Option<usize>) -> String {
-    // A CONTAINER column only when a row has a container.
-    let containers = r.sockets.iter().any(|row| row.container.is_some());
+    // A CONTAINER column only when a row has a container (or is a published port).
+    let containers = r.sockets.iter().any(|row| row.container.is_some()) || !r.published.is_empty();
     let mut header = if r.all_states {
         vec!["PROTO", "STATE", "LOCAL", "REMOTE", "PID", "PROCESS"]
     } else {
@@ -49,7 +50,12 @@ pub fn render(r: &LsReport, pal: &Palette, width: Option<usize>) -> String {
     }
     header.extend(["USER", "SERVICE"]);
     let mut t = Table::new(&header);
+    // Ports published through NAT come in among the sockets, by port.
+    let mut nat = r.published.iter().peekable();
     for row in &r.sockets {
+        while let Some(p) = nat.next_if(|p| Some(p.port) < row.socket.port()) {
+            t.push(nat_cells(p, r.all_states));
+        }
         let s = &row.socket;
         let mut owner = vec![pid_cell(s), process_cell(row)];
         if containers {
@@ -82,7 +88,10 @@ pub fn render(r: &LsReport, pal: &Palette, width: Option<usize>) -> String {
         cells.extend(owner);
         t.push(cells);
     }
-    let mut out = if r.sockets.is_empty() {
+    for p in nat {
+        t.push(nat_cells(p, r.all_states));
+    }
+    let mut out = if r.sockets.is_empty() && r.published.is_empty() {
         String::new()
     } else {
         t.fit(width, &SHORTEN);
@@ -103,6 +112,12 @@ pub fn render(r: &LsReport, pal: &Palette, width: Option<usize>) -> String {
     } else {
         summary.push_str(", owners not looked up (--no-owners)");
     }
+    if !r.published.is_empty() {
+        summary.push_str(&format!(
+            ", {} port(s) published through NAT with no socket here",
+            r.published.len()
+        ));
+    }
     out.push_str(&pal.dim(&summary));
     out.push('\n');
     if let Some(line) = hidden_line(&r.hidden, pal, width) {
@@ -114,4 +129,38 @@ pub fn render(r: &LsReport, pal: &Palette, width: Option<usize>) -> String {
         out.push('\n');
     }
     out
+}
+
+/// The row of a port published through NAT: no pid; the engine (or `NAT rule`) as the
+/// process; the container, or where the rule sends it.
+fn nat_cells(p: &NatPublished, all_states: bool) -> Vec<String> {
+    let addr = p.host_ip.to_string();
+    let mut cells = if all_states {
+        vec![
+            p.proto.as_str().to_string(),
+            "published (NAT)".into(),
+            std::net::SocketAddr::new(p.host_ip, p.port).to_string(),
+            "-".into(),
+        ]
+    } else {
+        vec![
+            p.port.to_string(),
+            p.proto.as_str().to_string(),
+            addr,
+            exposure(p.host_ip).label().to_string(),
+        ]
+    };
+    let container = match (&p.container, p.to) {
+        (Some(c), _) => text::terminal(&c.name).into_owned(),
+        (None, Some(to)) => format!("? (→ {to})"),
+        (None, None) => "?".into(),
+    };
+    cells.extend([
+        "-".into(),
+        p.holder(),
+        container,
+        String::new(),
+        String::new(),
+    ]);
+    cells
 }

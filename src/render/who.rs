@@ -161,6 +161,43 @@ fn hidden_holder_block(
     out
 }
 
+/// A port published through NAT with no socket here: the container (or that no engine
+/// named one), where the rule sends connections, the rule.
+fn published_block(
+    p: &crate::containers::NatPublished,
+    pal: &Palette,
+    width: Option<usize>,
+) -> String {
+    let at = std::net::SocketAddr::new(p.host_ip, p.port);
+    let mut out = format!(
+        "{} (published through NAT: no socket on the host holds it; connections go to the container)\n",
+        pal.header(&at.to_string())
+    );
+    match &p.container {
+        Some(c) => {
+            for (k, v) in container_lines(c) {
+                out.push_str(&fact_line(k, &v, width));
+            }
+        }
+        None => out.push_str(&fact_line(
+            "container",
+            "unknown: no container engine answered for it (only the NAT rule shows it)",
+            width,
+        )),
+    }
+    if let Some(to) = p.to {
+        out.push_str(&fact_line(
+            "forwards",
+            &format!("to {to} (destination NAT)"),
+            width,
+        ));
+    }
+    if let Some(rule) = &p.rule {
+        out.push_str(&fact_line("rule", &text::terminal(rule), width));
+    }
+    out
+}
+
 /// What a process block says of a container: name, engine, id, image and state; its compose
 /// project and service; the mapping published; who listens inside.
 fn container_lines(c: &ContainerRef) -> Vec<(&'static str, String)> {
@@ -309,10 +346,25 @@ pub fn render(r: &WhoReport, pal: &Palette, width: Option<usize>) -> String {
             other_end(w, r),
         ]);
     }
+    for p in &r.published {
+        let holder = match &p.container {
+            Some(c) => format!("{} → {}", p.holder(), text::terminal(&c.name)),
+            None => p.holder(),
+        };
+        t.push(vec![
+            p.proto.as_str().to_string(),
+            "published (NAT)".into(),
+            std::net::SocketAddr::new(p.host_ip, p.port).to_string(),
+            "-".into(),
+            "-".into(),
+            holder,
+            p.to.map(|to| to.to_string()).unwrap_or_default(),
+        ]);
+    }
     let mut out = format!(
         "{}: {} socket(s), {} process(es)\n\n",
         pal.header(&target),
-        r.sockets.len(),
+        r.sockets.len() + r.published.len(),
         r.processes.len()
     );
     t.fit(width, &SHORTEN);
@@ -324,6 +376,10 @@ pub fn render(r: &WhoReport, pal: &Palette, width: Option<usize>) -> String {
     for p in r.processes.values() {
         out.push('\n');
         out.push_str(&process_block(p, &containers_of(r, p.pid), now, pal, width));
+    }
+    for p in &r.published {
+        out.push('\n');
+        out.push_str(&published_block(p, pal, width));
     }
     for w in r.sockets.iter().filter(|w| w.socket.owner_hidden) {
         if let Some(c) = &w.container {

@@ -175,7 +175,15 @@ pub struct Container<'a> {
     pub name: String,
 }
 
-impl Container<'_> {
+impl<'a> Container<'a> {
+    /// The container `name` of `engine`, removed on drop.
+    pub fn of(engine: &'a Engine, name: &str) -> Container<'a> {
+        Container {
+            engine,
+            name: name.to_string(),
+        }
+    }
+
     /// `inspect -f FORMAT` of the container.
     pub fn inspect(&self, format: &str) -> String {
         self.engine.ok(&["inspect", "-f", format, &self.name])
@@ -210,6 +218,90 @@ pub fn dockerd(test: &str) -> Option<&'static Engine> {
         static_busybox(test)?,
     );
     DOCKERD.get_or_init(|| Some(start_dockerd(tools))).as_ref()
+}
+
+/// A dockerd that publishes through NAT: iptables on, userland proxy off, in a network
+/// namespace of its own (`netns`), so that its rules, bridge and addresses never touch the
+/// host's and go with the namespace. Run portscope there with `ip netns exec NETNS`.
+pub struct NatEngine {
+    /// The engine.
+    pub engine: Engine,
+    /// The `ip netns` name of its network namespace.
+    pub netns: String,
+}
+
+/// The test binary's NAT dockerd, started on first use; `None` (one skip line) when not root
+/// or without docker.io, iptables, nsenter or busybox-static.
+pub fn dockerd_nat(test: &str) -> Option<&'static NatEngine> {
+    static NAT: OnceLock<Option<NatEngine>> = OnceLock::new();
+    if !require_root(test, "starts dockerd in a network namespace") {
+        return None;
+    }
+    let tools = (
+        needs(test, "dockerd", "docker.io")?,
+        needs(test, "docker", "docker.io")?,
+        needs(test, "ip", "iproute2")?,
+        needs(test, "nsenter", "util-linux")?,
+        needs(test, "iptables-save", "iptables")?,
+        static_busybox(test)?,
+    );
+    NAT.get_or_init(|| Some(start_dockerd_nat(tools))).as_ref()
+}
+
+/// Start [`NatEngine`]: a namespace `psnat-PID` with `lo` up, dockerd entered into it with
+/// `nsenter --net` (not `ip netns exec`, whose fresh /sys hides the cgroups dockerd needs).
+fn start_dockerd_nat(
+    (dockerd, docker, ip, nsenter, _, busybox): (
+        PathBuf,
+        PathBuf,
+        PathBuf,
+        PathBuf,
+        PathBuf,
+        PathBuf,
+    ),
+) -> NatEngine {
+    let dir = engine_dir("dockerd-nat");
+    let socket = dir.join("docker.sock");
+    let netns = format!("psnat-{}", std::process::id());
+    for args in [
+        vec!["netns", "add", netns.as_str()],
+        vec!["-n", netns.as_str(), "link", "set", "lo", "up"],
+    ] {
+        assert!(
+            Command::new(&ip).args(&args).status().unwrap().success(),
+            "ip {args:?}"
+        );
+    }
+    std::fs::write(dir.join("daemon.json"), "{}").unwrap();
+    let d = |p: &str| dir.join(p).display().to_string();
+    let argv = [
+        nsenter.display().to_string(),
+        format!("--net=/run/netns/{netns}"),
+        dockerd.display().to_string(),
+        format!("--host=unix://{}", socket.display()),
+        format!("--config-file={}", d("daemon.json")),
+        format!("--data-root={}", d("data")),
+        format!("--exec-root={}", d("exec")),
+        format!("--pidfile={}", d("dockerd.pid")),
+        "--storage-driver=vfs".into(),
+        "--iptables=true".into(),
+        "--userland-proxy=false".into(),
+        "--ip-forward=false".into(),
+    ];
+    let cleanup = format!("{} netns del {netns}; {}", ip.display(), remove(&dir));
+    daemon_until_exit(&argv, &dir.join("docker.log"), &cleanup);
+    let engine = Engine {
+        kind: "docker",
+        client: vec![
+            docker.display().to_string(),
+            format!("--host=unix://{}", socket.display()),
+        ],
+        socket,
+        dir,
+    };
+    wait_for_api(&engine);
+    import_image(&engine, &busybox);
+    NatEngine { engine, netns }
 }
 
 /// The test binary's Podman API service, started on first use; `None` (one skip line) when

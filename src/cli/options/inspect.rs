@@ -127,9 +127,30 @@ impl DoctorArgs {
             timeout: Duration::from_millis(self.timeout_ms),
             bind: self.bind,
             env_from: self.env_from.as_deref().map(env_from).transpose()?,
+            from_container: self.from_container.as_deref().map(container).transpose()?,
             state_dir: self.store.state_dir.clone(),
         })
     }
+}
+
+/// `--from-container NAME`: a container's name or id as engines spell them.
+fn container(text: &str) -> Result<String> {
+    let ok = !text.is_empty()
+        && text.len() <= 128
+        && text
+            .trim_start_matches('/')
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"_.-".contains(&b));
+    if !ok {
+        return Err(Error::bad_input(
+            format!(
+                "--from-container {} is not a container name or id",
+                crate::text::echo(text)
+            ),
+            "expected a name or id as docker ps shows it (letters, digits, _ . -), e.g. --from-container web",
+        ));
+    }
+    Ok(text.trim_start_matches('/').to_string())
 }
 
 /// `--env-from PID`: a process id.

@@ -43,6 +43,14 @@ pub fn check(ctx: &Context) -> Vec<Finding> {
     let Some(p) = ctx.snapshot.process(b.pid) else {
         return Vec::new();
     };
+    // The engine says no container publishes the port: DOC-DOCKER-PROXY-LEFTOVER's.
+    if super::leftover_proxy::confirmed(ctx).contains(&p.pid) {
+        return Vec::new();
+    }
+    let container = ctx
+        .listeners()
+        .filter(|s| s.pids.contains(&p.pid))
+        .find_map(|s| ctx.containers.of(s));
     let (to, port) = (b.attempt.addr, ctx.port);
     let mut evidence = vec![symptom(ctx)];
     evidence.push(format!("pid {}: {}", p.pid, p.cmdline.join(" ")));
@@ -97,6 +105,50 @@ pub fn check(ctx: &Context) -> Vec<Finding> {
         b.attempt.elapsed_ms
     ));
     evidence.push(seen);
+    if let Some(c) = container {
+        evidence.push(format!(
+            "{} names the container: {} ({}), image {}",
+            c.engine,
+            crate::text::terminal(&c.name),
+            c.short_id(),
+            crate::text::terminal(&c.image)
+        ));
+        if let Some(i) = &c.inner {
+            evidence.push(format!(
+                "inside the container (its network namespace), {}[{}] listens on {}{}",
+                crate::text::terminal(&i.comm),
+                i.pid,
+                std::net::SocketAddr::new(i.addr, i.port),
+                if i.addr.is_loopback() {
+                    " only: the container's own loopback, which the proxy's connections never reach"
+                } else {
+                    ""
+                }
+            ));
+        }
+    }
+    let inner_loopback = container.and_then(|c| {
+        let i = c.inner.as_ref().filter(|i| i.addr.is_loopback())?;
+        Some((c, i))
+    });
+    let title = match (cause, inner_loopback) {
+        (Cause::NotOnItsAddress, Some((c, i))) => format!(
+            "{}[{}] forwards port {port} to container {} at {to}, which refuses: inside it {} listens on {} only — the container's loopback",
+            p.comm,
+            p.pid,
+            crate::text::terminal(&c.name),
+            crate::text::terminal(&i.comm),
+            i.addr
+        ),
+        _ => title,
+    };
+    let fix = match container {
+        Some(c) => fix
+            .into_iter()
+            .map(|f| f.replace("CONTAINER", &crate::text::terminal(&c.name)))
+            .collect(),
+        None => fix,
+    };
     vec![Finding {
         code,
         severity: Severity::Critical,
@@ -149,7 +201,7 @@ fn symptom(ctx: &Context) -> String {
 }
 
 /// A backend connect's outcome, as a sentence part.
-fn outcome(o: Outcome) -> &'static str {
+pub fn outcome(o: Outcome) -> &'static str {
     match o {
         Outcome::Refused => "refused",
         Outcome::Reset => "reset",

@@ -1,19 +1,23 @@
 //! The doctor's rules: each file one cause, each a pure function of the [`Context`].
 
+mod bind_container;
 mod bind_held;
 mod bind_not_available;
 mod bind_privileged;
 mod bind_time_wait;
 mod clients_differ;
 mod closed_at_once;
+mod container_loopback;
 mod docker_proxy;
 mod ephemeral;
 mod facts;
 mod fd_limit;
 mod firewall;
 mod firewall_policy;
+mod from_container;
 mod http_answer;
 mod inherited;
+mod leftover_proxy;
 mod listens_elsewhere;
 mod loopback_down;
 mod not_accepting;
@@ -23,6 +27,7 @@ mod other_netns;
 #[cfg(feature = "probe")]
 mod protocol_mismatch;
 mod proxy;
+mod published_elsewhere;
 mod queue_full;
 mod reuseport;
 mod split_family;
@@ -42,7 +47,11 @@ pub type Rule = fn(&Context) -> Vec<Finding>;
 /// Rules for "why can't I connect?". Findings are sorted by severity later, ties kept in this
 /// order: the forwarder's cause comes before the rest.
 pub const CONNECT: &[Rule] = &[
+    from_container::check,
+    leftover_proxy::check,
     docker_proxy::check,
+    container_loopback::check,
+    published_elsewhere::check,
     firewall::check,
     firewall_policy::check,
     other_netns::check,
@@ -73,6 +82,8 @@ pub const CONNECT: &[Rule] = &[
 /// Rules for "why can't my program listen?" (`doctor --bind`).
 pub const BIND: &[Rule] = &[
     bind_held::check,
+    leftover_proxy::check,
+    bind_container::check,
     bind_time_wait::check,
     bind_privileged::check,
     bind_not_available::check,

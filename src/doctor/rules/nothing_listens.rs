@@ -5,10 +5,12 @@ use crate::doctor::{Context, NEARBY, Outcome};
 use crate::model::{Finding, Severity, SockState};
 
 /// DOC-REFUSED-NOTHING-LISTENING, with DOC-NEARBY-LISTENER for each listener a few ports away
-/// (neither when the port is served elsewhere: another namespace, a unix socket).
+/// (neither when the port is served elsewhere: another namespace, a unix socket, a
+/// container publishing it through NAT).
 pub fn check(ctx: &Context) -> Vec<Finding> {
     if ctx.attempts.is_empty()
         || ctx.listeners().next().is_some()
+        || !ctx.containers.published.is_empty()
         || !ctx.foreign.0.is_empty()
         || !ctx.wider.unix.sockets.is_empty()
         || ctx.attempts.iter().any(|a| a.outcome != Outcome::Refused)

@@ -87,21 +87,36 @@ pub fn check(ctx: &Context) -> Vec<Finding> {
             evidence.push(dialed_evidence(dialed));
         }
         evidence.extend(resolution_evidence(ctx));
+        let container = ctx
+            .containers
+            .of(s)
+            .map(|c| container_lines(c, dialed, ctx.port));
+        if let Some((seen, _)) = &container {
+            evidence.push(seen.clone());
+        }
         let severity = if connected_somewhere {
             Severity::Warning
         } else {
             Severity::Critical
         };
+        let owner = match ctx.containers.of(s) {
+            Some(c) => format!(
+                "{} (for container {})",
+                ctx.owner_label(s),
+                crate::text::terminal(&c.name)
+            ),
+            None => ctx.owner_label(s),
+        };
         let title = if connected_somewhere {
             format!(
                 "{} is refused, but another address of the same name works: {} listens on {what}; a client that tries only the first address fails",
                 std::net::SocketAddr::new(dialed, ctx.port),
-                ctx.owner_label(s)
+                owner
             )
         } else {
             format!(
                 "{} listens on {} — {what} — so {} is refused",
-                ctx.owner_label(s),
+                owner,
                 s.local,
                 std::net::SocketAddr::new(dialed, ctx.port)
             )
@@ -113,7 +128,14 @@ pub fn check(ctx: &Context) -> Vec<Finding> {
                 severity,
                 title,
                 evidence,
-                fix: loopback_only_fix(ctx, s, dialed),
+                fix: match &container {
+                    Some((_, republish)) => {
+                        let mut fix = vec![republish.clone()];
+                        fix.extend(loopback_only_fix(ctx, s, dialed));
+                        fix
+                    }
+                    None => loopback_only_fix(ctx, s, dialed),
+                },
             });
             continue;
         }
@@ -123,6 +145,9 @@ pub fn check(ctx: &Context) -> Vec<Finding> {
                 "or make the server listen where clients dial: bind {dialed} (or {wildcard} for every address, which also exposes it to the network)"
             ),
         ];
+        if let Some((_, republish)) = container {
+            fix.push(republish);
+        }
         if ctx.resolution.is_some() && bound.is_ipv4() != dialed.is_ipv4() {
             fix.push("Node.js ≥ 17 keeps the resolver's order for localhost: pass --dns-result-order=ipv4first to the client, or listen on both families".into());
         }
@@ -135,6 +160,32 @@ pub fn check(ctx: &Context) -> Vec<Finding> {
         });
     }
     findings
+}
+
+/// For a listener held for a container: what its engine says it publishes, and how to
+/// publish it where the client dials.
+fn container_lines(
+    c: &crate::containers::ContainerRef,
+    dialed: IpAddr,
+    port: u16,
+) -> (String, String) {
+    let name = crate::text::terminal(&c.name).into_owned();
+    let (host, inside) = c.published.as_ref().map_or((String::new(), 0), |p| {
+        (p.host_ip.clone(), p.container_port)
+    });
+    let any = if dialed.is_ipv4() { "0.0.0.0" } else { "::" };
+    (
+        format!(
+            "it holds the port for container {name} ({} {}), published on {host}:{port} → {inside} only",
+            c.engine,
+            c.short_id()
+        ),
+        format!(
+            "or publish the container's port where clients dial: {} run -p {}:{inside} … (or -p {any}:{port}:{inside} for every address); a published port changes only when the container is created again",
+            c.engine,
+            SocketAddr::new(dialed, port)
+        ),
+    )
 }
 
 /// What the dialled address is (`172.17.0.1 is private (172.16.0.0/12, RFC 1918): …`).

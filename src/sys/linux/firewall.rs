@@ -3,6 +3,7 @@
 //! tools are installed. Parsing is pure (tested on text); running the tools is the only I/O.
 
 mod ipt_policy;
+pub mod nat;
 mod nft_policy;
 mod policy;
 

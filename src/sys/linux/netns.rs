@@ -131,3 +131,42 @@ fn diag_inside(pid: u32, proto: Proto, port: u16) -> Option<Vec<Socket>> {
             .flatten()
     })
 }
+
+/// The IPv4 default gateway of `pid`'s network namespace (from `/proc/<pid>/net/route`): for
+/// a container on a bridge, the host's address on that bridge (Docker's `172.17.0.1`).
+pub fn default_gateway(pid: u32) -> Option<std::net::Ipv4Addr> {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/net/route")).ok()?;
+    parse_default_gateway(&text)
+}
+
+/// The gateway of the first default route (destination and mask 0, flag `RTF_GATEWAY`) in
+/// `/proc/net/route` text, whose addresses are hex in the kernel's (little-endian) order.
+pub fn parse_default_gateway(text: &str) -> Option<std::net::Ipv4Addr> {
+    text.lines().skip(1).find_map(|line| {
+        let f: Vec<&str> = line.split_whitespace().collect();
+        let hex = |i: usize| u32::from_str_radix(f.get(i)?, 16).ok();
+        let (dest, gw, flags, mask) = (hex(1)?, hex(2)?, hex(3)?, hex(7)?);
+        (dest == 0 && mask == 0 && flags & 0x2 != 0 && gw != 0)
+            .then(|| std::net::Ipv4Addr::from(gw.to_le_bytes()))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_containers_default_route() {
+        let route = "Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT\n\
+            eth0\t00000000\t010011AC\t0003\t0\t0\t0\t00000000\t0\t0\t0\n\
+            eth0\t000011AC\t00000000\t0001\t0\t0\t0\t0000FFFF\t0\t0\t0\n";
+        assert_eq!(
+            parse_default_gateway(route),
+            Some(std::net::Ipv4Addr::new(172, 17, 0, 1))
+        );
+        let no_default = "Iface\tDestination\tGateway\tFlags\tRefCnt\tUse\tMetric\tMask\n\
+            eth0\t000011AC\t00000000\t0001\t0\t0\t0\t0000FFFF\n";
+        assert_eq!(parse_default_gateway(no_default), None);
+        assert_eq!(parse_default_gateway(""), None);
+    }
+}

@@ -204,6 +204,7 @@ fn listing_with_containers() {
         owners_looked_up: true,
         hidden: Hidden::default(),
         container_note: None,
+        published: Vec::new(),
     };
     pin("inspect-ls-containers", &Report::Ls(Box::new(report)));
 }

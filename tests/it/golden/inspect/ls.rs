@@ -57,6 +57,7 @@ fn ls(
         owners_looked_up,
         hidden,
         container_note: None,
+        published: Vec::new(),
     }))
 }
 

@@ -187,6 +187,7 @@ fn who_report(
         processes: processes(procs),
         hidden,
         container_note: None,
+        published: Vec::new(),
         clients: vec![],
         probe: None,
         last_holder: None,
