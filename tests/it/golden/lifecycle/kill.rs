@@ -128,6 +128,7 @@ fn plan(targets: Vec<Target>, found: Vec<PortState>, stop: Vec<Planned>, euid: u
         euid,
         found,
         stop,
+        stop_containers: vec![],
         refused: vec![],
         docker: vec![],
         notes: vec![],
@@ -142,6 +143,9 @@ fn kill_report(plan: KillPlan, ports: Vec<PortState>) -> KillReport {
         declined: false,
         outcomes: vec![],
         signals_sent: vec![],
+        containers: vec![],
+        respawned: vec![],
+        respawn_watch_ms: 0,
         ports,
     }
 }
