@@ -2,9 +2,7 @@
 //! (the plan's block, the line saying how, the outcome) and a watcher that started a holder
 //! again (the port is not free; who did it and how to stop it).
 
-use crate::commands::kill::{
-    ContainerFate, ContainerOutcome, KillPlan, PlannedContainer, Respawn,
-};
+use crate::commands::kill::{ContainerFate, ContainerOutcome, KillPlan, PlannedContainer, Respawn};
 use crate::text;
 
 use super::style::Palette;
@@ -176,7 +174,7 @@ mod tests {
         assert_eq!(
             respawn_text(&r),
             "port 8080 was taken again 0.4 s later by pid 4301 (python3), started by pid 4200 \
-             (bash: bash -c 'while true; do python3 -m http.server 8080 --bind 12…): the watcher \
+             (bash: bash -c 'while true; do python3 -m http.server 8080 --bind …): the watcher \
              respawns it — stop the watcher (kill 4200), or stop it where it runs"
         );
         r.respawner = None;

@@ -80,7 +80,11 @@ fn stops_through_the_engine(e: &Engine) {
     // Podman names the image localhost/local/bb:1.
     let how = format!("{IMAGE}) through {socket}, grace 5 s");
     assert!(r.stdout.contains(&how), "{how}\n{r:?}");
-    assert!(r.stdout.contains("not signalled, it goes with the container"), "{r:?}");
+    assert!(
+        r.stdout
+            .contains("not signalled, it goes with the container"),
+        "{r:?}"
+    );
     assert_eq!(status(&web), "running", "--dry-run stopped it");
 
     // busybox httpd as pid 1 ignores SIGTERM: the engine kills it after the grace.
@@ -173,10 +177,7 @@ fn docker_kill_without_an_engine_refuses_as_before() {
             .args(["kill", "--yes", &port.to_string()]),
     );
     assert_eq!(r.code, 1, "{r:?}");
-    assert!(
-        r.stdout.contains("refused to stop docker-proxy["),
-        "{r:?}"
-    );
+    assert!(r.stdout.contains("refused to stop docker-proxy["), "{r:?}");
     assert!(
         r.stdout
             .contains("note: container details are missing for 127.0.0.1:"),

@@ -109,7 +109,11 @@ fn a_parent_that_does_not_respawn_costs_the_respawn_wait_only() {
     let port = free_port();
     let waiting = spawn(
         "bash",
-        &["-c", "python3 -c \"$0\" & wait; sleep 60", &listener_script(port)],
+        &[
+            "-c",
+            "python3 -c \"$0\" & wait; sleep 60",
+            &listener_script(port),
+        ],
     );
     assert_eq!(waiting.num(1), waiting.pid);
     let (code, r) = kill_json(&["--yes", "--respawn-wait", "300ms", &port.to_string()]);

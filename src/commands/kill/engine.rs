@@ -115,22 +115,21 @@ pub(super) fn decide(
         let Some(c) = by_inode.get(&s.inode) else {
             continue;
         };
-        let at = match found
-            .planned
-            .iter()
-            .position(|p| p.container.id == c.id && p.container.engine_socket == c.engine_socket)
-        {
-            Some(i) => i,
-            None => {
-                found.planned.push(PlannedContainer {
-                    container: c.clone(),
-                    ports: Vec::new(),
-                    holders: Vec::new(),
-                    grace_s,
-                });
-                found.planned.len() - 1
-            }
-        };
+        let at =
+            match found.planned.iter().position(|p| {
+                p.container.id == c.id && p.container.engine_socket == c.engine_socket
+            }) {
+                Some(i) => i,
+                None => {
+                    found.planned.push(PlannedContainer {
+                        container: c.clone(),
+                        ports: Vec::new(),
+                        holders: Vec::new(),
+                        grace_s,
+                    });
+                    found.planned.len() - 1
+                }
+            };
         let planned = &mut found.planned[at];
         if let Some(port) = s.port()
             && !planned.ports.contains(&port)
@@ -205,7 +204,12 @@ pub(super) fn stop_all(planned: &[PlannedContainer]) -> Vec<ContainerOutcome> {
             .zip(planned)
             .map(|(h, p)| {
                 h.join().unwrap_or_else(|_| {
-                    outcome(p, ContainerFate::Failed, Some("the stop call failed".into()), 0.0)
+                    outcome(
+                        p,
+                        ContainerFate::Failed,
+                        Some("the stop call failed".into()),
+                        0.0,
+                    )
                 })
             })
             .collect()
@@ -231,7 +235,10 @@ fn stop_one(p: &PlannedContainer) -> ContainerOutcome {
                 p.grace_s + engine::STOP_MARGIN.as_secs()
             )),
         ),
-        Err(e) => (ContainerFate::Failed, Some(format!("{}: {e}", c.engine_socket))),
+        Err(e) => (
+            ContainerFate::Failed,
+            Some(format!("{}: {e}", c.engine_socket)),
+        ),
     };
     outcome(p, fate, message, took)
 }

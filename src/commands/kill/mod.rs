@@ -38,9 +38,9 @@ mod tests;
 
 pub use docker::{DockerMapping, parse_docker_proxy};
 pub use engine::{ContainerFate, ContainerOutcome, PlannedContainer};
-pub use respawn::{Respawn, Respawner};
 use exec::*;
 use plan::*;
+pub use respawn::{Respawn, Respawner};
 
 /// How long to wait for processes to go after SIGKILL before calling them stuck.
 const KILL_WAIT: Duration = Duration::from_secs(3);
@@ -422,7 +422,8 @@ pub(crate) fn free_ports(opts: &Options, ui: &dyn Ui) -> Result<(KillReport, Exi
                 };
                 (engines.join().unwrap_or_default(), signals)
             });
-            (report.containers, report.outcomes, report.signals_sent) = (containers, outcomes, sent);
+            (report.containers, report.outcomes, report.signals_sent) =
+                (containers, outcomes, sent);
             let gone = Instant::now();
             let exited = report
                 .outcomes

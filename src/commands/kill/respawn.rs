@@ -13,7 +13,13 @@ use super::*;
 
 /// Inits that start one program and never start it again: their child exiting is not a
 /// reason to watch.
-const ONE_SHOT_INITS: &[&str] = &["tini", "tini-static", "dumb-init", "catatonit", "docker-init"];
+const ONE_SHOT_INITS: &[&str] = &[
+    "tini",
+    "tini-static",
+    "dumb-init",
+    "catatonit",
+    "docker-init",
+];
 
 /// How often the port is looked at while watching.
 const POLL: Duration = Duration::from_millis(50);
@@ -141,7 +147,11 @@ pub(super) fn old_pids(plan: &KillPlan) -> BTreeSet<u32> {
                 .flat_map(|c| c.holders.iter().map(|h| h.pid)),
         )
         .chain(plan.refused.iter().map(|r| r.pid))
-        .chain(plan.found.iter().flat_map(|f| f.owners.iter().map(|o| o.pid)))
+        .chain(
+            plan.found
+                .iter()
+                .flat_map(|f| f.owners.iter().map(|o| o.pid)),
+        )
         .collect()
 }
 

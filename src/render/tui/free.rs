@@ -96,7 +96,7 @@ pub fn confirm_lines(plan: &KillReport) -> Vec<String> {
     } else {
         String::new()
     };
-    if !p.stop.is_empty() {
+    if !p.stop.is_empty() || p.stop_containers.is_empty() {
         out.push(format!("sends SIG{}{escalate}", p.signal.name()));
     }
     out
@@ -322,6 +322,91 @@ mod tests {
         let (line, good) = outcome(&listener([127, 0, 0, 1]), &r);
         assert!(!good);
         assert!(line.ends_with("1 holder(s) hidden"), "{line}");
+    }
+
+    fn planned_container() -> crate::commands::kill::PlannedContainer {
+        crate::commands::kill::PlannedContainer {
+            container: crate::containers::ContainerRef {
+                engine: "docker",
+                engine_socket: "/var/run/docker.sock".into(),
+                name: "web1".into(),
+                id: "f13ea9134cc661f2a8d51c9d39897165".into(),
+                image: "nginx:1.27".into(),
+                state: "running".into(),
+                compose_project: None,
+                compose_service: None,
+                published: None,
+                inner: None,
+            },
+            ports: vec![8000],
+            holders: vec![crate::commands::kill::Owner {
+                pid: 77,
+                comm: "docker-proxy".into(),
+            }],
+            grace_s: 5,
+        }
+    }
+
+    #[test]
+    fn a_container_is_stopped_through_its_engine() {
+        let mut r = report();
+        r.plan.stop_containers.push(planned_container());
+        let l = listener([0, 0, 0, 0]);
+        assert_eq!(nothing_to_ask(&l, &r), None);
+        assert_eq!(question(&l, &r), "free port 8000/tcp? stop container web1");
+        let lines = confirm_lines(&r);
+        assert_eq!(
+            lines[1],
+            "  container web1 (docker f13ea9134cc6), image nginx:1.27: stopped through /var/run/docker.sock, grace 5 s"
+        );
+        assert_eq!(
+            lines[2],
+            "    docker-proxy[77] not signalled: it goes with the container"
+        );
+        r.containers.push(ContainerOutcome {
+            engine: "docker",
+            engine_socket: "/var/run/docker.sock".into(),
+            name: "web1".into(),
+            id: "f13ea9134cc6".into(),
+            image: "nginx:1.27".into(),
+            ports: vec![8000],
+            outcome: ContainerFate::Stopped,
+            message: None,
+            after_s: 0.42,
+        });
+        r.ports.push(port_state(true, 0));
+        let (line, good) = outcome(&l, &r);
+        assert!(good);
+        assert_eq!(
+            line,
+            "port 8000/tcp freed: container web1 stopped (docker, 0.4 s)"
+        );
+    }
+
+    #[test]
+    fn a_respawn_is_never_freed() {
+        let mut r = report();
+        r.all_free = false;
+        r.ports.push(port_state(false, 0));
+        r.respawned.push(Respawn {
+            port: 8000,
+            pid: 91,
+            comm: "python3".into(),
+            cmdline: vec![],
+            after_ms: 300,
+            replaced: vec![90],
+            respawner: Some(crate::commands::kill::Respawner {
+                pid: 80,
+                comm: "bash".into(),
+                cmdline: vec![],
+            }),
+        });
+        let (line, good) = outcome(&listener([0, 0, 0, 0]), &r);
+        assert!(!good);
+        assert_eq!(
+            line,
+            "port 8000/tcp still held: taken again 0.3 s later by python3[91], started by bash[80] (stop the watcher: kill 80)"
+        );
     }
 
     #[test]
