@@ -486,5 +486,8 @@ pub fn render(r: &KillReport, pal: &Palette) -> String {
     for st in &r.ports {
         out.push_str(&final_line(st, r, pal));
     }
+    for w in &r.watchers {
+        out.push_str(&kill_owners::watcher_note(w));
+    }
     out
 }

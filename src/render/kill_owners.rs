@@ -2,7 +2,9 @@
 //! (the plan's block, the line saying how, the outcome) and a watcher that started a holder
 //! again (the port is not free; who did it and how to stop it).
 
-use crate::commands::kill::{ContainerFate, ContainerOutcome, KillPlan, PlannedContainer, Respawn};
+use crate::commands::kill::{
+    ContainerFate, ContainerOutcome, KillPlan, PlannedContainer, Respawn, Respawner,
+};
 use crate::text;
 
 use super::style::Palette;
@@ -147,10 +149,20 @@ pub fn respawn_text(r: &Respawn) -> String {
     out
 }
 
+/// A watcher that started a stopped holder and still runs.
+pub fn watcher_note(w: &Respawner) -> String {
+    format!(
+        "note: pid {} ({}: {}) started it and still runs: a watcher starts it again on the next change — stop the watcher too (kill {})\n",
+        w.pid,
+        text::terminal(&w.comm),
+        short(&text::command_line(&w.cmdline), 60),
+        w.pid
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::commands::kill::Respawner;
 
     #[test]
     fn respawns_name_the_watcher() {

@@ -130,3 +130,40 @@ fn a_bad_respawn_wait_is_bad_input() {
     assert_eq!(r.code, 2, "{r:?}");
     assert!(r.stderr.contains("--respawn-wait"), "{r:?}");
 }
+
+/// nodemon (from npm, when on `$PATH`) does not start a killed server again — it waits for a
+/// file to change: the port is free after the watch, and the report names nodemon as a
+/// watcher that still runs.
+#[test]
+fn nodemon_is_named_as_a_watcher_that_still_runs() {
+    let test = "nodemon_is_named_as_a_watcher_that_still_runs";
+    // Not a Debian package: a skip here is a skip in CI too (npm install nodemon, then put
+    // node_modules/.bin on PATH, to run it).
+    let Some(nodemon) = crate::harness::find_tool("nodemon") else {
+        crate::harness::skipped(test, "needs nodemon (npm install nodemon; not in Debian)");
+        return;
+    };
+    let dir = crate::harness::TempDir::new("nodemon");
+    let port = free_port();
+    std::fs::write(
+        dir.join("server.js"),
+        format!(
+            "require('http').createServer((q, s) => s.end('hi')).listen({port}, '127.0.0.1', \
+             () => console.log(process.pid, process.ppid));\n"
+        ),
+    )
+    .unwrap();
+    let server = dir.join("server.js");
+    let watched = spawn(
+        nodemon.to_str().unwrap(),
+        &["--quiet", "--watch", dir.arg(), &server],
+    );
+    let node = watched.num(0);
+    let (code, r) = kill_json(&["--yes", &port.to_string()]);
+    assert_eq!(code, 0, "{r}");
+    assert_eq!(r["outcomes"][0]["pid"], node, "{r}");
+    assert_eq!(r["all_free"], true, "{r}");
+    assert_eq!(r["respawned"], serde_json::json!([]), "{r}");
+    assert_eq!(r["watchers"][0]["pid"], watched.num(1), "{r}");
+    assert!(r["respawn_watch_ms"].as_u64().unwrap() >= 1900, "{r}");
+}

@@ -322,6 +322,9 @@ pub struct KillReport {
     pub respawned: Vec<Respawn>,
     /// How long the freed ports were watched for a respawn, in milliseconds (0: not watched).
     pub respawn_watch_ms: u64,
+    /// Watchers (nodemon, `cargo watch`, `uvicorn --reload`…) that started a stopped holder
+    /// and still run: they start it again on the next change. Empty when a respawn was seen.
+    pub watchers: Vec<Respawner>,
     /// Each port when kill finished (after signalling; as found for a dry run or a "no").
     pub ports: Vec<PortState>,
     /// Every port is free at the end.
@@ -405,6 +408,7 @@ pub(crate) fn free_ports(opts: &Options, ui: &dyn Ui) -> Result<(KillReport, Exi
         containers: Vec::new(),
         respawned: Vec::new(),
         respawn_watch_ms: 0,
+        watchers: Vec::new(),
         all_free: false,
     };
     if !opts.dry_run && report.plan.has_work() {

@@ -21,6 +21,22 @@ const ONE_SHOT_INITS: &[&str] = &[
     "docker-init",
 ];
 
+/// Programs that start a dev server again when its files change (not when it is killed):
+/// matched against the file name of each argument of a stopped holder's parent.
+const WATCHERS: &[&str] = &[
+    "nodemon",
+    "cargo-watch",
+    "watchexec",
+    "ts-node-dev",
+    "node-dev",
+    "entr",
+    "reflex",
+];
+
+/// Arguments that make a program a watcher (`dotnet watch`, `cargo watch`, `node --watch`,
+/// `uvicorn --reload`).
+const WATCH_ARGS: &[&str] = &["watch", "--watch", "--reload"];
+
 /// How often the port is looked at while watching.
 const POLL: Duration = Duration::from_millis(50);
 
@@ -120,19 +136,38 @@ pub(super) fn may_respawn(
         && !stopped.contains(&parent.pid)
 }
 
-/// Whether some holder that exited has a parent that may start it again.
-fn worth_watching(report: &KillReport, parents: &Parents, me: &Lineage, ctx: &ProcContext) -> bool {
+/// The parents of the holders that exited that may start them again.
+fn live_parents(
+    report: &KillReport,
+    parents: &Parents,
+    me: &Lineage,
+    ctx: &ProcContext,
+) -> Vec<Process> {
     let stopped: BTreeSet<u32> = report.plan.stop.iter().map(|p| p.process.pid).collect();
-    report
+    let mut out: Vec<Process> = Vec::new();
+    let exited = report
         .outcomes
         .iter()
-        .filter(|o| matches!(o.outcome, Fate::ExitedAfterSignal | Fate::Killed))
-        .filter_map(|o| parents.chains.get(&o.pid)?.first().copied())
-        .any(|parent| {
-            let now = signal::stat(parent.pid).map(|s| (s.start_ticks, s.is_zombie()));
-            let comm = procfs::process(ctx, parent.pid, Detail::Basic).map(|p| p.comm);
-            may_respawn(parent, now, comm.as_deref().unwrap_or(""), me, &stopped)
-        })
+        .filter(|o| matches!(o.outcome, Fate::ExitedAfterSignal | Fate::Killed));
+    for parent in exited.filter_map(|o| parents.chains.get(&o.pid)?.first().copied()) {
+        let now = signal::stat(parent.pid).map(|s| (s.start_ticks, s.is_zombie()));
+        let Some(p) = procfs::process(ctx, parent.pid, Detail::Basic) else {
+            continue;
+        };
+        if may_respawn(parent, now, &p.comm, me, &stopped) && !out.iter().any(|o| o.pid == p.pid) {
+            out.push(p);
+        }
+    }
+    out
+}
+
+/// Whether a command line is a watcher's: one of [`WATCHERS`], or a program given one of
+/// [`WATCH_ARGS`].
+pub(super) fn is_watcher(cmdline: &[String]) -> bool {
+    cmdline.iter().any(|a| {
+        let name = a.rsplit('/').next().unwrap_or(a);
+        WATCHERS.contains(&name) || WATCH_ARGS.contains(&a.as_str())
+    })
 }
 
 /// The pids that held the targets when the plan was made (signalled, or gone with their
@@ -172,12 +207,35 @@ pub(super) fn watch(
 ) -> Result<()> {
     let old = old_pids(&report.plan);
     name_newcomers(report, &old, parents, me, gone, ctx);
-    if wait.is_zero()
-        || report.ports.iter().all(|p| !p.free)
-        || !worth_watching(report, parents, me, ctx)
-    {
-        return Ok(());
+    let live = live_parents(report, parents, me, ctx);
+    if !wait.is_zero() && report.ports.iter().any(|p| p.free) && !live.is_empty() {
+        watch_ports(report, &old, parents, wait, me, gone, ctx)?;
     }
+    // A watcher that did not start it again (nodemon waits for a change): say it still runs.
+    if report.respawned.is_empty() {
+        report.watchers = live
+            .into_iter()
+            .filter(|p| is_watcher(&p.cmdline))
+            .map(|p| Respawner {
+                pid: p.pid,
+                comm: p.comm,
+                cmdline: p.cmdline,
+            })
+            .collect();
+    }
+    Ok(())
+}
+
+/// Look at the free ports every [`POLL`] for `wait`, or until none is free.
+fn watch_ports(
+    report: &mut KillReport,
+    old: &BTreeSet<u32>,
+    parents: &Parents,
+    wait: Duration,
+    me: &Lineage,
+    gone: Instant,
+    ctx: &ProcContext,
+) -> Result<()> {
     let start = Instant::now();
     let held_before: Vec<Target> = report
         .ports
@@ -193,7 +251,7 @@ pub(super) fn watch(
             .any(|s| !s.free && !held_before.contains(&s.target));
         if taken {
             report.ports = states;
-            name_newcomers(report, &old, parents, me, gone, ctx);
+            name_newcomers(report, old, parents, me, gone, ctx);
         }
         if report.ports.iter().all(|p| !p.free) || start.elapsed() >= wait {
             break;

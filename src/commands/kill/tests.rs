@@ -299,3 +299,19 @@ fn no_container_named_means_no_takeover() {
     assert!(found.planned.is_empty());
     assert!(found.handled.is_empty());
 }
+
+#[test]
+fn watchers_are_known_by_their_command_lines() {
+    let args = |s: &str| s.split_whitespace().map(String::from).collect::<Vec<_>>();
+    assert!(respawn::is_watcher(&args(
+        "node /app/node_modules/.bin/nodemon server.js"
+    )));
+    assert!(respawn::is_watcher(&args("cargo watch -x run")));
+    assert!(respawn::is_watcher(&args("/usr/bin/dotnet watch run")));
+    assert!(respawn::is_watcher(&args(
+        "python3 -m uvicorn app:app --reload"
+    )));
+    assert!(respawn::is_watcher(&args("node --watch server.js")));
+    assert!(!respawn::is_watcher(&args("bash -c sleep 60")));
+    assert!(!respawn::is_watcher(&args("node server.js --watchdog")));
+}

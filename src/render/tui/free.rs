@@ -172,6 +172,13 @@ pub fn outcome(l: &Listener, r: &KillReport) -> (String, bool) {
         .map(container_fate)
         .chain(r.outcomes.iter().map(fate_text))
         .chain(r.respawned.iter().map(respawn_fate))
+        .chain(r.watchers.iter().map(|w| {
+            format!(
+                "its watcher {} still runs (kill {})",
+                name_pid(&w.comm, w.pid),
+                w.pid
+            )
+        }))
         .collect();
     let refused: Vec<String> = r
         .plan

@@ -72,6 +72,7 @@ pub fn plan(stop_nothing: bool) -> KillReport {
         containers: vec![],
         respawned: vec![],
         respawn_watch_ms: 0,
+        watchers: vec![],
         ports: vec![],
         all_free: false,
     };

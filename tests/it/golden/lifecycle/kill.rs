@@ -148,6 +148,7 @@ fn kill_report(plan: KillPlan, ports: Vec<PortState>) -> KillReport {
         containers: vec![],
         respawned: vec![],
         respawn_watch_ms: 0,
+        watchers: vec![],
         ports,
     }
 }
