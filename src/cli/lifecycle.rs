@@ -58,9 +58,19 @@ pub struct KillArgs {
     /// (never portscope's own group).
     #[arg(long)]
     pub tree: bool,
-    /// Stop a docker-proxy too (normally refused: stop the container instead).
+    /// Signal the holders of a container's port, docker-proxy included, instead of stopping
+    /// the container through its engine.
     #[arg(long)]
     pub force: bool,
+    /// After freeing a port, how long to watch it for a watcher starting its holder again
+    /// (only when the holder's parent could): 2s, 500ms, 0 to not watch.
+    #[arg(
+        long,
+        value_name = "DURATION",
+        default_value = "2s",
+        allow_hyphen_values = true
+    )]
+    pub respawn_wait: String,
 }
 
 /// Arguments of `wait`.

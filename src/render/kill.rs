@@ -7,6 +7,7 @@ use crate::model::{ProcState, Socket};
 use crate::sys::signal::Sig;
 use crate::target::Target;
 
+use super::kill_owners;
 use super::style::Palette;
 use super::who::process_block;
 use crate::text;
@@ -266,8 +267,12 @@ pub fn plan(plan: &KillPlan, pal: &Palette) -> String {
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
-    if !plan.stop.is_empty() {
+    if plan.has_work() {
         out.push_str(&format!("\n{}\n", pal.header("will stop:")));
+        for c in &plan.stop_containers {
+            out.push('\n');
+            out.push_str(&kill_owners::container_block(c, pal));
+        }
         for p in &plan.stop {
             out.push('\n');
             out.push_str(&planned_block(p, now, pal));
@@ -291,6 +296,9 @@ pub fn plan(plan: &KillPlan, pal: &Palette) -> String {
     for n in &plan.notes {
         out.push_str(&format!("note: {n}\n"));
     }
+    for c in &plan.stop_containers {
+        out.push_str(&kill_owners::container_line(c));
+    }
     if !plan.stop.is_empty() {
         out.push_str(&signals_line(plan, "will send"));
     }
@@ -304,12 +312,23 @@ pub fn question(plan: &KillPlan, _pal: &Palette) -> String {
         .iter()
         .map(|p| name_pid(&p.process.comm, p.process.pid))
         .collect();
-    format!(
-        "Send SIG{} to {} process(es) ({})? [y/N] ",
-        plan.signal.name(),
-        names.len(),
-        names.join(", ")
-    )
+    let signal = (!names.is_empty()).then(|| {
+        format!(
+            "send SIG{} to {} process(es) ({})",
+            plan.signal.name(),
+            names.len(),
+            names.join(", ")
+        )
+    });
+    let what: Vec<String> = kill_owners::question_part(plan)
+        .into_iter()
+        .chain(signal)
+        .collect();
+    let mut q = what.join(" and ");
+    if let Some(first) = q.get(..1) {
+        q = format!("{}{}", first.to_ascii_uppercase(), &q[1..]);
+    }
+    format!("{q}? [y/N] ")
 }
 
 /// `; --tree: in the process group of pid 4121` for a process stopped only for `--tree`.
@@ -391,6 +410,23 @@ fn final_line(st: &PortState, r: &KillReport, pal: &Palette) -> String {
     if st.ownerless > 0 && st.ownerless == st.sockets.len() {
         return format!("{}\n", pal.warn(&ownerless_text(st)));
     }
+    let respawns: Vec<String> = r
+        .respawned
+        .iter()
+        .filter(|x| (lo..=hi).contains(&x.port))
+        .map(kill_owners::respawn_text)
+        .collect();
+    if !respawns.is_empty() {
+        let mut out = String::new();
+        for text in respawns {
+            out.push_str(&pal.warn(&text));
+            out.push('\n');
+        }
+        for s in &st.sockets {
+            out.push_str(&socket_line(s, st));
+        }
+        return out;
+    }
     if !st.free {
         let mut out = pal.warn(&format!("{} is still held:", label(&st.target)));
         out.push('\n');
@@ -421,7 +457,9 @@ pub fn render(r: &KillReport, pal: &Palette) -> String {
     let plan_ = &r.plan;
     if r.dry_run {
         let mut out = plan(plan_, pal).replace("will send SIG", "would send SIG");
-        out = out.replace("will stop:", "would stop:");
+        out = out
+            .replace("will stop:", "would stop:")
+            .replace("will stop container ", "would stop container ");
         out.push_str("dry run: nothing was sent, nothing changed\n");
         return out;
     }
@@ -439,11 +477,17 @@ pub fn render(r: &KillReport, pal: &Palette) -> String {
         out.push_str("nothing was stopped\n");
         return out;
     }
+    for c in &r.containers {
+        out.push_str(&kill_owners::container_outcome(c, pal));
+    }
     for o in &r.outcomes {
         out.push_str(&outcome_line(o, plan_, pal));
     }
     for st in &r.ports {
         out.push_str(&final_line(st, r, pal));
+    }
+    for w in &r.watchers {
+        out.push_str(&kill_owners::watcher_note(w));
     }
     out
 }

@@ -22,6 +22,7 @@ mod explain;
 mod forward;
 mod history;
 mod kill;
+mod kill_owners;
 mod lifecycle;
 mod ls;
 mod probe;

@@ -200,7 +200,7 @@ fn published_block(
 
 /// What a process block says of a container: name, engine, id, image and state; its compose
 /// project and service; the mapping published; who listens inside.
-fn container_lines(c: &ContainerRef) -> Vec<(&'static str, String)> {
+pub(crate) fn container_lines(c: &ContainerRef) -> Vec<(&'static str, String)> {
     let t = |s: &str| text::terminal(s).into_owned();
     let mut out = vec![(
         "container",

@@ -31,6 +31,8 @@ mod history;
 mod hostile;
 mod kill;
 mod kill_asking;
+mod kill_containers;
+mod kill_respawn;
 mod layers;
 mod lifecycle;
 mod ls;

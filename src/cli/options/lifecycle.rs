@@ -29,6 +29,7 @@ impl KillArgs {
             no_escalate: self.no_escalate,
             tree: self.tree,
             force: self.force,
+            respawn_wait: crate::input::duration(&self.respawn_wait, "--respawn-wait")?,
         })
     }
 }

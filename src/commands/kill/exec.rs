@@ -101,35 +101,46 @@ pub(super) fn outcome(p: &Planned, s: &Stop, first: Sig) -> Outcome {
 }
 
 /// Look again: is each port free now? When some holder exited, re-checks for up to a second
-/// while a port still looks held (sockets close as the last holder exits; this only covers
-/// the slow cases).
+/// while a port still looks held by its old holders (sockets close as the last holder exits;
+/// this only covers the slow cases). A port a new process holds is not waited for.
 pub(super) fn verify(plan: &KillPlan, exited: bool, ctx: &ProcContext) -> Result<Vec<PortState>> {
     let deadline = Instant::now() + VERIFY_WAIT;
+    let old = respawn::old_pids(plan);
     loop {
-        let mut states = Vec::new();
-        for t in &plan.targets {
-            let snap = snapshot::take(&request(t, Detail::Basic))?;
-            // A range keeps an entry for each port found on it before, free or not.
-            let before: BTreeSet<u16> = match t {
-                Target::Range { .. } => plan
-                    .found
-                    .iter()
-                    .filter(|f| !f.sockets.is_empty() && covers(t, &f.target))
-                    .filter_map(|f| f.target.port_range().map(|(p, _)| p))
-                    .collect(),
-                _ => BTreeSet::new(),
-            };
-            states.extend(port_states(
-                t,
-                &on_target(t, &snap.sockets),
-                &before,
-                &snap,
-                ctx,
-            ));
-        }
-        if !exited || states.iter().all(|s| s.free) || Instant::now() >= deadline {
+        let states = look(plan, ctx)?;
+        if !exited
+            || states.iter().all(|s| s.free)
+            || states.iter().any(|s| respawn::newly_held(s, &old))
+            || Instant::now() >= deadline
+        {
             return Ok(states);
         }
         std::thread::sleep(Duration::from_millis(50));
     }
+}
+
+/// Each target port's state now (a range keeps an entry for each port found on it before,
+/// free or not).
+pub(super) fn look(plan: &KillPlan, ctx: &ProcContext) -> Result<Vec<PortState>> {
+    let mut states = Vec::new();
+    for t in &plan.targets {
+        let snap = snapshot::take(&request(t, Detail::Basic))?;
+        let before: BTreeSet<u16> = match t {
+            Target::Range { .. } => plan
+                .found
+                .iter()
+                .filter(|f| !f.sockets.is_empty() && covers(t, &f.target))
+                .filter_map(|f| f.target.port_range().map(|(p, _)| p))
+                .collect(),
+            _ => BTreeSet::new(),
+        };
+        states.extend(port_states(
+            t,
+            &on_target(t, &snap.sockets),
+            &before,
+            &snap,
+            ctx,
+        ));
+    }
+    Ok(states)
 }

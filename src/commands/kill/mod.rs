@@ -29,19 +29,25 @@ use crate::target::{Host, Target};
 use crate::text;
 
 mod docker;
+mod engine;
 mod exec;
 mod plan;
+mod respawn;
 #[cfg(test)]
 mod tests;
 
 pub use docker::{DockerMapping, parse_docker_proxy};
+pub use engine::{ContainerFate, ContainerOutcome, PlannedContainer};
 use exec::*;
 use plan::*;
+pub use respawn::{Respawn, Respawner};
 
 /// How long to wait for processes to go after SIGKILL before calling them stuck.
 const KILL_WAIT: Duration = Duration::from_secs(3);
 /// How long to keep re-checking a port that still looks held right after its holders exited.
 const VERIFY_WAIT: Duration = Duration::from_secs(1);
+/// How long `kill` watches a freed port for a respawn, unless told otherwise.
+pub const RESPAWN_WAIT: Duration = Duration::from_secs(2);
 const PORTS_ONLY: &str = "kill frees ports: give PORT, HOST:PORT or LOW-HIGH, e.g. 8080, \
                           127.0.0.1:8080 or 3000-3010";
 
@@ -244,6 +250,8 @@ pub struct KillPlan {
     pub found: Vec<PortState>,
     /// The processes to signal.
     pub stop: Vec<Planned>,
+    /// The containers to stop through their engines (their forwarders are not signalled).
+    pub stop_containers: Vec<PlannedContainer>,
     /// The processes left alone, and why.
     pub refused: Vec<Refusal>,
     /// docker-proxy holders and the container ports they serve.
@@ -307,6 +315,16 @@ pub struct KillReport {
     pub outcomes: Vec<Outcome>,
     /// Every signal sent, in order.
     pub signals_sent: Vec<Sent>,
+    /// Per planned container, what its engine did (empty for a dry run or a "no").
+    pub containers: Vec<ContainerOutcome>,
+    /// Processes that took a port again once its holders were gone (a watcher started them):
+    /// such a port is not free.
+    pub respawned: Vec<Respawn>,
+    /// How long the freed ports were watched for a respawn, in milliseconds (0: not watched).
+    pub respawn_watch_ms: u64,
+    /// Watchers (nodemon, `cargo watch`, `uvicorn --reload`…) that started a stopped holder
+    /// and still run: they start it again on the next change. Empty when a respawn was seen.
+    pub watchers: Vec<Respawner>,
     /// Each port when kill finished (after signalling; as found for a dry run or a "no").
     pub ports: Vec<PortState>,
     /// Every port is free at the end.
@@ -332,8 +350,12 @@ pub struct Options {
     pub no_escalate: bool,
     /// Also stop the holders' descendants and the other members of their process groups.
     pub tree: bool,
-    /// Stop a docker-proxy too.
+    /// Signal the holders of a container's port (docker-proxy included) instead of stopping
+    /// the container through its engine.
     pub force: bool,
+    /// How long to watch a freed port for a respawn when a holder's parent may start it
+    /// again (zero: do not watch).
+    pub respawn_wait: Duration,
 }
 
 impl Options {
@@ -350,6 +372,7 @@ impl Options {
             no_escalate: false,
             tree: false,
             force: false,
+            respawn_wait: RESPAWN_WAIT,
         }
     }
 }
@@ -364,10 +387,12 @@ pub fn run(opts: &Options, ui: &dyn Ui) -> Result<(Report, Exit)> {
 pub(crate) fn free_ports(opts: &Options, ui: &dyn Ui) -> Result<(KillReport, Exit)> {
     check_targets(&opts.targets)?;
     let ctx = ProcContext::new();
+    let me = signal::own_lineage();
     // Look first: a port nothing holds is freed already, with no question to ask (a
     // `"predev": "portscope kill 3000"` script must pass when the port is free).
-    let plan = build_plan(opts, &signal::own_lineage(), &ctx)?;
-    if !plan.stop.is_empty() && !opts.yes && !opts.dry_run && !ui.can_ask() {
+    let plan = build_plan(opts, &me, &ctx)?;
+    let parents = respawn::Parents::record(&plan);
+    if plan.has_work() && !opts.yes && !opts.dry_run && !ui.can_ask() {
         return Err(Error::bad_input(
             "kill asks before stopping anything, and there is no terminal to ask on",
             "pass --yes, or --dry-run to see what would stop",
@@ -380,34 +405,67 @@ pub(crate) fn free_ports(opts: &Options, ui: &dyn Ui) -> Result<(KillReport, Exi
         declined: false,
         outcomes: Vec::new(),
         signals_sent: Vec::new(),
+        containers: Vec::new(),
+        respawned: Vec::new(),
+        respawn_watch_ms: 0,
+        watchers: Vec::new(),
         all_free: false,
     };
-    if !opts.dry_run && !report.plan.stop.is_empty() {
+    if !opts.dry_run && report.plan.has_work() {
         if !opts.yes && !ui.confirm_kill(&report.plan) {
             report.declined = true;
         } else {
-            (report.outcomes, report.signals_sent) = execute(&report.plan, opts.timeout);
+            // Containers and processes at once: each waits its own grace period.
+            let plan = &report.plan;
+            let (containers, (outcomes, sent)) = std::thread::scope(|scope| {
+                let engines = scope.spawn(|| engine::stop_all(&plan.stop_containers));
+                let signals = if plan.stop.is_empty() {
+                    (Vec::new(), Vec::new())
+                } else {
+                    execute(plan, opts.timeout)
+                };
+                (engines.join().unwrap_or_default(), signals)
+            });
+            (report.containers, report.outcomes, report.signals_sent) =
+                (containers, outcomes, sent);
+            let gone = Instant::now();
             let exited = report
                 .outcomes
                 .iter()
-                .any(|o| matches!(o.outcome, Fate::ExitedAfterSignal | Fate::Killed));
+                .any(|o| matches!(o.outcome, Fate::ExitedAfterSignal | Fate::Killed))
+                || report
+                    .containers
+                    .iter()
+                    .any(|c| c.outcome == ContainerFate::Stopped);
             report.ports = verify(&report.plan, exited, &ctx)?;
+            respawn::watch(&mut report, &parents, opts.respawn_wait, &me, gone, &ctx)?;
         }
     }
-    report.all_free = report.ports.iter().all(|p| p.free);
+    report.all_free = report.ports.iter().all(|p| p.free) && report.respawned.is_empty();
     let failed = report.declined
         || !report.all_free
         || !report.plan.refused.is_empty()
         || report
             .outcomes
             .iter()
-            .any(|o| o.outcome == Fate::PermissionDenied);
+            .any(|o| o.outcome == Fate::PermissionDenied)
+        || report
+            .containers
+            .iter()
+            .any(|c| c.outcome == ContainerFate::Failed);
     let code = if opts.dry_run || !failed {
         Exit::Success
     } else {
         Exit::Nothing
     };
     Ok((report, code))
+}
+
+impl KillPlan {
+    /// Whether the plan stops anything: a process to signal or a container to stop.
+    pub fn has_work(&self) -> bool {
+        !self.stop.is_empty() || !self.stop_containers.is_empty()
+    }
 }
 
 /// The targets against the system: ports, addresses and ranges only (a caller that did not

@@ -158,9 +158,15 @@ pub(super) fn build_plan(opts: &Options, me: &Lineage, ctx: &ProcContext) -> Res
     let mut found = Vec::new();
     let mut procs: BTreeMap<u32, Process> = BTreeMap::new();
     let mut why: BTreeMap<u32, Vec<Why>> = BTreeMap::new();
+    let mut held: Vec<Socket> = Vec::new();
     for target in &opts.targets {
         let snap = snapshot::take(&request(target, Detail::Full))?;
         let mine = on_target(target, &snap.sockets);
+        held.extend(
+            mine.iter()
+                .filter(|s| holds(s.proto, s.state))
+                .map(|s| (*s).clone()),
+        );
         for s in &mine {
             let wanted =
                 holds(s.proto, s.state) || (opts.connections && s.state != SockState::TimeWait);
@@ -182,6 +188,8 @@ pub(super) fn build_plan(opts: &Options, me: &Lineage, ctx: &ProcContext) -> Res
     if opts.tree {
         expand_tree(&mut why, &mut procs, me, ctx, &mut notes);
     }
+    let containers = engine::find(opts, &held, &procs, &why);
+    notes.extend(containers.note.clone());
     let ports = ports_of(&why);
     let mut stop = Vec::new();
     let mut refused = Vec::new();
@@ -197,6 +205,9 @@ pub(super) fn build_plan(opts: &Options, me: &Lineage, ctx: &ProcContext) -> Res
                 mapping: parse_docker_proxy(&p.cmdline).unwrap_or_default(),
                 forced: opts.force,
             });
+        }
+        if containers.handled.contains(&pid) {
+            continue;
         }
         let ports = ports.get(&pid).cloned().unwrap_or_default();
         let kthread = st.is_some_and(|s| s.kernel_thread);
@@ -221,6 +232,7 @@ pub(super) fn build_plan(opts: &Options, me: &Lineage, ctx: &ProcContext) -> Res
         euid: rustix::process::geteuid().as_raw(),
         found,
         stop,
+        stop_containers: containers.planned,
         refused,
         docker,
         notes,

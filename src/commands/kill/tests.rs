@@ -145,3 +145,173 @@ fn process_targets_are_refused() {
     };
     assert!(check_targets(&[udp]).is_ok());
 }
+
+fn link(pid: u32, start_ticks: u64) -> respawn::Link {
+    respawn::Link { pid, start_ticks }
+}
+
+#[test]
+fn the_respawner_is_the_nearest_shared_ancestor() {
+    use respawn::common_ancestor;
+    // old python3 → bash loop 40 → tmux 30 → 1; new python3 → bash loop 40 → …
+    let old = [link(40, 7), link(30, 5), link(1, 1)];
+    let new = [link(40, 7), link(30, 5), link(1, 1)];
+    assert_eq!(common_ancestor(&old, &new), Some(link(40, 7)));
+    // A new holder under a subshell of the loop: still the loop.
+    let deeper = [link(41, 9), link(40, 7), link(30, 5), link(1, 1)];
+    assert_eq!(common_ancestor(&old, &deeper), Some(link(40, 7)));
+    // Same pid, another process (the pid was reused): not shared.
+    let reused = [link(40, 8), link(30, 5), link(1, 1)];
+    assert_eq!(common_ancestor(&old, &reused), Some(link(30, 5)));
+    assert_eq!(common_ancestor(&old, &[]), None);
+}
+
+#[test]
+fn only_a_live_parent_that_could_start_it_again_is_watched() {
+    use respawn::may_respawn;
+    let me = me();
+    let none = BTreeSet::new();
+    let parent = link(40, 7);
+    assert!(may_respawn(parent, Some((7, false)), "bash", &me, &none));
+    // Gone, a zombie, or its pid reused.
+    assert!(!may_respawn(parent, None, "bash", &me, &none));
+    assert!(!may_respawn(parent, Some((7, true)), "bash", &me, &none));
+    assert!(!may_respawn(parent, Some((8, false)), "bash", &me, &none));
+    // pid 1, portscope's own shell chain, a one-shot init, a parent stopped too.
+    assert!(!may_respawn(
+        link(1, 1),
+        Some((1, false)),
+        "systemd",
+        &me,
+        &none
+    ));
+    assert!(!may_respawn(
+        link(400, 3),
+        Some((3, false)),
+        "bash",
+        &me,
+        &none
+    ));
+    assert!(!may_respawn(parent, Some((7, false)), "tini", &me, &none));
+    assert!(!may_respawn(
+        parent,
+        Some((7, false)),
+        "dumb-init",
+        &me,
+        &none
+    ));
+    let stopped = BTreeSet::from([40]);
+    assert!(!may_respawn(
+        parent,
+        Some((7, false)),
+        "bash",
+        &me,
+        &stopped
+    ));
+}
+
+#[test]
+fn grace_is_whole_seconds_rounded_up() {
+    assert_eq!(engine::grace_s(Duration::from_secs(5)), 5);
+    assert_eq!(engine::grace_s(Duration::from_millis(500)), 1);
+    assert_eq!(engine::grace_s(Duration::from_millis(1001)), 2);
+    assert_eq!(engine::grace_s(Duration::ZERO), 0);
+}
+
+fn held(inode: u64, port: u16, pids: &[u32]) -> Socket {
+    Socket {
+        proto: Proto::Tcp,
+        family: crate::model::Family::Ipv4,
+        state: SockState::Listen,
+        local: Endpoint::inet(IpAddr::from([127, 0, 0, 1]), port),
+        remote: None,
+        inode,
+        peer_inode: None,
+        uid: 0,
+        recv_q: 0,
+        send_q: 16,
+        netns: None,
+        pids: pids.to_vec(),
+        owner_hidden: false,
+        ownerless: false,
+    }
+}
+
+fn container(id: &str) -> crate::containers::ContainerRef {
+    crate::containers::ContainerRef {
+        engine: "docker",
+        engine_socket: "/var/run/docker.sock".into(),
+        name: "web1".into(),
+        id: id.into(),
+        image: "nginx:1.27".into(),
+        state: "running".into(),
+        compose_project: None,
+        compose_service: None,
+        published: None,
+        inner: None,
+    }
+}
+
+fn socket_why(s: &Socket) -> Why {
+    Why::socket(s)
+}
+
+#[test]
+fn a_container_takes_over_the_holders_that_go_with_it() {
+    let id = "f13ea9134cc661f2a8d51c9d39897165a2f0e182599d9ad0113b087233b4762d";
+    // docker-proxy (10) holds 8080 for the container; python3 (20) holds 9090 and 8081 on the
+    // host; nginx (30) runs in the container on the host's network and holds 8081 too.
+    let proxy = held(1, 8080, &[10]);
+    let mixed = held(2, 8081, &[20, 30]);
+    let host = held(3, 9090, &[20]);
+    let mut procs = BTreeMap::new();
+    procs.insert(10, Process::fixture(10, "docker-proxy"));
+    procs.insert(20, Process::fixture(20, "python3"));
+    let mut inner = Process::fixture(30, "nginx");
+    inner.origin.container_id = Some(id.into());
+    procs.insert(30, inner);
+    let mut why = BTreeMap::new();
+    why.insert(10, vec![socket_why(&proxy)]);
+    why.insert(20, vec![socket_why(&mixed), socket_why(&host)]);
+    why.insert(30, vec![socket_why(&mixed)]);
+    why.insert(31, vec![Why::Descendant { of: 30 }]);
+    why.insert(21, vec![Why::Descendant { of: 20 }]);
+    let by_inode: HashMap<u64, crate::containers::ContainerRef> =
+        [(1, container(id)), (2, container(id))].into();
+    let found = engine::decide(&[proxy, mixed, host], &procs, &why, &by_inode, 5);
+    assert_eq!(found.planned.len(), 1);
+    let c = &found.planned[0];
+    assert_eq!(c.ports, vec![8080, 8081]);
+    let holders: Vec<u32> = c.holders.iter().map(|h| h.pid).collect();
+    assert_eq!(holders, vec![10, 30]);
+    assert_eq!(c.grace_s, 5);
+    // python3 is not in the container: it is still signalled, and so is its descendant.
+    assert_eq!(found.handled, BTreeSet::from([10, 30, 31]));
+}
+
+#[test]
+fn no_container_named_means_no_takeover() {
+    let proxy = held(1, 8080, &[10]);
+    let mut procs = BTreeMap::new();
+    procs.insert(10, Process::fixture(10, "docker-proxy"));
+    let why = BTreeMap::from([(10, vec![socket_why(&proxy)])]);
+    let found = engine::decide(&[proxy], &procs, &why, &HashMap::new(), 5);
+    assert!(found.planned.is_empty());
+    assert!(found.handled.is_empty());
+}
+
+#[test]
+fn watchers_are_known_by_their_command_lines() {
+    let args = |s: &str| s.split_whitespace().map(String::from).collect::<Vec<_>>();
+    assert!(respawn::is_watcher(&args(
+        "node /app/node_modules/.bin/nodemon server.js"
+    )));
+    assert!(respawn::is_watcher(&args("cargo watch -x run")));
+    assert!(respawn::is_watcher(&args("/usr/bin/dotnet watch run")));
+    assert!(respawn::is_watcher(&args(
+        "python3 -m uvicorn app:app --reload"
+    )));
+    assert!(respawn::is_watcher(&args("node --watch server.js")));
+    assert!(!respawn::is_watcher(&args("bash -c sleep 60")));
+    assert!(!respawn::is_watcher(&args("node server.js --watchdog")));
+}

@@ -2,7 +2,7 @@
 //! reason there is nothing to ask, and the one-line outcome. Pure text from `kill`'s report;
 //! names and command lines are sanitised here, since they come from other users' processes.
 
-use crate::commands::kill::{Fate, KillReport, Outcome};
+use crate::commands::kill::{ContainerFate, ContainerOutcome, Fate, KillReport, Outcome, Respawn};
 use crate::text;
 use crate::watch::Listener;
 
@@ -24,7 +24,7 @@ fn name_pid(comm: &str, pid: u32) -> String {
 /// holds the port any more); `None` when there are processes to stop.
 pub fn nothing_to_ask(l: &Listener, plan: &KillReport) -> Option<String> {
     let p = &plan.plan;
-    if !p.stop.is_empty() {
+    if p.has_work() {
         return None;
     }
     let label = port_label(l);
@@ -51,6 +51,24 @@ pub fn nothing_to_ask(l: &Listener, plan: &KillReport) -> Option<String> {
 pub fn confirm_lines(plan: &KillReport) -> Vec<String> {
     let p = &plan.plan;
     let mut out = vec!["will stop:".to_string()];
+    for c in &p.stop_containers {
+        let holders: Vec<String> = c.holders.iter().map(|h| name_pid(&h.comm, h.pid)).collect();
+        out.push(format!(
+            "  container {} ({} {}), image {}: stopped through {}, grace {} s",
+            text::terminal(&c.container.name),
+            c.container.engine,
+            c.container.short_id(),
+            text::terminal(&c.container.image),
+            text::terminal(&c.container.engine_socket),
+            c.grace_s
+        ));
+        if !holders.is_empty() {
+            out.push(format!(
+                "    {} not signalled: it goes with the container",
+                holders.join(" ")
+            ));
+        }
+    }
     for s in &p.stop {
         let proc = &s.process;
         let user = proc.user.clone().unwrap_or_else(|| proc.uid.to_string());
@@ -78,14 +96,49 @@ pub fn confirm_lines(plan: &KillReport) -> Vec<String> {
     } else {
         String::new()
     };
-    out.push(format!("sends SIG{}{escalate}", p.signal.name()));
+    if !p.stop.is_empty() || p.stop_containers.is_empty() {
+        out.push(format!("sends SIG{}{escalate}", p.signal.name()));
+    }
     out
 }
 
 /// The question in the confirmation's title.
 pub fn question(l: &Listener, plan: &KillReport) -> String {
     let n = plan.plan.stop.len();
-    format!("free {}? stop {n} process(es)", port_label(l))
+    let what = match (plan.plan.stop_containers.as_slice(), n) {
+        ([c], 0) => format!("stop container {}", text::terminal(&c.container.name)),
+        ([], n) => format!("stop {n} process(es)"),
+        (cs, 0) => format!("stop {} containers", cs.len()),
+        (cs, n) => format!("stop {} container(s) and {n} process(es)", cs.len()),
+    };
+    format!("free {}? {what}", port_label(l))
+}
+
+fn container_fate(o: &ContainerOutcome) -> String {
+    let who = format!("container {}", text::terminal(&o.name));
+    match o.outcome {
+        ContainerFate::Stopped => format!("{who} stopped ({}, {:.1} s)", o.engine, o.after_s),
+        ContainerFate::AlreadyStopped => format!("{who} was already stopped"),
+        ContainerFate::Failed => format!(
+            "{who} not stopped: {}",
+            text::terminal(o.message.as_deref().unwrap_or("the engine refused"))
+        ),
+    }
+}
+
+fn respawn_fate(r: &Respawn) -> String {
+    let by = r.respawner.as_ref().map_or(String::new(), |w| {
+        format!(
+            ", started by {} (stop the watcher: kill {})",
+            name_pid(&w.comm, w.pid),
+            w.pid
+        )
+    });
+    format!(
+        "taken again {:.1} s later by {}{by}",
+        r.after_ms as f64 / 1000.0,
+        name_pid(&r.comm, r.pid)
+    )
 }
 
 fn fate_text(o: &Outcome) -> String {
@@ -113,7 +166,20 @@ fn fate_text(o: &Outcome) -> String {
 /// The outcome in one line, and whether the port is free now.
 pub fn outcome(l: &Listener, r: &KillReport) -> (String, bool) {
     let label = port_label(l);
-    let fates: Vec<String> = r.outcomes.iter().map(fate_text).collect();
+    let fates: Vec<String> = r
+        .containers
+        .iter()
+        .map(container_fate)
+        .chain(r.outcomes.iter().map(fate_text))
+        .chain(r.respawned.iter().map(respawn_fate))
+        .chain(r.watchers.iter().map(|w| {
+            format!(
+                "its watcher {} still runs (kill {})",
+                name_pid(&w.comm, w.pid),
+                w.pid
+            )
+        }))
+        .collect();
     let refused: Vec<String> = r
         .plan
         .refused
@@ -263,6 +329,91 @@ mod tests {
         let (line, good) = outcome(&listener([127, 0, 0, 1]), &r);
         assert!(!good);
         assert!(line.ends_with("1 holder(s) hidden"), "{line}");
+    }
+
+    fn planned_container() -> crate::commands::kill::PlannedContainer {
+        crate::commands::kill::PlannedContainer {
+            container: crate::containers::ContainerRef {
+                engine: "docker",
+                engine_socket: "/var/run/docker.sock".into(),
+                name: "web1".into(),
+                id: "f13ea9134cc661f2a8d51c9d39897165".into(),
+                image: "nginx:1.27".into(),
+                state: "running".into(),
+                compose_project: None,
+                compose_service: None,
+                published: None,
+                inner: None,
+            },
+            ports: vec![8000],
+            holders: vec![crate::commands::kill::Owner {
+                pid: 77,
+                comm: "docker-proxy".into(),
+            }],
+            grace_s: 5,
+        }
+    }
+
+    #[test]
+    fn a_container_is_stopped_through_its_engine() {
+        let mut r = report();
+        r.plan.stop_containers.push(planned_container());
+        let l = listener([0, 0, 0, 0]);
+        assert_eq!(nothing_to_ask(&l, &r), None);
+        assert_eq!(question(&l, &r), "free port 8000/tcp? stop container web1");
+        let lines = confirm_lines(&r);
+        assert_eq!(
+            lines[1],
+            "  container web1 (docker f13ea9134cc6), image nginx:1.27: stopped through /var/run/docker.sock, grace 5 s"
+        );
+        assert_eq!(
+            lines[2],
+            "    docker-proxy[77] not signalled: it goes with the container"
+        );
+        r.containers.push(ContainerOutcome {
+            engine: "docker",
+            engine_socket: "/var/run/docker.sock".into(),
+            name: "web1".into(),
+            id: "f13ea9134cc6".into(),
+            image: "nginx:1.27".into(),
+            ports: vec![8000],
+            outcome: ContainerFate::Stopped,
+            message: None,
+            after_s: 0.42,
+        });
+        r.ports.push(port_state(true, 0));
+        let (line, good) = outcome(&l, &r);
+        assert!(good);
+        assert_eq!(
+            line,
+            "port 8000/tcp freed: container web1 stopped (docker, 0.4 s)"
+        );
+    }
+
+    #[test]
+    fn a_respawn_is_never_freed() {
+        let mut r = report();
+        r.all_free = false;
+        r.ports.push(port_state(false, 0));
+        r.respawned.push(Respawn {
+            port: 8000,
+            pid: 91,
+            comm: "python3".into(),
+            cmdline: vec![],
+            after_ms: 300,
+            replaced: vec![90],
+            respawner: Some(crate::commands::kill::Respawner {
+                pid: 80,
+                comm: "bash".into(),
+                cmdline: vec![],
+            }),
+        });
+        let (line, good) = outcome(&listener([0, 0, 0, 0]), &r);
+        assert!(!good);
+        assert_eq!(
+            line,
+            "port 8000/tcp still held: taken again 0.3 s later by python3[91], started by bash[80] (stop the watcher: kill 80)"
+        );
     }
 
     #[test]

@@ -60,6 +60,7 @@ pub fn plan(stop_nothing: bool) -> KillReport {
             euid: 0,
             found: vec![],
             stop: vec![],
+            stop_containers: vec![],
             refused: vec![],
             docker: vec![],
             notes: vec![],
@@ -68,6 +69,10 @@ pub fn plan(stop_nothing: bool) -> KillReport {
         declined: false,
         outcomes: vec![],
         signals_sent: vec![],
+        containers: vec![],
+        respawned: vec![],
+        respawn_watch_ms: 0,
+        watchers: vec![],
         ports: vec![],
         all_free: false,
     };

@@ -1,4 +1,5 @@
-//! The smallest HTTP/1.1 client a container engine needs: one `GET` over a unix socket,
+//! The smallest HTTP/1.1 client a container engine needs: one `GET` (or a bodiless `POST`, to
+//! stop a container) over a unix socket,
 //! `Connection: close`, the answer read to its end under one deadline and a byte bound, the
 //! head parsed by `httparse`, a chunked body decoded. No async runtime, no connection pool:
 //! portscope makes a handful of calls per command, each bounded (see [`get`]).
@@ -33,10 +34,37 @@ pub fn get(
     limit: usize,
     timeout: Duration,
 ) -> Result<Response, EngineError> {
+    call(socket, "GET", target, limit, timeout)
+}
+
+/// `POST target` with an empty body, under the same bounds as [`get`] (an action such as
+/// `/containers/ID/stop`: the answer comes when the action is done).
+pub fn post(
+    socket: &Path,
+    target: &str,
+    limit: usize,
+    timeout: Duration,
+) -> Result<Response, EngineError> {
+    call(socket, "POST", target, limit, timeout)
+}
+
+/// One request without a body, and its whole answer.
+fn call(
+    socket: &Path,
+    method: &str,
+    target: &str,
+    limit: usize,
+    timeout: Duration,
+) -> Result<Response, EngineError> {
     let deadline = Instant::now() + timeout;
     let mut stream = connect(socket, timeout)?;
+    let length = if method == "GET" {
+        ""
+    } else {
+        "Content-Length: 0\r\n"
+    };
     let request = format!(
-        "GET {target} HTTP/1.1\r\nHost: docker\r\nUser-Agent: portscope\r\nConnection: close\r\n\r\n"
+        "{method} {target} HTTP/1.1\r\nHost: docker\r\nUser-Agent: portscope\r\n{length}Connection: close\r\n\r\n"
     );
     stream
         .set_write_timeout(Some(left(deadline)?))
@@ -151,7 +179,11 @@ fn head(raw: &[u8]) -> Result<Option<Head>, EngineError> {
             .split(',')
             .any(|t| t.trim() == "chunked")
     });
+    let status = resp.code.unwrap_or(0);
+    // 1xx, 204 and 304 answers have no body, whatever their headers say (RFC 9112 6.3).
+    let bodiless = status < 200 || status == 204 || status == 304;
     let framing = match (chunked, value("content-length")) {
+        _ if bodiless => Framing::Length(0),
         (true, _) => Framing::Chunked,
         (false, Some(n)) => Framing::Length(
             n.parse()
@@ -161,7 +193,7 @@ fn head(raw: &[u8]) -> Result<Option<Head>, EngineError> {
     };
     Ok(Some(Head {
         len,
-        status: resp.code.unwrap_or(0),
+        status,
         server: value("server"),
         framing,
     }))
@@ -253,6 +285,18 @@ Date: Sat, 05 Dec 2026 06:39:40 GMT\r\nContent-Length: 2\r\n\r\n[]";
         assert_eq!(dechunk(b"4\r\nab").unwrap(), None);
         assert!(dechunk(b"zz\r\n").is_err());
         assert!(dechunk(b"2\r\nabXY").is_err());
+    }
+
+    #[test]
+    fn no_content_and_not_modified_have_no_body() {
+        // Docker 20.10's answer to a stop; Podman's 304 for a container already stopped.
+        let raw = b"HTTP/1.1 204 No Content\r\nApi-Version: 1.41\r\nServer: Docker/20.10.24+dfsg1 (linux)\r\n\r\n";
+        assert!(complete(raw));
+        let r = parse(raw).unwrap();
+        assert_eq!((r.status, r.body.len()), (204, 0));
+        let raw = b"HTTP/1.1 304 Not Modified\r\nServer: Libpod/4.3.1 (linux)\r\nTransfer-Encoding: chunked\r\n\r\n";
+        assert!(complete(raw));
+        assert_eq!(parse(raw).unwrap().status, 304);
     }
 
     #[test]

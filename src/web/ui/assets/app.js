@@ -486,10 +486,22 @@
     still_running: "still running",
   };
 
+  const CONTAINER_FATES = {
+    stopped: "stopped",
+    already_stopped: "was already stopped",
+    failed: "not stopped",
+  };
+
   function outcomeText(target, report) {
-    const each = (report.outcomes || []).map(function (o) {
+    const each = (report.containers || []).map(function (c) {
+      return "container " + c.name + " (" + c.engine + ") " + (CONTAINER_FATES[c.outcome] || c.outcome) +
+        (c.message ? ": " + c.message : "");
+    }).concat((report.outcomes || []).map(function (o) {
       return o.comm + "[" + o.pid + "] " + (FATES[o.outcome] || o.outcome);
-    });
+    })).concat((report.respawned || []).map(function (r) {
+      return "taken again " + (r.after_ms / 1000).toFixed(1) + " s later by " + r.comm + "[" + r.pid + "]" +
+        (r.respawner ? ", started by " + r.respawner.comm + "[" + r.respawner.pid + "] (stop the watcher: kill " + r.respawner.pid + ")" : "");
+    }));
     return target + (report.all_free ? " freed" : " still held") +
       (each.length ? ": " + each.join(", ") : "");
   }
@@ -499,7 +511,21 @@
     pending = target;
     const parts = [el("p", target, "target")];
     const stop = plan.stop || [];
+    const containers = plan.stop_containers || [];
     const refused = plan.refused || [];
+    if (containers.length) {
+      parts.push(el("p", "Would stop through the container engine (its stop signal, then SIGKILL after " + containers[0].grace_s + " s):"));
+      const ul = el("ul", null, "plan");
+      for (const c of containers) {
+        const li = el("li");
+        li.appendChild(el("strong", "container " + c.name));
+        li.appendChild(el("span", " " + c.engine + " " + c.id.slice(0, 12) + ", image " + c.image, "muted"));
+        const holders = (c.holders || []).map(function (h) { return h.comm + "[" + h.pid + "]"; });
+        if (holders.length) li.appendChild(el("span", " — " + holders.join(" ") + " not signalled: it goes with the container"));
+        ul.appendChild(li);
+      }
+      parts.push(ul);
+    }
     if (stop.length) {
       parts.push(el("p", "Would stop (SIGTERM, then SIGKILL after " + Math.round(plan.timeout_ms / 1000) + " s):"));
       const ul = el("ul", null, "plan");
@@ -527,8 +553,8 @@
     const hidden = (plan.found || []).reduce(function (n, f) { return n + (f.hidden || 0); }, 0);
     if (hidden) parts.push(el("p", hidden + " socket(s) on it have an owner portscope cannot see (run portscope ui as that user or root).", "warn"));
     for (const note of plan.notes || []) parts.push(el("p", note, "muted"));
-    const blocked = stop.length === 0 || refused.length > 0;
-    if (stop.length === 0) {
+    const blocked = (stop.length === 0 && containers.length === 0) || refused.length > 0;
+    if (stop.length === 0 && containers.length === 0) {
       const free = (plan.found || []).every(function (f) { return f.free; });
       parts.push(el("p", free ? "Nothing holds it: there is nothing to stop." : "Nothing portscope may stop holds it.", "warn"));
     } else if (refused.length) {

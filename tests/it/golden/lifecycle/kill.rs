@@ -1,14 +1,16 @@
-//! Golden tests of `kill`: ports freed, refused (pid 1), held by a hidden owner, and a dry
-//! run. Refusal messages are copied into the fixtures, because the function that writes them
+//! Golden tests of `kill`: ports freed, refused (pid 1), held by a hidden owner, a dry run,
+//! a container stopped through its engine (plan and outcome), and a respawn. Refusal messages are copied into the fixtures, because the function that writes them
 //! (`refusal_message`) is private to the kill command.
 
 use std::net::IpAddr;
 
 use portscope::commands::Report;
 use portscope::commands::kill::{
-    Fate, HiddenUser, KillPlan, KillReport, Outcome, Owner, Planned, PortState, Refusal, Refused,
-    Why,
+    ContainerFate, ContainerOutcome, DockerMapping, DockerNote, Fate, HiddenUser, KillPlan,
+    KillReport, Outcome, Owner, Planned, PlannedContainer, PortState, Refusal, Refused, Respawn,
+    Respawner, Why,
 };
+use portscope::containers::{ContainerRef, Inner, Published};
 use portscope::model::{
     Ancestor, Endpoint, Family, Origin, ProcState, Process, Proto, SockState, Socket,
 };
@@ -128,6 +130,7 @@ fn plan(targets: Vec<Target>, found: Vec<PortState>, stop: Vec<Planned>, euid: u
         euid,
         found,
         stop,
+        stop_containers: vec![],
         refused: vec![],
         docker: vec![],
         notes: vec![],
@@ -142,6 +145,10 @@ fn kill_report(plan: KillPlan, ports: Vec<PortState>) -> KillReport {
         declined: false,
         outcomes: vec![],
         signals_sent: vec![],
+        containers: vec![],
+        respawned: vec![],
+        respawn_watch_ms: 0,
+        watchers: vec![],
         ports,
     }
 }
@@ -294,4 +301,164 @@ fn kill_dry_run() {
     let mut report = kill_report(plan, vec![found]);
     report.dry_run = true;
     pin("lifecycle-kill-dry-run", &Report::Kill(Box::new(report)));
+}
+
+/// The container behind 127.0.0.1:8080: web1 of compose project shop, nginx inside.
+fn web1() -> ContainerRef {
+    ContainerRef {
+        engine: "docker",
+        engine_socket: "/var/run/docker.sock".into(),
+        name: "shop-web-1".into(),
+        id: "f13ea9134cc661f2a8d51c9d39897165a2f0e182599d9ad0113b087233b4762d".into(),
+        image: "nginx:1.27".into(),
+        state: "running".into(),
+        compose_project: Some("shop".into()),
+        compose_service: Some("web".into()),
+        published: Some(Published {
+            host_ip: "127.0.0.1".into(),
+            host_port: 8080,
+            container_port: 80,
+            proto: "tcp".into(),
+        }),
+        inner: Some(Inner {
+            pid: 5120,
+            comm: "nginx".into(),
+            cmdline: strings(&["nginx: master process nginx -g daemon off;"]),
+            addr: v4(0, 0, 0, 0),
+            port: 80,
+        }),
+    }
+}
+
+/// `kill 8080` on a port docker-proxy publishes for shop-web-1: the plan stops the container
+/// through Docker's API and leaves docker-proxy to it.
+fn container_plan() -> (KillPlan, PortState) {
+    let sock = listener(v4(127, 0, 0, 1), 8080, 91_050, 0, &[5101]);
+    let found = state(port(8080), vec![sock], &[(5101, "docker-proxy")]);
+    let mut plan = plan(vec![port(8080)], vec![found.clone()], vec![], 0);
+    plan.stop_containers = vec![PlannedContainer {
+        container: web1(),
+        ports: vec![8080],
+        holders: vec![Owner {
+            pid: 5101,
+            comm: "docker-proxy".into(),
+        }],
+        grace_s: 5,
+    }];
+    plan.docker = vec![DockerNote {
+        pid: 5101,
+        mapping: DockerMapping {
+            proto: Some("tcp".into()),
+            host_ip: Some("127.0.0.1".into()),
+            host_port: Some(8080),
+            container_ip: Some("172.17.0.2".into()),
+            container_port: Some(80),
+        },
+        forced: false,
+    }];
+    (plan, found)
+}
+
+/// `kill 8080 --dry-run` on a container's port.
+#[test]
+fn kill_container_dry_run() {
+    let (plan, found) = container_plan();
+    let mut report = kill_report(plan, vec![found]);
+    report.dry_run = true;
+    pin(
+        "lifecycle-kill-container-dry-run",
+        &Report::Kill(Box::new(report)),
+    );
+}
+
+/// `kill 8080 --yes` on a container's port: stopped through the engine, the port is free.
+#[test]
+fn kill_container_stopped() {
+    let (plan, _) = container_plan();
+    let mut report = kill_report(plan, vec![state(port(8080), vec![], &[])]);
+    let c = web1();
+    report.containers = vec![ContainerOutcome {
+        engine: c.engine,
+        engine_socket: c.engine_socket,
+        name: c.name,
+        id: c.id,
+        image: c.image,
+        ports: vec![8080],
+        outcome: ContainerFate::Stopped,
+        message: None,
+        after_s: 0.412,
+    }];
+    pin(
+        "lifecycle-kill-container-stopped",
+        &Report::Kill(Box::new(report)),
+    );
+}
+
+/// `kill 8080 --yes` on a server a shell loop starts again: the port is taken 0.3 s later by
+/// a new python3 whose parent is the loop; it is not free.
+#[test]
+fn kill_respawned() {
+    let sock = listener(v4(127, 0, 0, 1), 8080, 91_060, 1000, &[4242]);
+    let found = state(port(8080), vec![sock.clone()], &[(4242, "python3")]);
+    let p = process(
+        4242,
+        "python3",
+        &[
+            "python3",
+            "-m",
+            "http.server",
+            "8080",
+            "--bind",
+            "127.0.0.1",
+        ],
+        DRY_RUN_STARTED,
+    );
+    let plan = plan(
+        vec![port(8080)],
+        vec![found],
+        vec![planned(p, &[&sock])],
+        1000,
+    );
+    let again = listener(v4(127, 0, 0, 1), 8080, 91_061, 1000, &[4250]);
+    let after = state(port(8080), vec![again], &[(4250, "python3")]);
+    let mut report = kill_report(plan, vec![after]);
+    report.outcomes = vec![outcome(
+        4242,
+        Fate::ExitedAfterSignal,
+        Sig::Term,
+        0.003,
+        None,
+    )];
+    report.signals_sent = vec![Sent {
+        pid: 4242,
+        signal: Sig::Term,
+        at_s: 0.0,
+    }];
+    report.respawned = vec![Respawn {
+        port: 8080,
+        pid: 4250,
+        comm: "python3".into(),
+        cmdline: strings(&[
+            "python3",
+            "-m",
+            "http.server",
+            "8080",
+            "--bind",
+            "127.0.0.1",
+        ]),
+        after_ms: 312,
+        replaced: vec![4242],
+        respawner: Some(Respawner {
+            pid: 4100,
+            comm: "bash".into(),
+            cmdline: strings(&[
+                "bash",
+                "-c",
+                "while true; do python3 -m http.server 8080 --bind 127.0.0.1; done",
+            ]),
+        }),
+    }];
+    report.respawn_watch_ms = 312;
+    report.all_free = false;
+    pin("lifecycle-kill-respawned", &Report::Kill(Box::new(report)));
 }
