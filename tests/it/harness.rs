@@ -307,6 +307,27 @@ pub fn needs_installed(test: &str, found: bool, needs: &str) -> bool {
     .is_some()
 }
 
+/// For a test that needs a program from npm (not in Debian): its path, to go on. Looked for on
+/// `$PATH`, then in `$PORTSCOPE_NPM_BIN` (`.ci/run` installs the npm packages there). When
+/// missing, writes one line `skipped TEST: needs TOOL (npm package PKG)` — or fails, when
+/// `PORTSCOPE_REQUIRE_NPM=1` (CI).
+pub fn needs_npm(test: &str, tool: &str, package: &str) -> Option<PathBuf> {
+    let found = find_tool(tool).or_else(|| {
+        let dir = std::env::var_os("PORTSCOPE_NPM_BIN")?;
+        let path = PathBuf::from(dir).join(tool);
+        path.is_file().then_some(path)
+    });
+    let needs = format!("{tool} (npm package {package})");
+    let required = required("PORTSCOPE_REQUIRE_NPM");
+    or_skip(
+        found,
+        required,
+        test,
+        &needs,
+        ".ci/run installs it with npm",
+    )
+}
+
 /// For a browser test: `(chromium, chromedriver)`, to go on. When either is missing, writes one
 /// line saying the test was skipped — or fails, when `PORTSCOPE_REQUIRE_BROWSER=1` (CI:
 /// `.ci/run` installs both).

@@ -131,16 +131,14 @@ fn a_bad_respawn_wait_is_bad_input() {
     assert!(r.stderr.contains("--respawn-wait"), "{r:?}");
 }
 
-/// nodemon (from npm, when on `$PATH`) does not start a killed server again — it waits for a
+/// nodemon (from npm: on `$PATH`, or where `.ci/run` installs it) does not start a killed server again — it waits for a
 /// file to change: the port is free after the watch, and the report names nodemon as a
 /// watcher that still runs.
 #[test]
 fn nodemon_is_named_as_a_watcher_that_still_runs() {
     let test = "nodemon_is_named_as_a_watcher_that_still_runs";
-    // Not a Debian package: a skip here is a skip in CI too (npm install nodemon, then put
-    // node_modules/.bin on PATH, to run it).
-    let Some(nodemon) = crate::harness::find_tool("nodemon") else {
-        crate::harness::skipped(test, "needs nodemon (npm install nodemon; not in Debian)");
+    // Not a Debian package: .ci/run installs it with npm (and requires it).
+    let Some(nodemon) = crate::harness::needs_npm(test, "nodemon", "nodemon") else {
         return;
     };
     let dir = crate::harness::TempDir::new("nodemon");
