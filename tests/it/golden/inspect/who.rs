@@ -45,6 +45,7 @@ fn listener_and_peer() {
                     owner_hidden: false,
                 }),
                 container: None,
+                supervisor: None,
                 socket: connected((LO4, 3000), (LO4, 51514), 91_950, 1000, &[4242]),
             },
         ],
