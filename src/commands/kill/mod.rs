@@ -33,10 +33,12 @@ mod exec;
 mod plan;
 #[cfg(test)]
 mod tests;
+mod units;
 
 pub use docker::{DockerMapping, parse_docker_proxy};
 use exec::*;
 use plan::*;
+pub use units::{SupervisorNote, UnitStop};
 
 /// How long to wait for processes to go after SIGKILL before calling them stuck.
 const KILL_WAIT: Duration = Duration::from_secs(3);
@@ -250,6 +252,10 @@ pub struct KillPlan {
     pub docker: Vec<DockerNote>,
     /// Anything else worth knowing about the plan.
     pub notes: Vec<String>,
+    /// What supervises the holders (a unit that restarts them, a `.socket` unit, a
+    /// socket-activation manager); units to stop instead of signalling. Omitted when empty.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub supervisors: Vec<SupervisorNote>,
 }
 
 /// What happened to one process.
@@ -307,6 +313,9 @@ pub struct KillReport {
     pub outcomes: Vec<Outcome>,
     /// Every signal sent, in order.
     pub signals_sent: Vec<Sent>,
+    /// Every `systemctl stop` run, before any signal. Omitted when none.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub unit_stops: Vec<UnitStop>,
     /// Each port when kill finished (after signalling; as found for a dry run or a "no").
     pub ports: Vec<PortState>,
     /// Every port is free at the end.
@@ -367,7 +376,8 @@ pub(crate) fn free_ports(opts: &Options, ui: &dyn Ui) -> Result<(KillReport, Exi
     // Look first: a port nothing holds is freed already, with no question to ask (a
     // `"predev": "portscope kill 3000"` script must pass when the port is free).
     let plan = build_plan(opts, &signal::own_lineage(), &ctx)?;
-    if !plan.stop.is_empty() && !opts.yes && !opts.dry_run && !ui.can_ask() {
+    let work = !plan.stop.is_empty() || units::any(&plan);
+    if work && !opts.yes && !opts.dry_run && !ui.can_ask() {
         return Err(Error::bad_input(
             "kill asks before stopping anything, and there is no terminal to ask on",
             "pass --yes, or --dry-run to see what would stop",
@@ -380,17 +390,22 @@ pub(crate) fn free_ports(opts: &Options, ui: &dyn Ui) -> Result<(KillReport, Exi
         declined: false,
         outcomes: Vec::new(),
         signals_sent: Vec::new(),
+        unit_stops: Vec::new(),
         all_free: false,
     };
-    if !opts.dry_run && !report.plan.stop.is_empty() {
+    if !opts.dry_run && work {
         if !opts.yes && !ui.confirm_kill(&report.plan) {
             report.declined = true;
         } else {
-            (report.outcomes, report.signals_sent) = execute(&report.plan, opts.timeout);
-            let exited = report
-                .outcomes
-                .iter()
-                .any(|o| matches!(o.outcome, Fate::ExitedAfterSignal | Fate::Killed));
+            report.unit_stops = units::stop_units(&report.plan);
+            if !report.plan.stop.is_empty() {
+                (report.outcomes, report.signals_sent) = execute(&report.plan, opts.timeout);
+            }
+            let exited = report.unit_stops.iter().any(|u| u.ok)
+                || report
+                    .outcomes
+                    .iter()
+                    .any(|o| matches!(o.outcome, Fate::ExitedAfterSignal | Fate::Killed));
             report.ports = verify(&report.plan, exited, &ctx)?;
         }
     }
@@ -398,6 +413,7 @@ pub(crate) fn free_ports(opts: &Options, ui: &dyn Ui) -> Result<(KillReport, Exi
     let failed = report.declined
         || !report.all_free
         || !report.plan.refused.is_empty()
+        || report.unit_stops.iter().any(|u| !u.ok)
         || report
             .outcomes
             .iter()

@@ -63,11 +63,13 @@ pub fn plan(stop_nothing: bool) -> KillReport {
             refused: vec![],
             docker: vec![],
             notes: vec![],
+            supervisors: vec![],
         },
         dry_run: true,
         declined: false,
         outcomes: vec![],
         signals_sent: vec![],
+        unit_stops: vec![],
         ports: vec![],
         all_free: false,
     };

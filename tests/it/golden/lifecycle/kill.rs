@@ -131,6 +131,7 @@ fn plan(targets: Vec<Target>, found: Vec<PortState>, stop: Vec<Planned>, euid: u
         refused: vec![],
         docker: vec![],
         notes: vec![],
+        supervisors: vec![],
     }
 }
 
@@ -142,6 +143,7 @@ fn kill_report(plan: KillPlan, ports: Vec<PortState>) -> KillReport {
         declined: false,
         outcomes: vec![],
         signals_sent: vec![],
+        unit_stops: vec![],
         ports,
     }
 }
