@@ -98,6 +98,9 @@ pub struct Context {
     /// Connect mode, when the exchange failed: the connect to where each `docker-proxy` on
     /// the port forwards (its container's address), made as the proxy makes it.
     pub backends: Vec<backend::Backend>,
+    /// `--bind`, when the port is in use: what supervises the sockets holding it (a unit
+    /// that restarts the holder, a `.socket` unit, a socket-activation manager), by inode.
+    pub supervisors: std::collections::HashMap<u64, crate::supervisors::Supervisor>,
 }
 
 impl Context {
@@ -284,6 +287,7 @@ fn gather(
         #[cfg(feature = "history")]
         past: None,
         backends: Vec::new(),
+        supervisors: Default::default(),
     })
 }
 
