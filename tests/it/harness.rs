@@ -317,6 +317,24 @@ pub fn needs_browser(test: &str) -> Option<(PathBuf, PathBuf)> {
     or_skip(found, required, test, needs, ".ci/run installs them")
 }
 
+/// For a test that needs systemd as the running init (`/run/systemd/system`): true to go on.
+/// Otherwise writes one line saying the test was skipped — or fails, when
+/// `PORTSCOPE_REQUIRE_SYSTEMD=1` (CI's containers run no systemd, so `.ci/run` leaves it unset;
+/// set it on a machine booted with systemd).
+pub fn needs_systemd(test: &str) -> bool {
+    let found = Path::new("/run/systemd/system").is_dir();
+    let needs = "systemd as the running init (pid 1, /run/systemd/system)";
+    let fix = "run the tests on a machine booted with systemd, or unset PORTSCOPE_REQUIRE_SYSTEMD";
+    or_skip(
+        found.then_some(()),
+        required("PORTSCOPE_REQUIRE_SYSTEMD"),
+        test,
+        needs,
+        fix,
+    )
+    .is_some()
+}
+
 /// Writes `skipped TEST: WHY` as one line on the process's standard error — once per test:
 /// a test that starts several missing servers says so once. TEST is the running test's name
 /// as libtest knows it (what `cargo test NAME` takes), `test` off a test thread. Not

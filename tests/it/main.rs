@@ -48,6 +48,7 @@ mod serve;
 mod servers;
 mod slowloris;
 mod stream;
+mod supervisors;
 mod tables;
 mod tap;
 mod ui;
