@@ -16,9 +16,9 @@ use crate::exit::Exit;
 use crate::knowledge::addr_class::{Exposure, exposure};
 use crate::model::{Endpoint, Hidden, Process, Proto, Snapshot, Socket};
 use crate::snapshot::{self, Owners, Request, serves, target_addrs};
-use crate::supervisors::{self, Supervisor};
 #[cfg(feature = "history")]
 use crate::store::history::{self, PastHolder};
+use crate::supervisors::{self, Supervisor};
 use crate::sys::SocketQuery;
 use crate::sys::procfs::{self, Detail};
 use crate::sys::sysctl::Resolution;

@@ -6,7 +6,8 @@
 //! process and asking systemd is `sys`'s job.
 
 /// Where this knowledge comes from, for output that cites it.
-pub const SOURCE: &str = "systemd.service(5), systemd.socket(5), systemd-socket-activate(1), inetd(8), socat(1)";
+pub const SOURCE: &str =
+    "systemd.service(5), systemd.socket(5), systemd-socket-activate(1), inetd(8), socat(1)";
 
 /// What `systemd-socket-activate` (its older name: `systemd-activate`) was told to do.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -297,10 +298,16 @@ mod tests {
         let cg = "/user.slice/user-1000.slice/user@1000.service/app.slice/vite.service";
         assert_eq!(user_manager(cg, "vite.service"), Some(1000));
         assert_eq!(
-            user_manager("/user.slice/user-1000.slice/user@1000.service/init.scope", "user@1000.service"),
+            user_manager(
+                "/user.slice/user-1000.slice/user@1000.service/init.scope",
+                "user@1000.service"
+            ),
             None
         );
-        assert_eq!(user_manager("/system.slice/nginx.service", "nginx.service"), None);
+        assert_eq!(
+            user_manager("/system.slice/nginx.service", "nginx.service"),
+            None
+        );
         assert_eq!(inetd("xinetd"), Some("/etc/xinetd.conf and /etc/xinetd.d/"));
         assert_eq!(inetd("nginx"), None);
     }

@@ -255,7 +255,11 @@ fn planned_block(p: &Planned, plan: &KillPlan, now: u64, pal: &Palette) -> Strin
     for w in &p.why {
         out.push_str(&format!("  {:<9} {}\n", "why", why_text(w)));
     }
-    for n in plan.supervisors.iter().filter(|n| n.pids.contains(&p.process.pid)) {
+    for n in plan
+        .supervisors
+        .iter()
+        .filter(|n| n.pids.contains(&p.process.pid))
+    {
         out.push_str(&supervisor_lines(n));
     }
     out
@@ -272,7 +276,11 @@ fn supervisor_lines(n: &SupervisorNote) -> String {
 /// The units the plan stops with systemctl instead of signals, and why.
 fn units_text(plan: &KillPlan, pal: &Palette) -> String {
     let mut out = String::new();
-    for n in plan.supervisors.iter().filter(|n| !n.supervisor.stop_units.is_empty()) {
+    for n in plan
+        .supervisors
+        .iter()
+        .filter(|n| !n.supervisor.stop_units.is_empty())
+    {
         let holders: Vec<String> = n.pids.iter().map(u32::to_string).collect();
         out.push_str(&format!(
             "\n{} {} (for {}; holders: pid {})\n",
@@ -295,7 +303,14 @@ fn unit_stop_line(u: &UnitStop, pal: &Palette) -> String {
             text::terminal(&u.command),
             u.after_s
         ),
-        Some(e) => format!("{}\n", pal.warn(&format!("{} failed: {}", text::terminal(&u.command), text::terminal(e)))),
+        Some(e) => format!(
+            "{}\n",
+            pal.warn(&format!(
+                "{} failed: {}",
+                text::terminal(&u.command),
+                text::terminal(e)
+            ))
+        ),
     }
 }
 
@@ -318,7 +333,8 @@ pub fn plan(plan: &KillPlan, pal: &Palette) -> String {
     }
     out.push_str(&units_text(plan, pal));
     for n in plan.supervisors.iter().filter(|n| {
-        n.supervisor.stop_units.is_empty() && !plan.stop.iter().any(|p| n.pids.contains(&p.process.pid))
+        n.supervisor.stop_units.is_empty()
+            && !plan.stop.iter().any(|p| n.pids.contains(&p.process.pid))
     }) {
         out.push_str(&supervisor_lines(n));
     }
@@ -367,7 +383,10 @@ pub fn question(plan: &KillPlan, _pal: &Palette) -> String {
     match (units.is_empty(), names.is_empty()) {
         (true, _) => format!("S{}? [y/N] ", &signals[1..]),
         (false, true) => format!("Stop {} (systemctl stop)? [y/N] ", units.join(", ")),
-        (false, false) => format!("Stop {} (systemctl stop) and {signals}? [y/N] ", units.join(", ")),
+        (false, false) => format!(
+            "Stop {} (systemctl stop) and {signals}? [y/N] ",
+            units.join(", ")
+        ),
     }
 }
 

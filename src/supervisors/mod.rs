@@ -96,7 +96,9 @@ pub struct Supervisor {
 }
 
 impl Supervisor {
-    fn new(kind: Kind) -> Supervisor {
+    /// A supervisor of `kind` and nothing else known yet (stopping the holders frees the
+    /// port until something says otherwise).
+    pub fn new(kind: Kind) -> Supervisor {
         Supervisor {
             kind,
             manager: None,

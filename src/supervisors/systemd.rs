@@ -150,11 +150,12 @@ pub(super) fn listens_on(addr: &str, kind: &str, s: &Socket) -> bool {
         Proto::Unix => return false,
     };
     let addr = addr.split('%').next().unwrap_or(addr);
-    let (Ok(a), Some(ip), Some(port)) = (addr.parse::<SocketAddr>(), s.local.ip(), s.port())
-    else {
+    let (Ok(a), Some(ip), Some(port)) = (addr.parse::<SocketAddr>(), s.local.ip(), s.port()) else {
         return false;
     };
-    kind == want && a.port() == port && (a.ip() == ip || a.ip().is_unspecified() && ip.is_unspecified())
+    kind == want
+        && a.port() == port
+        && (a.ip() == ip || a.ip().is_unspecified() && ip.is_unspecified())
 }
 
 /// `` `python3 -m http.server` ``: a command as people read it.
@@ -315,7 +316,11 @@ mod tests {
         let ip: std::net::IpAddr = ip.parse().unwrap();
         Socket {
             proto,
-            family: if ip.is_ipv4() { Family::Ipv4 } else { Family::Ipv6 },
+            family: if ip.is_ipv4() {
+                Family::Ipv4
+            } else {
+                Family::Ipv6
+            },
             state: if proto == Proto::Udp {
                 SockState::Close
             } else {
@@ -338,12 +343,36 @@ mod tests {
     #[test]
     fn listen_addresses_match_sockets() {
         assert!(listens_on("[::]:22", "Stream", &sock(Proto::Tcp, "::", 22)));
-        assert!(listens_on("127.0.0.1:8080", "Stream", &sock(Proto::Tcp, "127.0.0.1", 8080)));
-        assert!(!listens_on("127.0.0.1:8080", "Stream", &sock(Proto::Tcp, "127.0.0.2", 8080)));
-        assert!(!listens_on("[::]:22", "Datagram", &sock(Proto::Tcp, "::", 22)));
-        assert!(listens_on("0.0.0.0:53", "Datagram", &sock(Proto::Udp, "0.0.0.0", 53)));
-        assert!(listens_on("[::]:53", "Datagram", &sock(Proto::Udp, "0.0.0.0", 53)));
-        assert!(!listens_on("/run/x.sock", "Stream", &sock(Proto::Tcp, "::", 22)));
+        assert!(listens_on(
+            "127.0.0.1:8080",
+            "Stream",
+            &sock(Proto::Tcp, "127.0.0.1", 8080)
+        ));
+        assert!(!listens_on(
+            "127.0.0.1:8080",
+            "Stream",
+            &sock(Proto::Tcp, "127.0.0.2", 8080)
+        ));
+        assert!(!listens_on(
+            "[::]:22",
+            "Datagram",
+            &sock(Proto::Tcp, "::", 22)
+        ));
+        assert!(listens_on(
+            "0.0.0.0:53",
+            "Datagram",
+            &sock(Proto::Udp, "0.0.0.0", 53)
+        ));
+        assert!(listens_on(
+            "[::]:53",
+            "Datagram",
+            &sock(Proto::Udp, "0.0.0.0", 53)
+        ));
+        assert!(!listens_on(
+            "/run/x.sock",
+            "Stream",
+            &sock(Proto::Tcp, "::", 22)
+        ));
     }
 
     #[test]
@@ -365,6 +394,10 @@ mod tests {
         );
         assert_eq!(l[1], ("stop", "systemctl stop nginx.service".to_string()));
         sup.restart = Some("no".into());
-        assert!(lines(&sup)[0].1.contains("once stopped, nginx.service stays down"));
+        assert!(
+            lines(&sup)[0]
+                .1
+                .contains("once stopped, nginx.service stays down")
+        );
     }
 }

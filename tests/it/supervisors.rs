@@ -117,10 +117,9 @@ fn who_names_the_manager_and_what_it_starts() {
         .find(|f| f["topic"] == "supervisor")
         .unwrap_or_else(|| panic!("no supervisor fact: {e:#}"));
     assert!(
-        said["text"]
-            .as_str()
-            .unwrap()
-            .starts_with(&format!("systemd-socket-activate[{pid}] (socket activation)")),
+        said["text"].as_str().unwrap().starts_with(&format!(
+            "systemd-socket-activate[{pid}] (socket activation)"
+        )),
         "{said:#}"
     );
 }
@@ -134,7 +133,10 @@ fn after_the_first_connection_the_program_says_it_was_socket_activated() {
     wait_comm(pid, "python3");
     let sup = listener_supervisor(port);
     assert_eq!(sup["kind"], "activated", "{sup:#}");
-    assert!(sup["manager"].is_null(), "nothing manages it any more: {sup:#}");
+    assert!(
+        sup["manager"].is_null(),
+        "nothing manages it any more: {sup:#}"
+    );
     assert_eq!(
         sup["note"],
         format!("LISTEN_PID={pid}, LISTEN_FDS=1 in its environment")
@@ -195,7 +197,10 @@ fn kill_says_it_is_a_manager_and_stopping_it_frees_the_port() {
         dry.stdout
     );
     let (_, plan) = kill_json(&[&p, "--dry-run"]);
-    assert_eq!(plan["supervisors"][0]["supervisor"]["kind"], "socket_activate");
+    assert_eq!(
+        plan["supervisors"][0]["supervisor"]["kind"],
+        "socket_activate"
+    );
     assert_eq!(plan["supervisors"][0]["pids"][0], pid);
     assert_eq!(plan["stop"][0]["pid"], pid);
 
@@ -216,7 +221,9 @@ impl Drop for Unit {
         let base = self.0.trim_end_matches(".service");
         for u in [format!("{base}.socket"), format!("{base}.service")] {
             let _ = Command::new("systemctl").args(["stop", &u]).status();
-            let _ = Command::new("systemctl").args(["reset-failed", &u]).status();
+            let _ = Command::new("systemctl")
+                .args(["reset-failed", &u])
+                .status();
         }
     }
 }
@@ -242,7 +249,9 @@ fn systemctl_value(unit: &str, prop: &str) -> String {
 #[test]
 fn systemd_units_are_stopped_with_systemctl() {
     let test = harness::current_test();
-    if !harness::needs_systemd(&test) || !harness::require_root(&test, "systemd-run starts system units") {
+    if !harness::needs_systemd(&test)
+        || !harness::require_root(&test, "systemd-run starts system units")
+    {
         return;
     }
     // A service that restarts: a kill would not free its port.
@@ -250,7 +259,15 @@ fn systemd_units_are_stopped_with_systemctl() {
     let unit = Unit(format!("{name}.service"));
     let listen = "import socket,time\ns=socket.socket(); s.bind(('127.0.0.1',0)); s.listen(8)\ntime.sleep(300)\n";
     let ok = Command::new("systemd-run")
-        .args(["--unit", &unit.0, "-p", "Restart=always", "python3", "-c", listen])
+        .args([
+            "--unit",
+            &unit.0,
+            "-p",
+            "Restart=always",
+            "python3",
+            "-c",
+            listen,
+        ])
         .status()
         .unwrap();
     assert!(ok.success());
@@ -272,7 +289,10 @@ fn systemd_units_are_stopped_with_systemctl() {
     assert_eq!(sup["kill_frees"], false);
     assert_eq!(sup["stop_units"][0], unit.0.as_str());
     let text = run(&["who", &port.to_string()]).stdout;
-    assert!(text.contains(&format!("  stop      systemctl stop {}", unit.0)), "{text}");
+    assert!(
+        text.contains(&format!("  stop      systemctl stop {}", unit.0)),
+        "{text}"
+    );
     let (code, done) = kill_json(&[&port.to_string(), "--yes"]);
     assert_eq!(code, 0, "{done:#}");
     assert_eq!(done["unit_stops"][0]["ok"], true, "{done:#}");

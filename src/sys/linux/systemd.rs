@@ -128,7 +128,11 @@ pub const SOCKET_PROPS: &str = "Id,Listen,Triggers,Accept,ActiveState";
 /// `systemctl show -p PROPS UNITS…` (unit names or glob patterns such as `*.socket`), parsed.
 pub fn show(manager: Manager, units: &[&str], props: &str) -> Result<Vec<Properties>, String> {
     let mut args = manager.args();
-    args.extend(["show".into(), "--no-pager".into(), format!("--property={props}")]);
+    args.extend([
+        "show".into(),
+        "--no-pager".into(),
+        format!("--property={props}"),
+    ]);
     args.extend(units.iter().map(|u| u.to_string()));
     run(&args, SHOW_TIMEOUT).map(|t| parse_show(&t))
 }
@@ -165,8 +169,18 @@ fn run(args: &[String], timeout: Duration) -> Result<String, String> {
             String::from_utf8_lossy(&buf).into_owned()
         })
     };
-    let out = reader(child.stdout.take().map(|p| Box::new(p) as Box<dyn Read + Send>));
-    let err = reader(child.stderr.take().map(|p| Box::new(p) as Box<dyn Read + Send>));
+    let out = reader(
+        child
+            .stdout
+            .take()
+            .map(|p| Box::new(p) as Box<dyn Read + Send>),
+    );
+    let err = reader(
+        child
+            .stderr
+            .take()
+            .map(|p| Box::new(p) as Box<dyn Read + Send>),
+    );
     let deadline = Instant::now() + timeout;
     let status = loop {
         match child.try_wait() {
@@ -315,7 +329,10 @@ ActiveState=active
         }
         // systemctl is there but systemd is not pid 1: the first line of its complaint.
         if let Err(e) = show(Manager::System, &["nosuch.service"], SERVICE_PROPS) {
-            assert!(e.starts_with("systemctl ") || e.contains("not installed"), "{e}");
+            assert!(
+                e.starts_with("systemctl ") || e.contains("not installed"),
+                "{e}"
+            );
         }
     }
 }
