@@ -77,6 +77,7 @@ pub mod render;
 pub mod server;
 pub mod snapshot;
 pub mod store;
+pub mod supervisors;
 pub mod sys;
 pub mod target;
 pub mod text;

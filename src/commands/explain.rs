@@ -237,6 +237,13 @@ pub fn explain_with(
             };
             let report = who::report_with(&who_opts, progress)?;
             facts.push(now_fact(&report));
+            facts.extend(who::supervisors_said(&report).into_iter().map(|text| {
+                machine(
+                    "supervisor",
+                    "the holders' command lines, cgroups and environment in /proc, and systemctl show",
+                    text,
+                )
+            }));
             facts.extend(clients_fact(&report));
             #[cfg(feature = "history")]
             if let Some(past) = &report.last_holder {

@@ -18,6 +18,7 @@ use crate::model::{Endpoint, Hidden, Process, Proto, Snapshot, Socket};
 use crate::snapshot::{self, Owners, Request, serves, target_addrs};
 #[cfg(feature = "history")]
 use crate::store::history::{self, PastHolder};
+use crate::supervisors::{self, Supervisor};
 use crate::sys::SocketQuery;
 use crate::sys::procfs::{self, Detail};
 use crate::sys::sysctl::Resolution;
@@ -70,6 +71,10 @@ pub struct WhoSocket {
     /// listens on the container port. Absent otherwise.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub container: Option<ContainerRef>,
+    /// What supervises the socket's holder (a systemd unit that restarts it, a `.socket`
+    /// unit, a socket-activation manager) and what frees the port. Absent when nothing does.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub supervisor: Option<Supervisor>,
 }
 
 /// The answer to `who`.
@@ -203,6 +208,7 @@ pub fn report_with(opts: &Options, progress: &(dyn Fn(usize, usize) + Sync)) -> 
     });
     let mut report = build(target, snap, addrs.clone(), resolution.as_ref());
     attach_containers(&mut report, addrs.as_deref());
+    attach_supervisors(&mut report);
     #[cfg(feature = "probe")]
     {
         report.probe = probe;
@@ -254,6 +260,27 @@ fn attach_containers(report: &mut WhoReport, addrs: Option<&[IpAddr]>) {
     published.retain(|p| addrs.is_none_or(|a| a.iter().any(|ip| p.receives(*ip))));
     report.held |= !published.is_empty();
     report.published = published;
+}
+
+/// Name the supervisors behind the sockets (see [`supervisors::attach`]).
+fn attach_supervisors(report: &mut WhoReport) {
+    let mut found =
+        supervisors::attach(report.sockets.iter().map(|w| &w.socket), &report.processes);
+    for w in &mut report.sockets {
+        w.supervisor = found.remove(&w.socket.inode);
+    }
+}
+
+/// What supervises the target's sockets, each once, in a sentence each (for `explain`).
+pub(crate) fn supervisors_said(report: &WhoReport) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for sup in report.sockets.iter().filter_map(|w| w.supervisor.as_ref()) {
+        let text = supervisors::sentence(sup);
+        if !out.contains(&text) {
+            out.push(text);
+        }
+    }
+    out
 }
 
 /// The containers the target's listeners are held for: `container web1 (docker, image
@@ -404,6 +431,7 @@ fn build(
                 .flatten(),
             peer,
             container: None,
+            supervisor: None,
             socket: s.clone(),
         });
     }

@@ -39,6 +39,14 @@ pub fn bind(target: Target) -> Result<DoctorReport> {
         .collect();
     let mut ctx = gather(target, port, Vec::new(), binds, resolution)?;
     ctx.containers = super::container::gather(&ctx, None)?;
+    if ctx.binds.iter().any(|b| b.outcome == BindOutcome::InUse) {
+        let held = ctx
+            .snapshot
+            .sockets
+            .iter()
+            .filter(|s| s.port() == Some(port) && s.remote.is_none());
+        ctx.supervisors = crate::supervisors::attach(held, &ctx.snapshot.processes);
+    }
     let findings = findings(&ctx, rules::BIND);
     let works = !ctx.binds.is_empty()
         && ctx.binds.iter().all(|b| b.outcome == BindOutcome::Ok)

@@ -102,6 +102,9 @@ pub struct Context {
     /// What the container engines and the NAT rules say about the port (and, with
     /// `--from-container`, the client's container).
     pub containers: container::Containers,
+    /// `--bind`, when the port is in use: what supervises the sockets holding it (a unit
+    /// that restarts the holder, a `.socket` unit, a socket-activation manager), by inode.
+    pub supervisors: std::collections::HashMap<u64, crate::supervisors::Supervisor>,
 }
 
 impl Context {
@@ -289,6 +292,7 @@ fn gather(
         past: None,
         backends: Vec::new(),
         containers: Default::default(),
+        supervisors: Default::default(),
     })
 }
 

@@ -16,6 +16,7 @@ pub mod dev_servers;
 pub mod iana;
 pub mod proxy;
 pub mod ranges;
+pub mod supervisors;
 
 pub use addr_class::{AddrClass, AddrInfo, Exposure, classify, exposure};
 pub use dev_ports::{DevPort, Source, dev_ports, random_port_sources};

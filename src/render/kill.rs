@@ -1,7 +1,8 @@
 //! `kill`: the plan shown before asking, and what was done.
 
 use crate::commands::kill::{
-    DockerNote, Fate, KillPlan, KillReport, Outcome, Planned, PortState, Refusal, Refused, Why,
+    DockerNote, Fate, KillPlan, KillReport, Outcome, Planned, PortState, Refusal, Refused,
+    SupervisorNote, UnitStop, Why,
 };
 use crate::model::{ProcState, Socket};
 use crate::sys::signal::Sig;
@@ -250,12 +251,68 @@ fn signals_line(plan: &KillPlan, verb: &str) -> String {
     out
 }
 
-fn planned_block(p: &Planned, now: u64, pal: &Palette) -> String {
+fn planned_block(p: &Planned, plan: &KillPlan, now: u64, pal: &Palette) -> String {
     let mut out = process_block(&p.process, &[], now, pal, None);
     for w in &p.why {
         out.push_str(&format!("  {:<9} {}\n", "why", why_text(w)));
     }
+    for n in plan
+        .supervisors
+        .iter()
+        .filter(|n| n.pids.contains(&p.process.pid))
+    {
+        out.push_str(&supervisor_lines(n));
+    }
     out
+}
+
+/// What a supervisor is, a `  key      value` line per fact (as in `who`).
+fn supervisor_lines(n: &SupervisorNote) -> String {
+    crate::supervisors::lines(&n.supervisor)
+        .into_iter()
+        .map(|(k, v)| format!("  {k:<9} {v}\n"))
+        .collect()
+}
+
+/// The units the plan stops with systemctl instead of signals, and why.
+fn units_text(plan: &KillPlan, pal: &Palette) -> String {
+    let mut out = String::new();
+    for n in plan
+        .supervisors
+        .iter()
+        .filter(|n| !n.supervisor.stop_units.is_empty())
+    {
+        let holders: Vec<String> = n.pids.iter().map(u32::to_string).collect();
+        out.push_str(&format!(
+            "\n{} {} (for {}; holders: pid {})\n",
+            pal.header("will stop systemd units:"),
+            text::terminal(n.supervisor.stop.as_deref().unwrap_or("")),
+            ports_label(&n.ports),
+            holders.join(", ")
+        ));
+        out.push_str(&supervisor_lines(n));
+    }
+    out
+}
+
+/// What `systemctl stop` did.
+fn unit_stop_line(u: &UnitStop, pal: &Palette) -> String {
+    match &u.error {
+        None => format!(
+            "stopped {} ({}, {:.1} s)\n",
+            u.units.join(" "),
+            text::terminal(&u.command),
+            u.after_s
+        ),
+        Some(e) => format!(
+            "{}\n",
+            pal.warn(&format!(
+                "{} failed: {}",
+                text::terminal(&u.command),
+                text::terminal(e)
+            ))
+        ),
+    }
 }
 
 /// The plan, as shown before the question.
@@ -275,9 +332,16 @@ pub fn plan(plan: &KillPlan, pal: &Palette) -> String {
         }
         for p in &plan.stop {
             out.push('\n');
-            out.push_str(&planned_block(p, now, pal));
+            out.push_str(&planned_block(p, plan, now, pal));
         }
         out.push('\n');
+    }
+    out.push_str(&units_text(plan, pal));
+    for n in plan.supervisors.iter().filter(|n| {
+        n.supervisor.stop_units.is_empty()
+            && !plan.stop.iter().any(|p| n.pids.contains(&p.process.pid))
+    }) {
+        out.push_str(&supervisor_lines(n));
     }
     for r in &plan.refused {
         out.push_str(&refusal_line(r, &plan.docker, pal));
@@ -312,6 +376,13 @@ pub fn question(plan: &KillPlan, _pal: &Palette) -> String {
         .iter()
         .map(|p| name_pid(&p.process.comm, p.process.pid))
         .collect();
+    let units: Vec<String> = plan
+        .supervisors
+        .iter()
+        .flat_map(|n| n.supervisor.stop_units.iter())
+        .map(|u| text::terminal(u).into_owned())
+        .collect();
+    let units = (!units.is_empty()).then(|| format!("stop {} (systemctl stop)", units.join(", ")));
     let signal = (!names.is_empty()).then(|| {
         format!(
             "send SIG{} to {} process(es) ({})",
@@ -320,8 +391,9 @@ pub fn question(plan: &KillPlan, _pal: &Palette) -> String {
             names.join(", ")
         )
     });
-    let what: Vec<String> = kill_owners::question_part(plan)
+    let what: Vec<String> = units
         .into_iter()
+        .chain(kill_owners::question_part(plan))
         .chain(signal)
         .collect();
     let mut q = what.join(" and ");
@@ -459,7 +531,8 @@ pub fn render(r: &KillReport, pal: &Palette) -> String {
         let mut out = plan(plan_, pal).replace("will send SIG", "would send SIG");
         out = out
             .replace("will stop:", "would stop:")
-            .replace("will stop container ", "would stop container ");
+            .replace("will stop container ", "would stop container ")
+            .replace("will stop systemd units:", "would stop systemd units:");
         out.push_str("dry run: nothing was sent, nothing changed\n");
         return out;
     }
@@ -476,6 +549,9 @@ pub fn render(r: &KillReport, pal: &Palette) -> String {
     if r.declined {
         out.push_str("nothing was stopped\n");
         return out;
+    }
+    for u in &r.unit_stops {
+        out.push_str(&unit_stop_line(u, pal));
     }
     for c in &r.containers {
         out.push_str(&kill_owners::container_outcome(c, pal));

@@ -269,6 +269,24 @@ fn containers_of(r: &WhoReport, pid: u32) -> Vec<&ContainerRef> {
     out
 }
 
+/// What supervises the sockets a process holds (each supervisor once): the manager and what
+/// it starts, the unit's `Restart=`, what to stop.
+fn supervisor_lines(r: &WhoReport, pid: u32, width: Option<usize>) -> String {
+    let mut seen: Vec<&crate::supervisors::Supervisor> = Vec::new();
+    let mut out = String::new();
+    for w in r.sockets.iter().filter(|w| w.socket.pids.contains(&pid)) {
+        if let Some(sup) = &w.supervisor
+            && !seen.contains(&sup)
+        {
+            seen.push(sup);
+            for (k, v) in crate::supervisors::lines(sup) {
+                out.push_str(&fact_line(k, &v, width));
+            }
+        }
+    }
+    out
+}
+
 /// The history line under a free port's answer.
 fn past_line(past: &crate::store::history::PastHolder, pal: &Palette) -> String {
     let text = crate::store::history::past_sentence(past, crate::time::now());
@@ -376,6 +394,7 @@ pub fn render(r: &WhoReport, pal: &Palette, width: Option<usize>) -> String {
     for p in r.processes.values() {
         out.push('\n');
         out.push_str(&process_block(p, &containers_of(r, p.pid), now, pal, width));
+        out.push_str(&supervisor_lines(r, p.pid, width));
     }
     for p in &r.published {
         out.push('\n');

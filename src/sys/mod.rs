@@ -12,7 +12,7 @@ pub use linux::splice;
 pub use linux::{
     attempt, bounded, browser, creds, engine, environ, firewall, fsmeta, local, netns, output,
     packet, proc_net, procfs, random, rlimit, services, signal, sock_diag, stop, supervise, sysctl,
-    terminal, users,
+    systemd, terminal, users,
 };
 
 #[cfg(not(target_os = "linux"))]

@@ -35,12 +35,14 @@ mod plan;
 mod respawn;
 #[cfg(test)]
 mod tests;
+mod units;
 
 pub use docker::{DockerMapping, parse_docker_proxy};
 pub use engine::{ContainerFate, ContainerOutcome, PlannedContainer};
 use exec::*;
 use plan::*;
 pub use respawn::{Respawn, Respawner};
+pub use units::{SupervisorNote, UnitStop};
 
 /// How long to wait for processes to go after SIGKILL before calling them stuck.
 const KILL_WAIT: Duration = Duration::from_secs(3);
@@ -258,6 +260,10 @@ pub struct KillPlan {
     pub docker: Vec<DockerNote>,
     /// Anything else worth knowing about the plan.
     pub notes: Vec<String>,
+    /// What supervises the holders (a unit that restarts them, a `.socket` unit, a
+    /// socket-activation manager); units to stop instead of signalling. Omitted when empty.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub supervisors: Vec<SupervisorNote>,
 }
 
 /// What happened to one process.
@@ -325,6 +331,9 @@ pub struct KillReport {
     /// Watchers (nodemon, `cargo watch`, `uvicorn --reload`…) that started a stopped holder
     /// and still run: they start it again on the next change. Empty when a respawn was seen.
     pub watchers: Vec<Respawner>,
+    /// Every `systemctl stop` run, before any signal. Omitted when none.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub unit_stops: Vec<UnitStop>,
     /// Each port when kill finished (after signalling; as found for a dry run or a "no").
     pub ports: Vec<PortState>,
     /// Every port is free at the end.
@@ -406,6 +415,7 @@ pub(crate) fn free_ports(opts: &Options, ui: &dyn Ui) -> Result<(KillReport, Exi
         outcomes: Vec::new(),
         signals_sent: Vec::new(),
         containers: Vec::new(),
+        unit_stops: Vec::new(),
         respawned: Vec::new(),
         respawn_watch_ms: 0,
         watchers: Vec::new(),
@@ -415,6 +425,8 @@ pub(crate) fn free_ports(opts: &Options, ui: &dyn Ui) -> Result<(KillReport, Exi
         if !opts.yes && !ui.confirm_kill(&report.plan) {
             report.declined = true;
         } else {
+            // Units first: a unit that restarts its processes would start them again.
+            report.unit_stops = units::stop_units(&report.plan);
             // Containers and processes at once: each waits its own grace period.
             let plan = &report.plan;
             let (containers, (outcomes, sent)) = std::thread::scope(|scope| {
@@ -436,7 +448,8 @@ pub(crate) fn free_ports(opts: &Options, ui: &dyn Ui) -> Result<(KillReport, Exi
                 || report
                     .containers
                     .iter()
-                    .any(|c| c.outcome == ContainerFate::Stopped);
+                    .any(|c| c.outcome == ContainerFate::Stopped)
+                || report.unit_stops.iter().any(|u| u.ok);
             report.ports = verify(&report.plan, exited, &ctx)?;
             respawn::watch(&mut report, &parents, opts.respawn_wait, &me, gone, &ctx)?;
         }
@@ -445,6 +458,7 @@ pub(crate) fn free_ports(opts: &Options, ui: &dyn Ui) -> Result<(KillReport, Exi
     let failed = report.declined
         || !report.all_free
         || !report.plan.refused.is_empty()
+        || report.unit_stops.iter().any(|u| !u.ok)
         || report
             .outcomes
             .iter()
@@ -464,7 +478,7 @@ pub(crate) fn free_ports(opts: &Options, ui: &dyn Ui) -> Result<(KillReport, Exi
 impl KillPlan {
     /// Whether the plan stops anything: a process to signal or a container to stop.
     pub fn has_work(&self) -> bool {
-        !self.stop.is_empty() || !self.stop_containers.is_empty()
+        !self.stop.is_empty() || !self.stop_containers.is_empty() || units::any(self)
     }
 }
 

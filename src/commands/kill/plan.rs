@@ -159,6 +159,7 @@ pub(super) fn build_plan(opts: &Options, me: &Lineage, ctx: &ProcContext) -> Res
     let mut procs: BTreeMap<u32, Process> = BTreeMap::new();
     let mut why: BTreeMap<u32, Vec<Why>> = BTreeMap::new();
     let mut held: Vec<Socket> = Vec::new();
+    let (mut asker, mut sups) = (crate::supervisors::Asker::default(), Vec::new());
     for target in &opts.targets {
         let snap = snapshot::take(&request(target, Detail::Full))?;
         let mine = on_target(target, &snap.sockets);
@@ -183,6 +184,7 @@ pub(super) fn build_plan(opts: &Options, me: &Lineage, ctx: &ProcContext) -> Res
             }
         }
         found.extend(port_states(target, &mine, &BTreeSet::new(), &snap, ctx));
+        units::collect(&mine, &snap, &mut asker, &mut sups);
     }
     let mut notes = Vec::new();
     if opts.tree {
@@ -222,6 +224,7 @@ pub(super) fn build_plan(opts: &Options, me: &Lineage, ctx: &ProcContext) -> Res
         }
     }
     block_useless(&mut stop, &mut refused);
+    units::apply(&sups, &mut stop, &mut refused, &mut notes);
     Ok(KillPlan {
         targets: opts.targets.clone(),
         signal: opts.signal,
@@ -236,6 +239,7 @@ pub(super) fn build_plan(opts: &Options, me: &Lineage, ctx: &ProcContext) -> Res
         refused,
         docker,
         notes,
+        supervisors: sups,
     })
 }
 

@@ -315,3 +315,57 @@ fn watchers_are_known_by_their_command_lines() {
     assert!(!respawn::is_watcher(&args("bash -c sleep 60")));
     assert!(!respawn::is_watcher(&args("node server.js --watchdog")));
 }
+
+#[test]
+fn a_socket_unit_is_stopped_by_systemd_or_named_in_the_refusal() {
+    use crate::supervisors::{Kind, Supervisor};
+    let init = planned(1, vec![22], vec![listen(22)]);
+    let sshd = planned(700, vec![22], vec![listen(22)]);
+    let fresh = || {
+        let mut refused = vec![refuse(
+            &init.process,
+            vec![22],
+            vec![listen(22)],
+            Refused::Pid1,
+            None,
+        )];
+        let mut stop = vec![sshd.clone(), planned(800, vec![9090], vec![listen(9090)])];
+        block_useless(&mut stop, &mut refused);
+        (stop, refused)
+    };
+    // systemd answered: the units are stopped, pid 1 and the service leave both lists.
+    let mut sup = Supervisor::new(Kind::SystemdSocket);
+    sup.socket_unit = Some("ssh.socket".into());
+    sup.stop_units = vec!["ssh.socket".into(), "ssh.service".into()];
+    let note = units::SupervisorNote {
+        ports: vec![22],
+        pids: vec![1, 700],
+        supervisor: sup.clone(),
+    };
+    let (mut stop, mut refused) = fresh();
+    assert_eq!(refused.len(), 2, "sshd is blocked by pid 1 first");
+    let mut notes = Vec::new();
+    units::apply(
+        std::slice::from_ref(&note),
+        &mut stop,
+        &mut refused,
+        &mut notes,
+    );
+    assert!(refused.is_empty(), "{refused:?}");
+    let left: Vec<u32> = stop.iter().map(|p| p.process.pid).collect();
+    assert_eq!(left, vec![800]);
+    // systemd could not be asked: pid 1 stays refused, and the refusal says what to stop.
+    let mut unasked = note;
+    unasked.supervisor.stop_units.clear();
+    unasked.supervisor.note = Some("systemd could not be asked".into());
+    let (mut stop, mut refused) = fresh();
+    units::apply(&[unasked], &mut stop, &mut refused, &mut notes);
+    assert_eq!(refused.len(), 2);
+    assert!(
+        refused[0].message.contains(
+            "stop that unit and the service it starts (systemctl stop NAME.socket NAME.service"
+        ),
+        "{}",
+        refused[0].message
+    );
+}

@@ -1,5 +1,6 @@
-//! Rule (`--bind`): the port is held by a live socket — who holds it, in full, and whether it
-//! looks like an earlier copy of the user's own program.
+//! Rule (`--bind`): the port is held by a live socket — who holds it, in full, whether it
+//! looks like an earlier copy of the user's own program, and what supervises it (a systemd
+//! unit that restarts it or a `.socket` unit: stop the unit; a socket-activation manager).
 
 use crate::doctor::{BindOutcome, Context};
 use crate::model::{Finding, Severity, SockState, Socket};
@@ -32,10 +33,20 @@ pub fn check(ctx: &Context) -> Vec<Finding> {
                 s.local,
                 s.state.name()
             )];
-            let mut fix = vec![format!(
+            let sup = ctx.supervisors.get(&s.inode);
+            if let Some(sup) = sup {
+                evidence.push(crate::supervisors::sentence(sup));
+            }
+            let mut fix = Vec::new();
+            if let Some(stop) = sup.and_then(|sup| sup.stop.as_deref()) {
+                fix.push(format!(
+                    "{stop}   # systemd keeps this port (it starts the service again, or holds the listener itself): a kill alone would not free it"
+                ));
+            }
+            fix.push(format!(
                 "portscope kill {}   # shows who holds it, asks, stops it (SIGTERM, then SIGKILL) and checks the port is free",
                 ctx.port
-            )];
+            ));
             let mut stale = false;
             for p in s.pids.iter().filter_map(|pid| ctx.snapshot.process(*pid)) {
                 evidence.push(format!("pid {}: {}", p.pid, p.cmdline.join(" ")));
@@ -45,6 +56,9 @@ pub fn check(ctx: &Context) -> Vec<Finding> {
                 }
                 if let Some(start) = p.start_time {
                     evidence.push(format!("running since {}", crate::time::utc(i64::try_from(start).unwrap_or(i64::MAX))));
+                }
+                if p.pid == 1 || sup.is_some_and(|sup| sup.kill_frees == Some(false)) {
+                    continue;
                 }
                 fix.push(format!("or by hand: kill {}   # then check that {} is free: portscope doctor --bind {}", p.pid, s.local, s.local));
             }

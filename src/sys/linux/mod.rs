@@ -27,5 +27,6 @@ pub mod splice;
 pub mod stop;
 pub mod supervise;
 pub mod sysctl;
+pub mod systemd;
 pub mod terminal;
 pub mod users;

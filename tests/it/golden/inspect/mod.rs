@@ -200,6 +200,7 @@ fn who_listener(exposure: Exposure, socket: Socket) -> WhoSocket {
         exposure: Some(exposure),
         peer: None,
         container: None,
+        supervisor: None,
         socket,
     }
 }

@@ -1,10 +1,12 @@
 //! `who` pinned: a listener and the process at the other end of its connection, a stopped
-//! process in a container beside a hidden owner, and a port nothing holds.
+//! process in a container beside a hidden owner, a port nothing holds, and a systemd service
+//! that restarts on exit.
 
 use portscope::commands::Report;
 use portscope::commands::who::{Peer, WhoSocket};
 use portscope::knowledge::addr_class::Exposure;
 use portscope::model::{Endpoint, Hidden, ProcState, Proto};
+use portscope::supervisors::{Kind, Supervisor};
 
 use super::{
     ANY4, CURL_HEALTH, LO4, LO6, NEXT_DEV, connected, full, hidden, hidden_owner, listen, pin,
@@ -45,6 +47,7 @@ fn listener_and_peer() {
                     owner_hidden: false,
                 }),
                 container: None,
+                supervisor: None,
                 socket: connected((LO4, 3000), (LO4, 51514), 91_950, 1000, &[4242]),
             },
         ],
@@ -101,5 +104,41 @@ fn nothing() {
     pin(
         "inspect-who-nothing",
         &Report::Who(Box::new(who_free("8080/udp"))),
+    );
+}
+
+/// `who 8080` on a systemd machine: nginx.service holds it and has `Restart=always`, so a
+/// kill would not free it; the supervisor says what to stop.
+#[test]
+fn restarting_unit() {
+    let mut nginx = full(
+        812,
+        "nginx",
+        &["nginx: master process /usr/sbin/nginx -g daemon on; master_process on;"],
+        "/usr/sbin/nginx",
+        &[(1, "systemd")],
+    );
+    nginx.uid = 0;
+    nginx.user = Some("root".into());
+    nginx.cwd = Some("/".into());
+    nginx.origin.cgroup = Some("/system.slice/nginx.service".into());
+    nginx.origin.systemd_unit = Some("nginx.service".into());
+    let mut sup = Supervisor::new(Kind::SystemdService);
+    sup.unit = Some("nginx.service".into());
+    sup.restart = Some("always".into());
+    sup.unit_type = Some("forking".into());
+    sup.active_state = Some("active".into());
+    sup.kill_frees = Some(false);
+    sup.stop_units = vec!["nginx.service".into()];
+    sup.stop = Some("systemctl stop nginx.service".into());
+    let mut sock = who_listener(
+        Exposure::AllInterfaces,
+        listen(Proto::Tcp, ANY4, 8080, 70_310, 0, &[812]),
+    );
+    sock.supervisor = Some(sup);
+    let report = who_report("8080", vec![sock], vec![nginx], Hidden::default());
+    pin(
+        "inspect-who-restarting-unit",
+        &Report::Who(Box::new(report)),
     );
 }

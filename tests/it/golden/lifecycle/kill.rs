@@ -1,5 +1,7 @@
 //! Golden tests of `kill`: ports freed, refused (pid 1), held by a hidden owner, a dry run,
-//! a container stopped through its engine (plan and outcome), and a respawn. Refusal messages are copied into the fixtures, because the function that writes them
+//! a container stopped through its engine (plan and outcome), a respawn, and systemd units
+//! stopped instead of signals (a restarting service, a `.socket` unit). Refusal messages are
+//! copied into the fixtures, because the function that writes them
 //! (`refusal_message`) is private to the kill command.
 
 use std::net::IpAddr;
@@ -8,12 +10,13 @@ use portscope::commands::Report;
 use portscope::commands::kill::{
     ContainerFate, ContainerOutcome, DockerMapping, DockerNote, Fate, HiddenUser, KillPlan,
     KillReport, Outcome, Owner, Planned, PlannedContainer, PortState, Refusal, Refused, Respawn,
-    Respawner, Why,
+    Respawner, SupervisorNote, UnitStop, Why,
 };
 use portscope::containers::{ContainerRef, Inner, Published};
 use portscope::model::{
     Ancestor, Endpoint, Family, Origin, ProcState, Process, Proto, SockState, Socket,
 };
+use portscope::supervisors::{Kind, ManagerRef, Supervisor};
 use portscope::sys::signal::{Sent, Sig};
 use portscope::target::Target;
 
@@ -134,6 +137,7 @@ fn plan(targets: Vec<Target>, found: Vec<PortState>, stop: Vec<Planned>, euid: u
         refused: vec![],
         docker: vec![],
         notes: vec![],
+        supervisors: vec![],
     }
 }
 
@@ -146,6 +150,7 @@ fn kill_report(plan: KillPlan, ports: Vec<PortState>) -> KillReport {
         outcomes: vec![],
         signals_sent: vec![],
         containers: vec![],
+        unit_stops: vec![],
         respawned: vec![],
         respawn_watch_ms: 0,
         watchers: vec![],
@@ -461,4 +466,71 @@ fn kill_respawned() {
     report.respawn_watch_ms = 312;
     report.all_free = false;
     pin("lifecycle-kill-respawned", &Report::Kill(Box::new(report)));
+}
+/// `kill 8080 --yes`: nginx.service has `Restart=always`, so signals would not free the
+/// port; kill runs `systemctl stop nginx.service` instead, and the port is free.
+#[test]
+fn kill_restarting_unit() {
+    let sock = listener(v4(0, 0, 0, 0), 8080, 91_050, 0, &[812, 813]);
+    let found = state(port(8080), vec![sock], &[(812, "nginx"), (813, "nginx")]);
+    let mut plan = plan(vec![port(8080)], vec![found], vec![], 0);
+    let mut sup = Supervisor::new(Kind::SystemdService);
+    sup.unit = Some("nginx.service".into());
+    sup.restart = Some("always".into());
+    sup.unit_type = Some("forking".into());
+    sup.active_state = Some("active".into());
+    sup.kill_frees = Some(false);
+    sup.stop_units = strings(&["nginx.service"]);
+    sup.stop = Some("systemctl stop nginx.service".into());
+    plan.supervisors = vec![SupervisorNote {
+        ports: vec![8080],
+        pids: vec![812, 813],
+        supervisor: sup,
+    }];
+    let mut report = kill_report(plan, vec![state(port(8080), vec![], &[])]);
+    report.unit_stops = vec![UnitStop {
+        command: "systemctl stop nginx.service".into(),
+        units: strings(&["nginx.service"]),
+        ok: true,
+        error: None,
+        after_s: 0.214,
+    }];
+    pin(
+        "lifecycle-kill-restarting-unit",
+        &Report::Kill(Box::new(report)),
+    );
+}
+
+/// `kill 22 --dry-run`: pid 1 listens on [::]:22 for ssh.socket, which starts ssh.service;
+/// kill would stop both units (pid 1 is not refused: systemd lets go of the listener).
+#[test]
+fn kill_socket_unit_dry_run() {
+    let mut sock = listener(v4(0, 0, 0, 0), 22, 91_060, 0, &[1]);
+    sock.family = Family::Ipv6;
+    sock.local = Endpoint::inet("::".parse().unwrap(), 22);
+    let found = state(port(22), vec![sock], &[(1, "systemd")]);
+    let mut plan = plan(vec![port(22)], vec![found.clone()], vec![], 0);
+    let mut sup = Supervisor::new(Kind::SystemdSocket);
+    sup.manager = Some(ManagerRef {
+        pid: 1,
+        comm: "systemd".into(),
+    });
+    sup.socket_unit = Some("ssh.socket".into());
+    sup.activates = strings(&["ssh.service"]);
+    sup.per_connection = Some(false);
+    sup.active_state = Some("active".into());
+    sup.kill_frees = Some(false);
+    sup.stop_units = strings(&["ssh.socket", "ssh.service"]);
+    sup.stop = Some("systemctl stop ssh.socket ssh.service".into());
+    plan.supervisors = vec![SupervisorNote {
+        ports: vec![22],
+        pids: vec![1],
+        supervisor: sup,
+    }];
+    let mut report = kill_report(plan, vec![found]);
+    report.dry_run = true;
+    pin(
+        "lifecycle-kill-socket-unit-dry-run",
+        &Report::Kill(Box::new(report)),
+    );
 }
