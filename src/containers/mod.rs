@@ -236,7 +236,7 @@ pub fn attach_with<'a>(
 }
 
 /// The listening IP sockets held by a forwarder or by a process in a container, or by a
-/// process that could not be inspected.
+/// process that could not be inspected; and the bound TCP sockets a forwarder holds.
 fn candidates<'a>(
     sockets: impl IntoIterator<Item = &'a Socket>,
     processes: &'a BTreeMap<u32, Process>,
@@ -254,7 +254,13 @@ fn candidates<'a>(
     };
     let mut out = Vec::new();
     for s in sockets {
-        if !s.is_listening() || s.inode == 0 || s.proto == Proto::Unix {
+        // A forwarder's bound TCP socket that does not listen (yet, or any more: its listener
+        // was destroyed) still holds the published port for its container.
+        let bound_only = !s.is_listening()
+            && s.proto == Proto::Tcp
+            && s.state == crate::model::SockState::Close
+            && s.remote.is_none();
+        if !(s.is_listening() || bound_only) || s.inode == 0 || s.proto == Proto::Unix {
             continue;
         }
         let found = s
@@ -266,6 +272,9 @@ fn candidates<'a>(
                 if is_port_forwarder(&p.comm) || p.comm == "dockerd" {
                     return Some((p, forwarded_id(p)));
                 }
+                if bound_only {
+                    return None;
+                }
                 container_of(p).map(|id| (p, Some(id)))
             });
         if let Some((holder, id)) = found {
@@ -274,7 +283,7 @@ fn candidates<'a>(
                 holder: Some(holder),
                 id,
             });
-        } else if s.owner_hidden {
+        } else if s.owner_hidden && !bound_only {
             out.push(Candidate {
                 socket: s,
                 holder: None,

@@ -154,6 +154,20 @@ fn docker_text(d: &DockerNote) -> String {
     };
     let port = |v: Option<u16>| v.map_or("?".into(), |p| p.to_string());
     let host_port = port(m.host_port);
+    if d.leftover {
+        let mut out = format!(
+            "  docker-proxy (pid {}) forwards {} {}:{host_port} to {}:{}, where no container publishes it any more: left over from a removed container\n",
+            d.pid,
+            opt(&m.proto),
+            opt(&m.host_ip),
+            opt(&m.container_ip),
+            port(m.container_port)
+        );
+        if d.forced {
+            out.push_str("    --force: docker-proxy is stopped; no container is touched\n");
+        }
+        return out;
+    }
     let mut out = format!(
         "  docker-proxy (pid {}) forwards {} {}:{host_port} to container {}:{}: the container is the real owner\n",
         d.pid,
@@ -166,7 +180,7 @@ fn docker_text(d: &DockerNote) -> String {
         "    find it:  docker ps --filter publish={host_port}\n    stop it:  docker stop <container>\n"
     ));
     if d.forced {
-        out.push_str("    --force: docker-proxy is stopped; the container keeps running, unreachable on that port\n");
+        out.push_str("    --force: docker-proxy is stopped; a container it served keeps running, unreachable on that port\n");
     }
     out
 }
@@ -184,10 +198,22 @@ fn refusal_line(r: &Refusal, report_docker: &[DockerNote], pal: &Palette) -> Str
             out.push_str(&docker_text(d));
         }
     }
+    if r.reason == Refused::LeftoverProxy {
+        let port = r.ports.first().copied().unwrap_or(0);
+        out.push_str(&format!(
+            "    free it:  portscope kill --force {port}   # stops docker-proxy pid {} alone
+    or:       sudo systemctl restart docker   # Docker drops the proxies it left behind
+",
+            r.pid
+        ));
+    }
     out
 }
 
 fn found_line(st: &PortState, pal: &Palette) -> String {
+    if st.sockets.is_empty() && !st.published.is_empty() {
+        return kill_owners::published_lines(st, &label(&st.target), pal);
+    }
     if st.sockets.is_empty() {
         return format!(
             "nothing holds {}: it is free{}\n",
@@ -324,7 +350,8 @@ pub fn plan(plan: &KillPlan, pal: &Palette) -> String {
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
-    if plan.has_work() {
+    // Processes and containers are listed here; units have their own block below.
+    if !plan.stop.is_empty() || !plan.stop_containers.is_empty() {
         out.push_str(&format!("\n{}\n", pal.header("will stop:")));
         for c in &plan.stop_containers {
             out.push('\n');
@@ -498,6 +525,10 @@ fn final_line(st: &PortState, r: &KillReport, pal: &Palette) -> String {
             out.push_str(&socket_line(s, st));
         }
         return out;
+    }
+    if !st.free && st.sockets.is_empty() && !st.published.is_empty() {
+        return pal.warn(&format!("{} is still ", label(&st.target)))
+            + &kill_owners::published_lines(st, &label(&st.target), pal);
     }
     if !st.free {
         let mut out = pal.warn(&format!("{} is still held:", label(&st.target)));

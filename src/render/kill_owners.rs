@@ -1,9 +1,10 @@
 //! `kill`'s text for the real owners behind a port: a container stopped through its engine
 //! (the plan's block, the line saying how, the outcome) and a watcher that started a holder
-//! again (the port is not free; who did it and how to stop it).
+//! again (the port is not free; who did it and how to stop it), and a port a container
+//! publishes through NAT alone.
 
 use crate::commands::kill::{
-    ContainerFate, ContainerOutcome, KillPlan, PlannedContainer, Respawn, Respawner,
+    ContainerFate, ContainerOutcome, KillPlan, PlannedContainer, PortState, Respawn, Respawner,
 };
 use crate::text;
 
@@ -158,6 +159,29 @@ pub fn watcher_note(w: &Respawner) -> String {
         short(&text::command_line(&w.cmdline), 60),
         w.pid
     )
+}
+
+/// A port no socket holds that a container publishes through NAT alone (`label`: the port as
+/// the rest of the report names it).
+pub(super) fn published_lines(st: &PortState, label: &str, pal: &Palette) -> String {
+    let mut out = format!(
+        "{}: published through NAT, no socket on the host holds it (connections go to the container)\n",
+        pal.header(label)
+    );
+    for p in &st.published {
+        let Some(c) = &p.container else { continue };
+        out.push_str(&format!(
+            "  {} {}:{} → container {} ({} {}), image {}\n",
+            p.proto.as_str(),
+            p.host_ip,
+            p.port,
+            text::terminal(&c.name),
+            c.engine,
+            c.short_id(),
+            text::terminal(&c.image)
+        ));
+    }
+    out
 }
 
 #[cfg(test)]

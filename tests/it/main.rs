@@ -32,6 +32,7 @@ mod hostile;
 mod kill;
 mod kill_asking;
 mod kill_containers;
+mod kill_nat;
 mod kill_respawn;
 mod layers;
 mod lifecycle;

@@ -230,7 +230,7 @@ fn a_missing_tool_is_skipped_once_where_skipping_is_allowed() {
     let test = test_name("unused");
     assert_eq!(
         test,
-        "harness::a_missing_tool_is_skipped_once_where_skipping_is_allowed"
+        "skips::a_missing_tool_is_skipped_once_where_skipping_is_allowed"
     );
     assert!(first_skip_of(&test), "this test has not skipped yet");
     assert!(
@@ -246,7 +246,7 @@ fn a_missing_tool_is_skipped_once_where_skipping_is_allowed() {
 
 #[test]
 #[should_panic(
-    expected = "harness::a_missing_tool_fails_where_skipping_is_forbidden needs nft \
+    expected = "skips::a_missing_tool_fails_where_skipping_is_forbidden needs nft \
                            (Debian package nftables), which is missing here"
 )]
 fn a_missing_tool_fails_where_skipping_is_forbidden() {

@@ -73,23 +73,39 @@ pub(super) struct Found {
     pub handled: BTreeSet<u32>,
     /// Why a socket held for a container has no container named.
     pub note: Option<String>,
+    /// docker-proxy holders that no container publishes for, although Docker answered: left
+    /// over from a removed container.
+    pub leftover: BTreeSet<u32>,
 }
 
 /// Ask the engines about the holding sockets of the targets (only when some holder is a
-/// forwarder or in a container; never with `--force`) and decide which holders go with a
-/// container.
+/// forwarder or in a container) and decide which holders go with a container (none with
+/// `--force`, which signals them; the engines then only tell a leftover docker-proxy).
 pub(super) fn find(
     opts: &Options,
     held: &[Socket],
     procs: &BTreeMap<u32, Process>,
     why: &BTreeMap<u32, Vec<Why>>,
 ) -> Found {
-    if opts.force || held.is_empty() {
+    if held.is_empty() {
         return Found::default();
     }
     let attached = containers::attach(held, procs);
+    let leftover = held
+        .iter()
+        .filter(|s| attached.leftover.contains_key(&s.inode))
+        .flat_map(|s| s.pids.iter().copied())
+        .collect();
+    if opts.force {
+        // Holders are signalled as they are; the engines only tell a leftover proxy.
+        return Found {
+            leftover,
+            ..Found::default()
+        };
+    }
     let mut found = decide(held, procs, why, &attached.by_inode, grace_s(opts.timeout));
     found.note = attached.note;
+    found.leftover = leftover;
     found
 }
 
@@ -182,10 +198,12 @@ pub(super) fn decide(
     found
 }
 
-/// Whether process `p`, holding a socket for container `c`, goes when `c` stops: a forwarder,
-/// or a process in `c`'s cgroup.
+/// Whether process `p`, holding a socket for container `c`, goes when `c` stops: a forwarder
+/// (or dockerd holding the port itself), or a process in `c`'s cgroup.
 fn goes_with(p: &Process, c: &ContainerRef) -> bool {
+    // dockerd keeps a published port bound itself when its userland proxy is off.
     is_port_forwarder(&p.comm)
+        || p.comm == "dockerd"
         || p.origin
             .container_id
             .as_deref()

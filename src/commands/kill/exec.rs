@@ -142,5 +142,8 @@ pub(super) fn look(plan: &KillPlan, ctx: &ProcContext) -> Result<Vec<PortState>>
             ctx,
         ));
     }
+    if nat::any(plan) {
+        nat::mark(&mut states, 0);
+    }
     Ok(states)
 }

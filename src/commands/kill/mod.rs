@@ -31,6 +31,7 @@ use crate::text;
 mod docker;
 mod engine;
 mod exec;
+mod nat;
 mod plan;
 mod respawn;
 #[cfg(test)]
@@ -142,6 +143,12 @@ pub enum Refused {
     KernelThread,
     /// docker-proxy, without `--force`: the container owns the port.
     DockerProxy,
+    /// docker-proxy that no container publishes for (Docker answered), without `--force`:
+    /// left over from a removed container.
+    LeftoverProxy,
+    /// dockerd holding a published port itself (userland proxy off), without `--force`:
+    /// stopping it stops every container.
+    ContainerEngine,
     /// Another holder of the port is refused, so stopping this one would not free it.
     PortStaysHeld,
 }
@@ -178,6 +185,10 @@ pub struct DockerNote {
     pub mapping: DockerMapping,
     /// `--force` was given: it is stopped like any holder.
     pub forced: bool,
+    /// Docker answered and no container publishes its port: left over from a removed
+    /// container. Omitted when false.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub leftover: bool,
 }
 
 /// A listening/bound socket owner, by name.
@@ -225,6 +236,11 @@ pub struct PortState {
     /// reaches among these sockets (omitted for ports and addresses).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub clients: Vec<crate::knowledge::clients::ClientView>,
+    /// With no socket on the port: a container its engine lists publishes it through NAT
+    /// alone, so connections to it reach the container and the port is not free. Omitted
+    /// when empty.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub published: Vec<crate::containers::NatPublished>,
 }
 
 fn is_zero(n: &usize) -> bool {

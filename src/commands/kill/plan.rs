@@ -96,6 +96,7 @@ pub(super) fn port_state(
         .collect();
     PortState {
         clients: clients(&target, &holding),
+        published: Vec::new(),
         target,
         free: holding.is_empty(),
         owners: pids
@@ -190,8 +191,21 @@ pub(super) fn build_plan(opts: &Options, me: &Lineage, ctx: &ProcContext) -> Res
     if opts.tree {
         expand_tree(&mut why, &mut procs, me, ctx, &mut notes);
     }
-    let containers = engine::find(opts, &held, &procs, &why);
+    let mut containers = engine::find(opts, &held, &procs, &why);
     notes.extend(containers.note.clone());
+    for c in nat::mark(&mut found, engine::grace_s(opts.timeout)) {
+        match containers.planned.iter_mut().find(|x| {
+            x.container.id == c.container.id
+                && x.container.engine_socket == c.container.engine_socket
+        }) {
+            Some(x) => {
+                x.ports.extend(c.ports);
+                x.ports.sort_unstable();
+                x.ports.dedup();
+            }
+            None => containers.planned.push(c),
+        }
+    }
     let ports = ports_of(&why);
     let mut stop = Vec::new();
     let mut refused = Vec::new();
@@ -206,6 +220,7 @@ pub(super) fn build_plan(opts: &Options, me: &Lineage, ctx: &ProcContext) -> Res
                 pid,
                 mapping: parse_docker_proxy(&p.cmdline).unwrap_or_default(),
                 forced: opts.force,
+                leftover: containers.leftover.contains(&pid),
             });
         }
         if containers.handled.contains(&pid) {
@@ -213,7 +228,11 @@ pub(super) fn build_plan(opts: &Options, me: &Lineage, ctx: &ProcContext) -> Res
         }
         let ports = ports.get(&pid).cloned().unwrap_or_default();
         let kthread = st.is_some_and(|s| s.kernel_thread);
-        match refusal(pid, &p.comm, kthread, me, opts.force) {
+        let refused_as = refusal(pid, &p.comm, kthread, me, opts.force).map(|r| match r {
+            Refused::DockerProxy if containers.leftover.contains(&pid) => Refused::LeftoverProxy,
+            other => other,
+        });
+        match refused_as {
             Some(reason) => refused.push(refuse(&p, ports, whys, reason, None)),
             None => stop.push(Planned {
                 process: p,
@@ -340,6 +359,8 @@ pub fn refusal(
         Refused::KernelThread
     } else if comm == "docker-proxy" && !force {
         Refused::DockerProxy
+    } else if comm == "dockerd" && !force {
+        Refused::ContainerEngine
     } else {
         return None;
     })
@@ -354,6 +375,8 @@ pub(super) fn refusal_message(reason: Refused, blocker: Option<(u16, u32)>) -> S
         Refused::Ancestor => "it is an ancestor of portscope (the chain of programs that ran this command)".into(),
         Refused::KernelThread => "it is a kernel thread".into(),
         Refused::DockerProxy => "it is docker-proxy, which forwards a published port to a container (stop the container; or pass --force to stop docker-proxy anyway)".into(),
+        Refused::LeftoverProxy => "it is a docker-proxy left over from a removed container: Docker answered and no container publishes this port; stopping it frees the port and touches no container (pass --force; restarting Docker also clears it)".into(),
+        Refused::ContainerEngine => "it is dockerd, the Docker daemon, holding a published port for a container itself (its userland proxy is off): stopping it would stop every container (stop the container instead; or pass --force to stop dockerd anyway)".into(),
         Refused::PortStaysHeld => {
             let (port, by) = blocker.unwrap_or_default();
             format!("port {port} stays held by pid {by}, which is not stopped: stopping this one would not free it")

@@ -250,6 +250,7 @@ mod tests {
             hidden_users: vec![],
             ownerless: 0,
             clients: vec![],
+            published: vec![],
         }
     }
 

@@ -119,6 +119,7 @@ fn state(target: Target, sockets: Vec<Socket>, owners: &[(u32, &str)]) -> PortSt
         hidden_users: vec![],
         ownerless: 0,
         clients: vec![],
+        published: vec![],
     }
 }
 
@@ -360,6 +361,7 @@ fn container_plan() -> (KillPlan, PortState) {
             container_port: Some(80),
         },
         forced: false,
+        leftover: false,
     }];
     (plan, found)
 }
