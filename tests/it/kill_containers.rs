@@ -67,7 +67,7 @@ fn stops_through_the_engine(e: &Engine) {
     assert_eq!(c["holders"][0]["comm"], forwarder(e), "{plan}");
     assert_eq!(plan["stop"], serde_json::json!([]), "{plan}");
     assert_eq!(plan["refused"], serde_json::json!([]), "{plan}");
-    assert_eq!(plan["containers"], serde_json::json!([]), "{plan}");
+    assert!(plan.get("containers").is_none(), "{plan}");
     let r = run_on(e, &missing, &["kill", "--dry-run", &p]);
     assert_eq!(r.code, 0, "{r:?}");
     let line = format!(
@@ -105,7 +105,7 @@ fn stops_through_the_engine(e: &Engine) {
     // Nothing holds it now: nothing to stop, no engine asked for a stop.
     let (code, again) = json_on(e, &missing, &["kill", "--yes", &p]);
     assert_eq!(code, 0, "{again}");
-    assert_eq!(again["stop_containers"], serde_json::json!([]), "{again}");
+    assert!(again.get("stop_containers").is_none(), "{again}");
 }
 
 /// `--force`: the forwarder is signalled as before kill knew engines; the container runs on.
@@ -114,8 +114,8 @@ fn force_signals_the_forwarder(e: &Engine) {
     let (port, web) = e.web(&unique("killforce"), &[], Init::Httpd);
     let p = port.to_string();
     let (code, r) = json_on(e, &missing, &["kill", "--yes", "--force", &p]);
-    assert_eq!(r["stop_containers"], serde_json::json!([]), "{r}");
-    assert_eq!(r["containers"], serde_json::json!([]), "{r}");
+    assert!(r.get("stop_containers").is_none(), "{r}");
+    assert!(r.get("containers").is_none(), "{r}");
     let signalled: Vec<&str> = r["outcomes"]
         .as_array()
         .unwrap()

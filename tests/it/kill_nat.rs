@@ -99,7 +99,8 @@ fn a_leftover_docker_proxy_is_refused_as_leftover_and_force_stops_it() {
     let r = with_docker(&["kill", &p, "--yes", "--force"]);
     assert_eq!(r.code, 0, "{r:?}");
     assert!(
-        r.stdout.contains("--force: docker-proxy is stopped; no container is touched")
+        r.stdout
+            .contains("--force: docker-proxy is stopped; no container is touched")
             && !r.stdout.contains("the container is the real owner"),
         "{}",
         r.stdout

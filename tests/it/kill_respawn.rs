@@ -99,7 +99,7 @@ fn an_orphan_holder_costs_no_respawn_watch() {
     assert_eq!(code, 0, "{r}");
     assert_eq!(r["outcomes"][0]["pid"], pid, "{r}");
     assert_eq!(r["all_free"], true, "{r}");
-    assert_eq!(r["respawn_watch_ms"], 0, "{r}");
+    assert!(r.get("respawn_watch_ms").is_none(), "not watched: {r}");
     assert!(took < Duration::from_millis(1500), "{took:?}: {r}");
 }
 
@@ -119,7 +119,7 @@ fn a_parent_that_does_not_respawn_costs_the_respawn_wait_only() {
     let (code, r) = kill_json(&["--yes", "--respawn-wait", "300ms", &port.to_string()]);
     assert_eq!(code, 0, "{r}");
     assert_eq!(r["all_free"], true, "{r}");
-    assert_eq!(r["respawned"], serde_json::json!([]), "{r}");
+    assert!(r.get("respawned").is_none(), "{r}");
     let watched = r["respawn_watch_ms"].as_u64().unwrap();
     assert!((300..1500).contains(&watched), "{r}");
 }
@@ -161,7 +161,7 @@ fn nodemon_is_named_as_a_watcher_that_still_runs() {
     assert_eq!(code, 0, "{r}");
     assert_eq!(r["outcomes"][0]["pid"], node, "{r}");
     assert_eq!(r["all_free"], true, "{r}");
-    assert_eq!(r["respawned"], serde_json::json!([]), "{r}");
+    assert!(r.get("respawned").is_none(), "{r}");
     assert_eq!(r["watchers"][0]["pid"], watched.num(1), "{r}");
     assert!(r["respawn_watch_ms"].as_u64().unwrap() >= 1900, "{r}");
 }

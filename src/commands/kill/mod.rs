@@ -247,6 +247,10 @@ fn is_zero(n: &usize) -> bool {
     *n == 0
 }
 
+fn is_zero_u64(n: &u64) -> bool {
+    *n == 0
+}
+
 /// What `kill` is about to do (shown before asking).
 #[derive(Debug, Clone, Serialize)]
 pub struct KillPlan {
@@ -269,6 +273,8 @@ pub struct KillPlan {
     /// The processes to signal.
     pub stop: Vec<Planned>,
     /// The containers to stop through their engines (their forwarders are not signalled).
+    /// Omitted when none.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub stop_containers: Vec<PlannedContainer>,
     /// The processes left alone, and why.
     pub refused: Vec<Refusal>,
@@ -337,15 +343,22 @@ pub struct KillReport {
     pub outcomes: Vec<Outcome>,
     /// Every signal sent, in order.
     pub signals_sent: Vec<Sent>,
-    /// Per planned container, what its engine did (empty for a dry run or a "no").
+    /// Per planned container, what its engine did (empty for a dry run or a "no"). Omitted
+    /// when none was planned.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub containers: Vec<ContainerOutcome>,
     /// Processes that took a port again once its holders were gone (a watcher started them):
-    /// such a port is not free.
+    /// such a port is not free. Omitted when none.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub respawned: Vec<Respawn>,
-    /// How long the freed ports were watched for a respawn, in milliseconds (0: not watched).
+    /// How long the freed ports were watched for a respawn, in milliseconds. Omitted when the
+    /// ports were not watched.
+    #[serde(skip_serializing_if = "is_zero_u64")]
     pub respawn_watch_ms: u64,
     /// Watchers (nodemon, `cargo watch`, `uvicorn --reload`…) that started a stopped holder
-    /// and still run: they start it again on the next change. Empty when a respawn was seen.
+    /// and still run: they start it again on the next change. Omitted when none (and when a
+    /// respawn was seen).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub watchers: Vec<Respawner>,
     /// Every `systemctl stop` run, before any signal. Omitted when none.
     #[serde(skip_serializing_if = "Vec::is_empty")]
