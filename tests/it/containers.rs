@@ -12,7 +12,7 @@ use crate::harness::{Run, TempDir, needs, output, portscope};
 
 /// portscope with `args`, its engines at `docker` and `podman` (`DOCKER_HOST`,
 /// `CONTAINER_HOST`) and no rootless ones.
-fn run_with(docker: &str, podman: &str, args: &[&str]) -> Run {
+pub(crate) fn run_with(docker: &str, podman: &str, args: &[&str]) -> Run {
     output(
         portscope()
             .env("DOCKER_HOST", docker)
@@ -31,7 +31,7 @@ fn json_with(docker: &str, podman: &str, args: &[&str]) -> Value {
 
 /// The environment for one engine: its socket for its kind, a socket that does not exist
 /// for the other (so that no engine of the machine's own answers instead).
-fn env_for(e: &Engine, missing: &TempDir) -> (String, String) {
+pub(crate) fn env_for(e: &Engine, missing: &TempDir) -> (String, String) {
     let none = format!("unix://{}", missing.join("none.sock"));
     match e.kind {
         "docker" => (e.url(), none),

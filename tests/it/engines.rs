@@ -261,7 +261,6 @@ fn start_dockerd_nat(
     ),
 ) -> NatEngine {
     let dir = engine_dir("dockerd-nat");
-    let socket = dir.join("docker.sock");
     let netns = format!("psnat-{}", std::process::id());
     for args in [
         vec!["netns", "add", netns.as_str()],
@@ -272,35 +271,23 @@ fn start_dockerd_nat(
             "ip {args:?}"
         );
     }
-    std::fs::write(dir.join("daemon.json"), "{}").unwrap();
-    let d = |p: &str| dir.join(p).display().to_string();
-    let argv = [
+    let prefix = [
         nsenter.display().to_string(),
         format!("--net=/run/netns/{netns}"),
-        dockerd.display().to_string(),
-        format!("--host=unix://{}", socket.display()),
-        format!("--config-file={}", d("daemon.json")),
-        format!("--data-root={}", d("data")),
-        format!("--exec-root={}", d("exec")),
-        format!("--pidfile={}", d("dockerd.pid")),
-        "--storage-driver=vfs".into(),
-        "--iptables=true".into(),
-        "--userland-proxy=false".into(),
-        "--ip-forward=false".into(),
+    ];
+    let flags = [
+        "--iptables=true",
+        "--userland-proxy=false",
+        "--ip-forward=false",
     ];
     let cleanup = format!("{} netns del {netns}; {}", ip.display(), remove(&dir));
-    daemon_until_exit(&argv, &dir.join("docker.log"), &cleanup);
-    let engine = Engine {
-        kind: "docker",
-        client: vec![
-            docker.display().to_string(),
-            format!("--host=unix://{}", socket.display()),
-        ],
-        socket,
+    let engine = run_dockerd(
+        (&dockerd, &docker, &busybox),
+        &prefix,
+        &flags.map(String::from),
         dir,
-    };
-    wait_for_api(&engine);
-    import_image(&engine, &busybox);
+        ("docker.log", &cleanup),
+    );
     NatEngine { engine, netns }
 }
 
@@ -345,7 +332,6 @@ fn engine_dir(name: &str) -> PathBuf {
 /// forwards published ports by itself), wait for its API, import the image.
 fn start_dockerd((dockerd, docker, ip, busybox): (PathBuf, PathBuf, PathBuf, PathBuf)) -> Engine {
     let dir = engine_dir("dockerd");
-    let socket = dir.join("docker.sock");
     // A bridge of its own (at most 15 bytes), on a /24 no address of this machine is in.
     let bridge = format!("psdk{}", std::process::id() % 100_000_000);
     let net = crate::doctor_docker::free_net(&ip, "10.201");
@@ -358,9 +344,38 @@ fn start_dockerd((dockerd, docker, ip, busybox): (PathBuf, PathBuf, PathBuf, Pat
     ip_ok(&["link", "add", &bridge, "type", "bridge"]);
     ip_ok(&["addr", "add", &format!("{net}.1/24"), "dev", &bridge]);
     ip_ok(&["link", "set", &bridge, "up"]);
+    let flags = [
+        format!("--bridge={bridge}"),
+        "--iptables=false".into(),
+        "--ip-forward=false".into(),
+        "--ip-masq=false".into(),
+    ];
+    let cleanup = format!("{} link del {bridge}; {}", ip.display(), remove(&dir));
+    run_dockerd(
+        (&dockerd, &docker, &busybox),
+        &[],
+        &flags,
+        dir,
+        ("dockerd.log", &cleanup),
+    )
+}
+
+/// Run dockerd (after `prefix`, e.g. `nsenter --net=…`) on a private socket, config, data and
+/// exec root in `dir`, with vfs storage and `flags`, under the watchdog (`log`: its log file
+/// in `dir`, and the cleanup the watchdog runs after it exits); wait for its API and import
+/// the image.
+fn run_dockerd(
+    (dockerd, docker, busybox): (&Path, &Path, &Path),
+    prefix: &[String],
+    flags: &[String],
+    dir: PathBuf,
+    log: (&str, &str),
+) -> Engine {
+    let socket = dir.join("docker.sock");
     std::fs::write(dir.join("daemon.json"), "{}").unwrap();
     let d = |p: &str| dir.join(p).display().to_string();
-    let argv = [
+    let mut argv: Vec<String> = prefix.to_vec();
+    argv.extend([
         dockerd.display().to_string(),
         format!("--host=unix://{}", socket.display()),
         format!("--config-file={}", d("daemon.json")),
@@ -368,13 +383,9 @@ fn start_dockerd((dockerd, docker, ip, busybox): (PathBuf, PathBuf, PathBuf, Pat
         format!("--exec-root={}", d("exec")),
         format!("--pidfile={}", d("dockerd.pid")),
         "--storage-driver=vfs".into(),
-        format!("--bridge={bridge}"),
-        "--iptables=false".into(),
-        "--ip-forward=false".into(),
-        "--ip-masq=false".into(),
-    ];
-    let cleanup = format!("{} link del {bridge}; {}", ip.display(), remove(&dir));
-    daemon_until_exit(&argv, &dir.join("dockerd.log"), &cleanup);
+    ]);
+    argv.extend(flags.iter().cloned());
+    daemon_until_exit(&argv, &dir.join(log.0), log.1);
     let engine = Engine {
         kind: "docker",
         client: vec![
@@ -385,7 +396,7 @@ fn start_dockerd((dockerd, docker, ip, busybox): (PathBuf, PathBuf, PathBuf, Pat
         dir,
     };
     wait_for_api(&engine);
-    import_image(&engine, &busybox);
+    import_image(&engine, busybox);
     engine
 }
 

@@ -11,18 +11,8 @@ use crate::harness::{Run, TempDir, output, portscope};
 
 /// portscope with `args`, the engine `e` at its socket and no other engine to ask.
 fn run_on(e: &Engine, missing: &TempDir, args: &[&str]) -> Run {
-    let none = format!("unix://{}", missing.join("none.sock"));
-    let (docker, podman) = match e.kind {
-        "docker" => (e.url(), none),
-        _ => (none, e.url()),
-    };
-    output(
-        portscope()
-            .env("DOCKER_HOST", docker)
-            .env("CONTAINER_HOST", podman)
-            .env_remove("XDG_RUNTIME_DIR")
-            .args(args),
-    )
+    let (docker, podman) = crate::containers::env_for(e, missing);
+    crate::containers::run_with(&docker, &podman, args)
 }
 
 /// [`run_on`] with `--json`: the exit code and the report.

@@ -35,8 +35,24 @@ pub fn published<'a>(
     host_ip: &str,
     command: &[&str],
 ) -> (u16, Container<'a>) {
+    let (port, c) = publish(nat, prefix, host_ip, command);
+    let sport = format!("sport = :{port}");
+    let r =
+        output(Command::new("ip").args(["netns", "exec", &nat.netns, "ss", "-K", "-tln", &sport]));
+    assert_eq!(r.code, 0, "ss -K: {r:?}");
+    (port, c)
+}
+
+/// `command…` (busybox) in a container of the NAT engine published on `host_ip`:P:80, P
+/// picked free (dockerd keeps P bound itself).
+fn publish<'a>(
+    nat: &'a NatEngine,
+    prefix: &str,
+    host_ip: &str,
+    command: &[&str],
+) -> (u16, Container<'a>) {
     let name = unique(prefix);
-    let (port, c) = on_a_free_port("docker run -p (NAT)", |port| {
+    on_a_free_port("docker run -p (NAT)", |port| {
         let publish = format!("{host_ip}:{port}:80");
         let r = nat.engine.client(
             &[
@@ -58,12 +74,7 @@ pub fn published<'a>(
             return None;
         }
         Some(Container::of(&nat.engine, &name))
-    });
-    let sport = format!("sport = :{port}");
-    let r =
-        output(Command::new("ip").args(["netns", "exec", &nat.netns, "ss", "-K", "-tln", &sport]));
-    assert_eq!(r.code, 0, "ss -K: {r:?}");
-    (port, c)
+    })
 }
 
 const HTTPD: &[&str] = &["/bin/httpd", "-f", "-p", "80", "-h", "/www"];
@@ -160,26 +171,8 @@ fn dockerd_holding_a_published_port_is_named_for_its_container() {
     else {
         return;
     };
-    let name = unique("natheld");
-    let (port, _c) = on_a_free_port("docker run -p", |port| {
-        let publish = format!("127.0.0.1:{port}:80");
-        let r = nat.engine.client(
-            &[
-                &[
-                    "run",
-                    "-d",
-                    "--name",
-                    &name,
-                    "-p",
-                    &publish,
-                    crate::engines::IMAGE,
-                ],
-                HTTPD,
-            ]
-            .concat(),
-        );
-        (r.code == 0).then(|| Container::of(&nat.engine, &name))
-    });
+    let (port, c) = publish(nat, "natheld", "127.0.0.1", HTTPD);
+    let name = &c.name;
     let who = in_ns(nat, &nat.engine.url(), &["who", &port.to_string()]);
     assert_eq!(who.code, 0, "{who:?}");
     assert!(

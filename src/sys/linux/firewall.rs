@@ -170,13 +170,7 @@ pub fn parse_iptables_save(text: &str, port: u16) -> Vec<BlockingRule> {
             continue;
         };
         let words: Vec<&str> = rule.split_whitespace().collect();
-        let after = |flag: &str| {
-            words
-                .iter()
-                .position(|w| *w == flag)
-                .and_then(|i| words.get(i + 1))
-                .copied()
-        };
+        let after = |flag: &str| word_after(&words, flag);
         let tcp = after("-p") == Some("tcp");
         let port_ok = after("--dport")
             .or_else(|| after("--dports"))
@@ -415,6 +409,15 @@ fn accept_commands(tool: &str, a: &ChainAnswer, port: u16) -> [String; 2] {
             format!("{at} -p tcp --dport {port} -j ACCEPT"),
         ]
     }
+}
+
+/// The word after `flag` in an `iptables-save` rule's words (`-j DNAT` → `DNAT`).
+pub(super) fn word_after<'a>(words: &[&'a str], flag: &str) -> Option<&'a str> {
+    words
+        .iter()
+        .position(|w| *w == flag)
+        .and_then(|i| words.get(i + 1))
+        .copied()
 }
 
 #[cfg(test)]

@@ -66,13 +66,7 @@ pub fn parse_dnat(text: &str) -> Vec<Dnat> {
 fn parse_rule(rule: &str) -> Option<Dnat> {
     let words: Vec<&str> = rule.split_whitespace().collect();
     let chain = (*words.first()?).to_string();
-    let after = |flag: &str| {
-        words
-            .iter()
-            .position(|w| *w == flag)
-            .and_then(|i| words.get(i + 1))
-            .copied()
-    };
+    let after = |flag: &str| super::word_after(&words, flag);
     if after("-j") != Some("DNAT") {
         return None;
     }
