@@ -59,19 +59,9 @@ DB=$STATE/history.db
 trap 'rm -rf "$WORK"' EXIT
 trap 'exit 130' INT TERM
 
-if [[ $NO_BUILD != 1 ]]; then
-    echo "building portscope (cargo build --release) ..." >&2
-    (cd "$REPO" && cargo build --release --quiet)
-fi
-[[ -x $BUILT ]] || { echo "history.sh: $BUILT not found (build failed?)" >&2; exit 1; }
-cp "$BUILT" "$PORTSCOPE"
+copy_binary
 
-echo "== machine"
-echo "date:      $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
-echo "cpus:      $(nproc) x $(grep -m1 '^model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"
-echo "kernel:    $(uname -r)"
-echo "user:      $(id -un); load average at start: $(cut -d" " -f1-3 /proc/loadavg)"
-echo "hyperfine: $(hyperfine --version)"
+machine_lines
 echo "sqlite3:   $(command -v sqlite3 >/dev/null && sqlite3 --version | cut -d' ' -f1-2 || echo 'not installed (no anchor)')"
 portscope_line "$PORTSCOPE" "$REPO"
 echo

@@ -57,3 +57,26 @@ stop_loadgen() { stop_pid_in LG_PID; }
 cpu_ticks() {
     sed 's/^.*) //' "/proc/$1/stat" | awk '{print $12 + $13}'
 }
+
+# copy_binary: unless NO_BUILD=1, `cargo build --release` in $REPO; then copies $BUILT to
+# $PORTSCOPE (a private copy: a concurrent cargo build cannot swap it mid-run). Exits 1, naming
+# $BENCH, when there is no binary.
+copy_binary() {
+    if [[ $NO_BUILD != 1 ]]; then
+        echo "building portscope (cargo build --release) ..." >&2
+        (cd "$REPO" && cargo build --release --quiet)
+    fi
+    [[ -x $BUILT ]] || { echo "$BENCH: $BUILT not found (build failed?)" >&2; exit 1; }
+    cp "$BUILT" "$PORTSCOPE"
+}
+
+# machine_lines: "== machine" and the lines every script prints under it (date, cpus, kernel,
+# user and load average, hyperfine); the caller adds its own.
+machine_lines() {
+    echo "== machine"
+    echo "date:      $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
+    echo "cpus:      $(nproc) x $(grep -m1 '^model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"
+    echo "kernel:    $(uname -r)"
+    echo "user:      $(id -un); load average at start: $(cut -d" " -f1-3 /proc/loadavg)"
+    echo "hyperfine: $(hyperfine --version)"
+}

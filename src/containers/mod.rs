@@ -152,6 +152,9 @@ struct Hit {
     port: Option<usize>,
 }
 
+/// How many engine calls, or looks inside containers, run at once.
+const LANES: usize = 8;
+
 /// What one engine socket answered.
 struct Answer {
     socket: EngineSocket,
@@ -193,16 +196,33 @@ pub fn attach_with<'a>(
     let answers = &known.answers;
     let found: Vec<Option<Hit>> = candidates.iter().map(|c| find(c, answers)).collect();
     let pids = init_pids(answers, &found);
+    // The process inside each container (a thread entering its network namespace): at once,
+    // as the engine calls were, so `ls` with many containers does not pay for each in turn.
+    let looks: Vec<(usize, u32, Proto, u16)> = candidates
+        .iter()
+        .zip(&found)
+        .enumerate()
+        .filter_map(|(i, (c, hit))| {
+            let hit = (*hit)?;
+            let container = &answer_containers(&answers[hit.answer])[hit.container];
+            let port = container.ports.get(hit.port?)?;
+            let pid = pids.get(&(hit.answer, container.id.clone())).copied()?;
+            Some((i, pid, c.socket.proto, port.private_port))
+        })
+        .collect();
+    let inners: HashMap<usize, Inner> = in_parallel(looks, LANES, |(i, pid, proto, port)| {
+        Some((i, inside::listener(pid, proto, port)?))
+    })
+    .into_iter()
+    .flatten()
+    .collect();
     let mut out = Attached::default();
-    for (c, hit) in candidates.iter().zip(&found) {
+    for (i, (c, hit)) in candidates.iter().zip(&found).enumerate() {
         let Some(hit) = *hit else { continue };
         let answer = &answers[hit.answer];
         let container = &answer_containers(answer)[hit.container];
         let published = hit.port.map(|p| &container.ports[p]);
-        let inner = published.and_then(|p| {
-            let pid = pids.get(&(hit.answer, container.id.clone())).copied()?;
-            inside::listener(pid, c.socket.proto, p.private_port)
-        });
+        let inner = inners.get(&i).cloned();
         let published = published.map(|p| (p, c.socket.local.ip()));
         let reference = reference(answer, container, published, inner);
         out.by_inode.insert(c.socket.inode, reference);
@@ -413,7 +433,7 @@ fn init_pids(answers: &[Answer], found: &[Option<Hit>]) -> HashMap<(usize, Strin
         .collect();
     wanted.sort();
     wanted.dedup();
-    in_parallel(wanted, 4, |(a, id)| {
+    in_parallel(wanted, LANES, |(a, id)| {
         let pid = engine::init_pid(&answers[a].socket.path, &id).ok()??;
         Some(((a, id), pid))
     })
