@@ -90,6 +90,20 @@ fn listen() -> (Spawned, u32, u32, f64, f64) {
     (l, port, pid, before, now())
 }
 
+/// The one stay of `pid` in a timeline. The recorder sees every listener of the machine, so
+/// another test's listener may have had the same port number before or after ours: its stays
+/// are in the timeline too.
+fn stay_of(h: &Value, pid: u32) -> &Value {
+    let ours: Vec<&Value> = h["stays"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["pid"].as_u64() == Some(u64::from(pid)))
+        .collect();
+    assert_eq!(ours.len(), 1, "one stay of pid {pid}: {h}");
+    ours[0]
+}
+
 #[test]
 fn timeline_across_a_restart() {
     let dir = TempDir::new("timeline");
@@ -183,10 +197,7 @@ fn timeline_across_a_restart() {
     let (code, h) = history(&dir, &[&port_a.to_string()]);
     assert_eq!(code, 0, "{h}");
     assert_eq!(h["mode"], "stays");
-    let stays = h["stays"].as_array().unwrap();
-    assert_eq!(stays.len(), 1, "{h}");
-    let s = &stays[0];
-    assert_eq!(s["pid"].as_u64(), Some(u64::from(pid_a)));
+    let s = stay_of(&h, pid_a);
     assert_eq!(s["process"], "python3");
     assert!(
         s["cmdline"][0].as_str().unwrap().ends_with("python3"),
@@ -212,9 +223,7 @@ fn timeline_across_a_restart() {
 
     // B: closed while nothing recorded, after the first recorder's stop.
     let (_, h) = history(&dir, &[&format!("127.0.0.1:{port_b}/tcp")]);
-    let s = &h["stays"][0];
-    assert_eq!(h["stays"].as_array().unwrap().len(), 1, "{h}");
-    assert_eq!(s["pid"].as_u64(), Some(u64::from(pid_b)));
+    let s = stay_of(&h, pid_b);
     assert_eq!(s["ended"], "while-not-recording");
     within(
         "B closed after",
@@ -232,8 +241,7 @@ fn timeline_across_a_restart() {
 
     // C: opened while nothing recorded, still open; the recorder runs.
     let (_, h) = history(&dir, &[&port_c.to_string()]);
-    let s = &h["stays"][0];
-    assert_eq!(s["pid"].as_u64(), Some(u64::from(pid_c)));
+    let s = stay_of(&h, pid_c);
     assert_eq!(s["found_open"], true);
     assert!(s["closed_at"].is_null() && s["ended"].is_null(), "{s}");
     within(
@@ -264,8 +272,7 @@ fn timeline_across_a_restart() {
 
     // D: the socket closed, the process ran on.
     let (_, h) = history(&dir, &[&port_d.to_string()]);
-    assert_eq!(h["stays"][0]["ended"], "socket-closed", "{h}");
-    assert_eq!(h["stays"][0]["pid"].as_u64(), Some(u64::from(pid_d)));
+    assert_eq!(stay_of(&h, pid_d)["ended"], "socket-closed", "{h}");
 
     // No target: the recent events, in recording order (all of them: the recorder saw every
     // listener of the machine, and tests running alongside may open more than the default 200).
