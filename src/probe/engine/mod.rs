@@ -16,7 +16,7 @@ use serde::Serialize;
 use super::tls_client::{Session, client_config, handshake, session_facts};
 use super::{
     Identification, Limits, PRINTER_PORTS, Probe, Send, TlsFacts, TlsUse, Verdict, banner, binary,
-    evidence, http, tls,
+    evidence, http, more, tls,
 };
 
 /// What happened when portscope tried the port.
@@ -85,6 +85,7 @@ fn all_probes() -> impl Iterator<Item = &'static Probe> {
         .chain(binary::PROBES)
         .chain(http::PROBES)
         .chain(tls::PROBES)
+        .chain(more::PROBES)
 }
 
 /// The rank of a probe for this port: process hint 0, port hint 1, generic 2 (HTTP first
@@ -125,12 +126,19 @@ fn hint_matches(hint: &str, word: &str) -> bool {
 }
 
 /// A debugger waiting for a JVM to attach (`jdb -listen`, `SocketListen`) gives up its wait
-/// when anyone connects and leaves: such a port is not probed at all.
+/// when anyone connects and leaves, and `gdbserver --once` kills its inferior when its first
+/// client leaves: such ports are not probed at all.
 fn fragile_listener(ctx: &Context) -> Option<&'static str> {
     let words = &ctx.process_words;
     let has = |s: &str| words.iter().any(|w| w.contains(s));
-    (has("socketlisten") || (words.iter().any(|w| hint_matches("jdb", w)) && has("-listen")))
-        .then_some("a debugger waiting for a JVM (jdb -listen): connecting would end its wait, so it was not probed")
+    let named = |hint: &str| words.iter().any(|w| hint_matches(hint, w));
+    if has("socketlisten") || (named("jdb") && has("-listen")) {
+        return Some(
+            "a debugger waiting for a JVM (jdb -listen): connecting would end its wait, so it was not probed",
+        );
+    }
+    (named("gdbserver") && words.iter().any(|w| w == "--once"))
+        .then_some("gdbserver --once: any connection that ends would end its session and kill the program it debugs, so it was not probed")
 }
 
 /// The clock of one port.
@@ -487,6 +495,16 @@ mod tests {
         };
         assert!(fragile_listener(&jdb).is_some());
         assert!(fragile_listener(&Context::default()).is_none());
+        let once = Context {
+            process_words: vec!["gdbserver".into(), "--once".into(), ":2345".into()],
+            ..Context::default()
+        };
+        assert!(fragile_listener(&once).is_some());
+        let reopening = Context {
+            process_words: vec!["/usr/bin/gdbserver".into(), ":2345".into()],
+            ..Context::default()
+        };
+        assert!(fragile_listener(&reopening).is_none());
     }
 
     #[test]
