@@ -125,6 +125,20 @@ fn hint_matches(hint: &str, word: &str) -> bool {
         })
 }
 
+/// How long to listen before sending: [`Limits::greeting_wait`] when the port or the owning
+/// process names a protocol whose server speaks first (some VNC servers greet 130–230 ms after
+/// the accept, later than the usual banner wait), else [`Limits::banner_wait`].
+fn banner_wait(port: u16, ctx: &Context, limits: &Limits) -> Duration {
+    let greets = all_probes()
+        .filter(|p| p.send == Send::Nothing && p.refines.is_none())
+        .any(|p| rank(p, port, ctx).0 < 2);
+    if greets {
+        limits.banner_wait.max(limits.greeting_wait)
+    } else {
+        limits.banner_wait
+    }
+}
+
 /// A debugger waiting for a JVM to attach (`jdb -listen`, `SocketListen`) gives up its wait
 /// when anyone connects and leaves, and `gdbserver --once` kills its inferior when its first
 /// client leaves: such ports are not probed at all.
@@ -214,7 +228,12 @@ fn run(addr: SocketAddr, ctx: &Context, limits: &Limits, budget: &Budget, out: &
     }
     // 1. Connect and listen: servers that speak first are identified without sending a byte.
     let banner = match connect(addr, limits, budget) {
-        Ok(stream) => read_banner(stream, limits, budget),
+        Ok(stream) => read_banner(
+            stream,
+            banner_wait(addr.port(), ctx, limits),
+            limits,
+            budget,
+        ),
         Err(state) => {
             out.state = state;
             return;
@@ -505,6 +524,25 @@ mod tests {
             ..Context::default()
         };
         assert!(fragile_listener(&reopening).is_none());
+    }
+
+    #[test]
+    fn speak_first_hints_listen_longer() {
+        let limits = Limits::default();
+        let none = Context::default();
+        assert_eq!(banner_wait(5901, &none, &limits), limits.greeting_wait);
+        assert_eq!(banner_wait(5999, &none, &limits), limits.greeting_wait);
+        assert_eq!(banner_wait(8080, &none, &limits), limits.banner_wait);
+        let x11vnc = Context {
+            process_words: vec!["x11vnc".into(), "-rfbport".into(), "40000".into()],
+            ..Context::default()
+        };
+        assert_eq!(banner_wait(40000, &x11vnc, &limits), limits.greeting_wait);
+        let quick = Limits {
+            greeting_wait: Duration::from_millis(10),
+            ..limits
+        };
+        assert_eq!(banner_wait(5901, &none, &quick), limits.banner_wait);
     }
 
     #[test]

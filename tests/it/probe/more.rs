@@ -133,3 +133,41 @@ fn gdbserver_once_is_not_connected_to() {
         g.server.log()
     );
 }
+
+#[test]
+fn xvnc_is_vnc() {
+    let Some(s) = servers::xvnc() else {
+        return;
+    };
+    let (r, id) = probe_one(&s);
+    assert_eq!(id["protocol"], "vnc", "{r:#}");
+    assert_eq!(detail(&id, "rfb_version"), Some("3.8"), "{r:#}");
+    assert_eq!(r["probes"], serde_json::json!(["banner"]), "{r:#}");
+}
+
+#[test]
+fn a_late_vnc_greeting_is_waited_for_and_nothing_is_sent() {
+    let Some(s) = servers::late_vnc_greeter() else {
+        return;
+    };
+    assert!((5900..=5999).contains(&s.port), "{}", s.log());
+    let (r, id) = probe_one(&s);
+    assert_eq!(id["protocol"], "vnc", "{r:#}");
+    // Identified by listening alone: no probe was sent to it.
+    assert_eq!(r["probes"], serde_json::json!(["banner"]), "{r:#}");
+    let deadline = Instant::now() + Duration::from_secs(3);
+    while !s.log().contains("received") && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let counts: Vec<String> = s
+        .log()
+        .lines()
+        .filter_map(|l| l.strip_prefix("received ").map(str::to_string))
+        .collect();
+    assert!(!counts.is_empty(), "{}", s.log());
+    assert!(
+        counts.iter().all(|n| n == "0"),
+        "bytes were sent: {}",
+        s.log()
+    );
+}

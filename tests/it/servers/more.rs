@@ -149,3 +149,62 @@ pub fn gdbserver(once: bool) -> Option<GdbServer> {
     let server = Server::new("gdbserver", port, proc, dir);
     Some(GdbServer { server, inferior })
 }
+
+/// TigerVNC's `Xvnc` (no security types, no X11 TCP listener) on a free RFB port, on the first
+/// display number from 150 without a lock file.
+pub fn xvnc() -> Option<Server> {
+    let bin = need("Xvnc", "tigervnc-standalone-server")?;
+    let dir = TempDir::new("xvnc");
+    let free = |n: &u32| {
+        !Path::new(&format!("/tmp/.X{n}-lock")).exists()
+            && !Path::new(&format!("/tmp/.X11-unix/X{n}")).exists()
+    };
+    let display = (150..250)
+        .find(free)
+        .expect("a free X display number in 150..250");
+    let (proc, port) = on_free_port("Xvnc", &dir, None, |port| {
+        let mut cmd = Command::new(&bin);
+        cmd.arg(format!(":{display}"))
+            .args(["-rfbport", &port.to_string(), "-interface", "127.0.0.1"])
+            .args(["-SecurityTypes", "None", "-nolisten", "tcp"]);
+        cmd
+    });
+    Some(Server::new("Xvnc", port, proc, dir))
+}
+
+/// A VNC server that greets late: `RFB 003.008` 200 ms after each accept, on the first free
+/// port of 5900–5999 (VNC's own range). It prints `received N` for the bytes each client sent
+/// it within a second of the greeting.
+pub fn late_vnc_greeter() -> Option<Server> {
+    let python = need("python3", "python3")?;
+    let dir = TempDir::new("late-vnc");
+    let mut cmd = Command::new(python);
+    cmd.args([
+        "-u",
+        "-c",
+        "import socket,time\n\
+         s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n\
+         for p in range(5900, 6000):\n\
+         \x20   try: s.bind(('127.0.0.1', p)); break\n\
+         \x20   except OSError: pass\n\
+         s.listen(16); print('port', s.getsockname()[1], flush=True)\n\
+         s.settimeout(1.0); end=time.time()+120\n\
+         while time.time()<end:\n\
+         \x20   try: c,_=s.accept()\n\
+         \x20   except OSError: continue\n\
+         \x20   got=b''\n\
+         \x20   try:\n\
+         \x20       c.settimeout(0.2)\n\
+         \x20       try: got+=c.recv(4096)\n\
+         \x20       except socket.timeout: pass\n\
+         \x20       c.sendall(b'RFB 003.008\\n'); c.settimeout(1.0)\n\
+         \x20       got+=c.recv(4096)\n\
+         \x20   except OSError: pass\n\
+         \x20   print('received', len(got), flush=True); c.close()\n",
+    ]);
+    let mut proc = start("late VNC greeter", &dir, "out", &mut cmd);
+    let port = wait_for_line("late VNC greeter", &mut proc, &dir, READY_TIMEOUT, |l| {
+        l.strip_prefix("port ")?.trim().parse().ok()
+    });
+    Some(Server::new("late VNC greeter", port, proc, dir))
+}
