@@ -293,6 +293,7 @@ fn https(target: &Target, addr: SocketAddr, header: &str, out: &mut Exchange, de
 fn probe(target: &Target, addr: SocketAddr) -> crate::probe::engine::PortProbe {
     let limits = crate::probe::Limits {
         banner_wait: Duration::from_millis(25),
+        greeting_wait: Duration::from_millis(25),
         deadline: Duration::from_millis(1000),
         refine: false,
         ..crate::probe::Limits::default()

@@ -90,14 +90,19 @@ pub const IMAP: Probe = listen(
 pub const VNC: Probe = listen(
     "vnc-rfb",
     vnc,
-    (
-        &[
-            5900, 5901, 5902, 5903, 5904, 5905, 5906, 5907, 5908, 5909, 5910,
-        ],
-        &["vnc", "Xvnc", "x11vnc"],
-    ),
+    (&VNC_PORTS, &["vnc", "Xvnc", "x11vnc"]),
     TlsUse::Plain,
 );
+/// VNC displays :0–:99 (5900–5999).
+const VNC_PORTS: [u16; 100] = {
+    let mut ports = [0u16; 100];
+    let mut i = 0;
+    while i < ports.len() {
+        ports[i] = 5900 + i as u16;
+        i += 1;
+    }
+    ports
+};
 /// ZeroMQ: ZMTP signature `ff …8 bytes… 7f` (libzmq sends only these 10 bytes until the peer
 /// answers); version and security mechanism when a full greeting came.
 pub const ZEROMQ: Probe = listen(

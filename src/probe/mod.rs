@@ -14,6 +14,7 @@ pub mod binary;
 pub mod engine;
 pub mod http;
 pub mod listeners;
+pub mod more;
 pub mod tls;
 pub mod tls_client;
 
@@ -190,6 +191,9 @@ pub struct Limits {
     pub connect: Duration,
     /// How long to wait for a server that speaks first.
     pub banner_wait: Duration,
+    /// How long to wait for it when the port or the owning process names a protocol whose
+    /// server speaks first (VNC on 5900–5999, `sshd`, `x11vnc`…): some greet late.
+    pub greeting_wait: Duration,
     /// Per-read timeout once a request was sent.
     pub read: Duration,
     /// Total time for one port, all probes included.
@@ -207,6 +211,7 @@ impl Default for Limits {
         Limits {
             connect: Duration::from_millis(300),
             banner_wait: Duration::from_millis(120),
+            greeting_wait: Duration::from_millis(300),
             read: Duration::from_millis(250),
             deadline: Duration::from_millis(1200),
             max_bytes: 64 * 1024,

@@ -395,3 +395,5 @@ fn dnsmasq_answers_dns_over_udp_and_tcp() {
     let r = crate::harness::json(&["probe", &format!("{port}/udp")]);
     assert!(r["results"][0]["identification"].is_null(), "{r}");
 }
+
+mod more;

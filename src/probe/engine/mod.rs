@@ -16,7 +16,7 @@ use serde::Serialize;
 use super::tls_client::{Session, client_config, handshake, session_facts};
 use super::{
     Identification, Limits, PRINTER_PORTS, Probe, Send, TlsFacts, TlsUse, Verdict, banner, binary,
-    evidence, http, tls,
+    evidence, http, more, tls,
 };
 
 /// What happened when portscope tried the port.
@@ -85,6 +85,7 @@ fn all_probes() -> impl Iterator<Item = &'static Probe> {
         .chain(binary::PROBES)
         .chain(http::PROBES)
         .chain(tls::PROBES)
+        .chain(more::PROBES)
 }
 
 /// The rank of a probe for this port: process hint 0, port hint 1, generic 2 (HTTP first
@@ -124,13 +125,34 @@ fn hint_matches(hint: &str, word: &str) -> bool {
         })
 }
 
+/// How long to listen before sending: [`Limits::greeting_wait`] when the port or the owning
+/// process names a protocol whose server speaks first (some VNC servers greet 130–230 ms after
+/// the accept, later than the usual banner wait), else [`Limits::banner_wait`].
+fn banner_wait(port: u16, ctx: &Context, limits: &Limits) -> Duration {
+    let greets = all_probes()
+        .filter(|p| p.send == Send::Nothing && p.refines.is_none())
+        .any(|p| rank(p, port, ctx).0 < 2);
+    if greets {
+        limits.banner_wait.max(limits.greeting_wait)
+    } else {
+        limits.banner_wait
+    }
+}
+
 /// A debugger waiting for a JVM to attach (`jdb -listen`, `SocketListen`) gives up its wait
-/// when anyone connects and leaves: such a port is not probed at all.
+/// when anyone connects and leaves, and `gdbserver --once` kills its inferior when its first
+/// client leaves: such ports are not probed at all.
 fn fragile_listener(ctx: &Context) -> Option<&'static str> {
     let words = &ctx.process_words;
     let has = |s: &str| words.iter().any(|w| w.contains(s));
-    (has("socketlisten") || (words.iter().any(|w| hint_matches("jdb", w)) && has("-listen")))
-        .then_some("a debugger waiting for a JVM (jdb -listen): connecting would end its wait, so it was not probed")
+    let named = |hint: &str| words.iter().any(|w| hint_matches(hint, w));
+    if has("socketlisten") || (named("jdb") && has("-listen")) {
+        return Some(
+            "a debugger waiting for a JVM (jdb -listen): connecting would end its wait, so it was not probed",
+        );
+    }
+    (named("gdbserver") && words.iter().any(|w| w == "--once"))
+        .then_some("gdbserver --once: any connection that ends would end its session and kill the program it debugs, so it was not probed")
 }
 
 /// The clock of one port.
@@ -206,7 +228,12 @@ fn run(addr: SocketAddr, ctx: &Context, limits: &Limits, budget: &Budget, out: &
     }
     // 1. Connect and listen: servers that speak first are identified without sending a byte.
     let banner = match connect(addr, limits, budget) {
-        Ok(stream) => read_banner(stream, limits, budget),
+        Ok(stream) => read_banner(
+            stream,
+            banner_wait(addr.port(), ctx, limits),
+            limits,
+            budget,
+        ),
         Err(state) => {
             out.state = state;
             return;
@@ -487,6 +514,35 @@ mod tests {
         };
         assert!(fragile_listener(&jdb).is_some());
         assert!(fragile_listener(&Context::default()).is_none());
+        let once = Context {
+            process_words: vec!["gdbserver".into(), "--once".into(), ":2345".into()],
+            ..Context::default()
+        };
+        assert!(fragile_listener(&once).is_some());
+        let reopening = Context {
+            process_words: vec!["/usr/bin/gdbserver".into(), ":2345".into()],
+            ..Context::default()
+        };
+        assert!(fragile_listener(&reopening).is_none());
+    }
+
+    #[test]
+    fn speak_first_hints_listen_longer() {
+        let limits = Limits::default();
+        let none = Context::default();
+        assert_eq!(banner_wait(5901, &none, &limits), limits.greeting_wait);
+        assert_eq!(banner_wait(5999, &none, &limits), limits.greeting_wait);
+        assert_eq!(banner_wait(8080, &none, &limits), limits.banner_wait);
+        let x11vnc = Context {
+            process_words: vec!["x11vnc".into(), "-rfbport".into(), "40000".into()],
+            ..Context::default()
+        };
+        assert_eq!(banner_wait(40000, &x11vnc, &limits), limits.greeting_wait);
+        let quick = Limits {
+            greeting_wait: Duration::from_millis(10),
+            ..limits
+        };
+        assert_eq!(banner_wait(5901, &none, &quick), limits.banner_wait);
     }
 
     #[test]

@@ -31,14 +31,15 @@ pub(super) fn connect(
     }
 }
 
-pub(super) fn read_banner(mut stream: TcpStream, limits: &Limits, budget: &Budget) -> Banner {
+/// Listen for `wait` (see [`banner_wait`]) for a server that speaks first.
+pub(super) fn read_banner(
+    mut stream: TcpStream,
+    wait: Duration,
+    limits: &Limits,
+    budget: &Budget,
+) -> Banner {
     let mut buf = Vec::new();
-    let first = read_some(
-        &mut stream,
-        &mut buf,
-        budget.cap(limits.banner_wait),
-        limits,
-    );
+    let first = read_some(&mut stream, &mut buf, budget.cap(wait), limits);
     match first {
         ReadResult::Data => {}
         ReadResult::Eof => return Banner::Closed,

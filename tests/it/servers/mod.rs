@@ -554,6 +554,9 @@ up_tests! {
     sshd_comes_up: sshd;
     postgres_comes_up: postgres;
     nginx_comes_up: nginx;
+    rsyncd_comes_up: rsyncd;
+    beanstalkd_comes_up: beanstalkd;
+    git_daemon_comes_up: git_daemon;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -561,9 +564,11 @@ up_tests! {
 
 mod exposed;
 mod launch;
+mod more;
 mod unix_only;
 
 use exposed::{Names, memcached_on, node_inspector_on, redis_on};
 pub use exposed::{memcached_bound, node_inspector_bound, redis_bound, redis_exposed};
 use launch::*;
+pub use more::*;
 pub use unix_only::postgres_unix_only;
