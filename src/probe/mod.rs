@@ -14,6 +14,7 @@ pub mod binary;
 pub mod engine;
 pub mod http;
 pub mod listeners;
+pub mod services;
 pub mod tls;
 pub mod tls_client;
 

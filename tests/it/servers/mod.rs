@@ -561,9 +561,11 @@ up_tests! {
 
 mod exposed;
 mod launch;
+mod services;
 mod unix_only;
 
 use exposed::{Names, memcached_on, node_inspector_on, redis_on};
 pub use exposed::{memcached_bound, node_inspector_bound, redis_bound, redis_exposed};
 use launch::*;
+pub use services::{memcached_binary, slapd, smbd};
 pub use unix_only::postgres_unix_only;
