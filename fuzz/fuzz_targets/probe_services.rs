@@ -1,6 +1,6 @@
-//! Fuzz every services-family parser (LDAP, SMB, memcached binary): no panic on any bytes,
-//! every string of an identification printable, and never `NoMatch` on a prefix of bytes that
-//! the same parser identifies (the engine stops reading at the first `NoMatch`).
+//! Fuzz every services-family parser (LDAP, SMB, memcached binary, ZooKeeper): no panic on
+//! any bytes, every string of an identification printable, and never `NoMatch` on a prefix of
+//! bytes that the same parser identifies (the engine stops reading at the first `NoMatch`).
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;

@@ -1,12 +1,14 @@
-//! Probes for directory, file-sharing and cache services that stay silent until asked: LDAP
-//! (an anonymous RootDSE search), SMB (an SMB2 NEGOTIATE) and memcached's binary protocol
-//! (Version, then No-op — a binary-only or SASL memcached answers nothing to the text probe).
+//! Probes for directory, file-sharing, cache and coordination services that stay silent until
+//! asked: LDAP (an anonymous RootDSE search), SMB (an SMB2 NEGOTIATE), memcached's binary
+//! protocol (Version, then No-op — a binary-only or SASL memcached answers nothing to the text
+//! probe) and ZooKeeper (the four-letter word `srvr`).
 //!
 //! Each request only reads: a search of the server's own root entry, the first message of an
-//! SMB session (no session is set up, no share touched), a version query and a no-op. Parsers
+//! SMB session (no session is set up, no share touched), a version query and a no-op, and
+//! ZooKeeper's server-statistics command. Parsers
 //! are pure; length fields are compared with what arrived, never used to size a buffer.
 
-use super::banner::{find, fits, step, text};
+use super::banner::{expect_any, find, first_line, fits, step, text};
 use super::{Auth, Confidence, Hints, Identification, Parser, Probe, Send, TlsUse, Verdict};
 
 /// A first-line probe that sends `request`.
@@ -57,8 +59,19 @@ pub const MEMCACHED_BINARY: Probe = ask(
     (&[11211], &["memcached"]),
 );
 
+/// ZooKeeper: the four-letter word `srvr` (server statistics; always allowed since 3.5, whose
+/// whitelist otherwise refuses 4lw commands) → `Zookeeper version: 3.8.0-…, built on …`, the
+/// refusal `srvr is not executed because it is not in the whitelist.`, or `This ZooKeeper
+/// instance is not currently serving requests` (starting, or a member without quorum).
+pub const ZOOKEEPER: Probe = ask(
+    "zookeeper-srvr",
+    b"srvr",
+    zookeeper,
+    (&[2181], &["zookeeper"]),
+);
+
 /// This family's probes.
-pub const PROBES: &[Probe] = &[LDAP, SMB, MEMCACHED_BINARY];
+pub const PROBES: &[Probe] = &[LDAP, SMB, MEMCACHED_BINARY, ZOOKEEPER];
 
 /// NetBIOS length 158; SMB2 header (NEGOTIATE, credits 1, process id 0xfeff); NEGOTIATE
 /// request: 5 dialects, signing enabled, client GUID `portscope-probe\0`, one negotiate
@@ -283,6 +296,36 @@ fn memcached_binary(bytes: &[u8]) -> Verdict {
         id = id.auth(Auth::Required);
     }
     Verdict::Match(id)
+}
+
+fn zookeeper(bytes: &[u8]) -> Verdict {
+    let replies: [&[u8]; 3] = [
+        b"Zookeeper version: ",
+        b"srvr is not executed because it is not in the whitelist.",
+        b"This ZooKeeper instance is not currently serving requests",
+    ];
+    let (reply, rest) = step!(expect_any(bytes, &replies));
+    let id = Identification::new("zookeeper", Confidence::Certain).product("ZooKeeper");
+    match reply {
+        1 => return Verdict::Match(id.detail("srvr", "not in the 4lw whitelist")),
+        2 => return Verdict::Match(id.detail("serving", "no (starting, or no quorum)")),
+        _ => {}
+    }
+    // `3.8.0-${mvngit.commit.id}, built on …`: the release, before the build's commit.
+    let line = step!(first_line(rest, 256));
+    let release = line
+        .split(|&b| b == b',' || b == b'-')
+        .next()
+        .unwrap_or_default();
+    let mut id = id;
+    if !release.is_empty() && release.iter().all(|b| b.is_ascii_digit() || *b == b'.') {
+        id = id.version(text(release));
+    }
+    let mode = find(rest, b"\nMode: ").and_then(|at| first_line(rest.get(at + 7..)?, 64).ok());
+    Verdict::Match(match mode {
+        Some(mode) => id.detail("mode", text(mode)),
+        None => id,
+    })
 }
 
 /// The little-endian `u16` at `at`.

@@ -68,3 +68,26 @@ fn binary_only_and_sasl_memcached_are_memcached() {
         assert_eq!(detail(&id, "protocol"), Some("binary"), "{r:#}");
     }
 }
+
+#[test]
+fn zookeeper_is_zookeeper_with_its_release() {
+    let Some(s) = servers::zookeeper() else {
+        return;
+    };
+    let (r, id) = probe_one(&s);
+    assert_eq!(id["protocol"], "zookeeper", "{r:#}");
+    assert_eq!(id["product"], "ZooKeeper", "{r:#}");
+    assert_eq!(id["confidence"], "certain", "{r:#}");
+    assert_eq!(detail(&id, "mode"), Some("standalone"), "{r:#}");
+    // The release in the jar's name: /usr/share/java/zookeeper-3.8.0.jar.
+    let release = std::fs::read_dir("/usr/share/java")
+        .unwrap()
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .find_map(|name| {
+            let v = name.strip_prefix("zookeeper-")?.strip_suffix(".jar")?;
+            v.starts_with(|c: char| c.is_ascii_digit())
+                .then(|| v.to_string())
+        })
+        .unwrap();
+    assert_eq!(id["version"], release.as_str(), "{r:#}");
+}

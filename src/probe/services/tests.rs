@@ -34,7 +34,23 @@ const FIXTURES: &[(&str, &[u8])] = &[
     // memcached 1.6.18 -B binary, then -S (SASL, no user).
     ("memcached-binary-version", MEMCACHED_BINARY_REPLY),
     ("memcached-binary-version", MEMCACHED_SASL_REPLY),
+    // ZooKeeper 3.8.0 (Debian's zookeeper, standalone); synthesized: the whitelist refusal.
+    ("zookeeper-srvr", ZOOKEEPER_SRVR),
+    (
+        "zookeeper-srvr",
+        b"srvr is not executed because it is not in the whitelist.\n",
+    ),
+    // ZooKeeper 3.8.0 listening but not yet serving (to every request, then it closes).
+    (
+        "zookeeper-srvr",
+        b"This ZooKeeper instance is not currently serving requests\n",
+    ),
 ];
+
+const ZOOKEEPER_SRVR: &[u8] =
+    b"Zookeeper version: 3.8.0-${mvngit.commit.id}, built on 2024-12-29 17:54 UTC\n\
+    Latency min/avg/max: 0/0.0/0\nReceived: 1\nSent: 0\nConnections: 1\nOutstanding: 0\n\
+    Zxid: 0x0\nMode: standalone\nNode count: 5\n";
 
 const SLAPD_ROOTDSE: &[u8] =
     b"0w\x02\x01\x01dr\x04\x000n0%\x04\x0bobjectClass1\x16\x04\x03top\x04\x0fOpenLDAProotDSE0(\
@@ -69,6 +85,15 @@ const MEMCACHED_SASL_REPLY: &[u8] =
     b"\x81\x0b\x00\x00\x00\x00\x00\x00\x00\x00\x00\x06PSPB\x00\x00\x00\x00\x00\x00\x00\x001.6.18\
     \x81\x0a\x00\x00\x00\x00\x00\x20\x00\x00\x00\x0dPSPC\x00\x00\x00\x00\x00\x00\x00\x00Auth fail\
     ure.";
+
+impl Verdict {
+    fn into_id(self) -> Identification {
+        match self {
+            Verdict::Match(id) => id,
+            other => panic!("{other:?}"),
+        }
+    }
+}
 
 fn probe(name: &str) -> &'static Probe {
     PROBES.iter().find(|p| p.name == name).unwrap()
@@ -171,6 +196,38 @@ fn memcached_binary_version_and_sasl() {
         b"\x81\x0b\x00\x00\x00\x00\x00\x00\xff\xff\xff\xffPSPB\x00\x00\x00\x00\x00\x00\x00\x00";
     assert_eq!(memcached_binary(huge), Verdict::NoMatch);
     assert_eq!(memcached_binary(b"VERSION 1.6.18\r\n"), Verdict::NoMatch);
+}
+
+#[test]
+fn zookeeper_release_and_mode() {
+    let id = identify(&ZOOKEEPER, ZOOKEEPER_SRVR);
+    assert_eq!(
+        (id.protocol.as_str(), id.confidence),
+        ("zookeeper", Some(Confidence::Certain))
+    );
+    assert_eq!(id.product.as_deref(), Some("ZooKeeper"));
+    assert_eq!(id.version.as_deref(), Some("3.8.0"));
+    assert_eq!(detail(&id, "mode"), Some("standalone"));
+    let refused = identify(&ZOOKEEPER, FIXTURES[10].1);
+    assert_eq!(refused.version, None);
+    assert_eq!(detail(&refused, "srvr"), Some("not in the 4lw whitelist"));
+    let starting = identify(&ZOOKEEPER, FIXTURES[11].1);
+    assert_eq!(
+        detail(&starting, "serving"),
+        Some("no (starting, or no quorum)")
+    );
+    assert_eq!(
+        zookeeper(b"Zookeeper version: 3.4.14-4c25d4\n")
+            .into_id()
+            .version
+            .as_deref(),
+        Some("3.4.14")
+    );
+    assert_eq!(zookeeper(b"Zookeeper"), Verdict::NeedMore);
+    assert_eq!(
+        zookeeper(b"-ERR unknown command 'srvr'\r\n"),
+        Verdict::NoMatch
+    );
 }
 
 #[test]

@@ -554,6 +554,10 @@ up_tests! {
     sshd_comes_up: sshd;
     postgres_comes_up: postgres;
     nginx_comes_up: nginx;
+    slapd_comes_up: slapd;
+    smbd_comes_up: || smbd(false);
+    memcached_sasl_comes_up: || memcached_binary(true);
+    zookeeper_comes_up: zookeeper;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -567,5 +571,5 @@ mod unix_only;
 use exposed::{Names, memcached_on, node_inspector_on, redis_on};
 pub use exposed::{memcached_bound, node_inspector_bound, redis_bound, redis_exposed};
 use launch::*;
-pub use services::{memcached_binary, slapd, smbd};
+pub use services::{memcached_binary, slapd, smbd, zookeeper};
 pub use unix_only::postgres_unix_only;

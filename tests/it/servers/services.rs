@@ -101,3 +101,55 @@ pub fn memcached_binary(sasl: bool) -> Option<Server> {
     };
     Some(Server::new(name, port, proc, dir))
 }
+
+/// Debian's ZooKeeper, standalone: `java -cp /etc/zookeeper/conf:/usr/share/java/zookeeper.jar
+/// org.apache.zookeeper.server.ZooKeeperServerMain CONF` with `clientPortAddress=127.0.0.1`,
+/// the admin server (Jetty, port 8080) off, data in its dir. It logs nothing (no SLF4J
+/// binding): ready = its listener, within the slow timeout a JVM needs on a busy machine.
+pub fn zookeeper() -> Option<Server> {
+    need("/usr/share/zookeeper/bin/zkServer.sh", "zookeeper")?;
+    let java = need("java", "default-jre-headless")?;
+    let dir = TempDir::new("zookeeper");
+    for _ in 0..PORT_ATTEMPTS {
+        let port = free_port();
+        let conf = format!(
+            "tickTime=2000\ndataDir={}\nclientPort={port}\nclientPortAddress=127.0.0.1\n\
+             admin.enableServer=false\n",
+            dir.join("data")
+        );
+        fs::write(dir.path().join("zoo.cfg"), conf).unwrap();
+        let mut cmd = Command::new(&java);
+        cmd.args(["-cp", "/etc/zookeeper/conf:/usr/share/java/zookeeper.jar"])
+            .arg("org.apache.zookeeper.server.ZooKeeperServerMain")
+            .arg(dir.join("zoo.cfg"));
+        let mut proc = start("zookeeper", &dir, &format!("port-{port}"), &mut cmd);
+        if wait_listening("zookeeper", &mut proc, &dir, port, None, SLOW_READY_TIMEOUT).is_ok() {
+            serving(port);
+            return Some(Server::new("zookeeper", port, proc, dir));
+        }
+    }
+    panic!("zookeeper: lost the race for a free port {PORT_ATTEMPTS} times");
+}
+
+/// Wait until ZooKeeper serves: it listens first and answers every request with `This
+/// ZooKeeper instance is not currently serving requests` until its database is loaded.
+fn serving(port: u16) {
+    use std::io::{Read, Write};
+    let deadline = Instant::now() + SLOW_READY_TIMEOUT;
+    let mut last = String::new();
+    while Instant::now() < deadline {
+        let mut reply = Vec::new();
+        if let Ok(mut c) = TcpStream::connect(("127.0.0.1", port)) {
+            let _ = c.set_read_timeout(Some(Duration::from_secs(2)));
+            let _ = c
+                .write_all(b"srvr")
+                .and_then(|()| c.read_to_end(&mut reply));
+        }
+        last = String::from_utf8_lossy(&reply).into_owned();
+        if last.starts_with("Zookeeper version: ") {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    panic!("zookeeper on {port} not serving after {SLOW_READY_TIMEOUT:?}; last reply: {last:?}");
+}
