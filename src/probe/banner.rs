@@ -535,4 +535,4 @@ pub(super) fn json_str(json: &[u8], key: &str) -> Option<String> {
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
-pub(super) mod tests;
+pub(in crate::probe) mod tests;

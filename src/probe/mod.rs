@@ -15,6 +15,7 @@ pub mod engine;
 pub mod http;
 pub mod listeners;
 pub mod more;
+pub mod services;
 pub mod tls;
 pub mod tls_client;
 

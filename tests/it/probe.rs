@@ -95,7 +95,7 @@ fn identified<'a>(r: &'a Value, s: &Server) -> &'a Value {
 }
 
 /// Probe `s` alone; its result and identification.
-fn probe_one(s: &Server) -> (Value, Value) {
+pub(crate) fn probe_one(s: &Server) -> (Value, Value) {
     let results = probe(&[s.target()]);
     let id = identified(&results[0], s).clone();
     (results[0].clone(), id)

@@ -557,6 +557,10 @@ up_tests! {
     rsyncd_comes_up: rsyncd;
     beanstalkd_comes_up: beanstalkd;
     git_daemon_comes_up: git_daemon;
+    slapd_comes_up: slapd;
+    smbd_comes_up: || smbd(false);
+    memcached_sasl_comes_up: || memcached_binary(true);
+    zookeeper_comes_up: zookeeper;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -565,10 +569,12 @@ up_tests! {
 mod exposed;
 mod launch;
 mod more;
+mod services;
 mod unix_only;
 
 use exposed::{Names, memcached_on, node_inspector_on, redis_on};
 pub use exposed::{memcached_bound, node_inspector_bound, redis_bound, redis_exposed};
 use launch::*;
 pub use more::*;
+pub use services::{memcached_binary, slapd, smbd, zookeeper};
 pub use unix_only::postgres_unix_only;
