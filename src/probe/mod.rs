@@ -16,6 +16,7 @@ pub mod http;
 pub mod listeners;
 pub mod tls;
 pub mod tls_client;
+pub mod udp;
 
 use std::time::Duration;
 
