@@ -21,11 +21,18 @@ use crate::harness::{self, Spawned, TempDir};
 /// A daemon we started; killed (its process group) and its dir removed on drop.
 struct Daemon {
     port: u16,
-    _proc: Spawned,
+    proc: Spawned,
     dir: TempDir,
 }
 
 impl Daemon {
+    /// The result names this daemon as the owner, and its probe was asked first: the hint
+    /// of the owning process ordered the table.
+    fn assert_hinted(&self, res: &Value, probe: &str) {
+        assert_eq!(res["owner"]["pid"], self.proc.pid, "{res:#}");
+        assert_eq!(res["probes"][0], probe, "{res:#}");
+    }
+
     fn log(&self) -> String {
         fs::read_to_string(self.dir.path().join("daemon.log")).unwrap_or_default()
     }
@@ -65,11 +72,7 @@ fn start(
         let deadline = Instant::now() + Duration::from_secs(10);
         loop {
             if group_binds_udp(proc.pid, port) {
-                return Some(Daemon {
-                    port,
-                    _proc: proc,
-                    dir,
-                });
+                return Some(Daemon { port, proc, dir });
             }
             let text = fs::read_to_string(dir.path().join("daemon.log")).unwrap_or_default();
             if let Ok(Some(status)) = proc.child.try_wait() {
@@ -177,6 +180,7 @@ fn snmpd_answers_a_v2c_get_of_sysdescr() {
     let res = probe(d.port);
     let id = &res["identification"];
     assert_eq!(id["protocol"], "snmp", "{res:#}\n{}", d.log());
+    d.assert_hinted(&res, "snmp-get-sysdescr");
     assert_eq!(id["product"], "net-snmp", "{res:#}");
     assert_eq!(id["version"], "2c", "{res:#}");
     assert_eq!(id["confidence"], "certain", "{res:#}");
@@ -203,6 +207,7 @@ fn chronyd_answers_an_ntp_client_packet() {
     let res = probe(d.port);
     let id = &res["identification"];
     assert_eq!(id["protocol"], "ntp", "{res:#}\n{}", d.log());
+    d.assert_hinted(&res, "ntp-client");
     assert_eq!(id["version"], "4", "{res:#}");
     // No sources configured: unsynchronised, stratum 0.
     assert_eq!(detail(&res, "stratum").as_deref(), Some("0"), "{res:#}");
@@ -229,6 +234,7 @@ fn coturn_answers_a_stun_binding_request() {
     let res = probe(d.port);
     let id = &res["identification"];
     assert_eq!(id["protocol"], "stun", "{res:#}\n{}", d.log());
+    d.assert_hinted(&res, "stun-binding");
     assert_eq!(id["product"], "Coturn", "{res:#}");
     let version = crate::servers::version_of("turnserver", &["--version"]).unwrap_or_default();
     assert!(
@@ -259,6 +265,7 @@ fn coap_server_lists_its_resources() {
     let res = probe(d.port);
     let id = &res["identification"];
     assert_eq!(id["protocol"], "coap", "{res:#}\n{}", d.log());
+    d.assert_hinted(&res, "coap-well-known-core");
     assert_eq!(detail(&res, "code").as_deref(), Some("2.05"), "{res:#}");
     // The example server's own resources.
     let resources = detail(&res, "resources").unwrap_or_default();
