@@ -159,8 +159,9 @@ fn jobs(targets: &[ProbeTarget], named: &mut Vec<Named>) -> Result<Vec<Job>> {
     Ok(jobs)
 }
 
-/// UDP targets (`53/udp`, `udp/127.0.0.1:53`): DNS is the one question asked over UDP. A
-/// port alone means the addresses UDP sockets are bound to on it (loopback if none).
+/// UDP targets (`161/udp`, `udp/127.0.0.1:53`): the UDP table is asked, hinted by the
+/// process that holds the port. A port alone means the addresses UDP sockets are bound to on it
+/// (loopback if none).
 fn udp_jobs(text: &str, t: &Target) -> Result<Vec<Job>> {
     let (host, port) = match t {
         Target::Addr { host, port, .. } => (Some(host), *port),
@@ -175,24 +176,27 @@ fn udp_jobs(text: &str, t: &Target) -> Result<Vec<Job>> {
             ));
         }
     };
+    let snap = snapshot::take(&Request {
+        sockets: SocketQuery {
+            tcp: false,
+            port_range: Some((port, port)),
+            ..SocketQuery::default()
+        },
+        owners: Owners::Targeted,
+        detail: Detail::Basic,
+        threads: 0,
+    })?;
+    let bound: Vec<_> = snap
+        .sockets
+        .iter()
+        .filter(|s| s.proto == Proto::Udp && s.port() == Some(port) && s.remote.is_none())
+        .collect();
     let addrs: Vec<IpAddr> = match host {
         Some(Host::Ip(ip)) => vec![*ip],
         Some(Host::Name(name)) => snapshot::name_addrs(name)?,
         None => {
-            let snap = snapshot::take(&Request {
-                sockets: SocketQuery {
-                    tcp: false,
-                    port_range: Some((port, port)),
-                    ..SocketQuery::default()
-                },
-                owners: Owners::Skip,
-                detail: Detail::Basic,
-                threads: 0,
-            })?;
-            let mut found: Vec<IpAddr> = snap
-                .sockets
+            let mut found: Vec<IpAddr> = bound
                 .iter()
-                .filter(|s| s.port() == Some(port) && s.remote.is_none())
                 .filter_map(|s| s.local.ip().map(reach))
                 .collect();
             found.sort();
@@ -205,14 +209,23 @@ fn udp_jobs(text: &str, t: &Target) -> Result<Vec<Job>> {
     };
     Ok(addrs
         .into_iter()
-        .map(|ip| Job {
-            target: text.to_string(),
-            addr: SocketAddr::new(ip, port),
-            owner: None,
-            ctx: Context {
-                udp: true,
-                ..Context::default()
-            },
+        .map(|ip| {
+            let socket = bound.iter().find(|s| {
+                s.local
+                    .ip()
+                    .is_some_and(|l| l == ip || reach(l) == ip || l.is_unspecified())
+            });
+            let (owner, process_words) = socket.map_or((None, Vec::new()), |s| owner_of(&snap, s));
+            Job {
+                target: text.to_string(),
+                addr: SocketAddr::new(ip, port),
+                owner,
+                ctx: Context {
+                    process_words,
+                    udp: true,
+                    ..Context::default()
+                },
+            }
         })
         .collect())
 }

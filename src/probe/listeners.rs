@@ -29,7 +29,7 @@ pub struct ProbeResult {
     pub addr: IpAddr,
     /// Port probed.
     pub port: u16,
-    /// Transport: `tcp`, or `udp` (DNS only).
+    /// Transport: `tcp`, or `udp` (the UDP table).
     pub proto: Proto,
     /// What the engine found.
     #[serde(flatten)]

@@ -18,6 +18,7 @@ pub mod more;
 pub mod services;
 pub mod tls;
 pub mod tls_client;
+pub mod udp;
 
 use std::time::Duration;
 

@@ -15,8 +15,8 @@ use serde::Serialize;
 
 use super::tls_client::{Session, client_config, handshake, session_facts};
 use super::{
-    Identification, Limits, PRINTER_PORTS, Probe, Send, TlsFacts, TlsUse, Verdict, banner, binary,
-    evidence, http, more, services, tls,
+    Hints, Identification, Limits, PRINTER_PORTS, Probe, Send, TlsFacts, TlsUse, Verdict, banner,
+    binary, evidence, http, more, services, tls,
 };
 
 /// What happened when portscope tried the port.
@@ -63,7 +63,7 @@ pub struct Context {
     pub process_words: Vec<String>,
     /// Server name to send in TLS SNI (a host name the user typed, else `localhost`).
     pub sni: Option<String>,
-    /// Probe over UDP instead of TCP (only DNS is asked there).
+    /// Probe over UDP instead of TCP (the [`super::udp`] table).
     pub udp: bool,
 }
 
@@ -92,20 +92,23 @@ fn all_probes() -> impl Iterator<Item = &'static Probe> {
 /// The rank of a probe for this port: process hint 0, port hint 1, generic 2 (HTTP first
 /// among the generic ones, being by far the most common).
 fn rank(p: &Probe, port: u16, ctx: &Context) -> (u8, u8) {
-    let by_process = p
-        .hints
+    let http_first = u8::from(!matches!(p.send, Send::HttpGet(_)));
+    (tier(&p.hints, port, ctx), http_first)
+}
+
+/// Process hint 0, port hint 1, generic 2 (TCP and UDP tables alike).
+fn tier(hints: &Hints, port: u16, ctx: &Context) -> u8 {
+    let by_process = hints
         .processes
         .iter()
         .any(|h| ctx.process_words.iter().any(|w| hint_matches(h, w)));
-    let tier = if by_process {
+    if by_process {
         0
-    } else if p.hints.ports.contains(&port) {
+    } else if hints.ports.contains(&port) {
         1
     } else {
         2
-    };
-    let http_first = u8::from(!matches!(p.send, Send::HttpGet(_)));
-    (tier, http_first)
+    }
 }
 
 /// Whether a process hint names this word of a command line. A one-word hint (`redis`,
@@ -224,7 +227,7 @@ fn run(addr: SocketAddr, ctx: &Context, limits: &Limits, budget: &Budget, out: &
         return;
     }
     if ctx.udp {
-        udp_dns(addr, limits, budget, out);
+        udp::probe(addr, ctx, limits, budget, out);
         return;
     }
     // 1. Connect and listen: servers that speak first are identified without sending a byte.
@@ -312,56 +315,6 @@ fn run(addr: SocketAddr, ctx: &Context, limits: &Limits, budget: &Budget, out: &
     }
 }
 
-/// UDP: a datagram has no banner and no connection, so only the DNS question is asked
-/// (`version.bind` CH TXT, the TCP probe's query without its length prefix); a reply is read
-/// with the same parser. An ICMP port-unreachable shows up as a refused receive.
-fn udp_dns(addr: SocketAddr, limits: &Limits, budget: &Budget, out: &mut PortProbe) {
-    let query = match binary::DNS.send {
-        Send::Bytes(b) => b.get(2..).unwrap_or_default(),
-        _ => return,
-    };
-    let local: SocketAddr = if addr.is_ipv4() {
-        (std::net::Ipv4Addr::UNSPECIFIED, 0).into()
-    } else {
-        (std::net::Ipv6Addr::UNSPECIFIED, 0).into()
-    };
-    out.probes.push("dns-version-bind-udp");
-    let socket = match std::net::UdpSocket::bind(local).and_then(|s| s.connect(addr).map(|()| s)) {
-        Ok(s) => s,
-        Err(_) => {
-            out.state = PortState::Error;
-            return;
-        }
-    };
-    let mut buf = vec![0u8; 4096];
-    // Two tries: a datagram may be lost even on loopback under load.
-    for _ in 0..2 {
-        if budget.spent() || socket.send(query).is_err() {
-            break;
-        }
-        let _ = socket.set_read_timeout(Some(budget.cap(limits.read)));
-        match socket.recv(&mut buf) {
-            Ok(n) => {
-                let reply = buf.get(..n).unwrap_or_default();
-                out.evidence = evidence(reply, 96);
-                let mut framed = u16::try_from(n).unwrap_or(u16::MAX).to_be_bytes().to_vec();
-                framed.extend_from_slice(reply);
-                if let Verdict::Match(id) = (binary::DNS.parse)(&framed) {
-                    out.identification = Some(id);
-                }
-                return;
-            }
-            Err(e) if e.kind() == io::ErrorKind::ConnectionRefused => {
-                out.state = PortState::Refused;
-                return;
-            }
-            Err(_) => {}
-        }
-    }
-    out.note =
-        Some("no reply to a DNS question over UDP (UDP cannot tell silent from closed)".into());
-}
-
 /// Ports where TLS is the norm: try the handshake before anything in clear text.
 const TLS_PORTS: &[u16] = &[
     443, 465, 636, 853, 993, 995, 2376, 5986, 6443, 8443, 9443, 10250,
@@ -429,6 +382,7 @@ fn match_banner(bytes: &[u8]) -> Option<Identification> {
         })
 }
 
+mod udp;
 mod wire;
 
 pub(super) use wire::ReadTimeout;
