@@ -94,6 +94,15 @@ fn identified<'a>(r: &'a Value, s: &Server) -> &'a Value {
     id
 }
 
+/// The value of detail `key` in an identification's `[key, value]` pairs.
+pub(crate) fn detail<'a>(id: &'a Value, key: &str) -> Option<&'a str> {
+    id["details"]
+        .as_array()?
+        .iter()
+        .find(|d| d[0] == key)
+        .and_then(|d| d[1].as_str())
+}
+
 /// Probe `s` alone; its result and identification.
 pub(crate) fn probe_one(s: &Server) -> (Value, Value) {
     let results = probe(&[s.target()]);

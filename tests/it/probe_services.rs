@@ -2,19 +2,8 @@
 //! packages on run-time ports: slapd (LDAP), smbd (SMB2) and memcached speaking only its
 //! binary protocol, with and without SASL.
 
-use serde_json::Value;
-
-use crate::probe::probe_one;
+use crate::probe::{detail, probe_one};
 use crate::servers;
-
-/// The value of detail `key` in an identification's `[key, value]` pairs.
-fn detail<'a>(id: &'a Value, key: &str) -> Option<&'a str> {
-    id["details"]
-        .as_array()?
-        .iter()
-        .find(|d| d[0] == key)
-        .and_then(|d| d[1].as_str())
-}
 
 #[test]
 fn slapd_is_openldap_with_its_naming_context() {

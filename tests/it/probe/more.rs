@@ -3,15 +3,6 @@
 
 use super::*;
 
-/// The value of detail `key` of an identification.
-fn detail<'a>(id: &'a Value, key: &str) -> Option<&'a str> {
-    id["details"]
-        .as_array()?
-        .iter()
-        .find(|d| d[0] == key)
-        .and_then(|d| d[1].as_str())
-}
-
 #[test]
 fn rsync_daemon_is_rsync_from_its_greeting_alone() {
     let Some(s) = servers::rsyncd() else {
