@@ -22,7 +22,7 @@ pub fn assert_printable(id: &Identification, probe: &str) {
 /// of a match.
 pub fn check(probes: &[Probe], data: &[u8]) {
     for probe in probes {
-        if let Verdict::Match(id) = &(probe.parse)(data) {
+        if let Some(id) = &(probe.parse)(data).settled() {
             assert_printable(id, probe.name);
             for cut in 0..data.len().min(64) {
                 let early = (probe.parse)(&data[..cut]);

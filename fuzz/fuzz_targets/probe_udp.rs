@@ -6,11 +6,11 @@
 mod common;
 
 use libfuzzer_sys::fuzz_target;
-use portscope::probe::{Verdict, udp};
+use portscope::probe::udp;
 
 fuzz_target!(|data: &[u8]| {
     for probe in udp::PROBES {
-        if let Verdict::Match(id) = (probe.parse)(data) {
+        if let Some(id) = (probe.parse)(data).settled() {
             common::assert_printable(&id, probe.name);
         }
     }

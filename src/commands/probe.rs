@@ -211,9 +211,8 @@ fn udp_jobs(text: &str, t: &Target) -> Result<Vec<Job>> {
         .into_iter()
         .map(|ip| {
             let socket = bound.iter().find(|s| {
-                s.local
-                    .ip()
-                    .is_some_and(|l| l == ip || reach(l) == ip || l.is_unspecified())
+                s.local.ip().is_some_and(|l| reach(l) == ip)
+                    || crate::snapshot::serves(&s.local, &[ip])
             });
             let (owner, process_words) = socket.map_or((None, Vec::new()), |s| owner_of(&snap, s));
             Job {
@@ -269,10 +268,12 @@ fn target_jobs(text: &str, t: &Target, named: &mut Vec<Named>) -> Result<Vec<Job
     Ok(addrs
         .into_iter()
         .map(|ip| {
+            // The socket that receives a connection to `ip`: the same address, its family's
+            // wildcard, or an IPv6 socket bound to its v4-mapped form (a JVM's `::ffff:127.0.0.1`).
             let listener = snap.sockets.iter().find(|s| {
                 s.is_listening()
                     && s.port() == Some(port)
-                    && s.local.ip().is_some_and(|l| l == ip || l.is_unspecified())
+                    && crate::snapshot::serves(&s.local, &[ip])
             });
             let (owner, process_words) =
                 listener.map_or((None, Vec::new()), |s| owner_of(&snap, s));

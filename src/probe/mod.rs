@@ -131,6 +131,19 @@ pub enum Verdict {
     NoMatch,
     /// Could be; read more bytes (the engine stops at its limits).
     NeedMore,
+    /// Identified if the reply ends here; read on while more comes (a server that writes its
+    /// reply in parts, and whose first part is a whole reply too: epmd's port, then its nodes).
+    MatchIfEnds(Identification),
+}
+
+impl Verdict {
+    /// What the verdict means for a reply that has ended: an identification, or none.
+    pub fn settled(self) -> Option<Identification> {
+        match self {
+            Verdict::Match(id) | Verdict::MatchIfEnds(id) => Some(id),
+            Verdict::NoMatch | Verdict::NeedMore => None,
+        }
+    }
 }
 
 /// One table entry: what to send, how to read the reply, when to try it first.

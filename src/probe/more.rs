@@ -211,8 +211,8 @@ fn epmd(bytes: &[u8]) -> Verdict {
     }
     let id = Identification::new("epmd", Confidence::Likely).detail("epmd_port", port.to_string());
     if names.is_empty() {
-        // No node registered: the 4 bytes are the whole reply.
-        return Verdict::Match(id);
+        // The whole reply when no node is registered; else epmd writes the names after it.
+        return Verdict::MatchIfEnds(id);
     }
     let complete = names.ends_with(b"\n") || names.len() >= EPMD_MAX;
     if !complete {

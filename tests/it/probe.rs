@@ -119,6 +119,23 @@ fn version_if_any(id: &Value, want: &str) {
     }
 }
 
+/// A listener on an IPv6 socket bound to `::ffff:127.0.0.1` (as a JVM binds 127.0.0.1)
+/// receives connections to 127.0.0.1: probing that address names its owner.
+#[test]
+fn a_v4_mapped_listener_has_its_owner_named() {
+    let l = crate::harness::python(
+        "import socket,os,time\n\
+         s=socket.socket(socket.AF_INET6); s.bind(('::ffff:127.0.0.1',0)); s.listen(4)\n\
+         print(s.getsockname()[1], os.getpid(), flush=True)\n\
+         time.sleep(60)\n",
+    );
+    let port = u16::try_from(l.num(0)).unwrap();
+    let results = probe(&[format!("127.0.0.1:{port}")]);
+    let r = on_port(&results, port);
+    assert_eq!(r["owner"]["pid"], l.pid, "{r:#}");
+    assert_eq!(r["owner"]["comm"], "python3", "{r:#}");
+}
+
 #[test]
 fn python_http_server_is_http_python() {
     let Some(s) = servers::http_server() else {

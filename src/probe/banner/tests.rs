@@ -95,8 +95,9 @@ const DAP_DEBUGPY: &[u8] =
 
 /// The identification `probe` makes of `bytes` (panics when it makes none).
 pub(in crate::probe) fn identify(probe: &Probe, bytes: &[u8]) -> Identification {
+    // A fixture is a whole reply: one that may go on is identified as it ends.
     match (probe.parse)(bytes) {
-        Verdict::Match(id) => id,
+        Verdict::Match(id) | Verdict::MatchIfEnds(id) => id,
         other => panic!("{}: {other:?} on {}", probe.name, evidence(bytes, 80)),
     }
 }
@@ -275,7 +276,9 @@ fn prefixes_wait_and_never_reject() {
         for cut in 0..bytes.len() {
             match (probe(name).parse)(&bytes[..cut]) {
                 Verdict::NeedMore => {}
-                Verdict::Match(id) => assert_eq!(id.protocol, kind, "{name} at {cut}"),
+                Verdict::Match(id) | Verdict::MatchIfEnds(id) => {
+                    assert_eq!(id.protocol, kind, "{name} at {cut}")
+                }
                 Verdict::NoMatch => panic!("{name}: NoMatch on a {cut}-byte prefix"),
             }
         }

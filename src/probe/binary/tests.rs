@@ -297,7 +297,9 @@ fn prefixes_wait_and_never_reject() {
         for cut in 0..bytes.len() {
             match (probe(name).parse)(&bytes[..cut]) {
                 Verdict::NeedMore => {}
-                Verdict::Match(id) => assert_eq!(id.protocol, kind, "{name} at {cut}"),
+                Verdict::Match(id) | Verdict::MatchIfEnds(id) => {
+                    assert_eq!(id.protocol, kind, "{name} at {cut}")
+                }
                 Verdict::NoMatch => panic!("{name}: NoMatch on a {cut}-byte prefix"),
             }
         }

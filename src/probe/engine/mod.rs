@@ -376,10 +376,7 @@ fn merge(mut better: Identification, earlier: Identification) -> Identification 
 fn match_banner(bytes: &[u8]) -> Option<Identification> {
     all_probes()
         .filter(|p| p.send == Send::Nothing)
-        .find_map(|p| match (p.parse)(bytes) {
-            Verdict::Match(id) => Some(id),
-            _ => None,
-        })
+        .find_map(|p| (p.parse)(bytes).settled())
 }
 
 mod udp;

@@ -9,7 +9,7 @@ use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, UdpSocket};
 use std::time::Duration;
 
 use super::super::udp::{self, Nonce, UdpProbe};
-use super::super::{Limits, Verdict, evidence};
+use super::super::{Limits, evidence};
 use super::{Budget, Context, PortProbe, PortState, tier};
 
 /// Most bytes of a reply datagram kept (larger datagrams are truncated by the kernel).
@@ -62,10 +62,7 @@ pub(super) fn probe(
                     }
                     // A late reply to an earlier probe may arrive now: every probe sent so far
                     // may claim it, this one first.
-                    let found = sent.iter().rev().find_map(|q| match (q.parse)(reply) {
-                        Verdict::Match(id) => Some(id),
-                        _ => None,
-                    });
+                    let found = sent.iter().rev().find_map(|q| (q.parse)(reply).settled());
                     if let Some(id) = found {
                         out.evidence = evidence(reply, 96);
                         out.identification = Some(id);

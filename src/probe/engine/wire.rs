@@ -192,7 +192,7 @@ pub(super) fn exchange(
         }
         match read_some(&mut s, &mut bytes, budget.cap(limits.read), limits) {
             ReadResult::Data => match (p.parse)(&bytes) {
-                Verdict::NeedMore => continue,
+                Verdict::NeedMore | Verdict::MatchIfEnds(_) => continue,
                 verdict => return Reply { bytes, verdict },
             },
             ReadResult::Eof | ReadResult::Timeout | ReadResult::Error => break,
@@ -201,6 +201,7 @@ pub(super) fn exchange(
     // The reply ended (or a limit did): decide on what arrived.
     let verdict = match (p.parse)(&bytes) {
         Verdict::NeedMore => Verdict::NoMatch,
+        Verdict::MatchIfEnds(id) => Verdict::Match(id),
         v => v,
     };
     Reply { bytes, verdict }

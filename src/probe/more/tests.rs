@@ -163,7 +163,9 @@ fn prefixes_wait_and_never_reject() {
         for cut in 0..bytes.len() {
             match (probe(name).parse)(&bytes[..cut]) {
                 Verdict::NeedMore => {}
-                Verdict::Match(id) => assert_eq!(id.protocol, kind, "{name} at {cut}"),
+                Verdict::Match(id) | Verdict::MatchIfEnds(id) => {
+                    assert_eq!(id.protocol, kind, "{name} at {cut}")
+                }
                 Verdict::NoMatch => panic!("{name}: NoMatch on a {cut}-byte prefix"),
             }
         }
@@ -179,7 +181,7 @@ fn fixtures_match_only_their_own_probe() {
             .iter()
             .chain(binary::PROBES)
             .chain(PROBES)
-            .filter(|p| matches!((p.parse)(bytes), Verdict::Match(_)))
+            .filter(|p| (p.parse)(bytes).settled().is_some())
             .map(|p| p.name)
             .collect();
         assert_eq!(matched, vec![name], "{}", evidence(bytes, 60));
@@ -187,7 +189,7 @@ fn fixtures_match_only_their_own_probe() {
     for &(name, bytes) in banner::tests::FIXTURES {
         for p in PROBES {
             assert!(
-                !matches!((p.parse)(bytes), Verdict::Match(_)),
+                (p.parse)(bytes).settled().is_none(),
                 "{} claims {name}'s banner",
                 p.name
             );
