@@ -102,6 +102,21 @@ pub(in crate::probe) fn identify(probe: &Probe, bytes: &[u8]) -> Identification 
     }
 }
 
+/// Every prefix of a whole reply `bytes` makes `probe` wait, or identify the same protocol:
+/// never `NoMatch` (the engine stops reading at the first one).
+pub(in crate::probe) fn prefixes_wait(probe: &Probe, bytes: &[u8]) {
+    let kind = identify(probe, bytes).protocol;
+    for cut in 0..bytes.len() {
+        match (probe.parse)(&bytes[..cut]) {
+            Verdict::NeedMore => {}
+            Verdict::Match(id) | Verdict::MatchIfEnds(id) => {
+                assert_eq!(id.protocol, kind, "{} at {cut}", probe.name)
+            }
+            Verdict::NoMatch => panic!("{}: NoMatch on a {cut}-byte prefix", probe.name),
+        }
+    }
+}
+
 /// The value of detail `key`.
 pub(in crate::probe) fn detail<'a>(id: &'a Identification, key: &str) -> Option<&'a str> {
     id.details
@@ -272,16 +287,7 @@ fn vnc_zeromq_jdwp_and_debugpy() {
 #[test]
 fn prefixes_wait_and_never_reject() {
     for &(name, bytes) in FIXTURES {
-        let kind = identify(probe(name), bytes).protocol;
-        for cut in 0..bytes.len() {
-            match (probe(name).parse)(&bytes[..cut]) {
-                Verdict::NeedMore => {}
-                Verdict::Match(id) | Verdict::MatchIfEnds(id) => {
-                    assert_eq!(id.protocol, kind, "{name} at {cut}")
-                }
-                Verdict::NoMatch => panic!("{name}: NoMatch on a {cut}-byte prefix"),
-            }
-        }
+        prefixes_wait(probe(name), bytes);
     }
     for (probe, bytes) in [
         (&SSH, &b"SSH-2."[..]),

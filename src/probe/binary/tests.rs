@@ -293,16 +293,7 @@ fn every_fixture_matches_exactly_its_own_probe() {
 #[test]
 fn prefixes_wait_and_never_reject() {
     for &(name, bytes) in FIXTURES {
-        let kind = identify(probe(name), bytes).protocol;
-        for cut in 0..bytes.len() {
-            match (probe(name).parse)(&bytes[..cut]) {
-                Verdict::NeedMore => {}
-                Verdict::Match(id) | Verdict::MatchIfEnds(id) => {
-                    assert_eq!(id.protocol, kind, "{name} at {cut}")
-                }
-                Verdict::NoMatch => panic!("{name}: NoMatch on a {cut}-byte prefix"),
-            }
-        }
+        crate::probe::banner::tests::prefixes_wait(probe(name), bytes);
     }
     for (probe, bytes) in [
         (&REDIS, &b"+PON"[..]),
