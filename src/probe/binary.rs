@@ -181,7 +181,10 @@ fn memcached(bytes: &[u8]) -> Verdict {
     if version.is_empty() || !version.iter().all(u8::is_ascii_graphic) {
         return Verdict::NoMatch;
     }
-    let id = Identification::new("memcached", Confidence::Certain).product("Memcached");
+    // The text protocol has no authentication (SASL servers speak binary only).
+    let id = Identification::new("memcached", Confidence::Certain)
+        .product("Memcached")
+        .auth(Auth::NotRequired);
     Verdict::Match(id.version(text(version)))
 }
 
@@ -388,9 +391,22 @@ fn dns_reply(message: &[u8]) -> Verdict {
         Some(text(message.get(at + 11..at + 11 + txt_len)?))
     };
     Verdict::Match(match answer() {
-        Some(version) if !version.is_empty() => id.version(version),
+        Some(version) if !version.is_empty() => match split_product(&version) {
+            Some((product, number)) => id.product(product).version(number),
+            None => id.version(version),
+        },
         _ => id,
     })
+}
+
+/// `dnsmasq-2.90`, `unbound 1.17.1`, `Knot DNS 3.2.6` → product and version; a bare number
+/// (BIND answers `9.18.28-1~deb12u2-Debian`) names no product.
+fn split_product(text: &str) -> Option<(&str, &str)> {
+    let at = text.find(|c: char| c.is_ascii_digit())?;
+    let product = text[..at].trim_end_matches(['-', ' ', '/']);
+    let starts_word = text[..at].ends_with(['-', ' ', '/']);
+    (starts_word && product.chars().any(|c| c.is_ascii_alphabetic()))
+        .then(|| (product, &text[at..]))
 }
 
 /// The offset after a DNS name at `at` (labels, ended by a zero or a compression pointer).

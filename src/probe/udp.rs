@@ -9,7 +9,7 @@
 //! Length fields in replies are only compared with what arrived, never used to size a buffer.
 
 use super::banner::text;
-use super::{Confidence, Hints, Identification, Parser, Send, Verdict, binary};
+use super::{Auth, Confidence, Hints, Identification, Parser, Send, Verdict, binary};
 
 /// Per-probe random bytes (request ids, transaction ids, tokens) the engine draws once.
 pub type Nonce = [u8; 12];
@@ -233,7 +233,8 @@ fn snmp_message(reply: &[u8]) -> Option<Identification> {
             continue;
         };
         match (oid, tag) {
-            (SYS_DESCR, 0x04) => id = id.detail("sysdescr", text(value)),
+            // Read with the default community `public`: anyone who can send a datagram can.
+            (SYS_DESCR, 0x04) => id = id.detail("sysdescr", text(value)).auth(Auth::NotRequired),
             (SYS_OBJECT_ID, 0x06) if value.starts_with(NET_SNMP) => id = id.product("net-snmp"),
             _ => {}
         }

@@ -270,6 +270,8 @@ fn memcached_is_memcached_with_its_version() {
     let v = servers::version_of("memcached", &["-V"]).unwrap(); // "memcached 1.6.18"
     let want = v.strip_prefix("memcached ").unwrap_or(&v);
     assert_eq!(id["version"], want, "{r:#}");
+    // The text protocol has no authentication: it answered, so anyone can use it.
+    assert_eq!(id["auth"], "not_required", "{r:#}");
 }
 
 #[test]
@@ -404,12 +406,13 @@ fn dnsmasq_answers_dns_over_udp_and_tcp() {
     let res = &r["results"][0];
     assert_eq!(res["proto"], "udp", "{r}");
     assert_eq!(res["identification"]["protocol"], "dns", "{r}");
+    assert_eq!(res["identification"]["product"], "dnsmasq", "{r}");
+    let version = crate::servers::version_of("dnsmasq", &["--version"]).unwrap_or_default();
     assert!(
         res["identification"]["version"]
             .as_str()
-            .unwrap_or("")
-            .starts_with("dnsmasq-"),
-        "{r}"
+            .is_some_and(|v| !v.is_empty() && version.contains(v)),
+        "dnsmasq --version says {version:?}: {r}"
     );
     let tcp = format!("127.0.0.1:{}", dns.port);
     let r = crate::harness::json(&["probe", &tcp]);

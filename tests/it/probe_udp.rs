@@ -184,6 +184,7 @@ fn snmpd_answers_a_v2c_get_of_sysdescr() {
     assert_eq!(id["product"], "net-snmp", "{res:#}");
     assert_eq!(id["version"], "2c", "{res:#}");
     assert_eq!(id["confidence"], "certain", "{res:#}");
+    assert_eq!(id["auth"], "not_required", "{res:#}");
     // sysDescr is the machine's `uname -snrvm`: its first word is the kernel's name.
     let sysdescr = detail(&res, "sysdescr").unwrap_or_default();
     assert!(sysdescr.starts_with("Linux "), "{res:#}");

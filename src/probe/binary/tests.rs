@@ -204,9 +204,17 @@ fn versions_and_tls_offers() {
     assert_eq!(detail(&amqp1, "offers"), Some("1.0.0 (protocol id 3)"));
     let dns = identify(&DNS, DNSMASQ);
     assert_eq!(
-        (dns.version.as_deref(), detail(&dns, "rcode")),
-        (Some("dnsmasq-2.90"), Some("noerror"))
+        (
+            dns.product.as_deref(),
+            dns.version.as_deref(),
+            detail(&dns, "rcode")
+        ),
+        (Some("dnsmasq"), Some("2.90"), Some("noerror"))
     );
+    assert_eq!(split_product("unbound 1.17.1"), Some(("unbound", "1.17.1")));
+    assert_eq!(split_product("Knot DNS 3.2.6"), Some(("Knot DNS", "3.2.6")));
+    assert_eq!(split_product("9.18.28-1~deb12u2-Debian"), None);
+    assert_eq!(split_product("v2"), None);
     assert_eq!(
         detail(&identify(&DNS, FIXTURES[18].1), "rcode"),
         Some("refused")

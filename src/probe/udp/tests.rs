@@ -152,7 +152,8 @@ fn coap_reads_code_and_resources() {
 #[test]
 fn dns_over_udp_reads_the_version() {
     let id = identify("dns-version-bind-udp", DNS_REPLY);
-    assert_eq!(id.version.as_deref(), Some("dnsmasq-2.90"));
+    assert_eq!(id.version.as_deref(), Some("2.90"));
+    assert_eq!(id.product.as_deref(), Some("dnsmasq"));
     assert_eq!(
         dns_request(b"............"),
         match binary::DNS.send {
