@@ -1,5 +1,6 @@
 //! Probes for daemons of the developer's machine that the other families miss: the rsync
-//! daemon (speaks first), beanstalkd, git daemon, Erlang's epmd and gdbserver.
+//! daemon (speaks first), beanstalkd, git daemon, Erlang's epmd and gdbserver, and the
+//! security types a VNC server offers after its greeting.
 //!
 //! The rsync daemon is recognised from its unprompted greeting; the others get one read-only
 //! request each — beanstalkd `stats`, a git `upload-pack` of a repository that cannot exist,
@@ -63,8 +64,78 @@ pub const GDB: Probe = probe(
 pub const GIT_REQUEST: &[u8] =
     b"0049git-upload-pack /portscope-probe-nonexistent-5b0e9c1d\x00host=localhost\x00";
 
+/// VNC, after its greeting: the client's `RFB 003.008` → the security types the server offers
+/// (None = anyone may view and type; VNC authentication, VeNCrypt… = a password or more). The
+/// connection ends before any type is chosen: nothing is seen or sent to the desktop.
+pub const VNC_SECURITY: Probe = Probe {
+    name: "vnc-security-types",
+    send: Send::Bytes(b"RFB 003.008\n"),
+    parse: vnc_security,
+    hints: Hints {
+        ports: &[],
+        processes: &[],
+    },
+    tls: TlsUse::Plain,
+    refines: Some("vnc"),
+};
+
 /// This family's probes.
-pub const PROBES: &[Probe] = &[RSYNC, BEANSTALKD, GIT, EPMD, GDB];
+pub const PROBES: &[Probe] = &[RSYNC, BEANSTALKD, GIT, EPMD, GDB, VNC_SECURITY];
+
+/// The server's greeting, then (RFB 3.7 and later) a count and that many security types, or
+/// (RFB 3.3) one 32-bit type; a count or type of 0 is a refusal with a reason.
+fn vnc_security(bytes: &[u8]) -> Verdict {
+    let rest = step!(expect(bytes, b"RFB 003."));
+    let (Some(minor), Some(types)) = (rest.get(..3), rest.get(4..)) else {
+        return Verdict::NeedMore;
+    };
+    if rest.get(3) != Some(&b'\n') || !minor.iter().all(u8::is_ascii_digit) {
+        return Verdict::NoMatch;
+    }
+    let offered: Vec<u8> = if minor < b"007".as_slice() {
+        match types {
+            [0, 0, 0, t] => vec![*t],
+            [_, _, _, _, ..] => vec![0],
+            _ => return Verdict::NeedMore,
+        }
+    } else {
+        let Some((&count, list)) = types.split_first() else {
+            return Verdict::NeedMore;
+        };
+        if count == 0 {
+            vec![0]
+        } else if list.len() < usize::from(count) {
+            return Verdict::NeedMore;
+        } else {
+            list[..usize::from(count)].to_vec()
+        }
+    };
+    let id = Identification::new("vnc", Confidence::Certain);
+    if offered == [0] {
+        return Verdict::Match(id.detail("security", "refused the connection"));
+    }
+    let names: Vec<String> = offered.iter().map(|&t| security_name(t)).collect();
+    let auth = if offered.contains(&1) {
+        Auth::NotRequired
+    } else {
+        Auth::Required
+    };
+    Verdict::Match(id.auth(auth).detail("security", names.join(", ")))
+}
+
+/// The RFB security type's name (IANA "RFB Security Types").
+fn security_name(t: u8) -> String {
+    match t {
+        1 => "None".into(),
+        2 => "VNC authentication".into(),
+        5 => "RA2".into(),
+        16 => "Tight".into(),
+        18 => "TLS".into(),
+        19 => "VeNCrypt".into(),
+        30 => "Apple ARD".into(),
+        other => format!("type {other}"),
+    }
+}
 
 fn rsync(bytes: &[u8]) -> Verdict {
     let rest = step!(expect(bytes, b"@RSYNCD: "));

@@ -247,7 +247,9 @@ fn run(addr: SocketAddr, ctx: &Context, limits: &Limits, budget: &Budget, out: &
         Banner::Bytes(bytes) => {
             out.evidence = evidence(&bytes, 96);
             out.probes.push("banner");
-            out.identification = match_banner(&bytes);
+            // A greeting names the protocol; its refinements ask more (VNC: the security types).
+            out.identification =
+                match_banner(&bytes).map(|id| refine(addr, id, ctx, limits, budget, out, None));
             if out.identification.is_none() && tls::looks_like_tls(&bytes) != Verdict::NoMatch {
                 out.note = Some("unprompted TLS bytes".into());
             }

@@ -30,6 +30,15 @@ const FIXTURES: &[(&str, &[u8])] = &[
     ("gdb-qsupported", GDBSERVER),
     // Synthesized: a stub that supports no qSupported.
     ("gdb-qsupported", b"+$#00"),
+    // TigerVNC 1.12 Xvnc `-SecurityTypes None`, then `VncAuth`, after the client's version.
+    ("vnc-security-types", b"RFB 003.008\n\x01\x01"),
+    ("vnc-security-types", b"RFB 003.008\n\x01\x02"),
+    // Synthesized: an RFB 3.3 server (one 32-bit type), and a refusal with its reason.
+    ("vnc-security-types", b"RFB 003.003\n\x00\x00\x00\x02"),
+    (
+        "vnc-security-types",
+        b"RFB 003.008\n\x00\x00\x00\x00\x0bToo many security failures",
+    ),
 ];
 
 const BEANSTALKD_STATS: &[u8] = b"OK 956\r\n---\ncurrent-jobs-urgent: 0\ncurrent-jobs-ready: 0\n\
@@ -129,6 +138,31 @@ fn gdb_parse(bytes: &[u8]) -> Verdict {
 }
 
 #[test]
+fn vnc_security_types_tell_the_auth() {
+    let open = identify(&VNC_SECURITY, FIXTURES[9].1);
+    assert_eq!(
+        (open.auth, detail(&open, "security")),
+        (Some(Auth::NotRequired), Some("None"))
+    );
+    let password = identify(&VNC_SECURITY, FIXTURES[10].1);
+    assert_eq!(
+        (password.auth, detail(&password, "security")),
+        (Some(Auth::Required), Some("VNC authentication"))
+    );
+    let old = identify(&VNC_SECURITY, FIXTURES[11].1);
+    assert_eq!(old.auth, Some(Auth::Required));
+    let refused = identify(&VNC_SECURITY, FIXTURES[12].1);
+    assert_eq!(
+        (refused.auth, detail(&refused, "security")),
+        (None, Some("refused the connection"))
+    );
+    // A count larger than what arrived waits; the banner alone waits.
+    assert_eq!(vnc_security(b"RFB 003.008\n\x03\x01"), Verdict::NeedMore);
+    assert_eq!(vnc_security(b"RFB 003.008\n"), Verdict::NeedMore);
+    assert_eq!(vnc_security(b"RFB 003.00x\n\x01\x01"), Verdict::NoMatch);
+}
+
+#[test]
 fn requests_are_well_formed() {
     let len = usize::from_str_radix(std::str::from_utf8(&GIT_REQUEST[..4]).unwrap(), 16).unwrap();
     assert_eq!(len, GIT_REQUEST.len());
@@ -141,7 +175,7 @@ fn requests_are_well_formed() {
     };
     assert_eq!(usize::from(names[1]), names.len() - 2);
     for p in PROBES {
-        assert!(p.refines.is_none());
+        assert!(p.refines.is_none() || p.name == VNC_SECURITY.name);
         assert!(
             !p.hints
                 .ports
@@ -167,11 +201,13 @@ fn prefixes_wait_and_never_reject() {
 fn fixtures_match_only_their_own_probe() {
     // The rsync greeting reaches every speak-first parser, and every other family's banner
     // reaches it: neither side may claim the other's bytes.
-    for &(name, bytes) in FIXTURES {
+    // (A refinement's reply starts with its protocol's banner: only first-line probes here.)
+    for &(name, bytes) in FIXTURES.iter().filter(|(n, _)| *n != VNC_SECURITY.name) {
         let matched: Vec<&str> = banner::PROBES
             .iter()
             .chain(binary::PROBES)
             .chain(PROBES)
+            .filter(|p| p.refines.is_none())
             .filter(|p| (p.parse)(bytes).settled().is_some())
             .map(|p| p.name)
             .collect();

@@ -133,7 +133,14 @@ fn xvnc_is_vnc() {
     let (r, id) = probe_one(&s);
     assert_eq!(id["protocol"], "vnc", "{r:#}");
     assert_eq!(detail(&id, "rfb_version"), Some("3.8"), "{r:#}");
-    assert_eq!(r["probes"], serde_json::json!(["banner"]), "{r:#}");
+    // Started with `-SecurityTypes None`: anyone who connects sees and types on the desktop.
+    assert_eq!(
+        r["probes"],
+        serde_json::json!(["banner", "vnc-security-types"]),
+        "{r:#}"
+    );
+    assert_eq!(detail(&id, "security"), Some("None"), "{r:#}");
+    assert_eq!(id["auth"], "not_required", "{r:#}");
 }
 
 #[test]
@@ -144,8 +151,14 @@ fn a_late_vnc_greeting_is_waited_for_and_nothing_is_sent() {
     assert!((5900..=5999).contains(&s.port), "{}", s.log());
     let (r, id) = probe_one(&s);
     assert_eq!(id["protocol"], "vnc", "{r:#}");
-    // Identified by listening alone: no probe was sent to it.
-    assert_eq!(r["probes"], serde_json::json!(["banner"]), "{r:#}");
+    // Identified by listening alone: nothing was sent before the greeting; then the security
+    // types were asked for on a second connection (this server never sends them).
+    assert_eq!(
+        r["probes"],
+        serde_json::json!(["banner", "vnc-security-types"]),
+        "{r:#}"
+    );
+    assert!(id["auth"].is_null(), "{r:#}");
     let deadline = Instant::now() + Duration::from_secs(3);
     while !s.log().contains("received") && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(20));
@@ -156,9 +169,11 @@ fn a_late_vnc_greeting_is_waited_for_and_nothing_is_sent() {
         .filter_map(|l| l.strip_prefix("received ").map(str::to_string))
         .collect();
     assert!(!counts.is_empty(), "{}", s.log());
+    // The first connection got nothing; the second only the client's RFB version (12 bytes).
+    assert_eq!(counts.first().map(String::as_str), Some("0"), "{}", s.log());
     assert!(
-        counts.iter().all(|n| n == "0"),
-        "bytes were sent: {}",
+        counts.iter().skip(1).all(|n| n == "12"),
+        "more than the RFB version was sent: {}",
         s.log()
     );
 }
