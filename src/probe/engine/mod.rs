@@ -500,6 +500,23 @@ mod tests {
     }
 
     #[test]
+    fn every_probe_is_in_the_docs_table_of_what_is_sent() {
+        let docs = include_str!("../../../docs/inspect.md");
+        let table = docs
+            .split("### What each probe sends")
+            .nth(1)
+            .expect("docs/inspect.md has the table");
+        let rows: Vec<&str> = table.lines().filter(|l| l.starts_with('|')).collect();
+        let udp = crate::probe::udp::PROBES.iter().map(|p| p.name);
+        for name in all_probes().map(|p| p.name).chain(udp) {
+            assert!(
+                rows.iter().any(|r| r.contains(&format!("`{name}`"))),
+                "{name} is not in docs/inspect.md's table of what each probe sends"
+            );
+        }
+    }
+
+    #[test]
     fn hints_order_probes() {
         let ctx = Context {
             process_words: vec!["redis-server".into(), "*:6379".into()],
