@@ -79,8 +79,16 @@ fn nginx() {
 #[test]
 fn a_plain_request_refused_by_a_tls_port_says_tls() {
     let cases: [(&[u8], &str, Option<&str>); 4] = [
-        (NGINX_SSL_PLAIN_400, "plain HTTP request was sent to HTTPS", Some("nginx")),
-        (APACHE_SSL_PLAIN_400, "speaking plain HTTP to an SSL", Some("Apache httpd")),
+        (
+            NGINX_SSL_PLAIN_400,
+            "plain HTTP request was sent to HTTPS",
+            Some("nginx"),
+        ),
+        (
+            APACHE_SSL_PLAIN_400,
+            "speaking plain HTTP to an SSL",
+            Some("Apache httpd"),
+        ),
         (GO_HTTPS_PLAIN_400, "HTTP request to an HTTPS server", None),
         (TOMCAT_PLAIN_400, "host and port requires TLS", None),
     ];
@@ -94,10 +102,19 @@ fn a_plain_request_refused_by_a_tls_port_says_tls() {
         assert_eq!(detail(&id, "hint"), Some("tls"), "{words}");
     }
     // Not a refusal: other replies, the words outside a 4xx, the words cut off, not HTTP.
-    for bytes in [NGINX_ROOT, NGINX_404, APACHE_ROOT_LIKE, NODE_ROOT, b"SSH-2.0-x\r\n"] {
+    for bytes in [
+        NGINX_ROOT,
+        NGINX_404,
+        APACHE_ROOT_LIKE,
+        NODE_ROOT,
+        b"SSH-2.0-x\r\n",
+    ] {
         assert_eq!(plain_http_refused(bytes), None);
     }
-    let head = NGINX_SSL_PLAIN_400.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
+    let head = NGINX_SSL_PLAIN_400
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .unwrap();
     let cut = &NGINX_SSL_PLAIN_400[..head + 4];
     assert_eq!(plain_http_refused(cut), None, "the body is not there yet");
 }
