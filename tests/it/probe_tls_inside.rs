@@ -1,6 +1,6 @@
 //! `probe` inside TLS, against real daemons on run-time ports (tests/it/servers/tls_inside.rs):
 //! speak-first protocols named from their greeting inside the session (dovecot's IMAPS and
-//! POP3S, Exim's SMTPS), request/response ones asked inside (slapd's LDAPS, memcached -Z), and
+//! POP3S, Exim's SMTPS, vsftpd's implicit FTPS), request/response ones asked inside (slapd's LDAPS, memcached -Z), and
 //! TLS ports that refuse a plain HTTP request (nginx, Apache httpd, Go) reported as HTTPS.
 //! None of these ports is a usual TLS port: TLS is found from the owner's name, from the
 //! refusal, or after the first plain request.
@@ -115,6 +115,23 @@ fn exim_smtps_on_a_run_time_port_is_smtps_with_its_version() {
     assert_eq!(id["version"], want.as_str(), "{r:#}");
     let greeting = detail(&id, "greeting").unwrap_or_default();
     assert!(greeting.starts_with("portscope.test ESMTP Exim "), "{r:#}");
+}
+
+#[test]
+fn vsftpd_implicit_ftps_is_ftps_with_its_version() {
+    let Some(s) = servers::vsftpd_ftps() else {
+        return;
+    };
+    let (r, id) = greets_inside(&s, "ftps", "vsftpd");
+    // `vsftpd -v` writes `vsftpd: version 3.0.3` to its standard input (fd 0, sic); the
+    // greeting says `(vsFTPd 3.0.3)`.
+    let want = version_after("sh", &["-c", "vsftpd -v 0>&1"], "version ");
+    assert_eq!(id["version"], want.as_str(), "{r:#}");
+    assert_eq!(
+        detail(&id, "greeting"),
+        Some(format!("(vsFTPd {want})").as_str()),
+        "{r:#}"
+    );
 }
 
 /// A relay owned by python3 in front of dovecot's IMAPS port: nothing known names a mail

@@ -1,5 +1,6 @@
 //! Servers that speak TLS from the first byte, for `probe` inside TLS
-//! (tests/it/probe_tls_inside.rs): dovecot's IMAPS and POP3S, Exim's SMTPS, nginx and Apache
+//! (tests/it/probe_tls_inside.rs): dovecot's IMAPS and POP3S, Exim's SMTPS, vsftpd's implicit
+//! FTPS, nginx and Apache
 //! httpd with TLS on a port that also gets plain HTTP requests, slapd's LDAPS, memcached -Z and
 //! Go's net/http (prometheus-node-exporter with a TLS web config). Each on a run-time port, on
 //! a self-signed certificate (CN [`TLS_CN`]) made in its own temp dir.
@@ -101,6 +102,53 @@ pub fn exim_smtps() -> Option<Server> {
         cmd
     });
     Some(Server::new("exim", port, proc, dir))
+}
+
+/// vsftpd with implicit TLS (`implicit_ssl=YES`, FTPS as on port 990) on 127.0.0.1, anonymous
+/// logins allowed to an empty root (vsftpd refuses to start a session with no login method at
+/// all). Root only: vsftpd binds, chroots and drops to the `ftp` user itself.
+pub fn vsftpd_ftps() -> Option<Server> {
+    let bin = need("vsftpd", "vsftpd")?;
+    if !harness::require_root("vsftpd", "vsftpd chroots and drops to the ftp user") {
+        return None;
+    }
+    let dir = TempDir::new("vsftpd");
+    let (cert, key) = certificate(&dir)?;
+    for sub in ["empty", "anon"] {
+        fs::create_dir(dir.path().join(sub)).unwrap();
+    }
+    let (proc, port) = on_free_port("vsftpd", &dir, None, |port| {
+        let conf = format!(
+            "listen=YES
+listen_ipv6=NO
+listen_address=127.0.0.1
+listen_port={port}
+             background=NO
+anonymous_enable=YES
+anon_root={anon}
+no_anon_password=YES
+             local_enable=NO
+write_enable=NO
+ssl_enable=YES
+implicit_ssl=YES
+             allow_anon_ssl=YES
+rsa_cert_file={cert}
+rsa_private_key_file={key}
+             secure_chroot_dir={empty}
+xferlog_enable=NO
+vsftpd_log_file={log}
+",
+            anon = dir.join("anon"),
+            empty = dir.join("empty"),
+            log = dir.join("vsftpd.log"),
+        );
+        let path = dir.join("vsftpd.conf");
+        fs::write(&path, conf).unwrap();
+        let mut cmd = Command::new(&bin);
+        cmd.arg(&path);
+        cmd
+    });
+    Some(Server::new("vsftpd", port, proc, dir))
 }
 
 /// nginx with `listen 127.0.0.1:PORT ssl` answering `hello` on `/`: a plain request gets its
@@ -236,6 +284,7 @@ up_tests! {
     dovecot_imaps_comes_up: || dovecot(Mail::Imaps);
     dovecot_pop3s_comes_up: || dovecot(Mail::Pop3s);
     exim_smtps_comes_up: exim_smtps;
+    vsftpd_ftps_comes_up: vsftpd_ftps;
     nginx_tls_comes_up: nginx_tls;
     apache_tls_comes_up: apache_tls;
     slapd_tls_comes_up: slapd_tls;
