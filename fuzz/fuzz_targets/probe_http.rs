@@ -1,5 +1,6 @@
-//! Fuzz every HTTP probe parser and the HTTP/1.x response parser: no panic, and the parser's
-//! bounds hold (body prefix, header count, status range) on any bytes.
+//! Fuzz every HTTP probe parser, the HTTP/1.x response parser and the TLS port's refusal of
+//! plain HTTP: no panic, and the parser's bounds hold (body prefix, header count, status
+//! range) on any bytes.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -16,4 +17,8 @@ fuzz_target!(|data: &[u8]| {
         let _ = (p.parse)(data);
     }
     let _ = http::html_title(data);
+    if let Some(words) = http::plain_http_refused(data) {
+        assert!(matches!(parse::parse_response(data), parse::Parsed::Response(_)));
+        assert!(!words.is_empty());
+    }
 });

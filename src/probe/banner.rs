@@ -63,27 +63,33 @@ pub const NATS: Probe = listen(
     (&[4222], &["nats-server"]),
     TlsUse::Plain,
 );
-/// SMTP: a `220` greeting that says `SMTP`/`ESMTP`.
+/// SMTP: a `220` greeting that says `SMTP`/`ESMTP`. (Postfix's `master` is hinted by its
+/// path, `/usr/lib/postfix/sbin/master`: a bare `master` would be nginx's master process too.)
 pub const SMTP: Probe = listen(
     "smtp-greeting",
     smtp,
-    (&[25, 587, 465], &["exim", "postfix", "smtpd", "master"]),
+    (&[25, 587, 465], &["exim", "postfix", "smtpd"]),
     TlsUse::Both,
 );
 /// FTP: a `220` greeting without `SMTP` (certain when it says `FTP`), or vsftpd's `500 OOPS:`.
 pub const FTP: Probe = listen(
     "ftp-greeting",
     ftp,
-    (&[21], &["ftpd", "vsftpd", "proftpd"]),
+    (&[21, 990], &["ftpd", "vsftpd", "proftpd"]),
     TlsUse::Both,
 );
 /// POP3: `+OK` greeting.
-pub const POP3: Probe = listen("pop3-greeting", pop3, (&[110, 995], &[]), TlsUse::Both);
+pub const POP3: Probe = listen(
+    "pop3-greeting",
+    pop3,
+    (&[110, 995], &["pop3-login", "pop3d"]),
+    TlsUse::Both,
+);
 /// IMAP: `* OK` / `* PREAUTH` / `* BYE` greeting, with its `[CAPABILITY …]`.
 pub const IMAP: Probe = listen(
     "imap-greeting",
     imap,
-    (&[143, 993], &["dovecot", "imapd"]),
+    (&[143, 993], &["dovecot", "imap-login", "imapd"]),
     TlsUse::Both,
 );
 /// VNC: RFB protocol version `RFB 003.008\n`.

@@ -36,13 +36,13 @@ pub const REDIS: Probe = ask(
     (&[6379], &["redis-server", "redis"]),
     TlsUse::Both,
 );
-/// Memcached: `version` → `VERSION 1.6.18`.
+/// Memcached: `version` → `VERSION 1.6.18`. Inside TLS too (`memcached -Z`).
 pub const MEMCACHED: Probe = ask(
     "memcached-version",
     b"version\r\n",
     memcached,
     (&[11211], &["memcached"]),
-    TlsUse::Plain,
+    TlsUse::Both,
 );
 /// PostgreSQL: SSLRequest → exactly one byte, `S` (TLS available) or `N`.
 pub const POSTGRESQL: Probe = ask(

@@ -177,13 +177,43 @@ fn identify_root(r: &Response<'_>) -> Identification {
         // The Node inspector answers every plain GET except /json* this way.
         id = id.detail("hint", "node-inspector?");
     }
-    if contains_ci(body, b"plain HTTP request was sent to HTTPS port") {
+    if refusal_of_plain_http(r).is_some() {
         id = id.detail("hint", "tls");
     }
     if contains_ci(body, b"Ciphers supported in s_server binary") {
         id.product = Some("openssl s_server".into());
     }
     root_auth(id, r)
+}
+
+/// What servers answer a plain HTTP request on their TLS port with (a 4xx whose body says
+/// so): nginx, Apache httpd's mod_ssl, Go's net/http (Caddy, Prometheus, node_exporter…),
+/// Apache Tomcat (and Spring Boot, which embeds it).
+const PLAIN_HTTP_REFUSALS: &[&str] = &[
+    "The plain HTTP request was sent to HTTPS port",
+    "You're speaking plain HTTP to an SSL-enabled server port",
+    "Client sent an HTTP request to an HTTPS server",
+    "This combination of host and port requires TLS",
+];
+
+/// Whether `bytes` are an HTTP reply refusing a plain request because the port speaks TLS:
+/// the refusal's words (one of [`PLAIN_HTTP_REFUSALS`]), or `None`. The port is TLS, and the
+/// engine then tries a handshake rather than stop at `http`.
+pub fn plain_http_refused(bytes: &[u8]) -> Option<&'static str> {
+    match parse_response(bytes) {
+        Parsed::Response(r) => refusal_of_plain_http(&r),
+        Parsed::NotHttp | Parsed::Incomplete => None,
+    }
+}
+
+fn refusal_of_plain_http(r: &Response<'_>) -> Option<&'static str> {
+    if !(400..500).contains(&r.status) {
+        return None;
+    }
+    PLAIN_HTTP_REFUSALS
+        .iter()
+        .find(|words| contains_ci(&r.body, words.as_bytes()))
+        .copied()
 }
 
 /// Authentication from the status: 401/403 (but not a dev server's Host check) and a

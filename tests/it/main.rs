@@ -43,6 +43,7 @@ mod nss;
 mod ownerless;
 mod probe;
 mod probe_services;
+mod probe_tls_inside;
 mod probe_udp;
 mod progress;
 mod project;

@@ -277,7 +277,7 @@ fn run(addr: SocketAddr, ctx: &Context, limits: &Limits, budget: &Budget, out: &
         .filter(|p| p.refines.is_none() && p.send != Send::Nothing)
         .collect();
     queue.sort_by_key(|p| rank(p, addr.port(), ctx));
-    let tls_first = TLS_PORTS.contains(&addr.port());
+    let tls_first = tls_inside::tls_first(addr.port(), ctx);
     let mut tls_tried = false;
     for p in queue {
         if budget.spent() {
@@ -302,6 +302,13 @@ fn run(addr: SocketAddr, ctx: &Context, limits: &Limits, budget: &Budget, out: &
             _ => match_banner(&reply.bytes),
         };
         if let Some(id) = found {
+            // A TLS port refusing plain HTTP ("400 The plain HTTP request was sent to HTTPS
+            // port") is TLS: what answers inside is reported.
+            if !tls_tried
+                && tls_inside::refused_plain_http(addr, &id, &reply.bytes, ctx, limits, budget, out)
+            {
+                return;
+            }
             out.identification = Some(refine(addr, id, ctx, limits, budget, out, None));
             return;
         }
@@ -381,6 +388,7 @@ fn match_banner(bytes: &[u8]) -> Option<Identification> {
         .find_map(|p| (p.parse)(bytes).settled())
 }
 
+mod tls_inside;
 mod udp;
 mod wire;
 

@@ -38,8 +38,20 @@ pub(super) fn read_banner(
     limits: &Limits,
     budget: &Budget,
 ) -> Banner {
+    let banner = listen(&mut stream, wait, limits, budget);
+    let _ = stream.shutdown(Shutdown::Both);
+    banner
+}
+
+/// [`read_banner`] on any stream (a TLS session too): what the server said unprompted.
+pub(super) fn listen(
+    stream: &mut impl ReadTimeout,
+    wait: Duration,
+    limits: &Limits,
+    budget: &Budget,
+) -> Banner {
     let mut buf = Vec::new();
-    let first = read_some(&mut stream, &mut buf, budget.cap(wait), limits);
+    let first = read_some(stream, &mut buf, budget.cap(wait), limits);
     match first {
         ReadResult::Data => {}
         ReadResult::Eof => return Banner::Closed,
@@ -48,7 +60,7 @@ pub(super) fn read_banner(
     // Give a multi-part banner a moment to complete while some parser still wants more.
     while needs_more_banner(&buf) && !budget.spent() && buf.len() < limits.max_bytes {
         if read_some(
-            &mut stream,
+            stream,
             &mut buf,
             budget.cap(Duration::from_millis(50)),
             limits,
@@ -57,7 +69,6 @@ pub(super) fn read_banner(
             break;
         }
     }
-    let _ = stream.shutdown(Shutdown::Both);
     Banner::Bytes(buf)
 }
 
@@ -228,7 +239,9 @@ pub(super) fn try_tls(
         return false;
     };
     out.tls = Some(session_facts(&session.conn));
-    drop(session);
+    if tls_inside::greeting(session, addr, ctx, limits, budget, out, &config) {
+        return true;
+    }
     let mut id = Identification::new("tls", crate::probe::Confidence::Certain);
     let mut inner: Vec<&'static Probe> = all_probes()
         .filter(|p| p.tls == TlsUse::Both && p.refines.is_none() && p.send != Send::Nothing)
@@ -245,9 +258,7 @@ pub(super) fn try_tls(
         }
         if let Verdict::Match(found) = reply.verdict {
             let mut found = refine(addr, found, ctx, limits, budget, out, Some(&config));
-            if found.protocol == "http" {
-                found.protocol = "https".into();
-            }
+            found.protocol = tls_inside::secure_name(&found.protocol);
             id = found;
             break;
         }

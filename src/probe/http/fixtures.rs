@@ -65,6 +65,13 @@ pub const CHROME_ROOT: &[u8] = fixture!("chrome-root.http");
 pub const NODE_EXPORTER_METRICS: &[u8] = fixture!("node-exporter-metrics-prefix.http");
 /// prometheus-node-exporter 1.5.0, `GET /` → its landing page.
 pub const NODE_EXPORTER_ROOT: &[u8] = fixture!("node-exporter-root.http");
+/// nginx 1.22.1 with `listen … ssl` on a run-time port (2026-12-05), `GET /` in clear text.
+pub const NGINX_SSL_PLAIN_400: &[u8] = fixture!("nginx-ssl-plain-400.http");
+/// Apache httpd 2.4.71 (Debian) with mod_ssl, `SSLEngine on`, `GET /` in clear text.
+pub const APACHE_SSL_PLAIN_400: &[u8] = fixture!("apache-ssl-plain-400.http");
+/// prometheus-node-exporter 1.5.0 (Go net/http) with a `tls_server_config`, `GET /` in
+/// clear text.
+pub const GO_HTTPS_PLAIN_400: &[u8] = fixture!("go-https-plain-400.http");
 
 // Synthetic replies, written from the services' documented formats (no server here to
 // capture from). Marked as such in each name's comment.
@@ -83,3 +90,6 @@ pub const DOCKER_ROOT: &[u8] = b"HTTP/1.1 404 Not Found\r\nApi-Version: 1.50\r\n
 pub const WEBPACK_403: &[u8] = b"HTTP/1.1 403 Forbidden\r\nX-Powered-By: Express\r\nDate: Sun, 22 Nov 2026 00:00:00 GMT\r\nConnection: close\r\n\r\nInvalid Host header";
 /// Synthetic: a Next.js dev server `GET /`.
 pub const NEXT_ROOT: &[u8] = b"HTTP/1.1 200 OK\r\nX-Powered-By: Next.js\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: 64\r\n\r\n<!DOCTYPE html><html><head><title>Create Next App</title></head>";
+/// Synthetic: Apache Tomcat's answer to a plain request on a TLS connector, as its source
+/// writes it (`TLSClientHelloExtractor.USE_TLS_RESPONSE`; Spring Boot embeds it).
+pub const TOMCAT_PLAIN_400: &[u8] = b"HTTP/1.1 400 \r\nContent-Type: text/plain;charset=UTF-8\r\nConnection: close\r\n\r\nBad Request\r\nThis combination of host and port requires TLS.\r\n";

@@ -77,6 +77,53 @@ fn nginx() {
 }
 
 #[test]
+fn a_plain_request_refused_by_a_tls_port_says_tls() {
+    let cases: [(&[u8], &str, Option<&str>); 4] = [
+        (
+            NGINX_SSL_PLAIN_400,
+            "plain HTTP request was sent to HTTPS",
+            Some("nginx"),
+        ),
+        (
+            APACHE_SSL_PLAIN_400,
+            "speaking plain HTTP to an SSL",
+            Some("Apache httpd"),
+        ),
+        (GO_HTTPS_PLAIN_400, "HTTP request to an HTTPS server", None),
+        (TOMCAT_PLAIN_400, "host and port requires TLS", None),
+    ];
+    for (bytes, words, product) in cases {
+        let refusal = plain_http_refused(bytes).unwrap();
+        assert!(refusal.contains(words), "{refusal}");
+        let id = matched(parse_root(bytes));
+        assert_eq!(id.protocol, "http");
+        assert_eq!(id.product.as_deref(), product);
+        assert_eq!(detail(&id, "status").map(|s| &s[..3]), Some("400"));
+        assert_eq!(detail(&id, "hint"), Some("tls"), "{words}");
+    }
+    // Not a refusal: other replies, the words outside a 4xx, the words cut off, not HTTP.
+    for bytes in [
+        NGINX_ROOT,
+        NGINX_404,
+        APACHE_ROOT_LIKE,
+        NODE_ROOT,
+        b"SSH-2.0-x\r\n",
+    ] {
+        assert_eq!(plain_http_refused(bytes), None);
+    }
+    let head = NGINX_SSL_PLAIN_400
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .unwrap();
+    let cut = &NGINX_SSL_PLAIN_400[..head + 4];
+    assert_eq!(plain_http_refused(cut), None, "the body is not there yet");
+}
+
+/// A 200 page that quotes a refusal (documentation about it): not a refusal.
+const APACHE_ROOT_LIKE: &[u8] = b"HTTP/1.1 200 OK\r\nContent-Length: 56\r\n\r\n\
+    You're speaking plain HTTP to an SSL-enabled server port";
+
+#[test]
 fn node_inspector_root_and_json_version() {
     let id = matched(parse_root(NODE_ROOT));
     assert_eq!(id.protocol, "http");
@@ -409,6 +456,7 @@ proptest! {
             let _ = (p.parse)(&bytes);
         }
         let _ = html_title(&bytes);
+        let _ = plain_http_refused(&bytes);
     }
 
     #[test]
@@ -429,6 +477,7 @@ proptest! {
         for p in PROBES {
             let _ = (p.parse)(&bytes[..end]);
         }
+        let _ = plain_http_refused(&bytes[..end]);
         // A complete head always ends the wait for `GET /` once the body is in.
         let full_head = !headers.iter().any(|(n, _)| {
             n.eq_ignore_ascii_case("content-length") || n.eq_ignore_ascii_case("transfer-encoding")

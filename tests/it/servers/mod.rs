@@ -570,6 +570,7 @@ mod exposed;
 mod launch;
 mod more;
 mod services;
+mod tls_inside;
 mod unix_only;
 
 use exposed::{Names, memcached_on, node_inspector_on, redis_on};
@@ -577,4 +578,5 @@ pub use exposed::{memcached_bound, node_inspector_bound, redis_bound, redis_expo
 use launch::*;
 pub use more::*;
 pub use services::{memcached_binary, slapd, smbd, zookeeper};
+pub use tls_inside::*;
 pub use unix_only::postgres_unix_only;
