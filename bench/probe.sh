@@ -6,9 +6,11 @@
 # inspectors), data stores (redis with and without a password, memcached text/binary/SASL,
 # PostgreSQL, ZooKeeper), sshd, nginx, mosquitto, LDAP, SMB, rsync, beanstalkd, git daemon,
 # epmd and an Erlang node, gdbserver, VNC (Xvnc and a late greeter), DNS over UDP and TCP, SNMP,
-# NTP, STUN, CoAP, a silent listener and a closed UDP port. The server sets are in bench/probe/
-# (base.sh, services.sh, udp.sh, and further *.sh listed in SETS below); a set whose package is
-# missing is skipped and listed. Then, once each:
+# NTP, STUN, CoAP, a silent listener and a closed UDP port; inside TLS, IMAPS, POP3S, SMTPS,
+# FTPS, LDAPS, memcached -Z, and nginx and Apache on TLS ports that get a plain request. The
+# server sets are in bench/probe/ (base.sh, services.sh, udp.sh, tls.sh, and the further sets
+# listed in SETS below); an endpoint whose package is missing is skipped and listed. Then, once
+# each:
 #   portscope probe <every endpoint> --json
 #   nmap -sV -sS -sU -Pn -n -p T:<tcp ports>,U:<udp ports> 127.0.0.1   and, at the same time,
 #   nmap -6 -sV -Pn -n -p <the IPv6 ports> ::1   (nmap cannot mix address families in one scan)
@@ -66,7 +68,7 @@ PGBIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 HERE=$REPO/bench/probe
-SETS=(base services udp)
+SETS=(base services udp tls)
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/portscope-probe-bench.XXXXXX")
 chmod 755 "$WORK"
 cd "$WORK"  # postgres, running as another user, cannot always enter the caller's cwd
