@@ -16,7 +16,7 @@ use serde::Serialize;
 use super::tls_client::{Session, client_config, handshake, session_facts};
 use super::{
     Hints, Identification, Limits, PRINTER_PORTS, Probe, Send, TlsFacts, TlsUse, Verdict, banner,
-    binary, evidence, http, more, services, tls,
+    binary, evidence, h2, http, more, services, tls,
 };
 
 /// What happened when portscope tried the port.
@@ -87,6 +87,7 @@ fn all_probes() -> impl Iterator<Item = &'static Probe> {
         .chain(tls::PROBES)
         .chain(more::PROBES)
         .chain(services::PROBES)
+        .chain(h2::PROBES)
 }
 
 /// The rank of a probe for this port: process hint 0, port hint 1, generic 2 (HTTP first
