@@ -19,7 +19,7 @@ pub mod hpack;
 #[cfg(test)]
 mod fixtures;
 
-use self::frames::{Broken, Conversation, converse, first_frame_fits, header, settings};
+use self::frames::{Broken, STREAMS, Stream, converse, first_frame_fits, header, settings};
 use super::{Auth, Confidence, Hints, Identification, Probe, Send, TlsUse, Verdict, http};
 
 /// A server's unprompted connection preface: its SETTINGS frame → `http2` (certain), the
@@ -46,11 +46,11 @@ pub const GET: Probe = Probe {
     refines: None,
 };
 
-/// After `http2`: gRPC server reflection's `ServerReflectionInfo` (v1alpha) with one
-/// `list_services` request, the stream then closed → `grpc` (certain) when the reply has a
-/// `grpc-status` or a gRPC content type; the services listed, or `reflection: not enabled`
-/// (UNIMPLEMENTED). A server that is no gRPC server answers a plain HTTP error, whose `server`
-/// header names it.
+/// After `http2`: gRPC server reflection's `ServerReflectionInfo` (v1alpha and v1) with one
+/// `list_services` request each, and `GET /` → `grpc` (certain) when a reply has a
+/// `grpc-status` or a gRPC content type, with the services listed, or `reflection: not
+/// enabled` (UNIMPLEMENTED); else `http2` named from its `GET /` (a server known only from its
+/// preface gets its `server`, status and title here).
 pub const GRPC: Probe = Probe {
     name: "grpc-reflection",
     send: Send::Bytes(GRPC_REQUEST),
@@ -77,18 +77,28 @@ pub const GET_REQUEST: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\
     \x00\x00\x26\x01\x05\x00\x00\x00\x01\
     \x82\x86\x84\x01\x09localhost\x0f\x2b\x0fportscope-probe\x0f\x04\x03*/*";
 
-/// Preface, SETTINGS, HEADERS (END_HEADERS) on stream 1: `:method POST`, `:scheme http`,
+/// Preface and SETTINGS as in [`GET_REQUEST`], then three streams. 1: HEADERS (END_HEADERS)
+/// `:method POST`, `:scheme http`,
 /// `:path /grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo`,
 /// `:authority localhost`, `content-type application/grpc`, `te trailers`,
-/// `user-agent portscope-probe`; then DATA (END_STREAM) with one uncompressed gRPC message:
-/// `ServerReflectionRequest { list_services: "" }` (field 7, empty string: `3a 00`).
+/// `user-agent portscope-probe`, and DATA (END_STREAM) holding one uncompressed gRPC message,
+/// `ServerReflectionRequest { list_services: "" }` (field 7, an empty string: `3a 00`).
+/// 3: the same call to `grpc.reflection.v1` (servers may offer either). 5: `GET /` as in
+/// [`GET_REQUEST`], for a server that is not gRPC.
 pub const GRPC_REQUEST: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\
     \x00\x00\x06\x04\x00\x00\x00\x00\x00\x00\x02\x00\x00\x00\x00\
     \x00\x00\x7f\x01\x04\x00\x00\x00\x01\
     \x83\x86\x04\x3e/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo\
     \x01\x09localhost\x0f\x10\x10application/grpc\x00\x02te\x08trailers\
     \x0f\x2b\x0fportscope-probe\
-    \x00\x00\x07\x00\x01\x00\x00\x00\x01\x00\x00\x00\x00\x02\x3a\x00";
+    \x00\x00\x07\x00\x01\x00\x00\x00\x01\x00\x00\x00\x00\x02\x3a\x00\
+    \x00\x00\x7a\x01\x04\x00\x00\x00\x03\
+    \x83\x86\x04\x39/grpc.reflection.v1.ServerReflection/ServerReflectionInfo\
+    \x01\x09localhost\x0f\x10\x10application/grpc\x00\x02te\x08trailers\
+    \x0f\x2b\x0fportscope-probe\
+    \x00\x00\x07\x00\x01\x00\x00\x00\x03\x00\x00\x00\x00\x02\x3a\x00\
+    \x00\x00\x26\x01\x05\x00\x00\x00\x05\
+    \x82\x86\x84\x01\x09localhost\x0f\x2b\x0fportscope-probe\x0f\x04\x03*/*";
 
 /// Longest header value copied into a detail, in characters.
 const VALUE_MAX: usize = 160;
@@ -121,8 +131,9 @@ fn get_reply(bytes: &[u8]) -> Verdict {
         Err(Broken::Short) => return Verdict::NeedMore,
         Err(Broken::Foreign) => return Verdict::NoMatch,
     };
-    let id = match response(&c) {
-        Some(id) if is_grpc(&c) => grpc_identification(&c, id),
+    let stream = c.stream(1);
+    let id = match response(stream) {
+        Some(id) if is_grpc(stream) => grpc_identification(&[stream], id),
         Some(id) => id,
         None => {
             let id = http2();
@@ -133,11 +144,7 @@ fn get_reply(bytes: &[u8]) -> Verdict {
         }
     };
     let id = with_settings(id, c.settings.as_deref().unwrap_or_default());
-    if c.over() {
-        Verdict::Match(id)
-    } else {
-        Verdict::MatchIfEnds(id)
-    }
+    settle(id, c.over(&[1]))
 }
 
 fn grpc_reply(bytes: &[u8]) -> Verdict {
@@ -146,36 +153,24 @@ fn grpc_reply(bytes: &[u8]) -> Verdict {
         Err(Broken::Short) => return Verdict::NeedMore,
         Err(Broken::Foreign) => return Verdict::NoMatch,
     };
-    let Some(answer) = response(&c) else {
-        return if c.over() {
-            Verdict::NoMatch
-        } else {
-            Verdict::NeedMore
-        };
-    };
-    let id = if is_grpc(&c) {
-        grpc_identification(&c, answer)
-    } else {
-        // Not gRPC: what the reply says of the server is news when the server was known only
-        // from its SETTINGS; its status, for a made-up path, is not.
-        let mut id = http2();
-        if answer.product.is_none() {
-            return if c.over() {
-                Verdict::NoMatch
-            } else {
-                Verdict::NeedMore
-            };
-        }
-        id.product = answer.product;
-        id.version = answer.version;
-        id.details = answer
-            .details
-            .into_iter()
-            .filter(|(k, _)| k == "server")
-            .collect();
-        id
-    };
-    if c.over() {
+    let calls = [c.stream(1), c.stream(3)];
+    let over = c.over(&STREAMS);
+    if let Some(&first) = calls.iter().find(|s| is_grpc(s)) {
+        let answer = response(first).unwrap_or_else(http2);
+        return settle(grpc_identification(&calls, answer), over);
+    }
+    // Not gRPC (yet): the `GET /` on stream 5 names the server.
+    match response(c.stream(5)) {
+        Some(id) if c.stream(5).over() => settle(id, over),
+        Some(id) => Verdict::MatchIfEnds(id),
+        None if over => Verdict::NoMatch,
+        None => Verdict::NeedMore,
+    }
+}
+
+/// A whole verdict when the streams are over; else one that holds if the reply ends here.
+fn settle(id: Identification, over: bool) -> Verdict {
+    if over {
         Verdict::Match(id)
     } else {
         Verdict::MatchIfEnds(id)
@@ -196,54 +191,69 @@ fn with_settings(mut id: Identification, values: &[(u16, u32)]) -> Identificatio
 }
 
 /// The gRPC marks: a `grpc-status`, or a `content-type` of `application/grpc[+…]`.
-fn is_grpc(c: &Conversation) -> bool {
-    c.header("grpc-status").is_some()
-        || c.header("content-type").is_some_and(|t| {
+fn is_grpc(s: &Stream) -> bool {
+    s.header("grpc-status").is_some()
+        || s.header("content-type").is_some_and(|t| {
             t.get(..16)
                 .is_some_and(|p| p.eq_ignore_ascii_case(b"application/grpc"))
                 && matches!(t.get(16), None | Some(b'+' | b';'))
         })
 }
 
-fn grpc_identification(c: &Conversation, answer: Identification) -> Identification {
+/// A stream's `grpc-status`.
+fn grpc_status(s: &Stream) -> Option<u32> {
+    let text = std::str::from_utf8(s.header("grpc-status")?).ok()?;
+    text.trim().parse().ok()
+}
+
+/// `grpc` from the reflection calls (`calls`: v1alpha, then v1): the services one of them
+/// listed; `reflection: not enabled` when every status is UNIMPLEMENTED; else the first other
+/// status. Product and version from the reply's `server`, when it has one.
+fn grpc_identification(calls: &[&Stream], answer: Identification) -> Identification {
     let mut id = Identification::new("grpc", Confidence::Certain);
     id.product = answer.product;
     id.version = answer.version;
-    let status = c
-        .header("grpc-status")
-        .and_then(|s| std::str::from_utf8(s).ok())
-        .and_then(|s| s.trim().parse::<u32>().ok());
-    match status {
-        Some(0) => {
-            let r = grpc::reflection(&c.data);
-            if !r.services.is_empty() {
-                let mut names: Vec<String> = r
-                    .services
-                    .iter()
-                    .map(|s| http::text(s.as_bytes(), grpc::NAME_MAX))
-                    .collect();
-                if r.more {
-                    names.push("…".into());
-                }
-                id = id.detail("services", names.join(", "));
+    let statuses: Vec<(u32, &Stream)> = calls
+        .iter()
+        .filter_map(|s| Some((grpc_status(s)?, *s)))
+        .collect();
+    let listings: Vec<grpc::Reflection> = statuses
+        .iter()
+        .filter(|(code, _)| *code == 0)
+        .map(|(_, s)| grpc::reflection(&s.data))
+        .collect();
+    let other = statuses.iter().find(|(code, _)| *code != 0 && *code != 12);
+    if let Some(r) = listings
+        .iter()
+        .find(|r| !r.services.is_empty())
+        .or(listings.first())
+    {
+        if !r.services.is_empty() {
+            let mut names: Vec<String> = r
+                .services
+                .iter()
+                .map(|s| http::text(s.as_bytes(), grpc::NAME_MAX))
+                .collect();
+            if r.more {
+                names.push("…".into());
             }
-            if let Some((code, message)) = r.error {
-                let message = http::text(message.as_bytes(), VALUE_MAX);
-                id = id.detail("reflection", format!("error {code}: {message}"));
-            }
+            id = id.detail("services", names.join(", "));
         }
-        Some(12) => id = id.detail("reflection", "not enabled"),
-        Some(code) => {
-            let name = grpc::status_name(code).unwrap_or("unknown");
-            id = id.detail("grpc_status", format!("{code} {name}"));
-            if let Some(m) = c.header("grpc-message") {
-                id = id.detail("grpc_message", http::text(m, VALUE_MAX));
-            }
-            if code == 16 || code == 7 {
-                id.auth = Some(Auth::Required);
-            }
+        if let Some((code, message)) = &r.error {
+            let message = http::text(message.as_bytes(), VALUE_MAX);
+            id = id.detail("reflection", format!("error {code}: {message}"));
         }
-        None => {}
+    } else if let Some(&(code, s)) = other {
+        let name = grpc::status_name(code).unwrap_or("unknown");
+        id = id.detail("grpc_status", format!("{code} {name}"));
+        if let Some(m) = s.header("grpc-message") {
+            id = id.detail("grpc_message", http::text(m, VALUE_MAX));
+        }
+        if code == 16 || code == 7 {
+            id.auth = Some(Auth::Required);
+        }
+    } else if !statuses.is_empty() {
+        id = id.detail("reflection", "not enabled");
     }
     for (k, v) in answer.details {
         if k == "server" || k == "content_type" {
@@ -253,10 +263,10 @@ fn grpc_identification(c: &Conversation, answer: Identification) -> Identificati
     id
 }
 
-/// Stream 1's final response (a 1xx skipped), read by the HTTP family as if it came over
+/// A stream's final response (a 1xx skipped), read by the HTTP family as if it came over
 /// HTTP/1.1: `http` becomes `http2`; a `content_type` detail is added.
-fn response(c: &Conversation) -> Option<Identification> {
-    let (status, block) = c.blocks.iter().find_map(|b| {
+fn response(s: &Stream) -> Option<Identification> {
+    let (status, block) = s.blocks.iter().find_map(|b| {
         let status = b
             .iter()
             .find(|(n, _)| n == b":status")
@@ -287,8 +297,8 @@ fn response(c: &Conversation) -> Option<Identification> {
         );
         head.extend_from_slice(b"\r\n");
     }
-    head.extend_from_slice(format!("content-length: {}\r\n\r\n", c.data.len()).as_bytes());
-    head.extend_from_slice(&c.data);
+    head.extend_from_slice(format!("content-length: {}\r\n\r\n", s.data.len()).as_bytes());
+    head.extend_from_slice(&s.data);
     let mut id = http::parse_root(&head).settled()?;
     if id.protocol == "http" {
         id.protocol = "http2".into();

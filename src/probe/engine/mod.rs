@@ -16,7 +16,7 @@ use serde::Serialize;
 use super::tls_client::{Session, client_config, handshake, session_facts};
 use super::{
     Hints, Identification, Limits, PRINTER_PORTS, Probe, Send, TlsFacts, TlsUse, Verdict, banner,
-    binary, evidence, h2, http, more, services, tls,
+    binary, evidence, http, more, services, tls,
 };
 
 /// What happened when portscope tried the port.
@@ -87,7 +87,7 @@ fn all_probes() -> impl Iterator<Item = &'static Probe> {
         .chain(tls::PROBES)
         .chain(more::PROBES)
         .chain(services::PROBES)
-        .chain(h2::PROBES)
+        .chain(super::h2::PROBES)
 }
 
 /// The rank of a probe for this port: process hint 0, port hint 1, generic 2 (HTTP first
@@ -248,7 +248,10 @@ fn run(addr: SocketAddr, ctx: &Context, limits: &Limits, budget: &Budget, out: &
         Banner::Bytes(bytes) => {
             out.evidence = evidence(&bytes, 96);
             out.probes.push("banner");
-            out.identification = match_banner(&bytes);
+            // What spoke first may be refined (an HTTP/2 preface: is it gRPC?).
+            let found = match_banner(&bytes);
+            let refined = found.map(|id| refine(addr, id, ctx, limits, budget, out, None));
+            out.identification = refined;
             if out.identification.is_none() && tls::looks_like_tls(&bytes) != Verdict::NoMatch {
                 out.note = Some("unprompted TLS bytes".into());
             }
@@ -380,6 +383,7 @@ fn match_banner(bytes: &[u8]) -> Option<Identification> {
         .find_map(|p| (p.parse)(bytes).settled())
 }
 
+mod h2;
 mod udp;
 mod wire;
 

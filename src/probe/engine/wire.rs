@@ -221,14 +221,15 @@ pub(super) fn try_tls(
     }
     out.probes.push("tls-handshake");
     let config = client_config();
-    let Ok(stream) = connect(addr, limits, budget) else {
-        return false;
-    };
-    let Ok(session) = handshake(stream, &config, ctx, limits, budget) else {
+    let Some(session) = h2::facts_handshake(addr, ctx, limits, budget) else {
         return false;
     };
     out.tls = Some(session_facts(&session.conn));
     drop(session);
+    if let Some(found) = h2::inside_tls(addr, ctx, limits, budget, out) {
+        out.identification = Some(found);
+        return true;
+    }
     let mut id = Identification::new("tls", crate::probe::Confidence::Certain);
     let mut inner: Vec<&'static Probe> = all_probes()
         .filter(|p| p.tls == TlsUse::Both && p.refines.is_none() && p.send != Send::Nothing)

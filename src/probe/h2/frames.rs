@@ -1,6 +1,7 @@
 //! HTTP/2 framing (RFC 9113 §4, §6) of a server's side of a probe's connection: the frames in
-//! order, the server's SETTINGS, a GOAWAY, and what came on stream 1 — its header blocks
-//! (HPACK-decoded in connection order), the first bytes of its DATA, and how it ended.
+//! order, the server's SETTINGS, a GOAWAY, and what came on the probe's streams (1, 3, 5) —
+//! their header blocks (HPACK-decoded in connection order), the first bytes of their DATA, and
+//! how they ended.
 //!
 //! A frame's length is compared with the bytes present and with the largest frame a server
 //! may send before our SETTINGS raise it (16384 octets), never used to size a buffer.
@@ -113,30 +114,29 @@ pub fn settings(payload: &[u8]) -> Vec<(u16, u32)> {
         .collect()
 }
 
-/// What the server said on the connection, as far as it got.
+/// The streams a probe opens: 1, 3 and 5.
+pub const STREAMS: [u32; 3] = [1, 3, 5];
+
+/// What the server said on one of the probe's streams.
 #[derive(Debug, Default)]
-pub struct Conversation {
-    /// The server's SETTINGS (its first, non-ACK one).
-    pub settings: Option<Vec<(u16, u32)>>,
-    /// GOAWAY: (last stream id, error code).
-    pub goaway: Option<(u32, u32)>,
-    /// Stream 1's decoded header blocks, in order (headers, then trailers).
+pub struct Stream {
+    /// Its decoded header blocks, in order (headers, then trailers).
     pub blocks: Vec<Vec<Header>>,
-    /// Stream 1's first DATA bytes (padding removed), at most [`DATA_MAX`].
+    /// Its first DATA bytes (padding removed), at most [`DATA_MAX`].
     pub data: Vec<u8>,
-    /// Stream 1 ended: END_STREAM seen.
+    /// END_STREAM seen.
     pub ended: bool,
-    /// Stream 1 was reset: its error code.
+    /// Reset by the server: the error code.
     pub reset: Option<u32>,
 }
 
-impl Conversation {
-    /// Whether stream 1 is over: ended, reset, or refused by a GOAWAY.
+impl Stream {
+    /// Whether the server is done with it.
     pub fn over(&self) -> bool {
-        self.ended || self.reset.is_some() || self.goaway.is_some()
+        self.ended || self.reset.is_some()
     }
 
-    /// The first value of header `name` in any of stream 1's blocks.
+    /// The first value of header `name` in any of its blocks.
     pub fn header(&self, name: &str) -> Option<&[u8]> {
         self.blocks
             .iter()
@@ -144,6 +144,36 @@ impl Conversation {
             .find(|(n, _)| n == name.as_bytes())
             .map(|(_, v)| v.as_slice())
     }
+}
+
+/// What the server said on the connection, as far as it got.
+#[derive(Debug, Default)]
+pub struct Conversation {
+    /// The server's SETTINGS (its first, non-ACK one).
+    pub settings: Option<Vec<(u16, u32)>>,
+    /// GOAWAY: (last stream id, error code).
+    pub goaway: Option<(u32, u32)>,
+    /// Streams 1, 3 and 5 ([`STREAMS`]).
+    pub streams: [Stream; 3],
+}
+
+impl Conversation {
+    /// Stream `id` (1, 3 or 5; any other id reads as stream 1).
+    pub fn stream(&self, id: u32) -> &Stream {
+        let at = slot(id).unwrap_or_default();
+        &self.streams[at]
+    }
+
+    /// Whether the server is done with every stream in `ids`: each ended or reset, or the
+    /// connection going away.
+    pub fn over(&self, ids: &[u32]) -> bool {
+        self.goaway.is_some() || ids.iter().all(|&id| self.stream(id).over())
+    }
+}
+
+/// Where stream `id` is kept.
+fn slot(id: u32) -> Option<usize> {
+    STREAMS.iter().position(|&s| s == id)
 }
 
 /// Why a reply is not an HTTP/2 conversation.
@@ -212,16 +242,21 @@ pub fn converse(bytes: &[u8]) -> Result<Conversation, Broken> {
                     finish(&mut c, &mut hpack, f.stream, fragment, end)?;
                 }
             }
-            kind::DATA if f.stream == 1 => {
+            kind::DATA => {
                 let data = unpad(f.payload, f.flags, false)?;
-                let room = DATA_MAX.saturating_sub(c.data.len());
-                c.data
-                    .extend_from_slice(data.get(..room.min(data.len())).unwrap_or_default());
-                c.ended |= f.flags & END_STREAM != 0;
+                if let Some(at) = slot(f.stream) {
+                    let s = &mut c.streams[at];
+                    let room = DATA_MAX.saturating_sub(s.data.len());
+                    s.data
+                        .extend_from_slice(data.get(..room.min(data.len())).unwrap_or_default());
+                    s.ended |= f.flags & END_STREAM != 0;
+                }
             }
-            kind::RST_STREAM if f.stream == 1 => {
-                let code = f.payload.get(..4).ok_or(Broken::Foreign)?;
-                c.reset = Some(u32::from_be_bytes([code[0], code[1], code[2], code[3]]));
+            kind::RST_STREAM => {
+                let code = be32(f.payload).ok_or(Broken::Foreign)?;
+                if let Some(at) = slot(f.stream) {
+                    c.streams[at].reset = Some(code);
+                }
             }
             _ => {}
         }
@@ -229,7 +264,15 @@ pub fn converse(bytes: &[u8]) -> Result<Conversation, Broken> {
     Ok(c)
 }
 
-/// Decode a finished header block (every stream's, for the table) and keep stream 1's.
+/// The big-endian `u32` at the start of `bytes`.
+fn be32(bytes: &[u8]) -> Option<u32> {
+    let &[a, b, c, d] = bytes.get(..4)? else {
+        return None;
+    };
+    Some(u32::from_be_bytes([a, b, c, d]))
+}
+
+/// Decode a finished header block (every stream's, for the table) and keep the probe's.
 fn finish(
     c: &mut Conversation,
     hpack: &mut Decoder,
@@ -238,11 +281,12 @@ fn finish(
     end: bool,
 ) -> Result<(), Broken> {
     let headers = hpack.decode(block).map_err(|_| Broken::Foreign)?;
-    if stream == 1 {
-        if c.blocks.len() < BLOCKS_MAX {
-            c.blocks.push(headers);
+    if let Some(at) = slot(stream) {
+        let s = &mut c.streams[at];
+        if s.blocks.len() < BLOCKS_MAX {
+            s.blocks.push(headers);
         }
-        c.ended |= end;
+        s.ended |= end;
     }
     Ok(())
 }

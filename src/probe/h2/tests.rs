@@ -13,14 +13,22 @@ fn the_requests_decode_as_intended() {
     assert_eq!(headers[2], (b":path".to_vec(), b"/".to_vec()));
     let (frames, rest) = frames::frames(&GRPC_REQUEST[24..]).unwrap();
     assert!(!rest);
-    assert_eq!(frames.len(), 3);
-    let headers = hpack::Decoder::new().decode(frames[1].payload).unwrap();
-    assert_eq!(
-        headers[2].1,
-        b"/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo"
-    );
-    assert_eq!(headers[5], (b"te".to_vec(), b"trailers".to_vec()));
-    assert_eq!(frames[2].payload, b"\x00\x00\x00\x00\x02\x3a\x00");
+    assert_eq!(frames.len(), 6);
+    let mut hpack = hpack::Decoder::new();
+    for (i, version) in [(1, "v1alpha"), (3, "v1")] {
+        let headers = hpack.decode(frames[i].payload).unwrap();
+        let path = format!("/grpc.reflection.{version}.ServerReflection/ServerReflectionInfo");
+        assert_eq!(headers[2].1, path.as_bytes());
+        assert_eq!(headers[5], (b"te".to_vec(), b"trailers".to_vec()));
+        assert_eq!(frames[i + 1].payload, b"\x00\x00\x00\x00\x02\x3a\x00");
+        assert_eq!(
+            (frames[i].stream, frames[i + 1].stream),
+            (i as u32, i as u32)
+        );
+        assert_eq!(frames[i + 1].flags, 1);
+    }
+    assert_eq!(frames[5].payload, &GET_REQUEST[24 + 15 + 9..]);
+    assert_eq!(frames[5].stream, 5);
 }
 
 use super::fixtures::*;
@@ -77,12 +85,12 @@ fn nghttpd_is_named_from_its_huffman_coded_headers() {
     assert_eq!(detail(&id, "title"), Some("nghttpd test"));
     assert_eq!(detail(&id, "content_type"), Some("text/html"));
     assert_eq!(detail(&id, "max_concurrent_streams"), Some("100"));
-    // The gRPC request, to nghttpd: a 404 — the server named, its status for a made-up path
-    // left out.
+    // The gRPC probe, to nghttpd: 404s for the calls, its `GET /` named as before.
     let id = identify(&GRPC, NGHTTPD_GRPC);
+    assert_eq!(id.protocol, "http2");
     assert_eq!(id.product.as_deref(), Some("nghttpd"));
-    assert_eq!(detail(&id, "status"), None);
-    assert_eq!(detail(&id, "server"), Some("nghttpd nghttp2/1.52.0"));
+    assert_eq!(detail(&id, "status"), Some("200"));
+    assert_eq!(detail(&id, "title"), Some("nghttpd test"));
 }
 
 #[test]
@@ -114,7 +122,7 @@ fn a_stream_that_is_not_over_is_a_match_only_if_the_reply_ends() {
     ));
     assert!(matches!((GET.parse)(NGHTTPD_GET), Verdict::Match(_)));
     // Reflection's listing before its trailers: gRPC, services not yet known.
-    let trailers = GRPC_REFLECTION.len() - 39;
+    let trailers = GRPC_REFLECTION.len() - 39 - 13;
     match (GRPC.parse)(&GRPC_REFLECTION[..trailers]) {
         Verdict::MatchIfEnds(id) => assert_eq!(id.protocol, "grpc"),
         other => panic!("{other:?}"),
