@@ -260,7 +260,7 @@ fn grpc_identification(calls: &[&Stream], answer: Identification) -> Identificat
             id.details.push((k, v));
         }
     }
-    id
+    printable(id)
 }
 
 /// A stream's final response (a 1xx skipped), read by the HTTP family as if it came over
@@ -299,7 +299,7 @@ fn response(s: &Stream) -> Option<Identification> {
     }
     head.extend_from_slice(format!("content-length: {}\r\n\r\n", s.data.len()).as_bytes());
     head.extend_from_slice(&s.data);
-    let mut id = http::parse_root(&head).settled()?;
+    let mut id = printable(http::parse_root(&head).settled()?);
     if id.protocol == "http" {
         id.protocol = "http2".into();
     }
@@ -307,6 +307,25 @@ fn response(s: &Stream) -> Option<Identification> {
         id = id.detail("content_type", t);
     }
     Some(id)
+}
+
+/// `id` with every control character (a title's, a header's) replaced by U+FFFD: the HTTP
+/// family leaves that to the renderers, this family's identifications carry none.
+fn printable(mut id: Identification) -> Identification {
+    let clean = |s: &mut String| {
+        if s.chars().any(char::is_control) {
+            *s = s
+                .chars()
+                .map(|c| if c.is_control() { '\u{fffd}' } else { c })
+                .collect();
+        }
+    };
+    id.product.iter_mut().for_each(clean);
+    id.version.iter_mut().for_each(clean);
+    for (_, v) in &mut id.details {
+        clean(v);
+    }
+    id
 }
 
 #[cfg(test)]

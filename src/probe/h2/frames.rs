@@ -164,10 +164,16 @@ impl Conversation {
         &self.streams[at]
     }
 
-    /// Whether the server is done with every stream in `ids`: each ended or reset, or the
-    /// connection going away.
+    /// Whether the server is done with every stream in `ids`: each ended, reset, or past the
+    /// last stream a GOAWAY says it will answer.
     pub fn over(&self, ids: &[u32]) -> bool {
-        self.goaway.is_some() || ids.iter().all(|&id| self.stream(id).over())
+        ids.iter().all(|&id| self.done(id))
+    }
+
+    /// Whether the server is done with stream `id` (what comes after on it is ignored, so a
+    /// verdict on a stream that is over never changes).
+    fn done(&self, id: u32) -> bool {
+        self.stream(id).over() || self.goaway.is_some_and(|(last, _)| id > last)
     }
 }
 
@@ -233,6 +239,7 @@ pub fn converse(bytes: &[u8]) -> Result<Conversation, Broken> {
                     u32::from_be_bytes([code[0], code[1], code[2], code[3]]),
                 ));
             }
+            kind::DATA | kind::RST_STREAM if slot(f.stream).is_some() && c.done(f.stream) => {}
             kind::HEADERS if f.stream != 0 => {
                 let fragment = unpad(f.payload, f.flags, true)?;
                 let end = f.flags & END_STREAM != 0;
@@ -281,7 +288,7 @@ fn finish(
     end: bool,
 ) -> Result<(), Broken> {
     let headers = hpack.decode(block).map_err(|_| Broken::Foreign)?;
-    if let Some(at) = slot(stream) {
+    if let Some(at) = slot(stream).filter(|_| !c.done(stream)) {
         let s = &mut c.streams[at];
         if s.blocks.len() < BLOCKS_MAX {
             s.blocks.push(headers);

@@ -152,6 +152,12 @@ fn synthesized_replies() {
     let id = identify(&GET, &reply);
     assert_eq!(detail(&id, "server"), Some("a location: /x"));
     assert_eq!(detail(&id, "location"), None);
+    // A control character in a page title is replaced, never passed on.
+    let mut reply = GRPC_PREFACE.to_vec();
+    reply.extend(b"\x00\x00\x01\x01\x04\x00\x00\x00\x01\x88");
+    reply.extend(b"\x00\x00\x12\x00\x01\x00\x00\x00\x01<title>a\x05b</title>");
+    let id = identify(&GET, &reply);
+    assert_eq!(detail(&id, "title"), Some("a\u{fffd}b"), "{id:?}");
 }
 
 #[test]
