@@ -299,14 +299,14 @@ fn response(s: &Stream) -> Option<Identification> {
     }
     head.extend_from_slice(format!("content-length: {}\r\n\r\n", s.data.len()).as_bytes());
     head.extend_from_slice(&s.data);
-    let mut id = printable(http::parse_root(&head).settled()?);
+    let mut id = http::parse_root(&head).settled()?;
     if id.protocol == "http" {
         id.protocol = "http2".into();
     }
     if let Some(t) = content_type {
         id = id.detail("content_type", t);
     }
-    Some(id)
+    Some(printable(id))
 }
 
 /// `id` with every control character (a title's, a header's) replaced by U+FFFD: the HTTP

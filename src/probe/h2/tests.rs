@@ -158,6 +158,9 @@ fn synthesized_replies() {
     reply.extend(b"\x00\x00\x12\x00\x01\x00\x00\x00\x01<title>a\x05b</title>");
     let id = identify(&GET, &reply);
     assert_eq!(detail(&id, "title"), Some("a\u{fffd}b"), "{id:?}");
+    // Found by the fuzz target: a NUL in a content type.
+    let crash = include_bytes!("fuzz-crash-content-type-nul.bin");
+    assert_printable(&(GET.parse)(crash));
 }
 
 #[test]
