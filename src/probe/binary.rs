@@ -1,5 +1,5 @@
 //! Probes for request/response protocols: Redis, Memcached, PostgreSQL, MongoDB, AMQP, MQTT,
-//! X11, DNS, JDWP, HTTP/2 and LSP/DAP.
+//! X11, DNS, JDWP and LSP/DAP (HTTP/2 has a family of its own: [`super::h2`]).
 //!
 //! Each sends one fixed, read-only request (nothing that writes or subscribes) and its parser
 //! looks for the reply's own signature. Length fields in replies are only compared, never used
@@ -113,15 +113,6 @@ pub const JDWP: Probe = ask(
     (&[5005, 8000], &["jdwp"]),
     TlsUse::Plain,
 );
-/// HTTP/2 with prior knowledge (h2c, gRPC): client preface + empty SETTINGS → the server's
-/// SETTINGS (or its ACK, or a GOAWAY) on stream 0.
-pub const HTTP2: Probe = ask(
-    "http2-preface",
-    b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\x00\x00\x00\x04\x00\x00\x00\x00\x00",
-    http2,
-    (&[50051], &["grpc"]),
-    TlsUse::Both,
-);
 /// LSP/DAP: one `Content-Length:`-framed request for an unknown method (`portscope/identify`)
 /// that reads as JSON-RPC to an LSP server and as a DAP request to a debug adapter; both only
 /// answer with an error → any `Content-Length:`-framed reply.
@@ -135,7 +126,7 @@ pub const LSP: Probe = ask(
 
 /// This family's probes.
 pub const PROBES: &[Probe] = &[
-    REDIS, MEMCACHED, POSTGRESQL, MONGODB, AMQP, MQTT, X11, DNS, JDWP, HTTP2, LSP,
+    REDIS, MEMCACHED, POSTGRESQL, MONGODB, AMQP, MQTT, X11, DNS, JDWP, LSP,
 ];
 
 /// OP_MSG: length 52, request id `PSPB`, response to 0, opcode 2013, flags 0, section kind 0,
@@ -427,36 +418,6 @@ fn jdwp_jvm(bytes: &[u8]) -> Verdict {
     step!(expect(bytes, b"JDWP-Handshake"));
     let id = Identification::new("jdwp", Confidence::Certain);
     Verdict::Match(id.detail("side", "jvm (debuggee listening)"))
-}
-
-fn http2(bytes: &[u8]) -> Verdict {
-    // The first frame: a small SETTINGS (type 4) or GOAWAY (type 7), flags 0/ACK, stream 0.
-    if bytes.first().is_some_and(|&b| b != 0) || bytes.get(3).is_some_and(|&t| t != 4 && t != 7) {
-        return Verdict::NoMatch;
-    }
-    let Some(&[_, hi, lo, kind, flags, s0, s1, s2, s3]) = bytes.get(..9) else {
-        return Verdict::NeedMore;
-    };
-    let len = usize::from(hi) << 8 | usize::from(lo);
-    if [s0 & 0x7f, s1, s2, s3] != [0; 4] {
-        return Verdict::NoMatch;
-    }
-    let id = Identification::new("http2", Confidence::Certain);
-    match kind {
-        4 if len % 6 == 0 && (flags == 0 || flags == 1 && len == 0) => {
-            let first = if flags == 1 {
-                "SETTINGS ACK"
-            } else {
-                "SETTINGS"
-            };
-            Verdict::Match(id.detail("first_frame", first))
-        }
-        7 if flags == 0 && len >= 8 => match be32(bytes, 13) {
-            Some(code) => Verdict::Match(id.detail("goaway_error", code.to_string())),
-            None => Verdict::NeedMore,
-        },
-        _ => Verdict::NoMatch,
-    }
 }
 
 /// LSP/DAP: a `Content-Length:`-framed message; `dialect` from its JSON body. Shared with the

@@ -362,6 +362,8 @@ fn name_server(mut id: Identification, server: &str, r: &Response<'_>) -> Identi
         "microsoft-iis" => ("IIS", version),
         "apache-coyote" => ("Apache Tomcat", None),
         "openresty" => ("OpenResty", version),
+        // `nghttpd nghttp2/1.52.0`: the server, and the library whose release it is.
+        "nghttpd" | "nghttpx" => (name, version.or(other("nghttp2"))),
         _ => (name, version),
     };
     id.product = Some(text(product.as_bytes(), VALUE_MAX));

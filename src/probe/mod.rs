@@ -12,6 +12,7 @@
 pub mod banner;
 pub mod binary;
 pub mod engine;
+pub mod h2;
 pub mod http;
 pub mod listeners;
 pub mod more;

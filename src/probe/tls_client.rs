@@ -181,8 +181,31 @@ pub fn session_facts(conn: &rustls::ClientConnection) -> TlsFacts {
 }
 
 /// A client that completes any handshake: portscope inspects certificates, it does not trust
-/// them (signatures are still checked, so the facts are the server's own).
+/// them (signatures are still checked, so the facts are the server's own). It offers no ALPN
+/// protocol, so a server that speaks HTTP/2 and HTTP/1.1 uses HTTP/1.1 (the probes that run
+/// inside TLS are HTTP/1.1 and banner probes).
 pub fn client_config() -> Arc<rustls::ClientConfig> {
+    with_alpn(&[])
+}
+
+/// [`client_config`] offering ALPN `h2` and `http/1.1`, in that order: the handshake that
+/// reads a port's TLS facts, so they say which protocol the server chooses.
+pub fn alpn_config() -> Arc<rustls::ClientConfig> {
+    with_alpn(&[b"h2", b"http/1.1"])
+}
+
+/// [`client_config`] offering ALPN `h2` only: the HTTP/2 probes inside TLS.
+pub fn h2_config() -> Arc<rustls::ClientConfig> {
+    with_alpn(&[b"h2"])
+}
+
+fn with_alpn(protocols: &[&[u8]]) -> Arc<rustls::ClientConfig> {
+    let mut config = base_config();
+    config.alpn_protocols = protocols.iter().map(|p| p.to_vec()).collect();
+    Arc::new(config)
+}
+
+fn base_config() -> rustls::ClientConfig {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let verifier = Arc::new(AcceptAnyCertificate(Arc::clone(&provider)));
     let config = rustls::ClientConfig::builder_with_provider(provider)
@@ -193,14 +216,12 @@ pub fn client_config() -> Arc<rustls::ClientConfig> {
                 .with_no_client_auth()
         });
     match config {
-        Ok(c) => Arc::new(c),
+        Ok(c) => c,
         // Both versions are compiled in (features ring + tls12); this cannot fail, but
         // if it did, a default config still makes the handshake attempt safe.
-        Err(_) => Arc::new(
-            rustls::ClientConfig::builder()
-                .with_root_certificates(rustls::RootCertStore::empty())
-                .with_no_client_auth(),
-        ),
+        Err(_) => rustls::ClientConfig::builder()
+            .with_root_certificates(rustls::RootCertStore::empty())
+            .with_no_client_auth(),
     }
 }
 

@@ -74,6 +74,7 @@ fn notes(r: &ProbeResult) -> Vec<String> {
     if let Some(t) = &r.probe.tls {
         let mut parts = Vec::new();
         parts.extend(t.version.clone());
+        parts.extend(t.alpn.as_ref().map(|a| format!("ALPN {a}")));
         parts.extend(t.subject.as_ref().map(|s| format!("subject {s}")));
         if !t.san.is_empty() {
             parts.push(format!("SAN {}", t.san.join(",")));

@@ -57,17 +57,6 @@ const FIXTURES: &[(&str, &[u8])] = &[
     ),
     // OpenJDK 17.0.15, -agentlib:jdwp=transport=dt_socket,server=y,suspend=n.
     ("jdwp-handshake", b"JDWP-Handshake"),
-    // nghttpd (nghttp2 1.52.0) --no-tls: its SETTINGS arrives before our preface, then the ACK.
-    (
-        "http2-preface",
-        b"\x00\x00\x06\x04\x00\x00\x00\x00\x00\x00\x03\x00\x00\x00d",
-    ),
-    ("http2-preface", b"\x00\x00\x00\x04\x01\x00\x00\x00\x00"),
-    // Synthesized: GOAWAY, PROTOCOL_ERROR.
-    (
-        "http2-preface",
-        b"\x00\x00\x08\x07\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x01",
-    ),
     // python-lsp-server 1.15.0 (--tcp), vscode-languageserver 9.0.1 (node), debugpy 1.8.22.
     ("lsp-request", PYLSP),
     ("lsp-request", VSCODE_LANGUAGESERVER),
@@ -222,7 +211,7 @@ fn versions_and_tls_offers() {
 }
 
 #[test]
-fn mqtt_x11_jdwp_http2_lsp() {
+fn mqtt_x11_jdwp_lsp() {
     assert_eq!(
         identify(&MQTT, b" \x02\x00\x00").auth,
         Some(Auth::NotRequired)
@@ -251,14 +240,6 @@ fn mqtt_x11_jdwp_http2_lsp() {
     assert_eq!(
         detail(&identify(&JDWP, b"JDWP-Handshake"), "side"),
         Some("jvm (debuggee listening)")
-    );
-    assert_eq!(
-        detail(&identify(&HTTP2, FIXTURES[21].1), "first_frame"),
-        Some("SETTINGS ACK")
-    );
-    assert_eq!(
-        detail(&identify(&HTTP2, FIXTURES[22].1), "goaway_error"),
-        Some("1")
     );
     for (bytes, dialect) in [
         (PYLSP, "json-rpc"),
@@ -312,7 +293,6 @@ fn prefixes_wait_and_never_reject() {
         (&MQTT, b" \x02\x00"),
         (&X11, &X11_REFUSED[..20]),
         (&DNS, &DNSMASQ[..30]),
-        (&HTTP2, b"\x00\x00\x06\x04"),
         (&LSP, &PYLSP[..60]),
     ] {
         assert_eq!((probe.parse)(bytes), Verdict::NeedMore, "{}", probe.name);

@@ -87,6 +87,7 @@ fn all_probes() -> impl Iterator<Item = &'static Probe> {
         .chain(tls::PROBES)
         .chain(more::PROBES)
         .chain(services::PROBES)
+        .chain(super::h2::PROBES)
 }
 
 /// The rank of a probe for this port: process hint 0, port hint 1, generic 2 (HTTP first
@@ -247,7 +248,8 @@ fn run(addr: SocketAddr, ctx: &Context, limits: &Limits, budget: &Budget, out: &
         Banner::Bytes(bytes) => {
             out.evidence = evidence(&bytes, 96);
             out.probes.push("banner");
-            // A greeting names the protocol; its refinements ask more (VNC: the security types).
+            // A greeting names the protocol; its refinements ask more (VNC: the security
+            // types; an HTTP/2 preface: is it gRPC?).
             out.identification =
                 match_banner(&bytes).map(|id| refine(addr, id, ctx, limits, budget, out, None));
             if out.identification.is_none() && tls::looks_like_tls(&bytes) != Verdict::NoMatch {
@@ -388,6 +390,7 @@ fn match_banner(bytes: &[u8]) -> Option<Identification> {
         .find_map(|p| (p.parse)(bytes).settled())
 }
 
+mod h2;
 mod tls_inside;
 mod udp;
 mod wire;

@@ -232,14 +232,16 @@ pub(super) fn try_tls(
     }
     out.probes.push("tls-handshake");
     let config = client_config();
-    let Ok(stream) = connect(addr, limits, budget) else {
-        return false;
-    };
-    let Ok(session) = handshake(stream, &config, ctx, limits, budget) else {
+    let Some(session) = h2::facts_handshake(addr, ctx, limits, budget) else {
         return false;
     };
     out.tls = Some(session_facts(&session.conn));
+    // A greeting inside (IMAPS…) settles it; a server that chose h2 is asked in HTTP/2.
     if tls_inside::greeting(session, addr, ctx, limits, budget, out, &config) {
+        return true;
+    }
+    if let Some(found) = h2::inside_tls(addr, ctx, limits, budget, out) {
+        out.identification = Some(found);
         return true;
     }
     let mut id = Identification::new("tls", crate::probe::Confidence::Certain);

@@ -567,6 +567,7 @@ up_tests! {
 // For `check audit` (tests/it/check.rs).
 
 mod exposed;
+pub mod h2;
 mod launch;
 mod more;
 mod services;

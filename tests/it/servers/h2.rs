@@ -1,0 +1,125 @@
+//! HTTP/2 and gRPC servers for `probe`'s HTTP/2 family (tests/it/probe_h2.rs): nghttpd (Debian
+//! package nghttp2-server) in clear text with prior knowledge and over TLS, and a gRPC server in
+//! Python (grpcio, grpcio-health-checking and grpcio-reflection from PyPI) serving the health
+//! service, with reflection or without, in clear text or over TLS — each on a run-time port.
+//!
+//! The Python packages are not Debian's: `.ci/run` installs them in a virtual environment of
+//! the checkout's own (`target/ci-pypi`) and names its interpreter in `PORTSCOPE_PYPI_PYTHON`;
+//! elsewhere `python3` is used when it can import them, and the test is skipped with one line
+//! when it cannot.
+
+use super::*;
+
+/// The title of the page nghttpd serves at `/`.
+pub const NGHTTPD_TITLE: &str = "portscope h2 test";
+
+/// `nghttpd -d DIR --address=127.0.0.1 PORT` (`--no-tls`, or on a self-signed certificate for
+/// localhost and 127.0.0.1), serving an index.html titled [`NGHTTPD_TITLE`].
+pub fn nghttpd(tls: bool) -> Option<Server> {
+    let bin = need("nghttpd", "nghttp2-server")?;
+    let dir = TempDir::new("nghttpd");
+    let docs = dir.join("htdocs");
+    fs::create_dir(&docs).unwrap();
+    fs::write(
+        dir.path().join("htdocs/index.html"),
+        format!("<title>{NGHTTPD_TITLE}</title>\n"),
+    )
+    .unwrap();
+    let (key, cert) = (dir.join("key.pem"), dir.join("cert.pem"));
+    if tls {
+        let openssl = need("openssl", "openssl")?;
+        let names = "subjectAltName=DNS:localhost,IP:127.0.0.1";
+        self_signed(&openssl, &format!("/CN={TLS_CN}"), &[names], &key, &cert);
+    }
+    let (proc, port) = on_free_port("nghttpd", &dir, None, |port| {
+        let mut cmd = Command::new(&bin);
+        cmd.args(["-d", &docs, "--address=127.0.0.1", &port.to_string()]);
+        if tls {
+            cmd.args([&key, &cert]);
+        } else {
+            cmd.arg("--no-tls");
+        }
+        cmd
+    });
+    let mut s = Server::new("nghttpd", port, proc, dir);
+    s.cn = tls.then(|| TLS_CN.to_string());
+    Some(s)
+}
+
+/// The gRPC server the tests start: the health service, reflection when asked (naming the
+/// health service and itself), TLS when given a key and a certificate; it prints its port.
+const GRPC_SERVER: &str = r#"import sys
+from concurrent import futures
+
+import grpc
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+
+server = grpc.server(futures.ThreadPoolExecutor(max_workers=4))
+health_pb2_grpc.add_HealthServicer_to_server(health.HealthServicer(), server)
+if sys.argv[1] == "reflection":
+    from grpc_reflection.v1alpha import reflection
+    names = [health_pb2.DESCRIPTOR.services_by_name["Health"].full_name, reflection.SERVICE_NAME]
+    reflection.enable_server_reflection(names, server)
+if len(sys.argv) > 3:
+    key, cert = (open(p, "rb").read() for p in sys.argv[2:4])
+    port = server.add_secure_port("127.0.0.1:0", grpc.ssl_server_credentials([(key, cert)]))
+else:
+    port = server.add_insecure_port("127.0.0.1:0")
+server.start()
+print(f"listening on port {port}", flush=True)
+server.wait_for_termination()
+"#;
+
+/// The Python modules the gRPC server imports.
+const GRPC_MODULES: &str = "import grpc, grpc_health.v1.health, grpc_reflection.v1alpha.reflection";
+
+/// A Python interpreter that can import grpcio, grpcio-health-checking and grpcio-reflection:
+/// `PORTSCOPE_PYPI_PYTHON`, else `python3`. Skips the test (one line) when there is none.
+fn grpc_python() -> Option<PathBuf> {
+    let candidates = std::env::var_os("PORTSCOPE_PYPI_PYTHON")
+        .map(PathBuf::from)
+        .into_iter()
+        .chain(harness::find_tool("python3"));
+    let found = candidates.into_iter().find(|python| {
+        Command::new(python)
+            .args(["-c", GRPC_MODULES])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    });
+    let test = harness::current_test();
+    let needs = "grpcio, grpcio-health-checking, grpcio-reflection \
+                 (PyPI packages; .ci/run installs them in target/ci-pypi)";
+    harness::needs_installed(&test, found.is_some(), needs).then_some(found)?
+}
+
+/// The gRPC server ([`GRPC_SERVER`]) with reflection or without, in clear text or over TLS
+/// (a self-signed certificate for localhost and 127.0.0.1).
+pub fn grpc_server(reflection: bool, tls: bool) -> Option<Server> {
+    let python = grpc_python()?;
+    let dir = TempDir::new("grpc");
+    let script = dir.join("server.py");
+    fs::write(&script, GRPC_SERVER).unwrap();
+    let mut cmd = Command::new(python);
+    cmd.args([
+        "-u",
+        &script,
+        if reflection { "reflection" } else { "none" },
+    ]);
+    if tls {
+        let openssl = need("openssl", "openssl")?;
+        let (key, cert) = (dir.join("key.pem"), dir.join("cert.pem"));
+        let names = "subjectAltName=DNS:localhost,IP:127.0.0.1";
+        self_signed(&openssl, &format!("/CN={TLS_CN}"), &[names], &key, &cert);
+        cmd.args([key, cert]);
+    }
+    cmd.current_dir(dir.path());
+    let mut proc = start("grpc server", &dir, "out", &mut cmd);
+    let port = wait_for_line("grpc server", &mut proc, &dir, SLOW_READY_TIMEOUT, |l| {
+        l.strip_prefix("listening on port ")?.trim().parse().ok()
+    });
+    let mut s = Server::new("grpc server", port, proc, dir);
+    s.cn = tls.then(|| TLS_CN.to_string());
+    Some(s)
+}
