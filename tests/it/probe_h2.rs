@@ -104,3 +104,29 @@ fn grpc_over_tls_is_grpc_with_alpn_h2() {
     let services = detail(&id, "services").unwrap_or_default();
     assert!(services.contains("grpc.health.v1.Health"), "{r:#}");
 }
+
+#[test]
+fn nginx_over_tls_speaks_http2_when_it_can_and_http1_when_it_cannot() {
+    let version = servers::version_of("nginx", &["-v"]).map(|v| {
+        let v = v.rsplit('/').next().unwrap_or_default();
+        v.split_whitespace().next().unwrap_or_default().to_string()
+    });
+    for (http2, alpn) in [(true, "h2"), (false, "http/1.1")] {
+        let Some(s) = servers::h2::nginx_tls(http2) else {
+            return;
+        };
+        let (r, id) = probe_one(&s);
+        assert_eq!(id["protocol"], "https", "{r:#}");
+        assert_eq!(id["product"], "nginx", "{r:#}");
+        assert_eq!(id["version"], version.as_deref().unwrap(), "{r:#}");
+        assert_eq!(r["tls"]["alpn"], alpn, "{r:#}");
+        // In HTTP/2 when nginx chose it; else the HTTP/1.1 probe, its reason phrase and all.
+        let (status, http_version) = if http2 {
+            ("200", Some("2"))
+        } else {
+            ("200 OK", None)
+        };
+        assert_eq!(detail(&id, "status"), Some(status), "{r:#}");
+        assert_eq!(detail(&id, "http_version"), http_version, "{r:#}");
+    }
+}
