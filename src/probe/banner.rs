@@ -118,7 +118,8 @@ pub const JDWP_DEBUGGER: Probe = listen(
     (&[], &["idea", "java"]),
     TlsUse::Plain,
 );
-/// DAP/LSP servers that speak first (debugpy sends `Content-Length:`-framed events at once).
+/// DAP servers that speak first (debugpy sends `Content-Length:`-framed events at once); the
+/// LSP parser tells `dap` from `lsp`.
 pub const DAP: Probe = listen("dap-banner", lsp, (&[5678], &["debugpy"]), TlsUse::Plain);
 
 /// This family's probes.

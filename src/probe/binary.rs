@@ -1,5 +1,5 @@
 //! Probes for request/response protocols: Redis, Memcached, PostgreSQL, MongoDB, AMQP, MQTT,
-//! X11, DNS, JDWP, HTTP/2 and LSP/DAP.
+//! X11, DNS, JDWP, HTTP/2, LSP and DAP.
 //!
 //! Each sends one fixed, read-only request (nothing that writes or subscribes) and its parser
 //! looks for the reply's own signature. Length fields in replies are only compared, never used
@@ -28,7 +28,9 @@ const fn ask(
     }
 }
 
-/// Redis: `PING` → `+PONG` (no auth), `-NOAUTH` (auth on), `-DENIED … protected mode`, `-ERR`.
+/// Redis's protocol: `PING` → `+PONG` (no auth), `-NOAUTH` (auth on), `-DENIED … protected
+/// mode`, `-ERR`. Any RESP server answers so: the product is left to `INFO server`
+/// ([`super::products::REDIS_INFO`]), and the confidence is `compatible` until then.
 pub const REDIS: Probe = ask(
     "redis-ping",
     b"*1\r\n$4\r\nPING\r\n",
@@ -124,7 +126,7 @@ pub const HTTP2: Probe = ask(
 );
 /// LSP/DAP: one `Content-Length:`-framed request for an unknown method (`portscope/identify`)
 /// that reads as JSON-RPC to an LSP server and as a DAP request to a debug adapter; both only
-/// answer with an error → any `Content-Length:`-framed reply.
+/// answer with an error → `lsp` for a JSON-RPC reply, `dap` for a DAP one.
 pub const LSP: Probe = ask(
     "lsp-request",
     LSP_REQUEST,
@@ -158,7 +160,8 @@ fn redis(bytes: &[u8]) -> Verdict {
         b"-ERR ",
     ];
     let (reply, _) = step!(expect_any(bytes, &replies));
-    let id = Identification::new("redis", Confidence::Certain).product("Redis");
+    // RESP proven, not Redis: `INFO server` (the `redis-info` refinement) names the product.
+    let id = Identification::new("redis", Confidence::Compatible);
     if reply == 0 {
         return Verdict::Match(id.auth(Auth::NotRequired));
     }
@@ -169,9 +172,7 @@ fn redis(bytes: &[u8]) -> Verdict {
             id.auth(Auth::Required).detail("protected_mode", "yes")
         }
         1..=3 => id.auth(Auth::Required).detail("error", error),
-        _ => Identification::new("redis", Confidence::Likely)
-            .product("Redis")
-            .detail("error", error),
+        _ => Identification::new("redis", Confidence::Likely).detail("error", error),
     })
 }
 
@@ -443,8 +444,9 @@ fn http2(bytes: &[u8]) -> Verdict {
     }
 }
 
-/// LSP/DAP: a `Content-Length:`-framed message; `dialect` from its JSON body. Shared with the
-/// banner family (debugpy speaks first).
+/// LSP or DAP: a `Content-Length:`-framed message (the base protocol both share), told apart by
+/// its JSON body — JSON-RPC 2.0 (`"jsonrpc"`) is LSP, a `seq` with a `type` is the Debug Adapter
+/// Protocol. Shared with the banner family (debugpy speaks first).
 pub(super) fn lsp(bytes: &[u8]) -> Verdict {
     let rest = step!(expect(bytes, b"Content-Length:"));
     // Headers end within 512 bytes.
@@ -467,20 +469,27 @@ pub(super) fn lsp(bytes: &[u8]) -> Verdict {
         return Verdict::NeedMore;
     }
     let body = body.get(..size).unwrap_or(body);
-    let id = if find(body, b"\"jsonrpc\"").is_some() {
-        Identification::new("lsp", Confidence::Certain).detail("dialect", "json-rpc")
-    } else if find(body, b"\"seq\"").is_some() && json_str(body, "type").is_some() {
-        Identification::new("lsp", Confidence::Certain).detail("dialect", "dap")
-    } else {
-        Identification::new("lsp", Confidence::Likely)
-    };
-    let debugpy = find(body, b"\"debugpy\"")
-        .or(find(body, b"\"ptvsd\""))
+    if find(body, b"\"jsonrpc\"").is_some() {
+        return Verdict::Match(Identification::new("lsp", Confidence::Certain));
+    }
+    if find(body, b"\"seq\"").is_none() || json_str(body, "type").is_none() {
+        return Verdict::Match(Identification::new("lsp", Confidence::Likely));
+    }
+    let id = Identification::new("dap", Confidence::Certain);
+    Verdict::Match(dap_product(bytes, id))
+}
+
+/// The debug adapter's name and version when its messages state them: debugpy (and ptvsd
+/// before it) sends `packageVersion` in its first events.
+fn dap_product(bytes: &[u8], id: Identification) -> Identification {
+    let debugpy = find(bytes, b"\"debugpy\"")
+        .or(find(bytes, b"\"ptvsd\""))
         .is_some();
-    Verdict::Match(match json_str(body, "packageVersion") {
+    match json_str(bytes, "packageVersion") {
         Some(version) if debugpy => id.product("debugpy").version(version),
+        _ if debugpy => id.product("debugpy"),
         _ => id,
-    })
+    }
 }
 
 /// An AMQP field-table long string after `key` (short-string name + type `S`), at most 256 bytes.

@@ -72,6 +72,8 @@ const FIXTURES: &[(&str, &[u8])] = &[
     ("lsp-request", PYLSP),
     ("lsp-request", VSCODE_LANGUAGESERVER),
     ("lsp-request", DEBUGPY_REPLY),
+    // Delve 1.20.2 (`dlv dap`, Debian 12): a DAP error response that names no product.
+    ("lsp-request", DELVE_DAP),
 ];
 
 const REDIS_DENIED: &[u8] =
@@ -142,6 +144,11 @@ const DEBUGPY_REPLY: &[u8] =
     ccess\": false, \"command\": \"portscope/identify\", \"message\": \"Server is not availa\
     ble\"}";
 
+const DELVE_DAP: &[u8] =
+    b"Content-Length: 235\r\n\r\n{\"seq\":0,\"type\":\"response\",\"request_seq\":1,\"success\":false,\
+    \"command\":\"\",\"message\":\"Internal Error\",\"body\":{\"error\":{\"id\":8888,\"format\":\"Internal \
+    Error: Request command 'portscope/identify' is not supported (seq: 1)\",\"showUser\":false}}}";
+
 fn probe(name: &str) -> &'static Probe {
     PROBES.iter().find(|p| p.name == name).unwrap()
 }
@@ -155,7 +162,13 @@ fn redis_tells_auth_state() {
     let noauth = identify(&REDIS, FIXTURES[1].1);
     assert_eq!(
         (noauth.auth, noauth.confidence),
-        (Some(Auth::Required), Some(Confidence::Certain))
+        (Some(Auth::Required), Some(Confidence::Compatible))
+    );
+    // `+PONG` proves the protocol, not Redis: `INFO server` (probe::products) names it.
+    let pong = identify(&REDIS, FIXTURES[0].1);
+    assert_eq!(
+        (pong.product, pong.confidence),
+        (None, Some(Confidence::Compatible))
     );
     let denied = identify(&REDIS, REDIS_DENIED);
     assert_eq!(
@@ -252,15 +265,16 @@ fn mqtt_x11_jdwp_http2_lsp() {
         detail(&identify(&HTTP2, FIXTURES[22].1), "goaway_error"),
         Some("1")
     );
-    for (bytes, dialect) in [
-        (PYLSP, "json-rpc"),
-        (VSCODE_LANGUAGESERVER, "json-rpc"),
+    for (bytes, protocol) in [
+        (PYLSP, "lsp"),
+        (VSCODE_LANGUAGESERVER, "lsp"),
         (DEBUGPY_REPLY, "dap"),
+        (DELVE_DAP, "dap"),
     ] {
         let id = identify(&LSP, bytes);
         assert_eq!(
-            (id.confidence, detail(&id, "dialect")),
-            (Some(Confidence::Certain), Some(dialect))
+            (id.protocol.as_str(), id.confidence),
+            (protocol, Some(Confidence::Certain))
         );
     }
 }
