@@ -69,7 +69,7 @@ pub const AMQP: Probe = ask(
     "amqp-header",
     b"AMQP\x00\x00\x09\x01",
     amqp,
-    (&[5672, 5671], &["rabbitmq", "beam.smp"]),
+    (&[5672, 5671], &["rabbitmq"]),
     TlsUse::Both,
 );
 /// MQTT: CONNECT 3.1.1 (clean session, client id `portscope-probe`, keepalive 10) → CONNACK
