@@ -66,6 +66,19 @@ pub const NODE_EXPORTER_METRICS: &[u8] = fixture!("node-exporter-metrics-prefix.
 /// prometheus-node-exporter 1.5.0, `GET /` → its landing page.
 pub const NODE_EXPORTER_ROOT: &[u8] = fixture!("node-exporter-root.http");
 
+/// Varnish 7.1.1 (Debian 12, `varnishd -a … -b …`) in front of Python 3.11.7's http.server,
+/// `GET /` (captured 2026-12-05).
+pub const VARNISH_ROOT: &[u8] = fixture!("varnish-root.http");
+/// PyPI websockets 17.4 (`websockets.asyncio.server.serve`), `GET /` → 426 with `Upgrade:
+/// websocket` (captured 2026-12-05).
+pub const WEBSOCKETS_426: &[u8] = fixture!("websockets-426.http");
+/// npm ws 8 (`new WebSocketServer({port})`, Node v20.20.2), `GET /` → 426 (captured
+/// 2026-12-05).
+pub const NODE_WS_426: &[u8] = fixture!("node-ws-426.http");
+/// etcd 3.4.23 (Debian 12 `etcd-server`), `GET /metrics`: the first 20 480 bytes of a 146 KB
+/// chunked reply (captured 2026-12-05).
+pub const ETCD_METRICS: &[u8] = fixture!("etcd-metrics-prefix.http");
+
 // Synthetic replies, written from the services' documented formats (no server here to
 // capture from). Marked as such in each name's comment.
 
@@ -83,3 +96,12 @@ pub const DOCKER_ROOT: &[u8] = b"HTTP/1.1 404 Not Found\r\nApi-Version: 1.50\r\n
 pub const WEBPACK_403: &[u8] = b"HTTP/1.1 403 Forbidden\r\nX-Powered-By: Express\r\nDate: Sun, 22 Nov 2026 00:00:00 GMT\r\nConnection: close\r\n\r\nInvalid Host header";
 /// Synthetic: a Next.js dev server `GET /`.
 pub const NEXT_ROOT: &[u8] = b"HTTP/1.1 200 OK\r\nX-Powered-By: Next.js\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: 64\r\n\r\n<!DOCTYPE html><html><head><title>Create Next App</title></head>";
+/// Synthetic: Squid 5.7 as a reverse proxy in front of Apache (its `Via` and `X-Cache`).
+pub const SQUID_APACHE: &[u8] = b"HTTP/1.1 200 OK\r\nServer: Apache/2.4.57 (Debian)\r\nContent-Length: 2\r\nX-Cache: MISS from vm\r\nVia: 1.1 vm (squid/5.7)\r\nConnection: close\r\n\r\nok";
+/// Synthetic: a proxy that names only its host in `Via`, in front of nginx.
+pub const VIA_HOST_NGINX: &[u8] =
+    b"HTTP/1.1 200 OK\r\nServer: nginx/1.22.1\r\nVia: 1.1 edge-7\r\nContent-Length: 2\r\n\r\nok";
+/// Synthetic (as a test server sent it): a websocket endpoint's close-delimited 403 that keeps
+/// the connection open — the head is all that ever comes.
+pub const WS_403_HELD: &[u8] =
+    b"HTTP/1.1 403 Forbidden\r\nContent-Type: text/plain\r\nSec-WebSocket-Version: 13\r\n\r\n";
