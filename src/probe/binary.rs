@@ -131,7 +131,18 @@ pub const LSP: Probe = ask(
     "lsp-request",
     LSP_REQUEST,
     lsp,
-    (&[], &["language-server", "lsp", "pyright", "rust-analyzer"]),
+    (
+        &[],
+        &[
+            "language-server",
+            "lsp",
+            "pylsp",
+            "pyright",
+            "rust-analyzer",
+            "gopls",
+            "clangd",
+        ],
+    ),
     TlsUse::Plain,
 );
 

@@ -42,6 +42,7 @@ mod nat_published;
 mod nss;
 mod ownerless;
 mod probe;
+mod probe_confidence;
 mod probe_services;
 mod probe_udp;
 mod progress;

@@ -566,12 +566,14 @@ up_tests! {
 // ---------------------------------------------------------------------------------------------
 // For `check audit` (tests/it/check.rs).
 
+mod confidence;
 mod exposed;
 mod launch;
 mod more;
 mod services;
 mod unix_only;
 
+pub use confidence::*;
 use exposed::{Names, memcached_on, node_inspector_on, redis_on};
 pub use exposed::{memcached_bound, node_inspector_bound, redis_bound, redis_exposed};
 use launch::*;
