@@ -216,6 +216,14 @@ fn mysql(bytes: &[u8]) -> Verdict {
     let id =
         Identification::new("mysql", Confidence::Certain).detail("server_version", text(version));
     let plain = version.strip_prefix(b"5.5.5-").unwrap_or(version);
+    if let Some(at) = find(plain, b"-TiDB-") {
+        // TiDB speaks MySQL's protocol and states the MySQL version it matches first.
+        let tidb = plain.get(at + 6..).unwrap_or_default();
+        return Verdict::Match(
+            id.product("TiDB")
+                .version(text(tidb.strip_prefix(b"v").unwrap_or(tidb))),
+        );
+    }
     Verdict::Match(match find(plain, b"-MariaDB") {
         Some(at) => id
             .product("MariaDB")

@@ -38,7 +38,8 @@ pub const REDIS: Probe = ask(
     (&[6379], &["redis-server", "redis"]),
     TlsUse::Both,
 );
-/// Memcached: `version` → `VERSION 1.6.18`.
+/// Memcached: `version` → `VERSION 1.6.18` (Memcached, certain); any other version text is a
+/// memcached-protocol server that is not shown to be Memcached (`compatible`).
 pub const MEMCACHED: Probe = ask(
     "memcached-version",
     b"version\r\n",
@@ -190,10 +191,17 @@ fn redis(bytes: &[u8]) -> Verdict {
 fn memcached(bytes: &[u8]) -> Verdict {
     let rest = step!(expect(bytes, b"VERSION "));
     let version = step!(first_line(rest, 128)).trim_ascii();
-    if version.is_empty() || !version.iter().all(u8::is_ascii_graphic) {
+    if version.is_empty() || !version.iter().all(|b| (0x20..=0x7e).contains(b)) {
         return Verdict::NoMatch;
     }
-    let id = Identification::new("memcached", Confidence::Certain).product("Memcached");
+    // memcached says a bare dotted number; a compatible server (a proxy, another cache in its
+    // memcache mode) that says anything else proves the protocol, not Memcached.
+    let numeric = version.iter().all(|b| b.is_ascii_digit() || *b == b'.');
+    let id = if numeric {
+        Identification::new("memcached", Confidence::Certain).product("Memcached")
+    } else {
+        Identification::new("memcached", Confidence::Compatible)
+    };
     Verdict::Match(id.version(text(version)))
 }
 

@@ -189,6 +189,12 @@ fn versions_and_tls_offers() {
         (memcached.product.as_deref(), memcached.version.as_deref()),
         (Some("Memcached"), Some("1.6.18"))
     );
+    // Another version text: the memcached protocol, not shown to be Memcached.
+    let other = identify(&MEMCACHED, b"VERSION 1.6.16 DF\r\n");
+    assert_eq!(
+        (other.product, other.confidence),
+        (None, Some(Confidence::Compatible))
+    );
     assert_eq!(
         detail(&identify(&POSTGRESQL, b"N"), "tls"),
         Some("not offered")
