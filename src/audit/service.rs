@@ -190,11 +190,10 @@ fn from_probe(l: &Listener) -> Option<Service> {
         return None;
     }
     let known = match id.protocol.as_str() {
-        "lsp"
-            if detail(id, "dialect") == Some("dap") || id.product.as_deref() == Some("debugpy") =>
-        {
-            known("debugpy")
-        }
+        "dap" | "lsp" if id.product.as_deref() == Some("debugpy") => known("debugpy"),
+        "dap" if id.product.as_deref() == Some("Delve") => known("delve"),
+        "dap" => known("debugpy"),
+        "http" | "https" if detail(id, "metrics").is_some() => known("prometheus-metrics"),
         other => known(other),
     };
     let product = id.product.as_deref();

@@ -124,7 +124,8 @@ pub const JDWP_DEBUGGER: Probe = listen(
     (&[], &["idea", "java"]),
     TlsUse::Plain,
 );
-/// DAP/LSP servers that speak first (debugpy sends `Content-Length:`-framed events at once).
+/// DAP servers that speak first (debugpy sends `Content-Length:`-framed events at once); the
+/// LSP parser tells `dap` from `lsp`.
 pub const DAP: Probe = listen("dap-banner", lsp, (&[5678], &["debugpy"]), TlsUse::Plain);
 
 /// This family's probes.
@@ -221,6 +222,14 @@ fn mysql(bytes: &[u8]) -> Verdict {
     let id =
         Identification::new("mysql", Confidence::Certain).detail("server_version", text(version));
     let plain = version.strip_prefix(b"5.5.5-").unwrap_or(version);
+    if let Some(at) = find(plain, b"-TiDB-") {
+        // TiDB speaks MySQL's protocol and states the MySQL version it matches first.
+        let tidb = plain.get(at + 6..).unwrap_or_default();
+        return Verdict::Match(
+            id.product("TiDB")
+                .version(text(tidb.strip_prefix(b"v").unwrap_or(tidb))),
+        );
+    }
     Verdict::Match(match find(plain, b"-MariaDB") {
         Some(at) => id
             .product("MariaDB")

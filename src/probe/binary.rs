@@ -1,5 +1,5 @@
 //! Probes for request/response protocols: Redis, Memcached, PostgreSQL, MongoDB, AMQP, MQTT,
-//! X11, DNS, JDWP and LSP/DAP (HTTP/2 has a family of its own: [`super::h2`]).
+//! X11, DNS, JDWP, LSP and DAP (HTTP/2 has a family of its own: [`super::h2`]).
 //!
 //! Each sends one fixed, read-only request (nothing that writes or subscribes) and its parser
 //! looks for the reply's own signature. Length fields in replies are only compared, never used
@@ -28,7 +28,9 @@ const fn ask(
     }
 }
 
-/// Redis: `PING` → `+PONG` (no auth), `-NOAUTH` (auth on), `-DENIED … protected mode`, `-ERR`.
+/// Redis's protocol: `PING` → `+PONG` (no auth), `-NOAUTH` (auth on), `-DENIED … protected
+/// mode`, `-ERR`. Any RESP server answers so: the product is left to `INFO server`
+/// ([`super::products::REDIS_INFO`]), and the confidence is `compatible` until then.
 pub const REDIS: Probe = ask(
     "redis-ping",
     b"*1\r\n$4\r\nPING\r\n",
@@ -36,7 +38,9 @@ pub const REDIS: Probe = ask(
     (&[6379], &["redis-server", "redis"]),
     TlsUse::Both,
 );
-/// Memcached: `version` → `VERSION 1.6.18`. Inside TLS too (`memcached -Z`).
+/// Memcached: `version` → `VERSION 1.6.18` (Memcached, certain); any other version text is a
+/// memcached-protocol server that is not shown to be Memcached (`compatible`). Inside TLS too
+/// (`memcached -Z`).
 pub const MEMCACHED: Probe = ask(
     "memcached-version",
     b"version\r\n",
@@ -67,7 +71,7 @@ pub const AMQP: Probe = ask(
     "amqp-header",
     b"AMQP\x00\x00\x09\x01",
     amqp,
-    (&[5672, 5671], &["rabbitmq", "beam.smp"]),
+    (&[5672, 5671], &["rabbitmq"]),
     TlsUse::Both,
 );
 /// MQTT: CONNECT 3.1.1 (clean session, client id `portscope-probe`, keepalive 10) → CONNACK
@@ -115,12 +119,23 @@ pub const JDWP: Probe = ask(
 );
 /// LSP/DAP: one `Content-Length:`-framed request for an unknown method (`portscope/identify`)
 /// that reads as JSON-RPC to an LSP server and as a DAP request to a debug adapter; both only
-/// answer with an error → any `Content-Length:`-framed reply.
+/// answer with an error → `lsp` for a JSON-RPC reply, `dap` for a DAP one.
 pub const LSP: Probe = ask(
     "lsp-request",
     LSP_REQUEST,
     lsp,
-    (&[], &["language-server", "lsp", "pyright", "rust-analyzer"]),
+    (
+        &[],
+        &[
+            "language-server",
+            "lsp",
+            "pylsp",
+            "pyright",
+            "rust-analyzer",
+            "gopls",
+            "clangd",
+        ],
+    ),
     TlsUse::Plain,
 );
 
@@ -149,7 +164,8 @@ fn redis(bytes: &[u8]) -> Verdict {
         b"-ERR ",
     ];
     let (reply, _) = step!(expect_any(bytes, &replies));
-    let id = Identification::new("redis", Confidence::Certain).product("Redis");
+    // RESP proven, not Redis: `INFO server` (the `redis-info` refinement) names the product.
+    let id = Identification::new("redis", Confidence::Compatible);
     if reply == 0 {
         return Verdict::Match(id.auth(Auth::NotRequired));
     }
@@ -160,22 +176,26 @@ fn redis(bytes: &[u8]) -> Verdict {
             id.auth(Auth::Required).detail("protected_mode", "yes")
         }
         1..=3 => id.auth(Auth::Required).detail("error", error),
-        _ => Identification::new("redis", Confidence::Likely)
-            .product("Redis")
-            .detail("error", error),
+        _ => Identification::new("redis", Confidence::Likely).detail("error", error),
     })
 }
 
 fn memcached(bytes: &[u8]) -> Verdict {
     let rest = step!(expect(bytes, b"VERSION "));
     let version = step!(first_line(rest, 128)).trim_ascii();
-    if version.is_empty() || !version.iter().all(u8::is_ascii_graphic) {
+    if version.is_empty() || !version.iter().all(|b| (0x20..=0x7e).contains(b)) {
         return Verdict::NoMatch;
     }
-    // The text protocol has no authentication (SASL servers speak binary only).
-    let id = Identification::new("memcached", Confidence::Certain)
-        .product("Memcached")
-        .auth(Auth::NotRequired);
+    // memcached says a bare dotted number; a compatible server (a proxy, another cache in its
+    // memcache mode) that says anything else proves the protocol, not Memcached. The text
+    // protocol has no authentication either way (SASL servers speak binary only).
+    let numeric = version.iter().all(|b| b.is_ascii_digit() || *b == b'.');
+    let id = if numeric {
+        Identification::new("memcached", Confidence::Certain).product("Memcached")
+    } else {
+        Identification::new("memcached", Confidence::Compatible)
+    }
+    .auth(Auth::NotRequired);
     Verdict::Match(id.version(text(version)))
 }
 
@@ -420,8 +440,9 @@ fn jdwp_jvm(bytes: &[u8]) -> Verdict {
     Verdict::Match(id.detail("side", "jvm (debuggee listening)"))
 }
 
-/// LSP/DAP: a `Content-Length:`-framed message; `dialect` from its JSON body. Shared with the
-/// banner family (debugpy speaks first).
+/// LSP or DAP: a `Content-Length:`-framed message (the base protocol both share), told apart by
+/// its JSON body — JSON-RPC 2.0 (`"jsonrpc"`) is LSP, a `seq` with a `type` is the Debug Adapter
+/// Protocol. Shared with the banner family (debugpy speaks first).
 pub(super) fn lsp(bytes: &[u8]) -> Verdict {
     let rest = step!(expect(bytes, b"Content-Length:"));
     // Headers end within 512 bytes.
@@ -444,20 +465,27 @@ pub(super) fn lsp(bytes: &[u8]) -> Verdict {
         return Verdict::NeedMore;
     }
     let body = body.get(..size).unwrap_or(body);
-    let id = if find(body, b"\"jsonrpc\"").is_some() {
-        Identification::new("lsp", Confidence::Certain).detail("dialect", "json-rpc")
-    } else if find(body, b"\"seq\"").is_some() && json_str(body, "type").is_some() {
-        Identification::new("lsp", Confidence::Certain).detail("dialect", "dap")
-    } else {
-        Identification::new("lsp", Confidence::Likely)
-    };
-    let debugpy = find(body, b"\"debugpy\"")
-        .or(find(body, b"\"ptvsd\""))
+    if find(body, b"\"jsonrpc\"").is_some() {
+        return Verdict::Match(Identification::new("lsp", Confidence::Certain));
+    }
+    if find(body, b"\"seq\"").is_none() || json_str(body, "type").is_none() {
+        return Verdict::Match(Identification::new("lsp", Confidence::Likely));
+    }
+    let id = Identification::new("dap", Confidence::Certain);
+    Verdict::Match(dap_product(bytes, id))
+}
+
+/// The debug adapter's name and version when its messages state them: debugpy (and ptvsd
+/// before it) sends `packageVersion` in its first events.
+fn dap_product(bytes: &[u8], id: Identification) -> Identification {
+    let debugpy = find(bytes, b"\"debugpy\"")
+        .or(find(bytes, b"\"ptvsd\""))
         .is_some();
-    Verdict::Match(match json_str(body, "packageVersion") {
+    match json_str(bytes, "packageVersion") {
         Some(version) if debugpy => id.product("debugpy").version(version),
+        _ if debugpy => id.product("debugpy"),
         _ => id,
-    })
+    }
 }
 
 /// An AMQP field-table long string after `key` (short-string name + type `S`), at most 256 bytes.

@@ -8,6 +8,7 @@
 //! replies captured for the tests (`tests/fixtures/http/`).
 
 pub mod parse;
+mod proxy;
 mod refine;
 
 use std::borrow::Cow;
@@ -129,10 +130,18 @@ pub(crate) fn response(bytes: &[u8], need_body: bool) -> Result<Response<'_>, Ve
 
 /// `GET /`: any valid HTTP/1.x status line is `http` (Certain), named as precisely as the
 /// reply allows; a few services are recognised outright (Elasticsearch, the Dart VM service).
+///
+/// A reply whose head is complete is HTTP whatever its body does: one whose body is still
+/// coming (a `Content-Length` not yet met, or a body delimited by a close that has not come —
+/// a websocket endpoint's 403 that keeps the connection) is identified if it ends there
+/// ([`Verdict::MatchIfEnds`]), so the engine reads on while more comes and settles on what it
+/// has when the read times out.
 pub fn parse_root(bytes: &[u8]) -> Verdict {
-    match response(bytes, true) {
-        Ok(r) => Verdict::Match(identify_root(&r)),
-        Err(v) => v,
+    match parse_response(bytes) {
+        Parsed::NotHttp => Verdict::NoMatch,
+        Parsed::Incomplete => Verdict::NeedMore,
+        Parsed::Response(r) if !r.body_ready() => Verdict::MatchIfEnds(identify_root(&r)),
+        Parsed::Response(r) => Verdict::Match(identify_root(&r)),
     }
 }
 
@@ -183,6 +192,12 @@ fn identify_root(r: &Response<'_>) -> Identification {
     if contains_ci(body, b"Ciphers supported in s_server binary") {
         id.product = Some("openssl s_server".into());
     }
+    if let Some(why) = websocket(r) {
+        id = id.detail("websocket", why);
+    }
+    if let Some(p) = proxy::proxy(r) {
+        id = behind_proxy(id, p, r);
+    }
     root_auth(id, r)
 }
 
@@ -214,6 +229,47 @@ fn refusal_of_plain_http(r: &Response<'_>) -> Option<&'static str> {
         .iter()
         .find(|words| contains_ci(&r.body, words.as_bytes()))
         .copied()
+}
+
+/// Why the reply is a websocket endpoint's answer to a plain `GET`, if it is: `Upgrade:
+/// websocket`, a `Sec-WebSocket-Version` (what RFC 6455 servers send with a refused
+/// handshake), or `426 Upgrade Required`.
+fn websocket(r: &Response<'_>) -> Option<String> {
+    if let Some(v) = r.header("sec-websocket-version") {
+        return Some(format!("Sec-WebSocket-Version: {}", text(v, 20)));
+    }
+    if r.headers_named("upgrade")
+        .any(|u| contains_ci(u, b"websocket"))
+    {
+        return Some("Upgrade: websocket".into());
+    }
+    // 426 with no `Upgrade` at all: what a websocket-only server says (npm `ws`); a 426 that
+    // asks for another protocol (`Upgrade: TLS/1.2`) is not one.
+    (r.status == 426 && r.header("upgrade").is_none()).then(|| status_text(r))
+}
+
+/// The proxy answered: it is the product, and the backend's `Server` header (passed on) is the
+/// `backend` detail — unless `Server` is the proxy's own (Varnish's error page).
+fn behind_proxy(mut id: Identification, p: proxy::Proxy, r: &Response<'_>) -> Identification {
+    let server = r
+        .header_str("server")
+        .map(|s| text(s.as_bytes(), VALUE_MAX));
+    let own = match (&p.product, &server) {
+        (Some(product), Some(server)) => server
+            .to_ascii_lowercase()
+            .starts_with(&product.to_ascii_lowercase()),
+        _ => false,
+    };
+    if own {
+        id.version = id.version.or(p.version);
+    } else {
+        if let Some(server) = server {
+            id = id.detail("backend", server);
+        }
+        id.product = p.product;
+        id.version = p.version;
+    }
+    id.detail("proxy", p.evidence)
 }
 
 /// Authentication from the status: 401/403 (but not a dev server's Host check) and a
@@ -309,10 +365,11 @@ fn name_server(mut id: Identification, server: &str, r: &Response<'_>) -> Identi
     let Some(&(mut name, mut version)) = tokens.first() else {
         return id;
     };
-    // `Python/3.12 aiohttp/3.9.1`: the library, not the language, is the server.
+    // `Python/3.12 aiohttp/3.9.1`, `Python/3.11 websockets/17.4`: the library, not the
+    // language, is the server.
     if let Some(&(n, v)) = tokens
         .iter()
-        .find(|(n, _)| n.eq_ignore_ascii_case("aiohttp"))
+        .find(|(n, _)| n.eq_ignore_ascii_case("aiohttp") || n.eq_ignore_ascii_case("websockets"))
     {
         (name, version) = (n, v);
     }

@@ -16,6 +16,7 @@ pub mod h2;
 pub mod http;
 pub mod listeners;
 pub mod more;
+pub mod products;
 pub mod services;
 pub mod tls;
 pub mod tls_client;
@@ -33,7 +34,12 @@ pub enum Confidence {
     Unknown,
     /// The reply fits, but other protocols could produce it (a bare HTTP 404, a 1-byte answer).
     Likely,
-    /// The reply carries the protocol's own signature (`SSH-2.0-`, `+PONG`, a JDWP handshake).
+    /// The reply proves the protocol, not the product it is named after: a server that speaks
+    /// Redis's protocol (`+PONG`) but did not show that it is Redis (no `redis_version` in
+    /// `INFO`, or `INFO` refused). `product` is then empty, or names what the server says it is.
+    Compatible,
+    /// The reply carries the protocol's own signature (`SSH-2.0-`, a JDWP handshake), and the
+    /// product, when one is named, is proven by the bytes too (Redis's `INFO` `redis_version`).
     Certain,
 }
 

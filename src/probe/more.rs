@@ -1,11 +1,12 @@
 //! Probes for daemons of the developer's machine that the other families miss: the rsync
-//! daemon (speaks first), beanstalkd, git daemon, Erlang's epmd and gdbserver, and the
-//! security types a VNC server offers after its greeting.
+//! daemon (speaks first), beanstalkd, git daemon, Erlang's epmd and distribution port,
+//! gdbserver, and the security types a VNC server offers after its greeting.
 //!
 //! The rsync daemon is recognised from its unprompted greeting; the others get one read-only
 //! request each — beanstalkd `stats`, a git `upload-pack` of a repository that cannot exist,
-//! epmd `NAMES`, gdbserver `qSupported` (a query: the inferior is neither resumed nor
-//! changed). Parsers are pure; length fields are compared, never used to size a buffer.
+//! epmd `NAMES`, an Erlang node's distribution handshake up to its challenge (no cookie is
+//! offered, so no connection is made), gdbserver `qSupported` (a query: the inferior is
+//! neither resumed nor changed). Parsers are pure; length fields are compared, never used to size a buffer.
 
 use super::banner::{expect, find, first_line, step, text};
 use super::{Auth, Confidence, Hints, Identification, Parser, Probe, Send, TlsUse, Verdict};
@@ -52,6 +53,17 @@ pub const EPMD: Probe = probe(
     epmd,
     (&[4369], &["epmd"]),
 );
+/// Erlang distribution (a node's port, as epmd's `NAMES` lists it): the version-6 handshake's
+/// `send_name` (`N`, flags, creation 0, name `portscope_probe@localhost`) → `s` and a status
+/// (`ok`, `nok`, `not_allowed`, `alive`…), then, after `ok`, the node's challenge with its own
+/// name. Nothing more is sent: without the challenge reply (which needs the cookie) no
+/// connection is made, and the node drops the attempt when the probe closes.
+pub const ERLANG_DIST: Probe = probe(
+    "erlang-dist-name",
+    Send::Bytes(ERLANG_SEND_NAME),
+    erlang_dist,
+    (&[25672], &["beam.smp", "beam", "erl"]),
+);
 /// GDB remote serial protocol: `qSupported` → `$PacketSize=…;…#cs`.
 pub const GDB: Probe = probe(
     "gdb-qsupported",
@@ -63,6 +75,13 @@ pub const GDB: Probe = probe(
 /// `git-upload-pack /portscope-probe-nonexistent-5b0e9c1d\0host=localhost\0` as a pkt-line.
 pub const GIT_REQUEST: &[u8] =
     b"0049git-upload-pack /portscope-probe-nonexistent-5b0e9c1d\x00host=localhost\x00";
+
+/// `send_name` (version 6, OTP 23+): length 40, `N`, flags (extended references and pids,
+/// fun tags, new floats, bit binaries, export pointers, UTF-8 atoms, maps, big creation,
+/// handshake 23, unlink id, v4 node container: what OTP 25 and 26 require), creation 0,
+/// name length 25, `portscope_probe@localhost`. Not published: a hidden node's attempt.
+pub const ERLANG_SEND_NAME: &[u8] =
+    b"\x00\x28N\x00\x00\x00\x04\x03\x07\x0f\x94\x00\x00\x00\x00\x00\x19portscope_probe@localhost";
 
 /// VNC, after its greeting: the client's `RFB 003.008` → the security types the server offers
 /// (None = anyone may view and type; VNC authentication, VeNCrypt… = a password or more). The
@@ -80,7 +99,7 @@ pub const VNC_SECURITY: Probe = Probe {
 };
 
 /// This family's probes.
-pub const PROBES: &[Probe] = &[RSYNC, BEANSTALKD, GIT, EPMD, GDB, VNC_SECURITY];
+pub const PROBES: &[Probe] = &[RSYNC, BEANSTALKD, GIT, EPMD, ERLANG_DIST, GDB, VNC_SECURITY];
 
 /// The server's greeting, then (RFB 3.7 and later) a count and that many security types, or
 /// (RFB 3.3) one 32-bit type; a count or type of 0 is a refusal with a reason.
@@ -307,6 +326,91 @@ fn epmd(bytes: &[u8]) -> Verdict {
         id.detail("nodes", shown.join(" "))
             .detail("node_count", nodes.len().to_string()),
     )
+}
+
+/// The statuses a node answers `send_name` with (`named:` for a node that names its peer).
+const ERLANG_STATUSES: &[&[u8]] = &[
+    b"ok",
+    b"ok_simultaneous",
+    b"nok",
+    b"not_allowed",
+    b"alive",
+    b"named:",
+];
+
+fn erlang_dist(bytes: &[u8]) -> Verdict {
+    // `send_status`: a 2-byte length (short), `s`, the status.
+    if bytes.first().is_some_and(|&b| b != 0) || bytes.get(2).is_some_and(|&b| b != b's') {
+        return Verdict::NoMatch;
+    }
+    let Some(&len) = bytes.get(1) else {
+        return Verdict::NeedMore;
+    };
+    let len = usize::from(len);
+    if !(3..=64).contains(&len) {
+        return Verdict::NoMatch;
+    }
+    let complete = bytes.len() >= 2 + len;
+    let status = bytes
+        .get(3..2 + len)
+        .unwrap_or_else(|| bytes.get(3..).unwrap_or_default());
+    let known = ERLANG_STATUSES.iter().any(|&s| {
+        let named = s == b"named:" && status.starts_with(s);
+        named
+            || if complete {
+                s == status
+            } else {
+                s.starts_with(status)
+            }
+    });
+    if !known {
+        return Verdict::NoMatch;
+    }
+    if !complete {
+        return Verdict::NeedMore;
+    }
+    let status = text(status);
+    let id = Identification::new("erlang-dist", Confidence::Certain).detail("status", &*status);
+    if status != "ok" && status != "ok_simultaneous" {
+        return Verdict::Match(id);
+    }
+    // After `ok` the node sends its challenge: `N`, flags (8), challenge (4), creation (4),
+    // name length (2), name; or `n`, version (2), flags (4), challenge (4), name.
+    let challenge = bytes.get(2 + len..).unwrap_or_default();
+    match erlang_challenge(challenge) {
+        Some(Some(name)) => Verdict::Match(id.detail("node", name)),
+        Some(None) => Verdict::Match(id),
+        None => Verdict::MatchIfEnds(id),
+    }
+}
+
+/// The node name in a challenge message: `Some(Some(name))`, `Some(None)` when the message is
+/// not one (the status said enough), `None` while it is still arriving.
+fn erlang_challenge(bytes: &[u8]) -> Option<Option<String>> {
+    let (Some(&hi), Some(&lo), Some(&kind)) = (bytes.first(), bytes.get(1), bytes.get(2)) else {
+        return None;
+    };
+    let len = usize::from(hi) << 8 | usize::from(lo);
+    let name_at = match kind {
+        b'N' => 2 + 19,
+        b'n' => 2 + 11,
+        _ => return Some(None),
+    };
+    if !(name_at - 1..=1024).contains(&len) {
+        return Some(None);
+    }
+    let message = bytes.get(..2 + len)?;
+    let name = message.get(name_at..).unwrap_or_default();
+    let name = if kind == b'N' {
+        let stated = message
+            .get(name_at - 2..name_at)
+            .map(|n| usize::from(n[0]) << 8 | usize::from(n[1]));
+        name.get(..stated.unwrap_or(0).min(name.len()))
+            .unwrap_or_default()
+    } else {
+        name
+    };
+    Some((!name.is_empty()).then(|| text(name)))
 }
 
 /// Most bytes of a GDB packet read.

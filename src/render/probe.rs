@@ -33,6 +33,7 @@ fn row(r: &ProbeResult, pal: &Palette) -> Vec<String> {
     let confidence = match id.and_then(|i| i.confidence) {
         Some(Confidence::Certain) => "certain",
         Some(Confidence::Likely) => "likely",
+        Some(Confidence::Compatible) => "compatible",
         _ if r.probe.state == PortState::Open => "unknown",
         _ => "",
     };

@@ -42,6 +42,7 @@ mod nat_published;
 mod nss;
 mod ownerless;
 mod probe;
+mod probe_confidence;
 mod probe_h2;
 mod probe_services;
 mod probe_tls_inside;

@@ -74,7 +74,7 @@ fn identified<'a>(r: &'a Value, s: &Server) -> &'a Value {
     let id = &r["identification"];
     assert!(id.is_object(), "not identified: {}", ctx());
     assert!(
-        id["confidence"] == "certain" || id["confidence"] == "likely",
+        ["certain", "compatible", "likely"].contains(&id["confidence"].as_str().unwrap_or("")),
         "{}",
         ctx()
     );
@@ -239,9 +239,24 @@ fn redis_without_password_is_open() {
     };
     let (r, id) = probe_one(&s);
     assert_eq!(id["protocol"], "redis", "{r:#}");
+    // Certain of the product because INFO server proved it, with the version it states.
     assert_eq!(id["product"], "Redis", "{r:#}");
     assert_eq!(id["auth"], "not_required", "{r:#}");
     assert_eq!(id["confidence"], "certain", "{r:#}");
+    let says = servers::version_of("redis-server", &["--version"]).unwrap_or_default();
+    let version = id["version"].as_str().unwrap_or("?");
+    assert!(
+        says.contains(&format!("v={version} ")),
+        "{version} vs {says}"
+    );
+    assert!(
+        r["probes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p == "redis-info"),
+        "{r:#}"
+    );
     assert_eq!(r["owner"]["pid"], s.pid(), "{r:#}");
     assert_eq!(r["owner"]["comm"], "redis-server", "{r:#}");
     // Safety: sending it HTTP first would make it log this and drop the connection.
@@ -255,8 +270,14 @@ fn redis_with_password_requires_auth() {
     };
     let (r, id) = probe_one(&s);
     assert_eq!(id["protocol"], "redis", "{r:#}");
-    assert_eq!(id["product"], "Redis", "{r:#}");
+    // INFO is refused too: the protocol is proven, the product is not.
+    assert!(id["product"].is_null(), "{r:#}");
+    assert_eq!(id["confidence"], "compatible", "{r:#}");
     assert_eq!(id["auth"], "required", "{r:#}");
+    assert!(
+        detail(&id, "info").is_some_and(|i| i.contains("NOAUTH")),
+        "{r:#}"
+    );
     assert!(!s.log().contains("SECURITY ATTACK"), "{}", s.log());
 }
 

@@ -45,6 +45,8 @@ const NOT_HTTP: &[&str] = &[
     "dns",
     "jdwp",
     "lsp",
+    "dap",
+    "erlang-dist",
 ];
 
 /// The watch over a running child.

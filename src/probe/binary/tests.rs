@@ -61,6 +61,8 @@ const FIXTURES: &[(&str, &[u8])] = &[
     ("lsp-request", PYLSP),
     ("lsp-request", VSCODE_LANGUAGESERVER),
     ("lsp-request", DEBUGPY_REPLY),
+    // Delve 1.20.2 (`dlv dap`, Debian 12): a DAP error response that names no product.
+    ("lsp-request", DELVE_DAP),
 ];
 
 const REDIS_DENIED: &[u8] =
@@ -131,6 +133,11 @@ const DEBUGPY_REPLY: &[u8] =
     ccess\": false, \"command\": \"portscope/identify\", \"message\": \"Server is not availa\
     ble\"}";
 
+const DELVE_DAP: &[u8] =
+    b"Content-Length: 235\r\n\r\n{\"seq\":0,\"type\":\"response\",\"request_seq\":1,\"success\":false,\
+    \"command\":\"\",\"message\":\"Internal Error\",\"body\":{\"error\":{\"id\":8888,\"format\":\"Internal \
+    Error: Request command 'portscope/identify' is not supported (seq: 1)\",\"showUser\":false}}}";
+
 fn probe(name: &str) -> &'static Probe {
     PROBES.iter().find(|p| p.name == name).unwrap()
 }
@@ -144,7 +151,13 @@ fn redis_tells_auth_state() {
     let noauth = identify(&REDIS, FIXTURES[1].1);
     assert_eq!(
         (noauth.auth, noauth.confidence),
-        (Some(Auth::Required), Some(Confidence::Certain))
+        (Some(Auth::Required), Some(Confidence::Compatible))
+    );
+    // `+PONG` proves the protocol, not Redis: `INFO server` (probe::products) names it.
+    let pong = identify(&REDIS, FIXTURES[0].1);
+    assert_eq!(
+        (pong.product, pong.confidence),
+        (None, Some(Confidence::Compatible))
     );
     let denied = identify(&REDIS, REDIS_DENIED);
     assert_eq!(
@@ -164,6 +177,12 @@ fn versions_and_tls_offers() {
     assert_eq!(
         (memcached.product.as_deref(), memcached.version.as_deref()),
         (Some("Memcached"), Some("1.6.18"))
+    );
+    // Another version text: the memcached protocol, not shown to be Memcached.
+    let other = identify(&MEMCACHED, b"VERSION 1.6.16 DF\r\n");
+    assert_eq!(
+        (other.product, other.confidence),
+        (None, Some(Confidence::Compatible))
     );
     assert_eq!(
         detail(&identify(&POSTGRESQL, b"N"), "tls"),
@@ -241,15 +260,16 @@ fn mqtt_x11_jdwp_lsp() {
         detail(&identify(&JDWP, b"JDWP-Handshake"), "side"),
         Some("jvm (debuggee listening)")
     );
-    for (bytes, dialect) in [
-        (PYLSP, "json-rpc"),
-        (VSCODE_LANGUAGESERVER, "json-rpc"),
+    for (bytes, protocol) in [
+        (PYLSP, "lsp"),
+        (VSCODE_LANGUAGESERVER, "lsp"),
         (DEBUGPY_REPLY, "dap"),
+        (DELVE_DAP, "dap"),
     ] {
         let id = identify(&LSP, bytes);
         assert_eq!(
-            (id.confidence, detail(&id, "dialect")),
-            (Some(Confidence::Certain), Some(dialect))
+            (id.protocol.as_str(), id.confidence),
+            (protocol, Some(Confidence::Certain))
         );
     }
 }

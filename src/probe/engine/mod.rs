@@ -16,7 +16,7 @@ use serde::Serialize;
 use super::tls_client::{Session, client_config, handshake, session_facts};
 use super::{
     Hints, Identification, Limits, PRINTER_PORTS, Probe, Send, TlsFacts, TlsUse, Verdict, banner,
-    binary, evidence, http, more, services, tls,
+    binary, evidence, http, more, products, services, tls,
 };
 
 /// What happened when portscope tried the port.
@@ -88,6 +88,7 @@ fn all_probes() -> impl Iterator<Item = &'static Probe> {
         .chain(more::PROBES)
         .chain(services::PROBES)
         .chain(super::h2::PROBES)
+        .chain(products::PROBES)
 }
 
 /// The rank of a probe for this port: process hint 0, port hint 1, generic 2 (HTTP first
@@ -145,8 +146,9 @@ fn banner_wait(port: u16, ctx: &Context, limits: &Limits) -> Duration {
 }
 
 /// A debugger waiting for a JVM to attach (`jdb -listen`, `SocketListen`) gives up its wait
-/// when anyone connects and leaves, and `gdbserver --once` kills its inferior when its first
-/// client leaves: such ports are not probed at all.
+/// when anyone connects and leaves, `gdbserver --once` kills its inferior when its first
+/// client leaves, and `dlv dap` (Delve's single-use DAP server) exits when its first client
+/// leaves — even one that sent nothing: such ports are not probed at all.
 fn fragile_listener(ctx: &Context) -> Option<&'static str> {
     let words = &ctx.process_words;
     let has = |s: &str| words.iter().any(|w| w.contains(s));
@@ -154,6 +156,16 @@ fn fragile_listener(ctx: &Context) -> Option<&'static str> {
     if has("socketlisten") || (named("jdb") && has("-listen")) {
         return Some(
             "a debugger waiting for a JVM (jdb -listen): connecting would end its wait, so it was not probed",
+        );
+    }
+    if named("dlv") && words.iter().any(|w| w == "dap") {
+        return Some(
+            "dlv dap serves one client and exits when it leaves: connecting would end it, so it was not probed",
+        );
+    }
+    if named("dlv") && has("--headless") && !has("--accept-multiclient") {
+        return Some(
+            "a headless Delve without --accept-multiclient serves one client: connecting would take its place, so it was not probed",
         );
     }
     (named("gdbserver") && words.iter().any(|w| w == "--once"))
@@ -484,6 +496,18 @@ mod tests {
             ..Context::default()
         };
         assert!(fragile_listener(&once).is_some());
+        let dap = Context {
+            process_words: vec!["dlv".into(), "dap".into(), "--listen".into()],
+            ..Context::default()
+        };
+        assert!(fragile_listener(&dap).is_some_and(|w| w.contains("dlv dap")));
+        let multi = Context {
+            process_words: ["dlv", "exec", "--headless", "--accept-multiclient", "./app"]
+                .map(String::from)
+                .to_vec(),
+            ..Context::default()
+        };
+        assert!(fragile_listener(&multi).is_none());
         let reopening = Context {
             process_words: vec!["/usr/bin/gdbserver".into(), ":2345".into()],
             ..Context::default()

@@ -73,6 +73,19 @@ pub const APACHE_SSL_PLAIN_400: &[u8] = fixture!("apache-ssl-plain-400.http");
 /// clear text.
 pub const GO_HTTPS_PLAIN_400: &[u8] = fixture!("go-https-plain-400.http");
 
+/// Varnish 7.1.1 (Debian 12, `varnishd -a … -b …`) in front of Python 3.11.7's http.server,
+/// `GET /` (captured 2026-12-05).
+pub const VARNISH_ROOT: &[u8] = fixture!("varnish-root.http");
+/// PyPI websockets 17.4 (`websockets.asyncio.server.serve`), `GET /` → 426 with `Upgrade:
+/// websocket` (captured 2026-12-05).
+pub const WEBSOCKETS_426: &[u8] = fixture!("websockets-426.http");
+/// npm ws 8 (`new WebSocketServer({port})`, Node v20.20.2), `GET /` → 426 (captured
+/// 2026-12-05).
+pub const NODE_WS_426: &[u8] = fixture!("node-ws-426.http");
+/// etcd 3.4.23 (Debian 12 `etcd-server`), `GET /metrics`: the first 20 480 bytes of a 146 KB
+/// chunked reply (captured 2026-12-05).
+pub const ETCD_METRICS: &[u8] = fixture!("etcd-metrics-prefix.http");
+
 // Synthetic replies, written from the services' documented formats (no server here to
 // capture from). Marked as such in each name's comment.
 
@@ -93,3 +106,12 @@ pub const NEXT_ROOT: &[u8] = b"HTTP/1.1 200 OK\r\nX-Powered-By: Next.js\r\nConte
 /// Synthetic: Apache Tomcat's answer to a plain request on a TLS connector, as its source
 /// writes it (`TLSClientHelloExtractor.USE_TLS_RESPONSE`; Spring Boot embeds it).
 pub const TOMCAT_PLAIN_400: &[u8] = b"HTTP/1.1 400 \r\nContent-Type: text/plain;charset=UTF-8\r\nConnection: close\r\n\r\nBad Request\r\nThis combination of host and port requires TLS.\r\n";
+/// Synthetic: Squid 5.7 as a reverse proxy in front of Apache (its `Via` and `X-Cache`).
+pub const SQUID_APACHE: &[u8] = b"HTTP/1.1 200 OK\r\nServer: Apache/2.4.57 (Debian)\r\nContent-Length: 2\r\nX-Cache: MISS from vm\r\nVia: 1.1 vm (squid/5.7)\r\nConnection: close\r\n\r\nok";
+/// Synthetic: a proxy that names only its host in `Via`, in front of nginx.
+pub const VIA_HOST_NGINX: &[u8] =
+    b"HTTP/1.1 200 OK\r\nServer: nginx/1.22.1\r\nVia: 1.1 edge-7\r\nContent-Length: 2\r\n\r\nok";
+/// Synthetic (as a test server sent it): a websocket endpoint's close-delimited 403 that keeps
+/// the connection open — the head is all that ever comes.
+pub const WS_403_HELD: &[u8] =
+    b"HTTP/1.1 403 Forbidden\r\nContent-Type: text/plain\r\nSec-WebSocket-Version: 13\r\n\r\n";

@@ -217,9 +217,13 @@ pub fn parse_docker_version(bytes: &[u8]) -> Verdict {
     ))
 }
 
-/// `GET /metrics`: the Prometheus text exposition format (`# HELP` / `# TYPE` lines). Detail
-/// `families` counts the `# TYPE` lines in the body prefix read; a `…_build_info` sample
-/// names the exporter and its version.
+/// `GET /metrics`: the Prometheus text exposition format (`# HELP` / `# TYPE` lines). That is
+/// true of the path, not of the product: InfluxDB, etcd, Grafana, exporters all serve it. So the
+/// port stays `http`, with detail `metrics` = `prometheus-text` (or `openmetrics`) and
+/// `families` (the `# TYPE` lines in the body prefix read); the product is what the body
+/// proves — a `…_build_info` sample (`node_exporter_build_info{version="1.5.0"}`) — else what
+/// the `Server` header said (etcd, whose `/metrics` names it only past the prefix read, stays
+/// unnamed).
 pub fn parse_metrics(bytes: &[u8]) -> Verdict {
     let r = match response(bytes, true) {
         Ok(r) => r,
@@ -243,17 +247,21 @@ pub fn parse_metrics(bytes: &[u8]) -> Verdict {
     if families == 0 && helps == 0 {
         return Verdict::NoMatch;
     }
-    let mut id = Identification::new("prometheus-metrics", Confidence::Certain)
+    let open_metrics = r
+        .header("content-type")
+        .is_some_and(|c| contains_ci(c, b"openmetrics"));
+    let format = if open_metrics {
+        "openmetrics"
+    } else {
+        "prometheus-text"
+    };
+    let mut id = Identification::new("http", Confidence::Certain)
         .auth(Auth::NotRequired)
+        .detail("metrics", format)
         .detail("families", families.max(helps).to_string());
     if let Some((product, version)) = build {
         id.product = Some(product);
         id.version = version;
-    }
-    if r.header("content-type")
-        .is_some_and(|c| contains_ci(c, b"openmetrics"))
-    {
-        id = id.detail("format", "OpenMetrics");
     }
     Verdict::Match(id)
 }

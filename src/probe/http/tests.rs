@@ -141,10 +141,15 @@ fn node_inspector_root_and_json_version() {
 #[test]
 fn node_inspector_body_split_from_head_is_waited_for() {
     // HTTP/1.0, no Content-Length: the body ends at close. With the head alone (and a
-    // Content-Type announcing a body) the parser waits; with the body it decides.
+    // Content-Type announcing a body) it is HTTP if the reply ends there, and the engine reads
+    // on for the body; with the body it decides, and the body's hint is there.
     let head_end = NODE_ROOT.windows(4).position(|w| w == b"\r\n\r\n").unwrap() + 4;
-    assert_eq!(parse_root(&NODE_ROOT[..head_end]), Verdict::NeedMore);
-    assert!(matches!(parse_root(NODE_ROOT), Verdict::Match(_)));
+    let Verdict::MatchIfEnds(head) = parse_root(&NODE_ROOT[..head_end]) else {
+        panic!("{:?}", parse_root(&NODE_ROOT[..head_end]))
+    };
+    assert_eq!(detail(&head, "hint"), None);
+    let whole = matched(parse_root(NODE_ROOT));
+    assert_eq!(detail(&whole, "hint"), Some("node-inspector?"));
 }
 
 #[test]
@@ -258,8 +263,11 @@ fn jupyter() {
 
 #[test]
 fn prometheus_metrics() {
+    // The path's format, not the product: the port stays `http`.
     let id = matched(parse_metrics(PROMETHEUS_CLIENT_METRICS));
-    assert_eq!(id.protocol, "prometheus-metrics");
+    assert_eq!(id.protocol, "http");
+    assert_eq!(detail(&id, "metrics"), Some("prometheus-text"));
+    assert_eq!(id.product, None);
     assert_eq!(id.confidence, Some(Confidence::Certain));
     assert_eq!(detail(&id, "families"), Some("10"));
     // node_exporter: a 20 KB prefix of a chunked 58 KB reply is enough (16 KiB kept).
@@ -271,6 +279,66 @@ fn prometheus_metrics() {
     let id = matched(parse_metrics(build));
     assert_eq!(id.product.as_deref(), Some("node_exporter"));
     assert_eq!(id.version.as_deref(), Some("1.5.0"));
+}
+
+#[test]
+fn metrics_of_a_product_that_is_not_prometheus() {
+    // etcd's /metrics: the format is Prometheus's, the product is not named in the prefix.
+    let id = matched(parse_metrics(ETCD_METRICS));
+    assert_eq!(
+        (id.protocol.as_str(), id.product.as_deref()),
+        ("http", None)
+    );
+    assert_eq!(detail(&id, "metrics"), Some("prometheus-text"));
+}
+
+#[test]
+fn a_proxy_is_the_product_and_its_backend_a_detail() {
+    let id = matched(parse_root(VARNISH_ROOT));
+    assert_eq!(
+        (id.product.as_deref(), id.version.as_deref()),
+        (Some("Varnish"), Some("7.1"))
+    );
+    assert_eq!(detail(&id, "backend"), Some("SimpleHTTP/0.6 Python/3.11.7"));
+    assert_eq!(detail(&id, "proxy"), Some("Via: 1.1 varnish (Varnish/7.1)"));
+    let id = matched(parse_root(SQUID_APACHE));
+    assert_eq!(
+        (id.product.as_deref(), id.version.as_deref()),
+        (Some("Squid"), Some("5.7"))
+    );
+    assert_eq!(detail(&id, "backend"), Some("Apache/2.4.57 (Debian)"));
+    // A proxy that names only its host: not nginx, not named.
+    let id = matched(parse_root(VIA_HOST_NGINX));
+    assert_eq!((id.product.as_deref(), id.version.as_deref()), (None, None));
+    assert_eq!(detail(&id, "backend"), Some("nginx/1.22.1"));
+    // No proxy header: the Server header is the product, as before.
+    let id = matched(parse_root(NGINX_ROOT));
+    assert_eq!(
+        (id.product.as_deref(), detail(&id, "backend")),
+        (Some("nginx"), None)
+    );
+}
+
+#[test]
+fn websocket_endpoints_are_http_with_a_websocket_detail() {
+    let id = matched(parse_root(WEBSOCKETS_426));
+    assert_eq!(
+        (
+            id.protocol.as_str(),
+            id.product.as_deref(),
+            id.version.as_deref()
+        ),
+        ("http", Some("websockets"), Some("17.4"))
+    );
+    assert_eq!(detail(&id, "websocket"), Some("Upgrade: websocket"));
+    let id = matched(parse_root(NODE_WS_426));
+    assert_eq!(detail(&id, "websocket"), Some("426 Upgrade Required"));
+    // The head of a reply whose body never comes is HTTP all the same, once the reply ends.
+    let Verdict::MatchIfEnds(id) = parse_root(WS_403_HELD) else {
+        panic!("{:?}", parse_root(WS_403_HELD))
+    };
+    assert_eq!(detail(&id, "websocket"), Some("Sec-WebSocket-Version: 13"));
+    assert_eq!(id.auth, Some(Auth::Required));
 }
 
 #[test]

@@ -1,4 +1,5 @@
-//! Fixtures and tests for the rsync, beanstalkd, git, epmd and gdbserver probes. Every fixture
+//! Fixtures and tests for the rsync, beanstalkd, git, epmd, Erlang distribution and gdbserver
+//! probes. Every fixture
 //! is the real reply of a Debian 12 daemon started on a free loopback port and sent the
 //! probe's exact request (versions noted), unless marked "synthesized".
 
@@ -26,6 +27,15 @@ const FIXTURES: &[(&str, &[u8])] = &[
     // epmd of Erlang/OTP 25.2.3 on port 47103: no node, then one node `erl -sname p21b`.
     ("epmd-names", b"\x00\x00\xb7\xff"),
     ("epmd-names", b"\x00\x00\xb7\xffname p21b at port 42001\n"),
+    // An Erlang/OTP 25.2.3 node (`erl -sname conftest`): `ok`, then its challenge naming it; a
+    // node started with `net_kernel:allow([nobody@nowhere])`.
+    ("erlang-dist-name", ERLANG_OK),
+    ("erlang-dist-name", b"\x00\x0csnot_allowed"),
+    // Synthesized: an OTP 22 node's version-5 challenge after `ok`.
+    (
+        "erlang-dist-name",
+        b"\x00\x03sok\x00\x13n\x00\x05\x00\x03\x7f\xbd\x01\x02\x03\x04old@host",
+    ),
     // gdbserver 13.1 (`gdbserver 127.0.0.1:PORT /bin/sleep 60`).
     ("gdb-qsupported", GDBSERVER),
     // Synthesized: a stub that supports no qSupported.
@@ -54,6 +64,9 @@ rusage-stime: 0.000000\nuptime: 1\nbinlog-oldest-index: 0\nbinlog-current-index:
 binlog-records-migrated: 0\nbinlog-records-written: 0\nbinlog-max-size: 10485760\n\
 draining: false\nid: a5eaea420285f528\nhostname: vm\nos: #1 SMP PREEMPT_DYNAMIC @0\n\
 platform: x86_64\n\r\n";
+
+const ERLANG_OK: &[u8] = b"\x00\x03sok\x00\x1eN\x00\x00\x00\r\x07\xdf\x7f\xbdVz\xee\xdak\x13\xf3z\
+    \x00\x0bconftest@vm";
 
 const GIT_ERR: &[u8] =
     b"004eERR access denied or repository not exported: /portscope-probe-nonexistent";
@@ -133,25 +146,68 @@ fn epmd_and_gdb() {
     assert_eq!(gdb_parse(&bad), Verdict::NoMatch);
 }
 
+#[test]
+fn erlang_distribution_says_its_status_and_node() {
+    let ok = identify(&ERLANG_DIST, ERLANG_OK);
+    assert_eq!(
+        (ok.protocol.as_str(), ok.confidence),
+        ("erlang-dist", Some(Confidence::Certain))
+    );
+    assert_eq!(
+        (detail(&ok, "status"), detail(&ok, "node")),
+        (Some("ok"), Some("conftest@vm"))
+    );
+    let refused = identify(&ERLANG_DIST, b"\x00\x0csnot_allowed");
+    assert_eq!(
+        (detail(&refused, "status"), detail(&refused, "node")),
+        (Some("not_allowed"), None)
+    );
+    let old = identify(&ERLANG_DIST, FIXTURES[9].1);
+    assert_eq!(detail(&old, "node"), Some("old@host"));
+    // `ok` alone may be followed by the challenge: identified if the reply ends there.
+    assert!(matches!(
+        erlang_dist(b"\x00\x03sok"),
+        Verdict::MatchIfEnds(_)
+    ));
+    // Unknown statuses, and lengths no status has, are not Erlang.
+    assert_eq!(erlang_dist(b"\x00\x04sokay"), Verdict::NoMatch);
+    assert_eq!(erlang_dist(b"\x00\xffsok"), Verdict::NoMatch);
+    let Send::Bytes(name) = ERLANG_DIST.send else {
+        panic!()
+    };
+    assert_eq!(usize::from(name[1]), name.len() - 2);
+    assert!(name.ends_with(b"portscope_probe@localhost"));
+}
+
 fn gdb_parse(bytes: &[u8]) -> Verdict {
     (GDB.parse)(bytes)
 }
 
+/// The `n`th VNC security-types fixture.
+fn vnc(n: usize) -> &'static [u8] {
+    FIXTURES
+        .iter()
+        .filter(|(name, _)| *name == VNC_SECURITY.name)
+        .nth(n)
+        .map(|(_, bytes)| *bytes)
+        .expect("a VNC fixture")
+}
+
 #[test]
 fn vnc_security_types_tell_the_auth() {
-    let open = identify(&VNC_SECURITY, FIXTURES[9].1);
+    let open = identify(&VNC_SECURITY, vnc(0));
     assert_eq!(
         (open.auth, detail(&open, "security")),
         (Some(Auth::NotRequired), Some("None"))
     );
-    let password = identify(&VNC_SECURITY, FIXTURES[10].1);
+    let password = identify(&VNC_SECURITY, vnc(1));
     assert_eq!(
         (password.auth, detail(&password, "security")),
         (Some(Auth::Required), Some("VNC authentication"))
     );
-    let old = identify(&VNC_SECURITY, FIXTURES[11].1);
+    let old = identify(&VNC_SECURITY, vnc(2));
     assert_eq!(old.auth, Some(Auth::Required));
-    let refused = identify(&VNC_SECURITY, FIXTURES[12].1);
+    let refused = identify(&VNC_SECURITY, vnc(3));
     assert_eq!(
         (refused.auth, detail(&refused, "security")),
         (None, Some("refused the connection"))

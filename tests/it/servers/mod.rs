@@ -566,6 +566,7 @@ up_tests! {
 // ---------------------------------------------------------------------------------------------
 // For `check audit` (tests/it/check.rs).
 
+mod confidence;
 mod exposed;
 pub mod h2;
 mod launch;
@@ -574,6 +575,7 @@ mod services;
 mod tls_inside;
 mod unix_only;
 
+pub use confidence::*;
 use exposed::{Names, memcached_on, node_inspector_on, redis_on};
 pub use exposed::{memcached_bound, node_inspector_bound, redis_bound, redis_exposed};
 use launch::*;

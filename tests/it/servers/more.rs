@@ -90,7 +90,7 @@ pub fn epmd_with_node() -> Option<(Server, Spawned)> {
 pub const NODE: &str = "portscope_probe";
 
 /// What epmd answers to `NAMES_REQ`, after its 4-byte port.
-fn epmd_names(port: u16) -> String {
+pub(super) fn epmd_names(port: u16) -> String {
     use std::io::{Read, Write};
     let Ok(mut s) = TcpStream::connect(("127.0.0.1", port)) else {
         return String::new();

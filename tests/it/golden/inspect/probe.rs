@@ -1,4 +1,5 @@
-//! `probe` pinned: identified services (HTTP, Redis with and without a password, HTTPS with
+//! `probe` pinned: identified services (HTTP, Redis proven by INFO, a password-locked Redis-protocol
+//! server whose product is not shown (confidence `compatible`), HTTPS with
 //! its certificate), a port that closes without a word, one nothing identifies, and a refusal.
 
 use std::net::SocketAddr;
@@ -61,10 +62,15 @@ fn mixed() {
     let redis_open = Identification::new("redis", Confidence::Certain)
         .product("Redis")
         .version("7.2.4")
-        .auth(Auth::NotRequired);
-    let redis_auth = Identification::new("redis", Confidence::Certain)
-        .product("Redis")
+        .auth(Auth::NotRequired)
+        .detail("mode", "standalone");
+    // INFO refused too: Redis's protocol is proven, the product is not.
+    let redis_auth = Identification::new("redis", Confidence::Compatible)
         .auth(Auth::Required)
+        .detail(
+            "info",
+            "refused (NOAUTH Authentication required.): the product is not shown without credentials",
+        )
         .detail("error", "NOAUTH Authentication required.");
     let https = Identification::new("https", Confidence::Certain)
         .product("nginx")
@@ -116,7 +122,7 @@ fn mixed() {
             PortState::Open,
             Some(redis_open),
             b"+PONG\r\n",
-            vec!["redis"],
+            vec!["redis-ping", "redis-info"],
             Some((1733, "redis-server")),
         ),
         probed(
@@ -124,7 +130,7 @@ fn mixed() {
             PortState::Open,
             Some(redis_auth),
             b"-NOAUTH Authentication required.\r\n",
-            vec!["redis"],
+            vec!["redis-ping", "redis-info"],
             Some((1790, "redis-server")),
         ),
         tls,
