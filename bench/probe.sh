@@ -8,7 +8,8 @@
 # epmd and an Erlang node, gdbserver, VNC (Xvnc and a late greeter), DNS over UDP and TCP, SNMP,
 # NTP, STUN, CoAP, a silent listener and a closed UDP port; inside TLS, IMAPS, POP3S, SMTPS,
 # FTPS, LDAPS, memcached -Z, and nginx and Apache on TLS ports that get a plain request; HTTP/2
-# (nghttpd clear and over TLS, nginx http2) and gRPC (grpcio with and without reflection). The
+# (nghttpd clear and over TLS, nginx http2) and gRPC (grpcio with and without reflection);
+# fakeredis, debugpy, pylsp, Varnish before a backend, etcd and a websocket server. The
 # server sets are in bench/probe/ (base.sh, services.sh, udp.sh, tls.sh, and the further sets
 # listed in SETS below); an endpoint whose package is missing is skipped and listed. Then, once
 # each:
@@ -69,7 +70,7 @@ PGBIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 HERE=$REPO/bench/probe
-SETS=(base services udp tls h2)
+SETS=(base services udp tls h2 conf)
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/portscope-probe-bench.XXXXXX")
 chmod 755 "$WORK"
 cd "$WORK"  # postgres, running as another user, cannot always enter the caller's cwd
