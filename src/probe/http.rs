@@ -212,7 +212,7 @@ const PLAIN_HTTP_REFUSALS: &[&str] = &[
 ];
 
 /// Whether `bytes` are an HTTP reply refusing a plain request because the port speaks TLS:
-/// the refusal's words (one of [`PLAIN_HTTP_REFUSALS`]), or `None`. The port is TLS, and the
+/// the refusal's words (nginx, Apache mod_ssl, Go, Tomcat), or `None`. The port is TLS, and the
 /// engine then tries a handshake rather than stop at `http`.
 pub fn plain_http_refused(bytes: &[u8]) -> Option<&'static str> {
     match parse_response(bytes) {
