@@ -25,7 +25,7 @@ fi
 if /usr/bin/python3 -c 'import debugpy' 2>/dev/null; then
     P=$(free_ports 1)
     start debugpy env PYDEVD_DISABLE_FILE_VALIDATION=1 /usr/bin/python3 -m debugpy --listen "127.0.0.1:$P" -c 'import time; time.sleep(3600)'
-    wait_port debugpy 127.0.0.1 "$P" 30
+    wait_listener debugpy "$P"  # its adapter exits when the program it debugs is killed
     add debugpy "127.0.0.1:$P" 4 "$P" tcp '^dap$' 'debugpy' - n - 'debugpy (Debug Adapter Protocol)'
 else
     SKIPPED+=("debugpy (needs debugpy for /usr/bin/python3, package python3-debugpy)")

@@ -51,6 +51,19 @@ wait_port() {
     show_log "$name"; die "$name not listening on $host:$port within ${4:-15} s"
 }
 
+# wait_listener NAME PORT: wait (30 s) until anything listens on 127.0.0.1:PORT, without
+# connecting (debugpy's adapter listens in a session of its own; a connection would be a
+# debug session).
+wait_listener() {
+    local name=$1 port=$2
+    for _ in $(seq 600); do
+        [[ -n $(ss -Htln "sport = :$port") ]] && return
+        kill -0 "$PID" 2>/dev/null || { show_log "$name"; die "$name exited before it was ready"; }
+        sleep 0.05
+    done
+    show_log "$name"; die "$name not listening on 127.0.0.1:$port within 30 s"
+}
+
 # wait_udp NAME PORT: wait (15 s) until NAME has bound PORT/udp.
 wait_udp() {
     local name=$1 port=$2
