@@ -76,6 +76,7 @@ chmod 755 "$WORK"
 cd "$WORK"  # postgres, running as another user, cannot always enter the caller's cwd
 PGIDS=()    # process groups we started (setsid: pid = pgid)
 SKIPPED=()  # endpoints whose package is missing
+DETACHED=() # servers that left our process groups (debugpy's adapter)
 
 cleanup() {
     local pid
@@ -85,6 +86,7 @@ cleanup() {
         for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
     fi
     for pid in "${PGIDS[@]}"; do kill -KILL -- "-$pid" 2>/dev/null || true; done
+    for pid in "${DETACHED[@]}"; do kill -KILL "$pid" 2>/dev/null || true; done
     wait 2>/dev/null || true
     rm -rf "$WORK"
 }

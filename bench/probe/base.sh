@@ -97,22 +97,7 @@ start postgres "${as_pg[@]}" "$PGBIN/postgres" -D "$WORK/pg/data" -h 127.0.0.1 -
 wait_port postgres 127.0.0.1 "$P_PG"
 add postgres "127.0.0.1:$P_PG" 4 "$P_PG" tcp 'postgres' - - n - 'PostgreSQL'
 
-mkdir -p nginx
-cat >nginx/nginx.conf <<NGINX
-daemon off;
-pid $WORK/nginx/nginx.pid;
-error_log $WORK/nginx/error.log;
-events { worker_connections 64; }
-http {
-  access_log off;
-  client_body_temp_path $WORK/nginx/body; proxy_temp_path $WORK/nginx/proxy;
-  fastcgi_temp_path $WORK/nginx/fastcgi; uwsgi_temp_path $WORK/nginx/uwsgi;
-  scgi_temp_path $WORK/nginx/scgi;
-  server { listen 127.0.0.1:$P_NGINX; location / { return 200 "hello\n"; } }
-}
-NGINX
-start nginx /usr/sbin/nginx -c "$WORK/nginx/nginx.conf" -p "$WORK/nginx" -e "$WORK/nginx/error.log"
-wait_port nginx 127.0.0.1 "$P_NGINX"
+nginx_on nginx "$P_NGINX" ""
 add nginx "127.0.0.1:$P_NGINX" 4 "$P_NGINX" tcp '^http$' 'nginx' "$(re "$(upstream nginx)")" n - 'nginx'
 
 start silent python3 -u -c '

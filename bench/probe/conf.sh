@@ -25,7 +25,10 @@ fi
 if /usr/bin/python3 -c 'import debugpy' 2>/dev/null; then
     P=$(free_ports 1)
     start debugpy env PYDEVD_DISABLE_FILE_VALIDATION=1 /usr/bin/python3 -m debugpy --listen "127.0.0.1:$P" -c 'import time; time.sleep(3600)'
-    wait_listener debugpy "$P"  # its adapter exits when the program it debugs is killed
+    wait_listener debugpy "$P"
+    # Its adapter runs in a session of its own: killed by pid at the end (after nmap's
+    # probes it was once left spinning when only the program it debugs was killed).
+    DETACHED+=($(ss -Htlnp "sport = :$P" | grep -o 'pid=[0-9]*' | cut -d= -f2 | sort -u))
     add debugpy "127.0.0.1:$P" 4 "$P" tcp '^dap$' 'debugpy' - n - 'debugpy (Debug Adapter Protocol)'
 else
     SKIPPED+=("debugpy (needs debugpy for /usr/bin/python3, package python3-debugpy)")

@@ -16,26 +16,7 @@ if have nghttpd nghttpd nghttp2-server; then
 fi
 
 P=$(free_ports 1)
-mkdir -p nginx-h2
-cat >nginx-h2/nginx.conf <<CONF
-daemon off;
-pid $WORK/nginx-h2/nginx.pid;
-error_log $WORK/nginx-h2/error.log;
-events { worker_connections 64; }
-http {
-  access_log off;
-  client_body_temp_path $WORK/nginx-h2/body; proxy_temp_path $WORK/nginx-h2/proxy;
-  fastcgi_temp_path $WORK/nginx-h2/fastcgi; uwsgi_temp_path $WORK/nginx-h2/uwsgi;
-  scgi_temp_path $WORK/nginx-h2/scgi;
-  server {
-    listen 127.0.0.1:$P ssl http2;
-    ssl_certificate $WORK/cert.pem; ssl_certificate_key $WORK/key.pem;
-    location / { return 200 "hello\n"; }
-  }
-}
-CONF
-start nginx-h2 /usr/sbin/nginx -c "$WORK/nginx-h2/nginx.conf" -p "$WORK/nginx-h2" -e "$WORK/nginx-h2/error.log"
-wait_port nginx-h2 127.0.0.1 "$P"
+nginx_on nginx-h2 "$P" "ssl http2"
 add nginx-h2 "127.0.0.1:$P" 4 "$P" tcp 'https|ssl/http' 'nginx' "$(re "$(upstream nginx)")" y - 'nginx with http2 on a TLS port'
 
 GRPC_PY=""

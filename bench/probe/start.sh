@@ -87,6 +87,33 @@ for s in socks:
 print(" ".join(str(s.getsockname()[1]) for s in socks))' "$1" "${2:-tcp}"
 }
 
+# nginx_on NAME PORT OPTIONS: nginx answering `hello` on / at 127.0.0.1:PORT (OPTIONS after
+# the listen address: "" or "ssl" or "ssl http2"; with ssl, $WORK/cert.pem and key.pem), all
+# its files in $WORK/NAME; waits for its port.
+nginx_on() {
+    local name=$1 port=$2 options=$3 d=$WORK/$1 certificate=""
+    mkdir -p "$d"
+    [[ $options == *ssl* ]] && certificate="ssl_certificate $WORK/cert.pem; ssl_certificate_key $WORK/key.pem;"
+    cat >"$d/nginx.conf" <<CONF
+daemon off;
+pid $d/nginx.pid;
+error_log $d/error.log;
+events { worker_connections 64; }
+http {
+  access_log off;
+  client_body_temp_path $d/body; proxy_temp_path $d/proxy;
+  fastcgi_temp_path $d/fastcgi; uwsgi_temp_path $d/uwsgi; scgi_temp_path $d/scgi;
+  server {
+    listen 127.0.0.1:$port $options;
+    $certificate
+    location / { return 200 "hello\n"; }
+  }
+}
+CONF
+    start "$name" /usr/sbin/nginx -c "$d/nginx.conf" -p "$d" -e "$d/error.log"
+    wait_port "$name" 127.0.0.1 "$port"
+}
+
 # have NAME TOOL PACKAGE: true when TOOL is installed (a path or a command); else records
 # "NAME (needs TOOL, package PACKAGE)" in SKIPPED and is false.
 have() {

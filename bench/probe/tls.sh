@@ -129,26 +129,7 @@ wait_port memcached-tls 127.0.0.1 "$P"
 add memcached-tls "127.0.0.1:$P" 4 "$P" tcp 'memcache' 'memcache' "$MCV" y - 'memcached -Z (TLS on every connection)'
 
 P=$(free_ports 1)
-mkdir -p nginx-tls
-cat >nginx-tls/nginx.conf <<CONF
-daemon off;
-pid $WORK/nginx-tls/nginx.pid;
-error_log $WORK/nginx-tls/error.log;
-events { worker_connections 64; }
-http {
-  access_log off;
-  client_body_temp_path $WORK/nginx-tls/body; proxy_temp_path $WORK/nginx-tls/proxy;
-  fastcgi_temp_path $WORK/nginx-tls/fastcgi; uwsgi_temp_path $WORK/nginx-tls/uwsgi;
-  scgi_temp_path $WORK/nginx-tls/scgi;
-  server {
-    listen 127.0.0.1:$P ssl;
-    ssl_certificate $WORK/cert.pem; ssl_certificate_key $WORK/key.pem;
-    location / { return 200 "hello\n"; }
-  }
-}
-CONF
-start nginx-tls /usr/sbin/nginx -c "$WORK/nginx-tls/nginx.conf" -p "$WORK/nginx-tls" -e "$WORK/nginx-tls/error.log"
-wait_port nginx-tls 127.0.0.1 "$P"
+nginx_on nginx-tls "$P" ssl
 add nginx-tls "127.0.0.1:$P" 4 "$P" tcp 'https|ssl/http' 'nginx' "$(re "$(upstream nginx)")" y - 'nginx with TLS on a run-time port (plain HTTP gets 400)'
 
 if have apache-tls apache2 apache2; then

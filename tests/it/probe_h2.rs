@@ -112,7 +112,7 @@ fn nginx_over_tls_speaks_http2_when_it_can_and_http1_when_it_cannot() {
         v.split_whitespace().next().unwrap_or_default().to_string()
     });
     for (http2, alpn) in [(true, "h2"), (false, "http/1.1")] {
-        let Some(s) = servers::h2::nginx_tls(http2) else {
+        let Some(s) = servers::nginx_on(true, http2) else {
             return;
         };
         let (r, id) = probe_one(&s);

@@ -175,7 +175,7 @@ fn imaps_behind_a_relay_with_nothing_known_is_still_imaps() {
 
 #[test]
 fn slapd_ldaps_is_ldaps_and_keeps_listening() {
-    let Some(s) = servers::slapd_tls() else {
+    let Some(s) = servers::slapd_on(true) else {
         return;
     };
     for _ in 0..2 {
@@ -236,7 +236,7 @@ fn refuses_plain_http(s: &Server, product: &str, words: &str) -> (Value, Value) 
 
 #[test]
 fn nginx_refusing_plain_http_is_https() {
-    let Some(s) = servers::nginx_tls() else {
+    let Some(s) = servers::nginx_on(true, false) else {
         return;
     };
     let words = "The plain HTTP request was sent to HTTPS port";

@@ -123,37 +123,3 @@ pub fn grpc_server(reflection: bool, tls: bool) -> Option<Server> {
     s.cn = tls.then(|| TLS_CN.to_string());
     Some(s)
 }
-
-/// nginx on TLS (a self-signed certificate), `http2` on the listener or not: with it, nginx
-/// chooses `h2` from an ALPN offer of `h2, http/1.1`; without it, `http/1.1`.
-pub fn nginx_tls(http2: bool) -> Option<Server> {
-    let bin = need("nginx", "nginx-light")?;
-    let openssl = need("openssl", "openssl")?;
-    let dir = TempDir::new("nginx-tls");
-    let (key, cert) = (dir.join("key.pem"), dir.join("cert.pem"));
-    let names = "subjectAltName=DNS:localhost,IP:127.0.0.1";
-    self_signed(&openssl, &format!("/CN={TLS_CN}"), &[names], &key, &cert);
-    let (proc, port) = on_free_port("nginx", &dir, None, |port| {
-        let t = dir.join("");
-        let t = t.trim_end_matches('/');
-        let h2 = if http2 { " http2" } else { "" };
-        let conf = format!(
-            "daemon off;\nmaster_process on;\nworker_processes 1;\npid {t}/nginx.pid;\n\
-             error_log {t}/error.log;\nevents {{ worker_connections 64; }}\n\
-             http {{\n  access_log off;\n  client_body_temp_path {t}/body;\n  \
-             proxy_temp_path {t}/proxy;\n  fastcgi_temp_path {t}/fastcgi;\n  \
-             uwsgi_temp_path {t}/uwsgi;\n  scgi_temp_path {t}/scgi;\n  \
-             server {{\n    listen 127.0.0.1:{port} ssl{h2};\n    \
-             ssl_certificate {cert};\n    ssl_certificate_key {key};\n    \
-             location / {{ return 200 \"hello\\n\"; }}\n  }}\n}}\n"
-        );
-        let path = dir.join("nginx.conf");
-        fs::write(&path, conf).unwrap();
-        let mut cmd = Command::new(&bin);
-        cmd.args(["-c", &path, "-p", t, "-e", &format!("{t}/error.log")]);
-        cmd
-    });
-    let mut s = Server::new("nginx", port, proc, dir);
-    s.cn = Some(TLS_CN.to_string());
-    Some(s)
-}

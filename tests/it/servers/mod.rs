@@ -437,32 +437,6 @@ impl Postgres {
     }
 }
 
-/// nginx in the foreground on a config of its own that answers `hello` on `/`.
-pub fn nginx() -> Option<Server> {
-    let bin = need("nginx", "nginx-light")?;
-    let dir = TempDir::new("nginx");
-    let (proc, port) = on_free_port("nginx", &dir, None, |port| {
-        let t = dir.join("");
-        let t = t.trim_end_matches('/');
-        let conf = format!(
-            "daemon off;\nmaster_process on;\nworker_processes 1;\npid {t}/nginx.pid;\n\
-             error_log {t}/error.log;\nevents {{ worker_connections 64; }}\n\
-             http {{\n  access_log off;\n  client_body_temp_path {t}/body;\n  \
-             proxy_temp_path {t}/proxy;\n  fastcgi_temp_path {t}/fastcgi;\n  \
-             uwsgi_temp_path {t}/uwsgi;\n  scgi_temp_path {t}/scgi;\n  \
-             server {{\n    listen 127.0.0.1:{port};\n    \
-             location / {{ return 200 \"hello\\n\"; }}\n  }}\n}}\n"
-        );
-        let path = dir.join("nginx.conf");
-        fs::write(&path, conf).unwrap();
-        let mut cmd = Command::new(&bin);
-        // -e: the error log before the config is read (else /var/log/nginx/error.log).
-        cmd.args(["-c", &path, "-p", t, "-e", &format!("{t}/error.log")]);
-        cmd
-    });
-    Some(Server::new("nginx", port, proc, dir))
-}
-
 /// `dnsmasq` answering DNS over UDP and TCP on 127.0.0.1, with no upstream and no hosts file.
 pub fn dnsmasq() -> Option<Server> {
     let bin = need("dnsmasq", "dnsmasq-base")?;
@@ -571,6 +545,7 @@ mod exposed;
 pub mod h2;
 mod launch;
 mod more;
+mod nginx;
 mod services;
 mod tls_inside;
 mod unix_only;
@@ -580,6 +555,7 @@ use exposed::{Names, memcached_on, node_inspector_on, redis_on};
 pub use exposed::{memcached_bound, node_inspector_bound, redis_bound, redis_exposed};
 use launch::*;
 pub use more::*;
-pub use services::{memcached_binary, slapd, smbd, zookeeper};
+pub use nginx::{nginx, nginx_on};
+pub use services::{memcached_binary, slapd, slapd_on, smbd, zookeeper};
 pub use tls_inside::*;
 pub use unix_only::postgres_unix_only;

@@ -9,12 +9,26 @@ use super::*;
 /// `slapd -h ldap://127.0.0.1:PORT/ -f CONF -d 0` (foreground) with one mdb database
 /// `dc=portscope,dc=test` in its dir.
 pub fn slapd() -> Option<Server> {
+    slapd_on(false)
+}
+
+/// slapd as [`slapd`] does, or on `ldaps://` only (TLS from the first byte, a self-signed
+/// certificate for CN [`TLS_CN`], SAN localhost and 127.0.0.1) when `tls`.
+pub fn slapd_on(tls: bool) -> Option<Server> {
     let bin = need("slapd", "slapd")?;
     let dir = TempDir::new("slapd");
     fs::create_dir(dir.path().join("db")).unwrap();
+    let mut certificate = String::new();
+    if tls {
+        let openssl = need("openssl", "openssl")?;
+        let (key, cert) = (dir.join("key.pem"), dir.join("cert.pem"));
+        let names = "subjectAltName=DNS:localhost,IP:127.0.0.1";
+        self_signed(&openssl, &format!("/CN={TLS_CN}"), &[names], &key, &cert);
+        certificate = format!("TLSCertificateFile {cert}\nTLSCertificateKeyFile {key}\n");
+    }
     let conf = format!(
         "include /etc/ldap/schema/core.schema\n\
-         pidfile {pid}\nargsfile {args}\n\
+         pidfile {pid}\nargsfile {args}\n{certificate}\
          modulepath /usr/lib/ldap\nmoduleload back_mdb\n\
          database mdb\nsuffix \"dc=portscope,dc=test\"\n\
          rootdn \"cn=admin,dc=portscope,dc=test\"\ndirectory {db}\n",
@@ -23,13 +37,18 @@ pub fn slapd() -> Option<Server> {
         db = dir.join("db"),
     );
     fs::write(dir.path().join("slapd.conf"), conf).unwrap();
-    let (proc, port) = on_free_port("slapd", &dir, None, |port| {
+    let (scheme, name) = if tls {
+        ("ldaps", "slapd (ldaps)")
+    } else {
+        ("ldap", "slapd")
+    };
+    let (proc, port) = on_free_port(name, &dir, None, |port| {
         let mut cmd = Command::new(&bin);
-        cmd.args(["-h", &format!("ldap://127.0.0.1:{port}/")])
+        cmd.args(["-h", &format!("{scheme}://127.0.0.1:{port}/")])
             .args(["-f", &dir.join("slapd.conf"), "-d", "0"]);
         cmd
     });
-    Some(Server::new("slapd", port, proc, dir))
+    Some(Server::new(name, port, proc, dir))
 }
 
 /// `smbd --foreground --no-process-group -s CONF` with `smb ports = PORT` on 127.0.0.1 only,

@@ -1,7 +1,8 @@
 //! Servers that speak TLS from the first byte, for `probe` inside TLS
 //! (tests/it/probe_tls_inside.rs): dovecot's IMAPS and POP3S, Exim's SMTPS, vsftpd's implicit
-//! FTPS, nginx and Apache
-//! httpd with TLS on a port that also gets plain HTTP requests, slapd's LDAPS, memcached -Z and
+//! FTPS, nginx ([`super::nginx_on`]) and Apache
+//! httpd with TLS on a port that also gets plain HTTP requests, slapd's LDAPS
+//! ([`super::slapd_on`]), memcached -Z and
 //! Go's net/http (prometheus-node-exporter with a TLS web config). Each on a run-time port, on
 //! a self-signed certificate (CN [`TLS_CN`]) made in its own temp dir.
 
@@ -151,33 +152,6 @@ vsftpd_log_file={log}
     Some(Server::new("vsftpd", port, proc, dir))
 }
 
-/// nginx with `listen 127.0.0.1:PORT ssl` answering `hello` on `/`: a plain request gets its
-/// `400 The plain HTTP request was sent to HTTPS port`.
-pub fn nginx_tls() -> Option<Server> {
-    let bin = need("nginx", "nginx-light")?;
-    let dir = TempDir::new("nginx-tls");
-    let (cert, key) = certificate(&dir)?;
-    let (proc, port) = on_free_port("nginx (ssl)", &dir, None, |port| {
-        let t = dir.arg();
-        let conf = format!(
-            "daemon off;\nmaster_process on;\nworker_processes 1;\npid {t}/nginx.pid;\n\
-             error_log {t}/error.log;\nevents {{ worker_connections 64; }}\n\
-             http {{\n  access_log off;\n  client_body_temp_path {t}/body;\n  \
-             proxy_temp_path {t}/proxy;\n  fastcgi_temp_path {t}/fastcgi;\n  \
-             uwsgi_temp_path {t}/uwsgi;\n  scgi_temp_path {t}/scgi;\n  \
-             server {{\n    listen 127.0.0.1:{port} ssl;\n    ssl_certificate {cert};\n    \
-             ssl_certificate_key {key};\n    \
-             location / {{ return 200 \"hello\\n\"; }}\n  }}\n}}\n"
-        );
-        let path = dir.join("nginx.conf");
-        fs::write(&path, conf).unwrap();
-        let mut cmd = Command::new(&bin);
-        cmd.args(["-c", &path, "-p", t, "-e", &format!("{t}/error.log")]);
-        cmd
-    });
-    Some(Server::new("nginx (ssl)", port, proc, dir))
-}
-
 /// Apache httpd (`apache2 -f CONF -DFOREGROUND`, event MPM) with mod_ssl's `SSLEngine on` on
 /// its one port: a plain request gets `You're speaking plain HTTP to an SSL-enabled server
 /// port`.
@@ -211,33 +185,6 @@ pub fn apache_tls() -> Option<Server> {
         cmd
     });
     Some(Server::new("apache2", port, proc, dir))
-}
-
-/// slapd on `ldaps://127.0.0.1:PORT/` only (TLS from the first byte), one mdb database
-/// `dc=portscope,dc=test`, as [`super::slapd`] with a certificate.
-pub fn slapd_tls() -> Option<Server> {
-    let bin = need("slapd", "slapd")?;
-    let dir = TempDir::new("slapd-tls");
-    let (cert, key) = certificate(&dir)?;
-    fs::create_dir(dir.path().join("db")).unwrap();
-    let conf = format!(
-        "include /etc/ldap/schema/core.schema\npidfile {pid}\nargsfile {args}\n\
-         TLSCertificateFile {cert}\nTLSCertificateKeyFile {key}\n\
-         modulepath /usr/lib/ldap\nmoduleload back_mdb\n\
-         database mdb\nsuffix \"dc=portscope,dc=test\"\n\
-         rootdn \"cn=admin,dc=portscope,dc=test\"\ndirectory {db}\n",
-        pid = dir.join("slapd.pid"),
-        args = dir.join("slapd.args"),
-        db = dir.join("db"),
-    );
-    fs::write(dir.path().join("slapd.conf"), conf).unwrap();
-    let (proc, port) = on_free_port("slapd (ldaps)", &dir, None, |port| {
-        let mut cmd = Command::new(&bin);
-        cmd.args(["-h", &format!("ldaps://127.0.0.1:{port}/")])
-            .args(["-f", &dir.join("slapd.conf"), "-d", "0"]);
-        cmd
-    });
-    Some(Server::new("slapd (ldaps)", port, proc, dir))
 }
 
 /// `memcached -Z` (TLS on every connection) with the certificate, on 127.0.0.1.
@@ -285,9 +232,9 @@ up_tests! {
     dovecot_pop3s_comes_up: || dovecot(Mail::Pop3s);
     exim_smtps_comes_up: exim_smtps;
     vsftpd_ftps_comes_up: vsftpd_ftps;
-    nginx_tls_comes_up: nginx_tls;
+    nginx_tls_comes_up: || nginx_on(true, false);
     apache_tls_comes_up: apache_tls;
-    slapd_tls_comes_up: slapd_tls;
+    slapd_tls_comes_up: || super::slapd_on(true);
     memcached_tls_comes_up: memcached_tls;
     node_exporter_tls_comes_up: node_exporter_tls;
 }
