@@ -319,16 +319,7 @@ fn foreign_banners_and_junk_are_rejected_at_once() {
         &[0xaa; 64],
         b"SSH-x.y-nope\r\n",
     ];
-    for probe in PROBES {
-        for bytes in junk {
-            assert_eq!(
-                (probe.parse)(bytes),
-                Verdict::NoMatch,
-                "{} on {bytes:?}",
-                probe.name
-            );
-        }
-    }
+    assert_rejects(PROBES, &junk);
     assert_eq!(smtp(b"220 (vsFTPd 3.0.3)\r\n"), Verdict::NoMatch);
     assert_eq!(ftp(FIXTURES[6].1), Verdict::NoMatch);
     assert_eq!(ssh(b"SSH-2.0\r\n"), Verdict::NoMatch);
@@ -355,6 +346,31 @@ fn the_table_waits_for_banners_only() {
     );
 }
 
+/// A fixture with one byte changed (at `at`, modulo its length) and cut (at `cut`, modulo its
+/// length + 1): the families' proptests feed these to every parser.
+pub(in crate::probe) fn mutated(fixture: &[u8], at: usize, byte: u8, cut: usize) -> Vec<u8> {
+    let mut bytes = fixture.to_vec();
+    if let Some(b) = bytes.get_mut(at % fixture.len().max(1)) {
+        *b = byte;
+    }
+    bytes.truncate(cut % (bytes.len() + 1));
+    bytes
+}
+
+/// Every probe of `probes` rejects every reply of `junk` at once (no wait for more).
+pub(in crate::probe) fn assert_rejects(probes: &[Probe], junk: &[&[u8]]) {
+    for probe in probes {
+        for bytes in junk {
+            assert_eq!(
+                (probe.parse)(bytes),
+                Verdict::NoMatch,
+                "{} on {bytes:?}",
+                probe.name
+            );
+        }
+    }
+}
+
 /// Every string an identification carries is printable (it reaches terminals and JSON).
 pub(in crate::probe) fn assert_printable(verdict: &Verdict) {
     if let Verdict::Match(id) = verdict {
@@ -379,10 +395,7 @@ proptest! {
 
     #[test]
     fn mutated_banners_stay_total(index in 0..FIXTURES.len(), at in any::<usize>(), byte in any::<u8>(), cut in any::<usize>()) {
-        let mut bytes = FIXTURES[index].1.to_vec();
-        let at = at % bytes.len();
-        bytes[at] = byte;
-        bytes.truncate(cut % (bytes.len() + 1));
+        let bytes = mutated(FIXTURES[index].1, at, byte, cut);
         for probe in PROBES.iter().chain(binary::PROBES) {
             assert_printable(&(probe.parse)(&bytes));
         }

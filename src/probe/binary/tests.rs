@@ -7,7 +7,7 @@ use proptest::prelude::*;
 use super::*;
 use crate::probe::banner::{
     self,
-    tests::{assert_printable, detail, identify},
+    tests::{assert_printable, assert_rejects, detail, identify, mutated},
 };
 use crate::probe::evidence;
 
@@ -329,16 +329,7 @@ fn junk_and_lying_lengths_are_rejected_without_waiting() {
         &[0xaa; 64],
         b"+OK\r\n",
     ];
-    for probe in PROBES {
-        for bytes in junk {
-            assert_eq!(
-                (probe.parse)(bytes),
-                Verdict::NoMatch,
-                "{} on {bytes:?}",
-                probe.name
-            );
-        }
-    }
+    assert_rejects(PROBES, &junk);
     // Huge claimed lengths: decided on what arrived (no waiting for, or allocating, 4 GB).
     assert!(matches!(
         mongodb(b"\xff\xff\xff\x7fxxxxPSPB\xdd\x07\x00\x00"),
@@ -406,10 +397,7 @@ fn requests_are_well_formed() {
 proptest! {
     #[test]
     fn mutated_replies_stay_total(index in 0..FIXTURES.len(), at in any::<usize>(), byte in any::<u8>(), cut in any::<usize>()) {
-        let mut bytes = FIXTURES[index].1.to_vec();
-        let at = at % bytes.len();
-        bytes[at] = byte;
-        bytes.truncate(cut % (bytes.len() + 1));
+        let bytes = mutated(FIXTURES[index].1, at, byte, cut);
         for probe in PROBES.iter().chain(banner::PROBES) {
             assert_printable(&(probe.parse)(&bytes));
         }

@@ -1,7 +1,9 @@
 //! Fixtures and tests for the HTTP/2 family.
 
 use super::*;
-use crate::probe::banner::tests::{assert_printable, detail, identify, prefixes_wait};
+use crate::probe::banner::tests::{
+    assert_printable, assert_rejects, detail, identify, mutated, prefixes_wait,
+};
 
 #[test]
 fn the_requests_decode_as_intended() {
@@ -176,15 +178,8 @@ fn foreign_bytes_are_rejected_at_once() {
         b"\x00\x00\x00\x04\x01\x00\x00\x00\x00",
         b"\x00\x00\x07\x04\x00\x00\x00\x00\x00",
     ];
+    assert_rejects(PROBES, &junk);
     for probe in PROBES {
-        for bytes in junk {
-            assert_eq!(
-                (probe.parse)(bytes),
-                Verdict::NoMatch,
-                "{} {bytes:?}",
-                probe.name
-            );
-        }
         assert_eq!(
             (probe.parse)(b"\x00\x40\x02\x04\x00\x00\x00\x00\x00"),
             Verdict::NoMatch
@@ -196,10 +191,7 @@ fn foreign_bytes_are_rejected_at_once() {
 proptest! {
     #[test]
     fn mutated_replies_stay_total(index in 0..FIXTURES.len(), at in any::<usize>(), byte in any::<u8>(), cut in any::<usize>()) {
-        let mut bytes = FIXTURES[index].1.to_vec();
-        let at = at % bytes.len();
-        bytes[at] = byte;
-        bytes.truncate(cut % (bytes.len() + 1));
+        let bytes = mutated(FIXTURES[index].1, at, byte, cut);
         for probe in PROBES {
             if let Some(id) = (probe.parse)(&bytes).settled() {
                 assert_printable(&Verdict::Match(id));

@@ -6,7 +6,7 @@
 use proptest::prelude::*;
 
 use super::*;
-use crate::probe::banner::tests::{assert_printable, detail, identify};
+use crate::probe::banner::tests::{assert_printable, assert_rejects, detail, identify, mutated};
 use crate::probe::{banner, binary, evidence};
 
 /// (probe name, reply bytes it must identify).
@@ -290,16 +290,7 @@ fn junk_is_rejected_without_waiting() {
         b"UNKNOWN_COMMAND\r\n",
         b"SSH-2.0-OpenSSH_9.2p1\r\n",
     ];
-    for p in PROBES {
-        for bytes in junk {
-            assert_eq!(
-                (p.parse)(bytes),
-                Verdict::NoMatch,
-                "{} on {bytes:?}",
-                p.name
-            );
-        }
-    }
+    assert_rejects(PROBES, &junk);
     // Huge stated lengths are decided on what arrived, never waited for past the caps.
     assert_eq!(
         beanstalkd(b"OK 999999999\r\n---\nversion: 1\n"),
@@ -324,10 +315,7 @@ proptest! {
 
     #[test]
     fn mutated_replies_stay_total(index in 0..FIXTURES.len(), at in any::<usize>(), byte in any::<u8>(), cut in any::<usize>()) {
-        let mut bytes = FIXTURES[index].1.to_vec();
-        let at = at % bytes.len();
-        bytes[at] = byte;
-        bytes.truncate(cut % (bytes.len() + 1));
+        let bytes = mutated(FIXTURES[index].1, at, byte, cut);
         for p in PROBES {
             assert_printable(&(p.parse)(&bytes));
         }

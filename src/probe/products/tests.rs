@@ -5,7 +5,7 @@
 use proptest::prelude::*;
 
 use super::*;
-use crate::probe::banner::tests::{assert_printable, detail, identify, prefixes_wait};
+use crate::probe::banner::tests::{assert_printable, detail, identify, mutated, prefixes_wait};
 
 /// Redis 7.0.15 (redis-server from Debian 12), `INFO server`.
 const REDIS_7: &[u8] = b"$577\r\n# Server\r\nredis_version:7.0.15\r\nredis_git_sha1:00000000\r\nredis_git_dirty:0\r\nredis_build_id:e08dbad3e06f3fb\r\nredis_mode:standalone\r\nos:Linux 6.18.44-fc-v1272 x86_64\r\narch_bits:64\r\nmonotonic_clock:POSIX clock_gettime\r\nmultiplexing_api:epoll\r\natomicvar_api:c11-builtin\r\ngcc_version:12.2.0\r\nprocess_id:4623\r\nprocess_supervised:no\r\nrun_id:9354530a3ce0946954cfb0cca0eff787e432e5c5\r\ntcp_port:36379\r\nserver_time_usec:1796469689911166\r\nuptime_in_seconds:253\r\nuptime_in_days:0\r\nhz:10\r\nconfigured_hz:10\r\nlru_clock:1307577\r\nexecutable:/tmp/redis-server\r\nconfig_file:\r\nio_threads_active:0\r\n\r\n";
@@ -107,10 +107,7 @@ proptest! {
 
     #[test]
     fn mutated_replies_stay_total(index in 0..FIXTURES.len(), at in any::<usize>(), byte in any::<u8>(), cut in any::<usize>()) {
-        let mut bytes = FIXTURES[index].to_vec();
-        let at = at % bytes.len();
-        bytes[at] = byte;
-        bytes.truncate(cut % (bytes.len() + 1));
+        let bytes = mutated(FIXTURES[index], at, byte, cut);
         assert_printable(&redis_info(&bytes));
     }
 }

@@ -6,7 +6,7 @@
 use proptest::prelude::*;
 
 use super::*;
-use crate::probe::banner::tests::{assert_printable, detail, identify as identify_tcp};
+use crate::probe::banner::tests::{assert_printable, detail, identify as identify_tcp, mutated};
 use crate::probe::{Probe, TlsUse};
 
 /// net-snmp 5.9.3: GetResponse with sysDescr.0 and sysObjectID.0 (1.3.6.1.4.1.8072.3.2.10).
@@ -166,10 +166,7 @@ fn dns_over_udp_reads_the_version() {
 proptest! {
     #[test]
     fn mutated_replies_stay_total(index in 0..FIXTURES.len(), at in any::<usize>(), byte in any::<u8>(), cut in any::<usize>()) {
-        let mut bytes = FIXTURES[index].1.to_vec();
-        let at = at % bytes.len();
-        bytes[at] = byte;
-        bytes.truncate(cut % (bytes.len() + 1));
+        let bytes = mutated(FIXTURES[index].1, at, byte, cut);
         for probe in PROBES {
             assert_printable(&(probe.parse)(&bytes));
         }
