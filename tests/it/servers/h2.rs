@@ -25,20 +25,14 @@ pub fn nghttpd(tls: bool) -> Option<Server> {
         format!("<title>{NGHTTPD_TITLE}</title>\n"),
     )
     .unwrap();
-    let (key, cert) = (dir.join("key.pem"), dir.join("cert.pem"));
-    if tls {
-        let openssl = need("openssl", "openssl")?;
-        let names = "subjectAltName=DNS:localhost,IP:127.0.0.1";
-        self_signed(&openssl, &format!("/CN={TLS_CN}"), &[names], &key, &cert);
-    }
+    let pem = if tls { Some(certificate(&dir)?) } else { None };
     let (proc, port) = on_free_port("nghttpd", &dir, None, |port| {
         let mut cmd = Command::new(&bin);
         cmd.args(["-d", &docs, "--address=127.0.0.1", &port.to_string()]);
-        if tls {
-            cmd.args([&key, &cert]);
-        } else {
-            cmd.arg("--no-tls");
-        }
+        match &pem {
+            Some((cert, key)) => cmd.args([key, cert]),
+            None => cmd.arg("--no-tls"),
+        };
         cmd
     });
     let mut s = Server::new("nghttpd", port, proc, dir);
@@ -108,10 +102,7 @@ pub fn grpc_server(reflection: bool, tls: bool) -> Option<Server> {
         if reflection { "reflection" } else { "none" },
     ]);
     if tls {
-        let openssl = need("openssl", "openssl")?;
-        let (key, cert) = (dir.join("key.pem"), dir.join("cert.pem"));
-        let names = "subjectAltName=DNS:localhost,IP:127.0.0.1";
-        self_signed(&openssl, &format!("/CN={TLS_CN}"), &[names], &key, &cert);
+        let (cert, key) = certificate(&dir)?;
         cmd.args([key, cert]);
     }
     cmd.current_dir(dir.path());

@@ -114,12 +114,22 @@ pub const TLS_CN: &str = "portscope-test";
 pub fn tls_server() -> Option<Server> {
     let openssl = need("openssl", "openssl")?;
     let dir = TempDir::new("tls");
-    let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
-    let names = "subjectAltName=DNS:localhost,IP:127.0.0.1";
-    self_signed(&openssl, &format!("/CN={TLS_CN}"), &[names], &key, &cert);
+    let (cert, key) = certificate(&dir)?;
     let mut s = s_server(&openssl, dir, &cert, &key);
     s.cn = Some(TLS_CN.to_string());
     Some(s)
+}
+
+/// A self-signed certificate for CN [`TLS_CN`] (SAN localhost, 127.0.0.1, valid 2 days) in
+/// `dir`: `(cert.pem, key.pem)`, the key readable by the daemons' unprivileged users.
+fn certificate(dir: &TempDir) -> Option<(String, String)> {
+    let openssl = need("openssl", "openssl")?;
+    let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
+    let names = "subjectAltName=DNS:localhost,IP:127.0.0.1";
+    self_signed(&openssl, &format!("/CN={TLS_CN}"), &[names], &key, &cert);
+    use std::os::unix::fs::PermissionsExt;
+    fs::set_permissions(&key, fs::Permissions::from_mode(0o644)).unwrap();
+    Some((cert, key))
 }
 
 /// `openssl req -x509`: a self-signed certificate for `subject` (with `-addext` for each of

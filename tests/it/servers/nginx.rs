@@ -16,13 +16,10 @@ pub fn nginx() -> Option<Server> {
 pub fn nginx_on(tls: bool, http2: bool) -> Option<Server> {
     let bin = need("nginx", "nginx-light")?;
     let dir = TempDir::new("nginx");
-    let mut certificate = String::new();
+    let mut tls_conf = String::new();
     if tls {
-        let openssl = need("openssl", "openssl")?;
-        let (key, cert) = (dir.join("key.pem"), dir.join("cert.pem"));
-        let names = "subjectAltName=DNS:localhost,IP:127.0.0.1";
-        self_signed(&openssl, &format!("/CN={TLS_CN}"), &[names], &key, &cert);
-        certificate = format!("    ssl_certificate {cert};\n    ssl_certificate_key {key};\n");
+        let (cert, key) = certificate(&dir)?;
+        tls_conf = format!("    ssl_certificate {cert};\n    ssl_certificate_key {key};\n");
     }
     let options = match (tls, http2) {
         (true, true) => " ssl http2",
@@ -39,7 +36,7 @@ pub fn nginx_on(tls: bool, http2: bool) -> Option<Server> {
              http {{\n  access_log off;\n  client_body_temp_path {t}/body;\n  \
              proxy_temp_path {t}/proxy;\n  fastcgi_temp_path {t}/fastcgi;\n  \
              uwsgi_temp_path {t}/uwsgi;\n  scgi_temp_path {t}/scgi;\n  \
-             server {{\n    listen 127.0.0.1:{port}{options};\n{certificate}    \
+             server {{\n    listen 127.0.0.1:{port}{options};\n{tls_conf}    \
              location / {{ return 200 \"hello\\n\"; }}\n  }}\n}}\n"
         );
         let path = dir.join("nginx.conf");

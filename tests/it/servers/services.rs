@@ -18,17 +18,14 @@ pub fn slapd_on(tls: bool) -> Option<Server> {
     let bin = need("slapd", "slapd")?;
     let dir = TempDir::new("slapd");
     fs::create_dir(dir.path().join("db")).unwrap();
-    let mut certificate = String::new();
+    let mut tls_conf = String::new();
     if tls {
-        let openssl = need("openssl", "openssl")?;
-        let (key, cert) = (dir.join("key.pem"), dir.join("cert.pem"));
-        let names = "subjectAltName=DNS:localhost,IP:127.0.0.1";
-        self_signed(&openssl, &format!("/CN={TLS_CN}"), &[names], &key, &cert);
-        certificate = format!("TLSCertificateFile {cert}\nTLSCertificateKeyFile {key}\n");
+        let (cert, key) = certificate(&dir)?;
+        tls_conf = format!("TLSCertificateFile {cert}\nTLSCertificateKeyFile {key}\n");
     }
     let conf = format!(
         "include /etc/ldap/schema/core.schema\n\
-         pidfile {pid}\nargsfile {args}\n{certificate}\
+         pidfile {pid}\nargsfile {args}\n{tls_conf}\
          modulepath /usr/lib/ldap\nmoduleload back_mdb\n\
          database mdb\nsuffix \"dc=portscope,dc=test\"\n\
          rootdn \"cn=admin,dc=portscope,dc=test\"\ndirectory {db}\n",

@@ -8,18 +8,6 @@
 
 use super::*;
 
-/// A self-signed certificate for CN [`TLS_CN`] (SAN localhost, 127.0.0.1) in `dir`:
-/// `(cert.pem, key.pem)`, readable by the daemons' unprivileged users.
-fn certificate(dir: &TempDir) -> Option<(String, String)> {
-    let openssl = need("openssl", "openssl")?;
-    let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
-    let names = "subjectAltName=DNS:localhost,IP:127.0.0.1";
-    self_signed(&openssl, &format!("/CN={TLS_CN}"), &[names], &key, &cert);
-    use std::os::unix::fs::PermissionsExt;
-    fs::set_permissions(&key, fs::Permissions::from_mode(0o644)).unwrap();
-    Some((cert, key))
-}
-
 /// Which of dovecot's protocols.
 #[derive(Clone, Copy)]
 pub enum Mail {
