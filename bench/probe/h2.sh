@@ -27,28 +27,7 @@ for py in "${PORTSCOPE_PYPI_PYTHON:-}" "$REPO/target/ci-pypi/bin/python" python3
     fi
 done
 if [[ -n $GRPC_PY ]]; then
-    cat >grpc_server.py <<'PY'
-import sys
-from concurrent import futures
-
-import grpc
-from grpc_health.v1 import health, health_pb2, health_pb2_grpc
-
-server = grpc.server(futures.ThreadPoolExecutor(max_workers=4))
-health_pb2_grpc.add_HealthServicer_to_server(health.HealthServicer(), server)
-if sys.argv[1] == "reflection":
-    from grpc_reflection.v1alpha import reflection
-    names = [health_pb2.DESCRIPTOR.services_by_name["Health"].full_name, reflection.SERVICE_NAME]
-    reflection.enable_server_reflection(names, server)
-if len(sys.argv) > 3:
-    key, cert = (open(p, "rb").read() for p in sys.argv[2:4])
-    port = server.add_secure_port("127.0.0.1:0", grpc.ssl_server_credentials([(key, cert)]))
-else:
-    port = server.add_insecure_port("127.0.0.1:0")
-server.start()
-print(f"listening on port {port}", flush=True)
-server.wait_for_termination()
-PY
+    cp "$REPO/tests/fixtures/servers/grpc_server.py" grpc_server.py  # the tests' server
     GRPCV=$(re "$("$GRPC_PY" -c 'import grpc; print(grpc.__version__)')")
     start grpc-reflection "$GRPC_PY" -u grpc_server.py reflection
     p=$(port_from grpc-reflection 's/^listening on port ([0-9]+).*/\1/p')

@@ -42,27 +42,7 @@ pub fn nghttpd(tls: bool) -> Option<Server> {
 
 /// The gRPC server the tests start: the health service, reflection when asked (naming the
 /// health service and itself), TLS when given a key and a certificate; it prints its port.
-const GRPC_SERVER: &str = r#"import sys
-from concurrent import futures
-
-import grpc
-from grpc_health.v1 import health, health_pb2, health_pb2_grpc
-
-server = grpc.server(futures.ThreadPoolExecutor(max_workers=4))
-health_pb2_grpc.add_HealthServicer_to_server(health.HealthServicer(), server)
-if sys.argv[1] == "reflection":
-    from grpc_reflection.v1alpha import reflection
-    names = [health_pb2.DESCRIPTOR.services_by_name["Health"].full_name, reflection.SERVICE_NAME]
-    reflection.enable_server_reflection(names, server)
-if len(sys.argv) > 3:
-    key, cert = (open(p, "rb").read() for p in sys.argv[2:4])
-    port = server.add_secure_port("127.0.0.1:0", grpc.ssl_server_credentials([(key, cert)]))
-else:
-    port = server.add_insecure_port("127.0.0.1:0")
-server.start()
-print(f"listening on port {port}", flush=True)
-server.wait_for_termination()
-"#;
+const GRPC_SERVER: &str = include_str!("../../fixtures/servers/grpc_server.py");
 
 /// The Python modules the gRPC server imports.
 const GRPC_MODULES: &str = "import grpc, grpc_health.v1.health, grpc_reflection.v1alpha.reflection";
