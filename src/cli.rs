@@ -13,6 +13,7 @@ mod forward;
 pub mod generate;
 mod inspect;
 mod lifecycle;
+pub mod mcp;
 mod monitoring;
 mod options;
 mod serve;
