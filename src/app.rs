@@ -2,10 +2,13 @@
 //! for a report and an exit code, renders the report and exits; nothing below this module
 //! knows the command line exists.
 
+use std::sync::Arc;
+
 use crate::cli::Command;
 use crate::commands::{self, Report, Ui};
 use crate::error::Result;
 use crate::exit::Exit;
+use crate::web::mcp::{Job, Refused, ToolSpec, Tools};
 
 /// Run the command (`ls` when none was given) and say which exit code its answer means.
 /// `ui` hears about long-running work and answers the questions some commands ask.
@@ -40,7 +43,23 @@ pub fn run(command: Option<&Command>, ui: &dyn Ui) -> Result<(Report, Exit)> {
         Some(Command::Forward(a)) => commands::forward::run(&a.options()?, ui),
         Some(Command::Tap(a)) => commands::tap::run(&a.options()?, ui),
         Some(Command::Bench(a)) => commands::bench::run(&a.options()?, ui),
+        Some(Command::Mcp(a)) => crate::web::mcp::run(&a.options()?, Arc::new(Verbs), ui),
         Some(Command::Man(a)) => crate::cli::generate::run_man(a),
         Some(Command::Completions(a)) => crate::cli::generate::run_completions(a),
+    }
+}
+
+/// The MCP server's tools: the verbs, their schemas and arguments read from the command-line
+/// definition, a call run by [`run`] as the command line would run it.
+struct Verbs;
+
+impl Tools for Verbs {
+    fn list(&self) -> Vec<ToolSpec> {
+        crate::cli::mcp::tools()
+    }
+
+    fn prepare(&self, tool: &str, arguments: &serde_json::Value) -> Result<Job, Refused> {
+        let command = crate::cli::mcp::command_for(tool, arguments)?;
+        Ok(Box::new(move |ui: &dyn Ui| run(Some(&command), ui)))
     }
 }

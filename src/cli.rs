@@ -29,6 +29,7 @@ pub use forward::ForwardArgs;
 pub use generate::{CompletionsArgs, ManArgs};
 pub use inspect::{DoctorArgs, ExplainArgs, LsArgs, ProbeArgs, WhoArgs};
 pub use lifecycle::{KillArgs, PickArgs, ProjectArgs, ReleaseArgs, ReserveArgs, RunArgs, WaitArgs};
+pub use mcp::McpArgs;
 pub use monitoring::{
     AuditArgs, CheckAuditArgs, CheckCommand, CheckConnectArgs, CheckListenArgs, ExporterArgs,
     FailOn,
@@ -149,6 +150,14 @@ pub enum Command {
     Tap(TapArgs),
     /// Loopback latency and throughput: connect and round-trip percentiles, bytes per second.
     Bench(BenchArgs),
+    /// Serve the port tools to a coding agent over the Model Context Protocol (stdio):
+    /// ls, who, explain, doctor, probe, pick, reserve, release, wait, history, audit,
+    /// check_config and kill (a dry run unless the call says confirm).
+    #[command(after_help = help("", &[
+        ("portscope mcp", "Serve on standard input and output; an agent's mcpServers entry runs this."),
+        ("portscope mcp --read-only", "Only the tools that change nothing: no kill, reserve or release."),
+    ]))]
+    Mcp(McpArgs),
     /// Print the man page of portscope or of one command (roff, for `man -l -`), or write
     /// them all with --dir.
     Man(ManArgs),

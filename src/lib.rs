@@ -19,6 +19,7 @@
 //! | `history` | the history store (bundled SQLite): a free port's last holder |
 //! | `web` | `server`: the bounded HTTP server runtime (tokio, axum) |
 //! | `engines` | asking Docker and Podman which container a published port serves (httparse) |
+//! | `mcp` | `portscope mcp`, the MCP server (rmcp, the official SDK; needs `web`) |
 //! | `tui`, `capture` | the crates of the live terminal view (ratatui) and of `tap` (etherparse, pcap-file); only the command line uses them today |
 //! | `cli` (default) | the command line, the renderers and every verb; needs all of the above |
 //!

@@ -45,11 +45,7 @@ fn patient_limits() -> Limits {
 
 /// Gather everything the rules look at; probe TCP listeners when `probe`. With `ports`, only
 /// the listeners on them (and no unix sockets).
-pub fn gather(
-    probe: bool,
-    ports: &[u16],
-    progress: &(dyn Fn(usize, usize) + Sync),
-) -> Result<Context> {
+pub fn gather(probe: bool, ports: &[u16], watch: engine::Watch) -> Result<Context> {
     let snap = snapshot::take(&Request {
         sockets: SocketQuery {
             unix: true,
@@ -85,7 +81,7 @@ pub fn gather(
             .filter(|s| s.proto != Proto::Unix && kept(s, ephemeral) && wanted(s))
             .count();
     if probe {
-        probe_listeners(&mut ctx, progress);
+        probe_listeners(&mut ctx, watch);
     }
     ctx.container_sides = container_sides(&ctx);
     Ok(ctx)
@@ -235,7 +231,7 @@ fn reach(l: &Listener) -> SocketAddr {
 
 /// Probe every TCP listener once (bounded), in parallel; listeners a debugger flag already
 /// identifies are not touched (connecting to a JDWP agent ends its listening for a while).
-fn probe_listeners(ctx: &mut Context, progress: &(dyn Fn(usize, usize) + Sync)) {
+fn probe_listeners(ctx: &mut Context, watch: engine::Watch) {
     let mut jobs: Vec<(usize, SocketAddr, ProbeContext)> = Vec::new();
     let mut seen = BTreeSet::new();
     for (i, l) in ctx.listeners.iter().enumerate() {
@@ -266,7 +262,7 @@ fn probe_listeners(ctx: &mut Context, progress: &(dyn Fn(usize, usize) + Sync)) 
     }
     let work: Vec<(SocketAddr, ProbeContext)> =
         jobs.iter().map(|(_, a, c)| (*a, c.clone())).collect();
-    let results = engine::probe_all(&work, &limits(), CONCURRENCY, progress);
+    let results = engine::probe_all(&work, &limits(), CONCURRENCY, watch);
     let mut retry = Vec::new();
     for ((i, addr, pctx), result) in jobs.into_iter().zip(results) {
         let missed = result.state == PortState::Open
@@ -287,10 +283,15 @@ fn probe_listeners(ctx: &mut Context, progress: &(dyn Fn(usize, usize) + Sync)) 
             l.probe = Some(result);
         }
     }
-    if !retry.is_empty() {
+    if !retry.is_empty() && !(watch.stop)() {
         let work: Vec<(SocketAddr, ProbeContext)> =
             retry.iter().map(|(_, a, c)| (*a, c.clone())).collect();
-        let results = engine::probe_all(&work, &patient_limits(), CONCURRENCY, &|_, _| {});
+        let results = engine::probe_all(
+            &work,
+            &patient_limits(),
+            CONCURRENCY,
+            engine::Watch::quiet(),
+        );
         for ((i, _, _), result) in retry.into_iter().zip(results) {
             if result.identification.is_some()
                 && let Some(l) = ctx.listeners.get_mut(i)
@@ -344,7 +345,7 @@ fn probe_from_outside(ctx: &mut Context) {
         return;
     }
     let work: Vec<(SocketAddr, ProbeContext)> = jobs.iter().map(|(_, j)| j.clone()).collect();
-    let results = engine::probe_all(&work, &limits(), CONCURRENCY, &|_, _| {});
+    let results = engine::probe_all(&work, &limits(), CONCURRENCY, engine::Watch::quiet());
     for ((i, _), result) in jobs.into_iter().zip(results) {
         if let Some(l) = ctx.listeners.get_mut(i) {
             l.outside = Some(result);

@@ -146,17 +146,18 @@ pub fn audit(opts: &AuditOptions) -> Result<AuditReport> {
 /// Run every audit rule on the listeners of these ports only (none = every listener): only
 /// they are probed, and unix sockets are left out.
 pub fn audit_ports(opts: &AuditOptions, ports: &[u16]) -> Result<AuditReport> {
-    audit_ports_with(opts, ports, &|_, _| {})
+    audit_ports_with(opts, ports, crate::probe::engine::Watch::quiet())
 }
 
-/// [`audit_ports`], telling `progress` how far probing is (`(done, total)` after each port).
+/// [`audit_ports`], telling `watch` how far probing is (`(done, total)` after each port) and
+/// stopping the probes when it says so (the listeners not probed then are judged unprobed).
 pub fn audit_ports_with(
     opts: &AuditOptions,
     ports: &[u16],
-    progress: &(dyn Fn(usize, usize) + Sync),
+    watch: crate::probe::engine::Watch,
 ) -> Result<AuditReport> {
     let allowlist = allowlist::resolve(opts.allowlist.as_deref())?;
-    let ctx = gather::gather(opts.probe, ports, progress)?;
+    let ctx = gather::gather(opts.probe, ports, watch)?;
     Ok(evaluate(&ctx, allowlist.as_ref()))
 }
 

@@ -98,9 +98,11 @@ pub fn run(opts: &Options, ui: &dyn Ui) -> Result<(Report, Exit)> {
         probe: opts.probe,
         allowlist: opts.allowlist.clone(),
     };
-    let audit = crate::audit::audit_ports_with(&audit_opts, &opts.ports, &|done, total| {
-        ui.progress(done, total)
-    })?;
+    let watch = crate::probe::engine::Watch {
+        progress: &|done, total| ui.progress(done, total),
+        stop: &|| ui.cancelled(),
+    };
+    let audit = crate::audit::audit_ports_with(&audit_opts, &opts.ports, watch)?;
     let failed = threshold(opts.fail_on)
         .zip(audit.worst())
         .is_some_and(|(limit, worst)| worst >= limit);

@@ -21,6 +21,8 @@ pub mod history;
 pub mod kill;
 pub mod ls;
 #[cfg(feature = "cli")]
+pub mod mcp;
+#[cfg(feature = "cli")]
 pub mod pick;
 #[cfg(feature = "cli")]
 pub mod probe;
@@ -99,6 +101,8 @@ pub enum Report {
     Wait(Box<wait::WaitReport>),
     /// `man`, `completions`
     Generated(Box<generate::GeneratedReport>),
+    /// `mcp` (when the client has gone)
+    Mcp(Box<mcp::McpReport>),
 }
 
 #[cfg(feature = "cli")]
@@ -137,6 +141,16 @@ pub trait Ui: Sync {
     fn output_closed(&self) -> bool {
         false
     }
+    /// Whether whoever asked for the work no longer wants it (an MCP client cancelled the
+    /// call): long loops (`probe`'s addresses, `wait`'s looks, `audit`'s probes) start
+    /// nothing new and return what they have.
+    fn cancelled(&self) -> bool {
+        false
+    }
+    /// `wait` has looked `looks` times, `elapsed` into its `timeout`, and goes on.
+    fn waiting(&self, looks: u32, elapsed: std::time::Duration, timeout: std::time::Duration) {
+        let _ = (looks, elapsed, timeout);
+    }
 }
 
 #[cfg(feature = "cli")]
@@ -168,6 +182,7 @@ impl Report {
             Report::Bench(_) => "bench",
             Report::Wait(_) => "wait",
             Report::Generated(r) => r.command,
+            Report::Mcp(_) => "mcp",
         }
     }
 }

@@ -87,10 +87,13 @@ struct Named {
 /// hears of each address as it finishes.
 pub fn run(opts: &Options, ui: &dyn Ui) -> Result<(Report, Exit)> {
     let limits = limits(opts.deadline);
-    let progress = |done, total| ui.progress(done, total);
+    let watch = crate::probe::engine::Watch {
+        progress: &|done, total| ui.progress(done, total),
+        stop: &|| ui.cancelled(),
+    };
     let mut named = Vec::new();
     let jobs = jobs(&opts.targets, &mut named)?;
-    let results = run_jobs(jobs, &limits, opts.concurrency, &progress);
+    let results = run_jobs(jobs, &limits, opts.concurrency, watch);
     let clients = named
         .into_iter()
         .map(|n| {

@@ -118,9 +118,13 @@ pub struct WaitReport {
     pub last: Vec<Seen>,
 }
 
-/// Run `wait`: exit 0 when the condition was met, 1 when the timeout came first.
-pub fn run(opts: &Options, _ui: &dyn Ui) -> Result<(Report, Exit)> {
-    let report = wait(opts)?;
+/// The longest `wait` sleeps between checks of [`Ui::cancelled`].
+const CANCEL_CHECK: Duration = Duration::from_millis(50);
+
+/// Run `wait`: exit 0 when the condition was met, 1 when the timeout came first (or the
+/// caller cancelled). `ui` hears of each look that did not meet it.
+pub fn run(opts: &Options, ui: &dyn Ui) -> Result<(Report, Exit)> {
+    let report = wait(opts, ui)?;
     let code = if report.met {
         Exit::Success
     } else {
@@ -129,7 +133,7 @@ pub fn run(opts: &Options, _ui: &dyn Ui) -> Result<(Report, Exit)> {
     Ok((Report::Wait(Box::new(report)), code))
 }
 
-fn wait(opts: &Options) -> Result<WaitReport> {
+fn wait(opts: &Options, ui: &dyn Ui) -> Result<WaitReport> {
     let (port, addresses) = addresses(&opts.target)?;
     let udp = opts.target.proto() == Some(Proto::Udp);
     if udp && opts.until != Until::Free {
@@ -155,7 +159,7 @@ fn wait(opts: &Options) -> Result<WaitReport> {
             Until::Free => free(&opts.target, port, &addresses, false)?,
         };
         let now = Instant::now();
-        if met || now >= deadline {
+        if met || now >= deadline || ui.cancelled() {
             let last = if met || opts.until != Until::Free {
                 last
             } else {
@@ -173,7 +177,15 @@ fn wait(opts: &Options) -> Result<WaitReport> {
                 last,
             });
         }
-        std::thread::sleep(opts.interval.min(deadline - now));
+        ui.waiting(attempts, now - start, opts.timeout);
+        let until = now + opts.interval.min(deadline - now);
+        while !ui.cancelled() {
+            let left = until.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                break;
+            }
+            std::thread::sleep(left.min(CANCEL_CHECK));
+        }
     }
 }
 

@@ -50,21 +50,18 @@ pub struct Job {
     pub ctx: Context,
 }
 
-/// How far a long piece of work is: `(done, total)` after each item.
-pub type Progress<'a> = &'a (dyn Fn(usize, usize) + Sync);
-
 /// Probe the TCP listeners of a snapshot that `keep` selects (for `who --probe`,
 /// `explain --probe`), telling `progress` after each.
 pub fn probe_snapshot_listeners(
     snap: &Snapshot,
     keep: &dyn Fn(&Socket) -> bool,
-    progress: Progress,
+    progress: &(dyn Fn(usize, usize) + Sync),
 ) -> Vec<ProbeResult> {
     run_jobs(
         listener_jobs(snap, "", keep),
         &Limits::default(),
         16,
-        progress,
+        engine::Watch::progress(progress),
     )
 }
 
@@ -73,10 +70,10 @@ pub fn run_jobs(
     jobs: Vec<Job>,
     limits: &Limits,
     concurrency: usize,
-    progress: &(dyn Fn(usize, usize) + Sync),
+    watch: engine::Watch,
 ) -> Vec<ProbeResult> {
     let work: Vec<(SocketAddr, Context)> = jobs.iter().map(|j| (j.addr, j.ctx.clone())).collect();
-    let probes = engine::probe_all(&work, limits, concurrency, progress);
+    let probes = engine::probe_all(&work, limits, concurrency, watch);
     jobs.into_iter()
         .zip(probes)
         .map(|(job, probe)| ProbeResult {

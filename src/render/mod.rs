@@ -41,6 +41,10 @@ use style::Palette;
 
 /// The full text to print on standard output for a report.
 pub fn report(report: &Report, cfg: &Config) -> String {
+    if let Report::Mcp(_) = report {
+        // Standard output was the protocol's: nothing follows the session, JSON or not.
+        return String::new();
+    }
     if cfg.json {
         // `Report` serialises as the report it holds (untagged): one envelope for every verb.
         let json = json::to_string(report.command(), report, cfg.pretty);
@@ -73,6 +77,7 @@ pub fn report(report: &Report, cfg: &Config) -> String {
         Report::Wait(r) => wait::render(r, &pal),
         Report::Generated(r) if r.files.is_empty() => r.text.clone(),
         Report::Generated(r) => r.files.iter().map(|f| format!("{f}\n")).collect(),
+        Report::Mcp(_) => String::new(),
     }
 }
 

@@ -246,6 +246,25 @@ pub fn forked_listener() -> Spawned {
     )
 }
 
+/// A Python interpreter that runs `import` (a line such as `import grpc, fakeredis`): the
+/// virtual environment `.ci/run` makes for PyPI packages (`PORTSCOPE_PYPI_PYTHON`), else
+/// `python3`. When neither can, one skip line naming `needs` (or a failure in CI).
+pub fn pypi_python(import: &str, needs: &str) -> Option<PathBuf> {
+    let candidates = std::env::var_os("PORTSCOPE_PYPI_PYTHON")
+        .map(PathBuf::from)
+        .into_iter()
+        .chain(find_tool("python3"));
+    let found = candidates.into_iter().find(|python| {
+        Command::new(python)
+            .args(["-c", import])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    });
+    needs_installed(&current_test(), found.is_some(), needs).then_some(found)?
+}
+
 /// True when the tests run as root.
 pub fn is_root() -> bool {
     rustix::process::geteuid().is_root()

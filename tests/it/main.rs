@@ -37,6 +37,7 @@ mod kill_respawn;
 mod layers;
 mod lifecycle;
 mod ls;
+mod mcp;
 mod names;
 mod nat_published;
 mod nss;

@@ -410,14 +410,44 @@ mod wire;
 pub(super) use wire::ReadTimeout;
 use wire::*;
 
-/// Probe many addresses with at most `concurrency` at a time; `progress(done, total)` is
-/// called after each.
+/// Who hears how far a batch of probes is, and whether it should go on.
+#[derive(Clone, Copy)]
+pub struct Watch<'a> {
+    /// `(done, total)` after each address, and `(0, total)` at the start.
+    pub progress: &'a (dyn Fn(usize, usize) + Sync),
+    /// Asked before each address is started: `true` starts no more, and the batch returns
+    /// the ones already done (those in flight end within their deadline).
+    pub stop: &'a (dyn Fn() -> bool + Sync),
+}
+
+impl<'a> Watch<'a> {
+    /// Progress told to `progress`; never stopped.
+    pub fn progress(progress: &'a (dyn Fn(usize, usize) + Sync)) -> Watch<'a> {
+        Watch {
+            progress,
+            stop: &|| false,
+        }
+    }
+
+    /// Nobody listens; never stopped.
+    pub fn quiet() -> Watch<'static> {
+        Watch {
+            progress: &|_, _| {},
+            stop: &|| false,
+        }
+    }
+}
+
+/// Probe many addresses with at most `concurrency` at a time, telling `watch` after each.
+/// The results are in the jobs' order; when `watch` stops the batch they are the first ones
+/// only (addresses are started in order, and each started one is finished).
 pub fn probe_all(
     jobs: &[(SocketAddr, Context)],
     limits: &Limits,
     concurrency: usize,
-    progress: &(dyn Fn(usize, usize) + Sync),
+    watch: Watch,
 ) -> Vec<PortProbe> {
+    let progress = watch.progress;
     // Started: a progress display can show the total before the first port is done.
     progress(0, jobs.len());
     let next = AtomicUsize::new(0);
@@ -429,6 +459,9 @@ pub fn probe_all(
                 s.spawn(|| {
                     let mut mine = Vec::new();
                     loop {
+                        if (watch.stop)() {
+                            break;
+                        }
                         let i = next.fetch_add(1, Ordering::Relaxed);
                         let Some((addr, ctx)) = jobs.get(i) else {
                             break;

@@ -50,22 +50,11 @@ const GRPC_MODULES: &str = "import grpc, grpc_health.v1.health, grpc_reflection.
 /// A Python interpreter that can import grpcio, grpcio-health-checking and grpcio-reflection:
 /// `PORTSCOPE_PYPI_PYTHON`, else `python3`. Skips the test (one line) when there is none.
 fn grpc_python() -> Option<PathBuf> {
-    let candidates = std::env::var_os("PORTSCOPE_PYPI_PYTHON")
-        .map(PathBuf::from)
-        .into_iter()
-        .chain(harness::find_tool("python3"));
-    let found = candidates.into_iter().find(|python| {
-        Command::new(python)
-            .args(["-c", GRPC_MODULES])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .is_ok_and(|s| s.success())
-    });
-    let test = harness::current_test();
-    let needs = "grpcio, grpcio-health-checking, grpcio-reflection \
-                 (PyPI packages; .ci/run installs them in target/ci-pypi)";
-    harness::needs_installed(&test, found.is_some(), needs).then_some(found)?
+    harness::pypi_python(
+        GRPC_MODULES,
+        "grpcio, grpcio-health-checking, grpcio-reflection \
+         (PyPI packages; .ci/run installs them in target/ci-pypi)",
+    )
 }
 
 /// The gRPC server ([`GRPC_SERVER`]) with reflection or without, in clear text or over TLS
