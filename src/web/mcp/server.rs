@@ -5,7 +5,7 @@
 //! the client's cancellation, which the verb sees at its next check.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use rmcp::model::{
     CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, Implementation,
@@ -48,6 +48,9 @@ pub(super) struct Stats {
 #[derive(Clone)]
 struct Server {
     tools: Arc<dyn Tools>,
+    /// The tools offered, read from the command-line definition at the first list or call
+    /// (not at start: `initialize` is answered before anything is read).
+    offered: Arc<OnceLock<Vec<ToolSpec>>>,
     read_only: bool,
     stats: Arc<Stats>,
 }
@@ -57,6 +60,7 @@ pub(super) async fn serve(read_only: bool, tools: Arc<dyn Tools>) -> Result<McpR
     let stats = Arc::new(Stats::default());
     let server = Server {
         tools,
+        offered: Arc::default(),
         read_only,
         stats: Arc::clone(&stats),
     };
@@ -75,7 +79,7 @@ pub(super) async fn serve(read_only: bool, tools: Arc<dyn Tools>) -> Result<McpR
         Err(ServerInitializeError::ConnectionClosed(_)) => {}
         Err(e) => {
             return Err(Error::bad_input(
-                format!("the MCP client's first message was not an initialize request: {e}"),
+                format!("the MCP session could not start: {e}"),
                 "an MCP client over standard input and output (see docs/mcp.md)",
             ));
         }
@@ -84,12 +88,16 @@ pub(super) async fn serve(read_only: bool, tools: Arc<dyn Tools>) -> Result<McpR
 }
 
 impl Server {
-    fn offered(&self) -> impl Iterator<Item = ToolSpec> + use<> {
-        let read_only = self.read_only;
-        self.tools
-            .list()
-            .into_iter()
-            .filter(move |t| !read_only || matches!(t.effect, Effect::ReadOnly | Effect::Lease))
+    /// The tools this server offers: every one, or with `--read-only` those that neither
+    /// stop processes nor change reservations.
+    fn offered(&self) -> &[ToolSpec] {
+        self.offered.get_or_init(|| {
+            let mut tools = self.tools.list();
+            if self.read_only {
+                tools.retain(|t| matches!(t.effect, Effect::ReadOnly | Effect::Lease));
+            }
+            tools
+        })
     }
 }
 
@@ -106,7 +114,7 @@ impl ServerHandler for Server {
         _context: RequestContext<RoleServer>,
     ) -> std::result::Result<ListToolsResult, ErrorData> {
         Ok(ListToolsResult::with_all_items(
-            self.offered().map(tool).collect(),
+            self.offered().iter().cloned().map(tool).collect(),
         ))
     }
 
@@ -116,8 +124,8 @@ impl ServerHandler for Server {
         context: RequestContext<RoleServer>,
     ) -> std::result::Result<CallToolResponse, ErrorData> {
         let name = request.name.as_ref();
-        if !self.offered().any(|t| t.name == name) {
-            let offered: Vec<&str> = self.offered().map(|t| t.name).collect();
+        if !self.offered().iter().any(|t| t.name == name) {
+            let offered: Vec<&str> = self.offered().iter().map(|t| t.name).collect();
             let why = match self.tools.list().iter().any(|t| t.name == name) {
                 true => " (this server is read-only: portscope mcp --read-only)",
                 false => "",
