@@ -204,6 +204,10 @@ fn inspector_kill_shows_the_plan_until_confirmed_then_frees_the_port() {
     assert!(holding(port).is_empty(), "port {port} still held");
 }
 
+/// The session of `tests/fixtures/mcp/session.py`: initialize, list, `pick` twice (distinct
+/// ports), `wait` on a port opened 1 s later (progress heard), a long `probe` cancelled (back
+/// within a second, no new connection after), a confirmed `kill` of a port the client itself
+/// holds (refused: portscope's parent), and bad calls (errors, and the server answers on).
 #[test]
 fn python_sdk_session_picks_waits_cancels_and_survives_bad_calls() {
     let needs = "mcp (PyPI package; .ci/run installs it in target/ci-pypi)";
