@@ -5,7 +5,7 @@
 //! arguments become a verb's `Options` come from the one command-line definition, through
 //! [`Tools`] (the application implements it); results are the verbs' reports as `--json`
 //! gives them, plus the text the command line prints, cut short, for the model. A verb runs
-//! on a blocking thread with an [`McpUi`](ui) that turns its progress into progress
+//! on a blocking thread with a `Ui` of its own (`ui.rs`) that turns its progress into progress
 //! notifications and the client's cancellation into [`Ui::cancelled`].
 
 mod server;
