@@ -19,18 +19,19 @@ portscope_line() {
 #   LOADGEN  the path of bench/loadgen.py
 #   LG_PID   "" (the running loadgen's pid, kept here)
 
-# start_loadgen_run PAIRS LISTENERS PROCS: starts bench/loadgen.py in $WORK/lg (for 120 s at
-# the most), sets LG_PID and waits for its manifest; exits 1 with loadgen's log if it does not
-# get ready within about 60 s.
+# start_loadgen_run PAIRS LISTENERS PROCS [LOADGEN OPTION...]: starts bench/loadgen.py in
+# $WORK/lg (for 120 s at the most, unless the options give another --duration), sets LG_PID and
+# waits for its manifest; exits 1 with loadgen's log if it does not get ready within
+# LG_READY_TIMEOUT seconds (default 60).
 start_loadgen_run() {
     local dir=$WORK/lg
     rm -rf "$dir"; mkdir -p "$dir"
     (cd "$dir" && exec python3 "$LOADGEN" --pairs "$1" --listeners "$2" --procs "$3" \
-        --duration 120 --manifest manifest.json --pidfile loadgen.pid >loadgen.log 2>&1) &
+        --duration 120 --manifest manifest.json --pidfile loadgen.pid "${@:4}" >loadgen.log 2>&1) &
     LG_PID=$!
     local waited=0
     until [[ -f $dir/manifest.json ]]; do
-        if ! kill -0 "$LG_PID" 2>/dev/null || (( waited >= 600 )); then
+        if ! kill -0 "$LG_PID" 2>/dev/null || (( waited >= ${LG_READY_TIMEOUT:-60} * 10 )); then
             echo "$BENCH: loadgen did not become ready; its log:" >&2
             cat "$dir/loadgen.log" >&2 || true
             exit 1
