@@ -19,9 +19,15 @@
 //! namespace or uid is unknown, keeps the old, cautious answer: hidden.
 //!
 //! Processes come and go between the kernel's socket dump and the fd walk, so before deciding,
-//! the fds of the processes running as the unattributed sockets' uids are read once more (a
-//! process started after the pid list was taken is seen then); and a socket still called hidden
-//! is looked for again in the kernel: one that is gone was let go of, not hidden.
+//! the fds of the processes that could have missed a socket are read once more, among those
+//! running as the unattributed sockets' uids: a process started after the pid list was taken,
+//! and one whose fds were read before the dump was complete (it may have opened the socket
+//! after). A process read after the dump was complete held every socket of the dump it holds
+//! then — except one passed to it over a unix socket meanwhile by a process read earlier,
+//! which is then called hidden or ownerless. So a socket no process holds (a kernel socket,
+//! one in flight) costs a second read of the early processes only, not of every process. And
+//! a socket still called hidden is looked for again in the kernel: one that is gone was let
+//! go of, not hidden.
 
 use std::collections::HashSet;
 
@@ -78,8 +84,10 @@ fn unattributed(sockets: &[Socket], scan: &FdScan) -> HashSet<u64> {
         .collect()
 }
 
-/// Read once more the fds of the processes running as the uids of sockets left without a
-/// holder, and add what they hold (and any newly unreadable process) to `scan`.
+/// Read once more the fds of the processes that may have missed a socket left without a
+/// holder — started after the walk's pid list, or read before the dump was complete — among
+/// those running as those sockets' uids; add what they hold (and any newly unreadable
+/// process) to `scan`.
 pub(crate) fn second_look(sockets: &[Socket], scan: &mut FdScan, threads: usize) {
     let missing = unattributed(sockets, scan);
     if missing.is_empty() {
@@ -93,7 +101,16 @@ pub(crate) fn second_look(sockets: &[Socket], scan: &mut FdScan, threads: usize)
     let Ok(pids) = procfs::list_pids() else {
         return;
     };
-    let again: Vec<PidEntry> = pids.into_iter().filter(|e| uids.contains(&e.uid)).collect();
+    let missed = |pid: u32| {
+        scan.listed.binary_search(&pid).is_err() || scan.early.binary_search(&pid).is_ok()
+    };
+    let again: Vec<PidEntry> = pids
+        .into_iter()
+        .filter(|e| uids.contains(&e.uid) && missed(e.pid))
+        .collect();
+    if again.is_empty() {
+        return;
+    }
     let wanted = Wanted {
         inodes: &missing,
         stop_early: true,
@@ -132,16 +149,41 @@ pub(crate) fn classify(sockets: &mut [Socket], suspects: &[(PidEntry, Suspect)])
     }
 }
 
+/// At most this many ports are asked about one by one when rechecking hidden sockets; with
+/// more, the whole query is dumped again.
+const RECHECK_PORTS: usize = 8;
+
 /// Ask the kernel again for the sockets still called hidden: one no longer there (or there
-/// without a file) was closed by whoever held it, so nothing hides it.
+/// without a file) was closed by whoever held it, so nothing hides it. A few hidden sockets
+/// (a kernel's, one held by an init portscope may not read) are asked about by their ports,
+/// filtered in the kernel, rather than by dumping every socket again.
 pub(crate) fn recheck_hidden(sockets: &mut [Socket], query: &SocketQuery) {
-    if !sockets.iter().any(|s| s.owner_hidden) {
+    let ports: HashSet<Option<u16>> = sockets
+        .iter()
+        .filter(|s| s.owner_hidden)
+        .map(|s| s.port())
+        .collect();
+    if ports.is_empty() {
         return;
     }
-    let Ok(now) = sock_diag::dump(query) else {
-        return;
+    let queries: Vec<SocketQuery> = match ports.iter().copied().collect::<Option<Vec<u16>>>() {
+        Some(ports) if ports.len() <= RECHECK_PORTS => ports
+            .into_iter()
+            .map(|p| {
+                let mut q = query.clone();
+                q.port_range = Some((p, p));
+                q
+            })
+            .collect(),
+        _ => vec![query.clone()],
     };
-    let open: HashSet<u64> = now.iter().map(|s| s.inode).filter(|&i| i != 0).collect();
+    let mut open = HashSet::new();
+    for q in &queries {
+        let Ok(now) = sock_diag::dump(q) else {
+            return;
+        };
+        open.extend(now.iter().map(|s| s.inode).filter(|&i| i != 0));
+    }
     settle_closed(sockets, &open);
 }
 
