@@ -98,10 +98,17 @@ impl Table {
         let push_line = |out: &mut String, cells: &[String]| {
             let start = out.len();
             for (i, cell) in cells.iter().enumerate().take(cols) {
-                let cell = fit::shorten(cell, widths[i]);
-                out.push_str(&cell);
+                let natural = fit::width(cell);
+                let used = if natural <= widths[i] {
+                    out.push_str(cell);
+                    natural
+                } else {
+                    let short = fit::shorten(cell, widths[i]);
+                    out.push_str(&short);
+                    fit::width(&short)
+                };
                 if i + 1 < cols {
-                    let pad = widths[i].saturating_sub(fit::width(&cell)) + 2;
+                    let pad = widths[i].saturating_sub(used) + 2;
                     out.extend(std::iter::repeat_n(' ', pad));
                 }
             }
