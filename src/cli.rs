@@ -155,7 +155,7 @@ pub enum Command {
     /// check_config and kill (a dry run unless the call says confirm).
     #[command(after_help = help("", &[
         ("portscope mcp", "Serve on standard input and output; an agent's mcpServers entry runs this."),
-        ("portscope mcp --read-only", "Only the tools that change nothing: no kill, reserve or release."),
+        ("portscope mcp --read-only", "Without kill, reserve and release: nothing stopped, no reservation changed."),
     ]))]
     Mcp(McpArgs),
     /// Print the man page of portscope or of one command (roff, for `man -l -`), or write

@@ -18,7 +18,7 @@ use crate::web::mcp::{Effect, Refused, ToolSpec};
 /// Arguments of `mcp`.
 #[derive(Debug, Args)]
 pub struct McpArgs {
-    /// Offer only the tools that change nothing: no kill, reserve or release.
+    /// Leave out the tools that stop processes or change reservations: kill, reserve, release.
     #[arg(long)]
     pub read_only: bool,
 }

@@ -227,7 +227,14 @@ fn coturn_answers_a_stun_binding_request() {
             .arg(port.to_string())
             // UDP only: the port was picked free for UDP, and a TCP listener that another test
             // holds on the same number left coturn retrying its bind, never answering.
-            .args(["--no-tcp", "--no-tls", "--no-dtls", "--no-cli", "--log-file", "stdout"])
+            .args([
+                "--no-tcp",
+                "--no-tls",
+                "--no-dtls",
+                "--no-cli",
+                "--log-file",
+                "stdout",
+            ])
             .args(["--pidfile", &dir.join("turnserver.pid")])
             .args(["--db", &dir.join("turndb")]);
         cmd
