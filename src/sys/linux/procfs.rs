@@ -1,4 +1,5 @@
-//! `/proc`: the process table, the fd walk that joins sockets to processes, and process details.
+//! `/proc`: the process table, the fd walk that joins sockets to processes (`procfs/fds.rs`),
+//! and process details.
 //!
 //! The fd walk is the hot path of every command (≈ 5 µs of kernel time per fd), so it is
 //! hand-rolled on `rustix` (raw `getdents64` + `readlinkat` into a stack buffer, no allocation
@@ -8,16 +9,16 @@
 //! Races are normal here: a process that exits between listing and reading is skipped
 //! silently (ENOENT/ESRCH), but one whose fds we may not read is *counted*, never skipped.
 
-use std::collections::HashMap;
-use std::collections::HashSet;
 use std::ffi::CStr;
 use std::mem::MaybeUninit;
 use std::os::fd::OwnedFd;
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use rustix::fs::{AtFlags, Mode, OFlags, RawDir};
-use rustix::io::Errno;
+
+mod fds;
+
+pub use fds::{FdScan, Wanted, scan_fds, scan_fds_beside};
 
 use super::cgroup;
 use super::users::Names;
@@ -31,23 +32,6 @@ pub struct PidEntry {
     pub pid: u32,
     /// Effective uid.
     pub uid: u32,
-}
-
-/// The result of walking processes' fd tables.
-#[derive(Debug, Default, Clone)]
-pub struct FdScan {
-    /// Socket inode → pids holding an fd on it (ascending, deduplicated).
-    pub owners: HashMap<u64, Vec<u32>>,
-    /// Processes whose fd table could not be read for lack of permission.
-    pub unreadable: Vec<PidEntry>,
-    /// How many processes' fd tables were read.
-    pub scanned: usize,
-    /// The pids the walk was given, ascending.
-    pub listed: Vec<u32>,
-    /// Of those, the ones whose fds were read before the socket dump beside the walk was
-    /// complete (see [`scan_fds_beside`]), ascending: a socket such a process opened after its
-    /// read can be in the dump with no owner found. Empty when the dump came first.
-    pub early: Vec<u32>,
 }
 
 /// Open `path` as a directory for `getdents64`/`*at` calls.
@@ -93,180 +77,6 @@ pub fn list_pids() -> Result<Vec<PidEntry>> {
         }
     }
     Ok(out)
-}
-
-/// What reading one process's fd table gave.
-enum FdRead {
-    /// Read: the socket inodes it holds (possibly several fds on one inode, deduplicated later).
-    Sockets,
-    /// Permission denied.
-    Denied,
-    /// The process is gone (or is a zombie without an fd table).
-    Gone,
-}
-
-/// Parse a `socket:[12345]` link target.
-fn socket_inode(link: &[u8]) -> Option<u64> {
-    let rest = link.strip_prefix(b"socket:[")?;
-    let digits = rest.strip_suffix(b"]")?;
-    let mut n: u64 = 0;
-    for &d in digits {
-        if !d.is_ascii_digit() {
-            return None;
-        }
-        n = n.checked_mul(10)?.checked_add(u64::from(d - b'0'))?;
-    }
-    Some(n)
-}
-
-/// Read `/proc/<pid>/fd`, calling `found(inode)` for every socket fd.
-fn read_fds(
-    proc_fd: &OwnedFd,
-    pid: u32,
-    dirbuf: &mut [MaybeUninit<u8>],
-    mut found: impl FnMut(u64),
-) -> FdRead {
-    let path = format!("{pid}/fd");
-    let fd_dir = match open_dir(proc_fd, path.as_str()) {
-        Ok(fd) => fd,
-        Err(Errno::ACCESS | Errno::PERM) => return FdRead::Denied,
-        Err(_) => return FdRead::Gone,
-    };
-    let mut dir = RawDir::new(&fd_dir, dirbuf);
-    let mut link = [0u8; 40];
-    while let Some(entry) = dir.next() {
-        let Ok(entry) = entry else {
-            // The process exited while we read its table: what we saw stays valid.
-            break;
-        };
-        let name = entry.file_name();
-        if name.to_bytes().first() == Some(&b'.') {
-            continue;
-        }
-        match rustix::fs::readlinkat_raw(&fd_dir, name, &mut link[..]) {
-            Ok(len) => {
-                let len = len.min(link.len());
-                if let Some(inode) = socket_inode(&link[..len]) {
-                    found(inode);
-                }
-            }
-            // The directory was listable but its links are not (seen for a pid 1 that
-            // is not ours, even as root): the process's sockets are hidden from us.
-            Err(Errno::ACCESS | Errno::PERM) => return FdRead::Denied,
-            // The fd was closed meanwhile.
-            Err(_) => {}
-        }
-    }
-    FdRead::Sockets
-}
-
-/// How a walk decides it may stop early.
-pub struct Wanted<'a> {
-    /// The inodes whose owners are sought.
-    pub inodes: &'a HashSet<u64>,
-    /// Stop as soon as every inode has at least one owner.
-    pub stop_early: bool,
-}
-
-/// Walk the fd tables of `pids`, using up to `threads` threads.
-///
-/// With `wanted = None` every socket fd is recorded (a full listing: one pass). With
-/// `wanted = Some(..)` only those inodes are recorded, and the walk stops as soon as each of
-/// them has at least one owner; pids are visited in the order given, so callers put the most
-/// likely owners first.
-pub fn scan_fds(pids: &[PidEntry], wanted: Option<&Wanted<'_>>, threads: usize) -> FdScan {
-    scan_fds_beside(pids, wanted, threads, &AtomicBool::new(true))
-}
-
-/// [`scan_fds`] while the socket dump it will be joined with runs beside it: `dumped` turns
-/// true when that dump is complete, and the processes whose fds were read before then are
-/// listed in [`FdScan::early`].
-pub fn scan_fds_beside(
-    pids: &[PidEntry],
-    wanted: Option<&Wanted<'_>>,
-    threads: usize,
-    dumped: &AtomicBool,
-) -> FdScan {
-    let mut listed: Vec<u32> = pids.iter().map(|e| e.pid).collect();
-    listed.sort_unstable();
-    let Ok(proc_fd) = open_dir(rustix::fs::CWD, c"/proc") else {
-        return FdScan {
-            listed,
-            ..FdScan::default()
-        };
-    };
-    let next = AtomicUsize::new(0);
-    let done = AtomicBool::new(false);
-    let found_wanted: Mutex<HashSet<u64>> = Mutex::new(HashSet::new());
-    let threads = threads.clamp(1, 8).min(pids.len().max(1));
-
-    let worker = || {
-        let mut dirbuf = vec![MaybeUninit::<u8>::uninit(); 32 * 1024];
-        let mut pairs: Vec<(u64, u32)> = Vec::new();
-        let mut unreadable = Vec::new();
-        let mut early = Vec::new();
-        let mut scanned = 0usize;
-        loop {
-            if done.load(Ordering::Relaxed) {
-                break;
-            }
-            let i = next.fetch_add(1, Ordering::Relaxed);
-            let Some(entry) = pids.get(i) else { break };
-            if !dumped.load(Ordering::Acquire) {
-                early.push(entry.pid);
-            }
-            let start = pairs.len();
-            let outcome = read_fds(&proc_fd, entry.pid, &mut dirbuf, |inode| {
-                if wanted.is_none_or(|w| w.inodes.contains(&inode)) {
-                    pairs.push((inode, entry.pid));
-                }
-            });
-            match outcome {
-                FdRead::Sockets => scanned += 1,
-                FdRead::Denied => unreadable.push(*entry),
-                FdRead::Gone => {}
-            }
-            if let Some(w) = wanted
-                && pairs.len() > start
-                && let Ok(mut seen) = found_wanted.lock()
-            {
-                seen.extend(pairs[start..].iter().map(|(inode, _)| *inode));
-                if w.stop_early && seen.len() >= w.inodes.len() {
-                    done.store(true, Ordering::Relaxed);
-                }
-            }
-        }
-        (pairs, unreadable, early, scanned)
-    };
-
-    let results: Vec<_> = if threads <= 1 {
-        vec![worker()]
-    } else {
-        std::thread::scope(|s| {
-            let handles: Vec<_> = (0..threads).map(|_| s.spawn(worker)).collect();
-            handles.into_iter().filter_map(|h| h.join().ok()).collect()
-        })
-    };
-
-    let mut scan = FdScan {
-        listed,
-        ..FdScan::default()
-    };
-    for (pairs, unreadable, early, scanned) in results {
-        scan.scanned += scanned;
-        scan.unreadable.extend(unreadable);
-        scan.early.extend(early);
-        for (inode, pid) in pairs {
-            scan.owners.entry(inode).or_default().push(pid);
-        }
-    }
-    for pids in scan.owners.values_mut() {
-        pids.sort_unstable();
-        pids.dedup();
-    }
-    scan.unreadable.sort_unstable_by_key(|e| e.pid);
-    scan.early.sort_unstable();
-    scan
 }
 
 /// Pids of processes named `name`: their `comm` (which the kernel cuts at 15 bytes), or the
@@ -563,76 +373,6 @@ pub fn self_netns() -> Option<u64> {
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn socket_link_parsing() {
-        assert_eq!(socket_inode(b"socket:[12345]"), Some(12345));
-        assert_eq!(socket_inode(b"socket:[]"), Some(0));
-        assert_eq!(socket_inode(b"pipe:[12345]"), None);
-        assert_eq!(socket_inode(b"socket:[12a]"), None);
-        assert_eq!(socket_inode(b"socket:[99999999999999999999999]"), None);
-        assert_eq!(socket_inode(b"/dev/null"), None);
-    }
-
-    /// A listener of this process and its socket inode.
-    fn own_listener() -> (std::net::TcpListener, u64) {
-        use std::os::unix::fs::MetadataExt;
-        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let fd = std::os::fd::AsRawFd::as_raw_fd(&l);
-        let inode = std::fs::metadata(format!("/proc/self/fd/{fd}"))
-            .unwrap()
-            .ino();
-        (l, inode)
-    }
-
-    #[test]
-    fn finds_own_listener() {
-        let (_l, inode) = own_listener();
-        let me = std::process::id();
-        let pids = list_pids().unwrap();
-        assert!(pids.iter().any(|p| p.pid == me));
-        let want: HashSet<u64> = [inode].into();
-        let scan = scan_fds(
-            &pids,
-            Some(&Wanted {
-                inodes: &want,
-                stop_early: true,
-            }),
-            2,
-        );
-        assert_eq!(scan.owners.get(&inode), Some(&vec![me]));
-        let full = scan_fds(&pids, None, 2);
-        assert_eq!(full.owners.get(&inode), Some(&vec![me]));
-    }
-
-    #[test]
-    fn targeted_walk_stops_once_every_socket_has_an_owner() {
-        let (_l, inode) = own_listener();
-        let me = std::process::id();
-        let mut pids = list_pids().unwrap();
-        assert!(pids.len() > 2);
-        // Put ourselves first: the walk must stop right there.
-        pids.sort_by_key(|p| p.pid != me);
-        let want: HashSet<u64> = [inode].into();
-        let scan = scan_fds(
-            &pids,
-            Some(&Wanted {
-                inodes: &want,
-                stop_early: true,
-            }),
-            1,
-        );
-        assert_eq!(scan.scanned, 1, "walked {} processes", scan.scanned);
-        let full = scan_fds(
-            &pids,
-            Some(&Wanted {
-                inodes: &want,
-                stop_early: false,
-            }),
-            1,
-        );
-        assert!(full.scanned + full.unreadable.len() > 1);
-    }
 
     #[test]
     fn reads_own_process() {
