@@ -1,31 +1,39 @@
 //! Human layout of `ls`: one aligned row per socket and a summary line.
 
+use super::hidden_line;
 use super::style::Palette;
-use super::table::Table;
-use super::{addr_cell, hidden_line, pid_cell};
+use super::table::{Row, Table};
 use crate::commands::ls::{LsReport, LsRow};
 use crate::containers::NatPublished;
 use crate::knowledge::addr_class::{Exposure, exposure};
 use crate::text;
 
-fn exposure_cell(row: &LsRow) -> String {
+/// A listener's exposure; nothing for a connection.
+fn exposure_label(row: &LsRow) -> &'static str {
     row.exposure
         .filter(|_| row.socket.is_listening())
         .map_or("", Exposure::label)
-        .to_string()
 }
 
-fn process_cell(row: &LsRow) -> String {
+/// The PID cell (see [`super::pid_cell`]), written in place.
+fn pid_into(cells: &mut Row<'_>, s: &crate::model::Socket) {
+    match s.pids[..] {
+        _ if s.owner_hidden => cells.cell("?"),
+        [] => cells.cell("-"),
+        [pid] => cells.display(&pid),
+        _ => cells.display(&super::pid_cell(s)),
+    };
+}
+
+/// The PROCESS cell: the first owner's name, or why there is none.
+fn process_into(cells: &mut Row<'_>, row: &LsRow) {
     if row.socket.owner_hidden {
-        return "(hidden)".into();
+        cells.cell("(hidden)");
+    } else if row.socket.ownerless {
+        cells.cell(super::NO_PROCESS);
+    } else {
+        cells.display(&row.process.as_deref().unwrap_or(""));
     }
-    if row.socket.ownerless {
-        return super::NO_PROCESS.into();
-    }
-    row.process
-        .as_deref()
-        .map(|p| text::terminal(p).into_owned())
-        .unwrap_or_default()
 }
 
 /// The columns a terminal too narrow for the table shortens: names first (the widest first),
@@ -57,36 +65,39 @@ pub fn render(r: &LsReport, pal: &Palette, width: Option<usize>) -> String {
             t.push(nat_cells(p, r.all_states));
         }
         let s = &row.socket;
-        let mut owner = vec![pid_cell(s), process_cell(row)];
-        if containers {
-            owner.push(
-                row.container
-                    .as_ref()
-                    .map(|c| text::terminal(&c.name).into_owned())
-                    .unwrap_or_default(),
-            );
-        }
-        owner.extend([
-            row.user.as_deref().unwrap_or("").to_string(),
-            row.service.as_deref().unwrap_or("").to_string(),
-        ]);
-        let mut cells = if r.all_states {
-            vec![
-                s.proto.as_str().to_string(),
-                s.state.ss_name(s.proto).to_string(),
-                text::terminal(&s.local.to_string()).into_owned(),
-                s.remote.as_ref().map_or("-".into(), ToString::to_string),
-            ]
+        let mut cells = t.row();
+        if r.all_states {
+            cells
+                .cell(s.proto.as_str())
+                .cell(s.state.ss_name(s.proto))
+                .display(&s.local);
+            match &s.remote {
+                Some(remote) => cells.display(remote),
+                None => cells.cell("-"),
+            };
         } else {
-            vec![
-                s.port().map_or("-".into(), |p| p.to_string()),
-                s.proto.as_str().to_string(),
-                addr_cell(s),
-                exposure_cell(row),
-            ]
-        };
-        cells.extend(owner);
-        t.push(cells);
+            match s.port() {
+                Some(port) => cells.display(&port),
+                None => cells.cell("-"),
+            };
+            cells.cell(s.proto.as_str());
+            match s.local.ip() {
+                Some(ip) => cells.display(&ip),
+                None => cells.display(&s.local),
+            };
+            cells.cell(exposure_label(row));
+        }
+        pid_into(&mut cells, s);
+        process_into(&mut cells, row);
+        if containers {
+            match &row.container {
+                Some(c) => cells.display(&c.name),
+                None => cells.cell(""),
+            };
+        }
+        cells
+            .display(&row.user.as_deref().unwrap_or(""))
+            .display(&row.service.as_deref().unwrap_or(""));
     }
     for p in nat {
         t.push(nat_cells(p, r.all_states));
@@ -118,7 +129,7 @@ pub fn render(r: &LsReport, pal: &Palette, width: Option<usize>) -> String {
             r.published.len()
         ));
     }
-    out.push_str(&pal.dim(&summary));
+    out.push_str(&super::wrapped(&summary, width, &|l| pal.dim(l)));
     out.push('\n');
     if let Some(line) = hidden_line(&r.hidden, pal, width) {
         out.push_str(&line);

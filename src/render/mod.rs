@@ -102,14 +102,6 @@ fn pid_cell(s: &Socket) -> String {
     shown.join(",")
 }
 
-/// Address as `ss` users read it: IPv6 without brackets when alone in a column.
-fn addr_cell(s: &Socket) -> String {
-    match s.local.ip() {
-        Some(ip) => ip.to_string(),
-        None => crate::text::terminal(&s.local.to_string()).into_owned(),
-    }
-}
-
 /// The footer about hidden owners and sockets no process holds, if any: one line each, on a
 /// terminal (`width`) wrapped to it, each line coloured on its own.
 fn hidden_line(h: &Hidden, pal: &Palette, width: Option<usize>) -> Option<String> {
