@@ -79,7 +79,7 @@ pub struct LsRow {
     pub user: Option<Arc<str>>,
     /// For a listener held for a container: the container (as in `who`). Absent otherwise.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub container: Option<ContainerRef>,
+    pub container: Option<Box<ContainerRef>>,
 }
 
 /// The result of `ls`.
@@ -210,7 +210,11 @@ pub fn list(opts: &Options) -> Result<LsReport> {
         &mut engines,
     );
     for row in &mut report.sockets {
-        row.container = attached.by_inode.get(&row.socket.inode).cloned();
+        row.container = attached
+            .by_inode
+            .get(&row.socket.inode)
+            .cloned()
+            .map(Box::new);
     }
     report.container_note = attached.note;
     if nat_wanted {
@@ -228,6 +232,34 @@ pub fn list(opts: &Options) -> Result<LsReport> {
         report.published.retain(|p| family_ok(p.host_ip));
     }
     Ok(report)
+}
+
+/// Sort rows by port, protocol, then local and remote address. Rows are large (~200 bytes):
+/// the sort moves their indices, then each row moves once, into its place.
+fn sort_rows(rows: &mut [LsRow]) {
+    let key = |s: &Socket| (s.proto == Proto::Unix, s.port().unwrap_or(0), s.proto);
+    let mut order: Vec<usize> = (0..rows.len()).collect();
+    order.sort_unstable_by(|&a, &b| {
+        let (a, b) = (&rows[a].socket, &rows[b].socket);
+        key(a)
+            .cmp(&key(b))
+            .then_with(|| a.local.cmp(&b.local))
+            .then_with(|| a.remote.cmp(&b.remote))
+    });
+    // `order[i]` is the row that belongs at `i`. Follow each cycle from its first position:
+    // the row first there travels along the cycle, each swap putting one row in its place.
+    for start in 0..order.len() {
+        let mut at = start;
+        loop {
+            let from = order[at];
+            order[at] = at;
+            if from == start {
+                break;
+            }
+            rows.swap(at, from);
+            at = from;
+        }
+    }
 }
 
 /// Where a row's names come from: users through NSS, services from the system first.
@@ -304,16 +336,7 @@ fn build(
             }
         })
         .collect();
-    rows.sort_unstable_by(|a, b| {
-        let key = |r: &LsRow| {
-            let s = &r.socket;
-            (s.proto == Proto::Unix, s.port().unwrap_or(0), s.proto)
-        };
-        key(a)
-            .cmp(&key(b))
-            .then_with(|| a.socket.local.cmp(&b.socket.local))
-            .then_with(|| a.socket.remote.cmp(&b.socket.remote))
-    });
+    sort_rows(&mut rows);
     let named: BTreeSet<u32> = rows
         .iter()
         .flat_map(|r| r.socket.pids.iter().copied())

@@ -224,7 +224,7 @@ fn row(
         service: None,
         process: first.map(|p| p.comm.as_str().into()),
         user: first.map(|p| p.user.clone().unwrap_or_else(|| p.uid.to_string()).into()),
-        container,
+        container: container.map(Box::new),
         socket,
     }
 }
