@@ -31,7 +31,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::error::{Error, Result};
 use crate::knowledge::addr_class::receives_for;
-use crate::model::{Endpoint, Hidden, Snapshot, SockState, Socket};
+use crate::model::{Endpoint, Hidden, Proto, Snapshot, SockState, Socket};
 use crate::sys::SocketQuery;
 use crate::sys::procfs::{self, Detail, FdScan, PidEntry, ProcContext, Wanted};
 use crate::sys::sock_diag;
@@ -97,13 +97,6 @@ impl Request {
     }
 }
 
-/// From this many walking threads on, the socket dump runs beside the walk rather than
-/// before it. Below, the walk's threads already take every core, and running the dump beside
-/// them costs a second read of the processes read before it was complete whenever a socket
-/// has no holder (a kernel socket, or one an unreadable init holds): on 2 cores at 30k
-/// sockets, `ls --all`'s snapshot took 97 ms side by side and 83 ms one after the other.
-const OVERLAP_FROM: usize = 4;
-
 /// Take a snapshot.
 pub fn take(req: &Request) -> Result<Snapshot> {
     let taken_at = std::time::SystemTime::now()
@@ -115,44 +108,106 @@ pub fn take(req: &Request) -> Result<Snapshot> {
     } else {
         req.threads
     };
-    let (mut sockets, mut scan) = match &req.owners {
+    let (sockets, scan) = match &req.owners {
         Owners::Skip => (sock_diag::dump(&req.sockets)?, FdScan::default()),
         Owners::Targeted => {
             let sockets = sock_diag::dump(&req.sockets)?;
             let scan = targeted_scan(&sockets, threads)?;
             (sockets, scan)
         }
-        // With few cores the walk alone keeps them busy: dump first, then walk, so that every
-        // process is read after the dump and none needs reading again for a socket it opened
-        // meanwhile (see `attribute::second_look`).
-        Owners::All | Owners::OnlyPids(_) if threads < OVERLAP_FROM => {
-            let sockets = sock_diag::dump(&req.sockets)?;
-            let scan = independent_scan(&req.owners, threads, &AtomicBool::new(true))?;
-            (sockets, scan)
-        }
-        // The walk does not depend on the dump: run the two side by side. The walk notes
-        // which processes it read before the dump was complete (see `attribute::second_look`).
+        // The walk does not depend on the dump, so the two run side by side where they may;
+        // see `split_dump`.
         Owners::All | Owners::OnlyPids(_) => {
+            let (first, beside) = split_dump(&req.sockets, threads);
+            let mut sockets = Vec::new();
+            for q in &first {
+                sockets.extend(sock_diag::dump(q)?);
+            }
+            let Some(beside) = beside else {
+                let scan = independent_scan(&req.owners, threads, &AtomicBool::new(true))?;
+                return finish(req, sockets, scan, threads, None, taken_at);
+            };
             let dumped = AtomicBool::new(false);
-            std::thread::scope(|scope| {
+            let (later, scan) = std::thread::scope(|scope| {
                 let dump = scope.spawn(|| {
-                    let sockets = sock_diag::dump(&req.sockets);
+                    let sockets = sock_diag::dump(&beside);
                     dumped.store(true, Ordering::Release);
                     sockets
                 });
                 let scan = independent_scan(&req.owners, threads, &dumped);
-                let sockets = dump
+                let later = dump
                     .join()
                     .map_err(|_| Error::Netlink("the socket dump thread panicked".into()))??;
-                Ok::<_, Error>((sockets, scan?))
-            })?
+                Ok::<_, Error>((later, scan?))
+            })?;
+            // In the kernel's order: TCP listeners, the other TCP sockets, then the rest.
+            let tcp_end = sockets
+                .iter()
+                .position(|s| s.proto != Proto::Tcp)
+                .unwrap_or(sockets.len());
+            sockets.splice(tcp_end..tcp_end, later);
+            return finish(req, sockets, scan, threads, Some(&beside), taken_at);
         }
     };
+    finish(req, sockets, scan, threads, None, taken_at)
+}
 
+/// The dump for a full walk, in two parts: what the kernel dumps quickly (TCP listeners, then
+/// UDP and unix sockets), before the walk; and the TCP sockets in every other state (the bulk
+/// on a busy machine, one pass over the connection table), beside the walk when it has two
+/// threads or more. `None` when nothing is left for beside.
+///
+/// Why not all of it beside: a socket in a dump complete before the walk began was held by
+/// its holders when each was read, so when no holder is found (a kernel's socket, one an
+/// unreadable init holds) no process needs reading again. A socket from the dump beside the
+/// walk may have been opened by a process read before that dump was complete, and such
+/// processes are read again for it (`attribute::second_look`). Connections no process holds
+/// are rare (their inode is 0 once their process let go); listeners no process may be seen
+/// to hold are common (an init's, a kernel's).
+fn split_dump(q: &SocketQuery, threads: usize) -> (Vec<SocketQuery>, Option<SocketQuery>) {
+    let listen = 1 << SockState::Listen.kernel_number();
+    if threads < 2 || !q.tcp || q.states & !listen == 0 {
+        return (vec![q.clone()], None);
+    }
+    let tcp_listeners = SocketQuery {
+        udp: false,
+        unix: false,
+        states: q.states & listen,
+        ..q.clone()
+    };
+    let others = SocketQuery {
+        tcp: false,
+        ..q.clone()
+    };
+    let beside = SocketQuery {
+        udp: false,
+        unix: false,
+        states: q.states & !listen,
+        ..q.clone()
+    };
+    let first = [tcp_listeners, others]
+        .into_iter()
+        .filter(|p| (p.tcp || p.udp || p.unix) && p.states != 0)
+        .collect();
+    (first, Some(beside))
+}
+
+/// Attach owners to a dumped snapshot: `beside` is the part of the dump that ran beside
+/// the walk (see [`split_dump`]).
+fn finish(
+    req: &Request,
+    mut sockets: Vec<Socket>,
+    mut scan: FdScan,
+    threads: usize,
+    beside: Option<&SocketQuery>,
+    taken_at: f64,
+) -> Result<Snapshot> {
     match req.owners {
         Owners::OnlyPids(_) => sockets.retain(|s| scan.owners.contains_key(&s.inode)),
         Owners::Skip => {}
-        Owners::All | Owners::Targeted => attribute::second_look(&sockets, &mut scan, threads),
+        Owners::All | Owners::Targeted => {
+            attribute::second_look(&sockets, &mut scan, threads, beside);
+        }
     }
     let looked = if req.owners == Owners::Skip {
         Looked::Not
@@ -171,7 +226,7 @@ pub fn with_owners(sockets: Vec<Socket>, detail: Detail) -> Result<Snapshot> {
     let taken_at = crate::time::now();
     let threads = std::thread::available_parallelism().map_or(1, usize::from);
     let mut scan = targeted_scan(&sockets, threads)?;
-    attribute::second_look(&sockets, &mut scan, threads);
+    attribute::second_look(&sockets, &mut scan, threads, None);
     Ok(join(
         sockets,
         &scan,

@@ -21,11 +21,13 @@
 //! Processes come and go between the kernel's socket dump and the fd walk, so before deciding,
 //! the fds of the processes that could have missed a socket are read once more, among those
 //! running as the unattributed sockets' uids: a process started after the pid list was taken,
-//! and one whose fds were read before the dump was complete (it may have opened the socket
-//! after). A process read after the dump was complete held every socket of the dump it holds
-//! then — except one passed to it over a unix socket meanwhile by a process read earlier,
-//! which is then called hidden or ownerless. So a socket no process holds (a kernel socket,
-//! one in flight) costs a second read of the early processes only, not of every process. And
+//! and, for a socket from the part of the dump that runs beside the walk (TCP sockets other
+//! than listeners), one whose fds were read before that part was complete (it may have opened
+//! the socket after). A process read after a socket was dumped held it then if it holds it at
+//! all — except one passed to it over a unix socket meanwhile by a process read earlier, which
+//! is then called hidden or ownerless. So a listener no process may be seen to hold (an
+//! init's, a kernel's) costs no second read, and a connection no process holds (a kernel's,
+//! one in flight) a second read of the early processes only, not of every process. And
 //! a socket still called hidden is looked for again in the kernel: one that is gone was let
 //! go of, not hidden.
 
@@ -85,29 +87,43 @@ fn unattributed(sockets: &[Socket], scan: &FdScan) -> HashSet<u64> {
 }
 
 /// Read once more the fds of the processes that may have missed a socket left without a
-/// holder — started after the walk's pid list, or read before the dump was complete — among
-/// those running as those sockets' uids; add what they hold (and any newly unreadable
-/// process) to `scan`.
-pub(crate) fn second_look(sockets: &[Socket], scan: &mut FdScan, threads: usize) {
+/// holder, among those running as that socket's uid: any process started after the walk's pid
+/// list; and, for a socket from the part of the dump that ran beside the walk (`beside`),
+/// any process read before that dump was complete. Add what they hold (and any newly
+/// unreadable process) to `scan`.
+pub(crate) fn second_look(
+    sockets: &[Socket],
+    scan: &mut FdScan,
+    threads: usize,
+    beside: Option<&SocketQuery>,
+) {
     let missing = unattributed(sockets, scan);
     if missing.is_empty() {
         return;
     }
-    let uids: HashSet<u32> = sockets
-        .iter()
-        .filter(|s| missing.contains(&s.inode))
-        .map(|s| s.uid)
-        .collect();
+    let from_beside = |s: &Socket| {
+        beside.is_some_and(|q| {
+            s.proto == Proto::Tcp && q.tcp && q.states & (1 << s.state.kernel_number()) != 0
+        })
+    };
+    // The uids of the sockets without a holder; and of those, the ones dumped beside the walk.
+    let mut uids: HashSet<u32> = HashSet::new();
+    let mut uids_beside: HashSet<u32> = HashSet::new();
+    for s in sockets.iter().filter(|s| missing.contains(&s.inode)) {
+        uids.insert(s.uid);
+        if from_beside(s) {
+            uids_beside.insert(s.uid);
+        }
+    }
     let Ok(pids) = procfs::list_pids() else {
         return;
     };
-    let missed = |pid: u32| {
-        scan.listed.binary_search(&pid).is_err() || scan.early.binary_search(&pid).is_ok()
+    let missed = |e: &PidEntry| {
+        let unlisted = scan.listed.binary_search(&e.pid).is_err();
+        let early = scan.early.binary_search(&e.pid).is_ok();
+        (unlisted && uids.contains(&e.uid)) || (early && uids_beside.contains(&e.uid))
     };
-    let again: Vec<PidEntry> = pids
-        .into_iter()
-        .filter(|e| uids.contains(&e.uid) && missed(e.pid))
-        .collect();
+    let again: Vec<PidEntry> = pids.into_iter().filter(|e| missed(e)).collect();
     if again.is_empty() {
         return;
     }
