@@ -57,51 +57,24 @@ pub fn render(r: &LsReport, pal: &Palette, width: Option<usize>) -> String {
         header.push("CONTAINER");
     }
     header.extend(["USER", "SERVICE"]);
-    let mut t = Table::new(&header);
-    // Ports published through NAT come in among the sockets, by port.
-    let mut nat = r.published.iter().peekable();
-    for row in &r.sockets {
-        while let Some(p) = nat.next_if(|p| Some(p.port) < row.socket.port()) {
+    let socket_row = |t: &mut Table, row: &LsRow| socket_cells(t, row, r.all_states, containers);
+    let mut t = if r.published.is_empty() {
+        Table::with_rows(&header, &r.sockets, socket_row)
+    } else {
+        // Ports published through NAT come in among the sockets, by port.
+        let mut t = Table::new(&header);
+        let mut nat = r.published.iter().peekable();
+        for row in &r.sockets {
+            while let Some(p) = nat.next_if(|p| Some(p.port) < row.socket.port()) {
+                t.push(nat_cells(p, r.all_states));
+            }
+            socket_row(&mut t, row);
+        }
+        for p in nat {
             t.push(nat_cells(p, r.all_states));
         }
-        let s = &row.socket;
-        let mut cells = t.row();
-        if r.all_states {
-            cells
-                .cell(s.proto.as_str())
-                .cell(s.state.ss_name(s.proto))
-                .display(&s.local);
-            match &s.remote {
-                Some(remote) => cells.display(remote),
-                None => cells.cell("-"),
-            };
-        } else {
-            match s.port() {
-                Some(port) => cells.display(&port),
-                None => cells.cell("-"),
-            };
-            cells.cell(s.proto.as_str());
-            match s.local.ip() {
-                Some(ip) => cells.display(&ip),
-                None => cells.display(&s.local),
-            };
-            cells.cell(exposure_label(row));
-        }
-        pid_into(&mut cells, s);
-        process_into(&mut cells, row);
-        if containers {
-            match &row.container {
-                Some(c) => cells.display(&c.name),
-                None => cells.cell(""),
-            };
-        }
-        cells
-            .display(&row.user.as_deref().unwrap_or(""))
-            .display(&row.service.as_deref().unwrap_or(""));
-    }
-    for p in nat {
-        t.push(nat_cells(p, r.all_states));
-    }
+        t
+    };
     let mut out = if r.sockets.is_empty() && r.published.is_empty() {
         String::new()
     } else {
@@ -140,6 +113,44 @@ pub fn render(r: &LsReport, pal: &Palette, width: Option<usize>) -> String {
         out.push('\n');
     }
     out
+}
+
+/// A socket's row: the columns of `ls` (`all_states`: of `ls --all`), CONTAINER when asked.
+fn socket_cells(t: &mut Table, row: &LsRow, all_states: bool, containers: bool) {
+    let s = &row.socket;
+    let mut cells = t.row();
+    if all_states {
+        cells
+            .cell(s.proto.as_str())
+            .cell(s.state.ss_name(s.proto))
+            .display(&s.local);
+        match &s.remote {
+            Some(remote) => cells.display(remote),
+            None => cells.cell("-"),
+        };
+    } else {
+        match s.port() {
+            Some(port) => cells.display(&port),
+            None => cells.cell("-"),
+        };
+        cells.cell(s.proto.as_str());
+        match s.local.ip() {
+            Some(ip) => cells.display(&ip),
+            None => cells.display(&s.local),
+        };
+        cells.cell(exposure_label(row));
+    }
+    pid_into(&mut cells, s);
+    process_into(&mut cells, row);
+    if containers {
+        match &row.container {
+            Some(c) => cells.display(&c.name),
+            None => cells.cell(""),
+        };
+    }
+    cells
+        .display(&row.user.as_deref().unwrap_or(""))
+        .display(&row.service.as_deref().unwrap_or(""));
 }
 
 /// The row of a port published through NAT: no pid; the engine (or `NAT rule`) as the

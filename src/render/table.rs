@@ -89,6 +89,62 @@ impl Table {
         t
     }
 
+    /// A table with these column titles and a row for each item, added by `row`; with many
+    /// items, runs of them are added on every core and the runs joined in order.
+    pub fn with_rows<T: Sync>(
+        header: &[&str],
+        items: &[T],
+        row: impl Fn(&mut Table, &T) + Sync,
+    ) -> Table {
+        let mut table = Table::new(header);
+        let threads = std::thread::available_parallelism().map_or(1, usize::from);
+        if items.len() < PARALLEL_FROM || threads < 2 {
+            for item in items {
+                row(&mut table, item);
+            }
+            return table;
+        }
+        let row = &row;
+        let parts: Vec<Table> = std::thread::scope(|scope| {
+            let handles: Vec<_> = items
+                .chunks(items.len().div_ceil(threads))
+                .map(|run| {
+                    scope.spawn(move || {
+                        let mut part = Table::new(header);
+                        part.cells.reserve(run.len() * part.cols);
+                        for item in run {
+                            row(&mut part, item);
+                        }
+                        part
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().unwrap_or_default())
+                .collect()
+        });
+        for part in parts {
+            table.append_rows(&part);
+        }
+        table
+    }
+
+    /// Append `other`'s rows (not its header): a table of the same columns.
+    fn append_rows(&mut self, other: &Table) {
+        let cols = self.cols.max(1);
+        let Some(&(header_end, _)) = other.cells.get(cols - 1) else {
+            return;
+        };
+        let base = self.text.len();
+        self.text.push_str(&other.text[header_end..]);
+        self.cells.extend(
+            other.cells[cols..]
+                .iter()
+                .map(|&(end, width)| (end - header_end + base, width)),
+        );
+    }
+
     /// Append a row (as many cells as the header: missing ones are empty, extra ones dropped).
     pub fn push(&mut self, cells: Vec<String>) {
         let mut row = self.row();
@@ -279,6 +335,31 @@ fn push_line(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rows_added_on_every_core_come_out_in_order() {
+        let items: Vec<u32> = (0..(PARALLEL_FROM as u32 * 2 + 7)).collect();
+        let row = |t: &mut Table, n: &u32| {
+            t.row().display(n).cell(if n.is_multiple_of(3) {
+                "fizz-long-cell"
+            } else {
+                "x"
+            });
+        };
+        let parallel = Table::with_rows(&["N", "WORD"], &items, row);
+        let mut one_by_one = Table::new(&["N", "WORD"]);
+        for n in &items {
+            row(&mut one_by_one, n);
+        }
+        let text = parallel.render(|h| h.to_string());
+        assert_eq!(text, one_by_one.render(|h| h.to_string()));
+        assert_eq!(text.lines().count(), items.len() + 1);
+        assert!(
+            text.lines()
+                .last()
+                .is_some_and(|l| l.starts_with(&(items.len() - 1).to_string()))
+        );
+    }
 
     #[test]
     fn aligns() {
