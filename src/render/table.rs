@@ -104,25 +104,17 @@ impl Table {
             }
             return table;
         }
-        let row = &row;
-        let parts: Vec<Table> = std::thread::scope(|scope| {
-            let handles: Vec<_> = items
-                .chunks(items.len().div_ceil(threads))
-                .map(|run| {
-                    scope.spawn(move || {
-                        let mut part = Table::new(header);
-                        part.cells.reserve(run.len() * part.cols);
-                        for item in run {
-                            row(&mut part, item);
-                        }
-                        part
-                    })
-                })
-                .collect();
-            handles
-                .into_iter()
-                .map(|h| h.join().unwrap_or_default())
-                .collect()
+        let per = items.len().div_ceil(threads);
+        let parts = in_runs(threads, |t| {
+            let run = items
+                .get(t * per..items.len().min((t + 1) * per))
+                .unwrap_or(&[]);
+            let mut part = Table::new(header);
+            part.cells.reserve(run.len() * part.cols);
+            for item in run {
+                row(&mut part, item);
+            }
+            part
         });
         for part in parts {
             table.append_rows(&part);
@@ -275,28 +267,30 @@ impl Table {
         }
         // Runs of rows laid out side by side, joined in order.
         let per = rows.div_ceil(threads);
-        let parts: Vec<String> = std::thread::scope(|scope| {
-            let handles: Vec<_> = (0..threads)
-                .map(|t| {
-                    let (from, to) = ((1 + t * per).min(lines), (1 + (t + 1) * per).min(lines));
-                    let widths = &widths;
-                    scope.spawn(move || {
-                        let mut part = String::with_capacity(line_len * (to - from));
-                        self.push_lines(&mut part, from, to, widths);
-                        part
-                    })
-                })
-                .collect();
-            handles
-                .into_iter()
-                .map(|h| h.join().unwrap_or_default())
-                .collect()
+        let parts = in_runs(threads, |t| {
+            let (from, to) = ((1 + t * per).min(lines), (1 + (t + 1) * per).min(lines));
+            let mut part = String::with_capacity(line_len * (to - from));
+            self.push_lines(&mut part, from, to, &widths);
+            part
         });
         for part in parts {
             out.push_str(&part);
         }
         out
     }
+}
+
+/// `work(0)` … `work(runs - 1)`, each on a thread of its own, their results in that order (a
+/// panic in one is carried on here: rows are never dropped quietly).
+fn in_runs<T: Send>(runs: usize, work: impl Fn(usize) -> T + Sync) -> Vec<T> {
+    let work = &work;
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..runs).map(|t| scope.spawn(move || work(t))).collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+            .collect()
+    })
 }
 
 /// One line: each cell (`text` from `start` on, cut at each cell's end) padded to its
