@@ -21,8 +21,13 @@ pub struct Table {
     cols: usize,
     /// Every cell's text, the header's first, row after row.
     text: String,
-    /// Per cell, in the same order: where its text ends in `text`, and its display width.
-    cells: Vec<(usize, usize)>,
+    /// Where each row's text starts in `text` (the header's first).
+    rows: Vec<usize>,
+    /// Per cell, in the same order: its length in bytes and its display width (8 bytes a
+    /// cell: at 100k rows a table's cells take 7 MB, not 14).
+    cells: Vec<(u32, u32)>,
+    /// Where the cell being added starts in `text`.
+    open: usize,
     /// The terminal width to fit, and the columns that may be shortened, in tiers.
     fit: Option<(usize, Vec<Vec<usize>>)>,
 }
@@ -105,17 +110,28 @@ impl Table {
             return table;
         }
         let per = items.len().div_ceil(threads);
-        let parts = in_runs(threads, |t| {
-            let run = items
+        let run = |t: usize| {
+            items
                 .get(t * per..items.len().min((t + 1) * per))
-                .unwrap_or(&[]);
-            let mut part = Table::new(header);
-            part.cells.reserve(run.len() * part.cols);
-            for item in run {
-                row(&mut part, item);
-            }
-            part
-        });
+                .unwrap_or(&[])
+        };
+        let first = &mut table;
+        let parts = beside(
+            threads,
+            || {
+                for item in run(0) {
+                    row(first, item);
+                }
+            },
+            |t| {
+                let mut part = Table::new(header);
+                part.cells.reserve(run(t).len() * part.cols);
+                for item in run(t) {
+                    row(&mut part, item);
+                }
+                part
+            },
+        );
         for part in parts {
             table.append_rows(&part);
         }
@@ -124,17 +140,16 @@ impl Table {
 
     /// Append `other`'s rows (not its header): a table of the same columns.
     fn append_rows(&mut self, other: &Table) {
-        let cols = self.cols.max(1);
-        let Some(&(header_end, _)) = other.cells.get(cols - 1) else {
+        let Some(&first) = other.rows.get(1) else {
             return;
         };
         let base = self.text.len();
-        self.text.push_str(&other.text[header_end..]);
-        self.cells.extend(
-            other.cells[cols..]
-                .iter()
-                .map(|&(end, width)| (end - header_end + base, width)),
-        );
+        self.text.push_str(&other.text[first..]);
+        self.rows
+            .extend(other.rows[1..].iter().map(|&start| start - first + base));
+        self.cells
+            .extend_from_slice(other.cells.get(self.cols..).unwrap_or(&[]));
+        self.open = self.text.len();
     }
 
     /// Append a row (as many cells as the header: missing ones are empty, extra ones dropped).
@@ -147,31 +162,40 @@ impl Table {
 
     /// Start a row, to add its cells one by one without a `String` each.
     pub fn row(&mut self) -> Row<'_> {
+        self.rows.push(self.text.len());
         Row {
             table: self,
             given: 0,
         }
     }
 
-    /// End the cell whose text was just appended: note where it ends and measure it.
+    /// End the cell whose text was just appended: note its length and measure it. A cell
+    /// of 4 GiB or more (none is) would be left empty rather than miscounted.
     fn close_cell(&mut self) {
-        let start = self.cells.last().map_or(0, |&(end, _)| end);
-        let width = fit::width(&self.text[start..]);
-        self.cells.push((self.text.len(), width));
+        let len = self.text.len() - self.open;
+        let (len, width) = match u32::try_from(len) {
+            Ok(len) => (len, fit::width(&self.text[self.open..])),
+            Err(_) => {
+                self.text.truncate(self.open);
+                (0, 0)
+            }
+        };
+        self.cells
+            .push((len, u32::try_from(width).unwrap_or(u32::MAX)));
+        self.open = self.text.len();
     }
 
     /// Row `r` (0 = the header): where its first cell starts in `text`, and its cells.
-    fn line(&self, r: usize) -> (usize, &[(usize, usize)]) {
+    fn line(&self, r: usize) -> (usize, &[(u32, u32)]) {
         let cols = self.cols.max(1);
-        let first = r * cols;
-        let start = first.checked_sub(1).map_or(0, |i| self.cells[i].0);
-        let end = (first + cols).min(self.cells.len());
-        (start, &self.cells[first.min(end)..end])
+        let end = ((r + 1) * cols).min(self.cells.len());
+        let start = self.rows.get(r).copied().unwrap_or(self.text.len());
+        (start, &self.cells[(r * cols).min(end)..end])
     }
 
     /// How many lines, the header's included.
     fn line_count(&self) -> usize {
-        self.cells.len() / self.cols.max(1)
+        self.rows.len()
     }
 
     /// Append lines `from..to` (0 = the header) to `out`, laid out in `widths`.
@@ -190,9 +214,9 @@ impl Table {
         let (mut start, titles) = self.line(0);
         let header: Vec<&str> = titles
             .iter()
-            .map(|&(end, _)| {
-                let title = &self.text[start..end];
-                start = end;
+            .map(|&(len, _)| {
+                let title = &self.text[start..start + len as usize];
+                start += len as usize;
                 title
             })
             .collect();
@@ -216,7 +240,7 @@ impl Table {
         let mut widths = vec![0; self.cols];
         for (i, &(_, w)) in self.cells.iter().enumerate() {
             if let Some(max) = widths.get_mut(i % cols) {
-                *max = (*max).max(w);
+                *max = (*max).max(w as usize);
             }
         }
         let Some((max, tiers)) = &self.fit else {
@@ -224,7 +248,12 @@ impl Table {
         };
         let mut total = widths.iter().sum::<usize>() + 2 * widths.len().saturating_sub(1);
         // First no column narrower than its title, then (a very narrow terminal) titles too.
-        let titles: Vec<usize> = self.cells.iter().take(self.cols).map(|c| c.1).collect();
+        let titles: Vec<usize> = self
+            .cells
+            .iter()
+            .take(self.cols)
+            .map(|c| c.1 as usize)
+            .collect();
         let floors = [|t: usize| t.max(MIN_FITTED), |_| MIN_FITTED];
         for (floor, tier) in floors
             .iter()
@@ -267,12 +296,21 @@ impl Table {
         }
         // Runs of rows laid out side by side, joined in order.
         let per = rows.div_ceil(threads);
-        let parts = in_runs(threads, |t| {
-            let (from, to) = ((1 + t * per).min(lines), (1 + (t + 1) * per).min(lines));
-            let mut part = String::with_capacity(line_len * (to - from));
-            self.push_lines(&mut part, from, to, &widths);
-            part
-        });
+        let run = |t: usize| ((1 + t * per).min(lines), (1 + (t + 1) * per).min(lines));
+        let first = &mut out;
+        let parts = beside(
+            threads,
+            || {
+                let (from, to) = run(0);
+                self.push_lines(first, from, to, &widths);
+            },
+            |t| {
+                let (from, to) = run(t);
+                let mut part = String::with_capacity(line_len * (to - from));
+                self.push_lines(&mut part, from, to, &widths);
+                part
+            },
+        );
         for part in parts {
             out.push_str(&part);
         }
@@ -280,12 +318,15 @@ impl Table {
     }
 }
 
-/// `work(0)` … `work(runs - 1)`, each on a thread of its own, their results in that order (a
-/// panic in one is carried on here: rows are never dropped quietly).
-fn in_runs<T: Send>(runs: usize, work: impl Fn(usize) -> T + Sync) -> Vec<T> {
-    let work = &work;
+/// Run `there(1)` … `there(runs - 1)` each on a thread of its own while `here` (run 0) runs
+/// on this one, so that its output is written where it goes rather than copied there; the
+/// threads' results in order. A panic in one is carried on here: rows are never dropped
+/// quietly.
+fn beside<T: Send>(runs: usize, here: impl FnOnce(), there: impl Fn(usize) -> T + Sync) -> Vec<T> {
+    let there = &there;
     std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..runs).map(|t| scope.spawn(move || work(t))).collect();
+        let handles: Vec<_> = (1..runs).map(|t| scope.spawn(move || there(t))).collect();
+        here();
         handles
             .into_iter()
             .map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
@@ -293,21 +334,23 @@ fn in_runs<T: Send>(runs: usize, work: impl Fn(usize) -> T + Sync) -> Vec<T> {
     })
 }
 
-/// One line: each cell (`text` from `start` on, cut at each cell's end) padded to its
+/// One line: each cell (`text` from `start` on, cut by each cell's length) padded to its
 /// column's width (shortened with "…" when wider), two spaces between columns, no trailing
 /// spaces.
 fn push_line(
     out: &mut String,
     text: &str,
     mut start: usize,
-    cells: &[(usize, usize)],
+    cells: &[(u32, u32)],
     widths: &[usize],
 ) {
     let line_start = out.len();
     let cols = widths.len();
-    for (i, &(end, natural)) in cells.iter().enumerate().take(cols) {
+    for (i, &(len, natural)) in cells.iter().enumerate().take(cols) {
+        let end = start + len as usize;
         let cell = &text[start..end];
         start = end;
+        let natural = natural as usize;
         let used = if natural <= widths[i] {
             out.push_str(cell);
             natural
