@@ -166,7 +166,11 @@ pub fn take(req: &Request) -> Result<Snapshot> {
 /// to hold are common (an init's, a kernel's).
 fn split_dump(q: &SocketQuery, threads: usize) -> (Vec<SocketQuery>, Option<SocketQuery>) {
     let listen = 1 << SockState::Listen.kernel_number();
-    if threads < 2 || !q.tcp || q.states & !listen == 0 {
+    // A TCP socket in CLOSE is in none of the kernel's tables: asking for it (the listener
+    // query does, for unconnected UDP) leaves nothing to dump beside the walk.
+    let close = 1 << SockState::Close.kernel_number();
+    let others_states = q.states & !listen & !close;
+    if threads < 2 || !q.tcp || others_states == 0 {
         return (vec![q.clone()], None);
     }
     let tcp_listeners = SocketQuery {
@@ -182,7 +186,7 @@ fn split_dump(q: &SocketQuery, threads: usize) -> (Vec<SocketQuery>, Option<Sock
     let beside = SocketQuery {
         udp: false,
         unix: false,
-        states: q.states & !listen,
+        states: others_states,
         ..q.clone()
     };
     let first = [tcp_listeners, others]
@@ -478,4 +482,29 @@ pub fn serves(local: &Endpoint, addrs: &[IpAddr]) -> bool {
     local
         .ip()
         .is_some_and(|ip| addrs.iter().any(|a| receives_for(ip, *a)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_dump_beside_the_walk_holds_only_tcp_beyond_listeners() {
+        let bit = |s: SockState| 1u32 << s.kernel_number();
+        // Listeners (LISTEN for TCP, CLOSE for UDP): nothing is left for beside the walk.
+        let listeners = Request::listeners().sockets;
+        assert_eq!(split_dump(&listeners, 2), (vec![listeners.clone()], None));
+        // Every socket: TCP listeners, then UDP, before; the other TCP states beside.
+        let all = SocketQuery::default();
+        let (first, beside) = split_dump(&all, 2);
+        assert_eq!(first.len(), 2);
+        assert!(first[0].tcp && !first[0].udp && first[0].states == bit(SockState::Listen));
+        assert!(!first[1].tcp && first[1].udp && first[1].states == u32::MAX);
+        let beside = beside.unwrap_or_default();
+        assert!(beside.tcp && !beside.udp && !beside.unix);
+        assert_eq!(beside.states & bit(SockState::Listen), 0);
+        assert_ne!(beside.states & bit(SockState::Established), 0);
+        // One thread: one dump, before the walk.
+        assert_eq!(split_dump(&all, 1), (vec![all.clone()], None));
+    }
 }
