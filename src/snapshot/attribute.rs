@@ -172,9 +172,9 @@ const RECHECK_PORTS: usize = 8;
 /// Ask the kernel again for the sockets still called hidden: one no longer there (or there
 /// without a file) was closed by whoever held it, so nothing hides it. A few hidden sockets
 /// (a kernel's, one held by an init portscope may not read) are asked about one by one, by
-/// protocol, family, state and port, filtered in the kernel, rather than by dumping every
-/// socket again: a listener's recheck then reads only the listening table (a port filter
-/// alone still makes the kernel visit every connection: ~10 ms at 30k sockets).
+/// protocol, family and port (and, for a listener, state), filtered in the kernel, rather than
+/// by dumping every socket again: a listener's recheck then reads only the listening table (a
+/// port filter alone still makes the kernel visit every connection: ~10 ms at 30k sockets).
 pub(crate) fn recheck_hidden(sockets: &mut [Socket], query: &SocketQuery) {
     let hidden: HashSet<_> = sockets
         .iter()
@@ -192,7 +192,13 @@ pub(crate) fn recheck_hidden(sockets: &mut [Socket], query: &SocketQuery) {
             unix: false,
             ipv4: family == Family::Ipv4,
             ipv6: family == Family::Ipv6,
-            states: 1 << state.kernel_number(),
+            // A listener stays one while open; a connection may have moved on since the
+            // dump (to CLOSE_WAIT, say), and is asked for in any state.
+            states: if state == SockState::Listen {
+                1 << state.kernel_number()
+            } else {
+                query.states
+            },
             port_range: Some((port, port)),
         })
     };
