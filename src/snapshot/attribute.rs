@@ -179,12 +179,12 @@ pub(crate) fn recheck_hidden(sockets: &mut [Socket], query: &SocketQuery) {
     let hidden: HashSet<_> = sockets
         .iter()
         .filter(|s| s.owner_hidden)
-        .map(|s| (s.proto, s.family, s.state, s.port()))
+        .map(|s| (s.proto, s.family, s.state == SockState::Listen, s.port()))
         .collect();
     if hidden.is_empty() {
         return;
     }
-    let one_by_one = |&(proto, family, state, port): &(Proto, Family, SockState, Option<u16>)| {
+    let one_by_one = |&(proto, family, listener, port): &(Proto, Family, bool, Option<u16>)| {
         let port = port.filter(|_| proto != Proto::Unix)?;
         Some(SocketQuery {
             tcp: proto == Proto::Tcp,
@@ -194,8 +194,8 @@ pub(crate) fn recheck_hidden(sockets: &mut [Socket], query: &SocketQuery) {
             ipv6: family == Family::Ipv6,
             // A listener stays one while open; a connection may have moved on since the
             // dump (to CLOSE_WAIT, say), and is asked for in any state.
-            states: if state == SockState::Listen {
-                1 << state.kernel_number()
+            states: if listener {
+                1 << SockState::Listen.kernel_number()
             } else {
                 query.states
             },

@@ -232,6 +232,20 @@ mod tests {
         (l, inode)
     }
 
+    /// Walk `pids` for the owners of `want` only.
+    fn walk_for(
+        pids: &[PidEntry],
+        want: &HashSet<u64>,
+        stop_early: bool,
+        threads: usize,
+    ) -> FdScan {
+        let wanted = Wanted {
+            inodes: want,
+            stop_early,
+        };
+        scan_fds(pids, Some(&wanted), threads)
+    }
+
     #[test]
     fn finds_own_listener() {
         let (_l, inode) = own_listener();
@@ -239,14 +253,7 @@ mod tests {
         let pids = list_pids().unwrap();
         assert!(pids.iter().any(|p| p.pid == me));
         let want: HashSet<u64> = [inode].into();
-        let scan = scan_fds(
-            &pids,
-            Some(&Wanted {
-                inodes: &want,
-                stop_early: true,
-            }),
-            2,
-        );
+        let scan = walk_for(&pids, &want, true, 2);
         assert_eq!(scan.owners.get(&inode), Some(&vec![me]));
         let full = scan_fds(&pids, None, 2);
         assert_eq!(full.owners.get(&inode), Some(&vec![me]));
@@ -261,23 +268,9 @@ mod tests {
         // Put ourselves first: the walk must stop right there.
         pids.sort_by_key(|p| p.pid != me);
         let want: HashSet<u64> = [inode].into();
-        let scan = scan_fds(
-            &pids,
-            Some(&Wanted {
-                inodes: &want,
-                stop_early: true,
-            }),
-            1,
-        );
+        let scan = walk_for(&pids, &want, true, 1);
         assert_eq!(scan.scanned, 1, "walked {} processes", scan.scanned);
-        let full = scan_fds(
-            &pids,
-            Some(&Wanted {
-                inodes: &want,
-                stop_early: false,
-            }),
-            1,
-        );
+        let full = walk_for(&pids, &want, false, 1);
         assert!(full.scanned + full.unreadable.len() > 1);
     }
 }
