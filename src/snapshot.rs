@@ -166,11 +166,12 @@ pub fn take(req: &Request) -> Result<Snapshot> {
 /// to hold are common (an init's, a kernel's).
 fn split_dump(q: &SocketQuery, threads: usize) -> (Vec<SocketQuery>, Option<SocketQuery>) {
     let listen = 1 << SockState::Listen.kernel_number();
-    // A TCP socket in CLOSE is in none of the kernel's tables: asking for it (the listener
-    // query does, for unconnected UDP) leaves nothing to dump beside the walk.
+    // CLOSE alone finds no TCP socket (the listener query asks for it, for unconnected UDP),
+    // so it leaves nothing to dump beside the walk; with the other states it stays, since the
+    // kernel reports the bound-only TCP sockets it finds in CLOSE.
     let close = 1 << SockState::Close.kernel_number();
-    let others_states = q.states & !listen & !close;
-    if threads < 2 || !q.tcp || others_states == 0 {
+    let others_states = q.states & !listen;
+    if threads < 2 || !q.tcp || others_states & !close == 0 {
         return (vec![q.clone()], None);
     }
     let tcp_listeners = SocketQuery {
@@ -504,6 +505,8 @@ mod tests {
         assert!(beside.tcp && !beside.udp && !beside.unix);
         assert_eq!(beside.states & bit(SockState::Listen), 0);
         assert_ne!(beside.states & bit(SockState::Established), 0);
+        // CLOSE stays: the kernel reports the bound-only TCP sockets in it.
+        assert_ne!(beside.states & bit(SockState::Close), 0);
         // One thread: one dump, before the walk.
         assert_eq!(split_dump(&all, 1), (vec![all.clone()], None));
     }
