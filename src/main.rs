@@ -30,21 +30,17 @@ fn main() -> ExitCode {
     };
     let cfg = cli.config();
     let ui = render::interact::Terminal::new(&cfg);
-    let (text, code) = match app::run(cli.command.as_ref(), &ui) {
-        Ok((report, code)) => {
-            let text = render::report(&report, &cfg);
-            std::mem::forget(report); // see below: no need to free it one piece at a time
-            (text, code)
-        }
+    let (report, code) = match app::run(cli.command.as_ref(), &ui) {
+        Ok(done) => done,
         Err(e) => {
             eprint!("{}", render::error(&e));
             return e.exit_code().into();
         }
     };
-    let written = std::io::stdout().lock().write_all(text.as_bytes());
+    let written = render::write_report(&report, &cfg, &mut std::io::stdout().lock());
     // A listing of 30k sockets is tens of thousands of small allocations; the OS takes them
     // back at exit faster than freeing them one by one.
-    std::mem::forget(text);
+    std::mem::forget(report);
     match written {
         Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Exit::Failure.into(),
         _ => code.into(),

@@ -20,6 +20,20 @@ pub fn to_string<T: Serialize>(
     report: &T,
     pretty: bool,
 ) -> serde_json::Result<String> {
+    let mut out = Vec::new();
+    to_writer(&mut out, command, report, pretty)?;
+    // serde_json writes UTF-8 only.
+    Ok(String::from_utf8(out)
+        .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()))
+}
+
+/// [`to_string`], written to `out` as it is serialised.
+pub fn to_writer<T: Serialize>(
+    out: &mut dyn std::io::Write,
+    command: &str,
+    report: &T,
+    pretty: bool,
+) -> serde_json::Result<()> {
     let envelope = Envelope {
         schema_version: SCHEMA_VERSION,
         command,
@@ -27,8 +41,8 @@ pub fn to_string<T: Serialize>(
         report,
     };
     if pretty {
-        serde_json::to_string_pretty(&envelope)
+        serde_json::to_writer_pretty(out, &envelope)
     } else {
-        serde_json::to_string(&envelope)
+        serde_json::to_writer(out, &envelope)
     }
 }

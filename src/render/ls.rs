@@ -1,5 +1,7 @@
 //! Human layout of `ls`: one aligned row per socket and a summary line.
 
+use std::io::{self, Write};
+
 use super::hidden_line;
 use super::style::Palette;
 use super::table::{Row, Table};
@@ -46,6 +48,17 @@ const SHORTEN: [&[&str]; 3] = [
 
 /// Render `ls`; on a terminal (`width`) the table and the notes fit its width.
 pub fn render(r: &LsReport, pal: &Palette, width: Option<usize>) -> String {
+    super::to_text(|out| write(r, pal, width, out))
+}
+
+/// [`render`] to `out`, the table a run of lines at a time: a 100k-socket listing is never
+/// held whole (~9 MB).
+pub fn write(
+    r: &LsReport,
+    pal: &Palette,
+    width: Option<usize>,
+    out: &mut dyn Write,
+) -> io::Result<()> {
     // A CONTAINER column only when a row has a container (or is a published port).
     let containers = r.sockets.iter().any(|row| row.container.is_some()) || !r.published.is_empty();
     let mut header = if r.all_states {
@@ -75,12 +88,11 @@ pub fn render(r: &LsReport, pal: &Palette, width: Option<usize>) -> String {
         }
         t
     };
-    let mut out = if r.sockets.is_empty() && r.published.is_empty() {
-        String::new()
-    } else {
+    if !(r.sockets.is_empty() && r.published.is_empty()) {
         t.fit(width, &SHORTEN);
-        t.render(|h| pal.header(h))
-    };
+        t.write_to(out, |h| pal.header(h))?;
+    }
+    let mut tail = String::new();
     let what = if r.all_states {
         "socket"
     } else {
@@ -102,17 +114,17 @@ pub fn render(r: &LsReport, pal: &Palette, width: Option<usize>) -> String {
             r.published.len()
         ));
     }
-    out.push_str(&super::wrapped(&summary, width, &|l| pal.dim(l)));
-    out.push('\n');
+    tail.push_str(&super::wrapped(&summary, width, &|l| pal.dim(l)));
+    tail.push('\n');
     if let Some(line) = hidden_line(&r.hidden, pal, width) {
-        out.push_str(&line);
-        out.push('\n');
+        tail.push_str(&line);
+        tail.push('\n');
     }
     if let Some(note) = &r.container_note {
-        out.push_str(&super::note_line(note, pal, width));
-        out.push('\n');
+        tail.push_str(&super::note_line(note, pal, width));
+        tail.push('\n');
     }
-    out
+    out.write_all(tail.as_bytes())
 }
 
 /// A socket's row: the columns of `ls` (`all_states`: of `ls --all`), CONTAINER when asked.
