@@ -277,6 +277,9 @@ impl Names<'_> {
     }
 }
 
+/// Sockets made into rows at a time (see [`build`]).
+const ROWS_AT_A_TIME: usize = 8192;
+
 /// Filter, sort and annotate a snapshot into the report.
 fn build(
     snap: Snapshot,
@@ -312,30 +315,36 @@ fn build(
         });
         state_ok && uid_ok
     };
-    let mut rows: Vec<LsRow> = sockets
-        .into_iter()
-        .filter(|s| keep(s))
-        .map(|s| {
-            let first = s.pids.first().and_then(|p| names.get(p));
-            LsRow {
-                exposure: s.local.ip().map(exposure),
-                service: s
-                    .port()
-                    .filter(|_| s.proto != Proto::Unix)
-                    .and_then(|p| names_of.service(p, s.proto)),
-                process: first.map(|(comm, _)| comm.clone()),
-                // A hidden owner still has the socket's uid, from the kernel.
-                user: first.map(|(_, user)| user.clone()).or_else(|| {
-                    s.owner_hidden.then(|| {
-                        let name = names_of.users.user_name(s.uid);
-                        Arc::from(name.unwrap_or_else(|| s.uid.to_string()))
-                    })
-                }),
-                container: None,
-                socket: s,
-            }
-        })
-        .collect();
+    let row = |s: Socket| {
+        let first = s.pids.first().and_then(|p| names.get(p));
+        LsRow {
+            exposure: s.local.ip().map(exposure),
+            service: s
+                .port()
+                .filter(|_| s.proto != Proto::Unix)
+                .and_then(|p| names_of.service(p, s.proto)),
+            process: first.map(|(comm, _)| comm.clone()),
+            // A hidden owner still has the socket's uid, from the kernel.
+            user: first.map(|(_, user)| user.clone()).or_else(|| {
+                s.owner_hidden.then(|| {
+                    let name = names_of.users.user_name(s.uid);
+                    Arc::from(name.unwrap_or_else(|| s.uid.to_string()))
+                })
+            }),
+            container: None,
+            socket: s,
+        }
+    };
+    // Counted first (grown by doubling, 100k rows took 28 MB instead of 22), and made from
+    // the back a run at a time, the sockets' memory given back as they go (they took 15 MB
+    // more while the rows were made). The order of rows is the sort's.
+    let mut rows: Vec<LsRow> = Vec::with_capacity(sockets.iter().filter(|s| keep(s)).count());
+    let mut sockets = sockets;
+    while !sockets.is_empty() {
+        let from = sockets.len().saturating_sub(ROWS_AT_A_TIME);
+        rows.extend(sockets.drain(from..).filter(|s| keep(s)).map(row));
+        sockets.shrink_to_fit();
+    }
     sort_rows(&mut rows);
     let named: BTreeSet<u32> = rows
         .iter()
