@@ -107,9 +107,9 @@ pub struct Wanted<'a> {
 /// Walk the fd tables of `pids`, using up to `threads` threads.
 ///
 /// With `wanted = None` every socket fd is recorded (a full listing: one pass). With
-/// `wanted = Some(..)` only those inodes are recorded, and the walk stops as soon as each of
-/// them has at least one owner; pids are visited in the order given, so callers put the most
-/// likely owners first.
+/// `wanted = Some(..)` only those inodes are recorded, and with `stop_early` the walk stops as
+/// soon as each of them has at least one owner; pids are visited in the order given, so
+/// callers put the most likely owners first.
 pub fn scan_fds(pids: &[PidEntry], wanted: Option<&Wanted<'_>>, threads: usize) -> FdScan {
     scan_fds_beside(pids, wanted, threads, &AtomicBool::new(true))
 }
@@ -163,11 +163,12 @@ pub fn scan_fds_beside(
                 FdRead::Gone => {}
             }
             if let Some(w) = wanted
+                && w.stop_early
                 && pairs.len() > start
                 && let Ok(mut seen) = found_wanted.lock()
             {
                 seen.extend(pairs[start..].iter().map(|(inode, _)| *inode));
-                if w.stop_early && seen.len() >= w.inodes.len() {
+                if seen.len() >= w.inodes.len() {
                     done.store(true, Ordering::Relaxed);
                 }
             }
