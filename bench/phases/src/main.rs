@@ -1,6 +1,6 @@
 //! Where `portscope ls --all` spends its time: each step it takes, timed alone through the
 //! library, then the whole listing, on the machine's current load. Run under `taskset` to
-//! compare one core with two (bench/profile.sh does both).
+//! compare one core with two (`taskset -c 0`, then `-c 0,1`).
 //!
 //! `portscope-phases [REPS]` prints one line per step: median and minimum wall milliseconds.
 
