@@ -325,10 +325,8 @@ fn independent_scan(
     let pids = procfs::list_pids()?;
     Ok(match owners {
         Owners::OnlyPids(only) => {
-            let entries: Vec<PidEntry> = pids
-                .into_iter()
-                .filter(|e| only.contains(&e.pid))
-                .collect();
+            let entries: Vec<PidEntry> =
+                pids.into_iter().filter(|e| only.contains(&e.pid)).collect();
             procfs::scan_fds_beside(&entries, wanted, threads, dumped)
         }
         _ => procfs::scan_fds_beside(&pids, wanted, threads, dumped),
