@@ -316,7 +316,7 @@ impl Table {
         super::to_text(|out| self.write_to(out, style_header))
     }
 
-    /// Write the table as [`Table::render`] lays it out, [`CHUNK`] lines at a time (a chunk
+    /// Write the table as [`Table::render`] lays it out, 8,192 lines at a time (a chunk
     /// on each core for a big table), so that a big listing is never held whole.
     pub fn write_to(
         &self,
@@ -378,10 +378,7 @@ fn beside<T: Send>(runs: usize, here: impl FnOnce(), there: impl Fn(usize) -> T 
     std::thread::scope(|scope| {
         let handles: Vec<_> = (1..runs).map(|t| scope.spawn(move || there(t))).collect();
         here();
-        handles
-            .into_iter()
-            .map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
-            .collect()
+        handles.into_iter().map(crate::threads::joined).collect()
     })
 }
 
