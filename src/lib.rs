@@ -82,6 +82,7 @@ pub mod supervisors;
 pub mod sys;
 pub mod target;
 pub mod text;
+pub mod threads;
 pub mod time;
 #[cfg(feature = "cli")]
 pub mod traffic;

@@ -351,8 +351,7 @@ fn in_parallel<T: Send, R: Send>(items: Vec<T>, lanes: usize, f: impl Fn(T) -> R
             .collect();
         handles
             .into_iter()
-            .filter_map(|h| h.join().ok())
-            .flatten()
+            .flat_map(crate::threads::joined)
             .collect()
     })
 }

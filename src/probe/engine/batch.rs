@@ -72,8 +72,7 @@ pub fn probe_all(
             .collect();
         handles
             .into_iter()
-            .filter_map(|h| h.join().ok())
-            .flatten()
+            .flat_map(crate::threads::joined)
             .collect()
     });
     results.sort_by_key(|(i, _)| *i);

@@ -290,8 +290,7 @@ pub fn processes(ctx: &ProcContext, pids: &[u32], detail: Detail, threads: usize
         let handles: Vec<_> = (0..threads).map(|_| s.spawn(worker)).collect();
         handles
             .into_iter()
-            .filter_map(|h| h.join().ok())
-            .flatten()
+            .flat_map(crate::threads::joined)
             .collect()
     })
 }

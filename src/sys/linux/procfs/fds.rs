@@ -181,7 +181,7 @@ pub fn scan_fds_beside(
     } else {
         std::thread::scope(|s| {
             let handles: Vec<_> = (0..threads).map(|_| s.spawn(worker)).collect();
-            handles.into_iter().filter_map(|h| h.join().ok()).collect()
+            handles.into_iter().map(crate::threads::joined).collect()
         })
     };
 
