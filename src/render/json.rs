@@ -20,11 +20,12 @@ pub fn to_string<T: Serialize>(
     report: &T,
     pretty: bool,
 ) -> serde_json::Result<String> {
-    let mut out = Vec::new();
-    to_writer(&mut out, command, report, pretty)?;
-    // serde_json writes UTF-8 only.
-    Ok(String::from_utf8(out)
-        .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()))
+    let envelope = envelope(command, report);
+    if pretty {
+        serde_json::to_string_pretty(&envelope)
+    } else {
+        serde_json::to_string(&envelope)
+    }
 }
 
 /// [`to_string`], written to `out` as it is serialised.
@@ -34,15 +35,20 @@ pub fn to_writer<T: Serialize>(
     report: &T,
     pretty: bool,
 ) -> serde_json::Result<()> {
-    let envelope = Envelope {
-        schema_version: SCHEMA_VERSION,
-        command,
-        portscope_version: env!("CARGO_PKG_VERSION"),
-        report,
-    };
+    let envelope = envelope(command, report);
     if pretty {
         serde_json::to_writer_pretty(out, &envelope)
     } else {
         serde_json::to_writer(out, &envelope)
+    }
+}
+
+/// `report` inside the envelope.
+fn envelope<'a, T: Serialize>(command: &'a str, report: &'a T) -> Envelope<'a, T> {
+    Envelope {
+        schema_version: SCHEMA_VERSION,
+        command,
+        portscope_version: env!("CARGO_PKG_VERSION"),
+        report,
     }
 }
