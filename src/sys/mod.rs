@@ -11,8 +11,8 @@ pub use linux::splice;
 #[cfg(target_os = "linux")]
 pub use linux::{
     attempt, bounded, browser, creds, engine, environ, firewall, fsmeta, local, netns, output,
-    packet, proc_net, procfs, random, rlimit, services, signal, sock_diag, stop, supervise, sysctl,
-    systemd, terminal, users,
+    packet, proc_net, procfs, random, rlimit, sched, services, signal, sock_diag, stop, supervise,
+    sysctl, systemd, terminal, users,
 };
 
 #[cfg(not(target_os = "linux"))]

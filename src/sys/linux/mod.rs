@@ -19,6 +19,7 @@ pub mod proc_net;
 pub mod procfs;
 pub mod random;
 pub mod rlimit;
+pub mod sched;
 pub mod services;
 pub mod signal;
 pub mod sock_diag;

@@ -179,9 +179,14 @@ pub fn scan_fds_beside(
     let results: Vec<_> = if threads <= 1 {
         vec![worker()]
     } else {
+        // This thread is one of the workers; the others start on other CPUs.
         std::thread::scope(|s| {
-            let handles: Vec<_> = (0..threads).map(|_| s.spawn(worker)).collect();
-            handles.into_iter().map(crate::threads::joined).collect()
+            let handles: Vec<_> = (1..threads)
+                .map(|_| crate::threads::spawn_apart(s, worker))
+                .collect();
+            let mut results = vec![worker()];
+            results.extend(handles.into_iter().map(crate::threads::joined));
+            results
         })
     };
 
