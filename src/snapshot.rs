@@ -24,8 +24,9 @@
 //! ```
 
 mod attribute;
+mod targeted;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::net::IpAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -110,11 +111,7 @@ pub fn take(req: &Request) -> Result<Snapshot> {
     };
     let (sockets, scan) = match &req.owners {
         Owners::Skip => (sock_diag::dump(&req.sockets)?, FdScan::default()),
-        Owners::Targeted => {
-            let sockets = sock_diag::dump(&req.sockets)?;
-            let scan = targeted_scan(&sockets, threads)?;
-            (sockets, scan)
-        }
+        Owners::Targeted => targeted::dump_and_scan(&req.sockets, threads)?,
         // The walk does not depend on the dump, so the two run side by side where they may;
         // see `split_dump`.
         Owners::All | Owners::OnlyPids(_) => {
@@ -244,7 +241,7 @@ fn finish(
 pub fn with_owners(sockets: Vec<Socket>, detail: Detail) -> Result<Snapshot> {
     let taken_at = crate::time::now();
     let threads = std::thread::available_parallelism().map_or(1, usize::from);
-    let mut scan = targeted_scan(&sockets, threads)?;
+    let mut scan = targeted::scan(&sockets, None, threads)?;
     attribute::second_look(&sockets, &mut scan, threads, None);
     Ok(join(
         sockets,
@@ -364,69 +361,6 @@ fn hidden_summary(sockets: &[Socket], unreadable: &[PidEntry]) -> Hidden {
         } else {
             "to see them, run as root (sudo portscope …) or grant CAP_SYS_PTRACE and CAP_DAC_READ_SEARCH (sudo setcap cap_sys_ptrace,cap_dac_read_search+ep \"$(command -v portscope)\")".into()
         },
-    }
-}
-
-/// The targeted walk: only as far as the sockets in hand require.
-fn targeted_scan(sockets: &[crate::model::Socket], threads: usize) -> Result<FdScan> {
-    let inodes: HashSet<u64> = sockets
-        .iter()
-        .map(|s| s.inode)
-        .filter(|&i| i != 0)
-        .collect();
-    if inodes.is_empty() {
-        return Ok(FdScan::default());
-    }
-    let uids: HashSet<u32> = sockets.iter().map(|s| s.uid).collect();
-    let mut pids = procfs::list_pids()?;
-    // Likely owners first: processes running as a socket's uid.
-    pids.sort_by_key(|e| !uids.contains(&e.uid));
-    let wanted = Wanted {
-        inodes: &inodes,
-        stop_early: true,
-    };
-    let mut scan = procfs::scan_fds(&pids, Some(&wanted), threads);
-    if scan.owners.len() < inodes.len() {
-        // The walk went through everything: the owner sets are complete.
-        return Ok(scan);
-    }
-    complete_family(&mut scan, &pids, &inodes);
-    Ok(scan)
-}
-
-/// After an early stop, other holders of a socket can only be processes that inherited it
-/// across fork: the owners' children and parents (and, transitively, theirs). Check those.
-fn complete_family(scan: &mut FdScan, pids: &[PidEntry], inodes: &HashSet<u64>) {
-    let ppids: HashMap<u32, u32> = pids
-        .iter()
-        .filter_map(|e| procfs::ppid(e.pid).map(|pp| (e.pid, pp)))
-        .collect();
-    let mut checked: HashSet<u32> = scan.owners.values().flatten().copied().collect();
-    let mut frontier: Vec<u32> = checked.iter().copied().collect();
-    while let Some(owner) = frontier.pop() {
-        let parent = ppids.get(&owner).copied();
-        let relatives: Vec<PidEntry> = pids
-            .iter()
-            .filter(|e| ppids.get(&e.pid) == Some(&owner) || Some(e.pid) == parent)
-            .filter(|e| checked.insert(e.pid))
-            .copied()
-            .collect();
-        if relatives.is_empty() {
-            continue;
-        }
-        let wanted = Wanted {
-            inodes,
-            stop_early: false,
-        };
-        let more = procfs::scan_fds(&relatives, Some(&wanted), 1);
-        for (inode, holders) in more.owners {
-            frontier.extend(holders.iter().copied());
-            let list = scan.owners.entry(inode).or_default();
-            list.extend(holders);
-            list.sort_unstable();
-            list.dedup();
-        }
-        scan.unreadable.extend(more.unreadable);
     }
 }
 

@@ -15,9 +15,6 @@ use rustix::io::Errno;
 use rustix::process::{Pid, PidfdFlags, Signal};
 use serde::Serialize;
 
-/// `PF_KTHREAD` in the `flags` field of `/proc/<pid>/stat`.
-const PF_KTHREAD: u32 = 0x0020_0000;
-
 /// A signal `kill` may send. Serialises as its short name (`"TERM"`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "UPPERCASE")]
@@ -135,7 +132,7 @@ pub fn stat(pid: u32) -> Option<ProcStat> {
         ppid: u32::try_from(st.ppid).unwrap_or(0),
         pgrp: u32::try_from(st.pgrp).unwrap_or(0),
         state: st.state,
-        kernel_thread: st.flags & PF_KTHREAD != 0,
+        kernel_thread: st.flags & super::procfs::PF_KTHREAD != 0,
         start_ticks: st.starttime,
     })
 }

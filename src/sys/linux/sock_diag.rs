@@ -36,6 +36,9 @@ const RECV_BUF: usize = 64 * 1024;
 const MSG_TRUNC: i32 = 0x20;
 /// `TCPDIAG_GETSOCK`: the pre-v2 request type (`struct inet_diag_req`), TCP only.
 const TCPDIAG_GETSOCK: u16 = 18;
+/// `TCPF_BOUND_INACTIVE`: the state bit (13) that asks for bound-only TCP sockets (Linux 6.8 on;
+/// older kernels ignore it).
+const TCPF_BOUND_INACTIVE: u32 = 1 << 13;
 /// `INET_DIAG_REQ_BYTECODE`: the filter attribute after `inet_diag_req_v2`.
 const INET_DIAG_REQ_BYTECODE: u16 = 1;
 /// `UNIX_DIAG_UID` (kernel ≥ 5.3) and the show flag that asks for it (`UDIAG_SHOW_UID`).
@@ -55,6 +58,29 @@ pub fn dump(q: &SocketQuery) -> Result<Vec<Socket>> {
         Ok(mut diag) => diag.dump(q),
         Err(_) => proc_net::dump_proc_net(q),
     }
+}
+
+/// `q` in two parts that [`dump`] can answer side by side, on two threads: the TCP sockets
+/// bound but neither listening nor connected, which the kernel finds in a walk of its own
+/// (every bound socket, ~5 ms at 30k sockets even when none matches), and the rest. `None`
+/// when `q` does not ask for both. Together they return what `q` does.
+pub fn bound_apart(q: &SocketQuery) -> Option<(SocketQuery, SocketQuery)> {
+    let mask = tcp_mask(q.states);
+    if !q.tcp || mask & TCPF_BOUND_INACTIVE == 0 || mask & !TCPF_BOUND_INACTIVE == 0 {
+        return None;
+    }
+    let rest = SocketQuery {
+        states: q.states & !TCPF_BOUND_INACTIVE,
+        ..q.clone()
+    };
+    let bound = SocketQuery {
+        udp: false,
+        unix: false,
+        // The kernel reports them in CLOSE, which `wanted` checks against the query.
+        states: TCPF_BOUND_INACTIVE | 1 << SockState::Close.kernel_number(),
+        ..q.clone()
+    };
+    Some((rest, bound))
 }
 
 /// Like [`dump`] but netlink only: an error instead of the `/proc/net` fallback.
