@@ -7,10 +7,10 @@
 //! So where there are two cores the bind-table walk runs on the second, after the process list
 //! (pids, uids, and each one's parent and whether it is a kernel thread); on the first, the
 //! rest of the dump and then the walk for the sockets it found (on the other cores), without
-//! waiting for the bind table. The sockets that adds, which are rare, get a walk of their own once it is done, so
-//! none of their owners is read before the kernel listed the socket. A process started after
-//! the list is read by the second look ([`super::attribute::second_look`]) like any other
-//! latecomer.
+//! waiting for the bind table. The bound-only sockets that one finds, which are rare, get a
+//! walk of their own once it is done, so none of their owners is read before the kernel
+//! listed the socket. A process started after the list is read by the second look
+//! ([`super::attribute::second_look`]) like any other latecomer.
 
 use std::collections::{HashMap, HashSet};
 
@@ -155,8 +155,12 @@ fn complete_family(
     }
 }
 
-/// Add a later walk's findings to `scan` (owners and unreadable processes, each once).
+/// Add a later walk's findings to `scan` (owners and unreadable processes, each once; the
+/// pids walked, if `scan` had none to walk).
 fn merge(scan: &mut FdScan, more: FdScan) {
+    if scan.listed.is_empty() {
+        scan.listed = more.listed;
+    }
     for (inode, holders) in more.owners {
         let list = scan.owners.entry(inode).or_default();
         list.extend(holders);

@@ -125,9 +125,9 @@ pub struct Lineage {
     pub kernel: bool,
 }
 
-/// The lineage of each of `pids` that is still there, from `/proc/<pid>/stat` (one `openat`
-/// and one `read` each, into a stack buffer: a third of what [`ppid`] costs, which the
-/// targeted walk pays for every process).
+/// The lineage of each of `pids` that is still there, from `/proc/<pid>/stat`: one `openat`
+/// and one `read` each, into a stack buffer (the targeted walk pays it for every process;
+/// [`ppid`] also stats the directory and parses every field).
 pub fn lineages(pids: &[PidEntry]) -> std::collections::HashMap<u32, Lineage> {
     let mut out = std::collections::HashMap::with_capacity(pids.len());
     let Ok(proc_fd) = open_dir(rustix::fs::CWD, c"/proc") else {
