@@ -46,7 +46,9 @@ use style::Palette;
 /// difference between ~60 MB and ~80 MB at the peak).
 pub fn write_report(report: &Report, cfg: &Config, out: &mut dyn Write) -> io::Result<()> {
     match report {
+        // Standard output was the protocol's: nothing follows the session, JSON or not.
         Report::Mcp(_) => Ok(()),
+        // `Report` serialises as the report it holds (untagged): one envelope for every verb.
         _ if cfg.json => {
             let mut out = io::BufWriter::with_capacity(64 * 1024, out);
             match json::to_writer(&mut out, report.command(), report, cfg.pretty) {
@@ -72,15 +74,8 @@ fn to_text(write: impl FnOnce(&mut dyn Write) -> io::Result<()>) -> String {
 
 /// The full text to print on standard output for a report.
 pub fn report(report: &Report, cfg: &Config) -> String {
-    if let Report::Mcp(_) = report {
-        // Standard output was the protocol's: nothing follows the session, JSON or not.
-        return String::new();
-    }
-    if cfg.json {
-        // `Report` serialises as the report it holds (untagged): one envelope for every verb.
-        let json = json::to_string(report.command(), report, cfg.pretty);
-        // Serialising plain structs cannot fail; if it ever does, say so in JSON.
-        return json.unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}")) + "\n";
+    if cfg.json || matches!(report, Report::Mcp(_)) {
+        return to_text(|out| write_report(report, cfg, out));
     }
     let pal = Palette::new(cfg.color);
     match report {

@@ -73,7 +73,7 @@ impl Processes {
 }
 
 /// The targeted walk: only as far as the sockets in hand require (`processes`: as listed
-/// already, or `None` to list them now).
+/// already, or `None` to list them now, if there is anything to walk for).
 pub(super) fn scan(
     sockets: &[Socket],
     processes: Option<&Processes>,
@@ -87,15 +87,12 @@ pub(super) fn scan(
     if inodes.is_empty() {
         return Ok(FdScan::default());
     }
-    let listed;
+    let read_now;
     let processes = match processes {
         Some(p) => p,
         None => {
-            listed = Processes {
-                pids: procfs::list_pids()?,
-                lineages: HashMap::new(),
-            };
-            &listed
+            read_now = Processes::read()?;
+            &read_now
         }
     };
     let uids: HashSet<u32> = sockets.iter().map(|s| s.uid).collect();
@@ -112,14 +109,7 @@ pub(super) fn scan(
         // The walk went through everything: the owner sets are complete.
         return Ok(scan);
     }
-    let read_now;
-    let lineages = if processes.lineages.is_empty() {
-        read_now = procfs::lineages(&pids);
-        &read_now
-    } else {
-        &processes.lineages
-    };
-    complete_family(&mut scan, &pids, lineages, &inodes);
+    complete_family(&mut scan, &pids, &processes.lineages, &inodes);
     Ok(scan)
 }
 
