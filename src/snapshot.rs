@@ -26,7 +26,7 @@
 mod attribute;
 mod targeted;
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::net::IpAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -37,6 +37,7 @@ use crate::sys::SocketQuery;
 use crate::sys::procfs::{self, Detail, FdScan, PidEntry, ProcContext, Wanted};
 use crate::sys::sock_diag;
 use crate::target::{Host, Target};
+use crate::threads::{joined, spawn_apart};
 
 /// How far to go finding the owners of sockets.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -116,11 +117,11 @@ pub fn take(req: &Request) -> Result<Snapshot> {
         // see `split_dump`.
         Owners::All | Owners::OnlyPids(_) => {
             let (first, beside) = split_dump(&req.sockets, threads);
-            let mut sockets = Vec::new();
-            for q in &first {
-                sockets.extend(sock_diag::dump(q)?);
-            }
             let Some(beside) = beside else {
+                let mut sockets = Vec::new();
+                for q in &first {
+                    sockets.extend(sock_diag::dump(q)?);
+                }
                 // Every socket is known before the walk: only theirs are recorded (at 100k
                 // sockets, a third of the fds for the listener query).
                 let inodes: HashSet<u64> = sockets.iter().map(|s| s.inode).collect();
@@ -132,18 +133,22 @@ pub fn take(req: &Request) -> Result<Snapshot> {
                 let scan = independent_scan(&req.owners, threads, Some(&wanted), &all)?;
                 return finish(req, sockets, scan, threads, None, taken_at);
             };
+            // The connection table's dump starts first, on another CPU: the other part is
+            // dumped meanwhile, then walked beside it.
             let dumped = AtomicBool::new(false);
-            let (later, scan) = std::thread::scope(|scope| {
-                let dump = scope.spawn(|| {
+            let (mut sockets, later, scan) = std::thread::scope(|scope| {
+                let dump = spawn_apart(scope, || {
                     let sockets = sock_diag::dump(&beside);
                     dumped.store(true, Ordering::Release);
                     sockets
                 });
+                let mut sockets = Vec::new();
+                for q in &first {
+                    sockets.extend(sock_diag::dump(q)?);
+                }
                 let scan = independent_scan(&req.owners, threads, None, &dumped);
-                let later = dump
-                    .join()
-                    .map_err(|_| Error::Netlink("the socket dump thread panicked".into()))??;
-                Ok::<_, Error>((later, scan?))
+                let later = joined(dump)?;
+                Ok::<_, Error>((sockets, later, scan?))
             })?;
             // In the kernel's order: TCP listeners, the other TCP sockets, then the rest.
             let tcp_end = sockets
@@ -232,7 +237,7 @@ fn finish(
             again: Some(&req.sockets),
         }
     };
-    Ok(join(sockets, &scan, looked, req.detail, taken_at, threads))
+    Ok(join(sockets, scan, looked, req.detail, taken_at, threads))
 }
 
 /// Owners for sockets already dumped: the targeted walk (see [`Owners::Targeted`]) over just
@@ -245,7 +250,7 @@ pub fn with_owners(sockets: Vec<Socket>, detail: Detail) -> Result<Snapshot> {
     attribute::second_look(&sockets, &mut scan, threads, None);
     Ok(join(
         sockets,
-        &scan,
+        scan,
         Looked::Walked { again: None },
         detail,
         taken_at,
@@ -266,19 +271,14 @@ enum Looked<'a> {
 /// and read the owning processes (on `threads` threads).
 fn join(
     mut sockets: Vec<Socket>,
-    scan: &FdScan,
+    mut scan: FdScan,
     looked: Looked<'_>,
     detail: Detail,
     taken_at: f64,
     threads: usize,
 ) -> Snapshot {
     let netns = procfs::self_netns();
-    for s in &mut sockets {
-        s.netns = netns;
-        if let Some(pids) = scan.owners.get(&s.inode).filter(|_| s.inode != 0) {
-            s.pids.clone_from(pids);
-        }
-    }
+    attach_owners(&mut sockets, &mut scan.owners, netns);
     // Unreadable processes that are not exiting: the ones that may hide something.
     let mut unreadable = Vec::new();
     if let Looked::Walked { again } = looked {
@@ -309,6 +309,30 @@ fn join(
         netns,
         euid: rustix::process::geteuid().as_raw(),
         taken_at,
+    }
+}
+
+/// Give each socket its holders, moved out of the walk's map (a clone was an allocation
+/// per socket). An inode listed twice (a socket that changed state between two dumps) has its
+/// holders copied from its first row.
+fn attach_owners(sockets: &mut [Socket], owners: &mut HashMap<u64, Vec<u32>>, netns: Option<u64>) {
+    for i in 0..sockets.len() {
+        let inode = sockets[i].inode;
+        sockets[i].netns = netns;
+        let Some(pids) = owners.get_mut(&inode).filter(|_| inode != 0) else {
+            continue;
+        };
+        // The walk records every inode with at least one pid: empty means moved already.
+        let pids = if pids.is_empty() {
+            sockets[..i]
+                .iter()
+                .find(|s| s.inode == inode)
+                .map(|s| s.pids.clone())
+                .unwrap_or_default()
+        } else {
+            std::mem::take(pids)
+        };
+        sockets[i].pids = pids;
     }
 }
 

@@ -341,12 +341,16 @@ pub fn processes(ctx: &ProcContext, pids: &[u32], detail: Detail, threads: usize
         }
         mine
     };
+    // The caller reads too; the others start on other CPUs (see `threads::spawn_apart`).
     std::thread::scope(|s| {
-        let handles: Vec<_> = (0..threads).map(|_| s.spawn(worker)).collect();
-        handles
-            .into_iter()
-            .flat_map(crate::threads::joined)
-            .collect()
+        let handles: Vec<_> = (1..threads)
+            .map(|_| crate::threads::spawn_apart(s, worker))
+            .collect();
+        let mut all = worker();
+        for handle in handles {
+            all.extend(crate::threads::joined(handle));
+        }
+        all
     })
 }
 
