@@ -237,15 +237,25 @@ pub fn list(opts: &Options) -> Result<LsReport> {
 /// Sort rows by port, protocol, then local and remote address. Rows are large (~200 bytes):
 /// the sort moves their indices, then each row moves once, into its place.
 fn sort_rows(rows: &mut [LsRow]) {
-    let key = |s: &Socket| (s.proto == Proto::Unix, s.port().unwrap_or(0), s.proto);
-    let mut order: Vec<usize> = (0..rows.len()).collect();
-    order.sort_unstable_by(|&a, &b| {
-        let (a, b) = (&rows[a].socket, &rows[b].socket);
-        key(a)
-            .cmp(&key(b))
-            .then_with(|| a.local.cmp(&b.local))
-            .then_with(|| a.remote.cmp(&b.remote))
+    // The first keys packed in a number beside each index: most comparisons end there
+    // without reaching into the rows (6 MB of them at 30k, in no useful order).
+    let key = |s: &Socket| {
+        (u64::from(s.proto == Proto::Unix) << 32)
+            | (u64::from(s.port().unwrap_or(0)) << 8)
+            | s.proto as u64
+    };
+    let mut keyed: Vec<(u64, usize)> = rows
+        .iter()
+        .enumerate()
+        .map(|(i, r)| (key(&r.socket), i))
+        .collect();
+    keyed.sort_unstable_by(|&(ka, a), &(kb, b)| {
+        ka.cmp(&kb).then_with(|| {
+            let (a, b) = (&rows[a].socket, &rows[b].socket);
+            a.local.cmp(&b.local).then_with(|| a.remote.cmp(&b.remote))
+        })
     });
+    let mut order: Vec<usize> = keyed.into_iter().map(|(_, i)| i).collect();
     // `order[i]` is the row that belongs at `i`. Follow each cycle from its first position:
     // the row first there travels along the cycle, each swap putting one row in its place.
     for start in 0..order.len() {

@@ -64,6 +64,22 @@ impl Row<'_> {
         self
     }
 
+    /// Add the next cell: `text` made safe for a terminal ([`crate::text::terminal`]), without
+    /// the formatting machinery [`Row::display`] goes through (a name on each of 30k rows).
+    pub fn text(&mut self, text: &str) -> &mut Self {
+        match crate::text::terminal(text) {
+            std::borrow::Cow::Borrowed(safe) => self.cell(safe),
+            std::borrow::Cow::Owned(safe) => self.cell(&safe),
+        }
+    }
+
+    /// Add the next cell: `n` in decimal.
+    pub fn number(&mut self, n: u64) -> &mut Self {
+        let mut digits = [0u8; 20];
+        let at = decimal(n, &mut digits);
+        self.cell(std::str::from_utf8(&digits[at..]).unwrap_or_default())
+    }
+
     /// Add the next cell: `value` as it displays, made safe for a terminal
     /// ([`crate::text::terminal`]).
     pub fn display(&mut self, value: &dyn std::fmt::Display) -> &mut Self {
@@ -80,6 +96,20 @@ impl Row<'_> {
         }
         self.given += 1;
         self
+    }
+}
+
+/// Write `n`'s decimal digits at the end of `buf`; where they start.
+pub(super) fn decimal(mut n: u64, buf: &mut [u8; 20]) -> usize {
+    let mut at = buf.len();
+    loop {
+        at -= 1;
+        // n % 10 < 10: the cast loses nothing.
+        buf[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            return at;
+        }
     }
 }
 
@@ -369,14 +399,16 @@ impl Table {
     }
 }
 
-/// Run `there(1)` … `there(runs - 1)` each on a thread of its own while `here` (run 0) runs
-/// on this one, so that its output is written where it goes rather than copied there; the
+/// Run `there(1)` … `there(runs - 1)` each on a thread of its own, started on another CPU
+/// (see [`crate::threads::spawn_apart`]), while `here` (run 0) runs on this one, so that its output is written where it goes rather than copied there; the
 /// threads' results in order. A panic in one is carried on here: rows are never dropped
 /// quietly.
 fn beside<T: Send>(runs: usize, here: impl FnOnce(), there: impl Fn(usize) -> T + Sync) -> Vec<T> {
     let there = &there;
     std::thread::scope(|scope| {
-        let handles: Vec<_> = (1..runs).map(|t| scope.spawn(move || there(t))).collect();
+        let handles: Vec<_> = (1..runs)
+            .map(|t| crate::threads::spawn_apart(scope, move || there(t)))
+            .collect();
         here();
         handles.into_iter().map(crate::threads::joined).collect()
     })
@@ -419,6 +451,17 @@ fn push_line(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn number_cells_are_decimal() {
+        let mut t = Table::new(&["A", "B"]);
+        t.row().number(0).number(u64::MAX);
+        t.row().number(62893).text("x\u{1b}y");
+        assert_eq!(
+            t.render(|h| h.to_string()),
+            "A      B\n0      18446744073709551615\n62893  x\\x1by\n"
+        );
+    }
 
     #[test]
     fn rows_added_on_every_core_come_out_in_order() {
