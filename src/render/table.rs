@@ -400,9 +400,9 @@ impl Table {
 }
 
 /// Run `there(1)` … `there(runs - 1)` each on a thread of its own, started on another CPU
-/// (see [`crate::threads::spawn_apart`]), while `here` (run 0) runs on this one, so that its output is written where it goes rather than copied there; the
-/// threads' results in order. A panic in one is carried on here: rows are never dropped
-/// quietly.
+/// (see [`crate::threads::spawn_apart`]), while `here` (run 0) runs on this one, so that its
+/// output is written where it goes rather than copied there; the threads' results in order. A
+/// panic in one is carried on here: rows are never dropped quietly.
 fn beside<T: Send>(runs: usize, here: impl FnOnce(), there: impl Fn(usize) -> T + Sync) -> Vec<T> {
     let there = &there;
     std::thread::scope(|scope| {

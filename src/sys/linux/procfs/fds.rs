@@ -60,9 +60,9 @@ fn socket_inode(link: &[u8]) -> Option<u64> {
 ///
 /// The directory's size is its count of open fds (Linux 6.2 on; 0 before): those are read by
 /// number from 0 (a table fills from its low end), without `getdents64`, which looks up every
-/// entry's dentry once more (4 ms of `ls --all`'s ~90 at 30k sockets). The rest of the table, from the first number
-/// not tried, is then listed as before: an fd opened at a low number while the others were
-/// read can make the count reached before a higher one was, and a gap of
+/// entry's dentry once more (4 ms of `ls --all`'s ~90 at 30k sockets). The rest of the table,
+/// from the first number not tried, is then listed as before: an fd opened at a low number
+/// while the others were read can make the count come before a higher one, and a gap of
 /// [`MISSES_IN_A_ROW`] numbers ends the reading by number. Neither loses an fd held
 /// throughout.
 fn read_fds(
