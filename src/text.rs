@@ -3,7 +3,8 @@
 //! sequences. Below every layer: engines use it in their findings, renderers in their tables.
 //! User input that an error message repeats is escaped the same way, and cut short. Also
 //! [`Lines`], the line number of a byte offset, for the parsers that name the line of a
-//! mistake in a file.
+//! mistake in a file, and [`decimal`], digits without the formatting machinery (a table
+//! cell on each of 30k rows, a name in each of 30k fd tables).
 
 /// Replace control characters (C0, DEL, C1) with a visible `\xNN` escape.
 pub fn terminal(text: &str) -> std::borrow::Cow<'_, str> {
@@ -87,6 +88,22 @@ impl Lines {
     pub fn line_of(&self, offset: usize) -> usize {
         self.0.partition_point(|&newline| newline < offset) + 1
     }
+}
+
+/// Write `n`'s decimal digits at the end of `buf` (20 bytes hold any `u64`); where they start.
+/// A shorter `buf` keeps the last digits only.
+pub fn decimal(mut n: u64, buf: &mut [u8]) -> usize {
+    let mut at = buf.len();
+    while at > 0 {
+        at -= 1;
+        // n % 10 < 10: the cast loses nothing.
+        buf[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    at
 }
 
 #[cfg(test)]

@@ -198,7 +198,7 @@ fn ipv4_text(ip: Ipv4Addr, port: Option<u16>, buf: &mut [u8; 24]) -> &str {
             buf[len] = sep;
             len += 1;
         }
-        let at = super::table::decimal(n, &mut digits);
+        let at = text::decimal(n, &mut digits);
         let d = &digits[at..];
         buf[len..len + d.len()].copy_from_slice(d);
         len += d.len();

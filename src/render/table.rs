@@ -76,7 +76,7 @@ impl Row<'_> {
     /// Add the next cell: `n` in decimal.
     pub fn number(&mut self, n: u64) -> &mut Self {
         let mut digits = [0u8; 20];
-        let at = decimal(n, &mut digits);
+        let at = crate::text::decimal(n, &mut digits);
         self.cell(std::str::from_utf8(&digits[at..]).unwrap_or_default())
     }
 
@@ -96,20 +96,6 @@ impl Row<'_> {
         }
         self.given += 1;
         self
-    }
-}
-
-/// Write `n`'s decimal digits at the end of `buf`; where they start.
-pub(super) fn decimal(mut n: u64, buf: &mut [u8; 20]) -> usize {
-    let mut at = buf.len();
-    loop {
-        at -= 1;
-        // n % 10 < 10: the cast loses nothing.
-        buf[at] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            return at;
-        }
     }
 }
 

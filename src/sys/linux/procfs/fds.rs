@@ -140,18 +140,10 @@ fn read_fds(
 const MISSES_IN_A_ROW: usize = 4;
 
 /// `fd`'s name in `/proc/<pid>/fd`, NUL-terminated in `buf`.
-fn fd_name(mut fd: u32, buf: &mut [u8; 12]) -> &std::ffi::CStr {
-    let mut at = buf.len() - 1;
-    buf[at] = 0;
-    loop {
-        at -= 1;
-        // fd % 10 < 10: the cast loses nothing.
-        buf[at] = b'0' + (fd % 10) as u8;
-        fd /= 10;
-        if fd == 0 {
-            break;
-        }
-    }
+fn fd_name(fd: u32, buf: &mut [u8; 12]) -> &std::ffi::CStr {
+    let end = buf.len() - 1;
+    buf[end] = 0;
+    let at = crate::text::decimal(u64::from(fd), &mut buf[..end]);
     std::ffi::CStr::from_bytes_with_nul(&buf[at..]).unwrap_or_default()
 }
 
