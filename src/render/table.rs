@@ -425,8 +425,7 @@ fn push_line(
             fit::width(&short)
         };
         if i + 1 < cols {
-            let pad = widths[i].saturating_sub(used) + 2;
-            out.extend(std::iter::repeat_n(' ', pad));
+            push_spaces(out, widths[i].saturating_sub(used) + 2);
         }
     }
     let trimmed = out[line_start..].trim_end().len();
@@ -434,9 +433,28 @@ fn push_line(
     out.push('\n');
 }
 
+/// `n` spaces, pushed a slice at a time rather than a char at a time.
+fn push_spaces(out: &mut String, mut n: usize) {
+    const SPACES: &str = "                                ";
+    while n > 0 {
+        let k = n.min(SPACES.len());
+        out.push_str(&SPACES[..k]);
+        n -= k;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn padding_wider_than_one_slice_of_spaces() {
+        for n in [0, 1, 31, 32, 33, 70] {
+            let mut out = String::from("x");
+            push_spaces(&mut out, n);
+            assert_eq!(out, format!("x{}", " ".repeat(n)));
+        }
+    }
 
     #[test]
     fn number_cells_are_decimal() {
