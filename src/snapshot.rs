@@ -26,7 +26,6 @@
 mod attribute;
 mod targeted;
 
-use std::collections::{HashMap, HashSet};
 use std::net::IpAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -34,7 +33,7 @@ use crate::error::{Error, Result};
 use crate::knowledge::addr_class::receives_for;
 use crate::model::{Endpoint, Hidden, Proto, Snapshot, SockState, Socket};
 use crate::sys::SocketQuery;
-use crate::sys::procfs::{self, Detail, FdScan, PidEntry, ProcContext, Wanted};
+use crate::sys::procfs::{self, Detail, FdScan, InodeMap, InodeSet, PidEntry, ProcContext, Wanted};
 use crate::sys::sock_diag;
 use crate::target::{Host, Target};
 use crate::threads::{joined, spawn_apart};
@@ -124,7 +123,7 @@ pub fn take(req: &Request) -> Result<Snapshot> {
                 }
                 // Every socket is known before the walk: only theirs are recorded (at 100k
                 // sockets, a third of the fds for the listener query).
-                let inodes: HashSet<u64> = sockets.iter().map(|s| s.inode).collect();
+                let inodes: InodeSet = sockets.iter().map(|s| s.inode).collect();
                 let wanted = Wanted {
                     inodes: &inodes,
                     stop_early: false,
@@ -223,11 +222,12 @@ fn finish(
     beside: Option<&SocketQuery>,
     taken_at: f64,
 ) -> Result<Snapshot> {
+    attach_owners(&mut sockets, &mut scan.owners);
     match req.owners {
-        Owners::OnlyPids(_) => sockets.retain(|s| scan.owners.contains_key(&s.inode)),
+        Owners::OnlyPids(_) => sockets.retain(|s| !s.pids.is_empty()),
         Owners::Skip => {}
         Owners::All | Owners::Targeted => {
-            attribute::second_look(&sockets, &mut scan, threads, beside);
+            attribute::second_look(&mut sockets, &mut scan, threads, beside);
         }
     }
     let looked = if req.owners == Owners::Skip {
@@ -246,8 +246,10 @@ fn finish(
 pub fn with_owners(sockets: Vec<Socket>, detail: Detail) -> Result<Snapshot> {
     let taken_at = crate::time::now();
     let threads = std::thread::available_parallelism().map_or(1, usize::from);
+    let mut sockets = sockets;
     let mut scan = targeted::scan(&sockets, None, threads)?;
-    attribute::second_look(&sockets, &mut scan, threads, None);
+    attach_owners(&mut sockets, &mut scan.owners);
+    attribute::second_look(&mut sockets, &mut scan, threads, None);
     Ok(join(
         sockets,
         scan,
@@ -267,20 +269,22 @@ enum Looked<'a> {
     Walked { again: Option<&'a SocketQuery> },
 }
 
-/// Attach the walk's owners to the sockets, tell hidden owners from none (see [`attribute`]),
+/// Tell hidden owners from none among sockets with their owners attached (see [`attribute`]),
 /// and read the owning processes (on `threads` threads).
 fn join(
     mut sockets: Vec<Socket>,
-    mut scan: FdScan,
+    scan: FdScan,
     looked: Looked<'_>,
     detail: Detail,
     taken_at: f64,
     threads: usize,
 ) -> Snapshot {
     let netns = procfs::self_netns();
-    attach_owners(&mut sockets, &mut scan.owners, netns);
+    for s in &mut sockets {
+        s.netns = netns;
+    }
     let ctx = ProcContext::new();
-    let owner_pids: HashSet<u32> = sockets
+    let owner_pids: foldhash::HashSet<u32> = sockets
         .iter()
         .flat_map(|s| s.pids.iter().copied())
         .collect();
@@ -322,10 +326,9 @@ fn join(
 /// Give each socket its holders, moved out of the walk's map (a clone was an allocation
 /// per socket). An inode listed twice (a socket that changed state between two dumps) has its
 /// holders copied from its first row.
-fn attach_owners(sockets: &mut [Socket], owners: &mut HashMap<u64, Vec<u32>>, netns: Option<u64>) {
+fn attach_owners(sockets: &mut [Socket], owners: &mut InodeMap<Vec<u32>>) {
     for i in 0..sockets.len() {
         let inode = sockets[i].inode;
-        sockets[i].netns = netns;
         let Some(pids) = owners.get_mut(&inode).filter(|_| inode != 0) else {
             continue;
         };

@@ -1,7 +1,7 @@
 //! `portscope ls`: listening sockets (or, with `--all`, every socket) with exposure, owning
 //! processes and IANA service names — the `ss -tulpn` view, with the hidden owners counted.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use serde::Serialize;
@@ -306,7 +306,7 @@ fn build(
         ..
     } = snap;
     // Names are shared by every row of a process: one allocation per process, not per row.
-    let names: HashMap<u32, (Arc<str>, Arc<str>)> = all_processes
+    let names: foldhash::HashMap<u32, (Arc<str>, Arc<str>)> = all_processes
         .values()
         .map(|p| {
             let user = p.user.clone().unwrap_or_else(|| p.uid.to_string());

@@ -2,12 +2,10 @@
 //! of the container's network namespace (read through its first process's `/proc/<pid>/net`
 //! tables), and, among that process and its descendants, the one whose descriptors hold one.
 
-use std::collections::HashSet;
-
 use super::Inner;
 use crate::model::Proto;
 use crate::sys::netns;
-use crate::sys::procfs::{self, PidEntry, Wanted};
+use crate::sys::procfs::{self, InodeSet, PidEntry, Wanted};
 
 /// The most processes of one container walked for the listener's holder.
 const MAX_FAMILY: usize = 4096;
@@ -17,7 +15,7 @@ const MAX_FAMILY: usize = 4096;
 /// holder could not be read.
 pub fn listener(init: u32, proto: Proto, port: u16) -> Option<Inner> {
     let listeners = netns::listeners_in(init, proto, port);
-    let inodes: HashSet<u64> = listeners
+    let inodes: InodeSet = listeners
         .iter()
         .map(|s| s.inode)
         .filter(|&i| i != 0)

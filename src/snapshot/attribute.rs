@@ -36,7 +36,7 @@ use std::collections::HashSet;
 use crate::model::{Family, Proto, SockState, Socket};
 use crate::sys::SocketQuery;
 use crate::sys::creds;
-use crate::sys::procfs::{self, FdScan, PidEntry, Wanted};
+use crate::sys::procfs::{self, FdScan, InodeSet, PidEntry, Wanted};
 use crate::sys::sock_diag;
 
 /// An unreadable process as a possible holder of sockets.
@@ -77,11 +77,11 @@ pub(crate) fn suspects(unreadable: &[PidEntry]) -> Vec<(PidEntry, Suspect)> {
         .collect()
 }
 
-/// Inodes of sockets that have a file but no holder in `scan`.
-fn unattributed(sockets: &[Socket], scan: &FdScan) -> HashSet<u64> {
+/// Inodes of sockets that have a file but no holder attached.
+fn unattributed(sockets: &[Socket]) -> InodeSet {
     sockets
         .iter()
-        .filter(|s| s.inode != 0 && !scan.owners.contains_key(&s.inode))
+        .filter(|s| s.inode != 0 && s.pids.is_empty())
         .map(|s| s.inode)
         .collect()
 }
@@ -89,15 +89,16 @@ fn unattributed(sockets: &[Socket], scan: &FdScan) -> HashSet<u64> {
 /// Read once more the fds of the processes that may have missed a socket left without a
 /// holder, among those running as that socket's uid: any process started after the walk's pid
 /// list; and, for a socket from the part of the dump that ran beside the walk (`beside`),
-/// any process read before that dump was complete. Add what they hold (and any newly
-/// unreadable process) to `scan`.
+/// any process read before that dump was complete. Attach what they hold to the sockets
+/// (whose holders from the first walk are attached already), and add any newly unreadable
+/// process to `scan`.
 pub(crate) fn second_look(
-    sockets: &[Socket],
+    sockets: &mut [Socket],
     scan: &mut FdScan,
     threads: usize,
     beside: Option<&SocketQuery>,
 ) {
-    let missing = unattributed(sockets, scan);
+    let missing = unattributed(sockets);
     if missing.is_empty() {
         return;
     }
@@ -132,11 +133,11 @@ pub(crate) fn second_look(
         stop_early: true,
     };
     let more = procfs::scan_fds(&again, Some(&wanted), threads);
-    for (inode, holders) in more.owners {
-        let list = scan.owners.entry(inode).or_default();
-        list.extend(holders);
-        list.sort_unstable();
-        list.dedup();
+    // Each walk lists an inode's holders ascending and once; these sockets had none.
+    for s in sockets.iter_mut().filter(|s| s.pids.is_empty()) {
+        if let Some(holders) = more.owners.get(&s.inode) {
+            s.pids.clone_from(holders);
+        }
     }
     let known: HashSet<u32> = scan.unreadable.iter().map(|e| e.pid).collect();
     scan.unreadable.extend(

@@ -17,7 +17,7 @@ use std::collections::{HashMap, HashSet};
 use crate::error::Result;
 use crate::model::{Proto, SockState, Socket};
 use crate::sys::SocketQuery;
-use crate::sys::procfs::{self, FdScan, Lineage, PidEntry, Wanted};
+use crate::sys::procfs::{self, FdScan, InodeSet, Lineage, PidEntry, Wanted};
 use crate::sys::sock_diag;
 use crate::threads::{joined, spawn_apart};
 
@@ -79,7 +79,7 @@ pub(super) fn scan(
     processes: Option<&Processes>,
     threads: usize,
 ) -> Result<FdScan> {
-    let inodes: HashSet<u64> = sockets
+    let inodes: InodeSet = sockets
         .iter()
         .map(|s| s.inode)
         .filter(|&i| i != 0)
@@ -119,7 +119,7 @@ fn complete_family(
     scan: &mut FdScan,
     pids: &[PidEntry],
     lineages: &HashMap<u32, Lineage>,
-    inodes: &HashSet<u64>,
+    inodes: &InodeSet,
 ) {
     let parent = |pid: &u32| lineages.get(pid).map(|l| l.parent);
     let mut checked: HashSet<u32> = scan.owners.values().flatten().copied().collect();

@@ -18,7 +18,7 @@ use rustix::fs::{AtFlags, Mode, OFlags, RawDir};
 
 mod fds;
 
-pub use fds::{FdScan, Wanted, scan_fds, scan_fds_beside};
+pub use fds::{FdScan, InodeMap, InodeSet, Wanted, scan_fds, scan_fds_beside};
 
 use super::cgroup;
 use super::users::Names;

@@ -3,7 +3,6 @@
 //! says `www-http`. Read once per listing with a size bound; a missing, unreadable or
 //! oversized file leaves the embedded IANA registry ([`crate::knowledge::iana`]) to answer.
 
-use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -18,7 +17,8 @@ const MAX_BYTES: u64 = 1 << 20;
 /// Service names by port and protocol, as the system names them.
 #[derive(Debug, Default, Clone)]
 pub struct Services {
-    names: HashMap<(u16, Proto), Arc<str>>,
+    /// Looked up once per row of a listing: hashed with foldhash, not SipHash.
+    names: foldhash::HashMap<(u16, Proto), Arc<str>>,
 }
 
 impl Services {
@@ -53,7 +53,7 @@ pub fn read_from(path: &Path) -> Services {
 /// Parse `services(5)` text: `name port/proto [aliases…] [# comment]`. The first line for a
 /// port and protocol wins, as `getservbyport` answers; other protocols (sctp, ddp) are skipped.
 pub fn parse(text: &str) -> Services {
-    let mut names = HashMap::new();
+    let mut names = foldhash::HashMap::default();
     for line in text.lines() {
         let line = line.split('#').next().unwrap_or("");
         let mut fields = line.split_whitespace();

@@ -4,7 +4,6 @@
 //! over a work queue of pids shared by up to 8 threads. The one cost of a full listing that
 //! grows with every descriptor on the machine; BENCHMARKS.md has its profile.
 
-use std::collections::{HashMap, HashSet};
 use std::mem::MaybeUninit;
 use std::os::fd::OwnedFd;
 use std::sync::Mutex;
@@ -15,11 +14,18 @@ use rustix::io::Errno;
 
 use super::{PidEntry, open_dir};
 
+/// Socket inodes as keys: hashed with foldhash's fast hasher (seeded per run) rather than
+/// SipHash, a fraction of the cost on tables of tens of thousands of the kernel's numbers.
+pub type InodeSet = foldhash::HashSet<u64>;
+
+/// A map keyed by socket inode (see [`InodeSet`]).
+pub type InodeMap<V> = foldhash::HashMap<u64, V>;
+
 /// The result of walking processes' fd tables.
 #[derive(Debug, Default, Clone)]
 pub struct FdScan {
     /// Socket inode → pids holding an fd on it (ascending, deduplicated).
-    pub owners: HashMap<u64, Vec<u32>>,
+    pub owners: InodeMap<Vec<u32>>,
     /// Processes whose fd table could not be read for lack of permission.
     pub unreadable: Vec<PidEntry>,
     /// How many processes' fd tables were read.
@@ -150,7 +156,7 @@ fn fd_name(fd: u32, buf: &mut [u8; 12]) -> &std::ffi::CStr {
 /// How a walk decides it may stop early.
 pub struct Wanted<'a> {
     /// The inodes whose owners are sought.
-    pub inodes: &'a HashSet<u64>,
+    pub inodes: &'a InodeSet,
     /// Stop as soon as every inode has at least one owner.
     pub stop_early: bool,
 }
@@ -184,7 +190,7 @@ pub fn scan_fds_beside(
     };
     let next = AtomicUsize::new(0);
     let done = AtomicBool::new(false);
-    let found_wanted: Mutex<HashSet<u64>> = Mutex::new(HashSet::new());
+    let found_wanted: Mutex<InodeSet> = Mutex::new(InodeSet::default());
     let threads = threads.clamp(1, 8).min(pids.len().max(1));
 
     let worker = || {
@@ -245,6 +251,9 @@ pub fn scan_fds_beside(
         listed,
         ..FdScan::default()
     };
+    // Sized once: nearly every socket has one holder (grown by doubling, the table was
+    // rehashed a dozen times at 30k).
+    scan.owners.reserve(results.iter().map(|r| r.0.len()).sum());
     for (pairs, unreadable, early, scanned) in results {
         scan.scanned += scanned;
         scan.unreadable.extend(unreadable);
@@ -253,7 +262,7 @@ pub fn scan_fds_beside(
             scan.owners.entry(inode).or_default().push(pid);
         }
     }
-    for pids in scan.owners.values_mut() {
+    for pids in scan.owners.values_mut().filter(|p| p.len() > 1) {
         pids.sort_unstable();
         pids.dedup();
     }
@@ -315,12 +324,7 @@ mod tests {
     }
 
     /// Walk `pids` for the owners of `want` only.
-    fn walk_for(
-        pids: &[PidEntry],
-        want: &HashSet<u64>,
-        stop_early: bool,
-        threads: usize,
-    ) -> FdScan {
+    fn walk_for(pids: &[PidEntry], want: &InodeSet, stop_early: bool, threads: usize) -> FdScan {
         let wanted = Wanted {
             inodes: want,
             stop_early,
@@ -334,7 +338,7 @@ mod tests {
         let me = std::process::id();
         let pids = list_pids().unwrap();
         assert!(pids.iter().any(|p| p.pid == me));
-        let want: HashSet<u64> = [inode].into();
+        let want: InodeSet = [inode].into_iter().collect();
         let scan = walk_for(&pids, &want, true, 2);
         assert_eq!(scan.owners.get(&inode), Some(&vec![me]));
         let full = scan_fds(&pids, None, 2);
@@ -349,7 +353,7 @@ mod tests {
         assert!(pids.len() > 2);
         // Put ourselves first: the walk must stop right there.
         pids.sort_by_key(|p| p.pid != me);
-        let want: HashSet<u64> = [inode].into();
+        let want: InodeSet = [inode].into_iter().collect();
         let scan = walk_for(&pids, &want, true, 1);
         assert_eq!(scan.scanned, 1, "walked {} processes", scan.scanned);
         let full = walk_for(&pids, &want, false, 1);
