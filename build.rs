@@ -2,7 +2,8 @@
 //!
 //! The generated `$OUT_DIR/iana_table.rs` holds one static array, `IANA`, of
 //! `(port, proto, service name, description)` with `proto` 0 = tcp and 1 = udp, sorted by
-//! `(port, proto)` so `src/knowledge/iana.rs` can binary-search it. SCTP and DCCP entries are
+//! `(port, proto)` so `src/knowledge/iana.rs` can binary-search it, and a bitmap,
+//! `IANA_LISTED`, of the `(proto, port)` pairs it has a row for. SCTP and DCCP entries are
 //! dropped: portscope only sees TCP and UDP sockets. Every TCP/UDP entry is kept, including
 //! "Reserved"/"Unassigned" ones (name empty), because telling a user "IANA lists this port as
 //! Reserved" is itself a fact.
@@ -70,6 +71,22 @@ fn main() -> Result<(), Box<dyn Error>> {
     writeln!(out, "static IANA: &[(u16, u8, &str, &str)] = &[")?;
     for ((port, proto), (name, description)) in &table {
         writeln!(out, "    ({port}, {proto}, {name:?}, {description:?}),")?;
+    }
+    writeln!(out, "];")?;
+    // One bit per (proto, port) with a row: most sockets a listing names are on ephemeral
+    // ports without one, answered by one word instead of a search through 12k rows.
+    let mut listed = vec![0u64; 2 * 65536 / 64];
+    for &(port, proto) in table.keys() {
+        let bit = usize::from(proto) << 16 | usize::from(port);
+        listed[bit / 64] |= 1 << (bit % 64);
+    }
+    writeln!(
+        out,
+        "/// Bit `proto << 16 | port` is set when `IANA` has a row for that port and protocol."
+    )?;
+    writeln!(out, "static IANA_LISTED: [u64; {}] = [", listed.len())?;
+    for word in &listed {
+        writeln!(out, "    {word:#x},")?;
     }
     writeln!(out, "];")?;
 

@@ -39,6 +39,13 @@ fn proto_code(proto: Proto) -> Option<u8> {
 /// unassigned) or when `proto` is [`Proto::Unix`].
 pub fn iana_entry(port: u16, proto: Proto) -> Option<ServiceName> {
     let code = proto_code(proto)?;
+    let bit = usize::from(code) << 16 | usize::from(port);
+    if IANA_LISTED
+        .get(bit / 64)
+        .is_none_or(|word| word >> (bit % 64) & 1 == 0)
+    {
+        return None;
+    }
     let i = IANA
         .binary_search_by(|&(p, c, _, _)| (p, c).cmp(&(port, code)))
         .ok()?;
@@ -67,6 +74,18 @@ pub fn iana_len() -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_bitmap_lists_exactly_the_rows() {
+        for (proto, code) in [(Proto::Tcp, 0), (Proto::Udp, 1)] {
+            for port in 0..=u16::MAX {
+                let row = IANA
+                    .binary_search_by(|&(p, c, _, _)| (p, c).cmp(&(port, code)))
+                    .is_ok();
+                assert_eq!(iana_entry(port, proto).is_some(), row, "{port}/{proto:?}");
+            }
+        }
+    }
 
     #[test]
     fn table_is_sorted_and_unique() {
