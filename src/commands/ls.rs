@@ -2,6 +2,7 @@
 //! processes and IANA service names — the `ss -tulpn` view, with the hidden owners counted.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::net::IpAddr;
 use std::sync::Arc;
 
 use serde::Serialize;
@@ -12,7 +13,7 @@ use crate::error::{Error, Result};
 use crate::exit::Exit;
 use crate::knowledge::addr_class::{Exposure, exposure};
 use crate::knowledge::iana::iana_service;
-use crate::model::{Hidden, Process, Proto, Snapshot, SockState, Socket};
+use crate::model::{Endpoint, Hidden, Process, Proto, Snapshot, SockState, Socket};
 use crate::snapshot::{self, Owners, Request};
 use crate::sys::SocketQuery;
 use crate::sys::procfs::{self, Detail, ProcContext};
@@ -244,18 +245,21 @@ fn sort_rows(rows: &mut [LsRow]) {
             | (u64::from(s.port().unwrap_or(0)) << 8)
             | s.proto as u64
     };
-    let mut keyed: Vec<(u64, usize)> = rows
+    let mut keyed: Vec<(u64, Option<u128>, usize)> = rows
         .iter()
         .enumerate()
-        .map(|(i, r)| (key(&r.socket), i))
+        .map(|(i, r)| (key(&r.socket), ipv4_key(&r.socket), i))
         .collect();
-    keyed.sort_unstable_by(|&(ka, a), &(kb, b)| {
-        ka.cmp(&kb).then_with(|| {
-            let (a, b) = (&rows[a].socket, &rows[b].socket);
-            a.local.cmp(&b.local).then_with(|| a.remote.cmp(&b.remote))
+    keyed.sort_unstable_by(|&(ka, fa, a), &(kb, fb, b)| {
+        ka.cmp(&kb).then_with(|| match (fa, fb) {
+            (Some(fa), Some(fb)) => fa.cmp(&fb),
+            _ => {
+                let (a, b) = (&rows[a].socket, &rows[b].socket);
+                a.local.cmp(&b.local).then_with(|| a.remote.cmp(&b.remote))
+            }
         })
     });
-    let mut order: Vec<usize> = keyed.into_iter().map(|(_, i)| i).collect();
+    let mut order: Vec<usize> = keyed.into_iter().map(|(_, _, i)| i).collect();
     // `order[i]` is the row that belongs at `i`. Follow each cycle from its first position:
     // the row first there travels along the cycle, each swap putting one row in its place.
     for start in 0..order.len() {
@@ -270,6 +274,30 @@ fn sort_rows(rows: &mut [LsRow]) {
             at = from;
         }
     }
+}
+
+/// For a socket whose ends are both IPv4 without an interface (or whose remote end is
+/// absent), the rest of the sort's order in one number: the local address, then the remote
+/// end (none first), its address, its port. Its local port is in the first key already.
+/// `None` for any other socket, which is compared by its endpoints.
+fn ipv4_key(s: &Socket) -> Option<u128> {
+    let v4 = |e: &Endpoint| match e {
+        Endpoint::Inet {
+            addr: IpAddr::V4(a),
+            port,
+            ifindex: None,
+        } => Some((u32::from(*a), *port)),
+        _ => None,
+    };
+    let (local, _) = v4(&s.local)?;
+    let remote = match &s.remote {
+        None => 0,
+        Some(e) => {
+            let (addr, port) = v4(e)?;
+            1 << 48 | u128::from(addr) << 16 | u128::from(port)
+        }
+    };
+    Some(u128::from(local) << 49 | remote)
 }
 
 /// Where a row's names come from: users through NSS, services from the system first.
@@ -374,5 +402,81 @@ fn build(
         hidden,
         container_note: None,
         published: Vec::new(),
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+    use crate::model::Family;
+
+    fn row(proto: Proto, local: Endpoint, remote: Option<Endpoint>) -> LsRow {
+        LsRow {
+            socket: Socket {
+                proto,
+                family: Family::Ipv4,
+                state: SockState::Established,
+                local,
+                remote,
+                inode: 1,
+                peer_inode: None,
+                uid: 0,
+                recv_q: 0,
+                send_q: 0,
+                netns: None,
+                pids: Vec::new(),
+                owner_hidden: false,
+                ownerless: false,
+            },
+            exposure: None,
+            service: None,
+            process: None,
+            user: None,
+            container: None,
+        }
+    }
+
+    #[test]
+    fn the_packed_keys_sort_as_the_endpoints_do() {
+        let ips: [IpAddr; 4] = [
+            "127.0.0.1".parse().unwrap(),
+            "10.0.0.2".parse().unwrap(),
+            "::1".parse().unwrap(),
+            "0.0.0.0".parse().unwrap(),
+        ];
+        let ends = |seed: usize| {
+            let ip = ips[seed % ips.len()];
+            let mut e = Endpoint::inet(ip, [80, 443, 8080][seed / 4 % 3]);
+            if seed.is_multiple_of(7)
+                && let Endpoint::Inet { ifindex, .. } = &mut e
+            {
+                *ifindex = Some(2);
+            }
+            e
+        };
+        let mut rows = Vec::new();
+        for i in 0..600 {
+            let remote = (i % 5 != 0).then(|| ends(i * 31 + 3));
+            let proto = [Proto::Tcp, Proto::Udp][i / 300];
+            rows.push(row(proto, ends(i * 17 + i / 3), remote));
+        }
+        rows.push(row(
+            Proto::Unix,
+            Endpoint::Unix {
+                path: "/run/x".into(),
+            },
+            None,
+        ));
+        let mut want: Vec<Socket> = rows.iter().map(|r| r.socket.clone()).collect();
+        want.sort_by(|a, b| {
+            (a.proto == Proto::Unix, a.port(), a.proto as u8)
+                .cmp(&(b.proto == Proto::Unix, b.port(), b.proto as u8))
+                .then_with(|| a.local.cmp(&b.local))
+                .then_with(|| a.remote.cmp(&b.remote))
+        });
+        sort_rows(&mut rows);
+        let got: Vec<Socket> = rows.into_iter().map(|r| r.socket).collect();
+        assert_eq!(got, want);
     }
 }
