@@ -133,38 +133,49 @@ pub fn take(req: &Request) -> Result<Snapshot> {
                 return finish(req, sockets, scan, threads, None, taken_at);
             };
             // The connection table's dump starts first, on another CPU: the other part is
-            // dumped meanwhile, then walked beside it.
+            // dumped meanwhile, then walked beside it. The dump's thread then puts the two
+            // parts together while the walk goes on.
             let dumped = AtomicBool::new(false);
-            let (mut sockets, later, scan) = std::thread::scope(|scope| {
-                let dump = spawn_apart(scope, || {
-                    let sockets = sock_diag::dump(&beside);
+            let (sockets, scan) = std::thread::scope(|scope| {
+                let (give, first_part) = std::sync::mpsc::sync_channel::<Vec<Socket>>(1);
+                let (beside, dumped) = (&beside, &dumped);
+                let dump = spawn_apart(scope, move || -> Result<Vec<Socket>> {
+                    let later = sock_diag::dump(beside);
                     dumped.store(true, Ordering::Release);
-                    sockets
+                    let later = later?;
+                    // No first part when its dump failed: that error is the answer.
+                    Ok(first_part
+                        .recv()
+                        .map_or(Vec::new(), |first| in_order(first, later)))
                 });
                 let mut sockets = Vec::new();
                 for q in &first {
                     sockets.extend(sock_diag::dump(q)?);
                 }
-                let scan = independent_scan(&req.owners, threads, None, &dumped);
-                let later = joined(dump)?;
-                Ok::<_, Error>((sockets, later, scan?))
+                let _ = give.send(sockets);
+                let scan = independent_scan(&req.owners, threads, None, dumped);
+                let sockets = joined(dump)?;
+                Ok::<_, Error>((sockets, scan?))
             })?;
-            // In the kernel's order: TCP listeners, the other TCP sockets, then the rest.
-            let tcp_end = sockets
-                .iter()
-                .position(|s| s.proto != Proto::Tcp)
-                .unwrap_or(sockets.len());
-            // The listeners go into the bigger part rather than the other way round: the
-            // smaller is the one given back (at 100k sockets, 4 MB not 10 at the peak).
-            let rest = sockets.split_off(tcp_end);
-            let mut later = later;
-            later.splice(0..0, sockets);
-            later.extend(rest);
-            let sockets = later;
             return finish(req, sockets, scan, threads, Some(&beside), taken_at);
         }
     };
     finish(req, sockets, scan, threads, None, taken_at)
+}
+
+/// The two parts of a split dump (see [`split_dump`]) in the kernel's order: TCP listeners,
+/// the other TCP sockets (`later`), then the rest.
+fn in_order(mut first: Vec<Socket>, mut later: Vec<Socket>) -> Vec<Socket> {
+    let tcp_end = first
+        .iter()
+        .position(|s| s.proto != Proto::Tcp)
+        .unwrap_or(first.len());
+    // The listeners go into the bigger part rather than the other way round: the smaller is
+    // the one given back (at 100k sockets, 4 MB not 10 at the peak).
+    let rest = first.split_off(tcp_end);
+    later.splice(0..0, first);
+    later.extend(rest);
+    later
 }
 
 /// The dump for a full walk, in two parts: what the kernel dumps quickly (TCP listeners, then
@@ -300,10 +311,8 @@ fn join(
             match again.filter(|_| sockets.iter().any(|s| s.owner_hidden)) {
                 // The owners are read while the kernel is asked again (its port-filtered
                 // dump still visits every listener: 1.3 ms at 10k).
-                Some(query) => std::thread::scope(|scope| {
-                    let reading = spawn_apart(scope, read);
-                    attribute::recheck_hidden(&mut sockets, query);
-                    joined(reading)
+                Some(query) => procfs::processes_beside(&ctx, &owner_pids, detail, threads, || {
+                    attribute::recheck_hidden(&mut sockets, query)
                 }),
                 None => read(),
             }

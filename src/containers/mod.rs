@@ -262,7 +262,7 @@ fn candidates<'a>(
     processes: &'a BTreeMap<u32, Process>,
 ) -> Vec<Candidate<'a>> {
     // The container each holder's cgroup names, read once per process.
-    let mut cgroup_ids: HashMap<u32, Option<String>> = HashMap::new();
+    let mut cgroup_ids: foldhash::HashMap<u32, Option<String>> = foldhash::HashMap::default();
     let mut container_of = |p: &Process| -> Option<String> {
         if p.origin != Origin::default() {
             return p.origin.container_id.clone();
