@@ -46,11 +46,27 @@ pub fn iana_entry(port: u16, proto: Proto) -> Option<ServiceName> {
     {
         return None;
     }
-    let i = IANA
-        .binary_search_by(|&(p, c, _, _)| (p, c).cmp(&(port, code)))
+    let i = IANA_KEYS
+        .binary_search(&(u32::from(port) << 1 | u32::from(code)))
         .ok()?;
-    let &(_, _, name, description) = IANA.get(i)?;
+    let (_, name, description) = row(i)?;
     Some(ServiceName { name, description })
+}
+
+/// Row `i` of the table: its key (`port << 1 | proto`), service name and description.
+fn row(i: usize) -> Option<(u32, &'static str, &'static str)> {
+    let key = *IANA_KEYS.get(i)?;
+    let &(start, name_len, description_len) = IANA_SPANS.get(i)?;
+    let start = usize::try_from(start).ok()?;
+    let middle = start + usize::from(name_len);
+    let name = IANA_TEXT.get(start..middle)?;
+    let description = IANA_TEXT.get(middle..middle + usize::from(description_len))?;
+    Some((key, name, description))
+}
+
+/// Every row, in order.
+fn rows() -> impl Iterator<Item = (u32, &'static str, &'static str)> {
+    (0..IANA_KEYS.len()).filter_map(row)
 }
 
 /// The registered service for `port`/`proto`: only entries with a service name, so
@@ -61,14 +77,14 @@ pub fn iana_service(port: u16, proto: Proto) -> Option<ServiceName> {
 
 /// Every port with a registered service name, TCP or UDP (ascending, with repeats).
 pub fn assigned_ports() -> impl Iterator<Item = u16> {
-    IANA.iter()
-        .filter(|&&(_, _, name, _)| !name.is_empty())
-        .map(|&(port, _, _, _)| port)
+    rows()
+        .filter(|(_, name, _)| !name.is_empty())
+        .filter_map(|(key, ..)| u16::try_from(key >> 1).ok())
 }
 
 /// Number of TCP/UDP rows in the embedded registry (for `--version`-style provenance output).
 pub fn iana_len() -> usize {
-    IANA.len()
+    IANA_KEYS.len()
 }
 
 #[cfg(test)]
@@ -79,8 +95,8 @@ mod tests {
     fn the_bitmap_lists_exactly_the_rows() {
         for (proto, code) in [(Proto::Tcp, 0), (Proto::Udp, 1)] {
             for port in 0..=u16::MAX {
-                let row = IANA
-                    .binary_search_by(|&(p, c, _, _)| (p, c).cmp(&(port, code)))
+                let row = IANA_KEYS
+                    .binary_search(&(u32::from(port) << 1 | code))
                     .is_ok();
                 assert_eq!(iana_entry(port, proto).is_some(), row, "{port}/{proto:?}");
             }
@@ -89,9 +105,11 @@ mod tests {
 
     #[test]
     fn table_is_sorted_and_unique() {
-        assert!(IANA.windows(2).all(|w| (w[0].0, w[0].1) < (w[1].0, w[1].1)));
+        assert!(IANA_KEYS.windows(2).all(|w| w[0] < w[1]));
         assert!(iana_len() > 12_000, "only {} rows", iana_len());
-        assert!(IANA.iter().all(|&(_, c, _, _)| c <= 1));
+        // Every span lies in the text, on character boundaries.
+        assert_eq!(rows().count(), iana_len());
+        assert_eq!(IANA_SPANS.len(), iana_len());
     }
 
     #[test]
@@ -134,7 +152,7 @@ mod tests {
             assert_eq!(iana_entry(port, Proto::Tcp), None);
             assert_eq!(iana_entry(port, Proto::Udp), None);
         }
-        assert!(IANA.iter().all(|&(p, ..)| p < 49152));
+        assert!(rows().all(|(key, ..)| key >> 1 < 49152));
         // Popular dev ports that IANA never assigned.
         assert_eq!(iana_service(5173, Proto::Tcp), None);
         assert_eq!(iana_service(9229, Proto::Tcp), None);
