@@ -105,7 +105,7 @@ fn main() -> Result<(), Box<dyn Error>> {
     writeln!(out, "/// The rows' names and descriptions, end to end.")?;
     writeln!(out, "static IANA_TEXT: &str = {text:?};")?;
     // One bit per (proto, port) with a row: most sockets a listing names are on ephemeral
-    // ports without one, answered by one word instead of a search through 12k rows.
+    // ports without one, answered by one word instead of a search through 14k rows.
     let mut listed = vec![0u64; 2 * 65536 / 64];
     for &(port, proto) in table.keys() {
         let bit = usize::from(proto) << 16 | usize::from(port);
@@ -113,7 +113,7 @@ fn main() -> Result<(), Box<dyn Error>> {
     }
     writeln!(
         out,
-        "/// Bit `proto << 16 | port` is set when `IANA` has a row for that port and protocol."
+        "/// Bit `proto << 16 | port` is set when the registry has a row for that port and protocol."
     )?;
     writeln!(out, "static IANA_LISTED: [u64; {}] = [", listed.len())?;
     for word in &listed {
