@@ -371,8 +371,7 @@ fn read_whole(
 /// thousand owners, reading each one's `stat`, `status`, `comm` and `cmdline` one after the
 /// other is a tenth of a second.
 pub fn processes(ctx: &ProcContext, pids: &[u32], detail: Detail, threads: usize) -> Vec<Process> {
-    let threads = threads.clamp(1, 8).min(pids.len().div_ceil(32).max(1));
-    processes_after(ctx, pids, detail, threads, || {})
+    processes_after(ctx, pids, detail, reader_threads(threads, pids, 1), || {})
 }
 
 /// [`processes`] on `threads` threads (at least two where two may run) while this thread
@@ -386,8 +385,13 @@ pub fn processes_beside(
     threads: usize,
     first: impl FnOnce(),
 ) -> Vec<Process> {
-    let threads = threads.clamp(1, 8).min(pids.len().div_ceil(32).max(2));
-    processes_after(ctx, pids, detail, threads, first)
+    processes_after(ctx, pids, detail, reader_threads(threads, pids, 2), first)
+}
+
+/// How many threads read `pids`: one per 32 of them, at least `floor` (where `threads`, the
+/// CPUs allowed, permit), at most 8.
+fn reader_threads(threads: usize, pids: &[u32], floor: usize) -> usize {
+    threads.clamp(1, 8).min(pids.len().div_ceil(32).max(floor))
 }
 
 /// The reading behind [`processes`] and [`processes_beside`]: `threads` as given.
