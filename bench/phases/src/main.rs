@@ -3,6 +3,10 @@
 //! compare one core with two (`taskset -c 0`, then `-c 0,1`).
 //!
 //! `portscope-phases [REPS]` prints one line per step: median and minimum wall milliseconds.
+//! `portscope-phases floor WHAT [PORT]` does only the kernel's part of a command and exits
+//! (see `floor.rs`; timed by `bench/floor.sh`).
+
+mod floor;
 
 use std::io::Write;
 use std::time::Instant;
@@ -14,6 +18,18 @@ use portscope::sys::SocketQuery;
 use portscope::sys::procfs::{self, Detail};
 
 fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().map(String::as_str) == Some("floor") {
+        match floor::run(&args[1..]) {
+            Ok(n) if std::env::var_os("FLOOR_COUNT").is_some() => println!("{n}"),
+            Ok(_) => {}
+            Err(e) => {
+                eprintln!("portscope-phases: {e}");
+                std::process::exit(2);
+            }
+        }
+        return;
+    }
     let reps: usize = std::env::args()
         .nth(1)
         .and_then(|s| s.parse().ok())
@@ -49,13 +65,21 @@ fn main() {
     for _ in 0..reps {
         let pids = procfs::list_pids().expect("list pids");
         counts.push(("pids", pids.len()));
-        counts.push(("dump: sockets", time("netlink dump (all TCP+UDP)", &mut || {
-            portscope::sys::sock_diag::dump(&query).expect("dump").len()
-        })));
-        time("pid list (/proc)", &mut || procfs::list_pids().map_or(0, |p| p.len()));
-        counts.push(("walk: sockets owned", time("fd walk, 1 thread", &mut || {
-            procfs::scan_fds(&pids, None, 1).owners.len()
-        })));
+        counts.push((
+            "dump: sockets",
+            time("netlink dump (all TCP+UDP)", &mut || {
+                portscope::sys::sock_diag::dump(&query).expect("dump").len()
+            }),
+        ));
+        time("pid list (/proc)", &mut || {
+            procfs::list_pids().map_or(0, |p| p.len())
+        });
+        counts.push((
+            "walk: sockets owned",
+            time("fd walk, 1 thread", &mut || {
+                procfs::scan_fds(&pids, None, 1).owners.len()
+            }),
+        ));
         time("fd walk, all threads", &mut || {
             procfs::scan_fds(&pids, None, threads).owners.len()
         });
@@ -67,12 +91,15 @@ fn main() {
             snapshot::take(&req).map_or(0, |s| s.sockets.len())
         });
         let mut report = None;
-        time("ls --all: the report (all of the above + build)", &mut || {
-            let r = ls::list(&opts).expect("ls");
-            let n = r.sockets.len();
-            report = Some(Report::Ls(Box::new(r)));
-            n
-        });
+        time(
+            "ls --all: the report (all of the above + build)",
+            &mut || {
+                let r = ls::list(&opts).expect("ls");
+                let n = r.sockets.len();
+                report = Some(Report::Ls(Box::new(r)));
+                n
+            },
+        );
         let mut report = Some(report.expect("a report"));
         let mut text = String::new();
         time("render the table", &mut || {
