@@ -40,6 +40,7 @@ mod ls;
 mod mcp;
 mod names;
 mod nat_published;
+mod nat_rules;
 mod nss;
 mod ownerless;
 mod probe;

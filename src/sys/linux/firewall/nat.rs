@@ -29,14 +29,98 @@ pub struct Dnat {
 
 /// The DNAT rules of both families' `nat` tables, read now (none when the tools are missing
 /// or may not be run: reading the rules takes `CAP_NET_ADMIN`).
+///
+/// A family whose `nat` table the kernel says holds no rule is not asked (see
+/// [`may_have_rules`]): the tool's run is ~1.5 ms of CPU beside every `ls`, taken from the fd
+/// walk.
 pub fn dnat_rules() -> Vec<Dnat> {
     let mut out = Vec::new();
-    for tool in ["iptables-save", "ip6tables-save"] {
+    for (tool, ipv6) in [("iptables-save", false), ("ip6tables-save", true)] {
+        if !may_have_rules(ipv6) {
+            continue;
+        }
         if let Read::Text(text) = run(tool, &["-t", "nat"]) {
             out.extend(parse_dnat(&text));
         }
     }
     out
+}
+
+/// Whether the IPv4 (or IPv6) `nat` table `iptables-save -t nat` reads may hold a rule:
+/// `false` only when the kernel says it holds none — no legacy (x_tables) `nat` table is
+/// loaded, and nf_tables' `nat` table of that family (iptables-nft's, which is what the tool
+/// shows then) has no rule or does not exist. `true` whenever that cannot be told
+/// (nf_tables answers only to `CAP_NET_ADMIN`).
+fn may_have_rules(ipv6: bool) -> bool {
+    let legacy = if ipv6 {
+        "/proc/net/ip6_tables_names"
+    } else {
+        "/proc/net/ip_tables_names"
+    };
+    match std::fs::read_to_string(legacy) {
+        Ok(names) if names.lines().any(|t| t.trim() == "nat") => return true,
+        Ok(_) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(_) => return true,
+    }
+    let family = if ipv6 { NFPROTO_IPV6 } else { NFPROTO_IPV4 };
+    nft_has_rule(family, "nat").unwrap_or(true)
+}
+
+/// `NFNL_SUBSYS_NFTABLES` messages: get rules, and the answer's new-rule messages.
+const NFT_MSG_GETRULE: u16 = 10 << 8 | 7;
+const NFT_MSG_NEWRULE: u16 = 10 << 8 | 6;
+/// `NFTA_RULE_TABLE`: the table whose rules a dump lists.
+const NFTA_RULE_TABLE: u16 = 1;
+const NFPROTO_IPV4: u8 = 2;
+const NFPROTO_IPV6: u8 = 10;
+
+/// Whether nf_tables' `table` of `family` holds a rule (a missing table holds none): the
+/// first message of a rule dump answers it. `None` when the kernel could not be asked.
+fn nft_has_rule(family: u8, table: &str) -> Option<bool> {
+    use netlink_packet_core::{NLM_F_DUMP, NLM_F_REQUEST, NLMSG_DONE, NLMSG_ERROR, NetlinkBuffer};
+    use netlink_sys::{Socket, SocketAddr, protocols::NETLINK_NETFILTER};
+    let mut sock = Socket::new(NETLINK_NETFILTER).ok()?;
+    sock.bind_auto().ok()?;
+    sock.connect(&SocketAddr::new(0, 0)).ok()?;
+    // nlmsghdr, nfgenmsg (family, version 0, resource id 0), then the table's name attribute.
+    let attr_len = 4 + table.len() + 1;
+    let len = 16 + 4 + attr_len.next_multiple_of(4);
+    let mut req = Vec::with_capacity(len);
+    req.extend_from_slice(&u32::try_from(len).ok()?.to_ne_bytes());
+    req.extend_from_slice(&NFT_MSG_GETRULE.to_ne_bytes());
+    req.extend_from_slice(&(NLM_F_REQUEST | NLM_F_DUMP).to_ne_bytes());
+    req.extend_from_slice(&1u32.to_ne_bytes());
+    req.extend_from_slice(&0u32.to_ne_bytes());
+    req.extend_from_slice(&[family, 0, 0, 0]);
+    req.extend_from_slice(&u16::try_from(attr_len).ok()?.to_ne_bytes());
+    req.extend_from_slice(&NFTA_RULE_TABLE.to_ne_bytes());
+    req.extend_from_slice(table.as_bytes());
+    req.resize(len, 0);
+    sock.send(&req, 0).ok()?;
+    let mut buf = vec![0u8; 16 * 1024];
+    loop {
+        let n = loop {
+            match sock.recv(&mut &mut buf[..], 0) {
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                other => break other.ok()?,
+            }
+        };
+        let mut off = 0;
+        while off < n {
+            let msg = NetlinkBuffer::new_checked(&buf[off..n]).ok()?;
+            match msg.message_type() {
+                NFT_MSG_NEWRULE => return Some(true),
+                NLMSG_DONE => return Some(false),
+                NLMSG_ERROR => return None,
+                _ => {}
+            }
+            off += (msg.length() as usize).next_multiple_of(4);
+        }
+        if n == 0 {
+            return None;
+        }
+    }
 }
 
 /// The DNAT rules in `iptables-save` text that match one destination port (`--dport P`,
