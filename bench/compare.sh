@@ -14,6 +14,11 @@
 # Each comparison group gets its own fresh loadgen (loadgen caps itself at 120 s); the run is
 # declared invalid if the load ended before a group's timings did.
 #
+# With --floor, each group also times its floor: `portscope-phases floor` (bench/phases) does
+# only the kernel's part of the command (the dumps and the fd walk it cannot do without,
+# through the library) and exits. Its ratio to the anchor is the best any tool doing that work
+# could reach here: a target below it is below the machine's floor.
+#
 # Run from anywhere, as root for complete process attribution by every tool:
 #   bash bench/compare.sh                          # 10000 pairs, 10000 listeners, 50 procs, 15 reps
 #   PAIRS=2000 LISTENERS=2000 PROCS=50 REPS=9 bash bench/compare.sh
@@ -22,6 +27,7 @@
 #   --pairs N [PAIRS=10000]  --listeners N [LISTENERS=10000]  --procs M [PROCS=50]
 #   --reps K [REPS=15]       --idle-reps K [IDLE_REPS=9]       --warmup W [WARMUP=2]
 #   --no-build [NO_BUILD=1]  --no-idle [NO_IDLE=1]             --json FILE [RESULTS_JSON] raw samples
+#   --floor [FLOOR=1]
 # Needs: cargo, python3 (stdlib), ss (iproute2), fuser (psmisc), lsof.
 set -euo pipefail
 
@@ -33,6 +39,7 @@ IDLE_REPS=${IDLE_REPS:-9}
 WARMUP=${WARMUP:-2}
 NO_BUILD=${NO_BUILD:-0}
 NO_IDLE=${NO_IDLE:-0}
+FLOOR=${FLOOR:-0}
 RESULTS_JSON=${RESULTS_JSON:-}
 
 usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; }
@@ -46,6 +53,7 @@ while [[ $# -gt 0 ]]; do
         --warmup) WARMUP=$2; shift 2 ;;
         --no-build) NO_BUILD=1; shift ;;
         --no-idle) NO_IDLE=1; shift ;;
+        --floor) FLOOR=1; shift ;;
         --json) RESULTS_JSON=$2; shift 2 ;;
         -h|--help) usage; exit 0 ;;
         *) echo "compare.sh: unknown argument: $1 (see --help)" >&2; exit 2 ;;
@@ -150,6 +158,10 @@ for case in cases:
         print("| %s | `%s` | %.1f (%.1f) | `%s` | %.1f (%.1f) | %.3f | <= %.2f | %s |" % (
             case, p[0], p[1], p[2], a[0], a[1], a[2], ratio, target,
             "PASS" if ratio <= target else "MISS"))
+        f = stats.get((case, group, "portscope-phases"))
+        if f:
+            print("| %s | floor: `%s` | %.1f (%.1f) | `%s` | %.1f (%.1f) | %.3f | | floor |" % (
+                case, f[0].rsplit("/", 1)[-1], f[1], f[2], a[0], a[1], a[2], f[1] / a[1]))
 n = {k[0]: v[3] for k, v in stats.items()}
 print("\nn per command: " + ", ".join("%s %d" % kv for kv in n.items()) + " (after warm-up)")
 PY
@@ -161,6 +173,15 @@ if [[ $NO_BUILD != 1 ]]; then
 fi
 [[ -x $BUILT ]] || { echo "compare.sh: $BUILT not found (build failed?)" >&2; exit 1; }
 cp "$BUILT" "$PORTSCOPE"
+FLOOR_BIN=$WORK/portscope-phases
+if [[ $FLOOR == 1 ]]; then
+    if [[ $NO_BUILD != 1 ]]; then
+        (cd "$REPO/bench/phases" && cargo build --release --quiet)
+    fi
+    [[ -x $REPO/bench/phases/target/release/portscope-phases ]] ||
+        { echo "compare.sh: bench/phases is not built (cargo build --release in bench/phases)" >&2; exit 1; }
+    cp "$REPO/bench/phases/target/release/portscope-phases" "$FLOOR_BIN"
+fi
 
 echo "== machine"
 echo "date:      $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
@@ -183,6 +204,7 @@ j() { python3 -c 'import json,sys; print(json.dumps(sys.argv[1:]))' "$@"; }
 run_case() {
     local case=$1 reps=$2 pairs=$3 listeners=$4 procs=$5 group
     local -a cmds
+    local -a floor
     for group in ls-all ls who; do
         start_loadgen "$pairs" "$listeners" "$procs"
         echo "[$case] $group: $(ss -tanH | wc -l) TCP sockets, probe port $PROBE_PORT (pid $PROBE_PID)" >&2
@@ -192,6 +214,14 @@ run_case() {
             who)    cmds=("$(j "$PORTSCOPE" who "$PROBE_PORT")" "$(j fuser "$PROBE_PORT/tcp")"
                           "$(j lsof -nP "-iTCP:$PROBE_PORT")") ;;
         esac
+        if [[ $FLOOR == 1 ]]; then
+            case $group in
+                ls-all) floor=(ls-all) ;;
+                ls)     floor=(ls) ;;
+                who)    floor=(who "$PROBE_PORT") ;;
+            esac
+            cmds=("${cmds[0]}" "$(j "$FLOOR_BIN" floor "${floor[@]}")" "${cmds[@]:1}")
+        fi
         python3 "$WORK/timer.py" "$SAMPLES" "$case" "$group" "$reps" "$WARMUP" "$LG_PID" "${cmds[@]}"
         if [[ $case == load && $group == ls-all ]]; then sanity_check; fi
         stop_loadgen

@@ -1,6 +1,6 @@
 //! `portscope-phases floor WHAT [PORT]`: only the kernel's work a command cannot do without,
 //! through the library, then exit — a lower bound to time beside the command itself and its
-//! anchor (`bench/floor.sh`). Nothing is joined, read about processes, sorted or printed.
+//! anchor (`bench/compare.sh --floor`). Nothing is joined, read about processes, sorted or printed.
 //!
 //! - `exit`: start and exit only.
 //! - `who PORT`: the port's sockets, as `who` asks for them: the connection tables and the

@@ -4,7 +4,7 @@
 //!
 //! `portscope-phases [REPS]` prints one line per step: median and minimum wall milliseconds.
 //! `portscope-phases floor WHAT [PORT]` does only the kernel's part of a command and exits
-//! (see `floor.rs`; timed by `bench/floor.sh`).
+//! (see `floor.rs`; timed by `bench/compare.sh --floor`).
 
 mod floor;
 
