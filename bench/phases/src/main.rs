@@ -4,7 +4,8 @@
 //!
 //! `portscope-phases [REPS]` prints one line per step: median and minimum wall milliseconds.
 //! `portscope-phases floor WHAT [PORT]` does only the kernel's part of a command and exits
-//! (see `floor.rs`; timed by `bench/compare.sh --floor`).
+//! (see `floor.rs`; timed by `bench/compare.sh --floor`); with `FLOOR_COUNT=1` it prints how
+//! many sockets and owners it found, to check it did the work.
 
 mod floor;
 
