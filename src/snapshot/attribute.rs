@@ -176,10 +176,26 @@ const RECHECK_PORTS: usize = 8;
 /// protocol, family and port (and, for a listener, state), filtered in the kernel, rather than
 /// by dumping every socket again: a listener's recheck then reads only the listening table (a
 /// port filter alone still makes the kernel visit every connection: ~10 ms at 30k sockets).
+///
+/// Among a few, a TCP listener is first looked up alone, by address and port
+/// ([`sock_diag::listener_open`]): found with its inode, it is open, and no dump is needed for
+/// it. Its port's dump visits every listener: ~2.5 ms at 10k right after `ss -tanp`.
 pub(crate) fn recheck_hidden(sockets: &mut [Socket], query: &SocketQuery) {
-    let hidden: HashSet<_> = sockets
-        .iter()
-        .filter(|s| s.owner_hidden)
+    let hidden: Vec<&Socket> = sockets.iter().filter(|s| s.owner_hidden).collect();
+    if hidden.is_empty() {
+        return;
+    }
+    let mut open = HashSet::new();
+    if hidden.len() <= RECHECK_PORTS {
+        for s in &hidden {
+            if sock_diag::listener_open(s) == Some(true) {
+                open.insert(s.inode);
+            }
+        }
+    }
+    let hidden: HashSet<_> = hidden
+        .into_iter()
+        .filter(|s| !open.contains(&s.inode))
         .map(|s| (s.proto, s.family, s.state == SockState::Listen, s.port()))
         .collect();
     if hidden.is_empty() {
@@ -208,7 +224,6 @@ pub(crate) fn recheck_hidden(sockets: &mut [Socket], query: &SocketQuery) {
         Some(queries) if queries.len() <= RECHECK_PORTS => queries,
         _ => vec![query.clone()],
     };
-    let mut open = HashSet::new();
     for q in &queries {
         let Ok(now) = sock_diag::dump(q) else {
             return;

@@ -27,7 +27,9 @@ use crate::error::{Error, Result};
 use crate::model::{Endpoint, Family, Proto, SockState, Socket};
 use crate::sys::SocketQuery;
 
+mod exact;
 mod v6only;
+pub use exact::listener_open;
 pub use v6only::v6only_listeners;
 
 /// Receive buffer: the kernel fills at most ~32 KiB per dump datagram.
