@@ -181,6 +181,18 @@ pub fn list(opts: &Options) -> Result<LsReport> {
         && opts.process.is_none()
         && opts.user.is_none()
         && (opts.states.is_empty() || opts.states.contains(&SockState::Listen));
+    // Without `--user` (whose filter needs the owners), the rows are made and sorted while the
+    // owners are read; their names are filled in after.
+    let services = services::read();
+    let names = Names {
+        users: &ctx,
+        services: &services,
+    };
+    let mut made: Option<Vec<LsRow>> = None;
+    let mut rows_beside = |sockets: Vec<Socket>| {
+        let keep = |s: &Socket| kept_state(s, &opts.states, all);
+        made = Some(make_rows(sockets, keep, |s| row(s, None, &names)));
+    };
     // The engines whose socket exists, and the DNAT rules, are read while the kernel is.
     let (snap, mut engines, dnat) = std::thread::scope(|scope| {
         let side = scope.spawn(|| {
@@ -190,21 +202,27 @@ pub fn list(opts: &Options) -> Result<LsReport> {
             let dnat = crate::sys::firewall::nat::dnat_rules();
             (containers::ask_present(), dnat)
         });
-        let snap = snapshot::take(&Request {
+        let req = Request {
             sockets: sockets.clone(),
             owners,
             detail: Detail::Basic,
             threads: 0,
-        });
+        };
+        let snap = if uid_filter.is_none() {
+            snapshot::take_beside(&req, &mut rows_beside)
+        } else {
+            snapshot::take(&req)
+        };
         let (engines, dnat) = side.join().unwrap_or_default();
         (snap, engines, dnat)
     });
     let snap = snap?;
-    let names = Names {
-        users: &ctx,
-        services: &services::read(),
+    let wanted = Wanted {
+        states: &opts.states,
+        all,
+        uid: uid_filter,
     };
-    let mut report = build(snap, &opts.states, all, uid_filter, !opts.no_owners, &names);
+    let mut report = build(snap, made, &wanted, !opts.no_owners, &names);
     let attached = containers::attach_with(
         report.sockets.iter().map(|r| &r.socket),
         &report.processes,
@@ -318,12 +336,75 @@ impl Names<'_> {
 /// Sockets made into rows at a time (see [`build`]).
 const ROWS_AT_A_TIME: usize = 8192;
 
-/// Filter, sort and annotate a snapshot into the report.
+/// Which sockets `ls` lists: their states, and whose they are.
+struct Wanted<'a> {
+    /// `--state`: only these (none: listeners, or every state with `all`).
+    states: &'a [SockState],
+    /// Every state (`--all`).
+    all: bool,
+    /// `--user`: only sockets whose first owner (or, with none, the socket) has this uid.
+    uid: Option<u32>,
+}
+
+/// Whether `s` is in a state `ls` lists.
+fn kept_state(s: &Socket, states: &[SockState], all: bool) -> bool {
+    if !states.is_empty() {
+        states.contains(&s.state)
+    } else {
+        all || s.is_listening()
+    }
+}
+
+/// The process name and user name of each process, shared by every row of a process: one
+/// allocation per process, not per row.
+type ProcessNames = foldhash::HashMap<u32, (Arc<str>, Arc<str>)>;
+
+/// `s` as a row; `first`: its first owner's names, when known.
+fn row(s: Socket, first: Option<&(Arc<str>, Arc<str>)>, names_of: &Names<'_>) -> LsRow {
+    LsRow {
+        exposure: s.local.ip().map(exposure),
+        service: s
+            .port()
+            .filter(|_| s.proto != Proto::Unix)
+            .and_then(|p| names_of.service(p, s.proto)),
+        process: first.map(|(comm, _)| comm.clone()),
+        // A hidden owner still has the socket's uid, from the kernel.
+        user: first.map(|(_, user)| user.clone()).or_else(|| {
+            s.owner_hidden.then(|| {
+                let name = names_of.users.user_name(s.uid);
+                Arc::from(name.unwrap_or_else(|| s.uid.to_string()))
+            })
+        }),
+        container: None,
+        socket: s,
+    }
+}
+
+/// The rows of the sockets `keep` keeps, made by `row`, sorted. Counted first (grown by
+/// doubling, 100k rows took 28 MB instead of 22), and made from the back a run at a time, the
+/// sockets' memory given back as they go (they took 15 MB more while the rows were made).
+fn make_rows(
+    sockets: Vec<Socket>,
+    keep: impl Fn(&Socket) -> bool,
+    row: impl Fn(Socket) -> LsRow,
+) -> Vec<LsRow> {
+    let mut rows: Vec<LsRow> = Vec::with_capacity(sockets.iter().filter(|s| keep(s)).count());
+    let mut sockets = sockets;
+    while !sockets.is_empty() {
+        let from = sockets.len().saturating_sub(ROWS_AT_A_TIME);
+        rows.extend(sockets.drain(from..).filter(|s| keep(s)).map(&row));
+        sockets.shrink_to_fit();
+    }
+    sort_rows(&mut rows);
+    rows
+}
+
+/// Filter, sort and annotate a snapshot into the report; `made`: its rows, made already
+/// without their owners' names (see [`list`]).
 fn build(
     snap: Snapshot,
-    states: &[SockState],
-    all: bool,
-    uid: Option<u32>,
+    made: Option<Vec<LsRow>>,
+    wanted: &Wanted<'_>,
     owners_looked_up: bool,
     names_of: &Names<'_>,
 ) -> LsReport {
@@ -333,57 +414,38 @@ fn build(
         hidden,
         ..
     } = snap;
-    // Names are shared by every row of a process: one allocation per process, not per row.
-    let names: foldhash::HashMap<u32, (Arc<str>, Arc<str>)> = all_processes
+    let names: ProcessNames = all_processes
         .values()
         .map(|p| {
             let user = p.user.clone().unwrap_or_else(|| p.uid.to_string());
             (p.pid, (Arc::from(p.comm.as_str()), Arc::from(user)))
         })
         .collect();
-    let keep = |s: &Socket| {
-        let state_ok = if !states.is_empty() {
-            states.contains(&s.state)
-        } else {
-            all || s.is_listening()
-        };
-        let uid_ok = uid.is_none_or(|u| match s.pids.first() {
-            Some(pid) => all_processes.get(pid).is_some_and(|p| p.uid == u),
-            None => s.uid == u,
-        });
-        state_ok && uid_ok
-    };
-    let row = |s: Socket| {
-        let first = s.pids.first().and_then(|p| names.get(p));
-        LsRow {
-            exposure: s.local.ip().map(exposure),
-            service: s
-                .port()
-                .filter(|_| s.proto != Proto::Unix)
-                .and_then(|p| names_of.service(p, s.proto)),
-            process: first.map(|(comm, _)| comm.clone()),
-            // A hidden owner still has the socket's uid, from the kernel.
-            user: first.map(|(_, user)| user.clone()).or_else(|| {
-                s.owner_hidden.then(|| {
-                    let name = names_of.users.user_name(s.uid);
-                    Arc::from(name.unwrap_or_else(|| s.uid.to_string()))
-                })
-            }),
-            container: None,
-            socket: s,
+    let rows = match made {
+        Some(mut rows) => {
+            for r in &mut rows {
+                if let Some((comm, user)) = r.socket.pids.first().and_then(|p| names.get(p)) {
+                    r.process = Some(comm.clone());
+                    r.user = Some(user.clone());
+                }
+            }
+            rows
+        }
+        None => {
+            let keep = |s: &Socket| {
+                let uid_ok = wanted.uid.is_none_or(|u| match s.pids.first() {
+                    Some(pid) => all_processes.get(pid).is_some_and(|p| p.uid == u),
+                    None => s.uid == u,
+                });
+                kept_state(s, wanted.states, wanted.all) && uid_ok
+            };
+            let first = |s: &Socket| s.pids.first().and_then(|p| names.get(p)).cloned();
+            make_rows(sockets, keep, |s| {
+                let names = first(&s);
+                row(s, names.as_ref(), names_of)
+            })
         }
     };
-    // Counted first (grown by doubling, 100k rows took 28 MB instead of 22), and made from
-    // the back a run at a time, the sockets' memory given back as they go (they took 15 MB
-    // more while the rows were made). The order of rows is the sort's.
-    let mut rows: Vec<LsRow> = Vec::with_capacity(sockets.iter().filter(|s| keep(s)).count());
-    let mut sockets = sockets;
-    while !sockets.is_empty() {
-        let from = sockets.len().saturating_sub(ROWS_AT_A_TIME);
-        rows.extend(sockets.drain(from..).filter(|s| keep(s)).map(row));
-        sockets.shrink_to_fit();
-    }
-    sort_rows(&mut rows);
     let named: BTreeSet<u32> = rows
         .iter()
         .flat_map(|r| r.socket.pids.iter().copied())
@@ -395,7 +457,7 @@ fn build(
         .collect();
     let hidden = hidden.recount(rows.iter().map(|r| &r.socket));
     LsReport {
-        all_states: all,
+        all_states: wanted.all,
         sockets: rows,
         processes,
         owners_looked_up,
