@@ -45,12 +45,7 @@ pub fn run(args: &[String]) -> Result<usize, String> {
             Ok(procfs::scan_fds(&pids, Some(&wanted), threads).owners.len())
         }
         Some("ls-all") => {
-            let mut q = SocketQuery::default();
-            q.tcp = true;
-            q.udp = true;
-            q.ipv4 = true;
-            q.ipv6 = true;
-            q.states = u32::MAX;
+            let q = every_socket();
             std::thread::scope(|s| {
                 let dump = s.spawn(|| sock_diag::dump(&q).map(|v| v.len()));
                 let pids = procfs::list_pids().map_err(|e| e.to_string())?;
@@ -61,4 +56,15 @@ pub fn run(args: &[String]) -> Result<usize, String> {
         }
         _ => Err("floor: expected exit, who PORT, ls or ls-all".into()),
     }
+}
+
+/// Every TCP and UDP socket, IPv4 and IPv6, in every state: `ls --all`'s query.
+pub fn every_socket() -> SocketQuery {
+    let mut q = SocketQuery::default();
+    q.tcp = true;
+    q.udp = true;
+    q.ipv4 = true;
+    q.ipv6 = true;
+    q.states = u32::MAX;
+    q
 }

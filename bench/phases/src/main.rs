@@ -15,7 +15,6 @@ use std::time::Instant;
 use portscope::commands::{Report, ls};
 use portscope::config::Config;
 use portscope::snapshot::{self, Owners, Request};
-use portscope::sys::SocketQuery;
 use portscope::sys::procfs::{self, Detail};
 
 fn main() {
@@ -36,12 +35,7 @@ fn main() {
         .and_then(|s| s.parse().ok())
         .unwrap_or(11);
     let threads = std::thread::available_parallelism().map_or(1, usize::from);
-    let mut query = SocketQuery::default();
-    query.tcp = true;
-    query.udp = true;
-    query.ipv4 = true;
-    query.ipv6 = true;
-    query.states = u32::MAX;
+    let query = floor::every_socket();
     let cfg = Config {
         json: false,
         color: false,
