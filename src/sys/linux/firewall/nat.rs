@@ -31,7 +31,7 @@ pub struct Dnat {
 /// or may not be run: reading the rules takes `CAP_NET_ADMIN`).
 ///
 /// A family whose `nat` table the kernel says holds no rule is not asked (see
-/// [`may_have_rules`]): the tool's run is ~1.5 ms of CPU beside every `ls`, taken from the fd
+/// `may_have_rules`): the tool's run is ~1.5 ms of CPU beside every `ls`, taken from the fd
 /// walk.
 pub fn dnat_rules() -> Vec<Dnat> {
     let mut out = Vec::new();
