@@ -125,6 +125,11 @@ fn take_inner(req: &Request, beside_sockets: Option<Beside<'_>>) -> Result<Snaps
     } else {
         req.threads
     };
+    let taken = |beside| Taken {
+        threads,
+        beside,
+        taken_at,
+    };
     let (sockets, scan) = match &req.owners {
         Owners::Skip => (sock_diag::dump(&req.sockets)?, FdScan::default()),
         Owners::Targeted => targeted::dump_and_scan(&req.sockets, threads)?,
@@ -143,12 +148,7 @@ fn take_inner(req: &Request, beside_sockets: Option<Beside<'_>>) -> Result<Snaps
                 };
                 let all = AtomicBool::new(true);
                 let scan = independent_scan(&req.owners, threads, Some(&wanted), &all)?;
-                let done = Taken {
-                    threads,
-                    beside: None,
-                    taken_at,
-                };
-                return finish(req, sockets, scan, done, beside_sockets);
+                return finish(req, sockets, scan, taken(None), beside_sockets);
             };
             // The connection table's dump starts first, on another CPU: the other part is
             // dumped meanwhile, then walked beside it. The dump's thread then puts the two
@@ -171,20 +171,10 @@ fn take_inner(req: &Request, beside_sockets: Option<Beside<'_>>) -> Result<Snaps
                 let sockets = joined(dump)?;
                 Ok::<_, Error>((sockets, scan?))
             })?;
-            let done = Taken {
-                threads,
-                beside: Some(&beside),
-                taken_at,
-            };
-            return finish(req, sockets, scan, done, beside_sockets);
+            return finish(req, sockets, scan, taken(Some(&beside)), beside_sockets);
         }
     };
-    let done = Taken {
-        threads,
-        beside: None,
-        taken_at,
-    };
-    finish(req, sockets, scan, done, beside_sockets)
+    finish(req, sockets, scan, taken(None), beside_sockets)
 }
 
 /// How a snapshot was taken, for [`finish`]: the walk's threads, the part of the dump that

@@ -439,10 +439,9 @@ fn build(
                 });
                 kept_state(s, wanted.states, wanted.all) && uid_ok
             };
-            let first = |s: &Socket| s.pids.first().and_then(|p| names.get(p)).cloned();
             make_rows(sockets, keep, |s| {
-                let names = first(&s);
-                row(s, names.as_ref(), names_of)
+                let first = s.pids.first().and_then(|p| names.get(p));
+                row(s, first, names_of)
             })
         }
     };

@@ -29,7 +29,7 @@ use crate::sys::SocketQuery;
 
 mod exact;
 mod v6only;
-pub use exact::listener_open;
+pub use exact::open_listeners;
 pub use v6only::v6only_listeners;
 
 /// Receive buffer: the kernel fills at most ~32 KiB per dump datagram.
@@ -217,10 +217,16 @@ impl Diag {
     /// Put a dump request in `self.req`: netlink header, `body`, then the optional bytecode
     /// filter attribute (the crate does not model it), `nlmsg_len` covering all of it.
     fn encode(&mut self, kind: u16, body: &[u8], bytecode: Option<&[u8]>) {
+        self.encode_flags(kind, NLM_F_REQUEST | NLM_F_DUMP, body, bytecode);
+    }
+
+    /// [`Diag::encode`] with the header's `flags` given: `NLM_F_REQUEST` alone asks for one
+    /// socket, not a dump.
+    fn encode_flags(&mut self, kind: u16, flags: u16, body: &[u8], bytecode: Option<&[u8]>) {
         self.seq = self.seq.wrapping_add(1);
         let mut header = NetlinkHeader::default();
         header.message_type = kind;
-        header.flags = NLM_F_REQUEST | NLM_F_DUMP;
+        header.flags = flags;
         header.sequence_number = self.seq;
         self.req.clear();
         self.req.resize(header.buffer_len(), 0);

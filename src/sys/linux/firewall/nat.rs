@@ -78,25 +78,27 @@ const NFPROTO_IPV6: u8 = 10;
 /// Whether nf_tables' `table` of `family` holds a rule (a missing table holds none): the
 /// first message of a rule dump answers it. `None` when the kernel could not be asked.
 fn nft_has_rule(family: u8, table: &str) -> Option<bool> {
-    use netlink_packet_core::{NLM_F_DUMP, NLM_F_REQUEST, NLMSG_DONE, NLMSG_ERROR, NetlinkBuffer};
+    use netlink_packet_core::{
+        Emitable, NLM_F_DUMP, NLM_F_REQUEST, NLMSG_DONE, NLMSG_ERROR, NetlinkBuffer, NetlinkHeader,
+    };
     use netlink_sys::{Socket, SocketAddr, protocols::NETLINK_NETFILTER};
     let mut sock = Socket::new(NETLINK_NETFILTER).ok()?;
     sock.bind_auto().ok()?;
     sock.connect(&SocketAddr::new(0, 0)).ok()?;
-    // nlmsghdr, nfgenmsg (family, version 0, resource id 0), then the table's name attribute.
+    // The header, nfgenmsg (family, version 0, resource id 0), then the table's name.
     let attr_len = 4 + table.len() + 1;
-    let len = 16 + 4 + attr_len.next_multiple_of(4);
-    let mut req = Vec::with_capacity(len);
-    req.extend_from_slice(&u32::try_from(len).ok()?.to_ne_bytes());
-    req.extend_from_slice(&NFT_MSG_GETRULE.to_ne_bytes());
-    req.extend_from_slice(&(NLM_F_REQUEST | NLM_F_DUMP).to_ne_bytes());
-    req.extend_from_slice(&1u32.to_ne_bytes());
-    req.extend_from_slice(&0u32.to_ne_bytes());
+    let mut header = NetlinkHeader::default();
+    header.message_type = NFT_MSG_GETRULE;
+    header.flags = NLM_F_REQUEST | NLM_F_DUMP;
+    header.sequence_number = 1;
+    header.length = u32::try_from(header.buffer_len() + 4 + attr_len.next_multiple_of(4)).ok()?;
+    let mut req = vec![0; header.buffer_len()];
+    header.emit(&mut req);
     req.extend_from_slice(&[family, 0, 0, 0]);
     req.extend_from_slice(&u16::try_from(attr_len).ok()?.to_ne_bytes());
     req.extend_from_slice(&NFTA_RULE_TABLE.to_ne_bytes());
     req.extend_from_slice(table.as_bytes());
-    req.resize(len, 0);
+    req.resize(header.length as usize, 0);
     sock.send(&req, 0).ok()?;
     let mut buf = vec![0u8; 16 * 1024];
     loop {
